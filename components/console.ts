@@ -1,0 +1,59 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { LABELS } from "./labels";
+import { clusterService, createWorkload, replicasFor, Workload } from "./workload";
+
+export const CONSOLE_PORT = 3000;
+export const COLORS = ["blue", "green"] as const;
+export type Color = (typeof COLORS)[number];
+
+export interface ConsoleArgs {
+  namespace: string;
+  /** Version and digest-pinned image per color. */
+  colors: Record<Color, { version: string; image: string }>;
+  /** The color the live Service selects. Flipping it is both the switch and the rollback. */
+  live: Color;
+  apiUrl: string;
+  /** @default false */
+  ha?: boolean;
+  /** @default true */
+  awaitRollout?: boolean;
+}
+
+/** The web console, blue/green: two Deployments, a preview Service per color, and a live Service. */
+export class Console extends pulumi.ComponentResource {
+  readonly deployments: Record<Color, Workload>;
+  readonly liveService: k8s.core.v1.Service;
+
+  constructor(name: string, args: ConsoleArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lockstep:console:Console", name, {}, opts);
+    const ha = args.ha ?? false;
+    const port = { name: "http", port: 80, targetPort: CONSOLE_PORT };
+    const make = (color: Color): Workload => {
+      const workload = createWorkload({
+        name: `console-${color}`,
+        appName: "console",
+        namespace: args.namespace,
+        component: "console",
+        version: args.colors[color].version,
+        image: args.colors[color].image,
+        replicas: replicasFor(ha),
+        spread: ha,
+        selectorLabels: { [LABELS.color]: color },
+        port: { name: "http", containerPort: CONSOLE_PORT },
+        readinessPath: "/api/health",
+        livenessPath: "/api/health",
+        preStopSleepSeconds: 5,
+        terminationGracePeriodSeconds: 20,
+        env: [{ name: "API_URL", value: args.apiUrl }],
+        resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+        awaitRollout: args.awaitRollout ?? true,
+      }, this);
+      clusterService(`console-${color}`, args.namespace, workload.selector, port, this);
+      return workload;
+    };
+    this.deployments = { blue: make("blue"), green: make("green") };
+    this.liveService = clusterService("console", args.namespace, this.deployments[args.live].selector, port, this);
+    this.registerOutputs({ live: args.live, blue: args.colors.blue.version, green: args.colors.green.version });
+  }
+}

@@ -1,0 +1,97 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { LABELS } from "./labels";
+import { clusterService, createWorkload, replicasFor, Workload } from "./workload";
+
+export const GATEWAY_PORT = 41002;
+
+export interface GatewayImage {
+  version: string;
+  /** Image pinned by digest. */
+  image: string;
+}
+
+export interface GatewayArgs {
+  namespace: string;
+  /** What the stable track runs: `upgrade.from` during a canary, otherwise the release. */
+  stable: GatewayImage;
+  /** The canary track and its traffic share; omitted when there is no canary. @default undefined */
+  canary?: GatewayImage & { percent: number };
+  /** Control-plane API URL the gateway reconciles from. */
+  apiUrl: string;
+  /** Gateway API Gateway the HTTPRoute attaches to. */
+  parentGateway: { name: string; namespace: string };
+  /** @default [] */
+  hostnames?: string[];
+  /** @default false */
+  ha?: boolean;
+  /** @default true */
+  awaitRollout?: boolean;
+}
+
+/**
+ * Stateless gateways: a stable Deployment and, during a canary, a canary Deployment beside it. A Gateway
+ * API HTTPRoute splits traffic by weight; rolling updates keep policy enforcement continuous.
+ */
+export class Gateway extends pulumi.ComponentResource {
+  readonly stable: Workload;
+  readonly canary?: Workload;
+  readonly route: k8s.apiextensions.CustomResource;
+
+  constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lockstep:gateway:Gateway", name, {}, opts);
+    const ha = args.ha ?? false;
+    const hostnames = args.hostnames ?? [];
+    const common = {
+      appName: "gateway",
+      namespace: args.namespace,
+      component: "gateway" as const,
+      port: { name: "http", containerPort: GATEWAY_PORT },
+      readinessPath: "/readyz",
+      livenessPath: "/healthz",
+      preStopSleepSeconds: 10,
+      terminationGracePeriodSeconds: 30,
+      env: [
+        { name: "API_URL", value: args.apiUrl },
+        { name: "GATEWAY_PORT", value: String(GATEWAY_PORT) },
+      ],
+      resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "2", memory: "1Gi" } },
+      awaitRollout: args.awaitRollout ?? true,
+    };
+    this.stable = createWorkload({
+      ...common, name: "gateway", version: args.stable.version, image: args.stable.image,
+      replicas: replicasFor(ha), spread: ha, selectorLabels: { [LABELS.track]: "stable" },
+    }, this);
+    const port = { name: "http", port: 80, targetPort: GATEWAY_PORT };
+    const stableService = clusterService("gateway-stable", args.namespace, this.stable.selector, port, this);
+    const backendRefs: { name: pulumi.Input<string>; port: number; weight: number }[] = [
+      { name: stableService.metadata.name, port: 80, weight: 100 - (args.canary?.percent ?? 0) },
+    ];
+    if (args.canary) {
+      // Two canary replicas in HA so a node drain never takes the canary track to zero.
+      const canaryReplicas = ha ? 2 : 1;
+      this.canary = createWorkload({
+        ...common, name: "gateway-canary", version: args.canary.version, image: args.canary.image,
+        replicas: canaryReplicas, spread: ha, selectorLabels: { [LABELS.track]: "canary" },
+      }, this);
+      const canaryService = clusterService("gateway-canary", args.namespace, this.canary.selector, port, this);
+      backendRefs.push({ name: canaryService.metadata.name, port: 80, weight: args.canary.percent });
+    }
+    this.route = new k8s.apiextensions.CustomResource("gateway-route", {
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "HTTPRoute",
+      metadata: { name: "gateway", namespace: args.namespace },
+      spec: {
+        parentRefs: [{ name: args.parentGateway.name, namespace: args.parentGateway.namespace }],
+        ...(hostnames.length ? { hostnames } : {}),
+        rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs }],
+      },
+    }, { parent: this });
+    this.registerOutputs({
+      stableVersion: args.stable.version,
+      canaryVersion: args.canary?.version,
+      canaryPercent: args.canary?.percent ?? 0,
+      route: this.route.metadata.name,
+    });
+  }
+}

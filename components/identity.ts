@@ -1,0 +1,60 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { Release } from "../lib/catalog";
+import type { StackConfig } from "../lib/config";
+import type { Values } from "../lib/merge";
+import { chartRelease } from "./helmRelease";
+import { IDENTITY_DB } from "./labels";
+import { PostgresCluster } from "./postgres";
+
+export interface IdentityArgs {
+  release: Release;
+  namespace: string;
+  /** 3 database instances and 2 Keycloak replicas. @default false */
+  ha?: boolean;
+  /** Backup settings shared with the platform database. */
+  backup: StackConfig["backup"];
+  /** Stack overrides for the Keycloak chart. @default {} */
+  stackValues?: Values;
+  /** Wait for Keycloak to be ready. @default true */
+  await?: boolean;
+}
+
+/** Keycloak with its own CloudNativePG database, backed up the same way as the platform's. */
+export class Identity extends pulumi.ComponentResource {
+  readonly database: PostgresCluster;
+  readonly chart: k8s.helm.v3.Release;
+
+  constructor(name: string, args: IdentityArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lockstep:identity:Identity", name, {}, opts);
+    const ha = args.ha ?? false;
+    this.database = new PostgresCluster(IDENTITY_DB, {
+      namespace: args.namespace,
+      image: args.release.postgres.image,
+      database: "keycloak",
+      instances: ha ? 3 : 1,
+      storageSize: "10Gi",
+      backup: args.backup,
+    }, { parent: this });
+    this.chart = chartRelease("keycloak", {
+      name: "keycloak",
+      namespace: args.namespace,
+      pin: args.release.charts.identity,
+      componentValues: {
+        replicas: ha ? 2 : 1,
+        database: {
+          vendor: "postgres",
+          hostname: `${IDENTITY_DB}-rw`,
+          port: 5432,
+          database: "keycloak",
+          username: "keycloak",
+          existingSecret: this.database.appSecretName,
+          existingSecretKey: "password",
+        },
+      },
+      stackValues: args.stackValues,
+      await: args.await ?? true,
+    }, { parent: this, dependsOn: [this.database] });
+    this.registerOutputs({ databaseCluster: IDENTITY_DB, revision: this.chart.status.revision });
+  }
+}

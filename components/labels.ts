@@ -1,0 +1,28 @@
+/** Label keys shared by the program and the policy pack, so both read workloads the same way. */
+export const LABELS = {
+  name: "app.kubernetes.io/name",
+  component: "app.kubernetes.io/component",
+  version: "app.kubernetes.io/version",
+  partOf: "app.kubernetes.io/part-of",
+  managedBy: "app.kubernetes.io/managed-by",
+  track: "lockstep.dev/track",
+  color: "lockstep.dev/color",
+  worker: "lockstep.dev/worker",
+} as const;
+
+export const PART_OF = "lockstep";
+
+/** Annotations the Kubernetes provider understands. */
+export const ANNOTATIONS = {
+  waitFor: "pulumi.com/waitFor",
+  skipAwait: "pulumi.com/skipAwait",
+} as const;
+
+/** Name of the ConfigMap that records the deployed release set; the policy pack reads it. */
+export const RELEASE_RECORD_NAME = "lockstep-release";
+export const RELEASE_RECORD_KEY = "release.json";
+
+/** CloudNativePG cluster names. */
+export const PLATFORM_DB = "platform-db";
+export const IDENTITY_DB = "keycloak-db";
+export const BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io";

@@ -1,0 +1,41 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { Release } from "../lib/catalog";
+import type { Values } from "../lib/merge";
+import { chartRelease } from "./helmRelease";
+
+export interface OperatorsArgs {
+  /** The target release; its chart pins choose the operator versions. */
+  release: Release;
+  /** Namespace the operators run in. @default "cnpg-system" */
+  operatorNamespace?: string;
+  /** Stack overrides for the CloudNativePG operator chart. @default {} */
+  cnpgValues?: Values;
+  /** Stack overrides for the Barman Cloud plugin chart. @default {} */
+  barmanValues?: Values;
+  /** Wait for the operators to be ready. @default true */
+  await?: boolean;
+}
+
+/** The CloudNativePG operator and its Barman Cloud plugin, at the versions the release set pins. */
+export class Operators extends pulumi.ComponentResource {
+  readonly cnpg: k8s.helm.v3.Release;
+  readonly barmanCloud: k8s.helm.v3.Release;
+
+  constructor(name: string, args: OperatorsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lockstep:operators:Operators", name, {}, opts);
+    const namespace = args.operatorNamespace ?? "cnpg-system";
+    const wait = args.await ?? true;
+
+    const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: namespace } }, { parent: this, retainOnDelete: true });
+    this.cnpg = chartRelease("cnpg-operator", {
+      name: "cnpg", namespace, pin: args.release.charts.cnpgOperator, stackValues: args.cnpgValues, await: wait,
+    }, { parent: this, dependsOn: [ns] });
+    // The plugin registers itself with the operator, so it goes second.
+    this.barmanCloud = chartRelease("barman-cloud-plugin", {
+      name: "barman-cloud", namespace, pin: args.release.charts.barmanCloudPlugin, stackValues: args.barmanValues, await: wait,
+    }, { parent: this, dependsOn: [this.cnpg] });
+
+    this.registerOutputs({ cnpgRevision: this.cnpg.status.revision, barmanCloudRevision: this.barmanCloud.status.revision });
+  }
+}

@@ -1,0 +1,35 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { Release } from "../lib/catalog";
+import type { Values } from "../lib/merge";
+import { chartRelease } from "./helmRelease";
+
+export interface OpenBaoArgs {
+  release: Release;
+  namespace: string;
+  /** Run OpenBao as a 3-node raft cluster. @default false */
+  ha?: boolean;
+  /** Stack overrides for the OpenBao chart. @default {} */
+  stackValues?: Values;
+  /** Wait for OpenBao to be ready. @default true */
+  await?: boolean;
+}
+
+/** OpenBao, the platform's secrets store, with integrated raft storage so it can be snapshotted before upgrades. */
+export class OpenBao extends pulumi.ComponentResource {
+  readonly chart: k8s.helm.v3.Release;
+
+  constructor(name: string, args: OpenBaoArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lockstep:secrets:OpenBao", name, {}, opts);
+    const ha = args.ha ?? false;
+    this.chart = chartRelease("openbao", {
+      name: "openbao",
+      namespace: args.namespace,
+      pin: args.release.charts.openbao,
+      componentValues: { server: { ha: { enabled: true, replicas: ha ? 3 : 1, raft: { enabled: true } } } },
+      stackValues: args.stackValues,
+      await: args.await ?? true,
+    }, { parent: this });
+    this.registerOutputs({ revision: this.chart.status.revision });
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Secure defaults for every first-party Pod: the Kubernetes "restricted" Pod Security profile plus a
+ * read-only root filesystem. Kept in one place so no component can quietly weaken them.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+
+type PodSecurityContext = k8s.types.input.core.v1.PodSecurityContext;
+type SecurityContext = k8s.types.input.core.v1.SecurityContext;
+
+/** Non-root UID/GID the first-party images are built to run as. */
+export const RUN_AS_USER = 10001;
+
+export function restrictedPodSecurityContext(): PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: RUN_AS_USER,
+    runAsGroup: RUN_AS_USER,
+    fsGroup: RUN_AS_USER,
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+export function restrictedContainerSecurityContext(): SecurityContext {
+  return {
+    runAsNonRoot: true,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    privileged: false,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/** Labels for the namespace so the API server itself enforces the restricted profile. */
+export const RESTRICTED_NAMESPACE_LABELS: Record<string, string> = {
+  "pod-security.kubernetes.io/enforce": "restricted",
+  "pod-security.kubernetes.io/enforce-version": "latest",
+  "pod-security.kubernetes.io/warn": "restricted",
+};

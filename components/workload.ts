@@ -1,0 +1,154 @@
+/**
+ * Builds a first-party Deployment (plus its ServiceAccount and, when it has more than one replica, a
+ * PodDisruptionBudget) with the secure defaults and the rollout rules every component shares.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { FirstPartyComponent } from "../lib/catalog";
+import { LockstepInputError } from "../lib/errors";
+import { ANNOTATIONS, LABELS, PART_OF } from "./labels";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./security";
+
+type EnvVar = k8s.types.input.core.v1.EnvVar;
+type Resources = { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } };
+
+export interface WorkloadSpec {
+  /** Logical and Kubernetes name of the Deployment. */
+  name: string;
+  /** `app.kubernetes.io/name` shared by all tracks or colors of one app (gateway, console, ...). */
+  appName: string;
+  namespace: string;
+  component: FirstPartyComponent;
+  version: string;
+  /** Image pinned by digest, from the catalog. */
+  image: string;
+  replicas: number;
+  /** Spread replicas across nodes and zones (HA mode). */
+  spread: boolean;
+  /** Labels that, with the name, select this Deployment's pods (track, color, worker kind). */
+  selectorLabels?: Record<string, string>;
+  port: { name: string; containerPort: number };
+  readinessPath: string;
+  livenessPath: string;
+  /** Allows a slow start, such as migrations, before liveness applies. */
+  startupFailureThreshold?: number;
+  preStopSleepSeconds: number;
+  terminationGracePeriodSeconds: number;
+  env: EnvVar[];
+  resources: Resources;
+  awaitRollout: boolean;
+}
+
+export interface Workload {
+  deployment: k8s.apps.v1.Deployment;
+  serviceAccount: k8s.core.v1.ServiceAccount;
+  pdb?: k8s.policy.v1.PodDisruptionBudget;
+  selector: Record<string, string>;
+}
+
+/** Rejects combinations that cannot roll out safely, naming the fields involved. */
+export function validateWorkloadSpec(spec: WorkloadSpec): void {
+  if (spec.terminationGracePeriodSeconds <= spec.preStopSleepSeconds) {
+    throw new LockstepInputError(
+      `${spec.name}: terminationGracePeriodSeconds (${spec.terminationGracePeriodSeconds}) must be greater than preStopSleepSeconds (${spec.preStopSleepSeconds}), or in-flight requests are cut off`,
+    );
+  }
+  if (spec.replicas < 1) throw new LockstepInputError(`${spec.name}: replicas (${spec.replicas}) must be at least 1`);
+  if (spec.spread && spec.replicas < 2) {
+    throw new LockstepInputError(`${spec.name}: spread (HA) needs replicas >= 2, got ${spec.replicas}`);
+  }
+  for (const e of spec.env) {
+    if ("value" in e && e.value !== undefined && /(PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIAL)/i.test(e.name as string)) {
+      throw new LockstepInputError(`${spec.name}: env ${e.name as string} must come from a secretKeyRef, not a literal value`);
+    }
+  }
+}
+
+export function createWorkload(spec: WorkloadSpec, parent: pulumi.Resource): Workload {
+  validateWorkloadSpec(spec);
+  const selector = { [LABELS.name]: spec.appName, ...spec.selectorLabels };
+  const labels = {
+    ...selector,
+    [LABELS.component]: spec.component,
+    [LABELS.version]: spec.version,
+    [LABELS.partOf]: PART_OF,
+    [LABELS.managedBy]: "pulumi",
+  };
+  const serviceAccount = new k8s.core.v1.ServiceAccount(`${spec.name}-sa`, {
+    metadata: { name: spec.name, namespace: spec.namespace, labels },
+    automountServiceAccountToken: false,
+  }, { parent });
+
+  const annotations: Record<string, string> = spec.awaitRollout ? {} : { [ANNOTATIONS.skipAwait]: "true" };
+  const deployment = new k8s.apps.v1.Deployment(spec.name, {
+    metadata: { name: spec.name, namespace: spec.namespace, labels, annotations },
+    spec: {
+      replicas: spec.replicas,
+      selector: { matchLabels: selector },
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: 1 } },
+      revisionHistoryLimit: 10,
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: serviceAccount.metadata.name,
+          automountServiceAccountToken: false,
+          securityContext: restrictedPodSecurityContext(),
+          terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
+          affinity: spec.spread ? antiAffinity(selector) : undefined,
+          topologySpreadConstraints: spec.spread
+            ? [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } }]
+            : undefined,
+          containers: [{
+            name: spec.component,
+            image: spec.image,
+            imagePullPolicy: "IfNotPresent",
+            ports: [{ name: spec.port.name, containerPort: spec.port.containerPort, protocol: "TCP" }],
+            env: spec.env,
+            resources: spec.resources,
+            securityContext: restrictedContainerSecurityContext(),
+            readinessProbe: { httpGet: { path: spec.readinessPath, port: spec.port.containerPort }, initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 3 },
+            livenessProbe: { httpGet: { path: spec.livenessPath, port: spec.port.containerPort }, periodSeconds: 10, failureThreshold: 6 },
+            startupProbe: spec.startupFailureThreshold
+              ? { httpGet: { path: spec.livenessPath, port: spec.port.containerPort }, periodSeconds: 5, failureThreshold: spec.startupFailureThreshold }
+              : undefined,
+            lifecycle: { preStop: { exec: { command: ["sh", "-c", `sleep ${spec.preStopSleepSeconds}`] } } },
+            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+          }],
+          // A read-only root filesystem still needs scratch space.
+          volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
+        },
+      },
+    },
+  }, { parent });
+
+  const pdb = spec.replicas > 1
+    ? new k8s.policy.v1.PodDisruptionBudget(`${spec.name}-pdb`, {
+      metadata: { name: spec.name, namespace: spec.namespace, labels },
+      spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+    }, { parent })
+    : undefined;
+  return { deployment, serviceAccount, pdb, selector };
+}
+
+function antiAffinity(selector: Record<string, string>): k8s.types.input.core.v1.Affinity {
+  return {
+    podAntiAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [{
+        weight: 100,
+        podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } },
+      }],
+    },
+  };
+}
+
+export function clusterService(name: string, namespace: string, selector: Record<string, string>, port: { name: string; port: number; targetPort: number }, parent: pulumi.Resource): k8s.core.v1.Service {
+  return new k8s.core.v1.Service(`${name}-svc`, {
+    metadata: { name, namespace, labels: { [LABELS.partOf]: PART_OF } },
+    spec: { type: "ClusterIP", selector, ports: [{ name: port.name, port: port.port, targetPort: port.targetPort, protocol: "TCP" }] },
+  }, { parent });
+}
+
+/** Replica count from HA: three replicas keep a quorum through a rolling update and a node loss. */
+export function replicasFor(ha: boolean): number {
+  return ha ? 3 : 1;
+}

@@ -1,0 +1,190 @@
+/**
+ * The release catalog: one YAML file per product version under `releases/`, each pinning the whole set.
+ * Parsed once, here, with zod; everything downstream works with the typed `Release`.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as semver from "semver";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { LockstepInputError, showValue } from "./errors";
+
+/** `repo@sha256:<64 hex>`, optionally with a tag before the digest (`repo:tag@sha256:...`). */
+export const DIGEST_IMAGE = /^[a-z0-9]+(?:[._\-/:][a-z0-9]+)*(?::[\w][\w.-]{0,127})?@sha256:[a-f0-9]{64}$/;
+
+const imageRef = z.string().regex(DIGEST_IMAGE, {
+  message: "must be an image pinned by digest, like registry/repo@sha256:<64 hex>; a tag alone is not allowed",
+});
+const exactVersion = z.string().refine((v) => semver.valid(v) !== null, { message: "must be an exact semantic version like 1.5.0" });
+const semverRange = z.string().refine((r) => semver.validRange(r) !== null, { message: "must be a semver range like 1.4.x" });
+const k8sMinor = z.string().regex(/^1\.\d+$/, { message: "must be a Kubernetes minor like 1.31" });
+
+export const FIRST_PARTY = ["api", "gateway", "console", "workers"] as const;
+export type FirstPartyComponent = (typeof FIRST_PARTY)[number];
+
+export const CHARTS = ["cnpgOperator", "barmanCloudPlugin", "identity", "openbao"] as const;
+export type ChartKey = (typeof CHARTS)[number];
+
+const componentPin = z.strictObject({ version: exactVersion, image: imageRef });
+const chartPin = z.strictObject({
+  repo: z.string().url({ message: "must be a Helm repository URL" }),
+  chart: z.string().min(1),
+  version: exactVersion,
+  appVersion: z.string().min(1),
+  /** Values the release set pins for this chart; stack overrides merge on top. */
+  values: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const releaseSchema = z.strictObject({
+  version: exactVersion,
+  components: z.strictObject({
+    api: componentPin,
+    gateway: componentPin,
+    console: componentPin,
+    workers: componentPin,
+  }),
+  charts: z.strictObject({
+    cnpgOperator: chartPin,
+    barmanCloudPlugin: chartPin,
+    identity: chartPin,
+    openbao: chartPin,
+  }),
+  postgres: z.strictObject({ major: z.number().int().min(13).max(20), image: imageRef }),
+  kubernetes: z.strictObject({ min: k8sMinor, max: k8sMinor }),
+  notes: z.strictObject({
+    summary: z.string().default(""),
+    breakingChanges: z.array(z.string()).default([]),
+    /** Stack config keys (without the `lockstep:` prefix) that this release requires. */
+    requiredConfig: z.array(z.string()).default([]),
+    /** Semver ranges of the versions this release may be upgraded from directly. */
+    upgradeFrom: z.array(semverRange).default([]),
+  }),
+});
+
+export type Release = z.infer<typeof releaseSchema>;
+export type ChartPin = Release["charts"][ChartKey];
+
+export interface Catalog {
+  readonly dir: string;
+  readonly releases: ReadonlyMap<string, Release>;
+  /** Versions, oldest first. */
+  readonly versions: readonly string[];
+}
+
+/** Reads and validates every `releases/<version>.yaml`; any bad file fails the whole load, naming file and field. */
+export function loadCatalog(dir: string): Catalog {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    throw new LockstepInputError(`release catalog: cannot read directory ${dir}`);
+  }
+  const releases = new Map<string, Release>();
+  for (const file of entries.filter((f) => f.endsWith(".yaml") || f.endsWith(".yml")).sort()) {
+    const full = path.join(dir, file);
+    const release = parseReleaseFile(full, fs.readFileSync(full, "utf8"));
+    releases.set(release.version, release);
+  }
+  if (releases.size === 0) throw new LockstepInputError(`release catalog: no releases/*.yaml files in ${dir}`);
+  const versions = [...releases.keys()].sort(semver.compare);
+  return { dir, releases, versions };
+}
+
+/** Parses one catalog file; `file` is used for messages and the filename/version check. */
+export function parseReleaseFile(file: string, text: string): Release {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new LockstepInputError(`${file}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+  }
+  const result = releaseSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue.path.join(".") || "(root)";
+    const value = issue.path.reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k as string] : undefined), raw);
+    throw new LockstepInputError(`${file}: field ${field} = ${showValue(value)}: ${issue.message}`);
+  }
+  const expected = path.basename(file).replace(/\.ya?ml$/, "");
+  if (expected !== result.data.version) {
+    throw new LockstepInputError(
+      `${file}: field version = ${showValue(result.data.version)} disagrees with the filename; the file must be named ${result.data.version}.yaml`,
+    );
+  }
+  for (const name of FIRST_PARTY) {
+    const pinned = result.data.components[name].version;
+    if (semver.major(pinned) !== semver.major(result.data.version)) {
+      throw new LockstepInputError(
+        `${file}: field components.${name}.version = ${showValue(pinned)} must share the release's major version ${semver.major(result.data.version)}`,
+      );
+    }
+  }
+  if (semver.compare(`${result.data.kubernetes.min}.0`, `${result.data.kubernetes.max}.0`) > 0) {
+    throw new LockstepInputError(`${file}: field kubernetes.min = ${showValue(result.data.kubernetes.min)} must not be above kubernetes.max = ${showValue(result.data.kubernetes.max)}`);
+  }
+  return result.data;
+}
+
+export function getRelease(catalog: Catalog, version: string): Release {
+  const release = catalog.releases.get(version);
+  if (!release) throw new LockstepInputError(`release ${version} is not in the catalog (${catalog.versions.join(", ")})`);
+  return release;
+}
+
+/** The part of a release that determines what runs; notes do not change the set. */
+export function pinnedSet(release: Release): Omit<Release, "notes"> {
+  const { notes: _notes, ...set } = release;
+  return set;
+}
+
+/** Canonical JSON: object keys sorted at every depth, no whitespace. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The release set digest: `sha256:<hex>` over the canonical serialization of the pinned set. */
+export function setDigest(release: Release): string {
+  return `sha256:${createHash("sha256").update(canonicalJson(pinnedSet(release))).digest("hex")}`;
+}
+
+/** Upgrade sources per version, the shape `upgradePath` wants. */
+export function upgradeSources(catalog: Catalog): Map<string, readonly string[]> {
+  return new Map([...catalog.releases].map(([v, r]) => [v, r.notes.upgradeFrom]));
+}
+
+/** The default catalog shipped with the project, resolved from this file so it works from any cwd. */
+export const DEFAULT_CATALOG_DIR = path.resolve(__dirname, "..", "releases");
+
+export interface SetDifference {
+  key: string;
+  from: string;
+  to: string;
+}
+
+/** What changes between two pinned sets, for the plan's "what differs from upgrade.from". */
+export function diffSets(from: Release, to: Release): SetDifference[] {
+  const diffs: SetDifference[] = [];
+  for (const name of FIRST_PARTY) {
+    const a = from.components[name];
+    const b = to.components[name];
+    if (a.version !== b.version || a.image !== b.image) diffs.push({ key: `components.${name}`, from: `${a.version} (${a.image})`, to: `${b.version} (${b.image})` });
+  }
+  for (const name of CHARTS) {
+    const a = from.charts[name];
+    const b = to.charts[name];
+    if (canonicalJson(a) !== canonicalJson(b)) diffs.push({ key: `charts.${name}`, from: `${a.chart} ${a.version} (app ${a.appVersion})`, to: `${b.chart} ${b.version} (app ${b.appVersion})` });
+  }
+  if (from.postgres.image !== to.postgres.image) diffs.push({ key: "postgres", from: `${from.postgres.major} (${from.postgres.image})`, to: `${to.postgres.major} (${to.postgres.image})` });
+  if (from.kubernetes.min !== to.kubernetes.min || from.kubernetes.max !== to.kubernetes.max) {
+    diffs.push({ key: "kubernetes", from: `${from.kubernetes.min}-${from.kubernetes.max}`, to: `${to.kubernetes.min}-${to.kubernetes.max}` });
+  }
+  return diffs;
+}

@@ -1,0 +1,113 @@
+/**
+ * Runs the real lockstep program in-process under Pulumi's mock monitor and records every registration
+ * the way the engine would see it: type, logical name, parent, and the direct dependencies (explicit
+ * `dependsOn` plus implicit ones through Outputs) carried on each RegisterResource request.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
+import * as settings from "@pulumi/pulumi/runtime/settings";
+import * as state from "@pulumi/pulumi/runtime/state";
+import { Catalog } from "../lib/catalog";
+import { StackConfig } from "../lib/config";
+import { PlatformOutputs } from "../components/platform";
+import { definePlatform } from "../program";
+
+export interface RecordedResource {
+  urn: string;
+  type: string;
+  name: string;
+  custom: boolean;
+  parentUrn: string | null;
+  dependencyUrns: string[];
+  propertyDependencyUrns: Record<string, string[]>;
+  props: Record<string, unknown>;
+  protect: boolean;
+  retainOnDelete: boolean;
+  deleteBeforeReplace: boolean;
+}
+
+/** Resource type prefixes the program may register; anything else is a bug the mocks must not hide. */
+const KNOWN_TYPES = /^(kubernetes:|command:|lockstep:|pulumi:pulumi:Stack$|pulumi:providers:(kubernetes|command)$)/;
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(cb: (value: { getUrnsList(): string[] }, key: string) => void): void };
+  getProtect(): boolean;
+  getRetainondelete(): boolean;
+  getDeletebeforereplace(): boolean;
+  getObject(): unknown;
+}
+
+class RecordingMonitor extends MockMonitor {
+  readonly registrations: Omit<RecordedResource, "urn">[] = [];
+
+  override async registerResource(req: RegisterRequest, callback: (err: unknown, resp: unknown) => void): Promise<void> {
+    const propertyDependencyUrns: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((value, key) => { propertyDependencyUrns[key] = value.getUrnsList(); });
+    this.registrations.push({
+      type: req.getType(),
+      name: req.getName(),
+      custom: req.getCustom(),
+      parentUrn: req.getParent() || null,
+      dependencyUrns: req.getDependenciesList(),
+      propertyDependencyUrns,
+      protect: req.getProtect(),
+      retainOnDelete: req.getRetainondelete(),
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+      props: req.getCustom() ? (deserializeProperties(req.getObject()) as Record<string, unknown>) : {},
+    });
+    return super.registerResource(req as never, callback as never);
+  }
+}
+
+export interface ProgramRun {
+  outputs: PlatformOutputs;
+  resources: RecordedResource[];
+}
+
+/** Records inputs as the mock state; refuses resource types and invokes the program is not expected to use. */
+const mocks: pulumi.runtime.Mocks = {
+  newResource(args) {
+    if (!KNOWN_TYPES.test(args.type)) throw new Error(`unmocked resource type ${args.type} (${args.name})`);
+    return { id: args.custom ? `${args.name}-id` : undefined, state: args.inputs };
+  },
+  call(args) {
+    throw new Error(`unmocked call ${args.token}: the program must not invoke providers during a plan`);
+  },
+};
+
+/**
+ * Runs the program for `stack` with already-validated inputs. Pulumi's runtime state is global, so
+ * runs are serialized by the caller (one at a time per process).
+ */
+export async function runProgram(stack: string, inputs: { catalog: Catalog; config: StackConfig }, config: Record<string, string>): Promise<ProgramRun> {
+  const monitor = new RecordingMonitor(mocks);
+  settings.setMockOptions(monitor, "lockstep", stack, true);
+  const store = state.getStore();
+  store.supportsSecrets = true;
+  store.supportsResourceReferences = true;
+  store.supportsOutputValues = false;
+  store.supportsDeletedWith = true;
+  store.supportsAliasSpecs = true;
+  store.supportsTransforms = true;
+  pulumi.runtime.setAllConfig(config, []);
+
+  let outputs: PlatformOutputs | undefined;
+  await pulumi.runtime.runInPulumiStack(async () => {
+    outputs = definePlatform({ inputs });
+    return {};
+  });
+  await settings.waitForRPCs();
+  const urnOf = (r: Omit<RecordedResource, "urn">) => {
+    const parentType = r.parentUrn ? r.parentUrn.split("::")[2].split("$").pop() : undefined;
+    const type = parentType ? `${parentType}$${r.type}` : r.type;
+    return `urn:pulumi:${stack}::lockstep::${type}::${r.name}`;
+  };
+  const resources = monitor.registrations.map((r) => ({ urn: urnOf(r), ...r }));
+  return { outputs: outputs as PlatformOutputs, resources };
+}
