@@ -73,7 +73,7 @@ export class Platform extends pulumi.ComponentResource {
         const operators = new Operators("operators", {
           release, cnpgValues: config.chartValues.cnpgOperator, barmanValues: config.chartValues.barmanCloudPlugin, await: awaitRollout,
         }, { parent: wave });
-        new OpenBao("openbao", {
+        new OpenBao("secrets", {
           release, namespace: ns, ha: config.ha, stackValues: config.chartValues.openbao, await: awaitRollout,
         }, { parent: wave, dependsOn: [namespace] });
         new Identity("identity", {
@@ -94,7 +94,7 @@ export class Platform extends pulumi.ComponentResource {
       gateways: (wave) => {
         const canary = window?.gatewayCanaryPercent;
         const stableVersion = canary !== undefined && window ? window.from : config.release;
-        new Gateway("gateway", {
+        new Gateway("gateways", {
           namespace: ns,
           stable: imageOf("gateway", stableVersion),
           canary: canary !== undefined ? { ...release.components.gateway, percent: canary } : undefined,

@@ -16,9 +16,14 @@ export class Wave extends pulumi.ComponentResource {
   readonly id: WaveId;
 
   constructor(id: WaveId, args: WaveArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("lockstep:platform:Wave", id, {}, opts);
+    // Prefixed so a wave's logical name never collides with a resource inside it (wave-api vs Deployment api).
+    super("lockstep:platform:Wave", waveResourceName(id), {}, opts);
     this.id = id;
     args.build(this);
     this.registerOutputs({ title: args.title });
   }
+}
+
+export function waveResourceName(id: WaveId): string {
+  return `wave-${id}`;
 }

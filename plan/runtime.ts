@@ -6,8 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
-import * as settings from "@pulumi/pulumi/runtime/settings";
-import * as state from "@pulumi/pulumi/runtime/state";
+import * as settingsModule from "@pulumi/pulumi/runtime/settings";
+import * as stateModule from "@pulumi/pulumi/runtime/state";
 import { Catalog } from "../lib/catalog";
 import { StackConfig } from "../lib/config";
 import { PlatformOutputs } from "../components/platform";
@@ -43,6 +43,13 @@ interface RegisterRequest {
   getObject(): unknown;
 }
 
+// The mock wiring below uses SDK internals that `setMocks` itself uses but the typings mark internal.
+const settings = settingsModule as unknown as {
+  setMockOptions(monitor: unknown, project: string, stack: string, preview: boolean): void;
+  waitForRPCs(): Promise<void>;
+};
+const state = stateModule as unknown as { getStore(): Record<string, boolean> };
+
 class RecordingMonitor extends MockMonitor {
   readonly registrations: Omit<RecordedResource, "urn">[] = [];
 
@@ -59,7 +66,7 @@ class RecordingMonitor extends MockMonitor {
       protect: req.getProtect(),
       retainOnDelete: req.getRetainondelete(),
       deleteBeforeReplace: req.getDeletebeforereplace(),
-      props: req.getCustom() ? (deserializeProperties(req.getObject()) as Record<string, unknown>) : {},
+      props: req.getCustom() ? (deserializeProperties(req.getObject() as Parameters<typeof deserializeProperties>[0]) as Record<string, unknown>) : {},
     });
     return super.registerResource(req as never, callback as never);
   }

@@ -1,0 +1,91 @@
+/**
+ * The offline plan: the real program under mocks, then the policy pack, with no CLI, cluster or
+ * credentials. Returns data; `cli/plan.ts` prints it.
+ */
+import { Catalog, DEFAULT_CATALOG_DIR, diffSets, getRelease, loadCatalog, SetDifference } from "../lib/catalog";
+import { openWindow, parseStackConfig, StackConfig } from "../lib/config";
+import { WaveId } from "../lib/waves";
+import { waveResourceName } from "../components/wave";
+import { runPolicies, Violation } from "./policyRunner";
+import { RecordedResource, runProgram } from "./runtime";
+import { applySets, PROJECT_DIR, readStackValues, toPulumiConfig } from "./stackFile";
+
+export interface PlanOptions {
+  stack: string;
+  sets?: readonly string[];
+  /** @default the project's `releases/` */
+  catalogDir?: string;
+  /** @default the project directory (where `Pulumi.<stack>.yaml` lives) */
+  projectDir?: string;
+}
+
+export interface PlannedResource {
+  type: string;
+  name: string;
+  parent: string | null;
+  dependsOn: string[];
+  props: Record<string, unknown>;
+}
+
+export interface PlannedWave {
+  id: WaveId;
+  title: string;
+  after: WaveId[];
+  /** Custom resources declared inside the wave, in registration order. */
+  resources: string[];
+}
+
+export interface PlanResult {
+  stack: string;
+  release: { version: string; setDigest: string };
+  resources: PlannedResource[];
+  waves: PlannedWave[];
+  violations: Violation[];
+  /** What the set changes relative to `upgrade.from`, when a window is open. */
+  upgrade: { from: string; to: string; differences: SetDifference[] } | null;
+  config: StackConfig;
+}
+
+/** Validates config (throws `LockstepInputError`, registering nothing), runs the program, then the policies. */
+export async function plan(options: PlanOptions): Promise<PlanResult> {
+  const projectDir = options.projectDir ?? PROJECT_DIR;
+  const catalog: Catalog = loadCatalog(options.catalogDir ?? DEFAULT_CATALOG_DIR);
+  const values = applySets(readStackValues(options.stack, projectDir), options.sets ?? []);
+  const config = parseStackConfig(values, catalog);
+  const run = await runProgram(options.stack, { catalog, config }, toPulumiConfig(values));
+  const violations = await runPolicies(options.stack, run.resources);
+  const window = openWindow(config);
+  return {
+    stack: options.stack,
+    release: run.outputs.release,
+    resources: run.resources.map(toPlanned(run.resources)),
+    waves: wavesOf(run.outputs.waves, run.resources),
+    violations,
+    upgrade: window
+      ? { from: window.from, to: config.release, differences: diffSets(getRelease(catalog, window.from), getRelease(catalog, config.release)) }
+      : null,
+    config,
+  };
+}
+
+function toPlanned(all: readonly RecordedResource[]) {
+  const nameOf = new Map(all.map((r) => [r.urn, r.name]));
+  return (r: RecordedResource): PlannedResource => ({
+    type: r.type,
+    name: r.name,
+    parent: r.parentUrn ? nameOf.get(r.parentUrn) ?? r.parentUrn : null,
+    dependsOn: r.dependencyUrns.map((u) => nameOf.get(u) ?? u),
+    props: r.props,
+  });
+}
+
+function wavesOf(waves: { id: WaveId; title: string; after: WaveId[] }[], resources: readonly RecordedResource[]): PlannedWave[] {
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const waveOf = (r: RecordedResource): string | undefined => {
+    for (let p = r.parentUrn ? byUrn.get(r.parentUrn) : undefined; p; p = p.parentUrn ? byUrn.get(p.parentUrn) : undefined) {
+      if (p.type === "lockstep:platform:Wave") return p.name;
+    }
+    return undefined;
+  };
+  return waves.map((w) => ({ ...w, resources: resources.filter((r) => r.custom && waveOf(r) === waveResourceName(w.id)).map((r) => r.name) }));
+}

@@ -1,0 +1,129 @@
+/**
+ * Runs the pack's policies in-process against the resources the mocked program registered, with the
+ * parents and dependencies the engine would pass, and with the same per-stack policy config file the
+ * real CLI takes (`--policy-pack-config policy/config/<stack>.json`).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { EnforcementLevel, Policy, PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import { LockstepInputError } from "../lib/errors";
+import { ALL_POLICIES } from "../policy/policies";
+import type { RecordedResource } from "./runtime";
+import { PROJECT_DIR } from "./stackFile";
+
+export interface Violation {
+  policy: string;
+  level: "mandatory" | "advisory";
+  message: string;
+  /** Logical name of the resource, or null for a stack-wide finding. */
+  resource: string | null;
+}
+
+type PolicyConfigEntry = EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>);
+type PackConfig = Record<string, PolicyConfigEntry>;
+
+export function policyConfigPath(stack: string, projectDir = PROJECT_DIR): string {
+  return path.join(projectDir, "policy", "config", `${stack}.json`);
+}
+
+export function readPolicyConfig(stack: string, projectDir = PROJECT_DIR): PackConfig {
+  const file = policyConfigPath(stack, projectDir);
+  if (!fs.existsSync(file)) return {};
+  try {
+    const parsed: unknown = JSON.parse(fs.readFileSync(file, "utf8"));
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("must be a JSON object");
+    return parsed as PackConfig;
+  } catch (err) {
+    throw new LockstepInputError(`${file}: ${(err as Error).message}`);
+  }
+}
+
+const LEVELS: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
+
+/** Enforcement and config of one policy: schema defaults, then `all`, then the policy's own entry. */
+export function resolvePolicy(policy: Policy, packConfig: PackConfig): { level: EnforcementLevel; config: Record<string, unknown> } {
+  let level: EnforcementLevel = policy.enforcementLevel ?? "advisory";
+  const config: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(policy.configSchema?.properties ?? {})) {
+    if (schema && typeof schema === "object" && "default" in schema) config[key] = schema.default;
+  }
+  const all = packConfig.all;
+  if (typeof all === "string") level = all;
+  const own = packConfig[policy.name];
+  if (typeof own === "string") level = own;
+  else if (own && typeof own === "object") {
+    const { enforcementLevel, ...rest } = own;
+    if (enforcementLevel) level = enforcementLevel;
+    Object.assign(config, rest);
+  }
+  if (!LEVELS.includes(level)) throw new LockstepInputError(`policy config: ${policy.name} enforcementLevel ${JSON.stringify(level)} must be one of ${LEVELS.join(", ")}`);
+  return { level, config };
+}
+
+class NotApplicable extends Error {}
+
+/** Builds the engine's view: PolicyResource objects linked to their parents and dependencies. */
+export function toPolicyResources(recorded: readonly RecordedResource[]): PolicyResource[] {
+  const byUrn = new Map<string, PolicyResource>();
+  const options = (r: RecordedResource) => ({
+    protect: r.protect, ignoreChanges: [], deleteBeforeReplace: r.deleteBeforeReplace, aliases: [],
+    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [],
+    parent: r.parentUrn ?? undefined,
+  });
+  for (const r of recorded) {
+    const resource: PolicyResource = {
+      type: r.type, props: r.props, urn: r.urn, name: r.name, opts: options(r),
+      dependencies: [], propertyDependencies: {},
+      isType: (cls) => (cls as unknown as { __pulumiType?: string }).__pulumiType === r.type,
+      asType: (cls) => ((cls as unknown as { __pulumiType?: string }).__pulumiType === r.type ? (r.props as never) : undefined),
+    };
+    byUrn.set(r.urn, resource);
+  }
+  for (const r of recorded) {
+    const resource = byUrn.get(r.urn) as PolicyResource;
+    resource.parent = r.parentUrn ? byUrn.get(r.parentUrn) : undefined;
+    resource.dependencies = r.dependencyUrns.flatMap((u) => byUrn.get(u) ?? []);
+    resource.propertyDependencies = Object.fromEntries(Object.entries(r.propertyDependencyUrns).map(([k, urns]) => [k, urns.flatMap((u) => byUrn.get(u) ?? [])]));
+  }
+  return [...byUrn.values()];
+}
+
+export async function runPolicies(stack: string, recorded: readonly RecordedResource[], packConfig: PackConfig = readPolicyConfig(stack)): Promise<Violation[]> {
+  const resources = toPolicyResources(recorded);
+  const violations: Violation[] = [];
+  const notApplicable = (): never => { throw new NotApplicable(); };
+  for (const policy of ALL_POLICIES) {
+    const { level, config } = resolvePolicy(policy, packConfig);
+    if (level === "disabled") continue;
+    const reportLevel = level === "mandatory" || level === "remediate" ? "mandatory" : "advisory";
+    const nameOf = (urn?: string) => (urn ? resources.find((r) => r.urn === urn)?.name ?? urn : null);
+    if ("validateStack" in policy) {
+      const args: StackValidationArgs = { resources, stackTags: new Map(), getConfig: <T extends object>() => config as T, notApplicable };
+      await guard(() => (policy as StackValidationPolicy).validateStack(args, (message, urn) => {
+        violations.push({ policy: policy.name, level: reportLevel, message, resource: nameOf(urn) });
+      }));
+      continue;
+    }
+    const validations = (policy as ResourceValidationPolicy).validateResource;
+    for (const validate of Array.isArray(validations) ? validations : validations ? [validations] : []) {
+      for (const r of resources) {
+        const args: ResourceValidationArgs = {
+          type: r.type, props: r.props, urn: r.urn, name: r.name, opts: r.opts, stackTags: new Map(),
+          isType: r.isType, asType: r.asType as ResourceValidationArgs["asType"], getConfig: <T extends object>() => config as T, notApplicable,
+        };
+        await guard(() => validate(args, (message, urn) => {
+          violations.push({ policy: policy.name, level: reportLevel, message, resource: nameOf(urn ?? r.urn) });
+        }));
+      }
+    }
+  }
+  return violations;
+}
+
+async function guard(fn: () => Promise<void> | void): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (!(err instanceof NotApplicable)) throw err;
+  }
+}

@@ -1,0 +1,70 @@
+/** Cluster policies: the Kubernetes baseline of the release, and restricted Pod Security for every Pod template. */
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { kubernetesInRange } from "../../lib/semverRules";
+import { catalog, releaseRecord } from "./context";
+import { podSpecOf } from "./shapes";
+
+export const kubernetesBaseline: StackValidationPolicy = {
+  name: "kubernetes-baseline",
+  description: "Checks whether the target cluster's Kubernetes version (lockstep:kubernetesVersion) is inside the release's supported range.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    const found = releaseRecord(args.resources);
+    if (!found) return;
+    if ("error" in found) {
+      reportViolation(found.error, found.resource?.urn);
+      return;
+    }
+    const { record, resource } = found;
+    const release = catalog().releases.get(record.release);
+    if (!release) return;
+    const range = `${release.kubernetes.min} - ${release.kubernetes.max}`;
+    if (!record.kubernetesVersion) {
+      reportViolation(`the stack must declare lockstep:kubernetesVersion so it can be checked against ${record.release}'s supported range ${range}`, resource.urn);
+    } else if (!kubernetesInRange(record.kubernetesVersion, release.kubernetes)) {
+      reportViolation(`Kubernetes ${record.kubernetesVersion} must be inside release ${record.release}'s supported range ${range}`, resource.urn);
+    }
+  },
+};
+
+const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
+const SECRET_VALUE = [
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
+  /\bAKIA[0-9A-Z]{16}\b/,
+  /:\/\/[^:/\s]+:[^@/\s]+@/, // credentials inside a URL
+  /\bsk-[A-Za-z0-9]{20,}\b/,
+];
+
+export const podSecurity: ResourceValidationPolicy = {
+  name: "pod-security",
+  description: "Checks whether every Pod template follows the restricted Pod Security profile with a read-only root filesystem, requests and limits, no service-account token, and no env value that looks like a plaintext secret.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    const pod = podSpecOf(args.type, args.props);
+    if (!pod) return;
+    const podCtx = pod.securityContext ?? {};
+    if (pod.hostNetwork || pod.hostPID || pod.hostIPC) reportViolation("pod must not use the host network, PID or IPC namespaces");
+    for (const v of pod.volumes ?? []) if (v.hostPath) reportViolation(`volume ${v.name} must not be a hostPath`);
+    if (pod.automountServiceAccountToken !== false) reportViolation("pod must set automountServiceAccountToken: false");
+    for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+      const ctx = c.securityContext ?? {};
+      const where = `container ${c.name}`;
+      if ((ctx.runAsNonRoot ?? podCtx.runAsNonRoot) !== true) reportViolation(`${where} must run as non-root (runAsNonRoot: true)`);
+      if (ctx.allowPrivilegeEscalation !== false) reportViolation(`${where} must set allowPrivilegeEscalation: false`);
+      if (ctx.privileged === true) reportViolation(`${where} must not be privileged`);
+      if (!(ctx.capabilities?.drop ?? []).includes("ALL")) reportViolation(`${where} must drop ALL capabilities`);
+      if ((ctx.capabilities?.add ?? []).some((cap) => cap !== "NET_BIND_SERVICE")) reportViolation(`${where} must not add capabilities other than NET_BIND_SERVICE`);
+      const seccomp = (ctx.seccompProfile ?? podCtx.seccompProfile)?.type;
+      if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") reportViolation(`${where} must use seccomp profile RuntimeDefault (or Localhost), not ${JSON.stringify(seccomp ?? "unset")}`);
+      if (ctx.readOnlyRootFilesystem !== true) reportViolation(`${where} must have a read-only root filesystem`);
+      const { requests, limits } = c.resources ?? {};
+      if (!requests?.cpu || !requests?.memory || !limits?.cpu || !limits?.memory) reportViolation(`${where} must set cpu and memory requests and limits`);
+      for (const env of c.env ?? []) {
+        if (env.value === undefined) continue;
+        if (SECRET_NAME.test(env.name) || SECRET_VALUE.some((re) => re.test(env.value as string))) {
+          reportViolation(`${where} env ${env.name} looks like a plaintext secret and must come from a secretKeyRef`);
+        }
+      }
+    }
+  },
+};

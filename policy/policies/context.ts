@@ -1,0 +1,88 @@
+/**
+ * What policies share: the catalog, the release record the program writes, and lookups over the
+ * stack's resources. Plain functions, no registration side effects.
+ */
+import type { PolicyResource } from "@pulumi/policy";
+import { Catalog, DEFAULT_CATALOG_DIR, loadCatalog } from "../../lib/catalog";
+import { ReleaseRecordData, releaseRecordSchema } from "../../lib/record";
+import { LABELS, RELEASE_RECORD_KEY, RELEASE_RECORD_NAME } from "../../components/labels";
+import { configMapShape, Deployment, deploymentShape, view } from "./shapes";
+
+export const TYPES = {
+  deployment: "kubernetes:apps/v1:Deployment",
+  pdb: "kubernetes:policy/v1:PodDisruptionBudget",
+  service: "kubernetes:core/v1:Service",
+  configMap: "kubernetes:core/v1:ConfigMap",
+  httpRoute: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
+  cnpgCluster: "kubernetes:postgresql.cnpg.io/v1:Cluster",
+  cnpgBackup: "kubernetes:postgresql.cnpg.io/v1:Backup",
+  cnpgScheduledBackup: "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup",
+  objectStore: "kubernetes:barmancloud.cnpg.io/v1:ObjectStore",
+} as const;
+
+let cachedCatalog: Catalog | undefined;
+/** The catalog beside the pack (`../releases`), loaded once per process. */
+export function catalog(): Catalog {
+  cachedCatalog ??= loadCatalog(DEFAULT_CATALOG_DIR);
+  return cachedCatalog;
+}
+
+export type RecordLookup = { record: ReleaseRecordData; resource: PolicyResource } | { error: string; resource?: PolicyResource } | undefined;
+
+/** Finds and parses the `lockstep-release` ConfigMap; undefined when the stack has none (not a lockstep stack). */
+export function releaseRecord(resources: readonly PolicyResource[]): RecordLookup {
+  const resource = resources.find((r) => r.type === TYPES.configMap && view(configMapShape, r.props)?.metadata?.name === RELEASE_RECORD_NAME);
+  if (!resource) return undefined;
+  const raw = view(configMapShape, resource.props)?.data?.[RELEASE_RECORD_KEY];
+  if (raw === undefined) return { error: `ConfigMap ${RELEASE_RECORD_NAME} must have a ${RELEASE_RECORD_KEY} key`, resource };
+  try {
+    const parsed = releaseRecordSchema.safeParse(JSON.parse(raw));
+    if (!parsed.success) return { error: `ConfigMap ${RELEASE_RECORD_NAME} ${RELEASE_RECORD_KEY} must match the record schema: ${parsed.error.issues[0].path.join(".")}: ${parsed.error.issues[0].message}`, resource };
+    return { record: parsed.data, resource };
+  } catch {
+    return { error: `ConfigMap ${RELEASE_RECORD_NAME} ${RELEASE_RECORD_KEY} must be JSON`, resource };
+  }
+}
+
+export interface Workload {
+  resource: PolicyResource;
+  deployment: Deployment;
+  name: string;
+  labels: Record<string, string>;
+  component?: string;
+  version?: string;
+}
+
+/** Deployments with their labels read out; the ones lockstep manages carry component and version labels. */
+export function deployments(resources: readonly PolicyResource[]): Workload[] {
+  return resources.filter((r) => r.type === TYPES.deployment).flatMap((resource) => {
+    const deployment = view(deploymentShape, resource.props);
+    if (!deployment) return [];
+    const labels = { ...deployment.metadata?.labels, ...deployment.spec?.template?.metadata?.labels };
+    return [{
+      resource,
+      deployment,
+      name: deployment.metadata?.name ?? resource.name,
+      labels,
+      component: labels[LABELS.component],
+      version: labels[LABELS.version],
+    }];
+  });
+}
+
+/** Whether every `selector` entry is present in `labels` (a Kubernetes equality selector). */
+export function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
+  if (!selector || Object.keys(selector).length === 0) return false;
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+/**
+ * Whether `resource` depends on `target`: directly, or through any ancestor's dependencies (a component's
+ * `dependsOn` holds back everything inside it).
+ */
+export function dependsOnThroughParents(resource: PolicyResource, target: PolicyResource): boolean {
+  for (let r: PolicyResource | undefined = resource; r; r = r.parent) {
+    if (r.dependencies.some((d) => d.urn === target.urn)) return true;
+  }
+  return false;
+}

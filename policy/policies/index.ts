@@ -1,0 +1,27 @@
+/**
+ * Every lockstep policy, listed explicitly: the pack and the offline plan both take this list, so
+ * nothing is registered by importing a module.
+ */
+import type { Policies } from "@pulumi/policy";
+import { disruptionBudget, rollingSafety } from "./availability";
+import { databaseBackup, preUpgradeBackup } from "./backup";
+import { kubernetesBaseline, podSecurity } from "./cluster";
+import { prodPromotedOnly, releaseSetPinned } from "./release";
+import { blueGreenIntegrity, canaryBounds, mixedVersionCompatibility, upgradePath } from "./versions";
+
+export { disruptionBudget, rollingSafety, databaseBackup, preUpgradeBackup, kubernetesBaseline, podSecurity, prodPromotedOnly, releaseSetPinned, blueGreenIntegrity, canaryBounds, mixedVersionCompatibility, upgradePath };
+
+export const ALL_POLICIES: Policies = [
+  releaseSetPinned,
+  mixedVersionCompatibility,
+  upgradePath,
+  preUpgradeBackup,
+  disruptionBudget,
+  rollingSafety,
+  databaseBackup,
+  blueGreenIntegrity,
+  canaryBounds,
+  kubernetesBaseline,
+  podSecurity,
+  prodPromotedOnly,
+];

@@ -1,0 +1,62 @@
+/** Release-set policies: what runs is exactly the catalog's set, and prod runs only what staging verified. */
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { DIGEST_IMAGE, FIRST_PARTY, FirstPartyComponent, setDigest } from "../../lib/catalog";
+import { LABELS } from "../../components/labels";
+import { catalog, releaseRecord } from "./context";
+import { labelsOf, podSpecOf } from "./shapes";
+
+export const releaseSetPinned: ResourceValidationPolicy = {
+  name: "release-set-pinned",
+  description: "Checks whether every container image is pinned by digest and, for lockstep components, equals the catalog's digest for the version the workload declares.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    const pod = podSpecOf(args.type, args.props);
+    if (!pod) return;
+    const labels = labelsOf(args.props);
+    const component = labels[LABELS.component];
+    const version = labels[LABELS.version];
+    const firstParty = (FIRST_PARTY as readonly string[]).includes(component);
+    for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
+      const image = container.image ?? "";
+      if (!DIGEST_IMAGE.test(image)) {
+        reportViolation(`container ${container.name} image ${JSON.stringify(image)} must be pinned by digest (repo@sha256:<64 hex>)`);
+        continue;
+      }
+      if (!firstParty) continue;
+      const release = version ? catalog().releases.get(version) : undefined;
+      if (!release) {
+        reportViolation(`${component} declares ${LABELS.version}=${JSON.stringify(version)}, which must be a version in the release catalog (${catalog().versions.join(", ")})`);
+        continue;
+      }
+      const pinned = release.components[component as FirstPartyComponent].image;
+      if (image !== pinned) {
+        reportViolation(`container ${container.name} image must equal the catalog's ${component} ${version} digest ${pinned}, not ${image}: no component drifts from the set`);
+      }
+    }
+  },
+};
+
+export const prodPromotedOnly: StackValidationPolicy = {
+  name: "prod-promoted-only",
+  description: "Checks whether a prod stack runs exactly the release set digest that staging recorded as verified (lockstep:promotion).",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    const found = releaseRecord(args.resources);
+    if (!found || "error" in found) return;
+    const { record, resource } = found;
+    if (record.environment !== "prod") return;
+    const release = catalog().releases.get(record.release);
+    if (!release) return; // config validation refuses unknown releases before a plan exists
+    const expected = setDigest(release);
+    const promotion = record.promotion;
+    if (!promotion) {
+      reportViolation(`prod must run a promoted set: lockstep:promotion is missing; promote ${record.release} from staging with \`lockstep promote --from staging --to prod\``, resource.urn);
+      return;
+    }
+    if (promotion.version !== record.release) {
+      reportViolation(`prod release ${record.release} must be the promoted version, but the promotion record is for ${promotion.version}`, resource.urn);
+    } else if (promotion.setDigest !== expected) {
+      reportViolation(`the set digest verified in ${promotion.verifiedIn} (${promotion.setDigest}) must equal the catalog's digest for ${record.release} (${expected}); the set changed after verification`, resource.urn);
+    }
+  },
+};
