@@ -56,6 +56,9 @@ export class Platform extends pulumi.ComponentResource {
     const awaitRollout = config.awaitRollouts;
     const imageOf = (component: (typeof FIRST_PARTY)[number], version: string) => getRelease(catalog, version).components[component];
     const apiUrl = `http://api.${ns}.svc`;
+    if (!window && config.upgrade?.gatewayCanaryPercent !== undefined) {
+      pulumi.log.warn(`lockstep:upgrade.gatewayCanaryPercent (${config.upgrade.gatewayCanaryPercent}) is ignored: upgrade.from equals release, so no upgrade window is open and no canary runs`, this);
+    }
 
     let platformDb: PostgresCluster | undefined;
     let verification: Verification | undefined;

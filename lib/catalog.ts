@@ -102,9 +102,12 @@ export function parseReleaseFile(file: string, text: string): Release {
   const result = releaseSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
-    const field = issue.path.join(".") || "(root)";
-    const value = issue.path.reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k as string] : undefined), raw);
-    throw new LockstepInputError(`${file}: field ${field} = ${showValue(value)}: ${issue.message}`);
+    const at = (keys: readonly PropertyKey[]) => keys.reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<PropertyKey, unknown>)[k] : undefined), raw);
+    if (issue.code === "unrecognized_keys") {
+      const field = [...issue.path, issue.keys[0]].join(".");
+      throw new LockstepInputError(`${file}: field ${field} = ${showValue(at([...issue.path, issue.keys[0]]))}: unknown field; a release file has only the fields of the catalog schema (see README "Release catalog")`);
+    }
+    throw new LockstepInputError(`${file}: field ${issue.path.join(".") || "(root)"} = ${showValue(at(issue.path))}: ${issue.message}`);
   }
   const expected = path.basename(file).replace(/\.ya?ml$/, "");
   if (expected !== result.data.version) {

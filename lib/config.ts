@@ -163,10 +163,12 @@ export function parseStackConfig(values: Record<string, unknown>, catalog: Catal
     const result = (KEYS[key].schema as z.ZodType).safeParse(value);
     if (!result.success) {
       const issue = result.error.issues[0];
-      const message = issue.code === "unrecognized_keys"
-        ? `unknown field ${issue.keys.join(", ")}; allowed fields are ${allowedFields(key).join(", ")}`
-        : issue.message;
-      fail([key, ...(issue.path as (string | number)[])], valueAt(value, issue.path), message);
+      const path = issue.path as (string | number)[];
+      if (issue.code === "unrecognized_keys") {
+        const field = [...path, issue.keys[0]];
+        fail([key, ...field], valueAt(value, field), `unknown field; allowed fields are ${allowedFields(key, path).join(", ")}`);
+      }
+      fail([key, ...path], valueAt(value, path), issue.message);
     }
     parsed[key] = result.data;
   }
@@ -185,10 +187,17 @@ export function parseStackConfig(values: Record<string, unknown>, catalog: Catal
   return { ...config, console: consoleConfig };
 }
 
-function allowedFields(key: ConfigKey): string[] {
+/** Field names allowed at `path` inside `key`'s object (or the chart names for `chartValues`). */
+function allowedFields(key: ConfigKey, path: (string | number)[] = []): string[] {
+  if (key === "chartValues" && path.length === 0) return [...CHARTS];
   let schema = KEYS[key].schema as z.ZodType;
-  while (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault) schema = (schema as z.ZodOptional<z.ZodType>).unwrap();
-  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+  for (const segment of [...path, undefined]) {
+    while (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault) schema = (schema as z.ZodOptional<z.ZodType>).unwrap();
+    if (!(schema instanceof z.ZodObject)) return [];
+    if (segment === undefined) return Object.keys(schema.shape);
+    schema = (schema.shape as Record<string, z.ZodType>)[String(segment)];
+  }
+  return [];
 }
 
 function describeRequired(key: ConfigKey): string {

@@ -91,30 +91,36 @@ export function toPolicyResources(recorded: readonly RecordedResource[]): Policy
 export async function runPolicies(stack: string, recorded: readonly RecordedResource[], packConfig: PackConfig = readPolicyConfig(stack)): Promise<Violation[]> {
   const resources = toPolicyResources(recorded);
   const violations: Violation[] = [];
+  for (const policy of ALL_POLICIES) violations.push(...(await evaluatePolicy(policy, resources, packConfig)));
+  return violations;
+}
+
+/** Runs one policy the way the analyzer would: stack policies once, resource policies per resource. */
+export async function evaluatePolicy(policy: ResourceValidationPolicy | StackValidationPolicy, resources: readonly PolicyResource[], packConfig: PackConfig = {}): Promise<Violation[]> {
+  const { level, config } = resolvePolicy(policy, packConfig);
+  if (level === "disabled") return [];
+  const violations: Violation[] = [];
+  const reportLevel = level === "mandatory" || level === "remediate" ? "mandatory" : "advisory";
+  const nameOf = (urn?: string) => (urn ? resources.find((r) => r.urn === urn)?.name ?? urn : null);
   const notApplicable = (): never => { throw new NotApplicable(); };
-  for (const policy of ALL_POLICIES) {
-    const { level, config } = resolvePolicy(policy, packConfig);
-    if (level === "disabled") continue;
-    const reportLevel = level === "mandatory" || level === "remediate" ? "mandatory" : "advisory";
-    const nameOf = (urn?: string) => (urn ? resources.find((r) => r.urn === urn)?.name ?? urn : null);
-    if ("validateStack" in policy) {
-      const args: StackValidationArgs = { resources, stackTags: new Map(), getConfig: <T extends object>() => config as T, notApplicable };
-      await guard(() => (policy as StackValidationPolicy).validateStack(args, (message, urn) => {
-        violations.push({ policy: policy.name, level: reportLevel, message, resource: nameOf(urn) });
+  const getConfig = <T extends object>() => config as T;
+  if ("validateStack" in policy) {
+    const args: StackValidationArgs = { resources: [...resources], stackTags: new Map(), getConfig, notApplicable };
+    await guard(() => policy.validateStack(args, (message, urn) => {
+      violations.push({ policy: policy.name, level: reportLevel, message, resource: nameOf(urn) });
+    }));
+    return violations;
+  }
+  const validations = policy.validateResource;
+  for (const validate of Array.isArray(validations) ? validations : validations ? [validations] : []) {
+    for (const r of resources) {
+      const args: ResourceValidationArgs = {
+        type: r.type, props: r.props, urn: r.urn, name: r.name, opts: r.opts, stackTags: new Map(),
+        isType: r.isType, asType: r.asType as ResourceValidationArgs["asType"], getConfig, notApplicable,
+      };
+      await guard(() => validate(args, (message, urn) => {
+        violations.push({ policy: policy.name, level: reportLevel, message, resource: nameOf(urn ?? r.urn) });
       }));
-      continue;
-    }
-    const validations = (policy as ResourceValidationPolicy).validateResource;
-    for (const validate of Array.isArray(validations) ? validations : validations ? [validations] : []) {
-      for (const r of resources) {
-        const args: ResourceValidationArgs = {
-          type: r.type, props: r.props, urn: r.urn, name: r.name, opts: r.opts, stackTags: new Map(),
-          isType: r.isType, asType: r.asType as ResourceValidationArgs["asType"], getConfig: <T extends object>() => config as T, notApplicable,
-        };
-        await guard(() => validate(args, (message, urn) => {
-          violations.push({ policy: policy.name, level: reportLevel, message, resource: nameOf(urn ?? r.urn) });
-        }));
-      }
     }
   }
   return violations;

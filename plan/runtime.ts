@@ -89,10 +89,11 @@ const mocks: pulumi.runtime.Mocks = {
 };
 
 /**
- * Runs the program for `stack` with already-validated inputs. Pulumi's runtime state is global, so
- * runs are serialized by the caller (one at a time per process).
+ * Runs the program for `stack` with its Pulumi config. With `inputs` the program skips its own parsing
+ * (the plan validated already); without, it parses config itself exactly as under `pulumi up`.
+ * Pulumi's runtime state is global, so runs are serialized by the caller (one at a time per process).
  */
-export async function runProgram(stack: string, inputs: { catalog: Catalog; config: StackConfig }, config: Record<string, string>): Promise<ProgramRun> {
+export async function runProgram(stack: string, inputs: { catalog: Catalog; config: StackConfig } | undefined, config: Record<string, string>): Promise<ProgramRun> {
   const monitor = new RecordingMonitor(mocks);
   settings.setMockOptions(monitor, "lockstep", stack, true);
   const store = state.getStore();
@@ -105,11 +106,19 @@ export async function runProgram(stack: string, inputs: { catalog: Catalog; conf
   pulumi.runtime.setAllConfig(config, []);
 
   let outputs: PlatformOutputs | undefined;
+  let failure: unknown;
+  // The program's error is caught inside the stack callback (after the root Stack registered, before
+  // anything else could) so the SDK's internal promises do not also reject unobserved.
   await pulumi.runtime.runInPulumiStack(async () => {
-    outputs = definePlatform({ inputs });
+    try {
+      outputs = definePlatform({ inputs });
+    } catch (err) {
+      failure = err;
+    }
     return {};
   });
   await settings.waitForRPCs();
+  if (failure !== undefined) throw Object.assign(failure as Error, { registrations: monitor.registrations.map((r) => ({ type: r.type, name: r.name })) });
   const urnOf = (r: Omit<RecordedResource, "urn">) => {
     const parentType = r.parentUrn ? r.parentUrn.split("::")[2].split("$").pop() : undefined;
     const type = parentType ? `${parentType}$${r.type}` : r.type;

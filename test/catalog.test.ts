@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { canonicalJson, DEFAULT_CATALOG_DIR, diffSets, getRelease, loadCatalog, parseReleaseFile, setDigest } from "../lib/catalog";
+import { LockstepInputError } from "../lib/errors";
+
+const good = fs.readFileSync(path.join(DEFAULT_CATALOG_DIR, "1.5.0.yaml"), "utf8");
+
+function refuses(file: string, text: string, pattern: RegExp) {
+  assert.throws(() => parseReleaseFile(file, text), (err: unknown) => {
+    assert.ok(err instanceof LockstepInputError, `expected LockstepInputError, got ${String(err)}`);
+    assert.match(err.message, pattern);
+    return true;
+  });
+}
+
+describe("release catalog", () => {
+  it("loads the shipped releases oldest first, enough to exercise every rule", () => {
+    const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
+    assert.deepEqual(catalog.versions, ["1.3.4", "1.4.2", "1.5.0", "1.5.1", "2.0.0"]);
+    const r = getRelease(catalog, "1.5.0");
+    assert.equal(r.charts.cnpgOperator.version, "0.29.0");
+    assert.equal(r.charts.cnpgOperator.appVersion, "1.30.0");
+    assert.equal(r.charts.barmanCloudPlugin.version, "0.7.0");
+    assert.equal(r.charts.barmanCloudPlugin.appVersion, "v0.13.0");
+    assert.match(r.postgres.image, /@sha256:[a-f0-9]{64}$/);
+  });
+
+  it("refuses a tag-only image, naming the file and the field", () => {
+    refuses("releases/1.5.0.yaml", good.replace(/(  api:\n    version: 1\.5\.0\n    image: )\S+/, "$1registry.lockstep.example/aigw/api:1.5.0"),
+      /releases\/1\.5\.0\.yaml: field components\.api\.image = "registry\.lockstep\.example\/aigw\/api:1\.5\.0": must be an image pinned by digest/);
+  });
+
+  it("refuses a filename that disagrees with the version inside", () => {
+    refuses("releases/1.5.9.yaml", good, /1\.5\.9\.yaml: field version = "1\.5\.0" disagrees with the filename; the file must be named 1\.5\.0\.yaml/);
+  });
+
+  it("refuses malformed YAML, unknown fields, missing fields and bad ranges", () => {
+    refuses("r/1.5.0.yaml", "version: [1.5.0", /r\/1\.5\.0\.yaml: not valid YAML/);
+    refuses("r/1.5.0.yaml", `${good}\nextra: 1\n`, /r\/1\.5\.0\.yaml: field extra = 1: unknown field/);
+    refuses("r/1.5.0.yaml", good.replace(/  workers:\n    version: 1\.5\.0\n    image: \S+\n/, ""), /field components\.workers = \(unset\)/);
+    refuses("r/1.5.0.yaml", good.replace('upgradeFrom: [">=1.4.0 <1.5.0"]', 'upgradeFrom: ["not a range"]'), /field notes\.upgradeFrom\.0 = "not a range": must be a semver range/);
+    refuses("r/1.5.0.yaml", good.replace('min: "1.30"', 'min: "1.40"'), /kubernetes\.min = "1\.40" must not be above kubernetes\.max/);
+    refuses("r/1.5.0.yaml", good.replace(/chart: cloudnative-pg\n    version: 0\.29\.0/, "chart: cloudnative-pg\n    version: latest"), /field charts\.cnpgOperator\.version = "latest": must be an exact semantic version/);
+  });
+
+  it("fails the whole load on one bad file, naming it", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-catalog-"));
+    fs.writeFileSync(path.join(dir, "1.5.0.yaml"), good);
+    fs.writeFileSync(path.join(dir, "1.6.0.yaml"), good.replace(/^version: 1\.5\.0$/m, "version: 1.6.0").replace(/@sha256:[a-f0-9]{64}/, ":1.6.0"));
+    assert.throws(() => loadCatalog(dir), /1\.6\.0\.yaml: field components\.api\.image/);
+    assert.throws(() => loadCatalog(path.join(dir, "missing")), /cannot read directory/);
+  });
+
+  it("computes a set digest that is stable, ignores notes and key order, and changes with any pin", () => {
+    const base = parseReleaseFile("x/1.5.0.yaml", good);
+    const digest = setDigest(base);
+    assert.match(digest, /^sha256:[a-f0-9]{64}$/);
+    assert.equal(setDigest(structuredClone(base)), digest);
+    assert.equal(setDigest({ ...base, notes: { ...base.notes, summary: "reworded" } }), digest, "notes do not change the set");
+    const moved = structuredClone(base);
+    moved.components.gateway.image = moved.components.gateway.image.replace(/.$/, (c) => (c === "0" ? "1" : "0"));
+    assert.notEqual(setDigest(moved), digest, "a digest change moves the set digest");
+    const chart = structuredClone(base);
+    chart.charts.openbao.values = { server: { ha: { enabled: false } } };
+    assert.notEqual(setDigest(chart), digest, "pinned chart values are part of the set");
+    assert.equal(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] }), canonicalJson({ a: [{ c: 2, d: 1 }], b: 1 }));
+  });
+
+  it("lists what differs between two sets", () => {
+    const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
+    const diff = diffSets(getRelease(catalog, "1.5.1"), getRelease(catalog, "2.0.0"));
+    assert.deepEqual(diff.map((d) => d.key), ["components.api", "components.gateway", "components.console", "components.workers", "postgres", "kubernetes"]);
+    assert.deepEqual(diffSets(getRelease(catalog, "1.5.1"), getRelease(catalog, "1.5.1")), []);
+  });
+});

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { DEFAULT_CATALOG_DIR, loadCatalog } from "../lib/catalog";
+import { decodeConfigValue, openWindow, parseStackConfig } from "../lib/config";
+import { LockstepInputError } from "../lib/errors";
+import { plan } from "../plan/plan";
+import { runProgram } from "../plan/runtime";
+import { applySets, readStackValues, toPulumiConfig } from "../plan/stackFile";
+
+/** [--set overrides, what the one error must say] — each names key, value and what is allowed. */
+const BAD: [string[], RegExp][] = [
+  [["release=9.9.9"], /^lockstep:release = "9\.9\.9": not in the release catalog; available versions: 1\.3\.4, 1\.4\.2, 1\.5\.0, 1\.5\.1, 2\.0\.0$/],
+  [["release=latest"], /^lockstep:release = "latest": must be an exact semantic version/],
+  [["environment=dev"], /^lockstep:environment = "dev": must be "staging" or "prod"$/],
+  [["namespace=Bad_NS"], /^lockstep:namespace = "Bad_NS": must be a DNS-1123 label/],
+  [["ha=yes"], /^lockstep:ha = "yes": must be true or false$/],
+  [["upgrade.from=1.9.0"], /^lockstep:upgrade\.from = "1\.9\.0": not in the release catalog; available versions: 1\.3\.4/],
+  [["upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=150"], /^lockstep:upgrade\.gatewayCanaryPercent = 150: must be a whole number from 0 to 100$/],
+  [["upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=12.5"], /^lockstep:upgrade\.gatewayCanaryPercent = 12\.5: must be a whole number from 0 to 100$/],
+  [["upgrade.from=1.5.0", "upgrade.canary=10"], /^lockstep:upgrade\.canary = 10: unknown field; allowed fields are from, gatewayCanaryPercent$/],
+  [["console.live=purple"], /^lockstep:console\.live = "purple": must be "blue" or "green"$/],
+  [["console.blue=0.9.0"], /^lockstep:console\.blue = "0\.9\.0": not in the release catalog/],
+  [["backup=null"], /^lockstep:backup = \(unset\): is required \(an object with destinationPath, endpointURL, credentialsSecret, retentionPolicy, schedule, snapshotDir\)$/],
+  [["backup.destinationPath=ftp://x"], /^lockstep:backup\.destinationPath = "ftp:\/\/x": must be an object-store URL/],
+  [["backup.retentionPolicy=30 days"], /^lockstep:backup\.retentionPolicy = "30 days": must be a CloudNativePG retention like 30d, 4w or 3m$/],
+  [["backup.schedule=0 2 * * *"], /^lockstep:backup\.schedule = "0 2 \* \* \*": must be a six-field cron expression/],
+  [["backup.credentialsSecret=Bad"], /^lockstep:backup\.credentialsSecret = "Bad": must be a DNS-1123 label/],
+  [["awaitRollouts=maybe"], /^lockstep:awaitRollouts = "maybe": must be true or false$/],
+  [["smoke.gatewayUrl=not-a-url"], /^lockstep:smoke\.gatewayUrl = "not-a-url": must be an absolute URL$/],
+  [["smoke.expectedStatus=42"], /^lockstep:smoke\.expectedStatus = 42: /],
+  [["kubernetesVersion=latest"], /^lockstep:kubernetesVersion = "latest": must be a Kubernetes version like 1\.31/],
+  [["promotion.version=1.5.1", "promotion.setDigest=abc", "promotion.verifiedIn=staging", "promotion.verifiedAt=2026-11-20T00:00:00Z"], /^lockstep:promotion\.setDigest = "abc": must be a set digest like sha256:<64 hex>$/],
+  [["chartValues.mystery={}"], /^lockstep:chartValues\.mystery = \{\}: unknown field; allowed fields are cnpgOperator, barmanCloudPlugin, identity, openbao$/],
+  [["route.gatewayName=UPPER"], /^lockstep:route\.gatewayName = "UPPER": must be a DNS-1123 label/],
+  [["bogus=1"], /^lockstep:bogus = 1: unknown key; the keys are release, environment, namespace, ha, upgrade, console, backup, awaitRollouts, smoke, kubernetesVersion, promotion, chartValues, route$/],
+  [["release=2.0.0", "console.blue=2.0.0", "console.green=2.0.0", "smoke=null"], /^lockstep:smoke = \(unset\): is required by release 2\.0\.0 \(see its release notes\)$/],
+];
+
+describe("stack config", () => {
+  for (const [sets, message] of BAD) {
+    it(`refuses ${sets.join(" ")} with one clear error before anything runs`, async () => {
+      await assert.rejects(plan({ stack: "staging", sets }), (err: unknown) => {
+        assert.ok(err instanceof LockstepInputError, `expected LockstepInputError, got ${String(err)}`);
+        assert.equal(err.exitCode, 2);
+        assert.match(err.message, message);
+        return true;
+      });
+    });
+  }
+
+  it("under the real entry path, bad config registers nothing but the root stack", async () => {
+    const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
+    for (const sets of [["release=9.9.9"], ["upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=150"], ["backup=null"]]) {
+      const values = applySets(readStackValues("staging"), sets);
+      assert.throws(() => parseStackConfig(values, catalog), LockstepInputError);
+      await assert.rejects(runProgram("staging", undefined, toPulumiConfig(values)), (err: unknown) => {
+        assert.ok(err instanceof LockstepInputError);
+        const registered = (err as unknown as { registrations: { type: string }[] }).registrations;
+        assert.deepEqual(registered.map((r) => r.type), ["pulumi:pulumi:Stack"]);
+        return true;
+      });
+    }
+  });
+
+  it("applies defaults once and opens a window only when from differs from release", () => {
+    const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
+    const base = readStackValues("staging");
+    const config = parseStackConfig({ ...base, namespace: undefined, ha: undefined, awaitRollouts: undefined, console: undefined }, catalog);
+    assert.equal(config.namespace, "lockstep");
+    assert.equal(config.ha, false);
+    assert.equal(config.awaitRollouts, true);
+    assert.deepEqual(config.console, { blue: "1.5.1", green: "1.5.1", live: "blue" });
+    assert.equal(config.backup.snapshotDir, "./backups");
+    assert.equal(openWindow(config), undefined);
+    assert.equal(openWindow({ ...config, upgrade: { from: "1.5.1" } }), undefined, "from == release is a closed window");
+    assert.deepEqual(openWindow({ ...config, upgrade: { from: "1.5.0" } }), { from: "1.5.0" });
+  });
+
+  it("decodes raw Pulumi strings by the kind each key expects", () => {
+    assert.equal(decodeConfigValue("kubernetesVersion", "1.30"), "1.30");
+    assert.equal(decodeConfigValue("release", "1.5.0"), "1.5.0");
+    assert.equal(decodeConfigValue("ha", "true"), true);
+    assert.deepEqual(decodeConfigValue("upgrade", '{"from":"1.4.2"}'), { from: "1.4.2" });
+  });
+});

@@ -1,0 +1,46 @@
+/** Shared test helpers: run the plan, look up resources, and walk dependency edges the engine would see. */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { plan, PlannedResource, PlanResult } from "../plan/plan";
+
+export const PROJECT = path.resolve(__dirname, "..");
+export const SHARED = path.resolve(PROJECT, "..", "shared");
+export const sharedAvailable = fs.existsSync(path.join(SHARED, "crds"));
+export const SHARED_SKIP = sharedAvailable ? false : `../shared is absent (looked in ${SHARED}); CRD and chart-schema conformance needs it`;
+
+export function planStack(stack: string, ...sets: string[]): Promise<PlanResult> {
+  return plan({ stack, sets });
+}
+
+export function resource(result: PlanResult, name: string): PlannedResource {
+  const found = result.resources.find((r) => r.name === name);
+  if (!found) throw new Error(`no resource named ${name}; have: ${result.resources.map((r) => r.name).join(", ")}`);
+  return found;
+}
+
+export function ofType(result: PlanResult, type: string): PlannedResource[] {
+  return result.resources.filter((r) => r.type === type);
+}
+
+/** Whether `from` is ordered after `to`: through its dependsOn edges or its parents', transitively. */
+export function orderedAfter(result: PlanResult, from: string, to: string): boolean {
+  const byName = new Map(result.resources.map((r) => [r.name, r]));
+  const seen = new Set<string>();
+  const queue = [from];
+  while (queue.length) {
+    const current = byName.get(queue.shift() as string);
+    if (!current || seen.has(current.name)) continue;
+    seen.add(current.name);
+    for (const dep of current.dependsOn) {
+      if (dep === to) return true;
+      queue.push(dep);
+    }
+    if (current.parent) queue.push(current.parent);
+  }
+  return false;
+}
+
+/** Reads a nested prop by dotted path. */
+export function prop(r: PlannedResource, dotted: string): unknown {
+  return dotted.split(".").reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), r.props);
+}

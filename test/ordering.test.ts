@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { planWaves } from "../lib/waves";
+import type { PlanResult } from "../plan/plan";
+import { ofType, orderedAfter, planStack, resource } from "./helpers";
+
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+
+describe("wave plan", () => {
+  it("puts the backups first only when a window is open, and each wave after every earlier one", () => {
+    assert.deepEqual(planWaves(false).map((w) => w.id), ["platform-services", "database", "api", "gateways", "console", "workers", "verification"]);
+    const open = planWaves(true);
+    assert.equal(open[0].id, "pre-upgrade-backup");
+    open.forEach((w, i) => assert.deepEqual(w.after, open.slice(0, i).map((x) => x.id)));
+  });
+});
+
+describe("upgrade ordering through dependsOn (upgrade.from = previous minor)", () => {
+  let plan: PlanResult;
+  before(async () => {
+    plan = await planStack("staging", "release=1.5.0", "upgrade.from=1.4.2", "upgrade.gatewayCanaryPercent=10", "console.blue=1.5.0", "console.green=1.4.2");
+  });
+
+  const deployments = (prefix: string) => ofType(plan, DEPLOYMENT).filter((d) => d.name.startsWith(prefix)).map((d) => d.name);
+
+  it("takes the pre-upgrade Backups and the OpenBao snapshot before any chart, operator or database change", () => {
+    const backups = ["pre-upgrade-platform-db-1-4-2-to-1-5-0", "pre-upgrade-keycloak-db-1-4-2-to-1-5-0", "openbao-snapshot-1-4-2-to-1-5-0"];
+    for (const later of ["cnpg-operator", "barman-cloud-plugin", "openbao", "keycloak", "keycloak-db-cluster", "platform-db-cluster", "api"]) {
+      for (const backup of backups) assert.ok(orderedAfter(plan, later, backup), `${later} must come after ${backup}`);
+    }
+    // The API's registration itself carries the backup, as the engine would see it.
+    assert.ok(resource(plan, "wave-api").dependsOn.includes("pre-upgrade-platform-db-1-4-2-to-1-5-0"));
+  });
+
+  it("runs the database before the API", () => {
+    assert.ok(orderedAfter(plan, "api", "platform-db-cluster"));
+  });
+
+  it("runs the API before every gateway Deployment", () => {
+    assert.deepEqual(deployments("gateway"), ["gateway", "gateway-canary"]);
+    for (const gw of deployments("gateway")) assert.ok(orderedAfter(plan, gw, "api"), `${gw} after api`);
+  });
+
+  it("runs the gateways before the console Deployments", () => {
+    for (const c of deployments("console")) {
+      for (const gw of deployments("gateway")) assert.ok(orderedAfter(plan, c, gw), `${c} after ${gw}`);
+    }
+  });
+
+  it("runs the API before the workers, and verification last", () => {
+    for (const w of deployments("worker-")) assert.ok(orderedAfter(plan, w, "api"), `${w} after api`);
+    for (const d of ofType(plan, DEPLOYMENT)) assert.ok(orderedAfter(plan, "smoke-test", d.name), `smoke-test after ${d.name}`);
+    assert.ok(orderedAfter(plan, "lockstep-release", "smoke-test"));
+  });
+
+  it("never orders backwards: the API does not wait for gateways, nor the backup for the API", () => {
+    assert.ok(!orderedAfter(plan, "api", "gateway"));
+    assert.ok(!orderedAfter(plan, "pre-upgrade-platform-db-1-4-2-to-1-5-0", "api"));
+    assert.ok(!orderedAfter(plan, "gateway", "console-blue"));
+  });
+
+  it("records implicit dependencies through Outputs, not only explicit ones", () => {
+    assert.ok(resource(plan, "api").dependsOn.includes("api-sa"), "serviceAccountName comes from the ServiceAccount's output");
+    assert.deepEqual(resource(plan, "gateway-route").dependsOn.sort(), ["gateway-canary-svc", "gateway-stable-svc"]);
+  });
+});

@@ -1,0 +1,189 @@
+/**
+ * Each policy, called directly: a happy path taken from the real program's output (HA, an open window
+ * with a canary), then one field changed at a time.
+ */
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../lib/catalog";
+import { parseStackConfig } from "../lib/config";
+import type { ReleaseRecordData } from "../lib/record";
+import { evaluatePolicy, toPolicyResources } from "../plan/policyRunner";
+import { RecordedResource, runProgram } from "../plan/runtime";
+import { applySets, readStackValues, toPulumiConfig } from "../plan/stackFile";
+import * as policies from "../policy/policies";
+import { preStopSeconds, scaled } from "../policy/policies/availability";
+
+type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Policy = ResourceValidationPolicy | StackValidationPolicy;
+const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
+
+async function record(stack: string, ...sets: string[]): Promise<RecordedResource[]> {
+  const values = applySets(readStackValues(stack), sets);
+  return (await runProgram(stack, { catalog, config: parseStackConfig(values, catalog) }, toPulumiConfig(values))).resources;
+}
+
+let windowBase: RecordedResource[];
+let prodBase: RecordedResource[];
+before(async () => {
+  windowBase = await record("staging", "ha=true", "upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=10");
+  prodBase = await record("prod");
+});
+
+/** A deep copy of `base` with `change` applied to the props of the resource named `name`. */
+function edit(base: RecordedResource[], name: string, change: (props: Loose) => void): RecordedResource[] {
+  const copy = structuredClone(base);
+  const target = copy.find((r) => r.name === name);
+  if (!target) throw new Error(`no resource ${name}`);
+  change(target.props as Loose);
+  return copy;
+}
+const without = (base: RecordedResource[], ...names: string[]) => structuredClone(base).filter((r) => !names.includes(r.name));
+const editRecord = (base: RecordedResource[], change: (r: ReleaseRecordData) => void) => edit(base, "lockstep-release", (p) => {
+  const r = JSON.parse(p.data["release.json"]) as ReleaseRecordData;
+  change(r);
+  p.data["release.json"] = JSON.stringify(r);
+});
+const container = (name: string, change: (c: Loose) => void) => (p: Loose) => change(p.spec.template.spec.containers[0]);
+
+async function check(policy: Policy, resources: RecordedResource[], config: Record<string, unknown> = {}) {
+  return evaluatePolicy(policy, toPolicyResources(resources), Object.keys(config).length ? { [policy.name]: config } : {});
+}
+async function passes(policy: Policy, resources: RecordedResource[], config?: Record<string, unknown>) {
+  const v = await check(policy, resources, config);
+  assert.deepEqual(v.map((x) => x.message), [], `${policy.name} should pass`);
+}
+async function fails(policy: Policy, resources: RecordedResource[], message: RegExp, config?: Record<string, unknown>) {
+  const v = await check(policy, resources, config);
+  assert.ok(v.some((x) => message.test(x.message)), `${policy.name} should report ${message}; got ${JSON.stringify(v.map((x) => x.message))}`);
+  assert.ok(v.every((x) => x.policy === policy.name && x.level === "mandatory"));
+}
+
+describe("policy metadata", () => {
+  it("gives every policy a kebab-case name, a 'Checks whether' description and a default level", () => {
+    assert.equal(policies.ALL_POLICIES.length, 12);
+    for (const p of policies.ALL_POLICIES) {
+      assert.match(p.name, /^[a-z]+(-[a-z0-9]+)*$/);
+      assert.match(p.description, /^Checks whether /);
+      assert.ok(p.enforcementLevel);
+    }
+  });
+  it("passes the happy paths with no violations at all", async () => {
+    for (const p of policies.ALL_POLICIES) {
+      await passes(p, windowBase);
+      await passes(p, prodBase);
+    }
+  });
+});
+
+describe("release-set-pinned", () => {
+  it("refuses a tag-only image", async () => fails(policies.releaseSetPinned, edit(windowBase, "api", container("api", (c) => { c.image = "registry.lockstep.example/aigw/api:1.5.1"; })), /must be pinned by digest/));
+  it("refuses a digest that is not the catalog's for that version", async () => {
+    const otherDigest = getRelease(catalog, "1.5.0").components.api.image;
+    await fails(policies.releaseSetPinned, edit(windowBase, "api", container("api", (c) => { c.image = otherDigest; })), /must equal the catalog's api 1\.5\.1 digest/);
+  });
+  it("refuses a version label that is not in the catalog", async () => fails(policies.releaseSetPinned, edit(windowBase, "worker-export", (p) => { p.spec.template.metadata.labels["app.kubernetes.io/version"] = "1.9.9"; }), /1\.9\.9.*must be a version in the release catalog/));
+});
+
+describe("mixed-version-compatibility", () => {
+  it("refuses a console two minors behind the API", async () => fails(policies.mixedVersionCompatibility, edit(windowBase, "console-green", (p) => { p.spec.template.metadata.labels["app.kubernetes.io/version"] = "1.3.4"; }), /console-green \(console\) runs 1\.3\.4 must be within one minor/));
+  it("refuses a gateway newer than the API", async () => fails(policies.mixedVersionCompatibility, edit(windowBase, "gateway-canary", (p) => { p.spec.template.metadata.labels["app.kubernetes.io/version"] = "2.0.0"; }), /must share the API's major version 1/));
+});
+
+describe("upgrade-path", () => {
+  it("refuses skipping a minor and names the path to take", async () => fails(policies.upgradePath, editRecord(windowBase, (r) => { r.upgradeFrom = "1.3.4"; }), /take 1\.3\.4 -> 1\.4\.2 -> 1\.5\.1 instead/));
+  it("refuses a downgrade", async () => fails(policies.upgradePath, editRecord(windowBase, (r) => { r.upgradeFrom = "2.0.0"; }), /is a downgrade/));
+  it("refuses a major bump the target does not list", async () => fails(policies.upgradePath, editRecord(windowBase, (r) => { r.release = "2.0.0"; r.upgradeFrom = "1.4.2"; }), /must list 1\.4\.2 among its upgrade sources/));
+  it("has nothing to say with the window closed", async () => passes(policies.upgradePath, editRecord(windowBase, (r) => { r.upgradeFrom = null; })));
+});
+
+describe("pre-upgrade-backup", () => {
+  const backups = ["pre-upgrade-platform-db-1-5-0-to-1-5-1", "pre-upgrade-keycloak-db-1-5-0-to-1-5-1"];
+  it("refuses an open window without a Backup of the platform database", async () => fails(policies.preUpgradeBackup, without(windowBase, backups[0]), /an on-demand Backup of platform-db must exist/));
+  it("refuses a Backup that is not awaited to completion", async () => fails(policies.preUpgradeBackup, edit(windowBase, backups[0], (p) => { delete p.metadata.annotations["pulumi.com/waitFor"]; }), /must be awaited to completion/));
+  it("refuses an API that does not depend on the Backup, directly or through its parents", async () => {
+    const cut = structuredClone(windowBase).map((r) => ({ ...r, dependencyUrns: r.dependencyUrns.filter((u) => !u.endsWith(`::${backups[0]}`)) }));
+    await fails(policies.preUpgradeBackup, cut, /API Deployment api must depend on the pre-upgrade Backup/);
+  });
+});
+
+describe("disruption-budget", () => {
+  it("refuses a replicated Deployment without a PDB", async () => fails(policies.disruptionBudget, without(windowBase, "api-pdb"), /Deployment api has 3 replicas and must have a PodDisruptionBudget/));
+  it("refuses a PDB that allows no disruption", async () => fails(policies.disruptionBudget, edit(windowBase, "api-pdb", (p) => { p.spec.maxUnavailable = 0; }), /must allow at least one disruption/));
+  it("refuses a PDB that keeps no pod", async () => fails(policies.disruptionBudget, edit(windowBase, "api-pdb", (p) => { p.spec.maxUnavailable = "100%"; }), /must keep at least one api pod available/));
+  it("refuses replicas with neither anti-affinity nor a topology spread", async () => fails(policies.disruptionBudget, edit(windowBase, "gateway", (p) => { delete p.spec.template.spec.affinity; delete p.spec.template.spec.topologySpreadConstraints; }), /must spread them/));
+  it("accepts a minAvailable budget that leaves room", async () => passes(policies.disruptionBudget, edit(windowBase, "api-pdb", (p) => { delete p.spec.maxUnavailable; p.spec.minAvailable = 2; })));
+  it("rounds percentages up, as the disruption controller does", () => {
+    assert.equal(scaled("34%", 3), 2);
+    assert.equal(scaled(1, 3), 1);
+    assert.ok(Number.isNaN(scaled("lots", 3)));
+  });
+});
+
+describe("rolling-safety", () => {
+  it("refuses Recreate", async () => fails(policies.rollingSafety, edit(windowBase, "gateway", (p) => { p.spec.strategy = { type: "Recreate" }; }), /must use strategy RollingUpdate/));
+  it("refuses maxUnavailable above 1", async () => fails(policies.rollingSafety, edit(windowBase, "api", (p) => { p.spec.strategy.rollingUpdate.maxUnavailable = 2; }), /maxUnavailable must be an integer of at most 1, not 2/));
+  it("refuses a missing readiness probe", async () => fails(policies.rollingSafety, edit(windowBase, "api", container("api", (c) => { delete c.readinessProbe; })), /must have a readiness probe/));
+  it("refuses a missing preStop hook", async () => fails(policies.rollingSafety, edit(windowBase, "gateway-canary", container("gateway", (c) => { delete c.lifecycle; })), /must have a preStop hook/));
+  it("refuses a grace period not longer than the preStop delay", async () => fails(policies.rollingSafety, edit(windowBase, "api", (p) => { p.spec.template.spec.terminationGracePeriodSeconds = 10; }), /terminationGracePeriodSeconds \(10\) must be greater than the preStop delay \(10s\)/));
+  it("reads the delay from exec sleep or the sleep action", () => {
+    assert.equal(preStopSeconds({ name: "x", lifecycle: { preStop: { exec: { command: ["sh", "-c", "sleep 15"] } } } }), 15);
+    assert.equal(preStopSeconds({ name: "x", lifecycle: { preStop: { sleep: { seconds: 7 } } } }), 7);
+    assert.equal(preStopSeconds({ name: "x" }), undefined);
+  });
+});
+
+describe("database-backup", () => {
+  it("refuses a Cluster without WAL archiving", async () => fails(policies.databaseBackup, edit(windowBase, "platform-db-cluster", (p) => { p.spec.plugins[0].isWALArchiver = false; }), /Cluster platform-db must archive WAL/));
+  it("refuses an ObjectStore without retention", async () => fails(policies.databaseBackup, edit(windowBase, "keycloak-db-objectstore", (p) => { delete p.spec.retentionPolicy; }), /must set a retentionPolicy/));
+  it("refuses a Cluster without a ScheduledBackup", async () => fails(policies.databaseBackup, without(windowBase, "platform-db-scheduled-backup"), /Cluster platform-db must have a ScheduledBackup/));
+  it("refuses a plugin pointing at an ObjectStore that is not declared", async () => fails(policies.databaseBackup, without(windowBase, "platform-db-objectstore"), /must point its backup plugin at an ObjectStore declared in the stack/));
+});
+
+describe("blue-green-integrity", () => {
+  it("refuses a live Service selecting both colors", async () => fails(policies.blueGreenIntegrity, edit(windowBase, "console-svc", (p) => { delete p.spec.selector["lockstep.dev/color"]; }), /must select exactly one color/));
+  it("refuses a live color with no Deployment", async () => fails(policies.blueGreenIntegrity, without(windowBase, "console-blue"), /a console-blue Deployment must exist/));
+  it("refuses an idle color outside the window", async () => fails(policies.blueGreenIntegrity, edit(windowBase, "console-green", (p) => { p.spec.template.metadata.labels["app.kubernetes.io/version"] = "1.3.4"; }), /idle console color green is the rollback target/));
+  it("refuses a live Service that disagrees with the configured live color", async () => fails(policies.blueGreenIntegrity, editRecord(windowBase, (r) => { r.console.live = "green"; }), /must select the configured live color green/));
+});
+
+describe("canary-bounds", () => {
+  it("refuses a canary outside an upgrade window", async () => fails(policies.canaryBounds, editRecord(windowBase, (r) => { r.upgradeFrom = null; }), /must only exist inside an upgrade window/));
+  it("refuses weights that do not sum to 100", async () => fails(policies.canaryBounds, edit(windowBase, "gateway-route", (p) => { p.spec.rules[0].backendRefs[1].weight = 20; }), /weights must sum to 100, not 110/));
+  it("refuses a canary above the maximum, which is configurable per stack", async () => {
+    const sixty = edit(windowBase, "gateway-route", (p) => { p.spec.rules[0].backendRefs[0].weight = 40; p.spec.rules[0].backendRefs[1].weight = 60; });
+    await fails(policies.canaryBounds, sixty, /at most 50% of traffic, not 60%/);
+    await passes(policies.canaryBounds, sixty, { maxCanaryPercent: 70 });
+  });
+});
+
+describe("kubernetes-baseline", () => {
+  it("refuses a cluster below the release's range", async () => fails(policies.kubernetesBaseline, editRecord(windowBase, (r) => { r.kubernetesVersion = "1.29"; }), /Kubernetes 1\.29 must be inside release 1\.5\.1's supported range 1\.30 - 1\.33/));
+  it("refuses a stack that does not declare its cluster version", async () => fails(policies.kubernetesBaseline, editRecord(windowBase, (r) => { r.kubernetesVersion = null; }), /must declare lockstep:kubernetesVersion/));
+  it("refuses an unreadable release record", async () => fails(policies.kubernetesBaseline, edit(windowBase, "lockstep-release", (p) => { p.data["release.json"] = "{"; }), /must be JSON/));
+});
+
+describe("pod-security", () => {
+  const cases: [string, (p: Loose) => void, RegExp][] = [
+    ["root", (p) => { p.spec.template.spec.securityContext.runAsNonRoot = false; p.spec.template.spec.containers[0].securityContext.runAsNonRoot = false; }, /must run as non-root/],
+    ["privilege escalation", container("api", (c) => { c.securityContext.allowPrivilegeEscalation = true; }), /allowPrivilegeEscalation: false/],
+    ["capabilities kept", container("api", (c) => { c.securityContext.capabilities.drop = []; }), /must drop ALL capabilities/],
+    ["no seccomp", (p) => { delete p.spec.template.spec.securityContext.seccompProfile; delete p.spec.template.spec.containers[0].securityContext.seccompProfile; }, /seccomp profile RuntimeDefault/],
+    ["writable root", container("api", (c) => { c.securityContext.readOnlyRootFilesystem = false; }), /read-only root filesystem/],
+    ["no limits", container("api", (c) => { delete c.resources.limits; }), /requests and limits/],
+    ["service-account token", (p) => { p.spec.template.spec.automountServiceAccountToken = true; }, /automountServiceAccountToken: false/],
+    ["host network", (p) => { p.spec.template.spec.hostNetwork = true; }, /host network/],
+    ["plaintext secret by name", container("api", (c) => { c.env.push({ name: "DB_PASSWORD", value: "hunter2" }); }), /DB_PASSWORD looks like a plaintext secret/],
+    ["plaintext secret by value", container("api", (c) => { c.env.push({ name: "UPSTREAM", value: "postgres://app:s3cret@db:5432/app" }); }), /UPSTREAM looks like a plaintext secret/],
+  ];
+  for (const [what, change, message] of cases) {
+    it(`refuses ${what}`, async () => fails(policies.podSecurity, edit(windowBase, "api", change), message));
+  }
+});
+
+describe("prod-promoted-only", () => {
+  it("refuses prod without a promotion record", async () => fails(policies.prodPromotedOnly, editRecord(prodBase, (r) => { r.promotion = null; }), /prod must run a promoted set/));
+  it("refuses a set digest that differs from the one verified in staging", async () => fails(policies.prodPromotedOnly, editRecord(prodBase, (r) => { if (r.promotion) r.promotion.setDigest = `sha256:${"0".repeat(64)}`; }), /must equal the catalog's digest for 1\.5\.1/));
+  it("refuses a promotion record for another version", async () => fails(policies.prodPromotedOnly, editRecord(prodBase, (r) => { r.release = "1.5.0"; }), /must be the promoted version/));
+  it("does not apply to staging", async () => passes(policies.prodPromotedOnly, editRecord(prodBase, (r) => { r.environment = "staging"; r.promotion = null; })));
+});

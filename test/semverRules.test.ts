@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import * as semver from "semver";
+import { compatibleWithApi, kubernetesInRange, upgradePath, upgradeStep } from "../lib/semverRules";
+
+const version = fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 9 }))
+  .map(([a, b, c]) => `${a}.${b}.${c}`);
+
+describe("compatibleWithApi (N-1 window)", () => {
+  it("accepts exactly: same major, minor API-1..API, not newer than the API", () => {
+    fc.assert(fc.property(version, version, (v, api) => {
+      const a = semver.parse(api) as semver.SemVer;
+      const x = semver.parse(v) as semver.SemVer;
+      const expected = x.major === a.major && a.minor - x.minor <= 1 && semver.lte(x, a);
+      assert.equal(compatibleWithApi(v, api).compatible, expected, `${v} beside API ${api}`);
+    }));
+  });
+  it("always accepts the API's own version and the previous minor", () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 9 }), (maj, min, patch) => {
+      assert.ok(compatibleWithApi(`${maj}.${min}.${patch}`, `${maj}.${min}.${patch}`).compatible);
+      assert.ok(compatibleWithApi(`${maj}.${min - 1}.9`, `${maj}.${min}.${patch}`).compatible);
+    }));
+  });
+  it("names why in the reason when it refuses", () => {
+    assert.match(compatibleWithApi("1.3.0", "1.5.0").reason, /within one minor/);
+    assert.match(compatibleWithApi("1.6.0", "1.5.0").reason, /newer than the API/);
+    assert.match(compatibleWithApi("1.9.0", "2.0.0").reason, /major version 2/);
+  });
+});
+
+describe("upgradeStep", () => {
+  it("never allows a downgrade", () => {
+    fc.assert(fc.property(version, version, (a, b) => {
+      fc.pre(semver.gt(a, b));
+      assert.equal(upgradeStep(a, b, ["*"]).allowed, false);
+    }));
+  });
+  it("never allows skipping a minor within a major", () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 8 }), fc.integer({ min: 2, max: 4 }), (maj, min, gap) => {
+      assert.equal(upgradeStep(`${maj}.${min}.3`, `${maj}.${min + gap}.0`, []).allowed, false);
+    }));
+  });
+  it("allows adjacent minors and patches when no sources are listed", () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 9 }), (maj, min, patch) => {
+      assert.ok(upgradeStep(`${maj}.${min}.${patch}`, `${maj}.${min + 1}.0`, []).allowed);
+      assert.ok(upgradeStep(`${maj}.${min}.0`, `${maj}.${min}.${patch}`, []).allowed);
+    }));
+  });
+  it("allows a major bump only from a listed source", () => {
+    assert.equal(upgradeStep("1.5.1", "2.0.0", [">=1.5.0 <2.0.0"]).allowed, true);
+    assert.equal(upgradeStep("1.4.2", "2.0.0", [">=1.5.0 <2.0.0"]).allowed, false);
+    assert.equal(upgradeStep("1.5.1", "2.0.0", []).allowed, false);
+  });
+});
+
+describe("upgradePath", () => {
+  const catalog = new Map<string, readonly string[]>([
+    ["1.3.4", []], ["1.4.0", [">=1.3.0 <1.4.0"]], ["1.4.2", [">=1.3.0 <1.5.0"]], ["1.5.0", [">=1.4.0 <1.5.0"]], ["1.5.1", [">=1.4.0 <1.6.0"]], ["2.0.0", [">=1.5.0 <2.0.0"]],
+  ]);
+  it("names the path through the newest patch of each skipped minor", () => {
+    const p = upgradePath("1.3.4", "1.5.0", catalog);
+    assert.equal(p.allowed, false);
+    assert.deepEqual(p.suggested, ["1.3.4", "1.4.2", "1.5.0"]);
+    assert.match(p.reason, /take 1\.3\.4 -> 1\.4\.2 -> 1\.5\.0 instead/);
+  });
+  it("routes a major upgrade through a listed source", () => {
+    assert.deepEqual(upgradePath("1.4.2", "2.0.0", catalog).suggested, ["1.4.2", "1.5.1", "2.0.0"]);
+  });
+  it("every suggested path is made of allowed steps and moves strictly forward", () => {
+    const versions = [...catalog.keys()];
+    fc.assert(fc.property(fc.constantFrom(...versions), fc.constantFrom(...versions), (from, to) => {
+      const p = upgradePath(from, to, catalog);
+      if (!p.suggested) return;
+      for (let i = 1; i < p.suggested.length; i++) {
+        assert.ok(semver.gt(p.suggested[i], p.suggested[i - 1]) || from === to);
+        assert.ok(upgradeStep(p.suggested[i - 1], p.suggested[i], catalog.get(p.suggested[i]) ?? []).allowed);
+      }
+    }));
+  });
+  it("gives no path for a downgrade", () => {
+    assert.equal(upgradePath("2.0.0", "1.5.1", catalog).suggested, null);
+  });
+});
+
+describe("kubernetesInRange", () => {
+  it("compares by minor and accepts v-prefixed patch versions", () => {
+    assert.ok(kubernetesInRange("1.31", { min: "1.30", max: "1.33" }));
+    assert.ok(kubernetesInRange("v1.33.7", { min: "1.30", max: "1.33" }));
+    assert.ok(!kubernetesInRange("1.29.9", { min: "1.30", max: "1.33" }));
+    assert.ok(!kubernetesInRange("1.34.0", { min: "1.30", max: "1.33" }));
+  });
+});
