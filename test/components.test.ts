@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../lib/catalog";
+import { parseStackConfig } from "../lib/config";
+import { runProgram } from "../plan/runtime";
+import { applySets, readStackValues, toPulumiConfig } from "../plan/stackFile";
 import type { PlanResult } from "../plan/plan";
 import { ofType, planStack, prop, resource } from "./helpers";
 
@@ -81,9 +84,6 @@ describe("databases", () => {
   });
 
   it("protects stateful resources so an upgrade can never replace or delete them", async () => {
-    const { runProgram } = await import("../plan/runtime");
-    const { applySets, readStackValues, toPulumiConfig } = await import("../plan/stackFile");
-    const { parseStackConfig } = await import("../lib/config");
     const values = applySets(readStackValues("staging"), ["upgrade.from=1.5.0"]);
     const run = await runProgram("staging", { catalog, config: parseStackConfig(values, catalog) }, toPulumiConfig(values));
     const protectedNames = run.resources.filter((r) => r.protect).map((r) => r.name).sort();

@@ -44,7 +44,7 @@ const editRecord = (base: RecordedResource[], change: (r: ReleaseRecordData) => 
   change(r);
   p.data["release.json"] = JSON.stringify(r);
 });
-const container = (name: string, change: (c: Loose) => void) => (p: Loose) => change(p.spec.template.spec.containers[0]);
+const container = (change: (c: Loose) => void) => (p: Loose) => change(p.spec.template.spec.containers[0]);
 
 async function check(policy: Policy, resources: RecordedResource[], config: Record<string, unknown> = {}) {
   return evaluatePolicy(policy, toPolicyResources(resources), Object.keys(config).length ? { [policy.name]: config } : {});
@@ -77,10 +77,10 @@ describe("policy metadata", () => {
 });
 
 describe("release-set-pinned", () => {
-  it("refuses a tag-only image", async () => fails(policies.releaseSetPinned, edit(windowBase, "api", container("api", (c) => { c.image = "registry.lockstep.example/aigw/api:1.5.1"; })), /must be pinned by digest/));
+  it("refuses a tag-only image", async () => fails(policies.releaseSetPinned, edit(windowBase, "api", container((c) => { c.image = "registry.lockstep.example/aigw/api:1.5.1"; })), /must be pinned by digest/));
   it("refuses a digest that is not the catalog's for that version", async () => {
     const otherDigest = getRelease(catalog, "1.5.0").components.api.image;
-    await fails(policies.releaseSetPinned, edit(windowBase, "api", container("api", (c) => { c.image = otherDigest; })), /must equal the catalog's api 1\.5\.1 digest/);
+    await fails(policies.releaseSetPinned, edit(windowBase, "api", container((c) => { c.image = otherDigest; })), /must equal the catalog's api 1\.5\.1 digest/);
   });
   it("refuses a version label that is not in the catalog", async () => fails(policies.releaseSetPinned, edit(windowBase, "worker-export", (p) => { p.spec.template.metadata.labels["app.kubernetes.io/version"] = "1.9.9"; }), /1\.9\.9.*must be a version in the release catalog/));
 });
@@ -123,8 +123,8 @@ describe("disruption-budget", () => {
 describe("rolling-safety", () => {
   it("refuses Recreate", async () => fails(policies.rollingSafety, edit(windowBase, "gateway", (p) => { p.spec.strategy = { type: "Recreate" }; }), /must use strategy RollingUpdate/));
   it("refuses maxUnavailable above 1", async () => fails(policies.rollingSafety, edit(windowBase, "api", (p) => { p.spec.strategy.rollingUpdate.maxUnavailable = 2; }), /maxUnavailable must be an integer of at most 1, not 2/));
-  it("refuses a missing readiness probe", async () => fails(policies.rollingSafety, edit(windowBase, "api", container("api", (c) => { delete c.readinessProbe; })), /must have a readiness probe/));
-  it("refuses a missing preStop hook", async () => fails(policies.rollingSafety, edit(windowBase, "gateway-canary", container("gateway", (c) => { delete c.lifecycle; })), /must have a preStop hook/));
+  it("refuses a missing readiness probe", async () => fails(policies.rollingSafety, edit(windowBase, "api", container((c) => { delete c.readinessProbe; })), /must have a readiness probe/));
+  it("refuses a missing preStop hook", async () => fails(policies.rollingSafety, edit(windowBase, "gateway-canary", container((c) => { delete c.lifecycle; })), /must have a preStop hook/));
   it("refuses a grace period not longer than the preStop delay", async () => fails(policies.rollingSafety, edit(windowBase, "api", (p) => { p.spec.template.spec.terminationGracePeriodSeconds = 10; }), /terminationGracePeriodSeconds \(10\) must be greater than the preStop delay \(10s\)/));
   it("reads the delay from exec sleep or the sleep action", () => {
     assert.equal(preStopSeconds({ name: "x", lifecycle: { preStop: { exec: { command: ["sh", "-c", "sleep 15"] } } } }), 15);
@@ -166,15 +166,15 @@ describe("kubernetes-baseline", () => {
 describe("pod-security", () => {
   const cases: [string, (p: Loose) => void, RegExp][] = [
     ["root", (p) => { p.spec.template.spec.securityContext.runAsNonRoot = false; p.spec.template.spec.containers[0].securityContext.runAsNonRoot = false; }, /must run as non-root/],
-    ["privilege escalation", container("api", (c) => { c.securityContext.allowPrivilegeEscalation = true; }), /allowPrivilegeEscalation: false/],
-    ["capabilities kept", container("api", (c) => { c.securityContext.capabilities.drop = []; }), /must drop ALL capabilities/],
+    ["privilege escalation", container((c) => { c.securityContext.allowPrivilegeEscalation = true; }), /allowPrivilegeEscalation: false/],
+    ["capabilities kept", container((c) => { c.securityContext.capabilities.drop = []; }), /must drop ALL capabilities/],
     ["no seccomp", (p) => { delete p.spec.template.spec.securityContext.seccompProfile; delete p.spec.template.spec.containers[0].securityContext.seccompProfile; }, /seccomp profile RuntimeDefault/],
-    ["writable root", container("api", (c) => { c.securityContext.readOnlyRootFilesystem = false; }), /read-only root filesystem/],
-    ["no limits", container("api", (c) => { delete c.resources.limits; }), /requests and limits/],
+    ["writable root", container((c) => { c.securityContext.readOnlyRootFilesystem = false; }), /read-only root filesystem/],
+    ["no limits", container((c) => { delete c.resources.limits; }), /requests and limits/],
     ["service-account token", (p) => { p.spec.template.spec.automountServiceAccountToken = true; }, /automountServiceAccountToken: false/],
     ["host network", (p) => { p.spec.template.spec.hostNetwork = true; }, /host network/],
-    ["plaintext secret by name", container("api", (c) => { c.env.push({ name: "DB_PASSWORD", value: "hunter2" }); }), /DB_PASSWORD looks like a plaintext secret/],
-    ["plaintext secret by value", container("api", (c) => { c.env.push({ name: "UPSTREAM", value: "postgres://app:s3cret@db:5432/app" }); }), /UPSTREAM looks like a plaintext secret/],
+    ["plaintext secret by name", container((c) => { c.env.push({ name: "DB_PASSWORD", value: "hunter2" }); }), /DB_PASSWORD looks like a plaintext secret/],
+    ["plaintext secret by value", container((c) => { c.env.push({ name: "UPSTREAM", value: "postgres://app:s3cret@db:5432/app" }); }), /UPSTREAM looks like a plaintext secret/],
   ];
   for (const [what, change, message] of cases) {
     it(`refuses ${what}`, async () => fails(policies.podSecurity, edit(windowBase, "api", change), message));

@@ -1,0 +1,117 @@
+/**
+ * Conformance: every CloudNativePG, Barman Cloud and Gateway API object the program declares validates
+ * against the real CRD schemas in ../shared/crds; core objects validate with kubernetes-models; chart
+ * values validate against the charts' values.schema.json. Skips, saying why, when ../shared is absent.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import Ajv, { ValidateFunction } from "ajv";
+import { parseAllDocuments } from "yaml";
+import type { PlannedResource, PlanResult } from "../plan/plan";
+import { planStack, SHARED, SHARED_SKIP, sharedAvailable } from "./helpers";
+
+type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function ajv(): Ajv {
+  // Kubernetes schemas carry x-kubernetes-* keywords and int32/int64 formats that are not JSON Schema.
+  return new Ajv({ strict: false, allErrors: true, validateFormats: false });
+}
+
+function loadCrdValidators(): Map<string, ValidateFunction> {
+  const validators = new Map<string, ValidateFunction>();
+  const compiler = ajv();
+  for (const file of fs.readdirSync(path.join(SHARED, "crds")).filter((f) => f.endsWith(".yaml"))) {
+    for (const doc of parseAllDocuments(fs.readFileSync(path.join(SHARED, "crds", file), "utf8"))) {
+      const crd = doc.toJSON() as Loose | null;
+      if (crd?.kind !== "CustomResourceDefinition") continue;
+      for (const version of crd.spec.versions) {
+        validators.set(`kubernetes:${crd.spec.group}/${version.name}:${crd.spec.names.kind}`, compiler.compile(version.schema.openAPIV3Schema));
+      }
+    }
+  }
+  return validators;
+}
+
+const CORE: Record<string, string> = {
+  "kubernetes:apps/v1:Deployment": "apps/v1/Deployment",
+  "kubernetes:core/v1:Service": "v1/Service",
+  "kubernetes:core/v1:ServiceAccount": "v1/ServiceAccount",
+  "kubernetes:core/v1:Namespace": "v1/Namespace",
+  "kubernetes:core/v1:ConfigMap": "v1/ConfigMap",
+  "kubernetes:policy/v1:PodDisruptionBudget": "policy/v1/PodDisruptionBudget",
+};
+
+let plans: PlanResult[] = [];
+before(async () => {
+  plans = [
+    await planStack("staging"),
+    await planStack("prod"),
+    await planStack("staging", "ha=true", "upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=25", "console.live=green"),
+    await planStack("staging", "release=2.0.0", "upgrade.from=1.5.1", "console.blue=2.0.0", "console.green=2.0.0"),
+  ];
+});
+
+const all = (type: (t: string) => boolean): PlannedResource[] => plans.flatMap((p) => p.resources.filter((r) => type(r.type)));
+
+describe("CRD conformance (../shared/crds)", { skip: SHARED_SKIP }, () => {
+  const validators = sharedAvailable ? loadCrdValidators() : new Map<string, ValidateFunction>();
+
+  it("loads the CNPG, Barman Cloud and Gateway API schemas", () => {
+    for (const key of ["kubernetes:postgresql.cnpg.io/v1:Cluster", "kubernetes:postgresql.cnpg.io/v1:Backup", "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup",
+      "kubernetes:barmancloud.cnpg.io/v1:ObjectStore", "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"]) assert.ok(validators.has(key), key);
+  });
+
+  it("validates every custom object the program declares", () => {
+    const custom = all((t) => validators.has(t));
+    const kinds = new Set(custom.map((r) => r.type));
+    assert.equal(kinds.size, 5, `expected all five custom kinds, got ${[...kinds].join(", ")}`);
+    for (const r of custom) {
+      const validate = validators.get(r.type) as ValidateFunction;
+      assert.ok(validate(r.props), `${r.name} (${r.type}): ${JSON.stringify(validate.errors?.slice(0, 3))}`);
+    }
+  });
+
+  it("is not vacuous: a malformed Cluster and HTTPRoute are rejected", () => {
+    const cluster = structuredClone(all((t) => t === "kubernetes:postgresql.cnpg.io/v1:Cluster")[0].props) as Loose;
+    cluster.spec.instances = "three";
+    assert.equal(validators.get("kubernetes:postgresql.cnpg.io/v1:Cluster")?.(cluster), false);
+    const route = structuredClone(all((t) => t === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")[0].props) as Loose;
+    route.spec.rules[0].backendRefs[0].weight = -5;
+    assert.equal(validators.get("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")?.(route), false);
+  });
+});
+
+describe("core objects (kubernetes-models)", () => {
+  it("validates every Deployment, Service, ServiceAccount, Namespace, ConfigMap and PDB", async () => {
+    let count = 0;
+    for (const [type, module] of Object.entries(CORE)) {
+      const kind = module.split("/").pop() as string;
+      const models = (await import(`kubernetes-models/${module}`)) as Record<string, new (data: unknown) => { validate(): void }>;
+      for (const r of all((t) => t === type)) {
+        assert.doesNotThrow(() => new models[kind](r.props).validate(), `${r.name} (${type})`);
+        count++;
+      }
+    }
+    assert.ok(count > 60, `validated ${count} core objects`);
+    const { Deployment } = await import("kubernetes-models/apps/v1/Deployment");
+    const broken = structuredClone(all((t) => t === "kubernetes:apps/v1:Deployment")[0].props) as Loose;
+    broken.spec.replicas = "three";
+    assert.throws(() => new Deployment(broken as never).validate(), /replicas must be integer/);
+  });
+});
+
+describe("chart values (../shared/chart-schemas)", { skip: SHARED_SKIP }, () => {
+  const schemas: [string, string][] = [["cnpg-operator", "cloudnative-pg-0.29.0"], ["barman-cloud-plugin", "plugin-barman-cloud-0.7.0"]];
+  for (const [release, schemaName] of schemas) {
+    it(`validates the ${release} values against ${schemaName}'s values.schema.json`, () => {
+      const schema = JSON.parse(fs.readFileSync(path.join(SHARED, "chart-schemas", `${schemaName}.values.schema.json`), "utf8"));
+      const validate = ajv().compile(schema);
+      for (const r of all((t) => t === "kubernetes:helm.sh/v3:Release").filter((x) => x.name === release)) {
+        assert.ok(validate(r.props.values), `${release}: ${JSON.stringify(validate.errors)}`);
+      }
+      assert.equal(validate({ replicaCount: "one" }), false, "the schema rejects a wrong type");
+    });
+  }
+});
