@@ -2,6 +2,7 @@
  * `npm run plan -- --stack <name> [--set key=value ...] [--json] [--catalog <dir>]`
  * Exit codes: 0 ok, 1 a mandatory policy violation, 2 invalid config or usage (message on stderr).
  */
+import "../plan/lazyRequire"; // first: defers SDK modules the plan never uses, before @pulumi/pulumi loads
 import { parseArgs } from "node:util";
 import { LockstepInputError } from "../lib/errors";
 import { plan, PlanResult } from "../plan/plan";

@@ -9,6 +9,7 @@ import * as semver from "semver";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { LockstepInputError, showValue } from "./errors";
+import { PROJECT_ROOT } from "./paths";
 
 /** `repo@sha256:<64 hex>`, optionally with a tag before the digest (`repo:tag@sha256:...`). */
 export const DIGEST_IMAGE = /^[a-z0-9]+(?:[._\-/:][a-z0-9]+)*(?::[\w][\w.-]{0,127})?@sha256:[a-f0-9]{64}$/;
@@ -164,7 +165,7 @@ export function upgradeSources(catalog: Catalog): Map<string, readonly string[]>
 }
 
 /** The default catalog shipped with the project, resolved from this file so it works from any cwd. */
-export const DEFAULT_CATALOG_DIR = path.resolve(__dirname, "..", "releases");
+export const DEFAULT_CATALOG_DIR = path.join(PROJECT_ROOT, "releases");
 
 export interface SetDifference {
   key: string;

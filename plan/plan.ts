@@ -6,6 +6,7 @@ import { Catalog, DEFAULT_CATALOG_DIR, diffSets, getRelease, loadCatalog, SetDif
 import { openWindow, parseStackConfig, StackConfig } from "../lib/config";
 import { WaveId } from "../lib/waves";
 import { waveResourceName } from "../components/wave";
+import { usePolicyCatalog } from "../policy/policies/context";
 import { runPolicies, Violation } from "./policyRunner";
 import { RecordedResource, runProgram } from "./runtime";
 import { applySets, PROJECT_DIR, readStackValues, toPulumiConfig } from "./stackFile";
@@ -53,6 +54,7 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
   const values = applySets(readStackValues(options.stack, projectDir), options.sets ?? []);
   const config = parseStackConfig(values, catalog);
   const run = await runProgram(options.stack, { catalog, config }, toPulumiConfig(values));
+  usePolicyCatalog(catalog);
   const violations = await runPolicies(options.stack, run.resources);
   const window = openWindow(config);
   return {

@@ -7,8 +7,9 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { kindOf, NAMESPACE } from "../lib/config";
 import { LockstepInputError } from "../lib/errors";
+import { PROJECT_ROOT } from "../lib/paths";
 
-export const PROJECT_DIR = path.resolve(__dirname, "..");
+export const PROJECT_DIR = PROJECT_ROOT;
 
 export function stackFilePath(stack: string, projectDir = PROJECT_DIR): string {
   return path.join(projectDir, `Pulumi.${stack}.yaml`);

@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { plan } from "../plan/plan";
 import { PROJECT } from "./helpers";
 
+/** Runs the built CLI exactly as `npm run plan` does (npm test builds bin/ first). */
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", path.join(PROJECT, "cli", "plan.ts"), ...args], { cwd: PROJECT, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [path.join(PROJECT, "bin", "cli", "plan.js"), ...args], { cwd: PROJECT, encoding: "utf8" });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -30,6 +33,23 @@ describe("npm run plan (the CLI)", () => {
       assert.equal(first.parent, "control-plane-api");
     });
   }
+
+  it("gives the same plan as the in-process run (the CLI's startup shortcuts change nothing)", async () => {
+    const r = cli("--stack", "staging", "--json", "--set", "upgrade.from=1.5.0", "--set", "upgrade.gatewayCanaryPercent=20");
+    const { config: _c, upgrade: _u, ...inProcess } = await plan({ stack: "staging", sets: ["upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=20"] });
+    assert.deepEqual(JSON.parse(r.stdout), JSON.parse(JSON.stringify(inProcess)));
+  });
+
+  it("judges with the catalog given by --catalog, in config and in policies alike", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-catalog-"));
+    for (const f of fs.readdirSync(path.join(PROJECT, "releases"))) fs.copyFileSync(path.join(PROJECT, "releases", f), path.join(dir, f));
+    const file = path.join(dir, "1.5.1.yaml");
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace('min: "1.30"', 'min: "1.32"'));
+    const r = cli("--stack", "staging", "--json", "--catalog", dir);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(JSON.parse(r.stdout).violations[0].message, /Kubernetes 1\.31 must be inside release 1\.5\.1's supported range 1\.32 - 1\.33/);
+    fs.rmSync(dir, { recursive: true });
+  });
 
   it("exits 1 on a mandatory violation, naming the policy", () => {
     const r = cli("--stack", "staging", "--json", "--set", "upgrade.from=1.3.4");

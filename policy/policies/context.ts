@@ -21,10 +21,15 @@ export const TYPES = {
 } as const;
 
 let cachedCatalog: Catalog | undefined;
-/** The catalog beside the pack (`../releases`), loaded once per process. */
+/** The catalog the policies judge against: the one the plan loaded, or `releases/` beside the pack. */
 export function catalog(): Catalog {
   cachedCatalog ??= loadCatalog(DEFAULT_CATALOG_DIR);
   return cachedCatalog;
+}
+
+/** Lets the offline plan hand over the catalog it validated config against (`--catalog`), loaded once. */
+export function usePolicyCatalog(loaded: Catalog): void {
+  cachedCatalog = loaded;
 }
 
 export type RecordLookup = { record: ReleaseRecordData; resource: PolicyResource } | { error: string; resource?: PolicyResource } | undefined;
