@@ -16,7 +16,7 @@ import { PostgresCluster } from "./postgres";
 import { ReleaseRecord } from "./releaseRecord";
 import { OpenBao } from "./secrets";
 import { RESTRICTED_NAMESPACE_LABELS } from "./security";
-import { Verification } from "./verification";
+import { Verification, VerificationResult } from "./verification";
 import { Wave } from "./wave";
 import { Workers } from "./workers";
 
@@ -36,7 +36,7 @@ export interface PlatformOutputs {
   waves: { id: WaveId; title: string; after: WaveId[] }[];
   consoleLive: string;
   upgradeWindow: { from: string; to: string; gatewayCanaryPercent: number | null } | null;
-  verification: pulumi.Output<string>;
+  verification: pulumi.Output<VerificationResult>;
 }
 
 /**
@@ -149,7 +149,8 @@ export class Platform extends pulumi.ComponentResource {
       waves: plan.map(({ id, title, after }) => ({ id, title, after })),
       consoleLive: config.console.live,
       upgradeWindow: window ? { from: window.from, to: config.release, gatewayCanaryPercent: window.gatewayCanaryPercent ?? null } : null,
-      verification: (verification as Verification | undefined)?.status ?? pulumi.output("skipped"),
+      verification: (verification as Verification | undefined)?.result
+        ?? pulumi.output<VerificationResult>({ status: "skipped", version: config.release, setDigest: digest, verifiedAt: null }),
     };
     this.registerOutputs({ ...this.outputs });
   }

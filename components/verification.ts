@@ -2,6 +2,20 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../lib/config";
 
+export interface VerificationResult {
+  status: "passed" | "failed" | "skipped";
+  version: string;
+  setDigest: string;
+  verifiedAt: string | null;
+}
+
+/** Reads the smoke script's closing lines (`verified-at: <iso>`, `verification: passed`). */
+export function parseSmokeOutput(stdout: string, version: string, setDigest: string): VerificationResult {
+  const passed = /^verification: passed$/m.test(stdout);
+  const verifiedAt = /^verified-at: (\S+)$/m.exec(stdout)?.[1] ?? null;
+  return { status: passed ? "passed" : "failed", version, setDigest, verifiedAt: passed ? verifiedAt : null };
+}
+
 export interface VerificationArgs {
   stack: string;
   version: string;
@@ -20,14 +34,14 @@ export interface VerificationArgs {
  */
 export class Verification extends pulumi.ComponentResource {
   readonly smokeTest?: command.local.Command;
-  /** "passed" once the smoke test ran in this deployment, "skipped" when `smoke` is not configured. */
-  readonly status: pulumi.Output<string>;
+  /** What promotion reads from the stack outputs: the verified set and when its smoke test passed. */
+  readonly result: pulumi.Output<VerificationResult>;
 
   constructor(name: string, args: VerificationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:verification:Verification", name, {}, opts);
     if (!args.smoke) {
       pulumi.log.warn("smoke test skipped: lockstep:smoke is not set, so this deployment is not verified and cannot be promoted", this);
-      this.status = pulumi.output("skipped");
+      this.result = pulumi.output({ status: "skipped" as const, version: args.version, setDigest: args.setDigest, verifiedAt: null });
     } else {
       const smoke = args.smoke;
       this.smokeTest = new command.local.Command("smoke-test", {
@@ -46,8 +60,8 @@ export class Verification extends pulumi.ComponentResource {
         },
         triggers: [args.setDigest, args.consoleLive, args.canaryPercent ?? 0],
       }, { parent: this });
-      this.status = this.smokeTest.stdout.apply((out) => (/^verification: passed$/m.test(out) ? "passed" : "failed"));
+      this.result = this.smokeTest.stdout.apply((out) => parseSmokeOutput(out ?? "", args.version, args.setDigest));
     }
-    this.registerOutputs({ status: this.status });
+    this.registerOutputs({ result: this.result });
   }
 }

@@ -7,7 +7,7 @@ import { openWindow, parseStackConfig, StackConfig } from "../lib/config";
 import { WaveId } from "../lib/waves";
 import { waveResourceName } from "../components/wave";
 import { usePolicyCatalog } from "../policy/policies/context";
-import { runPolicies, Violation } from "./policyRunner";
+import { readPolicyConfig, runPolicies, Violation } from "./policyRunner";
 import { RecordedResource, runProgram } from "./runtime";
 import { applySets, PROJECT_DIR, readStackValues, toPulumiConfig } from "./stackFile";
 
@@ -55,7 +55,7 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
   const config = parseStackConfig(values, catalog);
   const run = await runProgram(options.stack, { catalog, config }, toPulumiConfig(values));
   usePolicyCatalog(catalog);
-  const violations = await runPolicies(options.stack, run.resources);
+  const violations = await runPolicies(options.stack, run.resources, readPolicyConfig(options.stack, projectDir));
   const window = openWindow(config);
   return {
     stack: options.stack,

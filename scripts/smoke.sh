@@ -51,13 +51,15 @@ if (( failures > 0 )); then
   exit 1
 fi
 
+VERIFIED_AT="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 if [[ -n "${RECORD_FILE:-}" ]]; then
   mkdir -p "$(dirname "$RECORD_FILE")"
-  STACK="$STACK" RELEASE="$RELEASE" SET_DIGEST="$SET_DIGEST" CHECKS="$(printf '%s\n' "${checks[@]}")" node -e '
+  STACK="$STACK" RELEASE="$RELEASE" SET_DIGEST="$SET_DIGEST" VERIFIED_AT="$VERIFIED_AT" CHECKS="$(printf '%s\n' "${checks[@]}")" node -e '
     const record = { stack: process.env.STACK, version: process.env.RELEASE, setDigest: process.env.SET_DIGEST,
-      smoke: "passed", verifiedAt: new Date().toISOString(), checks: process.env.CHECKS.split("\n").filter(Boolean) };
+      smoke: "passed", verifiedAt: process.env.VERIFIED_AT, checks: process.env.CHECKS.split("\n").filter(Boolean) };
     process.stdout.write(JSON.stringify(record, null, 2) + "\n");' > "$RECORD_FILE.tmp"
   mv "$RECORD_FILE.tmp" "$RECORD_FILE"
   echo "smoke: wrote verification record ${RECORD_FILE}"
 fi
+echo "verified-at: ${VERIFIED_AT}"
 echo "verification: passed"

@@ -1,0 +1,107 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { loadCatalog } from "../../lib/catalog";
+import { parseStackConfig } from "../../lib/config";
+import { LockstepInputError, showValue } from "../../lib/errors";
+import { decidePromotion } from "../../lib/promotion";
+import { editStackConfig, lineDiff } from "../../lib/stackEdit";
+import { VerificationRecord, verificationRecordSchema } from "../../lib/verification";
+import { readStackValues, stackFilePath } from "../../plan/stackFile";
+import type { CliEnv, CommandResult } from "../env";
+
+export const PROMOTE_HELP = `Usage: lockstep promote [--from staging] [--to prod] [--record <file>] [--dry-run] [--json]
+
+Copies exactly the set a stack verified to another stack: writes lockstep:release, lockstep:promotion
+and an upgrade window (upgrade.from = the release it runs now) into Pulumi.<to>.yaml, keeping its
+comments and key order. Refuses, writing nothing, when the source is not verified, when the catalog's
+set digest for that version changed since, or when the step is not a valid upgrade path for <to>.
+
+Where the verified set comes from:
+  1. --record <file>: a verification record (a passed staging smoke test writes one at smoke.recordFile);
+  2. otherwise the source stack's outputs through the Automation API, when a Pulumi CLI is installed;
+  3. otherwise the source stack's smoke.recordFile, if that file exists.
+
+  --from <stack>     verified stack (default staging)
+  --to <stack>       stack to promote into (default prod)
+  --record <file>    verification record to read instead of stack outputs
+  --dry-run          show the change to Pulumi.<to>.yaml without writing it
+  --json             print one JSON object
+  -h, --help         show this help`;
+
+async function readVerification(from: string, recordFile: string | undefined, env: CliEnv): Promise<{ record: VerificationRecord; source: string }> {
+  const parse = (raw: unknown, source: string) => {
+    const parsed = verificationRecordSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new LockstepInputError(`${source}: field ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+    }
+    return { record: parsed.data, source };
+  };
+  const fromFile = (file: string) => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (err) {
+      throw new LockstepInputError(`--record ${file}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "not valid JSON"}`);
+    }
+    return parse(raw, file);
+  };
+  if (recordFile) return fromFile(path.resolve(recordFile));
+  if (env.stackOutputs) {
+    const outputs = await env.stackOutputs(from);
+    const release = outputs.release as { version?: string; setDigest?: string } | undefined;
+    const verification = outputs.verification as { status?: string; verifiedAt?: string | null } | undefined;
+    return parse({ stack: from, version: release?.version, setDigest: release?.setDigest, smoke: verification?.status ?? "skipped", verifiedAt: verification?.verifiedAt ?? null }, `stack ${from} outputs`);
+  }
+  const smoke = readStackValues(from, env.projectDir).smoke as { recordFile?: string } | undefined;
+  const fallback = smoke?.recordFile ? path.resolve(env.projectDir, smoke.recordFile) : undefined;
+  if (fallback && fs.existsSync(fallback)) return fromFile(fallback);
+  throw new LockstepInputError(
+    `no verification of ${from} to promote: no Pulumi CLI is installed to read its stack outputs, and ${fallback ? `its smoke.recordFile ${showValue(path.relative(env.projectDir, fallback))} does not exist (run \`pulumi up\` on ${from} first)` : `it sets no smoke.recordFile`}; pass --record <file>`,
+  );
+}
+
+export async function promote(argv: string[], env: CliEnv): Promise<CommandResult> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      from: { type: "string", default: "staging" }, to: { type: "string", default: "prod" }, record: { type: "string" },
+      "dry-run": { type: "boolean", default: false }, json: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  const from = values.from as string;
+  const to = values.to as string;
+  if (from === to) throw new LockstepInputError(`--from and --to are both ${from}; promotion copies a set between two stacks`);
+  readStackValues(from, env.projectDir); // the source stack must exist
+  const targetValues = readStackValues(to, env.projectDir);
+  const catalog = loadCatalog(env.catalogDir);
+  const currentRelease = String(targetValues.release ?? "");
+  if (!catalog.releases.has(currentRelease)) throw new LockstepInputError(`${path.basename(stackFilePath(to, env.projectDir))}: lockstep:release = ${showValue(targetValues.release)} is not in the release catalog`);
+
+  const { record, source } = await readVerification(from, values.record, env);
+  const decision = decidePromotion({ fromStack: from, toStack: to, record, catalog, currentRelease, now: env.now() });
+  if (!decision.ok) {
+    return {
+      exitCode: 1,
+      human: `refused: ${from} -> ${to} was not promoted, and nothing was written:\n${decision.reasons.map((r) => `  - ${r}`).join("\n")}`,
+      json: { ok: false, from, to, source, reasons: decision.reasons, written: false },
+    };
+  }
+  const file = stackFilePath(to, env.projectDir);
+  const before = fs.readFileSync(file, "utf8");
+  const after = editStackConfig(file, before, decision.updates);
+  // The edited stack must still be valid config before it is written.
+  parseStackConfig({ ...targetValues, ...decision.updates }, catalog);
+  const diff = lineDiff(before, after);
+  if (!values["dry-run"]) fs.writeFileSync(file, after);
+  const rel = path.relative(env.projectDir, file);
+  const window = decision.previous !== decision.release ? `; upgrade window opened from ${decision.previous} (pre-upgrade backups run first)` : "; same version, promotion record refreshed";
+  const human = `${values["dry-run"] ? "dry run: would promote" : "promoted"} ${from} -> ${to}: release ${decision.release} (set ${decision.promotion.setDigest}, verified ${decision.promotion.verifiedAt}, from ${source})${window}\n${values["dry-run"] ? "" : `wrote ${rel}\n`}\n${diff}`;
+  return {
+    exitCode: 0,
+    human,
+    json: { ok: true, from, to, source, release: decision.release, previous: decision.previous, promotion: decision.promotion, written: !values["dry-run"], file: rel, diff },
+  };
+}

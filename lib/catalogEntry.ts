@@ -1,0 +1,100 @@
+/**
+ * Composes a new catalog entry from a build: the version, the four first-party images by digest, and
+ * optional chart, PostgreSQL, Kubernetes and notes changes, carried forward from the newest earlier
+ * release where not given. Pure: returns the file text; the CLI writes it.
+ */
+import * as semver from "semver";
+import { stringify } from "yaml";
+import { Catalog, CHARTS, ChartKey, FIRST_PARTY, FirstPartyComponent, parseReleaseFile, Release } from "./catalog";
+import { LockstepInputError } from "./errors";
+import { deepMerge, Values } from "./merge";
+
+export interface BuildInput {
+  version: string;
+  /** Image by digest per component, from flags; wins over `file`. */
+  images: Partial<Record<FirstPartyComponent, string>>;
+  /** A partial release from the build pipeline (JSON or YAML, already parsed). */
+  file?: Values;
+  summary?: string;
+  breakingChanges?: string[];
+  requiredConfig?: string[];
+  upgradeFrom?: string[];
+  kubernetes?: { min: string; max: string };
+  postgres?: { major?: number; image?: string };
+  charts?: Partial<Record<ChartKey, { version: string; appVersion?: string }>>;
+  /** Release to carry charts, PostgreSQL and Kubernetes range from. @default the newest release below `version` */
+  base?: string;
+}
+
+export interface CatalogEntry {
+  release: Release;
+  text: string;
+  fileName: string;
+  base: string | null;
+}
+
+export function composeRelease(catalog: Catalog, input: BuildInput): CatalogEntry {
+  const version = input.version;
+  if (!semver.valid(version)) throw new LockstepInputError(`--version ${JSON.stringify(version)}: must be an exact semantic version like 1.6.0`);
+  if (catalog.releases.has(version)) {
+    throw new LockstepInputError(`--version ${version}: already in the catalog (releases/${version}.yaml); the catalog is append-only and a published set never changes, so release a new patch instead`);
+  }
+  const line = catalog.versions.filter((v) => semver.major(v) === semver.major(version) && semver.minor(v) === semver.minor(version));
+  const latestOfLine = line.at(-1);
+  if (latestOfLine && !semver.gt(version, latestOfLine)) {
+    throw new LockstepInputError(`--version ${version}: must be greater than ${latestOfLine}, the latest release of the ${semver.major(version)}.${semver.minor(version)} line`);
+  }
+  const baseVersion = input.base ?? [...catalog.versions].reverse().find((v) => semver.lt(v, version)) ?? null;
+  if (input.base && !catalog.releases.has(input.base)) throw new LockstepInputError(`--base ${input.base}: not in the release catalog (${catalog.versions.join(", ")})`);
+  const base = baseVersion ? catalog.releases.get(baseVersion) : undefined;
+
+  const fromFile = input.file ?? {};
+  const fileComponents = (fromFile.components ?? {}) as Record<string, { version?: string; image?: string } | undefined>;
+  const components: Values = {};
+  for (const name of FIRST_PARTY) {
+    const image = input.images[name] ?? fileComponents[name]?.image;
+    if (!image) throw new LockstepInputError(`components.${name}.image is missing: a release pins every first-party image by digest (pass --image ${name}=<repo>@sha256:<digest>)`);
+    components[name] = { version: fileComponents[name]?.version ?? version, image };
+  }
+  const charts: Values = {};
+  for (const key of CHARTS) {
+    const pin = input.charts?.[key];
+    const carried = base?.charts[key];
+    charts[key] = deepMerge(carried, (fromFile.charts as Values | undefined)?.[key] as Values | undefined, pin ? { version: pin.version, ...(pin.appVersion ? { appVersion: pin.appVersion } : {}) } : undefined);
+  }
+  const fileNotes = (fromFile.notes ?? {}) as { upgradeFrom?: string[] };
+  const upgradeFrom = input.upgradeFrom ?? fileNotes.upgradeFrom ?? defaultUpgradeFrom(version);
+  const draft: Values = deepMerge(
+    base ? { postgres: base.postgres, kubernetes: base.kubernetes } : {},
+    fromFile,
+    {
+      version,
+      components,
+      charts,
+      ...(input.postgres ? { postgres: deepMerge(base?.postgres, input.postgres) } : {}),
+      ...(input.kubernetes ? { kubernetes: input.kubernetes } : {}),
+    },
+  );
+  const notes = (draft.notes ?? {}) as Values;
+  draft.notes = {
+    summary: input.summary ?? notes.summary ?? "",
+    breakingChanges: input.breakingChanges ?? notes.breakingChanges ?? [],
+    requiredConfig: input.requiredConfig ?? notes.requiredConfig ?? [],
+    upgradeFrom,
+  };
+  const fileName = `${version}.yaml`;
+  const header = `# Release set ${version}, added by \`lockstep catalog add\`${baseVersion ? ` (charts, PostgreSQL and Kubernetes range carried from ${baseVersion} where not given)` : ""}.\n# Append-only: a published set never changes.\n`;
+  const text = header + stringify(draft, { lineWidth: 0 });
+  const release = parseReleaseFile(`releases/${fileName}`, text);
+  return { release, text, fileName, base: baseVersion };
+}
+
+/** Minor and patch releases upgrade from the previous minor; a major release must say. */
+function defaultUpgradeFrom(version: string): string[] {
+  const v = semver.parse(version) as semver.SemVer;
+  if (v.minor === 0 && v.patch === 0) {
+    throw new LockstepInputError(`--version ${version} is a major release, so it must say which versions may upgrade to it: pass --upgrade-from "<range>" (for example ">=${v.major - 1}.N.0 <${v.major}.0.0")`);
+  }
+  if (v.patch === 0) return [`>=${v.major}.${v.minor - 1}.0 <${v.major}.${v.minor}.0`];
+  return [`>=${v.major}.${Math.max(v.minor - 1, 0)}.0 <${v.major}.${v.minor + 1}.0`];
+}

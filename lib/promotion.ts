@@ -1,0 +1,57 @@
+/**
+ * Whether a verified staging set may be promoted to another stack, and what to write there. Pure.
+ * Refusals are collected, so one run explains every reason at once.
+ */
+import { Catalog, setDigest, upgradeSources } from "./catalog";
+import { upgradePath } from "./semverRules";
+import type { VerificationRecord } from "./verification";
+
+export interface PromotionRequest {
+  fromStack: string;
+  toStack: string;
+  record: VerificationRecord;
+  catalog: Catalog;
+  /** The target stack's current `lockstep:release`. */
+  currentRelease: string;
+  now: Date;
+}
+
+export interface Promotion {
+  version: string;
+  setDigest: string;
+  verifiedIn: string;
+  verifiedAt: string;
+}
+
+export type PromotionDecision =
+  | { ok: true; release: string; previous: string; promotion: Promotion; updates: Record<string, unknown> }
+  | { ok: false; reasons: string[] };
+
+export function decidePromotion(req: PromotionRequest): PromotionDecision {
+  const { record, catalog } = req;
+  const reasons: string[] = [];
+  if (record.stack !== req.fromStack) reasons.push(`the verification record is for stack ${record.stack}, not ${req.fromStack}`);
+  if (record.smoke !== "passed") reasons.push(`${req.fromStack} is not verified: its smoke test ${record.smoke === "skipped" ? "was skipped (lockstep:smoke is not set)" : "failed"}`);
+  const release = catalog.releases.get(record.version);
+  if (!release) {
+    reasons.push(`${req.fromStack} verified ${record.version}, which is not in the release catalog (${catalog.versions.join(", ")})`);
+  } else if (setDigest(release) !== record.setDigest) {
+    reasons.push(`the catalog's set for ${record.version} is ${setDigest(release)}, but ${req.fromStack} verified ${record.setDigest}: the set changed after verification, so it must be verified again`);
+  }
+  if (release && req.currentRelease !== record.version) {
+    const path = upgradePath(req.currentRelease, record.version, upgradeSources(catalog));
+    if (!path.allowed) reasons.push(`${req.toStack} runs ${req.currentRelease}, and ${path.reason}`);
+  }
+  if (reasons.length > 0) return { ok: false, reasons };
+  const promotion: Promotion = {
+    version: record.version,
+    setDigest: record.setDigest,
+    verifiedIn: req.fromStack,
+    verifiedAt: record.verifiedAt ?? req.now.toISOString(),
+  };
+  const updates: Record<string, unknown> = { release: record.version, promotion };
+  // Moving the release opens an upgrade window from what runs now, so the target takes its
+  // pre-upgrade backups before anything changes. Re-promoting the same version leaves the window alone.
+  if (req.currentRelease !== record.version) updates.upgrade = { from: req.currentRelease };
+  return { ok: true, release: record.version, previous: req.currentRelease, promotion, updates };
+}
