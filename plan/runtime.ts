@@ -78,7 +78,7 @@ export interface ProgramRun {
 }
 
 /** Records inputs as the mock state; refuses resource types and invokes the program is not expected to use. */
-const mocks: pulumi.runtime.Mocks = {
+export const planMocks: pulumi.runtime.Mocks = {
   newResource(args) {
     if (!KNOWN_TYPES.test(args.type)) throw new Error(`unmocked resource type ${args.type} (${args.name})`);
     return { id: args.custom ? `${args.name}-id` : undefined, state: args.inputs };
@@ -94,7 +94,7 @@ const mocks: pulumi.runtime.Mocks = {
  * Pulumi's runtime state is global, so runs are serialized by the caller (one at a time per process).
  */
 export async function runProgram(stack: string, inputs: { catalog: Catalog; config: StackConfig } | undefined, config: Record<string, string>): Promise<ProgramRun> {
-  const monitor = new RecordingMonitor(mocks);
+  const monitor = new RecordingMonitor(planMocks);
   settings.setMockOptions(monitor, "lockstep", stack, true);
   const store = state.getStore();
   store.supportsSecrets = true;

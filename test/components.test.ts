@@ -4,6 +4,7 @@ import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../lib/catalog";
 import { parseStackConfig } from "../lib/config";
 import { runProgram } from "../plan/runtime";
 import { applySets, readStackValues, toPulumiConfig } from "../plan/stackFile";
+import { parseSmokeOutput } from "../components/verification";
 import type { PlanResult } from "../plan/plan";
 import { ofType, planStack, prop, resource } from "./helpers";
 
@@ -223,6 +224,12 @@ describe("verification and outputs", () => {
     assert.equal(env.EXPECTED_STATUS, "409");
     assert.equal(env.SET_DIGEST, staging.release.setDigest);
     assert.deepEqual(smoke.props.triggers, [staging.release.setDigest, "blue", 0]);
+  });
+
+  it("reads the smoke script's verdict and time, which promotion takes from the stack outputs", () => {
+    const d = `sha256:${"a".repeat(64)}`;
+    assert.deepEqual(parseSmokeOutput("smoke: ok    gateway\nverified-at: 2026-11-21T10:00:00Z\nverification: passed\n", "1.5.1", d), { status: "passed", version: "1.5.1", setDigest: d, verifiedAt: "2026-11-21T10:00:00Z" });
+    assert.deepEqual(parseSmokeOutput("verified-at: 2026-11-21T10:00:00Z\nverification: failed (1 check(s))\n", "1.5.1", d), { status: "failed", version: "1.5.1", setDigest: d, verifiedAt: null });
   });
 
   it("skips the smoke test with a warning when smoke is not set", async () => {

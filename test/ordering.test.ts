@@ -1,10 +1,19 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { planWaves } from "../lib/waves";
+import { planMocks } from "../plan/runtime";
 import type { PlanResult } from "../plan/plan";
 import { ofType, orderedAfter, planStack, resource } from "./helpers";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+
+describe("the plan's mocks", () => {
+  it("fail on any provider call and on resource types the program is not expected to register", () => {
+    assert.throws(() => planMocks.call({ token: "kubernetes:yaml:decode", inputs: {} }), /unmocked call kubernetes:yaml:decode/);
+    assert.throws(() => planMocks.newResource({ type: "aws:s3/bucket:Bucket", name: "b", inputs: {}, custom: true }), /unmocked resource type aws:s3\/bucket:Bucket/);
+    assert.deepEqual(planMocks.newResource({ type: "kubernetes:core/v1:Service", name: "s", inputs: { a: 1 }, custom: true }), { id: "s-id", state: { a: 1 } });
+  });
+});
 
 describe("wave plan", () => {
   it("puts the backups first only when a window is open, and each wave after every earlier one", () => {

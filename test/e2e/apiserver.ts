@@ -1,0 +1,142 @@
+/**
+ * A real Kubernetes API server on loopback for the e2e tier: etcd and kube-apiserver from the toolchain
+ * (scripts/toolchain.sh), serving certificates generated at start, and a client credential in a temp
+ * kubeconfig. No kubelet, controllers or scheduler: objects are stored and validated, nothing runs.
+ */
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export interface ToolchainComponent {
+  status: "built" | "unavailable";
+  version: string;
+  path?: string;
+  command?: string;
+  error?: string;
+}
+
+export function toolchainDir(): string {
+  return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "lockstep", "toolchain");
+}
+
+/** The status file scripts/toolchain.sh writes; undefined when it never ran. */
+export function readToolchain(): Record<string, ToolchainComponent> | undefined {
+  const file = path.join(toolchainDir(), "toolchain.json");
+  if (!fs.existsSync(file)) return undefined;
+  const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === "object")) as Record<string, ToolchainComponent>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function openssl(cwd: string, ...args: string[]): void {
+  const r = spawnSync("openssl", args, { cwd, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`openssl ${args.join(" ")} failed: ${r.stderr}`);
+}
+
+/** A CA, a serving certificate for 127.0.0.1, a system:masters client certificate and a service-account key pair. */
+function generateCerts(dir: string): void {
+  openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=lockstep-e2e-ca");
+  fs.writeFileSync(path.join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n");
+  openssl(dir, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=kube-apiserver");
+  openssl(dir, "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "1", "-extfile", "san.ext");
+  fs.writeFileSync(path.join(dir, "client.ext"), "extendedKeyUsage=clientAuth\n");
+  openssl(dir, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr", "-subj", "/O=system:masters/CN=lockstep-e2e-admin");
+  openssl(dir, "x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.crt", "-days", "1", "-extfile", "client.ext");
+  openssl(dir, "genrsa", "-out", "sa.key", "2048");
+  openssl(dir, "rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub");
+}
+
+export interface ApiServer {
+  kubeconfig: string;
+  dir: string;
+  kubectl(args: string[], input?: string): { status: number | null; stdout: string; stderr: string };
+  stop(): Promise<void>;
+}
+
+async function waitFor(what: string, check: () => boolean, timeoutMs: number, logs: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${what} did not become ready in ${timeoutMs / 1000} s:\n${logs().slice(-3000)}`);
+}
+
+export async function startApiServer(etcdBin: string, apiServerBin: string): Promise<ApiServer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-apiserver-"));
+  generateCerts(dir);
+  const [etcdClient, etcdPeer, securePort] = [await freePort(), await freePort(), await freePort()];
+  const logs: Record<string, string> = { etcd: "", apiserver: "" };
+  const children: ChildProcess[] = [];
+  const launch = (name: string, bin: string, args: string[]) => {
+    const child = spawn(bin, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout?.on("data", (d) => { logs[name] += d; });
+    child.stderr?.on("data", (d) => { logs[name] += d; });
+    children.push(child);
+    return child;
+  };
+  launch("etcd", etcdBin, [
+    "--name", "e2e", "--data-dir", path.join(dir, "etcd"),
+    "--listen-client-urls", `http://127.0.0.1:${etcdClient}`, "--advertise-client-urls", `http://127.0.0.1:${etcdClient}`,
+    "--listen-peer-urls", `http://127.0.0.1:${etcdPeer}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${etcdPeer}`,
+    "--initial-cluster", `e2e=http://127.0.0.1:${etcdPeer}`,
+  ]);
+  launch("apiserver", apiServerBin, [
+    `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+    "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", `--secure-port=${securePort}`,
+    `--tls-cert-file=${dir}/server.crt`, `--tls-private-key-file=${dir}/server.key`, `--client-ca-file=${dir}/ca.crt`,
+    "--service-account-issuer=https://kubernetes.default.svc", `--service-account-key-file=${dir}/sa.pub`, `--service-account-signing-key-file=${dir}/sa.key`,
+    "--service-cluster-ip-range=10.96.0.0/16", "--authorization-mode=RBAC", "--allow-privileged=false",
+    "--enable-priority-and-fairness=false", `--cert-dir=${dir}/certs`,
+  ]);
+  const kubeconfig = path.join(dir, "kubeconfig");
+  fs.writeFileSync(kubeconfig, `apiVersion: v1
+kind: Config
+clusters:
+- name: e2e
+  cluster:
+    server: https://127.0.0.1:${securePort}
+    certificate-authority: ${dir}/ca.crt
+users:
+- name: admin
+  user:
+    client-certificate: ${dir}/client.crt
+    client-key: ${dir}/client.key
+contexts:
+- name: e2e
+  context: {cluster: e2e, user: admin}
+current-context: e2e
+`);
+  const kubectl = (args: string[], input?: string) => {
+    const r = spawnSync("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", input, timeout: 120_000 });
+    return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+  };
+  const stop = async () => {
+    for (const child of children.reverse()) {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await new Promise((r) => { child.once("exit", r); setTimeout(r, 5000); });
+      }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor("kube-apiserver", () => kubectl(["get", "--raw", "/readyz"]).stdout.trim() === "ok", 120_000, () => `${logs.etcd}\n---\n${logs.apiserver}`);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { kubeconfig, dir, kubectl, stop };
+}
