@@ -118,7 +118,8 @@ for m in "${staging[@]}"; do
 done
 if (( ${#nosum[@]} > 0 )); then
   log "kube-apiserver $KUBE_VERSION: no checksum-database entry for ${nosum[*]}; verifying those against go.sum only"
-  export GONOSUMDB="$(IFS=,; echo "${nosum[*]}")"
+  GONOSUMDB="$(IFS=,; echo "${nosum[*]}")"
+  export GONOSUMDB
 fi
 if (( ${#staging[@]} == 0 )); then
   log "kube-apiserver $KUBE_VERSION: could not read k8s.io/kubernetes's go.mod from the module proxy"

@@ -18,7 +18,7 @@ import { after, before, describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../../lib/catalog";
 import { plan, PlanResult } from "../../plan/plan";
 import { SHARED, sharedAvailable } from "../helpers";
-import { ApiServer, readToolchain, startApiServer } from "./apiserver";
+import { ApiServer, readToolchain, startApiServer, toolchainDir } from "./apiserver";
 
 const toolchain = readToolchain();
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
@@ -26,7 +26,10 @@ const missing = (names: string[]) => names.filter((n) => toolchain?.[n]?.status 
 const reason = (names: string[]) => {
   if (!toolchain) return "scripts/toolchain.sh has not run (npm run test:e2e runs it first)";
   const absent = missing(names);
-  return absent.length === 0 ? false : absent.map((n) => `${n} ${toolchain[n]?.version ?? ""} not built: ${toolchain[n]?.command ?? "?"} -> ${toolchain[n]?.error ?? "not attempted"}`).join("; ");
+  if (absent.length === 0) return false;
+  const first = toolchain[absent[0]];
+  const why = (first?.error ?? "not attempted").split("\\n")[0].replace(/^.*: (\d{3} \w+)$/, "$1");
+  return `not built from the Go module proxy: ${absent.map((n) => `${n} ${toolchain[n]?.version ?? ""}`).join(", ")} (${why}; details in ${path.join(toolchainDir(), "toolchain.json")})`;
 };
 const apiServerSkip = !sharedAvailable ? `../shared is absent (looked in ${SHARED}); the e2e needs its CRDs` : reason(["etcd", "kube-apiserver"]);
 const engineSkip = reason(["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "pulumi-resource-command"]);
@@ -96,10 +99,10 @@ describe("real API server: the declared objects against kube-apiserver and the r
     assert.equal(get(server, "namespace", ns).metadata.name, ns);
   });
 
-  it("Pod Security admission is really on: a privileged pod template is warned about", () => {
+  it("Pod Security admission is really on: a pod template that escalates privileges is warned about", () => {
     const bad = structuredClone(manifests(first).find((o) => o.kind === "Deployment" && o.metadata.name === "worker-export")) as Manifest & { spec: { template: { spec: { containers: { securityContext: Record<string, unknown> }[] } } } };
     bad.metadata.name = "e2e-privileged";
-    bad.spec.template.spec.containers[0].securityContext = { privileged: true };
+    bad.spec.template.spec.containers[0].securityContext = { allowPrivilegeEscalation: true, runAsNonRoot: false };
     const r = server.kubectl(["apply", "--server-side", "--dry-run=server", "-f", "-"], JSON.stringify(bad));
     assert.match(r.stderr, /would violate PodSecurity "restricted:latest"/);
   });
