@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, loadCatalog } from "../lib/catalog";
-import { decodeConfigValue, openWindow, parseStackConfig } from "../lib/config";
+import * as fs from "node:fs";
+import { parse } from "yaml";
+import { CONFIG_KEYS, decodeConfigValue, kindOf, openWindow, parseStackConfig } from "../lib/config";
 import { LockstepInputError } from "../lib/errors";
 import { plan } from "../plan/plan";
 import { runProgram } from "../plan/runtime";
@@ -81,5 +83,23 @@ describe("stack config", () => {
     assert.equal(decodeConfigValue("release", "1.5.0"), "1.5.0");
     assert.equal(decodeConfigValue("ha", "true"), true);
     assert.deepEqual(decodeConfigValue("upgrade", '{"from":"1.4.2"}'), { from: "1.4.2" });
+  });
+});
+
+describe("Pulumi.yaml's config section", () => {
+  it("declares every lockstep key, with the type and default the zod schema has", () => {
+    const project = parse(fs.readFileSync(`${__dirname}/../Pulumi.yaml`, "utf8")) as { name: string; config: Record<string, { type?: string; description?: string; default?: unknown }> };
+    assert.equal(project.name, "lockstep", "the project name is the config namespace");
+    assert.deepEqual(Object.keys(project.config).sort(), [...CONFIG_KEYS].sort());
+    for (const key of CONFIG_KEYS) {
+      const declared = project.config[key];
+      assert.equal(declared.type, kindOf(key), `${key} type`);
+      assert.ok((declared.description ?? "").length > 20, `${key} has a description`);
+    }
+    const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
+    const defaults = parseStackConfig({ release: "1.5.1", environment: "staging", backup: { destinationPath: "s3://b/", credentialsSecret: "s" } }, catalog);
+    for (const [key, declared] of Object.entries(project.config)) {
+      if ("default" in declared) assert.deepEqual(declared.default, (defaults as unknown as Record<string, unknown>)[key], `${key} default`);
+    }
   });
 });
