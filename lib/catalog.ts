@@ -9,6 +9,7 @@ import * as semver from "semver";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { LockstepInputError, showValue } from "./errors";
+import { valueAt } from "./objects";
 import { PROJECT_ROOT } from "./paths";
 
 /** `repo@sha256:<64 hex>`, optionally with a tag before the digest (`repo:tag@sha256:...`). */
@@ -103,12 +104,11 @@ export function parseReleaseFile(file: string, text: string): Release {
   const result = releaseSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
-    const at = (keys: readonly PropertyKey[]) => keys.reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<PropertyKey, unknown>)[k] : undefined), raw);
     if (issue.code === "unrecognized_keys") {
-      const field = [...issue.path, issue.keys[0]].join(".");
-      throw new LockstepInputError(`${file}: field ${field} = ${showValue(at([...issue.path, issue.keys[0]]))}: unknown field; a release file has only the fields of the catalog schema (see README "Release catalog")`);
+      const field = [...issue.path, issue.keys[0]];
+      throw new LockstepInputError(`${file}: field ${field.join(".")} = ${showValue(valueAt(raw, field))}: unknown field; a release file has only the fields of the catalog schema (see README "Release catalog")`);
     }
-    throw new LockstepInputError(`${file}: field ${issue.path.join(".") || "(root)"} = ${showValue(at(issue.path))}: ${issue.message}`);
+    throw new LockstepInputError(`${file}: field ${issue.path.join(".") || "(root)"} = ${showValue(valueAt(raw, issue.path))}: ${issue.message}`);
   }
   const expected = path.basename(file).replace(/\.ya?ml$/, "");
   if (expected !== result.data.version) {

@@ -7,6 +7,7 @@ import * as semver from "semver";
 import { z } from "zod";
 import { Catalog, CHARTS, getRelease } from "./catalog";
 import { LockstepInputError, showValue } from "./errors";
+import { valueAt } from "./objects";
 
 export const NAMESPACE = "lockstep";
 
@@ -145,10 +146,6 @@ function fail(path: (string | number)[], value: unknown, allowed: string): never
   throw new LockstepInputError(`${NAMESPACE}:${path.join(".")} = ${showValue(value)}: ${allowed}`);
 }
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  return path.reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<PropertyKey, unknown>)[k] : undefined), root);
-}
-
 /** Parses the decoded `lockstep:*` values. Throws one `LockstepInputError` naming key, value and what is allowed. */
 export function parseStackConfig(values: Record<string, unknown>, catalog: Catalog): StackConfig {
   for (const key of Object.keys(values)) {
@@ -187,12 +184,15 @@ export function parseStackConfig(values: Record<string, unknown>, catalog: Catal
   return { ...config, console: consoleConfig };
 }
 
-/** Field names allowed at `path` inside `key`'s object (or the chart names for `chartValues`). */
+/** Field names allowed at `path` inside `key`'s value: an object's fields, or a record's enum keys. */
 function allowedFields(key: ConfigKey, path: (string | number)[] = []): string[] {
-  if (key === "chartValues" && path.length === 0) return [...CHARTS];
   let schema = KEYS[key].schema as z.ZodType;
   for (const segment of [...path, undefined]) {
     while (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault) schema = (schema as z.ZodOptional<z.ZodType>).unwrap();
+    if (schema instanceof z.ZodRecord && segment === undefined) {
+      const keys = schema.keyType as z.ZodType;
+      return keys instanceof z.ZodEnum ? (keys.options as string[]) : [];
+    }
     if (!(schema instanceof z.ZodObject)) return [];
     if (segment === undefined) return Object.keys(schema.shape);
     schema = (schema.shape as Record<string, z.ZodType>)[String(segment)];

@@ -6,7 +6,7 @@ import type { PolicyResource } from "@pulumi/policy";
 import { Catalog, DEFAULT_CATALOG_DIR, loadCatalog } from "../../lib/catalog";
 import { ReleaseRecordData, releaseRecordSchema } from "../../lib/record";
 import { LABELS, RELEASE_RECORD_KEY, RELEASE_RECORD_NAME } from "../../components/labels";
-import { configMapShape, Deployment, deploymentShape, view } from "./shapes";
+import { configMapShape, Deployment, deploymentShape, labelsOf, view } from "./shapes";
 
 export const TYPES = {
   deployment: "kubernetes:apps/v1:Deployment",
@@ -63,7 +63,7 @@ export function deployments(resources: readonly PolicyResource[]): Workload[] {
   return resources.filter((r) => r.type === TYPES.deployment).flatMap((resource) => {
     const deployment = view(deploymentShape, resource.props);
     if (!deployment) return [];
-    const labels = { ...deployment.metadata?.labels, ...deployment.spec?.template?.metadata?.labels };
+    const labels = labelsOf(resource.props);
     return [{
       resource,
       deployment,

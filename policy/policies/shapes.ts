@@ -3,6 +3,7 @@
  * engine; these loose zod shapes narrow them once, and ignore fields no policy needs.
  */
 import { z } from "zod";
+import { valueAt } from "../../lib/objects";
 
 const labels = z.record(z.string(), z.string()).optional();
 const metadata = z.looseObject({ name: z.string().optional(), namespace: z.string().optional(), labels, annotations: labels }).optional();
@@ -116,28 +117,19 @@ export function view<T extends z.ZodType>(shape: T, props: unknown): z.infer<T> 
 /** Pod specs inside the workload kinds policies look at, by Pulumi type token. */
 export function podSpecOf(type: string, props: unknown): PodSpec | undefined {
   let spec: unknown;
-  if (type === "kubernetes:core/v1:Pod") spec = at(props, "spec");
-  else if (type === "kubernetes:batch/v1:CronJob") spec = at(props, "spec", "jobTemplate", "spec", "template", "spec");
-  else if (/^kubernetes:(apps\/v1:(Deployment|StatefulSet|DaemonSet|ReplicaSet)|batch\/v1:Job)$/.test(type)) spec = at(props, "spec", "template", "spec");
+  if (type === "kubernetes:core/v1:Pod") spec = valueAt(props, ["spec"]);
+  else if (type === "kubernetes:batch/v1:CronJob") spec = valueAt(props, ["spec", "jobTemplate", "spec", "template", "spec"]);
+  else if (/^kubernetes:(apps\/v1:(Deployment|StatefulSet|DaemonSet|ReplicaSet)|batch\/v1:Job)$/.test(type)) spec = valueAt(props, ["spec", "template", "spec"]);
   else return undefined;
   return view(podSpecShape, spec ?? {});
 }
 
-/** Reads a nested field of an untyped object, or undefined. */
-export function at(value: unknown, ...keys: string[]): unknown {
-  let cursor = value;
-  for (const key of keys) {
-    if (!cursor || typeof cursor !== "object") return undefined;
-    cursor = (cursor as Record<string, unknown>)[key];
-  }
-  return cursor;
-}
 
 const labelMap = z.record(z.string(), z.string());
 /** Labels of a workload and its pod template, merged (template wins). */
 export function labelsOf(props: unknown): Record<string, string> {
   return {
-    ...view(labelMap, at(props, "metadata", "labels")),
-    ...view(labelMap, at(props, "spec", "template", "metadata", "labels")),
+    ...view(labelMap, valueAt(props, ["metadata", "labels"])),
+    ...view(labelMap, valueAt(props, ["spec", "template", "metadata", "labels"])),
   };
 }
