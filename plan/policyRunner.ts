@@ -6,10 +6,23 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { EnforcementLevel, Policy, PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+
 import { LockstepInputError } from "../lib/errors";
 import { ALL_POLICIES } from "../policy/policies";
 import type { RecordedResource } from "./runtime";
 import { PROJECT_DIR } from "./stackFile";
+
+/**
+ * The analyzer's own unknown-value machinery from @pulumi/policy (its typings mark it internal): the proxy
+ * it wraps props in, the error a read of an unknown value throws, and the sentinels for unknown values.
+ */
+export const analyzerProxy = require("@pulumi/policy/proxy") as {
+  unknownCheckingProxy<T>(value: T): T;
+  UnknownValueError: new (...args: never[]) => Error;
+  unknownStringValue: unknown;
+  unknownObjectValue: unknown;
+};
+const { unknownCheckingProxy, UnknownValueError } = analyzerProxy;
 
 export interface Violation {
   policy: string;
@@ -62,7 +75,11 @@ export function resolvePolicy(policy: Policy, packConfig: PackConfig): { level: 
 
 class NotApplicable extends Error {}
 
-/** Builds the engine's view: PolicyResource objects linked to their parents and dependencies. */
+/**
+ * Builds the analyzer's view: PolicyResource objects linked to their parents and dependencies, with props
+ * behind the same unknown-checking proxy the real analyzer uses, so a policy that reads a value unknown
+ * at preview behaves here as it will under `pulumi preview`.
+ */
 export function toPolicyResources(recorded: readonly RecordedResource[]): PolicyResource[] {
   const byUrn = new Map<string, PolicyResource>();
   const options = (r: RecordedResource) => ({
@@ -72,7 +89,7 @@ export function toPolicyResources(recorded: readonly RecordedResource[]): Policy
   });
   for (const r of recorded) {
     const resource: PolicyResource = {
-      type: r.type, props: r.props, urn: r.urn, name: r.name, opts: options(r),
+      type: r.type, props: unknownCheckingProxy(r.props), urn: r.urn, name: r.name, opts: options(r),
       dependencies: [], propertyDependencies: {},
       isType: (cls) => (cls as unknown as { __pulumiType?: string }).__pulumiType === r.type,
       asType: (cls) => ((cls as unknown as { __pulumiType?: string }).__pulumiType === r.type ? (r.props as never) : undefined),
@@ -108,7 +125,7 @@ export async function evaluatePolicy(policy: ResourceValidationPolicy | StackVal
     const args: StackValidationArgs = { resources: [...resources], stackTags: new Map(), getConfig, notApplicable };
     await guard(() => policy.validateStack(args, (message, urn) => {
       violations.push({ policy: policy.name, level: reportLevel, message, resource: nameOf(urn) });
-    }));
+    }), (unknown) => violations.push({ policy: policy.name, level: "advisory", message: `can't run policy '${policy.name}' during preview: ${unknown}`, resource: null }));
     return violations;
   }
   const validations = policy.validateResource;
@@ -120,16 +137,18 @@ export async function evaluatePolicy(policy: ResourceValidationPolicy | StackVal
       };
       await guard(() => validate(args, (message, urn) => {
         violations.push({ policy: policy.name, level: reportLevel, message, resource: nameOf(urn ?? r.urn) });
-      }));
+      }), (unknown) => violations.push({ policy: policy.name, level: "advisory", message: `can't run policy '${policy.name}' during preview: ${unknown}`, resource: r.name }));
     }
   }
   return violations;
 }
 
-async function guard(fn: () => Promise<void> | void): Promise<void> {
+/** Runs a validation as the analyzer does: not-applicable is silent; an unknown value downgrades it to advisory. */
+async function guard(fn: () => Promise<void> | void, onUnknown: (message: string) => void): Promise<void> {
   try {
     await fn();
   } catch (err) {
-    if (!(err instanceof NotApplicable)) throw err;
+    if (err instanceof UnknownValueError) onUnknown(err.message);
+    else if (!(err instanceof NotApplicable)) throw err;
   }
 }

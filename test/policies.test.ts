@@ -8,7 +8,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../lib/catalog";
 import { parseStackConfig } from "../lib/config";
 import type { ReleaseRecordData } from "../lib/record";
-import { evaluatePolicy, toPolicyResources } from "../plan/policyRunner";
+import { analyzerProxy, evaluatePolicy, toPolicyResources } from "../plan/policyRunner";
 import { RecordedResource, runProgram } from "../plan/runtime";
 import { applySets, readStackValues, toPulumiConfig } from "../plan/stackFile";
 import * as policies from "../policy/policies";
@@ -73,6 +73,37 @@ describe("policy metadata", () => {
       await passes(p, windowBase);
       await passes(p, prodBase);
     }
+  });
+});
+
+describe("preview: values the engine does not know yet", () => {
+  /** What a preview leaves unknown on objects being created: server-set metadata and status. */
+  function withPreviewUnknowns(base: RecordedResource[]): RecordedResource[] {
+    const copy = structuredClone(base);
+    for (const r of copy.filter((x) => x.custom && x.type.startsWith("kubernetes:"))) {
+      const props = r.props as Loose;
+      props.status = analyzerProxy.unknownObjectValue;
+      props.metadata = { ...props.metadata, uid: analyzerProxy.unknownStringValue, resourceVersion: analyzerProxy.unknownStringValue, creationTimestamp: analyzerProxy.unknownStringValue };
+    }
+    return copy;
+  }
+
+  it("no policy reads them, so every policy still runs at its own level under pulumi preview", async () => {
+    for (const base of [windowBase, prodBase]) {
+      for (const p of policies.ALL_POLICIES) {
+        const v = await check(p, withPreviewUnknowns(base));
+        assert.deepEqual(v.map((x) => x.message), [], `${p.name} read a value unknown at preview`);
+      }
+    }
+  });
+
+  it("a policy that needs an unknown value is downgraded to advisory, as the analyzer does", async () => {
+    const unknownWeight = withPreviewUnknowns(windowBase);
+    ((unknownWeight.find((r) => r.name === "gateway-route")?.props as Loose).spec.rules[0].backendRefs[1]).weight = analyzerProxy.unknownStringValue;
+    const v = await check(policies.canaryBounds, unknownWeight);
+    assert.equal(v.length, 1);
+    assert.equal(v[0].level, "advisory");
+    assert.match(v[0].message, /can't run policy 'canary-bounds' during preview/);
   });
 });
 

@@ -1,46 +1,48 @@
 /**
  * Typed views of the Kubernetes objects the policies read. Policies receive untyped props from the
- * engine; these loose zod shapes narrow them once, and ignore fields no policy needs.
+ * engine; these zod shapes narrow them once. They are strip-mode objects on purpose: they read only
+ * the fields they declare. At preview the analyzer throws on any read of a value not yet known (such
+ * as `status`), and turns the whole policy into an advisory "can't run during preview" result.
  */
 import { z } from "zod";
 import { valueAt } from "../../lib/objects";
 
 const labels = z.record(z.string(), z.string()).optional();
-const metadata = z.looseObject({ name: z.string().optional(), namespace: z.string().optional(), labels, annotations: labels }).optional();
+const metadata = z.object({ name: z.string().optional(), namespace: z.string().optional(), labels, annotations: labels }).optional();
 const intOrString = z.union([z.number(), z.string()]);
 
-const envVar = z.looseObject({
+const envVar = z.object({
   name: z.string(),
   value: z.string().optional(),
-  valueFrom: z.looseObject({ secretKeyRef: z.looseObject({ name: z.string(), key: z.string() }).optional() }).optional(),
+  valueFrom: z.object({ secretKeyRef: z.object({ name: z.string(), key: z.string() }).optional() }).optional(),
 });
-const httpProbe = z.looseObject({ httpGet: z.looseObject({ path: z.string().optional(), port: intOrString }).optional() });
-const securityContext = z.looseObject({
+const httpProbe = z.object({ httpGet: z.object({ path: z.string().optional(), port: intOrString }).optional() });
+const securityContext = z.object({
   runAsNonRoot: z.boolean().optional(),
   allowPrivilegeEscalation: z.boolean().optional(),
   readOnlyRootFilesystem: z.boolean().optional(),
   privileged: z.boolean().optional(),
-  capabilities: z.looseObject({ drop: z.array(z.string()).optional(), add: z.array(z.string()).optional() }).optional(),
-  seccompProfile: z.looseObject({ type: z.string() }).optional(),
+  capabilities: z.object({ drop: z.array(z.string()).optional(), add: z.array(z.string()).optional() }).optional(),
+  seccompProfile: z.object({ type: z.string() }).optional(),
 });
-const resourceList = z.looseObject({ cpu: intOrString.optional(), memory: intOrString.optional() });
-export const containerShape = z.looseObject({
+const resourceList = z.object({ cpu: intOrString.optional(), memory: intOrString.optional() });
+export const containerShape = z.object({
   name: z.string(),
   image: z.string().optional(),
   env: z.array(envVar).optional(),
   readinessProbe: httpProbe.optional(),
-  lifecycle: z.looseObject({
-    preStop: z.looseObject({
-      exec: z.looseObject({ command: z.array(z.string()) }).optional(),
-      sleep: z.looseObject({ seconds: z.number() }).optional(),
+  lifecycle: z.object({
+    preStop: z.object({
+      exec: z.object({ command: z.array(z.string()) }).optional(),
+      sleep: z.object({ seconds: z.number() }).optional(),
     }).optional(),
   }).optional(),
   securityContext: securityContext.optional(),
-  resources: z.looseObject({ requests: resourceList.optional(), limits: resourceList.optional() }).optional(),
+  resources: z.object({ requests: resourceList.optional(), limits: resourceList.optional() }).optional(),
 });
 export type Container = z.infer<typeof containerShape>;
 
-export const podSpecShape = z.looseObject({
+export const podSpecShape = z.object({
   containers: z.array(containerShape).default([]),
   initContainers: z.array(containerShape).optional(),
   securityContext: securityContext.optional(),
@@ -49,46 +51,46 @@ export const podSpecShape = z.looseObject({
   hostNetwork: z.boolean().optional(),
   hostPID: z.boolean().optional(),
   hostIPC: z.boolean().optional(),
-  volumes: z.array(z.looseObject({ name: z.string(), hostPath: z.unknown().optional() })).optional(),
-  affinity: z.looseObject({ podAntiAffinity: z.unknown().optional() }).optional(),
+  volumes: z.array(z.object({ name: z.string(), hostPath: z.unknown().optional() })).optional(),
+  affinity: z.object({ podAntiAffinity: z.unknown().optional() }).optional(),
   topologySpreadConstraints: z.array(z.unknown()).optional(),
 });
 export type PodSpec = z.infer<typeof podSpecShape>;
 
-const template = z.looseObject({ metadata, spec: podSpecShape.optional() });
+const template = z.object({ metadata, spec: podSpecShape.optional() });
 
-export const deploymentShape = z.looseObject({
+export const deploymentShape = z.object({
   metadata,
-  spec: z.looseObject({
+  spec: z.object({
     replicas: z.number().optional(),
-    selector: z.looseObject({ matchLabels: labels }).optional(),
-    strategy: z.looseObject({
+    selector: z.object({ matchLabels: labels }).optional(),
+    strategy: z.object({
       type: z.string().optional(),
-      rollingUpdate: z.looseObject({ maxUnavailable: intOrString.optional(), maxSurge: intOrString.optional() }).optional(),
+      rollingUpdate: z.object({ maxUnavailable: intOrString.optional(), maxSurge: intOrString.optional() }).optional(),
     }).optional(),
     template: template.optional(),
   }).optional(),
 });
 export type Deployment = z.infer<typeof deploymentShape>;
 
-export const pdbShape = z.looseObject({
+export const pdbShape = z.object({
   metadata,
-  spec: z.looseObject({ minAvailable: intOrString.optional(), maxUnavailable: intOrString.optional(), selector: z.looseObject({ matchLabels: labels }).optional() }).optional(),
+  spec: z.object({ minAvailable: intOrString.optional(), maxUnavailable: intOrString.optional(), selector: z.object({ matchLabels: labels }).optional() }).optional(),
 });
 
-export const serviceShape = z.looseObject({ metadata, spec: z.looseObject({ selector: labels }).optional() });
+export const serviceShape = z.object({ metadata, spec: z.object({ selector: labels }).optional() });
 
-export const httpRouteShape = z.looseObject({
+export const httpRouteShape = z.object({
   metadata,
-  spec: z.looseObject({
-    rules: z.array(z.looseObject({ backendRefs: z.array(z.looseObject({ name: z.string(), weight: z.number().optional() })).optional() })).default([]),
+  spec: z.object({
+    rules: z.array(z.object({ backendRefs: z.array(z.object({ name: z.string(), weight: z.number().optional() })).optional() })).default([]),
   }).optional(),
 });
 
-export const cnpgClusterShape = z.looseObject({
+export const cnpgClusterShape = z.object({
   metadata,
-  spec: z.looseObject({
-    plugins: z.array(z.looseObject({
+  spec: z.object({
+    plugins: z.array(z.object({
       name: z.string(),
       isWALArchiver: z.boolean().optional(),
       parameters: z.record(z.string(), z.string()).optional(),
@@ -96,17 +98,17 @@ export const cnpgClusterShape = z.looseObject({
   }).optional(),
 });
 
-export const objectStoreShape = z.looseObject({
+export const objectStoreShape = z.object({
   metadata,
-  spec: z.looseObject({
+  spec: z.object({
     retentionPolicy: z.string().optional(),
-    configuration: z.looseObject({ destinationPath: z.string().optional() }).optional(),
+    configuration: z.object({ destinationPath: z.string().optional() }).optional(),
   }).optional(),
 });
 
-export const clusterRefShape = z.looseObject({ metadata, spec: z.looseObject({ cluster: z.looseObject({ name: z.string() }).optional() }).optional() });
+export const clusterRefShape = z.object({ metadata, spec: z.object({ cluster: z.object({ name: z.string() }).optional() }).optional() });
 
-export const configMapShape = z.looseObject({ metadata, data: z.record(z.string(), z.string()).optional() });
+export const configMapShape = z.object({ metadata, data: z.record(z.string(), z.string()).optional() });
 
 /** Parses props with a shape, or returns undefined when they do not fit (policies then report it). */
 export function view<T extends z.ZodType>(shape: T, props: unknown): z.infer<T> | undefined {

@@ -83,8 +83,11 @@ export const blueGreenIntegrity: StackValidationPolicy = {
 };
 
 interface CanaryConfig {
-  maxCanaryPercent: number;
+  maxCanaryPercent?: number;
 }
+
+/** Used when the stack's policy config sets no maximum; the analyzer passes config without schema defaults. */
+export const DEFAULT_MAX_CANARY_PERCENT = 50;
 
 export const canaryBounds: StackValidationPolicy = {
   name: "canary-bounds",
@@ -92,11 +95,11 @@ export const canaryBounds: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
-      maxCanaryPercent: { type: "integer", minimum: 0, maximum: 100, default: 50, description: "Largest share of gateway traffic a canary may take." },
+      maxCanaryPercent: { type: "integer", minimum: 0, maximum: 100, default: DEFAULT_MAX_CANARY_PERCENT, description: "Largest share of gateway traffic a canary may take." },
     },
   },
   validateStack: (args, reportViolation) => {
-    const { maxCanaryPercent } = args.getConfig<CanaryConfig>();
+    const maxCanaryPercent = args.getConfig<CanaryConfig>().maxCanaryPercent ?? DEFAULT_MAX_CANARY_PERCENT;
     const found = releaseRecord(args.resources);
     const windowOpen = !!(found && !("error" in found) && found.record.upgradeFrom);
     const canaries = deployments(args.resources).filter((w) => w.component === "gateway" && w.labels[LABELS.track] === "canary");
