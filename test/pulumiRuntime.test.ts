@@ -1,0 +1,43 @@
+/**
+ * `pulumi up` loads index.ts through the project's ts-node with the project's tsconfig (the SDK's runner
+ * falls back to a vendored ts-node 7 when none is installed). This runs that exact loader, with type
+ * checking on as the runner's default, in a fresh process under mocks.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { describe, it } from "node:test";
+import { PROJECT } from "./helpers";
+
+const LOAD = `
+const path = require("path");
+require("ts-node").register({ project: path.join(process.cwd(), "tsconfig.json") });
+const pulumi = require("@pulumi/pulumi");
+pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name + "-id", state: a.inputs }), call: (a) => { throw new Error("unmocked " + a.token); } }, "lockstep", "staging", true);
+pulumi.runtime.setAllConfig(JSON.parse(process.env.LOCKSTEP_TEST_CONFIG), []);
+const program = require(path.join(process.cwd(), "index.ts"));
+pulumi.all([program.release, program.waves, program.consoleLive]).apply(([release, waves, live]) => {
+  process.stdout.write(JSON.stringify({ release, waves: waves.map((w) => w.id), live }));
+});
+`;
+
+describe("the Pulumi runtime's TypeScript loader", () => {
+  it("resolves ts-node from the project, not the SDK's vendored 7.0.1", () => {
+    const r = spawnSync(process.execPath, ["-e", "process.stdout.write(require('ts-node').VERSION)"], { cwd: PROJECT, encoding: "utf8" });
+    assert.equal(r.stdout, "10.9.2");
+  });
+
+  it("compiles and type-checks index.ts with ts-node and runs the program", () => {
+    const config = {
+      "lockstep:release": "1.5.1", "lockstep:environment": "staging", "lockstep:kubernetesVersion": "1.31",
+      "lockstep:backup": JSON.stringify({ destinationPath: "s3://b/", credentialsSecret: "s" }),
+      "lockstep:upgrade": JSON.stringify({ from: "1.5.0" }),
+    };
+    const r = spawnSync(process.execPath, ["-e", LOAD], { cwd: PROJECT, encoding: "utf8", env: { ...process.env, LOCKSTEP_TEST_CONFIG: JSON.stringify(config) }, timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.release.version, "1.5.1");
+    assert.match(out.release.setDigest, /^sha256:[a-f0-9]{64}$/);
+    assert.equal(out.waves[0], "pre-upgrade-backup");
+    assert.equal(out.live, "blue");
+  });
+});
