@@ -5,7 +5,7 @@
  */
 import * as semver from "semver";
 import { stringify } from "yaml";
-import { Catalog, CHARTS, ChartKey, FIRST_PARTY, FirstPartyComponent, parseReleaseFile, Release } from "./catalog";
+import { Catalog, ChartKey, FIRST_PARTY, FirstPartyComponent, parseReleaseFile, Release } from "./catalog";
 import { LockstepInputError } from "./errors";
 import { deepMerge, Values } from "./merge";
 
@@ -56,22 +56,22 @@ export function composeRelease(catalog: Catalog, input: BuildInput): CatalogEntr
     if (!image) throw new LockstepInputError(`components.${name}.image is missing: a release pins every first-party image by digest (pass --image ${name}=<repo>@sha256:<digest>)`);
     components[name] = { version: fileComponents[name]?.version ?? version, image };
   }
-  const charts: Values = {};
-  for (const key of CHARTS) {
-    const pin = input.charts?.[key];
-    const carried = base?.charts[key];
-    charts[key] = deepMerge(carried, (fromFile.charts as Values | undefined)?.[key] as Values | undefined, pin ? { version: pin.version, ...(pin.appVersion ? { appVersion: pin.appVersion } : {}) } : undefined);
+  const chartPins: Values = {};
+  for (const [key, pin] of Object.entries(input.charts ?? {})) {
+    if (pin) chartPins[key] = { version: pin.version, ...(pin.appVersion ? { appVersion: pin.appVersion } : {}) };
   }
   const fileNotes = (fromFile.notes ?? {}) as { upgradeFrom?: string[] };
   const upgradeFrom = input.upgradeFrom ?? fileNotes.upgradeFrom ?? defaultUpgradeFrom(version);
+  // Layers, later winning: what the base release pins, then the build file, then flags. First-party
+  // components are never carried: a new version pins new builds.
   const draft: Values = deepMerge(
-    base ? { postgres: base.postgres, kubernetes: base.kubernetes } : {},
+    base ? { charts: base.charts, postgres: base.postgres, kubernetes: base.kubernetes } : {},
     fromFile,
     {
       version,
       components,
-      charts,
-      ...(input.postgres ? { postgres: deepMerge(base?.postgres, input.postgres) } : {}),
+      charts: chartPins,
+      ...(input.postgres ? { postgres: input.postgres } : {}),
       ...(input.kubernetes ? { kubernetes: input.kubernetes } : {}),
     },
   );

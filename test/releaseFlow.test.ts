@@ -106,6 +106,19 @@ describe("lockstep catalog add", () => {
     assert.deepEqual(loadCatalog(path.join(dir, "releases")).versions.at(-2), "1.6.0");
   });
 
+  it("moves PostgreSQL with the set when given, and carries it otherwise", async () => {
+    const dir = tempProject();
+    const image = `ghcr.io/cloudnative-pg/postgresql:17.2@${digest("e")}`;
+    const r = await lockstep(env(dir), "catalog", "add", "--version", "1.6.0", ...IMAGES, "--postgres-major", "17", "--postgres-image", image);
+    assert.equal(r.code, 0, r.stderr);
+    const release = parseReleaseFile("x/1.6.0.yaml", fs.readFileSync(path.join(dir, "releases", "1.6.0.yaml"), "utf8"));
+    assert.deepEqual(release.postgres, { major: 17, image });
+    const carried = await lockstep(env(dir), "catalog", "add", "--version", "1.6.1", ...IMAGES);
+    assert.equal(carried.code, 0, carried.stderr);
+    assert.deepEqual(parseReleaseFile("x/1.6.1.yaml", fs.readFileSync(path.join(dir, "releases", "1.6.1.yaml"), "utf8")).postgres, { major: 17, image });
+    assert.match((await lockstep(env(dir), "catalog", "add", "--version", "1.6.2", ...IMAGES, "--postgres-major", "seventeen")).stderr, /--postgres-major "seventeen": expected a whole number like 17/);
+  });
+
   it("takes a build pipeline file, with flags winning over it", async () => {
     const dir = tempProject();
     const build = path.join(dir, "build.json");
