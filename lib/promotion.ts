@@ -13,6 +13,8 @@ export interface PromotionRequest {
   catalog: Catalog;
   /** The target stack's current `lockstep:release`. */
   currentRelease: string;
+  /** The target stack's console colors (`lockstep:console`, defaults applied). */
+  currentConsole: { blue: string; green: string; live: "blue" | "green" };
   now: Date;
 }
 
@@ -51,7 +53,12 @@ export function decidePromotion(req: PromotionRequest): PromotionDecision {
   };
   const updates: Record<string, unknown> = { release: record.version, promotion };
   // Moving the release opens an upgrade window from what runs now, so the target takes its
-  // pre-upgrade backups before anything changes. Re-promoting the same version leaves the window alone.
-  if (req.currentRelease !== record.version) updates.upgrade = { from: req.currentRelease };
+  // pre-upgrade backups before anything changes, and puts the new console on the idle color, ready to
+  // verify behind its preview Service before the live flip. Re-promoting the same version changes neither.
+  if (req.currentRelease !== record.version) {
+    updates.upgrade = { from: req.currentRelease };
+    const idle = req.currentConsole.live === "blue" ? "green" : "blue";
+    updates.console = { ...req.currentConsole, [idle]: record.version };
+  }
   return { ok: true, release: record.version, previous: req.currentRelease, promotion, updates };
 }

@@ -178,7 +178,8 @@ describe("lockstep promote", () => {
 
   it("promotes staging's verified set to prod: release, promotion record and an upgrade window, comments kept", async () => {
     const dir = tempProject();
-    setRelease(dir, "prod", { release: "1.5.0", console: { blue: "1.5.0", green: "1.5.0", live: "blue" }, promotion: undefined });
+    // prod as it would be after its last upgrade: live blue at 1.5.0, the idle green still at 1.4.2.
+    setRelease(dir, "prod", { release: "1.5.0", console: { blue: "1.5.0", green: "1.4.2", live: "blue" }, promotion: undefined });
     const r = await lockstep(env(dir, { outputs: { staging: stagingOutputs("1.5.1", staged(dir)) } }), "promote", "--from", "staging", "--to", "prod", "--json");
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
@@ -189,6 +190,7 @@ describe("lockstep promote", () => {
     const config = (parseYaml(text) as { config: Record<string, unknown> }).config;
     assert.equal(config["lockstep:release"], "1.5.1");
     assert.deepEqual(config["lockstep:upgrade"], { from: "1.5.0" });
+    assert.deepEqual(config["lockstep:console"], { blue: "1.5.0", green: "1.5.1", live: "blue" }, "the new console goes on the idle color; live stays");
     assert.deepEqual(Object.keys(config).slice(0, 3), ["lockstep:release", "lockstep:environment", "lockstep:namespace"], "key order kept");
 
     // prod now plans clean: prod-promoted-only sees the promotion, and the window takes the backups first.

@@ -77,11 +77,10 @@ export async function promote(argv: string[], env: CliEnv): Promise<CommandResul
   readStackValues(from, env.projectDir); // the source stack must exist
   const targetValues = readStackValues(to, env.projectDir);
   const catalog = loadCatalog(env.catalogDir);
-  const currentRelease = String(targetValues.release ?? "");
-  if (!catalog.releases.has(currentRelease)) throw new LockstepInputError(`${path.basename(stackFilePath(to, env.projectDir))}: lockstep:release = ${showValue(targetValues.release)} is not in the release catalog`);
+  const current = parseStackConfig(targetValues, catalog); // the target must be valid before it is changed
 
   const { record, source } = await readVerification(from, values.record, env);
-  const decision = decidePromotion({ fromStack: from, toStack: to, record, catalog, currentRelease, now: env.now() });
+  const decision = decidePromotion({ fromStack: from, toStack: to, record, catalog, currentRelease: current.release, currentConsole: current.console, now: env.now() });
   if (!decision.ok) {
     return {
       exitCode: 1,
@@ -97,7 +96,9 @@ export async function promote(argv: string[], env: CliEnv): Promise<CommandResul
   const diff = lineDiff(before, after);
   if (!values["dry-run"]) fs.writeFileSync(file, after);
   const rel = path.relative(env.projectDir, file);
-  const window = decision.previous !== decision.release ? `; upgrade window opened from ${decision.previous} (pre-upgrade backups run first)` : "; same version, promotion record refreshed";
+  const window = decision.previous !== decision.release
+    ? `; upgrade window opened from ${decision.previous} (pre-upgrade backups run first), new console on the idle color`
+    : "; same version, promotion record refreshed";
   const human = `${values["dry-run"] ? "dry run: would promote" : "promoted"} ${from} -> ${to}: release ${decision.release} (set ${decision.promotion.setDigest}, verified ${decision.promotion.verifiedAt}, from ${source})${window}\n${values["dry-run"] ? "" : `wrote ${rel}\n`}\n${diff}`;
   return {
     exitCode: 0,
