@@ -51,12 +51,13 @@ const settings = settingsModule as unknown as {
 const state = stateModule as unknown as { getStore(): Record<string, boolean> };
 
 class RecordingMonitor extends MockMonitor {
-  readonly registrations: Omit<RecordedResource, "urn">[] = [];
+  readonly registrations: RecordedResource[] = [];
 
   override async registerResource(req: RegisterRequest, callback: (err: unknown, resp: unknown) => void): Promise<void> {
     const propertyDependencyUrns: Record<string, string[]> = {};
     req.getPropertydependenciesMap().forEach((value, key) => { propertyDependencyUrns[key] = value.getUrnsList(); });
-    this.registrations.push({
+    const recorded: RecordedResource = {
+      urn: "", // the monitor assigns it, below
       type: req.getType(),
       name: req.getName(),
       custom: req.getCustom(),
@@ -67,8 +68,12 @@ class RecordingMonitor extends MockMonitor {
       retainOnDelete: req.getRetainondelete(),
       deleteBeforeReplace: req.getDeletebeforereplace(),
       props: req.getCustom() ? (deserializeProperties(req.getObject() as Parameters<typeof deserializeProperties>[0]) as Record<string, unknown>) : {},
-    });
-    return super.registerResource(req as never, callback as never);
+    };
+    this.registrations.push(recorded);
+    return super.registerResource(req as never, ((err: unknown, resp: { getUrn(): string } | undefined) => {
+      if (resp) recorded.urn = resp.getUrn();
+      callback(err, resp);
+    }) as never);
   }
 }
 
@@ -119,11 +124,5 @@ export async function runProgram(stack: string, inputs: { catalog: Catalog; conf
   });
   await settings.waitForRPCs();
   if (failure !== undefined) throw Object.assign(failure as Error, { registrations: monitor.registrations.map((r) => ({ type: r.type, name: r.name })) });
-  const urnOf = (r: Omit<RecordedResource, "urn">) => {
-    const parentType = r.parentUrn ? r.parentUrn.split("::")[2].split("$").pop() : undefined;
-    const type = parentType ? `${parentType}$${r.type}` : r.type;
-    return `urn:pulumi:${stack}::lockstep::${type}::${r.name}`;
-  };
-  const resources = monitor.registrations.map((r) => ({ urn: urnOf(r), ...r }));
-  return { outputs: outputs as PlatformOutputs, resources };
+  return { outputs: outputs as PlatformOutputs, resources: monitor.registrations };
 }
