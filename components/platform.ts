@@ -56,6 +56,8 @@ export class Platform extends pulumi.ComponentResource {
     const awaitRollout = config.awaitRollouts;
     const imageOf = (component: (typeof FIRST_PARTY)[number], version: string) => getRelease(catalog, version).components[component];
     const apiUrl = `http://api.${ns}.svc`;
+    // Which version each Deployment runs (stable vs canary gateway, ...) is decided once, in lib/versions.
+    const workloadVersion = new Map(workloadVersions(config).map((w) => [w.workload, w.version]));
     if (!window && config.upgrade?.gatewayCanaryPercent !== undefined) {
       pulumi.log.warn(`lockstep:upgrade.gatewayCanaryPercent (${config.upgrade.gatewayCanaryPercent}) is ignored: upgrade.from equals release, so no upgrade window is open and no canary runs`, this);
     }
@@ -95,12 +97,11 @@ export class Platform extends pulumi.ComponentResource {
         }, { parent: wave });
       },
       gateways: (wave) => {
-        const canary = window?.gatewayCanaryPercent;
-        const stableVersion = canary !== undefined && window ? window.from : config.release;
+        const canaryVersion = workloadVersion.get("gateway-canary");
         new Gateway("gateways", {
           namespace: ns,
-          stable: imageOf("gateway", stableVersion),
-          canary: canary !== undefined ? { ...release.components.gateway, percent: canary } : undefined,
+          stable: imageOf("gateway", workloadVersion.get("gateway") as string),
+          canary: canaryVersion ? { ...imageOf("gateway", canaryVersion), percent: window?.gatewayCanaryPercent ?? 0 } : undefined,
           apiUrl,
           parentGateway: { name: config.route.gatewayName, namespace: config.route.gatewayNamespace ?? ns },
           hostnames: config.route.hostnames,
@@ -145,7 +146,7 @@ export class Platform extends pulumi.ComponentResource {
     this.outputs = {
       release: { version: config.release, setDigest: digest },
       components: componentsOf(release),
-      workloads: Object.fromEntries(workloadVersions(config).map((w) => [w.workload, w.version])),
+      workloads: Object.fromEntries(workloadVersion),
       waves: plan.map(({ id, title, after }) => ({ id, title, after })),
       consoleLive: config.console.live,
       upgradeWindow: window ? { from: window.from, to: config.release, gatewayCanaryPercent: window.gatewayCanaryPercent ?? null } : null,
