@@ -1,7 +1,7 @@
 /** Backup policies: continuous object-store backup for every database, and a verified backup before any upgrade. */
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { ANNOTATIONS, BARMAN_PLUGIN } from "../../components/labels";
-import { dependsOnThroughParents, deployments, releaseRecord, TYPES } from "./context";
+import { dependsOnThroughParents, deployments, readableRecord, TYPES } from "./context";
 import { clusterRefShape, cnpgClusterShape, objectStoreShape, view } from "./shapes";
 
 const COMPLETED = "jsonpath={.status.phase}=completed";
@@ -11,8 +11,8 @@ export const preUpgradeBackup: StackValidationPolicy = {
   description: "Checks whether an open upgrade window has an on-demand CNPG Backup of the platform database, awaited to completion, that the API Deployment depends on.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
-    const found = releaseRecord(args.resources);
-    if (!found || "error" in found || !found.record.upgradeFrom) return;
+    const found = readableRecord(args.resources);
+    if (!found?.record.upgradeFrom) return;
     const { record, resource } = found;
     const backups = args.resources.filter((r) => r.type === TYPES.cnpgBackup && view(clusterRefShape, r.props)?.spec?.cluster?.name === record.databaseCluster);
     if (backups.length === 0) {

@@ -49,6 +49,12 @@ export function releaseRecord(resources: readonly PolicyResource[]): RecordLooku
   }
 }
 
+/** The parsed release record, or undefined when it is absent or unreadable (kubernetes-baseline reports that). */
+export function readableRecord(resources: readonly PolicyResource[]): { record: ReleaseRecordData; resource: PolicyResource } | undefined {
+  const found = releaseRecord(resources);
+  return found && !("error" in found) ? found : undefined;
+}
+
 export interface Workload {
   resource: PolicyResource;
   deployment: Deployment;

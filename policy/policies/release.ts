@@ -2,7 +2,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { DIGEST_IMAGE, FIRST_PARTY, FirstPartyComponent, setDigest } from "../../lib/catalog";
 import { LABELS } from "../../components/labels";
-import { catalog, releaseRecord } from "./context";
+import { catalog, readableRecord } from "./context";
 import { labelsOf, podSpecOf } from "./shapes";
 
 export const releaseSetPinned: ResourceValidationPolicy = {
@@ -41,8 +41,8 @@ export const prodPromotedOnly: StackValidationPolicy = {
   description: "Checks whether a prod stack runs exactly the release set digest that staging recorded as verified (lockstep:promotion).",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
-    const found = releaseRecord(args.resources);
-    if (!found || "error" in found) return;
+    const found = readableRecord(args.resources);
+    if (!found) return;
     const { record, resource } = found;
     if (record.environment !== "prod") return;
     const release = catalog().releases.get(record.release);

@@ -3,7 +3,7 @@ import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { upgradeSources } from "../../lib/catalog";
 import { compatibilityRange, compatibleWithApi, upgradePath as planPath } from "../../lib/semverRules";
 import { LABELS } from "../../components/labels";
-import { catalog, deployments, releaseRecord, TYPES, Workload } from "./context";
+import { catalog, deployments, readableRecord, TYPES, Workload } from "./context";
 import { httpRouteShape, serviceShape, view } from "./shapes";
 
 function apiWorkload(workloads: Workload[]): Workload | undefined {
@@ -33,10 +33,10 @@ export const upgradePath: StackValidationPolicy = {
   description: "Checks whether an open upgrade window moves forward one minor at a time, and whether a major upgrade starts from a version the target release lists.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
-    const found = releaseRecord(args.resources);
-    if (!found || "error" in found || !found.record.upgradeFrom) return;
+    const found = readableRecord(args.resources);
+    const from = found?.record.upgradeFrom;
+    if (!found || !from) return;
     const { record, resource } = found;
-    const from = found.record.upgradeFrom;
     const verdict = planPath(from, record.release, upgradeSources(catalog()));
     if (!verdict.allowed) reportViolation(`upgrade ${from} -> ${record.release} must follow an allowed path: ${verdict.reason}`, resource.urn);
   },
@@ -69,8 +69,8 @@ export const blueGreenIntegrity: StackValidationPolicy = {
     if (!liveDeployment) {
       reportViolation(`the live console Service selects ${live.color}, so a console-${live.color} Deployment must exist`, live.resource.urn);
     }
-    const found = releaseRecord(args.resources);
-    if (found && !("error" in found) && found.record.console.live !== live.color) {
+    const found = readableRecord(args.resources);
+    if (found && found.record.console.live !== live.color) {
       reportViolation(`the live console Service must select the configured live color ${found.record.console.live}, not ${live.color}`, live.resource.urn);
     }
     const api = apiWorkload(workloads);
@@ -100,8 +100,7 @@ export const canaryBounds: StackValidationPolicy = {
   },
   validateStack: (args, reportViolation) => {
     const maxCanaryPercent = args.getConfig<CanaryConfig>().maxCanaryPercent ?? DEFAULT_MAX_CANARY_PERCENT;
-    const found = releaseRecord(args.resources);
-    const windowOpen = !!(found && !("error" in found) && found.record.upgradeFrom);
+    const windowOpen = !!readableRecord(args.resources)?.record.upgradeFrom;
     const canaries = deployments(args.resources).filter((w) => w.component === "gateway" && w.labels[LABELS.track] === "canary");
     if (canaries.length > 0 && !windowOpen) {
       for (const c of canaries) reportViolation(`gateway canary ${c.name} must only exist inside an upgrade window (set lockstep:upgrade.from, or remove the canary)`, c.resource.urn);
