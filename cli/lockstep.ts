@@ -1,47 +1,84 @@
 #!/usr/bin/env node
 /**
- * `lockstep <command>`: the release flow around the Pulumi program.
- * Exit codes: 0 ok, 1 refused (promotion refused, a preflight check failed), 2 bad input or usage.
+ * `lockstep <command>`: the offline plan and the release flow around the Pulumi program, behind one
+ * entry point and one error path. Exit codes: 0 ok, 1 refused (a policy violation, a failed check, a
+ * refused promotion), 2 bad input or usage (one message on stderr, nothing written), 70 internal error.
  */
 import "../plan/lazyRequire"; // first: defers SDK modules the CLI never uses, before @pulumi/pulumi loads
 import { LockstepInputError } from "../lib/errors";
+import { closest } from "../lib/hints";
 import { catalogAdd, CATALOG_ADD_HELP } from "./commands/catalogAdd";
+import { planCommand, PLAN_HELP } from "./commands/plan";
 import { preflight, PREFLIGHT_HELP } from "./commands/preflight";
 import { promote, PROMOTE_HELP } from "./commands/promote";
 import { CliEnv, CommandResult, defaultEnv } from "./env";
 
-const HELP = `Usage: lockstep <command> [options]   (npm run lockstep -- <command> ...)
+interface Command {
+  /** Words that name the command: ["plan"], ["catalog", "add"]. */
+  path: string[];
+  summary: string;
+  help: string;
+  run: (argv: string[], env: CliEnv) => Promise<CommandResult>;
+}
+
+const COMMANDS: Command[] = [
+  { path: ["plan"], summary: "the offline plan of a stack: the program under mocks, then the policy pack", help: PLAN_HELP, run: planCommand },
+  { path: ["catalog", "add"], summary: "turn a build (images by digest, chart pins, notes) into releases/<version>.yaml", help: CATALOG_ADD_HELP, run: catalogAdd },
+  { path: ["promote"], summary: "copy exactly the set staging verified into another stack (default prod)", help: PROMOTE_HELP, run: promote },
+  { path: ["preflight"], summary: "print the pre-upgrade checklist for a stack", help: PREFLIGHT_HELP, run: preflight },
+];
+
+const name = (c: Command) => c.path.join(" ");
+
+function overview(commands: Command[], heading: string): string {
+  const width = Math.max(...commands.map((c) => name(c).length));
+  return `${heading}
 
 Commands:
-  catalog add   turn a build (images by digest, chart pins, notes) into releases/<version>.yaml
-  promote       copy exactly the set staging verified into another stack (default prod)
-  preflight     print the pre-upgrade checklist for a stack
+${commands.map((c) => `  ${name(c).padEnd(width)}   ${c.summary}`).join("\n")}
 
-Every command takes --help and --json. Exit codes: 0 ok, 1 refused or a check failed, 2 bad input.
-The offline plan is \`npm run plan -- --stack <name>\`.`;
+Every command takes --help and --json. Exit codes: 0 ok, 1 refused or a check failed, 2 bad input.`;
+}
 
-type Command = { help: string; run: (argv: string[], env: CliEnv) => Promise<CommandResult> };
-const COMMANDS: Record<string, Command> = {
-  "catalog add": { help: CATALOG_ADD_HELP, run: catalogAdd },
-  promote: { help: PROMOTE_HELP, run: promote },
-  preflight: { help: PREFLIGHT_HELP, run: preflight },
-};
+export const HELP = overview(COMMANDS, "Usage: lockstep <command> [options]   (npm run lockstep -- <command> ..., npm run plan -- ...)");
 
 export interface Io { out(text: string): void; err(text: string): void }
 
+const isHelp = (arg: string | undefined) => arg === "--help" || arg === "-h" || arg === "help";
+
+/** Finds the command named by the leading words of argv; a group word alone (`catalog`) lists its commands. */
+function resolve(argv: string[]): { command: Command; rest: string[] } | { group: Command[]; word: string } | { unknown: string } | undefined {
+  const first = argv[0];
+  if (first === undefined || isHelp(first)) return undefined;
+  const group = COMMANDS.filter((c) => c.path[0] === first);
+  if (group.length === 0) return { unknown: first };
+  const command = group.find((c) => c.path.every((word, i) => argv[i] === word));
+  return command ? { command, rest: argv.slice(command.path.length) } : { group, word: first };
+}
+
 export async function main(argv: string[], env: CliEnv = defaultEnv(), io: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }): Promise<number> {
-  const name = argv[0] === "catalog" ? `catalog ${argv[1] ?? ""}`.trim() : argv[0];
-  const rest = argv.slice(name?.split(" ").length ?? 0);
-  if (!name || name === "--help" || name === "-h" || name === "help") {
-    (name ? io.out : io.err)(`${HELP}\n`);
-    return name ? 0 : 2;
+  const found = resolve(argv);
+  if (found === undefined) {
+    (argv.length ? io.out : io.err)(`${HELP}\n`);
+    return argv.length ? 0 : 2;
   }
-  const command = COMMANDS[name];
-  if (!command) {
-    io.err(`lockstep: unknown command ${JSON.stringify(name)}; the commands are ${Object.keys(COMMANDS).join(", ")}\n\n${HELP}\n`);
+  if ("unknown" in found) {
+    const hint = closest(found.unknown, [...new Set(COMMANDS.map((c) => c.path[0]))]);
+    io.err(`lockstep: unknown command ${JSON.stringify(found.unknown)}${hint ? ` (did you mean ${hint}?)` : ""}\n\n${HELP}\n`);
     return 2;
   }
-  if (rest.includes("--help") || rest.includes("-h")) {
+  if ("group" in found) {
+    const groupHelp = overview(found.group, `Usage: lockstep ${found.word} <command> [options]`);
+    const asked = argv.length === 1 ? undefined : argv[1];
+    if (isHelp(asked)) {
+      io.out(`${groupHelp}\n`);
+      return 0;
+    }
+    io.err(`lockstep ${found.word}: ${asked === undefined ? "needs a command" : `unknown command ${JSON.stringify(asked)}`}\n\n${groupHelp}\n`);
+    return 2;
+  }
+  const { command, rest } = found;
+  if (rest.some(isHelp)) {
     io.out(`${command.help}\n`);
     return 0;
   }
@@ -51,16 +88,24 @@ export async function main(argv: string[], env: CliEnv = defaultEnv(), io: Io = 
     io.out(json ? `${JSON.stringify(result.json)}\n` : `${result.human}\n`);
     return result.exitCode;
   } catch (err) {
-    const known = err instanceof LockstepInputError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    if (!known) throw err;
-    io.err(`lockstep ${name}: ${(err as Error).message}\n`);
-    if (json) io.out(`${JSON.stringify({ ok: false, error: (err as Error).message })}\n`);
-    return 2;
+    if (!(err instanceof LockstepInputError)) throw err;
+    io.err(`lockstep ${name(command)}: ${err.message}\n`);
+    if (json) io.out(`${JSON.stringify({ ok: false, error: err.message })}\n`);
+    return err.exitCode;
   }
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
+  // A reader that closes early (`| head`) ends the run quietly, with the exit code already decided.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  const io: Io = {
+    out: (text) => { process.stdout.write(text); },
+    err: (text) => { process.stderr.write(text); },
+  };
+  main(process.argv.slice(2), defaultEnv(), io).then((code) => { process.exitCode = code; }, (err: unknown) => {
     process.stderr.write(`lockstep: internal error: ${(err as Error).stack ?? String(err)}\n`);
     process.exitCode = 70;
   });

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { clusterService, createWorkload, replicasFor, Workload } from "./workload";
+import { clusterService, createWorkload, replicasFor, WorkloadResources } from "./workload";
 
 export const API_PORT = 8080;
 
@@ -26,7 +26,7 @@ export interface ControlPlaneApiArgs {
  * minutes before liveness applies, and it reports ready only once migrated and reconciled.
  */
 export class ControlPlaneApi extends pulumi.ComponentResource {
-  readonly workload: Workload;
+  readonly workload: WorkloadResources;
   readonly service: k8s.core.v1.Service;
   readonly url: string;
 

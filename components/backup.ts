@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { ANNOTATIONS, BARMAN_PLUGIN, LABELS, PART_OF } from "./labels";
+import { ANNOTATIONS, BARMAN_PLUGIN, LABELS, PART_OF } from "../lib/names";
 
 export interface PreUpgradeBackupArgs {
   namespace: string;

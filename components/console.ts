@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LABELS } from "./labels";
-import { clusterService, createWorkload, replicasFor, Workload } from "./workload";
+import { LABELS } from "../lib/names";
+import { clusterService, createWorkload, replicasFor, WorkloadResources } from "./workload";
 
 export const CONSOLE_PORT = 3000;
 export const COLORS = ["blue", "green"] as const;
@@ -22,14 +22,14 @@ export interface ConsoleArgs {
 
 /** The web console, blue/green: two Deployments, a preview Service per color, and a live Service. */
 export class Console extends pulumi.ComponentResource {
-  readonly deployments: Record<Color, Workload>;
+  readonly deployments: Record<Color, WorkloadResources>;
   readonly liveService: k8s.core.v1.Service;
 
   constructor(name: string, args: ConsoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:console:Console", name, {}, opts);
     const ha = args.ha ?? false;
     const port = { name: "http", port: 80, targetPort: CONSOLE_PORT };
-    const make = (color: Color): Workload => {
+    const make = (color: Color): WorkloadResources => {
       const workload = createWorkload({
         name: `console-${color}`,
         appName: "console",

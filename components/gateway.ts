@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LABELS } from "./labels";
-import { clusterService, createWorkload, replicasFor, Workload } from "./workload";
+import { LABELS } from "../lib/names";
+import { clusterService, createWorkload, replicasFor, WorkloadResources } from "./workload";
 
 export const GATEWAY_PORT = 41002;
 
@@ -34,8 +34,8 @@ export interface GatewayArgs {
  * API HTTPRoute splits traffic by weight; rolling updates keep policy enforcement continuous.
  */
 export class Gateway extends pulumi.ComponentResource {
-  readonly stable: Workload;
-  readonly canary?: Workload;
+  readonly stable: WorkloadResources;
+  readonly canary?: WorkloadResources;
   readonly route: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -1,14 +1,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Release } from "../lib/catalog";
+import type { ChartLocation } from "../lib/charts";
 import type { StackConfig } from "../lib/config";
 import type { Values } from "../lib/merge";
 import { chartRelease } from "./helmRelease";
-import { IDENTITY_DB } from "./labels";
+import { IDENTITY_DB } from "../lib/names";
 import { PostgresCluster } from "./postgres";
 
 export interface IdentityArgs {
   release: Release;
+  /** Where the pinned Keycloak chart is installed from. */
+  chart: ChartLocation;
   namespace: string;
   /** 3 database instances and 2 Keycloak replicas. @default false */
   ha?: boolean;
@@ -16,8 +19,10 @@ export interface IdentityArgs {
   backup: StackConfig["backup"];
   /** Stack overrides for the Keycloak chart. @default {} */
   stackValues?: Values;
+  /** The stack overrides hold secrets. @default false */
+  secretValues?: boolean;
   /** Wait for Keycloak to be ready. @default true */
-  await?: boolean;
+  awaitRollout?: boolean;
 }
 
 /** Keycloak with its own CloudNativePG database, backed up the same way as the platform's. */
@@ -40,6 +45,7 @@ export class Identity extends pulumi.ComponentResource {
       name: "keycloak",
       namespace: args.namespace,
       pin: args.release.charts.identity,
+      location: args.chart,
       componentValues: {
         replicas: ha ? 2 : 1,
         database: {
@@ -53,7 +59,8 @@ export class Identity extends pulumi.ComponentResource {
         },
       },
       stackValues: args.stackValues,
-      await: args.await ?? true,
+      secretValues: args.secretValues ?? false,
+      awaitRollout: args.awaitRollout ?? true,
     }, { parent: this, dependsOn: [this.database] });
     this.registerOutputs({ databaseCluster: IDENTITY_DB, revision: this.chart.status.revision });
   }

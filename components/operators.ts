@@ -1,20 +1,25 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Release } from "../lib/catalog";
+import type { ChartLocations } from "../lib/charts";
 import type { Values } from "../lib/merge";
 import { chartRelease } from "./helmRelease";
 
 export interface OperatorsArgs {
   /** The target release; its chart pins choose the operator versions. */
   release: Release;
+  /** Where each pinned chart is installed from. */
+  charts: ChartLocations;
   /** Namespace the operators run in. @default "cnpg-system" */
   operatorNamespace?: string;
   /** Stack overrides for the CloudNativePG operator chart. @default {} */
   cnpgValues?: Values;
   /** Stack overrides for the Barman Cloud plugin chart. @default {} */
   barmanValues?: Values;
+  /** The stack overrides hold secrets. @default false */
+  secretValues?: boolean;
   /** Wait for the operators to be ready. @default true */
-  await?: boolean;
+  awaitRollout?: boolean;
 }
 
 /** The CloudNativePG operator and its Barman Cloud plugin, at the versions the release set pins. */
@@ -25,15 +30,15 @@ export class Operators extends pulumi.ComponentResource {
   constructor(name: string, args: OperatorsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:operators:Operators", name, {}, opts);
     const namespace = args.operatorNamespace ?? "cnpg-system";
-    const wait = args.await ?? true;
+    const awaitRollout = args.awaitRollout ?? true;
 
     const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: namespace } }, { parent: this, retainOnDelete: true });
     this.cnpg = chartRelease("cnpg-operator", {
-      name: "cnpg", namespace, pin: args.release.charts.cnpgOperator, stackValues: args.cnpgValues, await: wait,
+      name: "cnpg", namespace, pin: args.release.charts.cnpgOperator, location: args.charts.cnpgOperator, stackValues: args.cnpgValues, secretValues: args.secretValues, awaitRollout,
     }, { parent: this, dependsOn: [ns] });
     // The plugin registers itself with the operator, so it goes second.
     this.barmanCloud = chartRelease("barman-cloud-plugin", {
-      name: "barman-cloud", namespace, pin: args.release.charts.barmanCloudPlugin, stackValues: args.barmanValues, await: wait,
+      name: "barman-cloud", namespace, pin: args.release.charts.barmanCloudPlugin, location: args.charts.barmanCloudPlugin, stackValues: args.barmanValues, secretValues: args.secretValues, awaitRollout,
     }, { parent: this, dependsOn: [this.cnpg] });
 
     this.registerOutputs({ cnpgRevision: this.cnpg.status.revision, barmanCloudRevision: this.barmanCloud.status.revision });

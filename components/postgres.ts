@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../lib/config";
-import { BARMAN_PLUGIN, LABELS, PART_OF } from "./labels";
+import { BARMAN_PLUGIN, LABELS, PART_OF } from "../lib/names";
 
 export interface PostgresClusterArgs {
   namespace: string;

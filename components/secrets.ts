@@ -1,18 +1,23 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Release } from "../lib/catalog";
+import type { ChartLocation } from "../lib/charts";
 import type { Values } from "../lib/merge";
 import { chartRelease } from "./helmRelease";
 
 export interface OpenBaoArgs {
   release: Release;
+  /** Where the pinned OpenBao chart is installed from. */
+  chart: ChartLocation;
   namespace: string;
   /** Run OpenBao as a 3-node raft cluster. @default false */
   ha?: boolean;
   /** Stack overrides for the OpenBao chart. @default {} */
   stackValues?: Values;
+  /** The stack overrides hold secrets. @default false */
+  secretValues?: boolean;
   /** Wait for OpenBao to be ready. @default true */
-  await?: boolean;
+  awaitRollout?: boolean;
 }
 
 /** OpenBao, the platform's secrets store, with integrated raft storage so it can be snapshotted before upgrades. */
@@ -26,9 +31,11 @@ export class OpenBao extends pulumi.ComponentResource {
       name: "openbao",
       namespace: args.namespace,
       pin: args.release.charts.openbao,
+      location: args.chart,
       componentValues: { server: { ha: { enabled: true, replicas: ha ? 3 : 1, raft: { enabled: true } } } },
       stackValues: args.stackValues,
-      await: args.await ?? true,
+      secretValues: args.secretValues ?? false,
+      awaitRollout: args.awaitRollout ?? true,
     }, { parent: this });
     this.registerOutputs({ revision: this.chart.status.revision });
   }

@@ -1,16 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { WaveId } from "../lib/waves";
+import type { WaveId, WaveSpec } from "../lib/waves";
 
 export interface WaveArgs {
+  /** What the wave does, as the plan prints it. */
   title: string;
-  /** Declares the wave's components with the wave as their parent; runs inside the constructor. */
-  build: (wave: Wave) => void;
 }
 
 /**
  * One step of the upgrade order. A wave's `dependsOn` lists the earlier waves; since depending on a
  * component means depending on everything inside it, nothing in this wave starts before they are complete.
- * Children are declared inside the constructor so the wave is complete the moment it is constructed.
  */
 export class Wave extends pulumi.ComponentResource {
   readonly id: WaveId;
@@ -19,11 +17,39 @@ export class Wave extends pulumi.ComponentResource {
     // Prefixed so a wave's logical name never collides with a resource inside it (wave-api vs Deployment api).
     super("lockstep:platform:Wave", waveResourceName(id), {}, opts);
     this.id = id;
-    args.build(this);
     this.registerOutputs({ title: args.title });
   }
 }
 
 export function waveResourceName(id: WaveId): string {
   return `wave-${id}`;
+}
+
+/**
+ * Declares the waves of a wave order one after another. Each wave depends on every earlier one, and its
+ * builder returns what later waves need, so the data flows in the same direction as the order.
+ */
+export class WaveSequence {
+  private readonly declared: Wave[] = [];
+
+  constructor(private readonly parent: pulumi.Resource, private readonly order: readonly WaveSpec[]) {}
+
+  /** Declares wave `id` and its children; throws if the order does not hold it or it comes out of order. */
+  run<T>(id: WaveId, build: (wave: Wave) => T): T {
+    const index = this.order.findIndex((w) => w.id === id);
+    if (index < 0) throw new Error(`wave ${id} is not in this wave order (${this.order.map((w) => w.id).join(", ")})`);
+    const previous = this.declared.at(-1);
+    if (previous && this.order.findIndex((w) => w.id === previous.id) >= index) {
+      throw new Error(`wave ${id} must be declared before wave ${previous.id}`);
+    }
+    const wave = new Wave(id, { title: this.order[index].title }, { parent: this.parent, dependsOn: [...this.declared] });
+    const result = build(wave);
+    this.declared.push(wave);
+    return result;
+  }
+
+  /** Like `run`, for a wave the order holds only sometimes (the pre-upgrade backups); undefined when absent. */
+  runIfPlanned<T>(id: WaveId, build: (wave: Wave) => T): T | undefined {
+    return this.order.some((w) => w.id === id) ? this.run(id, build) : undefined;
+  }
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { WORKER_KINDS, WorkerKind } from "../lib/versions";
-import { LABELS } from "./labels";
-import { createWorkload, Workload } from "./workload";
+import { LABELS } from "../lib/names";
+import { createWorkload, WorkloadResources } from "./workload";
 
 export interface WorkersArgs {
   namespace: string;
@@ -18,7 +18,7 @@ export interface WorkersArgs {
 
 /** Background workers (export, lifecycle, config). Safe to restart: in-flight jobs are retried on the next poll. */
 export class Workers extends pulumi.ComponentResource {
-  readonly workloads: Record<WorkerKind, Workload>;
+  readonly workloads: Record<WorkerKind, WorkloadResources>;
 
   constructor(name: string, args: WorkersArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:workers:Workers", name, {}, opts);

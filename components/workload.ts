@@ -6,7 +6,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { FirstPartyComponent } from "../lib/catalog";
 import { LockstepInputError } from "../lib/errors";
-import { ANNOTATIONS, LABELS, PART_OF } from "./labels";
+import { looksLikePlaintextSecret } from "../lib/secrets";
+import { ANNOTATIONS, LABELS, PART_OF } from "../lib/names";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./security";
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -39,7 +40,7 @@ export interface WorkloadSpec {
   awaitRollout: boolean;
 }
 
-export interface Workload {
+export interface WorkloadResources {
   deployment: k8s.apps.v1.Deployment;
   serviceAccount: k8s.core.v1.ServiceAccount;
   pdb?: k8s.policy.v1.PodDisruptionBudget;
@@ -58,13 +59,13 @@ export function validateWorkloadSpec(spec: WorkloadSpec): void {
     throw new LockstepInputError(`${spec.name}: spread (HA) needs replicas >= 2, got ${spec.replicas}`);
   }
   for (const e of spec.env) {
-    if ("value" in e && e.value !== undefined && /(PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIAL)/i.test(e.name as string)) {
+    if (typeof e.value === "string" && looksLikePlaintextSecret(e.name as string, e.value)) {
       throw new LockstepInputError(`${spec.name}: env ${e.name as string} must come from a secretKeyRef, not a literal value`);
     }
   }
 }
 
-export function createWorkload(spec: WorkloadSpec, parent: pulumi.Resource): Workload {
+export function createWorkload(spec: WorkloadSpec, parent: pulumi.Resource): WorkloadResources {
   validateWorkloadSpec(spec);
   const selector = { [LABELS.name]: spec.appName, ...spec.selectorLabels };
   const labels = {

@@ -11,16 +11,7 @@ import { z } from "zod";
 import { LockstepInputError, showValue } from "./errors";
 import { valueAt } from "./objects";
 import { PROJECT_ROOT } from "./paths";
-
-/** `repo@sha256:<64 hex>`, optionally with a tag before the digest (`repo:tag@sha256:...`). */
-export const DIGEST_IMAGE = /^[a-z0-9]+(?:[._\-/:][a-z0-9]+)*(?::[\w][\w.-]{0,127})?@sha256:[a-f0-9]{64}$/;
-
-const imageRef = z.string().regex(DIGEST_IMAGE, {
-  message: "must be an image pinned by digest, like registry/repo@sha256:<64 hex>; a tag alone is not allowed",
-});
-const exactVersion = z.string().refine((v) => semver.valid(v) !== null, { message: "must be an exact semantic version like 1.5.0" });
-const semverRange = z.string().refine((r) => semver.validRange(r) !== null, { message: "must be a semver range like 1.4.x" });
-const k8sMinor = z.string().regex(/^1\.\d+$/, { message: "must be a Kubernetes minor like 1.31" });
+import { digestImage, EXACT_VERSION, exactVersion, kubernetesMinor, semverRange } from "./schemas";
 
 export const FIRST_PARTY = ["api", "gateway", "console", "workers"] as const;
 export type FirstPartyComponent = (typeof FIRST_PARTY)[number];
@@ -28,7 +19,7 @@ export type FirstPartyComponent = (typeof FIRST_PARTY)[number];
 export const CHARTS = ["cnpgOperator", "barmanCloudPlugin", "identity", "openbao"] as const;
 export type ChartKey = (typeof CHARTS)[number];
 
-const componentPin = z.strictObject({ version: exactVersion, image: imageRef });
+const componentPin = z.strictObject({ version: exactVersion, image: digestImage });
 const chartPin = z.strictObject({
   repo: z.string().url({ message: "must be a Helm repository URL" }),
   chart: z.string().min(1),
@@ -52,8 +43,8 @@ export const releaseSchema = z.strictObject({
     identity: chartPin,
     openbao: chartPin,
   }),
-  postgres: z.strictObject({ major: z.number().int().min(13).max(20), image: imageRef }),
-  kubernetes: z.strictObject({ min: k8sMinor, max: k8sMinor }),
+  postgres: z.strictObject({ major: z.number().int().min(13).max(20), image: digestImage }),
+  kubernetes: z.strictObject({ min: kubernetesMinor, max: kubernetesMinor }),
   notes: z.strictObject({
     summary: z.string().default(""),
     breakingChanges: z.array(z.string()).default([]),
@@ -83,14 +74,35 @@ export function loadCatalog(dir: string): Catalog {
     throw new LockstepInputError(`release catalog: cannot read directory ${dir}`);
   }
   const releases = new Map<string, Release>();
-  for (const file of entries.filter((f) => f.endsWith(".yaml") || f.endsWith(".yml")).sort()) {
+  for (const file of entries.filter((f) => /\.ya?ml$/i.test(f)).sort()) {
     const full = path.join(dir, file);
+    checkCatalogEntry(full);
     const release = parseReleaseFile(full, fs.readFileSync(full, "utf8"));
     releases.set(release.version, release);
   }
   if (releases.size === 0) throw new LockstepInputError(`release catalog: no releases/*.yaml files in ${dir}`);
   const versions = [...releases.keys()].sort(semver.compare);
   return { dir, releases, versions };
+}
+
+/**
+ * Every YAML entry of the catalog directory is one release: a regular file named `<x.y.z>.yaml`. Anything
+ * else (a `.yml` twin, a `v1.5.1.yaml`, a directory or a dangling link named like a release) is refused, so
+ * no file can silently shadow another.
+ */
+function checkCatalogEntry(full: string): void {
+  const name = path.basename(full);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(full);
+  } catch {
+    throw new LockstepInputError(`${full}: cannot be read (a dangling link?); the catalog holds one regular file <x.y.z>.yaml per release`);
+  }
+  if (!stat.isFile()) throw new LockstepInputError(`${full}: not a regular file; the catalog holds one regular file <x.y.z>.yaml per release`);
+  if (!name.endsWith(".yaml")) throw new LockstepInputError(`${full}: a release file must end in .yaml, not ${path.extname(name)} (rename it to ${name.replace(/\.ya?ml$/i, ".yaml")})`);
+  if (!EXACT_VERSION.test(name.slice(0, -".yaml".length))) {
+    throw new LockstepInputError(`${full}: the file name must be the release's exact version, <x.y.z>.yaml like 1.5.1.yaml (no v prefix, pre-release or build suffix)`);
+  }
 }
 
 /** Parses one catalog file; `file` is used for messages and the filename/version check. */
@@ -159,7 +171,7 @@ export function setDigest(release: Release): string {
   return `sha256:${createHash("sha256").update(canonicalJson(pinnedSet(release))).digest("hex")}`;
 }
 
-/** Upgrade sources per version, the shape `upgradePath` wants. */
+/** Upgrade sources per version, the shape `findUpgradePath` wants. */
 export function upgradeSources(catalog: Catalog): Map<string, readonly string[]> {
   return new Map([...catalog.releases].map(([v, r]) => [v, r.notes.upgradeFrom]));
 }

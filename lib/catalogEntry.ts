@@ -8,6 +8,7 @@ import { stringify } from "yaml";
 import { Catalog, ChartKey, FIRST_PARTY, FirstPartyComponent, parseReleaseFile, Release } from "./catalog";
 import { LockstepInputError } from "./errors";
 import { deepMerge, Values } from "./merge";
+import { EXACT_VERSION } from "./schemas";
 
 export interface BuildInput {
   version: string;
@@ -35,7 +36,7 @@ export interface CatalogEntry {
 
 export function composeRelease(catalog: Catalog, input: BuildInput): CatalogEntry {
   const version = input.version;
-  if (!semver.valid(version)) throw new LockstepInputError(`--version ${JSON.stringify(version)}: must be an exact semantic version like 1.6.0`);
+  if (!EXACT_VERSION.test(version)) throw new LockstepInputError(`--version ${JSON.stringify(version)}: must be an exact version x.y.z like 1.6.0 (no v prefix, pre-release or build suffix)`);
   if (catalog.releases.has(version)) {
     throw new LockstepInputError(`--version ${version}: already in the catalog (releases/${version}.yaml); the catalog is append-only and a published set never changes, so release a new patch instead`);
   }

@@ -2,29 +2,32 @@
  * Stack config: every `lockstep:*` key, parsed with zod before any resource is declared.
  * This checks shape (types, ranges, known keys, versions that exist in the catalog). How versions and
  * stacks relate to each other (paths, compatibility, promotion) is the policy pack's job, not this file's.
+ *
+ * Values arrive in the forms `pulumi config set` writes, by either route (the CLI handing config to the
+ * program, or the offline plan reading the stack file): quoted booleans and numbers are accepted as
+ * booleans and numbers, `--path` objects as objects, and encrypted values as secrets.
  */
-import * as semver from "semver";
 import { z } from "zod";
 import { Catalog, CHARTS, getRelease } from "./catalog";
 import { LockstepInputError, showValue } from "./errors";
+import { closest } from "./hints";
 import { valueAt } from "./objects";
+import { absoluteUrl, boolish, dnsLabel, exactVersion, setDigestString, wholeNumber } from "./schemas";
+import { SECRET_PLACEHOLDER } from "./secrets";
 
-export const NAMESPACE = "lockstep";
-
-const version = z.string().refine((v) => semver.valid(v) !== null, { message: "must be an exact semantic version like 1.5.0" });
-const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { message: "must be a DNS-1123 label (lowercase letters, digits, '-', at most 63)" });
-const url = z.string().url({ message: "must be an absolute URL" });
+/** The Pulumi config namespace of every key: the project name. */
+export const CONFIG_PREFIX = "lockstep";
 
 const upgradeSchema = z.strictObject({
   /** The version running before this window opened. */
-  from: version,
+  from: exactVersion,
   /** Percent of gateway traffic the canary (running `release`) gets; unset means no canary. */
-  gatewayCanaryPercent: z.number().int({ message: "must be a whole number from 0 to 100" }).min(0, { message: "must be a whole number from 0 to 100" }).max(100, { message: "must be a whole number from 0 to 100" }).optional(),
+  gatewayCanaryPercent: wholeNumber(0, 100).optional(),
 });
 
 const consoleSchema = z.strictObject({
-  blue: version,
-  green: version,
+  blue: exactVersion,
+  green: exactVersion,
   live: z.enum(["blue", "green"], { message: "must be \"blue\" or \"green\"" }),
 });
 
@@ -32,7 +35,7 @@ const backupSchema = z.strictObject({
   /** Object-store prefix the Barman Cloud plugin writes base backups and WAL to. */
   destinationPath: z.string().regex(/^(s3|gs|https?):\/\/\S+$/, { message: "must be an object-store URL like s3://bucket/prefix/" }),
   /** S3-compatible endpoint; omit for AWS S3. */
-  endpointURL: url.optional(),
+  endpointURL: absoluteUrl.optional(),
   /** Secret in the platform namespace with ACCESS_KEY_ID and ACCESS_SECRET_KEY. */
   credentialsSecret: dnsLabel,
   /** CloudNativePG retention policy, like 30d, 4w or 3m. */
@@ -44,12 +47,12 @@ const backupSchema = z.strictObject({
 });
 
 const smokeSchema = z.strictObject({
-  gatewayUrl: url,
+  gatewayUrl: absoluteUrl,
   /** A prompt the platform's guardrail policy must block. */
   blockedPrompt: z.string().min(1, { message: "must be a non-empty prompt" }),
-  expectedStatus: z.number().int().min(100).max(599).default(409),
-  apiUrl: url.optional(),
-  consoleUrl: url.optional(),
+  expectedStatus: wholeNumber(100, 599, "must be an HTTP status from 100 to 599").default(409),
+  apiUrl: absoluteUrl.optional(),
+  consoleUrl: absoluteUrl.optional(),
   /** Name of the environment variable holding the smoke-test bearer token. */
   tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: "must be an environment variable name like LOCKSTEP_SMOKE_TOKEN" }).default("LOCKSTEP_SMOKE_TOKEN"),
   /** Where a passed smoke test writes its verification record (read by `lockstep promote --record`). */
@@ -57,8 +60,8 @@ const smokeSchema = z.strictObject({
 });
 
 const promotionSchema = z.strictObject({
-  version,
-  setDigest: z.string().regex(/^sha256:[a-f0-9]{64}$/, { message: "must be a set digest like sha256:<64 hex>" }),
+  version: exactVersion,
+  setDigest: setDigestString,
   /** The stack whose smoke verification passed for this set. */
   verifiedIn: dnsLabel,
   verifiedAt: z.string().datetime({ message: "must be an ISO-8601 timestamp" }),
@@ -74,26 +77,40 @@ const routeSchema = z.strictObject({
 
 const chartValuesSchema = z.partialRecord(z.enum(CHARTS), z.record(z.string(), z.unknown()));
 
+/**
+ * Where every chart comes from, replacing the catalog's upstream repositories: a directory holding
+ * `<chart>-<version>/` folders (air-gapped installs, the e2e tier), or an OCI registry path. The versions
+ * stay the catalog's.
+ */
+const chartSourceSchema = z.string().min(1, { message: "must be a directory or an oci:// registry path" }).refine(
+  (s) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /^oci:\/\/[^\s/]+(\/[^\s]*)?$/.test(s),
+  { message: "must be a directory path or an oci://<registry>/<path> URL (http and https chart repositories come from the catalog)" },
+);
+
 /** The schema of each key, with how its raw Pulumi config string is decoded. */
 const KEYS = {
-  release: { kind: "string", schema: version },
+  release: { kind: "string", schema: exactVersion },
   environment: { kind: "string", schema: z.enum(["staging", "prod"], { message: "must be \"staging\" or \"prod\"" }) },
   namespace: { kind: "string", schema: dnsLabel.default("lockstep") },
-  ha: { kind: "boolean", schema: z.boolean({ message: "must be true or false" }).default(false) },
+  ha: { kind: "boolean", schema: boolish().default(false) },
   upgrade: { kind: "object", schema: upgradeSchema.optional() },
   console: { kind: "object", schema: consoleSchema.optional() },
   backup: { kind: "object", schema: backupSchema },
-  awaitRollouts: { kind: "boolean", schema: z.boolean({ message: "must be true or false" }).default(true) },
+  awaitRollouts: { kind: "boolean", schema: boolish().default(true) },
   smoke: { kind: "object", schema: smokeSchema.optional() },
   kubernetesVersion: { kind: "string", schema: z.string().regex(/^v?1\.\d+(\.\d+)?$/, { message: "must be a Kubernetes version like 1.31 or 1.31.4" }).optional() },
   promotion: { kind: "object", schema: promotionSchema.optional() },
   chartValues: { kind: "object", schema: chartValuesSchema.default({}) },
+  chartSource: { kind: "string", schema: chartSourceSchema.optional() },
   route: { kind: "object", schema: routeSchema.default({ gatewayName: "platform-gateway", hostnames: [] }) },
 } as const;
 
 export type ConfigKey = keyof typeof KEYS;
 export const CONFIG_KEYS = Object.keys(KEYS) as ConfigKey[];
 export type ValueKind = (typeof KEYS)[ConfigKey]["kind"];
+
+/** Keys whose values may be secrets: free-form values handed on to charts, never read by lockstep itself. */
+export const SECRET_CAPABLE_KEYS: readonly ConfigKey[] = ["chartValues"];
 
 type Parsed<K extends ConfigKey> = z.infer<(typeof KEYS)[K]["schema"]>;
 export interface StackConfig {
@@ -109,12 +126,26 @@ export interface StackConfig {
   kubernetesVersion: Parsed<"kubernetesVersion">;
   promotion: Parsed<"promotion">;
   chartValues: Parsed<"chartValues">;
+  chartSource: Parsed<"chartSource">;
   route: Parsed<"route">;
+  /** Keys whose values are secrets (set with `pulumi config set --secret`). */
+  secretKeys: ConfigKey[];
 }
 export type UpgradeWindow = NonNullable<StackConfig["upgrade"]>;
 
 export function kindOf(key: string): ValueKind | undefined {
   return (KEYS as Record<string, { kind: ValueKind }>)[key]?.kind;
+}
+
+/** Whether a key is required by the schema itself (no default, not optional). */
+export function isRequiredKey(key: ConfigKey): boolean {
+  return !(KEYS[key].schema as z.ZodType).safeParse(undefined).success;
+}
+
+/** A key's default, or undefined when it has none. */
+export function defaultOf(key: ConfigKey): unknown {
+  const result = (KEYS[key].schema as z.ZodType).safeParse(undefined);
+  return result.success ? result.data : undefined;
 }
 
 /**
@@ -135,53 +166,96 @@ export function decodeConfigValue(key: string, raw: string): unknown {
 export function lockstepKeys(all: Record<string, string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [fullKey, raw] of Object.entries(all)) {
-    if (!fullKey.startsWith(`${NAMESPACE}:`)) continue;
-    const key = fullKey.slice(NAMESPACE.length + 1);
+    if (!fullKey.startsWith(`${CONFIG_PREFIX}:`)) continue;
+    const key = fullKey.slice(CONFIG_PREFIX.length + 1);
     out[key] = decodeConfigValue(key, raw);
   }
   return out;
 }
 
-function fail(path: (string | number)[], value: unknown, allowed: string): never {
-  throw new LockstepInputError(`${NAMESPACE}:${path.join(".")} = ${showValue(value)}: ${allowed}`);
+interface Problem {
+  path: (string | number)[];
+  value: unknown;
+  allowed: string;
 }
 
-/** Parses the decoded `lockstep:*` values. Throws one `LockstepInputError` naming key, value and what is allowed. */
-export function parseStackConfig(values: Record<string, unknown>, catalog: Catalog): StackConfig {
+const line = (p: Problem) => `${CONFIG_PREFIX}:${p.path.join(".")} = ${p.value === SECRET_PLACEHOLDER ? "[secret]" : showValue(p.value)}: ${p.allowed}`;
+
+/** One error for every problem found: a single line for one, a list for several. */
+function refuse(problems: Problem[], source?: string): never {
+  const where = source ? `${source}: ` : "";
+  if (problems.length === 1) throw new LockstepInputError(`${where}${line(problems[0])}`);
+  throw new LockstepInputError(`${where}${problems.length} invalid config values:\n${problems.map((p) => `  ${line(p)}`).join("\n")}`);
+}
+
+export interface ParseOptions {
+  /** Keys whose values are secrets. @default [] */
+  secretKeys?: readonly string[];
+  /** Where the values came from, for messages (`Pulumi.staging.yaml`). @default none */
+  source?: string;
+}
+
+/**
+ * Parses the decoded `lockstep:*` values. Throws one `LockstepInputError` that names every bad key, its
+ * value and what is allowed; nothing downstream runs on bad input.
+ */
+export function parseStackConfig(values: Record<string, unknown>, catalog: Catalog, options: ParseOptions = {}): StackConfig {
+  const problems: Problem[] = [];
+  const secretKeys = CONFIG_KEYS.filter((k) => options.secretKeys?.includes(k));
   for (const key of Object.keys(values)) {
-    if (!(key in KEYS)) fail([key], values[key], `unknown key; the keys are ${CONFIG_KEYS.join(", ")}`);
+    if (!(key in KEYS)) {
+      const hint = closest(key, CONFIG_KEYS);
+      problems.push({ path: [key], value: values[key], allowed: `unknown key${hint ? ` (did you mean ${hint}?)` : ""}; the keys are ${CONFIG_KEYS.join(", ")}` });
+    }
+  }
+  for (const key of options.secretKeys ?? []) {
+    if (key in KEYS && !SECRET_CAPABLE_KEYS.includes(key as ConfigKey)) {
+      problems.push({ path: [key], value: SECRET_PLACEHOLDER, allowed: `is stored as a secret, but lockstep reads this value itself; only ${SECRET_CAPABLE_KEYS.join(", ")} may hold secrets (set it without --secret)` });
+    }
   }
   const parsed: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
     const value = values[key];
-    if (value === undefined && !(KEYS[key].schema as z.ZodType).safeParse(undefined).success) {
-      fail([key], value, `is required (${describeRequired(key)})`);
+    if (value === undefined && isRequiredKey(key)) {
+      problems.push({ path: [key], value, allowed: `is required (${describeRequired(key)})` });
+      continue;
     }
     const result = (KEYS[key].schema as z.ZodType).safeParse(value);
-    if (!result.success) {
-      const issue = result.error.issues[0];
+    if (result.success) {
+      parsed[key] = result.data;
+      continue;
+    }
+    for (const issue of result.error.issues) {
       const path = issue.path as (string | number)[];
       if (issue.code === "unrecognized_keys") {
-        const field = [...path, issue.keys[0]];
-        fail([key, ...field], valueAt(value, field), `unknown field; allowed fields are ${allowedFields(key, path).join(", ")}`);
+        for (const unknownKey of issue.keys) {
+          const field = [...path, unknownKey];
+          const allowed = allowedFields(key, path);
+          const hint = closest(unknownKey, allowed);
+          problems.push({ path: [key, ...field], value: valueAt(value, field), allowed: `unknown field${hint ? ` (did you mean ${hint}?)` : ""}; allowed fields are ${allowed.join(", ")}` });
+        }
+      } else {
+        problems.push({ path: [key, ...path], value: valueAt(value, path), allowed: issue.message });
       }
-      fail([key, ...path], valueAt(value, path), issue.message);
     }
-    parsed[key] = result.data;
   }
-  const config = parsed as Omit<StackConfig, "console"> & { console?: StackConfig["console"] };
+  if (problems.length > 0) refuse(problems, options.source);
+
+  const config = parsed as Omit<StackConfig, "console" | "secretKeys"> & { console?: StackConfig["console"] };
   const inCatalog = (path: (string | number)[], v: string) => {
-    if (!catalog.releases.has(v)) fail(path, v, `not in the release catalog; available versions: ${catalog.versions.join(", ")}`);
+    if (!catalog.releases.has(v)) problems.push({ path, value: v, allowed: `not in the release catalog; available versions: ${catalog.versions.join(", ")}` });
   };
   inCatalog(["release"], config.release);
   if (config.upgrade) inCatalog(["upgrade", "from"], config.upgrade.from);
   const consoleConfig = config.console ?? { blue: config.release, green: config.release, live: "blue" as const };
   inCatalog(["console", "blue"], consoleConfig.blue);
   inCatalog(["console", "green"], consoleConfig.green);
+  if (problems.length > 0) refuse(problems, options.source);
   for (const required of getRelease(catalog, config.release).notes.requiredConfig) {
-    if (values[required] === undefined) fail([required], undefined, `is required by release ${config.release} (see its release notes)`);
+    if (values[required] === undefined) problems.push({ path: [required], value: undefined, allowed: `is required by release ${config.release} (see its release notes)` });
   }
-  return { ...config, console: consoleConfig };
+  if (problems.length > 0) refuse(problems, options.source);
+  return { ...config, console: consoleConfig, secretKeys };
 }
 
 /** Field names allowed at `path` inside `key`'s value: an object's fields, or a record's enum keys. */

@@ -3,7 +3,7 @@
  * Refusals are collected, so one run explains every reason at once.
  */
 import { Catalog, setDigest, upgradeSources } from "./catalog";
-import { upgradePath } from "./semverRules";
+import { findUpgradePath } from "./semverRules";
 import type { VerificationRecord } from "./verification";
 
 export interface PromotionRequest {
@@ -41,7 +41,7 @@ export function decidePromotion(req: PromotionRequest): PromotionDecision {
     reasons.push(`the catalog's set for ${record.version} is ${setDigest(release)}, but ${req.fromStack} verified ${record.setDigest}: the set changed after verification, so it must be verified again`);
   }
   if (release && req.currentRelease !== record.version) {
-    const path = upgradePath(req.currentRelease, record.version, upgradeSources(catalog));
+    const path = findUpgradePath(req.currentRelease, record.version, upgradeSources(catalog));
     if (!path.allowed) reasons.push(`${req.toStack} runs ${req.currentRelease}, and ${path.reason}`);
   }
   if (reasons.length > 0) return { ok: false, reasons };
@@ -61,4 +61,31 @@ export function decidePromotion(req: PromotionRequest): PromotionDecision {
     updates.console = { ...req.currentConsole, [idle]: record.version };
   }
   return { ok: true, release: record.version, previous: req.currentRelease, promotion, updates };
+}
+
+export interface PromotionVerdict {
+  ok: boolean;
+  /** Why the stack may run this set, or what must hold. */
+  reason: string;
+}
+
+/**
+ * The one check that a prod stack runs exactly the set staging verified (policy `prod-promoted-only` and
+ * preflight's "staging verified" row): the promotion record names the release, and its digest is the
+ * catalog's digest for that release.
+ */
+export function promotionVerdict(promotion: Promotion | null | undefined, release: string, catalog: Catalog, stack: string): PromotionVerdict {
+  const known = catalog.releases.get(release);
+  if (!known) return { ok: false, reason: `release ${release} is not in the release catalog (${catalog.versions.join(", ")})` };
+  if (!promotion) {
+    return { ok: false, reason: `${stack} must run a promoted set: lockstep:promotion is missing; promote ${release} from staging with \`lockstep promote --from staging --to ${stack}\`` };
+  }
+  if (promotion.version !== release) {
+    return { ok: false, reason: `${stack} release ${release} must be the promoted version, but the promotion record is for ${promotion.version}` };
+  }
+  const expected = setDigest(known);
+  if (promotion.setDigest !== expected) {
+    return { ok: false, reason: `the set digest verified in ${promotion.verifiedIn} (${promotion.setDigest}) must equal the catalog's digest for ${release} (${expected}); the set changed after verification` };
+  }
+  return { ok: true, reason: `${release} verified in ${promotion.verifiedIn} at ${promotion.verifiedAt}, set ${expected}` };
 }

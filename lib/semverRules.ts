@@ -96,7 +96,7 @@ export interface UpgradePath {
  * Checks `from` -> `to` and, when the direct step is refused, finds the shortest path through the
  * catalog (preferring the newest patch of each intermediate minor) so the message can name it.
  */
-export function upgradePath(
+export function findUpgradePath(
   from: Version,
   to: Version,
   releases: ReadonlyMap<Version, readonly string[]>,
@@ -142,4 +142,19 @@ export function kubernetesInRange(version: string, range: { min: string; max: st
   if (!v || !min || !max) return false;
   const minor = (x: semver.SemVer) => x.major * 1000 + x.minor;
   return minor(v) >= minor(min) && minor(v) <= minor(max);
+}
+
+export interface KubernetesVerdict {
+  ok: boolean;
+  /** Why it passes or what must hold, naming the cluster version, the release and its range. */
+  reason: string;
+}
+
+/** The one check of a cluster's Kubernetes version against a release's supported range (policy and preflight). */
+export function kubernetesVerdict(version: string | null | undefined, release: { version: string; kubernetes: { min: string; max: string } }): KubernetesVerdict {
+  const range = `${release.kubernetes.min} - ${release.kubernetes.max}`;
+  if (!version) return { ok: false, reason: `the stack must declare lockstep:kubernetesVersion so it can be checked against release ${release.version}'s supported range ${range}` };
+  return kubernetesInRange(version, release.kubernetes)
+    ? { ok: true, reason: `Kubernetes ${version} is inside release ${release.version}'s supported range ${range}` }
+    : { ok: false, reason: `Kubernetes ${version} must be inside release ${release.version}'s supported range ${range}` };
 }

@@ -14,7 +14,7 @@ export const WAVE_IDS = [
 ] as const;
 export type WaveId = (typeof WAVE_IDS)[number];
 
-export interface Wave {
+export interface WaveSpec {
   id: WaveId;
   title: string;
   /** Every earlier wave: a wave starts only when all of them are complete. */
@@ -36,7 +36,7 @@ const TITLES: Record<WaveId, string> = {
  * Waits on all earlier waves rather than only the previous one, so removing or skipping a wave
  * can never silently let a later wave start before the backups.
  */
-export function planWaves(upgradeWindowOpen: boolean): Wave[] {
+export function waveOrder(upgradeWindowOpen: boolean): WaveSpec[] {
   const ids = WAVE_IDS.filter((id) => id !== "pre-upgrade-backup" || upgradeWindowOpen);
   return ids.map((id, i) => ({ id, title: TITLES[id], after: ids.slice(0, i) }));
 }

@@ -3,13 +3,14 @@
  * credentials. Returns data; `cli/plan.ts` prints it.
  */
 import { Catalog, DEFAULT_CATALOG_DIR, diffSets, getRelease, loadCatalog, SetDifference } from "../lib/catalog";
-import { openWindow, parseStackConfig, StackConfig } from "../lib/config";
+import { lockstepKeys, openWindow, StackConfig } from "../lib/config";
+import { prepareInputs, ProgramInputs } from "../lib/inputs";
+import { applySets, PROJECT_DIR, readStackFile, toPulumiConfig } from "../lib/stackFile";
 import { WaveId } from "../lib/waves";
 import { waveResourceName } from "../components/wave";
 import { usePolicyCatalog } from "../policy/policies/context";
 import { readPolicyConfig, runPolicies, Violation } from "./policyRunner";
-import { RecordedResource, runProgram } from "./runtime";
-import { applySets, PROJECT_DIR, readStackValues, toPulumiConfig } from "./stackFile";
+import { ProgramRun, RecordedResource, runProgram } from "./runtime";
 
 export interface PlanOptions {
   stack: string;
@@ -47,13 +48,31 @@ export interface PlanResult {
   config: StackConfig;
 }
 
-/** Validates config (throws `LockstepInputError`, registering nothing), runs the program, then the policies. */
-export async function plan(options: PlanOptions): Promise<PlanResult> {
+/** A stack's program, run under the recording mocks: what it was given and what it registered. */
+export interface StackRun {
+  inputs: ProgramInputs;
+  run: ProgramRun;
+}
+
+/**
+ * Reads `Pulumi.<stack>.yaml`, applies `--set` overrides, validates (throws `LockstepInputError`,
+ * registering nothing) and runs the program under the recording mocks.
+ */
+export async function runStack(options: PlanOptions): Promise<StackRun> {
   const projectDir = options.projectDir ?? PROJECT_DIR;
   const catalog: Catalog = loadCatalog(options.catalogDir ?? DEFAULT_CATALOG_DIR);
-  const values = applySets(readStackValues(options.stack, projectDir), options.sets ?? []);
-  const config = parseStackConfig(values, catalog);
-  const run = await runProgram(options.stack, { catalog, config }, toPulumiConfig(values));
+  const stackFile = readStackFile(options.stack, projectDir);
+  // Encoded and decoded exactly as the CLI hands config to the program, so both read the same values.
+  const pulumiConfig = toPulumiConfig(applySets(stackFile.values, options.sets ?? []));
+  const inputs = prepareInputs(lockstepKeys(pulumiConfig), catalog, { secretKeys: stackFile.secretKeys, projectDir });
+  return { inputs, run: await runProgram(options.stack, inputs, pulumiConfig, stackFile.secretKeys) };
+}
+
+/** Validates config, runs the program, then the policies. */
+export async function plan(options: PlanOptions): Promise<PlanResult> {
+  const projectDir = options.projectDir ?? PROJECT_DIR;
+  const { inputs, run } = await runStack(options);
+  const { catalog, config } = inputs;
   usePolicyCatalog(catalog);
   const violations = await runPolicies(options.stack, run.resources, readPolicyConfig(options.stack, projectDir));
   const window = openWindow(config);

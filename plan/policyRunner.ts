@@ -10,7 +10,7 @@ import type { EnforcementLevel, Policy, PolicyResource, ResourceValidationArgs, 
 import { LockstepInputError } from "../lib/errors";
 import { ALL_POLICIES } from "../policy/policies";
 import type { RecordedResource } from "./runtime";
-import { PROJECT_DIR } from "./stackFile";
+import { PROJECT_DIR } from "../lib/stackFile";
 
 /**
  * The analyzer's own unknown-value machinery from @pulumi/policy (its typings mark it internal): the proxy

@@ -8,8 +8,7 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import * as settingsModule from "@pulumi/pulumi/runtime/settings";
 import * as stateModule from "@pulumi/pulumi/runtime/state";
-import { Catalog } from "../lib/catalog";
-import { StackConfig } from "../lib/config";
+import type { ProgramInputs } from "../lib/inputs";
 import { PlatformOutputs } from "../components/platform";
 import { definePlatform } from "../program";
 
@@ -98,7 +97,7 @@ export const planMocks: pulumi.runtime.Mocks = {
  * (the plan validated already); without, it parses config itself exactly as under `pulumi up`.
  * Pulumi's runtime state is global, so runs are serialized by the caller (one at a time per process).
  */
-export async function runProgram(stack: string, inputs: { catalog: Catalog; config: StackConfig } | undefined, config: Record<string, string>): Promise<ProgramRun> {
+export async function runProgram(stack: string, inputs: ProgramInputs | undefined, config: Record<string, string>, secretKeys: readonly string[] = []): Promise<ProgramRun> {
   const monitor = new RecordingMonitor(planMocks);
   settings.setMockOptions(monitor, "lockstep", stack, true);
   const store = state.getStore();
@@ -108,7 +107,7 @@ export async function runProgram(stack: string, inputs: { catalog: Catalog; conf
   store.supportsDeletedWith = true;
   store.supportsAliasSpecs = true;
   store.supportsTransforms = true;
-  pulumi.runtime.setAllConfig(config, []);
+  pulumi.runtime.setAllConfig(config, secretKeys.map((k) => `lockstep:${k}`));
 
   let outputs: PlatformOutputs | undefined;
   let failure: unknown;

@@ -2,7 +2,7 @@
 // `npm run plan` calls it with --if-stale: it rebuilds whenever any source is newer than the last build,
 // so the plan never runs stale code. Type checking is `npm run typecheck` (tsc), which `npm test` runs.
 import { build } from "esbuild";
-import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -21,6 +21,8 @@ const builtAt = (() => { try { return statSync(stamp).mtimeMs; } catch { return 
 const newest = Math.max(...entryPoints.map((f) => statSync(f).mtimeMs), statSync(fileURLToPath(import.meta.url)).mtimeMs);
 if (process.argv.includes("--if-stale") && builtAt > newest) process.exit(0);
 const started = performance.now();
+// A full rebuild starts from an empty bin/, so a deleted or renamed source never leaves a stale file behind.
+rmSync(join(root, "bin"), { recursive: true, force: true });
 await build({
   entryPoints,
   outdir: join(root, "bin"),

@@ -3,22 +3,29 @@
 # Debian), never from release downloads. Idempotent: every component is cached under
 #   ${XDG_CACHE_HOME:-~/.cache}/lockstep/toolchain/<component>-<version>/
 # and a second run only checks the cache. Writes toolchain.json there, with each component's status:
-# "built" (and its path), or "unavailable" with the exact command that failed and its error.
+# "built" (its path, and the build seconds or "cached"), or "unavailable" with the exact command that
+# failed and its error.
 #
 #   scripts/toolchain.sh [--require name,name]   exit 1 if a required component is not built
 #   scripts/toolchain.sh --print-dir             print the cache directory and exit
 #
-# Components and versions:
-#   pulumi                  github.com/pulumi/pulumi/pkg/v3 at @pulumi/pulumi's lockfile version
-#   pulumi-language-nodejs  github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3, same version
-#   pulumi-resource-kubernetes  github.com/pulumi/pulumi-kubernetes/provider/v4 at @pulumi/kubernetes's version
-#   pulumi-resource-command github.com/pulumi/pulumi-command at @pulumi/command's version
-#   kube-apiserver          k8s.io/kubernetes at KUBE_VERSION (inside every catalog release's range)
-#   etcd                    Debian's etcd-server
+# Components (real binaries; the two provider plugins are TypeScript test doubles, see test/e2e/doubles):
+#   pulumi                   CLI, github.com/pulumi/pulumi/pkg/v3 v3.259.0 (later versions: the proxy answers 403)
+#   pulumi-language-nodejs   Node.js language host, github.com/pulumi/pulumi/sdk/v3 v3.68.0 (the last sdk/v3
+#                            release that holds it; its own module is 403 at every version)
+#   helm                     helm.sh/helm/v3 v3.22.0
+#   kube-apiserver           k8s.io/kubernetes at KUBE_VERSION (inside every catalog release's range)
+#   kube-controller-manager  the same wrapper module (Deployments -> ReplicaSets -> Pods, EndpointSlices)
+#   kwok                     sigs.k8s.io/kwok v0.8.0 (fake nodes; moves pods to Running/Ready)
+#   etcd                     Debian's etcd-server
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+PULUMI_VERSION="${PULUMI_VERSION:-v3.259.0}"
+LANGHOST_SDK_VERSION="${LANGHOST_SDK_VERSION:-v3.68.0}"
+HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 KUBE_VERSION="${KUBE_VERSION:-v1.31.14}"
+KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/lockstep/toolchain"
 if [[ "${1:-}" == "--print-dir" ]]; then echo "$CACHE"; exit 0; fi
 REQUIRED=""
@@ -27,45 +34,58 @@ mkdir -p "$CACHE"
 STATUS="$CACHE/toolchain.json.partial"
 echo "{" > "$STATUS"
 started_all=$SECONDS
+GO_LANG="$(go env GOVERSION | sed -E 's/^go([0-9]+\.[0-9]+).*/\1/')"
 
 log() { echo "toolchain: $*" >&2; }
-lockfile_version() { node -e 'const l=require("./package-lock.json");const p=l.packages["node_modules/"+process.argv[1]];if(!p)process.exit(1);process.stdout.write(p.version)' "$1"; }
 record() { # record <name> <status> <version> <detail-json-fields>
   printf '  "%s": {"status": "%s", "version": "%s"%s},\n' "$1" "$2" "$3" "${4:-}" >> "$STATUS"
 }
 json_string() { node -e 'process.stdout.write(JSON.stringify(process.argv[1]))' "$1"; }
 
-# Builds <package> from <module>@<version> inside a generated wrapper module whose go.mod repeats the
-# upstream replace directives, pointed at published versions (go install refuses modules with replaces).
-# Usage: build_go <name> <module> <version> <package> <out-dir> [replace lines...]
+# Builds one Go package inside a generated wrapper module: `go install` refuses modules with replace
+# directives, so the wrapper requires the module at a version and repeats the replaces it needs,
+# pointed at published versions.
+# Usage: build_go <name> <version> <package> <out-dir> <ldflags> <requires...> -- [replace lines...]
+#   a require is "<module> <version>"; the first one is probed through the proxy before building.
 build_go() {
-  local name="$1" module="$2" version="$3" package="$4" out="$5"; shift 5
+  local name="$1" version="$2" package="$3" out="$4" ldflags="$5"; shift 5
+  local requires=() replaces=()
+  while (($#)); do
+    if [[ "$1" == "--" ]]; then shift; replaces=("$@"); break; fi
+    requires+=("$1"); shift
+  done
   local bin="$out/$name"
-  if [[ -x "$bin" ]]; then log "$name $version: cached at $bin"; record "$name" built "$version" ", \"path\": $(json_string "$bin"), \"cached\": true"; return 0; fi
+  if [[ -x "$bin" ]]; then
+    log "$name $version: cached at $bin"
+    record "$name" built "$version" ", \"path\": $(json_string "$bin"), \"cached\": true"
+    return 0
+  fi
   local work; work="$(mktemp -d)"
   local started=$SECONDS
-  log "$name $version: resolving $module@$version through the Go module proxy"
   {
     echo "module lockstep.local/toolchain/$name"
     echo
-    echo "go $(go env GOVERSION | sed -E 's/^go([0-9]+\.[0-9]+).*/\1/')"
+    echo "go $GO_LANG"
     echo
-    echo "require $module $version"
-    for r in "$@"; do echo "replace $r"; done
+    for r in "${requires[@]}"; do echo "require $r"; done
+    for r in "${replaces[@]}"; do echo "replace $r"; done
   } > "$work/go.mod"
-  local cmd="go mod download -json $module@$version"
+  local probe="${requires[0]/ /@}"
+  local cmd="go mod download -json $probe"
+  log "$name $version: resolving $probe through the Go module proxy"
   local err
-  if ! err="$(cd "$work" && go mod download -json "$module@$version" 2>&1)" || grep -q '"Error"' <<<"$err"; then
+  if ! err="$(cd "$work" && go mod download -json "$probe" 2>&1)" || grep -q '"Error"' <<<"$err"; then
     local msg; msg="$(grep -o '"Error": "[^"]*' <<<"$err" | head -1 | sed 's/"Error": "//' || true)"
     [[ -n "$msg" ]] || msg="$(tail -1 <<<"$err")"
     log "$name $version: UNAVAILABLE: $cmd -> $msg"
     record "$name" unavailable "$version" ", \"command\": $(json_string "$cmd"), \"error\": $(json_string "$msg")"
     rm -rf "$work"; return 1
   fi
-  log "$name $version: compiling $package (the first build takes minutes on 2 cores)"
+  log "$name $version: compiling $package (a cold build takes minutes on 2 cores)"
   mkdir -p "$out"
-  local ldflags="${LDFLAGS:-}"
-  if ! err="$(cd "$work" && GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$bin.tmp" "$package" 2>&1)"; then
+  # -mod=mod resolves only what this package needs (go mod tidy would also want every test dependency,
+  # and the proxy refuses some of those zips).
+  if ! err="$(cd "$work" && GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w $ldflags" -o "$bin.tmp" "$package" 2>&1)"; then
     log "$name $version: BUILD FAILED: go build $package -> $(tail -3 <<<"$err")"
     record "$name" unavailable "$version" ", \"command\": $(json_string "go build $package"), \"error\": $(json_string "$(tail -3 <<<"$err")")"
     rm -rf "$work"; return 1
@@ -78,57 +98,64 @@ build_go() {
 
 failed=()
 
-# --- Pulumi CLI, language host and providers, at the versions the lockfile's SDKs ask for.
-PULUMI_VERSION="v$(lockfile_version @pulumi/pulumi)"
-K8S_PROVIDER_VERSION="v$(lockfile_version @pulumi/kubernetes)"
-COMMAND_PROVIDER_VERSION="v$(lockfile_version @pulumi/command)"
-PLUGIN_DIR="$CACHE/pulumi-$PULUMI_VERSION"
+# --- Pulumi CLI. pkg/go.mod replaces sdk/v3 with ../sdk and the clipboard module with a fork; the
+# wrapper requires sdk/v3 at the same version and repeats the fork.
+build_go pulumi "$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$CACHE/pulumi-$PULUMI_VERSION/bin" \
+  "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+  "github.com/pulumi/pulumi/pkg/v3 $PULUMI_VERSION" "github.com/pulumi/pulumi/sdk/v3 $PULUMI_VERSION" -- \
+  "github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e" || failed+=(pulumi)
 
-build_go pulumi github.com/pulumi/pulumi/pkg/v3 "$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$PLUGIN_DIR/bin" \
-  "github.com/pulumi/pulumi/sdk/v3 => github.com/pulumi/pulumi/sdk/v3 $PULUMI_VERSION" \
-  "github.com/xanzy/ssh-agent => github.com/pulumi/ssh-agent v0.5.1" || failed+=(pulumi)
-build_go pulumi-language-nodejs github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 "$PULUMI_VERSION" \
-  github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 "$PLUGIN_DIR/bin" \
-  "github.com/pulumi/pulumi/pkg/v3 => github.com/pulumi/pulumi/pkg/v3 $PULUMI_VERSION" \
-  "github.com/pulumi/pulumi/sdk/v3 => github.com/pulumi/pulumi/sdk/v3 $PULUMI_VERSION" || failed+=(pulumi-language-nodejs)
-LDFLAGS="-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$K8S_PROVIDER_VERSION" \
-  build_go pulumi-resource-kubernetes github.com/pulumi/pulumi-kubernetes/provider/v4 "$K8S_PROVIDER_VERSION" \
-  github.com/pulumi/pulumi-kubernetes/provider/v4/cmd/pulumi-resource-kubernetes "$CACHE/kubernetes-$K8S_PROVIDER_VERSION/bin" \
-  "github.com/pulumi/pulumi-kubernetes/sdk/v4 => github.com/pulumi/pulumi-kubernetes/sdk/v4 $K8S_PROVIDER_VERSION" || failed+=(pulumi-resource-kubernetes)
-# A major version above 1 lives at a /vN module path.
-COMMAND_MODULE="github.com/pulumi/pulumi-command"
-COMMAND_MAJOR="$(cut -d. -f1 <<<"${COMMAND_PROVIDER_VERSION#v}")"
-if (( COMMAND_MAJOR > 1 )); then COMMAND_MODULE="$COMMAND_MODULE/v$COMMAND_MAJOR"; fi
-build_go pulumi-resource-command "$COMMAND_MODULE" "$COMMAND_PROVIDER_VERSION" \
-  "$COMMAND_MODULE/provider/cmd/pulumi-resource-command" "$CACHE/command-$COMMAND_PROVIDER_VERSION/bin" || failed+=(pulumi-resource-command)
+# --- Node.js language host, from the last sdk/v3 release that contains it.
+build_go pulumi-language-nodejs "$LANGHOST_SDK_VERSION" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
+  "$CACHE/pulumi-language-nodejs-$LANGHOST_SDK_VERSION/bin" \
+  "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LANGHOST_SDK_VERSION" \
+  "github.com/pulumi/pulumi/sdk/v3 $LANGHOST_SDK_VERSION" || failed+=(pulumi-language-nodejs)
 
-# --- kube-apiserver: k8s.io/kubernetes replaces every staging module with a local path; the wrapper
-# points each at its published v0.N.M instead.
+# --- Helm, for the kubernetes provider double's helm.sh/v3:Release.
+build_go helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm "$CACHE/helm-$HELM_VERSION/bin" \
+  "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
+  "helm.sh/helm/v3 $HELM_VERSION" || failed+=(helm)
+
+# --- kube-apiserver and kube-controller-manager: k8s.io/kubernetes replaces every staging module with a
+# local path; the wrapper points each at its published v0.N.M instead.
 STAGING_VERSION="v0.${KUBE_VERSION#v1.}"
-mapfile -t staging < <(curl -fsS --max-time 60 "$(go env GOPROXY | cut -d, -f1)/k8s.io/kubernetes/@v/$KUBE_VERSION.mod" \
+PROXY="$(go env GOPROXY | cut -d, -f1)"
+mapfile -t staging < <(curl -fsS --max-time 60 "$PROXY/k8s.io/kubernetes/@v/$KUBE_VERSION.mod" \
   | sed -nE 's#^[[:space:]]*(k8s\.io/[a-z0-9-]+) => \./staging/.*#\1#p')
-replaces=()
-for m in "${staging[@]}"; do replaces+=("$m => $m $STAGING_VERSION"); done
-# Some published staging modules have no entry in the checksum database behind this proxy (lookup 404).
-# Those, and only those, are exempted from checksum-database verification; go.sum still pins their hashes.
-nosum=()
-for m in "${staging[@]}"; do
-  code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$(go env GOPROXY | cut -d, -f1)/sumdb/sum.golang.org/lookup/$m@$STAGING_VERSION")"
-  if [[ "$code" == "404" ]]; then nosum+=("$m"); fi
-done
-if (( ${#nosum[@]} > 0 )); then
-  log "kube-apiserver $KUBE_VERSION: no checksum-database entry for ${nosum[*]}; verifying those against go.sum only"
-  GONOSUMDB="$(IFS=,; echo "${nosum[*]}")"
-  export GONOSUMDB
-fi
+kube_replaces=()
+for m in "${staging[@]}"; do kube_replaces+=("$m => $m $STAGING_VERSION"); done
 if (( ${#staging[@]} == 0 )); then
-  log "kube-apiserver $KUBE_VERSION: could not read k8s.io/kubernetes's go.mod from the module proxy"
-  record kube-apiserver unavailable "$KUBE_VERSION" ", \"command\": \"curl <GOPROXY>/k8s.io/kubernetes/@v/$KUBE_VERSION.mod\", \"error\": \"no staging replaces found\""
-  failed+=(kube-apiserver)
+  for c in kube-apiserver kube-controller-manager; do
+    log "$c $KUBE_VERSION: could not read k8s.io/kubernetes's go.mod from the module proxy"
+    record "$c" unavailable "$KUBE_VERSION" ", \"command\": \"curl <GOPROXY>/k8s.io/kubernetes/@v/$KUBE_VERSION.mod\", \"error\": \"no staging replaces found\""
+    failed+=("$c")
+  done
 else
-  LDFLAGS="-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(cut -d. -f2 <<<"$KUBE_VERSION")" \
-    build_go kube-apiserver k8s.io/kubernetes "$KUBE_VERSION" k8s.io/kubernetes/cmd/kube-apiserver "$CACHE/kubernetes-$KUBE_VERSION/bin" "${replaces[@]}" || failed+=(kube-apiserver)
+  # Some published staging modules have no entry in the checksum database behind this proxy (lookup 404).
+  # Those, and only those, are exempted from checksum-database verification; go.sum still pins their hashes.
+  if [[ ! -x "$CACHE/kubernetes-$KUBE_VERSION/bin/kube-apiserver" || ! -x "$CACHE/kubernetes-$KUBE_VERSION/bin/kube-controller-manager" ]]; then
+    nosum=()
+    for m in "${staging[@]}"; do
+      code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$PROXY/sumdb/sum.golang.org/lookup/$m@$STAGING_VERSION")"
+      if [[ "$code" == "404" ]]; then nosum+=("$m"); fi
+    done
+    if (( ${#nosum[@]} > 0 )); then
+      log "kubernetes $KUBE_VERSION: no checksum-database entry for ${nosum[*]}; verifying those against go.sum only"
+      GONOSUMDB="$(IFS=,; echo "${nosum[*]}")"
+      export GONOSUMDB
+    fi
+  fi
+  kube_ldflags="-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(cut -d. -f2 <<<"$KUBE_VERSION")"
+  for c in kube-apiserver kube-controller-manager; do
+    build_go "$c" "$KUBE_VERSION" "k8s.io/kubernetes/cmd/$c" "$CACHE/kubernetes-$KUBE_VERSION/bin" "$kube_ldflags" \
+      "k8s.io/kubernetes $KUBE_VERSION" -- "${kube_replaces[@]}" || failed+=("$c")
+  done
 fi
+
+# --- kwok: fake nodes, and pod phases moved by its Stage resources.
+build_go kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok "$CACHE/kwok-$KWOK_VERSION/bin" \
+  "-X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" \
+  "sigs.k8s.io/kwok $KWOK_VERSION" || failed+=(kwok)
 
 # --- etcd from Debian.
 if command -v etcd >/dev/null 2>&1; then
@@ -143,7 +170,7 @@ else
     failed+=(etcd)
   fi
 fi
-# A stopped Debian etcd service must not hold the default ports the e2e avoids anyway.
+# A Debian etcd service started by the package must not hold the default ports.
 if command -v systemctl >/dev/null 2>&1; then systemctl stop etcd >/dev/null 2>&1 || true; fi
 
 printf '  "totalSeconds": %d\n}\n' "$((SECONDS - started_all))" >> "$STATUS"
@@ -155,7 +182,7 @@ if [[ -n "$REQUIRED" ]]; then
   IFS=, read -ra need <<<"$REQUIRED"
   for n in "${need[@]}"; do
     for f in "${failed[@]}"; do
-      if [[ "$f" == "$n" ]]; then log "required component $n is not built"; exit 1; fi
+      if [[ "$f" == "$n" ]]; then log "required component $n is not built; see $CACHE/toolchain.json"; exit 1; fi
     done
   done
 fi

@@ -13,14 +13,10 @@ import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as pb from "@pulumi/pulumi/proto/analyzer_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
-import { DEFAULT_CATALOG_DIR, loadCatalog } from "../lib/catalog";
-import { parseStackConfig } from "../lib/config";
 import { runPolicies, Violation } from "../plan/policyRunner";
-import { RecordedResource, runProgram } from "../plan/runtime";
-import { applySets, readStackValues, toPulumiConfig } from "../plan/stackFile";
-import { PROJECT } from "./helpers";
+import type { RecordedResource } from "../plan/runtime";
+import { PROJECT, runStack } from "./helpers";
 
-const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
 let pack: ChildProcess;
 let client: AnalyzerClient;
 
@@ -80,10 +76,7 @@ async function packVerdicts(resources: RecordedResource[]): Promise<string[]> {
 
 const planVerdicts = (v: Violation[]) => v.map((x) => `${x.policy} | ${x.level} | ${x.resource} | ${x.message}`).sort();
 
-async function record(stack: string, sets: string[]): Promise<RecordedResource[]> {
-  const values = applySets(readStackValues(stack), sets);
-  return (await runProgram(stack, { catalog, config: parseStackConfig(values, catalog) }, toPulumiConfig(values))).resources;
-}
+const record = (stack: string, sets: string[]): Promise<RecordedResource[]> => runStack(stack, ...sets);
 
 describe("the policy pack over the analyzer protocol", () => {
   it("announces the 12 policies with their levels and config schemas", async () => {

@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../lib/catalog";
-import { parseStackConfig } from "../lib/config";
-import { runProgram } from "../plan/runtime";
-import { applySets, readStackValues, toPulumiConfig } from "../plan/stackFile";
 import { parseSmokeOutput } from "../components/verification";
 import type { PlanResult } from "../plan/plan";
-import { ofType, planStack, prop, resource } from "./helpers";
+import { ofType, planStack, prop, resource, runStack } from "./helpers";
 
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -85,11 +82,10 @@ describe("databases", () => {
   });
 
   it("protects stateful resources so an upgrade can never replace or delete them", async () => {
-    const values = applySets(readStackValues("staging"), ["upgrade.from=1.5.0"]);
-    const run = await runProgram("staging", { catalog, config: parseStackConfig(values, catalog) }, toPulumiConfig(values));
-    const protectedNames = run.resources.filter((r) => r.protect).map((r) => r.name).sort();
+    const resources = await runStack("staging", "upgrade.from=1.5.0");
+    const protectedNames = resources.filter((r) => r.protect).map((r) => r.name).sort();
     assert.deepEqual(protectedNames, ["keycloak-db-cluster", "keycloak-db-objectstore", "platform-db-cluster", "platform-db-objectstore"]);
-    const retained = run.resources.filter((r) => r.retainOnDelete).map((r) => r.name).sort();
+    const retained = resources.filter((r) => r.retainOnDelete).map((r) => r.name).sort();
     assert.deepEqual(retained, ["operators-namespace", "platform-namespace", "pre-upgrade-keycloak-db-1-5-0-to-1-5-1", "pre-upgrade-platform-db-1-5-0-to-1-5-1"]);
   });
 });

@@ -3,16 +3,16 @@ import { describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, loadCatalog } from "../lib/catalog";
 import * as fs from "node:fs";
 import { parse } from "yaml";
-import { CONFIG_KEYS, decodeConfigValue, kindOf, openWindow, parseStackConfig } from "../lib/config";
+import { CONFIG_KEYS, CONFIG_PREFIX, ConfigKey, decodeConfigValue, defaultOf, isRequiredKey, kindOf, openWindow, parseStackConfig } from "../lib/config";
 import { LockstepInputError } from "../lib/errors";
 import { plan } from "../plan/plan";
 import { runProgram } from "../plan/runtime";
-import { applySets, readStackValues, toPulumiConfig } from "../plan/stackFile";
+import { applySets, readStackValues, toPulumiConfig } from "../lib/stackFile";
 
 /** [--set overrides, what the one error must say] — each names key, value and what is allowed. */
 const BAD: [string[], RegExp][] = [
   [["release=9.9.9"], /^lockstep:release = "9\.9\.9": not in the release catalog; available versions: 1\.3\.4, 1\.4\.2, 1\.5\.0, 1\.5\.1, 2\.0\.0$/],
-  [["release=latest"], /^lockstep:release = "latest": must be an exact semantic version/],
+  [["release=latest"], /^lockstep:release = "latest": must be an exact version x\.y\.z like/],
   [["environment=dev"], /^lockstep:environment = "dev": must be "staging" or "prod"$/],
   [["namespace=Bad_NS"], /^lockstep:namespace = "Bad_NS": must be a DNS-1123 label/],
   [["ha=yes"], /^lockstep:ha = "yes": must be true or false$/],
@@ -34,7 +34,7 @@ const BAD: [string[], RegExp][] = [
   [["promotion.version=1.5.1", "promotion.setDigest=abc", "promotion.verifiedIn=staging", "promotion.verifiedAt=2026-11-20T00:00:00Z"], /^lockstep:promotion\.setDigest = "abc": must be a set digest like sha256:<64 hex>$/],
   [["chartValues.mystery={}"], /^lockstep:chartValues\.mystery = \{\}: unknown field; allowed fields are cnpgOperator, barmanCloudPlugin, identity, openbao$/],
   [["route.gatewayName=UPPER"], /^lockstep:route\.gatewayName = "UPPER": must be a DNS-1123 label/],
-  [["bogus=1"], /^lockstep:bogus = 1: unknown key; the keys are release, environment, namespace, ha, upgrade, console, backup, awaitRollouts, smoke, kubernetesVersion, promotion, chartValues, route$/],
+  [["bogus=1"], /^lockstep:bogus = "1": unknown key; the keys are release, environment, namespace, ha, upgrade, console, backup, awaitRollouts, smoke, kubernetesVersion, promotion, chartValues, chartSource, route$/],
   [["release=2.0.0", "console.blue=2.0.0", "console.green=2.0.0", "smoke=null"], /^lockstep:smoke = \(unset\): is required by release 2\.0\.0 \(see its release notes\)$/],
 ];
 
@@ -87,19 +87,22 @@ describe("stack config", () => {
 });
 
 describe("Pulumi.yaml's config section", () => {
-  it("declares every lockstep key, with the type and default the zod schema has", () => {
-    const project = parse(fs.readFileSync(`${__dirname}/../Pulumi.yaml`, "utf8")) as { name: string; config: Record<string, { type?: string; description?: string; default?: unknown }> };
-    assert.equal(project.name, "lockstep", "the project name is the config namespace");
-    assert.deepEqual(Object.keys(project.config).sort(), [...CONFIG_KEYS].sort());
-    for (const key of CONFIG_KEYS) {
-      const declared = project.config[key];
+  const project = parse(fs.readFileSync(`${__dirname}/../Pulumi.yaml`, "utf8")) as { name: string; config: Record<string, { type?: string; description?: string; default?: unknown }> };
+
+  it("declares exactly the keys the real CLI may require: required ones, and ones with a default", () => {
+    assert.equal(project.name, CONFIG_PREFIX, "the project name is the config namespace");
+    // The CLI refuses a stack that lacks a declared key without a default, so an optional key must not be declared.
+    const expected = CONFIG_KEYS.filter((key) => isRequiredKey(key) || defaultOf(key) !== undefined);
+    assert.deepEqual(Object.keys(project.config).sort(), [...expected].sort());
+    assert.ok(!("upgrade" in project.config) && !("promotion" in project.config), "optional keys stay undeclared");
+  });
+
+  it("gives each declared key the type, description and default the zod schema has", () => {
+    for (const [key, declared] of Object.entries(project.config)) {
       assert.equal(declared.type, kindOf(key), `${key} type`);
       assert.ok((declared.description ?? "").length > 20, `${key} has a description`);
-    }
-    const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
-    const defaults = parseStackConfig({ release: "1.5.1", environment: "staging", backup: { destinationPath: "s3://b/", credentialsSecret: "s" } }, catalog);
-    for (const [key, declared] of Object.entries(project.config)) {
-      if ("default" in declared) assert.deepEqual(declared.default, (defaults as unknown as Record<string, unknown>)[key], `${key} default`);
+      assert.equal("default" in declared, !isRequiredKey(key as ConfigKey), `${key}: declared with a default exactly when the schema has one`);
+      if ("default" in declared) assert.deepEqual(declared.default, defaultOf(key as ConfigKey), `${key} default`);
     }
   });
 });

@@ -1,7 +1,8 @@
 /** Shared test helpers: run the plan, look up resources, and walk dependency edges the engine would see. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { plan, PlannedResource, PlanResult } from "../plan/plan";
+import { plan, PlannedResource, PlanResult, runStack as runStackOptions } from "../plan/plan";
+import type { RecordedResource } from "../plan/runtime";
 
 export const PROJECT = path.resolve(__dirname, "..");
 export const SHARED = path.resolve(PROJECT, "..", "shared");
@@ -10,6 +11,11 @@ export const SHARED_SKIP = sharedAvailable ? false : `../shared is absent (looke
 
 export function planStack(stack: string, ...sets: string[]): Promise<PlanResult> {
   return plan({ stack, sets });
+}
+
+/** The resources a stack's program registers under the recording mocks, with `--set` overrides. */
+export async function runStack(stack: string, ...sets: string[]): Promise<RecordedResource[]> {
+  return (await runStackOptions({ stack, sets })).run.resources;
 }
 
 export function resource(result: PlanResult, name: string): PlannedResource {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { planWaves } from "../lib/waves";
+import { waveOrder } from "../lib/waves";
 import { planMocks } from "../plan/runtime";
 import type { PlanResult } from "../plan/plan";
 import { ofType, orderedAfter, planStack, resource } from "./helpers";
@@ -17,8 +17,8 @@ describe("the plan's mocks", () => {
 
 describe("wave plan", () => {
   it("puts the backups first only when a window is open, and each wave after every earlier one", () => {
-    assert.deepEqual(planWaves(false).map((w) => w.id), ["platform-services", "database", "api", "gateways", "console", "workers", "verification"]);
-    const open = planWaves(true);
+    assert.deepEqual(waveOrder(false).map((w) => w.id), ["platform-services", "database", "api", "gateways", "console", "workers", "verification"]);
+    const open = waveOrder(true);
     assert.equal(open[0].id, "pre-upgrade-backup");
     open.forEach((w, i) => assert.deepEqual(w.after, open.slice(0, i).map((x) => x.id)));
   });

@@ -3,15 +3,20 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { plan } from "../plan/plan";
 import { PROJECT } from "./helpers";
 
-/** Runs the built CLI exactly as `npm run plan` does (npm test builds bin/ first). */
+/** Runs the built CLI exactly as `npm run plan` does, after rebuilding bin/ if any source is newer. */
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(PROJECT, "bin", "cli", "plan.js"), ...args], { cwd: PROJECT, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [path.join(PROJECT, "bin", "cli", "lockstep.js"), "plan", ...args], { cwd: PROJECT, encoding: "utf8" });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+before(() => {
+  const build = spawnSync(process.execPath, [path.join(PROJECT, "scripts", "build.mjs"), "--quiet", "--if-stale"], { cwd: PROJECT, encoding: "utf8" });
+  assert.equal(build.status, 0, build.stderr);
+});
 
 describe("npm run plan (the CLI)", () => {
   for (const stack of ["staging", "prod"]) {
@@ -62,7 +67,7 @@ describe("npm run plan (the CLI)", () => {
       const r = cli(...args);
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
       assert.equal(r.stdout, "");
-      assert.match(r.stderr, /^plan: /);
+      assert.match(r.stderr, /^lockstep plan: /);
     }
     assert.match(cli("--stack", "staging", "--set", "environment=dev").stderr, /lockstep:environment = "dev": must be "staging" or "prod"/);
   });
@@ -75,7 +80,7 @@ describe("npm run plan (the CLI)", () => {
     assert.match(r.stdout, /1\. pre-upgrade-backup - verified pre-upgrade backups/);
     assert.match(r.stdout, /8\. verification/);
     assert.match(r.stdout, /policies: no violations/);
-    assert.match(cli("--help").stdout, /Usage: npm run plan/);
+    assert.match(cli("--help").stdout, /Usage: lockstep plan --stack <name>/);
   });
 });
 

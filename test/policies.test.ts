@@ -6,22 +6,18 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../lib/catalog";
-import { parseStackConfig } from "../lib/config";
 import type { ReleaseRecordData } from "../lib/record";
 import { analyzerProxy, evaluatePolicy, toPolicyResources } from "../plan/policyRunner";
-import { RecordedResource, runProgram } from "../plan/runtime";
-import { applySets, readStackValues, toPulumiConfig } from "../plan/stackFile";
+import type { RecordedResource } from "../plan/runtime";
 import * as policies from "../policy/policies";
 import { preStopSeconds, scaled } from "../policy/policies/availability";
+import { runStack } from "./helpers";
 
 type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 type Policy = ResourceValidationPolicy | StackValidationPolicy;
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
 
-async function record(stack: string, ...sets: string[]): Promise<RecordedResource[]> {
-  const values = applySets(readStackValues(stack), sets);
-  return (await runProgram(stack, { catalog, config: parseStackConfig(values, catalog) }, toPulumiConfig(values))).resources;
-}
+const record = (stack: string, ...sets: string[]): Promise<RecordedResource[]> => runStack(stack, ...sets);
 
 let windowBase: RecordedResource[];
 let prodBase: RecordedResource[];

@@ -11,7 +11,8 @@ import { parse as parseYaml } from "yaml";
 import type { CliEnv, CommandOutput } from "../cli/env";
 import { main } from "../cli/lockstep";
 import { loadCatalog, parseReleaseFile, setDigest } from "../lib/catalog";
-import { editStackConfig, lineDiff } from "../lib/stackEdit";
+import { editStackConfig } from "../lib/stackFile";
+import { lineDiff } from "../lib/textDiff";
 import { plan } from "../plan/plan";
 import { PROJECT } from "./helpers";
 
@@ -74,16 +75,37 @@ const stagingOutputs = (version: string, setDigestValue: string, status = "passe
 describe("lockstep (dispatcher)", () => {
   it("has --help for itself and every command, and refuses unknown commands", async () => {
     const e = env(tempProject());
-    assert.match((await lockstep(e, "--help")).stdout, /catalog add .*\n.*promote/s);
-    for (const cmd of [["catalog", "add"], ["promote"], ["preflight"]]) {
+    assert.match((await lockstep(e, "--help")).stdout, /plan .*\n.*catalog add .*\n.*promote .*\n.*preflight/s);
+    for (const cmd of [["plan"], ["catalog", "add"], ["promote"], ["preflight"]]) {
       const r = await lockstep(e, ...cmd, "--help");
       assert.equal(r.code, 0);
       assert.match(r.stdout, /^Usage: lockstep /);
     }
     const r = await lockstep(e, "deploy");
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /unknown command "deploy"; the commands are catalog add, promote, preflight/);
-    assert.equal((await lockstep(e, "promote", "--frobnicate")).code, 2);
+    assert.match(r.stderr, /^lockstep: unknown command "deploy"\n\nUsage: lockstep <command>.*\n {2}plan /s);
+    assert.match((await lockstep(e, "promte")).stderr, /unknown command "promte" \(did you mean promote\?\)/);
+    const frob = await lockstep(e, "promote", "--frobnicate");
+    assert.equal(frob.code, 2);
+    assert.match(frob.stderr, /^lockstep promote: unknown flag --frobnicate; see `lockstep promote --help`/);
+    assert.match((await lockstep(e, "promote", "--dryrun")).stderr, /unknown flag --dryrun \(did you mean --dry-run\?\)/);
+  });
+
+  it("lists a group's commands for `catalog --help`, and refuses `catalog` alone with exit 2", async () => {
+    const e = env(tempProject());
+    const help = await lockstep(e, "catalog", "--help");
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: lockstep catalog <command>.*\n {2}catalog add {3}turn a build/s);
+    const bare = await lockstep(e, "catalog");
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /^lockstep catalog: needs a command/);
+    assert.match((await lockstep(e, "catalog", "remove")).stderr, /^lockstep catalog: unknown command "remove"/);
+  });
+
+  it("refuses a single-valued flag given twice instead of keeping the last", async () => {
+    const r = await lockstep(env(tempProject()), "preflight", "--stack", "staging", "--stack", "prod");
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^lockstep preflight: --stack is given more than once; give it once/);
   });
 });
 
@@ -141,7 +163,9 @@ describe("lockstep catalog add", () => {
     ["a tag without a digest", ["--version", "1.6.0", ...IMAGES.slice(0, 6), "--image", "workers=registry.example/aigw/workers:1.6.0"], /releases\/1\.6\.0\.yaml: field components\.workers\.image = "registry\.example\/aigw\/workers:1\.6\.0": must be an image pinned by digest/],
     ["an existing version", ["--version", "1.5.1", ...IMAGES], /--version 1\.5\.1: already in the catalog \(releases\/1\.5\.1\.yaml\); the catalog is append-only/],
     ["a version not above the latest of its line", ["--version", "1.4.1", ...IMAGES], /--version 1\.4\.1: must be greater than 1\.4\.2, the latest release of the 1\.4 line/],
-    ["a prerelease below the line", ["--version", "1.5.1-rc.1", ...IMAGES], /must be greater than 1\.5\.1/],
+    ["a prerelease", ["--version", "1.5.1-rc.1", ...IMAGES], /--version "1\.5\.1-rc\.1": must be an exact version x\.y\.z/],
+    ["a version not above the latest of its line", ["--version", "1.5.0", ...IMAGES], /already in the catalog/],
+    ["a version below the latest of its line", ["--version", "1.4.1", ...IMAGES], /must be greater than 1\.4\.2/],
     ["a missing component image", ["--version", "1.6.0", ...IMAGES.slice(0, 6)], /components\.workers\.image is missing: a release pins every first-party image by digest/],
     ["an unknown component", ["--version", "1.6.0", ...IMAGES, "--image", `db=r/db@${digest("e")}`], /--image db=\.\.\.: unknown component; the components are api, gateway, console, workers/],
     ["a major without upgrade sources", ["--version", "3.0.0", ...IMAGES], /--version 3\.0\.0 is a major release, so it must say which versions may upgrade to it/],
@@ -149,7 +173,7 @@ describe("lockstep catalog add", () => {
     ["an unknown chart", ["--version", "1.6.0", ...IMAGES, "--chart", "redis=1.0.0"], /--chart redis=\.\.\.: unknown chart/],
     ["a missing build file", ["--version", "1.6.0", "--from-file", "/nonexistent/build.json"], /--from-file \/nonexistent\/build\.json: no such file/],
     ["no version", [...IMAGES], /--version is required/],
-    ["a bad version", ["--version", "one", ...IMAGES], /--version "one": must be an exact semantic version/],
+    ["a bad version", ["--version", "one", ...IMAGES], /--version "one": must be an exact version x\.y\.z like/],
   ];
   for (const [what, args, message] of refusals) {
     it(`refuses ${what} and writes nothing`, async () => {
@@ -302,7 +326,9 @@ describe("lockstep preflight", () => {
     const r = await lockstep(env(dir), "preflight", "--stack", "staging", "--to", "1.5.1");
     assert.equal(r.code, 1);
     assert.match(r.stdout, /✗ {2}upgrade path +1\.3\.4 -> 1\.5\.1 skips 1 minor version\(s\).*take 1\.3\.4 -> 1\.4\.2 -> 1\.5\.1 instead; windows on that path: 1\.3\.4 -> 1\.4\.2: API 1\.4\.2 beside >=1\.3\.0 <=1\.4\.2/);
-    assert.match(r.stdout, /✗ {2}policy verdicts \(offline plan\) +.*\bupgrade-path: upgrade 1\.3\.4 -> 1\.5\.1 must follow an allowed path/);
+    // One fault, one ✗: the policy row names the row that owns upgrade-path instead of repeating it.
+    assert.match(r.stdout, /policy verdicts \(offline plan\) +.*upgrade-path is the "upgrade path" row/);
+    assert.doesNotMatch(r.stdout, /policy verdicts \(offline plan\) +.*upgrade-path: upgrade 1\.3\.4/);
   });
 
   it("fails required config the target release adds, and an unverified prod", async () => {
@@ -315,7 +341,7 @@ describe("lockstep preflight", () => {
     assert.equal(row("release notes: required config")?.status, "✗");
     assert.match(row("release notes: required config")?.reason ?? "", /2\.0\.0 requires lockstep:smoke, missing from Pulumi\.prod\.yaml/);
     assert.equal(row("release notes: breaking changes")?.status, "–");
-    assert.match(row("staging verified")?.reason ?? "", /the promotion record is for 1\.5\.1, not 2\.0\.0/);
+    assert.match(row("staging verified")?.reason ?? "", /prod release 2\.0\.0 must be the promoted version, but the promotion record is for 1\.5\.1/);
     assert.equal(row("policy verdicts (offline plan)")?.status, "✗");
     assert.match(row("policy verdicts (offline plan)")?.reason ?? "", /config is not valid at 2\.0\.0: lockstep:smoke = \(unset\): is required by release 2\.0\.0/);
   });
@@ -325,7 +351,7 @@ describe("lockstep preflight", () => {
     setRelease(dir, "staging", { kubernetesVersion: "1.29" });
     const r = await lockstep(env(dir), "preflight", "--stack", "staging");
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /✗ {2}Kubernetes version +1\.29 is outside 1\.5\.1's range 1\.30 - 1\.33/);
+    assert.match(r.stdout, /✗ {2}Kubernetes version +Kubernetes 1\.29 must be inside release 1\.5\.1's supported range 1\.30 - 1\.33/);
   });
 
   it("refuses bad input with exit 2", async () => {

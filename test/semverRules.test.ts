@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import * as semver from "semver";
-import { compatibleWithApi, kubernetesInRange, upgradePath, upgradeStep } from "../lib/semverRules";
+import { compatibleWithApi, findUpgradePath, kubernetesInRange, upgradeStep } from "../lib/semverRules";
 
 const version = fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 9 }))
   .map(([a, b, c]) => `${a}.${b}.${c}`);
@@ -54,23 +54,23 @@ describe("upgradeStep", () => {
   });
 });
 
-describe("upgradePath", () => {
+describe("findUpgradePath", () => {
   const catalog = new Map<string, readonly string[]>([
     ["1.3.4", []], ["1.4.0", [">=1.3.0 <1.4.0"]], ["1.4.2", [">=1.3.0 <1.5.0"]], ["1.5.0", [">=1.4.0 <1.5.0"]], ["1.5.1", [">=1.4.0 <1.6.0"]], ["2.0.0", [">=1.5.0 <2.0.0"]],
   ]);
   it("names the path through the newest patch of each skipped minor", () => {
-    const p = upgradePath("1.3.4", "1.5.0", catalog);
+    const p = findUpgradePath("1.3.4", "1.5.0", catalog);
     assert.equal(p.allowed, false);
     assert.deepEqual(p.suggested, ["1.3.4", "1.4.2", "1.5.0"]);
     assert.match(p.reason, /take 1\.3\.4 -> 1\.4\.2 -> 1\.5\.0 instead/);
   });
   it("routes a major upgrade through a listed source", () => {
-    assert.deepEqual(upgradePath("1.4.2", "2.0.0", catalog).suggested, ["1.4.2", "1.5.1", "2.0.0"]);
+    assert.deepEqual(findUpgradePath("1.4.2", "2.0.0", catalog).suggested, ["1.4.2", "1.5.1", "2.0.0"]);
   });
   it("every suggested path is made of allowed steps and moves strictly forward", () => {
     const versions = [...catalog.keys()];
     fc.assert(fc.property(fc.constantFrom(...versions), fc.constantFrom(...versions), (from, to) => {
-      const p = upgradePath(from, to, catalog);
+      const p = findUpgradePath(from, to, catalog);
       if (!p.suggested) return;
       for (let i = 1; i < p.suggested.length; i++) {
         assert.ok(semver.gt(p.suggested[i], p.suggested[i - 1]) || from === to);
@@ -79,7 +79,7 @@ describe("upgradePath", () => {
     }));
   });
   it("gives no path for a downgrade", () => {
-    assert.equal(upgradePath("2.0.0", "1.5.1", catalog).suggested, null);
+    assert.equal(findUpgradePath("2.0.0", "1.5.1", catalog).suggested, null);
   });
 });
 

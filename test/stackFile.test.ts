@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { LockstepInputError } from "../lib/errors";
-import { applySets, parseSetValue, readStackValues, toPulumiConfig } from "../plan/stackFile";
+import { applySets, parseSetValue, readStackValues, toPulumiConfig } from "../lib/stackFile";
 
 describe("stack files and --set", () => {
   it("reads lockstep keys from Pulumi.<stack>.yaml without the prefix", () => {

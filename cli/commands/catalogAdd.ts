@@ -1,11 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { CHARTS, ChartKey, FIRST_PARTY, FirstPartyComponent, loadCatalog, setDigest } from "../../lib/catalog";
 import { BuildInput, composeRelease } from "../../lib/catalogEntry";
 import { LockstepInputError } from "../../lib/errors";
 import type { Values } from "../../lib/merge";
+import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 
 export const CATALOG_ADD_HELP = `Usage: lockstep catalog add --version <v> [--image <component>=<repo>@sha256:<digest> ...] [options]
@@ -41,18 +41,14 @@ function pairs(flag: string, values: string[] | undefined): [string, string][] {
 }
 
 export async function catalogAdd(argv: string[], env: CliEnv): Promise<CommandResult> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      version: { type: "string" }, image: { type: "string", multiple: true }, "from-file": { type: "string" },
-      chart: { type: "string", multiple: true }, "postgres-image": { type: "string" }, "postgres-major": { type: "string" },
-      kubernetes: { type: "string" }, summary: { type: "string" }, breaking: { type: "string", multiple: true },
-      "require-config": { type: "string", multiple: true }, "upgrade-from": { type: "string", multiple: true },
-      base: { type: "string" }, "dry-run": { type: "boolean", default: false }, json: { type: "boolean", default: false },
-    },
-    strict: true,
+  const values = parseCommandArgs("catalog add", argv, {
+    version: { type: "string" }, image: { type: "string", multiple: true }, "from-file": { type: "string" },
+    chart: { type: "string", multiple: true }, "postgres-image": { type: "string" }, "postgres-major": { type: "string" },
+    kubernetes: { type: "string" }, summary: { type: "string" }, breaking: { type: "string", multiple: true },
+    "require-config": { type: "string", multiple: true }, "upgrade-from": { type: "string", multiple: true },
+    base: { type: "string" }, "dry-run": { type: "boolean", default: false },
   });
-  if (!values.version) throw new LockstepInputError("catalog add: --version is required");
+  if (!values.version) throw new LockstepInputError("--version is required, like --version 1.6.0");
 
   const images: BuildInput["images"] = {};
   for (const [component, ref] of pairs("--image", values.image)) {

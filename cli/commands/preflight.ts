@@ -1,11 +1,12 @@
-import { parseArgs } from "node:util";
-import { getRelease, loadCatalog, setDigest, upgradeSources } from "../../lib/catalog";
+import { getRelease, loadCatalog, upgradeSources } from "../../lib/catalog";
 import { openWindow, parseStackConfig } from "../../lib/config";
 import { LockstepInputError } from "../../lib/errors";
-import { compatibilityRange, kubernetesInRange, upgradePath } from "../../lib/semverRules";
+import { PLATFORM_DB } from "../../lib/names";
+import { promotionVerdict } from "../../lib/promotion";
+import { compatibilityRange, findUpgradePath, kubernetesVerdict } from "../../lib/semverRules";
+import { readStackFile } from "../../lib/stackFile";
 import { plan } from "../../plan/plan";
-import { readStackValues } from "../../plan/stackFile";
-import { PLATFORM_DB } from "../../components/labels";
+import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 
 export const PREFLIGHT_HELP = `Usage: lockstep preflight --stack <name> [--to <version>] [--max-backup-age <hours>] [--json]
@@ -26,18 +27,15 @@ export interface Row { check: string; status: Mark; reason: string }
 interface CnpgBackupList { items?: { spec?: { cluster?: { name?: string } }; status?: { phase?: string; stoppedAt?: string } }[] }
 
 export async function preflight(argv: string[], env: CliEnv): Promise<CommandResult> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { stack: { type: "string" }, to: { type: "string" }, "max-backup-age": { type: "string", default: "24" }, json: { type: "boolean", default: false } },
-    strict: true,
-  });
-  if (!values.stack) throw new LockstepInputError("preflight: --stack is required");
+  const values = parseCommandArgs("preflight", argv, { stack: { type: "string" }, to: { type: "string" }, "max-backup-age": { type: "string", default: "24" } });
+  if (!values.stack) throw new LockstepInputError("--stack is required, like --stack staging");
   const maxAgeHours = Number(values["max-backup-age"]);
   if (!(maxAgeHours > 0)) throw new LockstepInputError(`--max-backup-age ${JSON.stringify(values["max-backup-age"])}: expected a positive number of hours`);
   const stack = values.stack;
   const catalog = loadCatalog(env.catalogDir);
-  const stackValues = readStackValues(stack, env.projectDir);
-  const current = parseStackConfig(stackValues, catalog);
+  const stackFile = readStackFile(stack, env.projectDir);
+  const stackValues = stackFile.values;
+  const current = parseStackConfig(stackValues, catalog, { secretKeys: stackFile.secretKeys });
   if (values.to && !catalog.releases.has(values.to)) throw new LockstepInputError(`--to ${values.to}: not in the release catalog; available versions: ${catalog.versions.join(", ")}`);
   const to = values.to ?? current.release;
   const from = values.to ? current.release : openWindow(current)?.from ?? current.release;
@@ -55,33 +53,22 @@ export async function preflight(argv: string[], env: CliEnv): Promise<CommandRes
 
   if (from === to) rows.push({ check: "upgrade path", status: "✓", reason: `no upgrade: ${stack} stays at ${to}` });
   else {
-    const path = upgradePath(from, to, upgradeSources(catalog));
+    const path = findUpgradePath(from, to, upgradeSources(catalog));
     const windows = (path.suggested ?? []).slice(1).map((v, i) => `${(path.suggested as string[])[i]} -> ${v}: API ${v} beside ${compatibilityRange(v)}`);
     rows.push(path.allowed
       ? { check: "upgrade path", status: "✓", reason: `${from} -> ${to}; mixed-version window: ${windows.join("; ")}` }
       : { check: "upgrade path", status: "✗", reason: path.reason + (windows.length ? `; windows on that path: ${windows.join("; ")}` : "") });
   }
 
-  const range = `${target.kubernetes.min} - ${target.kubernetes.max}`;
-  rows.push(!current.kubernetesVersion
-    ? { check: "Kubernetes version", status: "✗", reason: `lockstep:kubernetesVersion is not set; ${to} supports ${range}` }
-    : kubernetesInRange(current.kubernetesVersion, target.kubernetes)
-      ? { check: "Kubernetes version", status: "✓", reason: `${current.kubernetesVersion} is inside ${to}'s range ${range}` }
-      : { check: "Kubernetes version", status: "✗", reason: `${current.kubernetesVersion} is outside ${to}'s range ${range}` });
+  const kubernetes = kubernetesVerdict(current.kubernetesVersion, target);
+  rows.push({ check: "Kubernetes version", status: kubernetes.ok ? "✓" : "✗", reason: kubernetes.reason });
 
   rows.push({ check: "backup configured", status: "✓", reason: `continuous WAL archiving to ${current.backup.destinationPath}, retention ${current.backup.retentionPolicy}, schedule "${current.backup.schedule}"` });
   rows.push(lastBackupRow(env, current.namespace, maxAgeHours));
 
   if (current.environment === "prod") {
-    const promotion = current.promotion;
-    const digest = setDigest(target);
-    rows.push(!promotion
-      ? { check: "staging verified", status: "✗", reason: `no lockstep:promotion; run \`lockstep promote --from staging --to ${stack}\`` }
-      : promotion.version !== to
-        ? { check: "staging verified", status: "✗", reason: `the promotion record is for ${promotion.version}, not ${to}` }
-        : promotion.setDigest !== digest
-          ? { check: "staging verified", status: "✗", reason: `verified ${promotion.setDigest}, but the catalog's set for ${to} is ${digest}` }
-          : { check: "staging verified", status: "✓", reason: `${to} verified in ${promotion.verifiedIn} at ${promotion.verifiedAt}` });
+    const verdict = promotionVerdict(current.promotion, to, catalog, stack);
+    rows.push({ check: "staging verified", status: verdict.ok ? "✓" : "✗", reason: verdict.reason });
   } else {
     rows.push({ check: "staging verified", status: "–", reason: `${stack} is ${current.environment}; promotion applies to prod` });
   }
@@ -95,14 +82,24 @@ export async function preflight(argv: string[], env: CliEnv): Promise<CommandRes
   return { exitCode: failed ? 1 : 0, human, json: { stack, from, to, ok: failed === 0, rows } };
 }
 
+/** Policies whose verdict has a row of its own above; the policy row leaves them out so one fault is one ✗. */
+const OWN_ROWS: Record<string, string> = {
+  "upgrade-path": "upgrade path",
+  "kubernetes-baseline": "Kubernetes version",
+  "prod-promoted-only": "staging verified",
+};
+
 async function planRow(stack: string, sets: string[], to: string, env: CliEnv): Promise<Row> {
   const check = "policy verdicts (offline plan)";
   try {
     const result = await plan({ stack, sets, projectDir: env.projectDir, catalogDir: env.catalogDir });
-    const mandatory = result.violations.filter((v) => v.level === "mandatory");
+    const mandatory = result.violations.filter((v) => v.level === "mandatory" && !(v.policy in OWN_ROWS));
+    const covered = [...new Set(result.violations.filter((v) => v.policy in OWN_ROWS).map((v) => v.policy))];
+    const advisory = result.violations.filter((v) => v.level === "advisory").length;
+    const elsewhere = covered.length ? `; ${covered.map((p) => `${p} is the "${OWN_ROWS[p]}" row`).join(", ")}` : "";
     return mandatory.length
-      ? { check, status: "✗", reason: mandatory.map((v) => `${v.policy}: ${v.message}`).join(" | ") }
-      : { check, status: "✓", reason: `no mandatory violations${result.violations.length ? ` (${result.violations.length} advisory)` : ""} in the plan of ${to}` };
+      ? { check, status: "✗", reason: mandatory.map((v) => `${v.policy}: ${v.message}`).join(" | ") + elsewhere }
+      : { check, status: "✓", reason: `no other mandatory violations${advisory ? ` (${advisory} advisory)` : ""} in the plan of ${to}${elsewhere}` };
   } catch (err) {
     if (!(err instanceof LockstepInputError)) throw err;
     return { check, status: "✗", reason: `the stack's config is not valid at ${to}: ${err.message}` };

@@ -1,13 +1,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { loadCatalog } from "../../lib/catalog";
 import { parseStackConfig } from "../../lib/config";
 import { LockstepInputError, showValue } from "../../lib/errors";
 import { decidePromotion } from "../../lib/promotion";
-import { editStackConfig, lineDiff } from "../../lib/stackEdit";
+import { lineDiff } from "../../lib/textDiff";
 import { VerificationRecord, verificationRecordSchema } from "../../lib/verification";
-import { readStackValues, stackFilePath } from "../../plan/stackFile";
+import { editStackConfig, readStackFile, readStackValues, stackFilePath } from "../../lib/stackFile";
+import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 
 export const PROMOTE_HELP = `Usage: lockstep promote [--from staging] [--to prod] [--record <file>] [--dry-run] [--json]
@@ -63,21 +63,18 @@ async function readVerification(from: string, recordFile: string | undefined, en
 }
 
 export async function promote(argv: string[], env: CliEnv): Promise<CommandResult> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      from: { type: "string", default: "staging" }, to: { type: "string", default: "prod" }, record: { type: "string" },
-      "dry-run": { type: "boolean", default: false }, json: { type: "boolean", default: false },
-    },
-    strict: true,
+  const values = parseCommandArgs("promote", argv, {
+    from: { type: "string", default: "staging" }, to: { type: "string", default: "prod" }, record: { type: "string" },
+    "dry-run": { type: "boolean", default: false },
   });
   const from = values.from as string;
   const to = values.to as string;
   if (from === to) throw new LockstepInputError(`--from and --to are both ${from}; promotion copies a set between two stacks`);
-  readStackValues(from, env.projectDir); // the source stack must exist
-  const targetValues = readStackValues(to, env.projectDir);
+  readStackFile(from, env.projectDir); // the source stack must exist
+  const target = readStackFile(to, env.projectDir);
+  const targetValues = target.values;
   const catalog = loadCatalog(env.catalogDir);
-  const current = parseStackConfig(targetValues, catalog); // the target must be valid before it is changed
+  const current = parseStackConfig(targetValues, catalog, { secretKeys: target.secretKeys }); // the target must be valid before it is changed
 
   const { record, source } = await readVerification(from, values.record, env);
   const decision = decidePromotion({ fromStack: from, toStack: to, record, catalog, currentRelease: current.release, currentConsole: current.console, now: env.now() });
@@ -92,7 +89,7 @@ export async function promote(argv: string[], env: CliEnv): Promise<CommandResul
   const before = fs.readFileSync(file, "utf8");
   const after = editStackConfig(file, before, decision.updates);
   // The edited stack must still be valid config before it is written.
-  parseStackConfig({ ...targetValues, ...decision.updates }, catalog);
+  parseStackConfig({ ...targetValues, ...decision.updates }, catalog, { secretKeys: target.secretKeys });
   const diff = lineDiff(before, after);
   if (!values["dry-run"]) fs.writeFileSync(file, after);
   const rel = path.relative(env.projectDir, file);

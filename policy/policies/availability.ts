@@ -1,6 +1,6 @@
 /** Availability policies: disruption budgets and spread for replicated Deployments, and safe rolling updates. */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { LABELS } from "../../components/labels";
+import { LABELS } from "../../lib/names";
 import { deployments, selects, TYPES } from "./context";
 import { Container, deploymentShape, labelsOf, pdbShape, view } from "./shapes";
 

@@ -1,6 +1,6 @@
 /** Backup policies: continuous object-store backup for every database, and a verified backup before any upgrade. */
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { ANNOTATIONS, BARMAN_PLUGIN } from "../../components/labels";
+import { ANNOTATIONS, BARMAN_PLUGIN } from "../../lib/names";
 import { dependsOnThroughParents, deployments, readableRecord, TYPES } from "./context";
 import { clusterRefShape, cnpgClusterShape, objectStoreShape, view } from "./shapes";
 

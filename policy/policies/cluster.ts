@@ -1,6 +1,7 @@
 /** Cluster policies: the Kubernetes baseline of the release, and restricted Pod Security for every Pod template. */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { kubernetesInRange } from "../../lib/semverRules";
+import { looksLikePlaintextSecret } from "../../lib/secrets";
+import { kubernetesVerdict } from "../../lib/semverRules";
 import { catalog, releaseRecord } from "./context";
 import { podSpecOf } from "./shapes";
 
@@ -18,22 +19,10 @@ export const kubernetesBaseline: StackValidationPolicy = {
     const { record, resource } = found;
     const release = catalog().releases.get(record.release);
     if (!release) return;
-    const range = `${release.kubernetes.min} - ${release.kubernetes.max}`;
-    if (!record.kubernetesVersion) {
-      reportViolation(`the stack must declare lockstep:kubernetesVersion so it can be checked against ${record.release}'s supported range ${range}`, resource.urn);
-    } else if (!kubernetesInRange(record.kubernetesVersion, release.kubernetes)) {
-      reportViolation(`Kubernetes ${record.kubernetesVersion} must be inside release ${record.release}'s supported range ${range}`, resource.urn);
-    }
+    const verdict = kubernetesVerdict(record.kubernetesVersion, release);
+    if (!verdict.ok) reportViolation(verdict.reason, resource.urn);
   },
 };
-
-const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
-const SECRET_VALUE = [
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
-  /\bAKIA[0-9A-Z]{16}\b/,
-  /:\/\/[^:/\s]+:[^@/\s]+@/, // credentials inside a URL
-  /\bsk-[A-Za-z0-9]{20,}\b/,
-];
 
 export const podSecurity: ResourceValidationPolicy = {
   name: "pod-security",
@@ -60,8 +49,7 @@ export const podSecurity: ResourceValidationPolicy = {
       const { requests, limits } = c.resources ?? {};
       if (!requests?.cpu || !requests?.memory || !limits?.cpu || !limits?.memory) reportViolation(`${where} must set cpu and memory requests and limits`);
       for (const env of c.env ?? []) {
-        if (env.value === undefined) continue;
-        if (SECRET_NAME.test(env.name) || SECRET_VALUE.some((re) => re.test(env.value as string))) {
+        if (env.value !== undefined && looksLikePlaintextSecret(env.name, env.value)) {
           reportViolation(`${where} env ${env.name} looks like a plaintext secret and must come from a secretKeyRef`);
         }
       }

@@ -5,7 +5,7 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { Catalog, DEFAULT_CATALOG_DIR, loadCatalog } from "../../lib/catalog";
 import { ReleaseRecordData, releaseRecordSchema } from "../../lib/record";
-import { LABELS, RELEASE_RECORD_KEY, RELEASE_RECORD_NAME } from "../../components/labels";
+import { LABELS, RELEASE_RECORD_KEY, RELEASE_RECORD_NAME } from "../../lib/names";
 import { configMapShape, Deployment, deploymentShape, labelsOf, view } from "./shapes";
 
 export const TYPES = {
@@ -55,7 +55,7 @@ export function readableRecord(resources: readonly PolicyResource[]): { record: 
   return found && !("error" in found) ? found : undefined;
 }
 
-export interface Workload {
+export interface DeployedWorkload {
   resource: PolicyResource;
   deployment: Deployment;
   name: string;
@@ -65,7 +65,7 @@ export interface Workload {
 }
 
 /** Deployments with their labels read out; the ones lockstep manages carry component and version labels. */
-export function deployments(resources: readonly PolicyResource[]): Workload[] {
+export function deployments(resources: readonly PolicyResource[]): DeployedWorkload[] {
   return resources.filter((r) => r.type === TYPES.deployment).flatMap((resource) => {
     const deployment = view(deploymentShape, resource.props);
     if (!deployment) return [];

@@ -1,7 +1,9 @@
 /** Release-set policies: what runs is exactly the catalog's set, and prod runs only what staging verified. */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { DIGEST_IMAGE, FIRST_PARTY, FirstPartyComponent, setDigest } from "../../lib/catalog";
-import { LABELS } from "../../components/labels";
+import { FIRST_PARTY, FirstPartyComponent } from "../../lib/catalog";
+import { promotionVerdict } from "../../lib/promotion";
+import { DIGEST_IMAGE } from "../../lib/schemas";
+import { LABELS } from "../../lib/names";
 import { catalog, readableRecord } from "./context";
 import { labelsOf, podSpecOf } from "./shapes";
 
@@ -45,18 +47,7 @@ export const prodPromotedOnly: StackValidationPolicy = {
     if (!found) return;
     const { record, resource } = found;
     if (record.environment !== "prod") return;
-    const release = catalog().releases.get(record.release);
-    if (!release) return; // config validation refuses unknown releases before a plan exists
-    const expected = setDigest(release);
-    const promotion = record.promotion;
-    if (!promotion) {
-      reportViolation(`prod must run a promoted set: lockstep:promotion is missing; promote ${record.release} from staging with \`lockstep promote --from staging --to prod\``, resource.urn);
-      return;
-    }
-    if (promotion.version !== record.release) {
-      reportViolation(`prod release ${record.release} must be the promoted version, but the promotion record is for ${promotion.version}`, resource.urn);
-    } else if (promotion.setDigest !== expected) {
-      reportViolation(`the set digest verified in ${promotion.verifiedIn} (${promotion.setDigest}) must equal the catalog's digest for ${record.release} (${expected}); the set changed after verification`, resource.urn);
-    }
+    const verdict = promotionVerdict(record.promotion, record.release, catalog(), "prod");
+    if (!verdict.ok) reportViolation(verdict.reason, resource.urn);
   },
 };

@@ -1,12 +1,12 @@
 /** Version policies: the N-1 compatibility window, upgrade paths, blue/green and canary traffic. */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { upgradeSources } from "../../lib/catalog";
-import { compatibilityRange, compatibleWithApi, upgradePath as planPath } from "../../lib/semverRules";
-import { LABELS } from "../../components/labels";
-import { catalog, deployments, readableRecord, TYPES, Workload } from "./context";
+import { compatibilityRange, compatibleWithApi, findUpgradePath } from "../../lib/semverRules";
+import { LABELS } from "../../lib/names";
+import { catalog, deployments, readableRecord, TYPES, DeployedWorkload } from "./context";
 import { httpRouteShape, serviceShape, view } from "./shapes";
 
-function apiWorkload(workloads: Workload[]): Workload | undefined {
+function apiWorkload(workloads: DeployedWorkload[]): DeployedWorkload | undefined {
   return workloads.find((w) => w.component === "api" && w.version);
 }
 
@@ -37,7 +37,7 @@ export const upgradePath: StackValidationPolicy = {
     const from = found?.record.upgradeFrom;
     if (!found || !from) return;
     const { record, resource } = found;
-    const verdict = planPath(from, record.release, upgradeSources(catalog()));
+    const verdict = findUpgradePath(from, record.release, upgradeSources(catalog()));
     if (!verdict.allowed) reportViolation(`upgrade ${from} -> ${record.release} must follow an allowed path: ${verdict.reason}`, resource.urn);
   },
 };

@@ -32,7 +32,7 @@ function time(args: string[]): number[] {
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     const started = performance.now();
-    const r = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin", "cli", "plan.js"), ...args], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin", "cli", "lockstep.js"), "plan", ...args], { encoding: "utf8" });
     samples.push(performance.now() - started);
     if (r.status !== 0) throw new Error(`plan ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
   }

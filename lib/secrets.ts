@@ -1,0 +1,35 @@
+/**
+ * What counts as a secret, decided once: the env-var names that must come from a Secret, the values that
+ * look like plaintext credentials, and how an encrypted stack value (`secure: v1:...`) is represented
+ * where it cannot be decrypted.
+ */
+
+/** Env-var or field names that hold credentials; such a value must come from a secretKeyRef or a secret. */
+export const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
+
+/** Values that are credentials whatever their name. */
+export const SECRET_VALUE: readonly RegExp[] = [
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
+  /\bAKIA[0-9A-Z]{16}\b/,
+  /:\/\/[^:/\s]+:[^@/\s]+@/, // credentials inside a URL
+  /\bsk-[A-Za-z0-9]{20,}\b/,
+  /\bgh[pousr]_[A-Za-z0-9]{30,}\b/,
+  /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b/, // a JWT
+];
+
+/** Whether a name/value pair looks like a credential written in plaintext. */
+export function looksLikePlaintextSecret(name: string, value: string): boolean {
+  return SECRET_NAME.test(name) || SECRET_VALUE.some((re) => re.test(value));
+}
+
+/**
+ * What an encrypted stack value stands for where it cannot be decrypted (the offline plan): the value
+ * is known to exist and to be secret, and is never printed.
+ */
+export const SECRET_PLACEHOLDER = "[secret]";
+
+/** `{secure: "v1:..."}`: how a stack file stores a value set with `pulumi config set --secret`. */
+export function isEncryptedValue(value: unknown): value is { secure: string } {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    && Object.keys(value).length === 1 && typeof (value as { secure?: unknown }).secure === "string";
+}
