@@ -15,7 +15,7 @@
 #                            release that holds it; its own module is 403 at every version)
 #   helm                     helm.sh/helm/v3 v3.22.0
 #   kube-apiserver           k8s.io/kubernetes at KUBE_VERSION (inside every catalog release's range)
-#   kube-controller-manager  the same wrapper module (Deployments -> ReplicaSets -> Pods, EndpointSlices)
+#   kube-controller-manager  k8s.io/kubernetes at KCM_VERSION (Deployments -> ReplicaSets -> Pods, EndpointSlices)
 #   kwok                     sigs.k8s.io/kwok v0.8.0 (fake nodes; moves pods to Running/Ready)
 #   etcd                     Debian's etcd-server
 set -euo pipefail
@@ -25,6 +25,7 @@ PULUMI_VERSION="${PULUMI_VERSION:-v3.259.0}"
 LANGHOST_SDK_VERSION="${LANGHOST_SDK_VERSION:-v3.68.0}"
 HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 KUBE_VERSION="${KUBE_VERSION:-v1.31.14}"
+KCM_VERSION="${KCM_VERSION:-v1.30.14}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/lockstep/toolchain"
 if [[ "${1:-}" == "--print-dir" ]]; then echo "$CACHE"; exit 0; fi
@@ -46,6 +47,7 @@ json_string() { node -e 'process.stdout.write(JSON.stringify(process.argv[1]))' 
 # directives, so the wrapper requires the module at a version and repeats the replaces it needs,
 # pointed at published versions.
 # Usage: build_go <name> <version> <package> <out-dir> <ldflags> <requires...> -- [replace lines...]
+# (GONOSUMDB, when set by the caller, is passed through to go.)
 #   a require is "<module> <version>"; the first one is probed through the proxy before building.
 build_go() {
   local name="$1" version="$2" package="$3" out="$4" ldflags="$5"; shift 5
@@ -117,40 +119,43 @@ build_go helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm "$CACHE/helm-$HELM_VERSIO
   "helm.sh/helm/v3 $HELM_VERSION" || failed+=(helm)
 
 # --- kube-apiserver and kube-controller-manager: k8s.io/kubernetes replaces every staging module with a
-# local path; the wrapper points each at its published v0.N.M instead.
-STAGING_VERSION="v0.${KUBE_VERSION#v1.}"
+# local path; the wrapper points each at its published v0.N.M instead. The proxy refuses some staging
+# modules at some patch versions (kube-scheduler at v0.31.14, which kube-controller-manager needs), so the
+# controller manager is built from the newest v1.30 patch it serves: one minor older than the API server,
+# inside Kubernetes' version skew policy.
 PROXY="$(go env GOPROXY | cut -d, -f1)"
-mapfile -t staging < <(curl -fsS --max-time 60 "$PROXY/k8s.io/kubernetes/@v/$KUBE_VERSION.mod" \
-  | sed -nE 's#^[[:space:]]*(k8s\.io/[a-z0-9-]+) => \./staging/.*#\1#p')
-kube_replaces=()
-for m in "${staging[@]}"; do kube_replaces+=("$m => $m $STAGING_VERSION"); done
-if (( ${#staging[@]} == 0 )); then
-  for c in kube-apiserver kube-controller-manager; do
-    log "$c $KUBE_VERSION: could not read k8s.io/kubernetes's go.mod from the module proxy"
-    record "$c" unavailable "$KUBE_VERSION" ", \"command\": \"curl <GOPROXY>/k8s.io/kubernetes/@v/$KUBE_VERSION.mod\", \"error\": \"no staging replaces found\""
-    failed+=("$c")
-  done
-else
-  # Some published staging modules have no entry in the checksum database behind this proxy (lookup 404).
-  # Those, and only those, are exempted from checksum-database verification; go.sum still pins their hashes.
-  if [[ ! -x "$CACHE/kubernetes-$KUBE_VERSION/bin/kube-apiserver" || ! -x "$CACHE/kubernetes-$KUBE_VERSION/bin/kube-controller-manager" ]]; then
-    nosum=()
-    for m in "${staging[@]}"; do
-      code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$PROXY/sumdb/sum.golang.org/lookup/$m@$STAGING_VERSION")"
-      if [[ "$code" == "404" ]]; then nosum+=("$m"); fi
-    done
-    if (( ${#nosum[@]} > 0 )); then
-      log "kubernetes $KUBE_VERSION: no checksum-database entry for ${nosum[*]}; verifying those against go.sum only"
-      GONOSUMDB="$(IFS=,; echo "${nosum[*]}")"
-      export GONOSUMDB
-    fi
+build_kube() { # build_kube <component> <k8s version>
+  local component="$1" version="$2"
+  local staging_version="v0.${version#v1.}"
+  local out="$CACHE/kubernetes-$version/bin"
+  if [[ -x "$out/$component" ]]; then
+    log "$component $version: cached at $out/$component"
+    record "$component" built "$version" ", \"path\": $(json_string "$out/$component"), \"cached\": true"
+    return 0
   fi
-  kube_ldflags="-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(cut -d. -f2 <<<"$KUBE_VERSION")"
-  for c in kube-apiserver kube-controller-manager; do
-    build_go "$c" "$KUBE_VERSION" "k8s.io/kubernetes/cmd/$c" "$CACHE/kubernetes-$KUBE_VERSION/bin" "$kube_ldflags" \
-      "k8s.io/kubernetes $KUBE_VERSION" -- "${kube_replaces[@]}" || failed+=("$c")
+  local staging
+  mapfile -t staging < <(curl -fsS --max-time 60 "$PROXY/k8s.io/kubernetes/@v/$version.mod" \
+    | sed -nE 's#^[[:space:]]*(k8s\.io/[a-z0-9-]+) => \./staging/.*#\1#p')
+  if (( ${#staging[@]} == 0 )); then
+    log "$component $version: could not read k8s.io/kubernetes's go.mod from the module proxy"
+    record "$component" unavailable "$version" ", \"command\": \"curl <GOPROXY>/k8s.io/kubernetes/@v/$version.mod\", \"error\": \"no staging replaces found\""
+    return 1
+  fi
+  local replaces=() nosum=() m code
+  for m in "${staging[@]}"; do
+    replaces+=("$m => $m $staging_version")
+    # Some published staging modules have no entry in the checksum database behind this proxy (lookup
+    # 404). Those, and only those, skip checksum-database verification; go.sum still pins their hashes.
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$PROXY/sumdb/sum.golang.org/lookup/$m@$staging_version")"
+    if [[ "$code" == "404" ]]; then nosum+=("$m"); fi
   done
-fi
+  if (( ${#nosum[@]} > 0 )); then log "$component $version: no checksum-database entry for ${nosum[*]}; verifying those against go.sum only"; fi
+  local ldflags="-X k8s.io/component-base/version.gitVersion=$version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(cut -d. -f2 <<<"$version")"
+  GONOSUMDB="$(IFS=,; echo "${nosum[*]}")" build_go "$component" "$version" "k8s.io/kubernetes/cmd/$component" "$out" "$ldflags" \
+    "k8s.io/kubernetes $version" -- "${replaces[@]}"
+}
+build_kube kube-apiserver "$KUBE_VERSION" || failed+=(kube-apiserver)
+build_kube kube-controller-manager "$KCM_VERSION" || failed+=(kube-controller-manager)
 
 # --- kwok: fake nodes, and pod phases moved by its Stage resources.
 build_go kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok "$CACHE/kwok-$KWOK_VERSION/bin" \

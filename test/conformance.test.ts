@@ -1,7 +1,8 @@
 /**
  * Conformance: every CloudNativePG, Barman Cloud and Gateway API object the program declares validates
  * against the real CRD schemas in ../shared/crds; core objects validate with kubernetes-models; chart
- * values validate against the charts' values.schema.json. Skips, saying why, when ../shared is absent.
+ * values validate against the charts' values.schema.json; every chart the catalog pins exists upstream, as
+ * vendored in ../shared/charts. Fails, naming the path it looked in, when ../shared is absent.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -10,7 +11,10 @@ import { before, describe, it } from "node:test";
 import Ajv, { ValidateFunction } from "ajv";
 import { parseAllDocuments } from "yaml";
 import type { PlannedResource, PlanResult } from "../plan/plan";
-import { planStack, SHARED, SHARED_SKIP, sharedAvailable } from "./helpers";
+import { parse as parseYaml } from "yaml";
+import { CHARTS, DEFAULT_CATALOG_DIR, loadCatalog } from "../lib/catalog";
+import { chartFolder } from "../lib/charts";
+import { planStack, requireShared } from "./helpers";
 
 type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -22,8 +26,9 @@ function ajv(): Ajv {
 function loadCrdValidators(): Map<string, ValidateFunction> {
   const validators = new Map<string, ValidateFunction>();
   const compiler = ajv();
-  for (const file of fs.readdirSync(path.join(SHARED, "crds")).filter((f) => f.endsWith(".yaml"))) {
-    for (const doc of parseAllDocuments(fs.readFileSync(path.join(SHARED, "crds", file), "utf8"))) {
+  const crds = requireShared("crds");
+  for (const file of fs.readdirSync(crds).filter((f) => f.endsWith(".yaml"))) {
+    for (const doc of parseAllDocuments(fs.readFileSync(path.join(crds, file), "utf8"))) {
       const crd = doc.toJSON() as Loose | null;
       if (crd?.kind !== "CustomResourceDefinition") continue;
       for (const version of crd.spec.versions) {
@@ -55,8 +60,9 @@ before(async () => {
 
 const all = (type: (t: string) => boolean): PlannedResource[] => plans.flatMap((p) => p.resources.filter((r) => type(r.type)));
 
-describe("CRD conformance (../shared/crds)", { skip: SHARED_SKIP }, () => {
-  const validators = sharedAvailable ? loadCrdValidators() : new Map<string, ValidateFunction>();
+describe("CRD conformance (../shared/crds)", () => {
+  let validators = new Map<string, ValidateFunction>();
+  before(() => { validators = loadCrdValidators(); });
 
   it("loads the CNPG, Barman Cloud and Gateway API schemas", () => {
     for (const key of ["kubernetes:postgresql.cnpg.io/v1:Cluster", "kubernetes:postgresql.cnpg.io/v1:Backup", "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup",
@@ -67,10 +73,13 @@ describe("CRD conformance (../shared/crds)", { skip: SHARED_SKIP }, () => {
     const custom = all((t) => validators.has(t));
     const kinds = new Set(custom.map((r) => r.type));
     assert.equal(kinds.size, 5, `expected all five custom kinds, got ${[...kinds].join(", ")}`);
+    let validated = 0;
     for (const r of custom) {
       const validate = validators.get(r.type) as ValidateFunction;
       assert.ok(validate(r.props), `${r.name} (${r.type}): ${JSON.stringify(validate.errors?.slice(0, 3))}`);
+      validated++;
     }
+    assert.ok(validated >= 30, `validated ${validated} custom objects across the four plans`);
   });
 
   it("is not vacuous: a malformed Cluster and HTTPRoute are rejected", () => {
@@ -102,16 +111,38 @@ describe("core objects (kubernetes-models)", () => {
   });
 });
 
-describe("chart values (../shared/chart-schemas)", { skip: SHARED_SKIP }, () => {
+describe("chart values (../shared/chart-schemas)", () => {
   const schemas: [string, string][] = [["cnpg-operator", "cloudnative-pg-0.29.0"], ["barman-cloud-plugin", "plugin-barman-cloud-0.7.0"]];
   for (const [release, schemaName] of schemas) {
     it(`validates the ${release} values against ${schemaName}'s values.schema.json`, () => {
-      const schema = JSON.parse(fs.readFileSync(path.join(SHARED, "chart-schemas", `${schemaName}.values.schema.json`), "utf8"));
+      const schema = JSON.parse(fs.readFileSync(path.join(requireShared("chart-schemas"), `${schemaName}.values.schema.json`), "utf8"));
       const validate = ajv().compile(schema);
-      for (const r of all((t) => t === "kubernetes:helm.sh/v3:Release").filter((x) => x.name === release)) {
+      const releases = all((t) => t === "kubernetes:helm.sh/v3:Release").filter((x) => x.name === release);
+      assert.equal(releases.length, plans.length, `one ${release} per plan`);
+      for (const r of releases) {
         assert.ok(validate(r.props.values), `${release}: ${JSON.stringify(validate.errors)}`);
       }
       assert.equal(validate({ replicaCount: "one" }), false, "the schema rejects a wrong type");
     });
   }
+});
+
+describe("chart pins (../shared/charts)", () => {
+  it("every chart every release pins exists upstream at that version and app version", () => {
+    const charts = requireShared("charts");
+    const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
+    let checked = 0;
+    for (const version of catalog.versions) {
+      for (const key of CHARTS) {
+        const pin = catalog.releases.get(version)?.charts[key];
+        assert.ok(pin);
+        const manifest = path.join(charts, chartFolder(pin), "Chart.yaml");
+        assert.ok(fs.existsSync(manifest), `${version} pins ${key} ${pin.chart} ${pin.version}, which has no release upstream (no ${manifest})`);
+        const chart = parseYaml(fs.readFileSync(manifest, "utf8")) as { name: string; version: string; appVersion: string };
+        assert.deepEqual([chart.name, String(chart.version), String(chart.appVersion)], [pin.chart, pin.version, pin.appVersion], `${version} ${key}`);
+        checked++;
+      }
+    }
+    assert.equal(checked, catalog.versions.length * CHARTS.length);
+  });
 });

@@ -6,8 +6,13 @@ import type { RecordedResource } from "../plan/runtime";
 
 export const PROJECT = path.resolve(__dirname, "..");
 export const SHARED = path.resolve(PROJECT, "..", "shared");
-export const sharedAvailable = fs.existsSync(path.join(SHARED, "crds"));
-export const SHARED_SKIP = sharedAvailable ? false : `../shared is absent (looked in ${SHARED}); CRD and chart-schema conformance needs it`;
+
+/** A folder of ../shared; throws (failing the test, never skipping it) when it is absent. */
+export function requireShared(part: "crds" | "charts" | "chart-schemas"): string {
+  const dir = path.join(SHARED, part);
+  if (!fs.existsSync(dir)) throw new Error(`../shared is absent: ${dir} does not exist; this test reads the real CRDs, charts and chart schemas from ../shared beside the checkout`);
+  return dir;
+}
 
 export function planStack(stack: string, ...sets: string[]): Promise<PlanResult> {
   return plan({ stack, sets });

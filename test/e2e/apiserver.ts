@@ -9,26 +9,6 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 
-export interface ToolchainComponent {
-  status: "built" | "unavailable";
-  version: string;
-  path?: string;
-  command?: string;
-  error?: string;
-}
-
-export function toolchainDir(): string {
-  return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "lockstep", "toolchain");
-}
-
-/** The status file scripts/toolchain.sh writes; undefined when it never ran. */
-export function readToolchain(): Record<string, ToolchainComponent> | undefined {
-  const file = path.join(toolchainDir(), "toolchain.json");
-  if (!fs.existsSync(file)) return undefined;
-  const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
-  return Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === "object")) as Record<string, ToolchainComponent>;
-}
-
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -139,4 +119,18 @@ current-context: e2e
     throw err;
   }
   return { kubeconfig, dir, kubectl, stop };
+}
+
+/** CRD files in ../shared/crds by group: what a cluster provides before lockstep runs, and what charts install. */
+export const PREREQUISITE_CRDS = ["cert-manager.io_certificates.yaml", "cert-manager.io_issuers.yaml", "gateway.networking.k8s.io_gateways.yaml", "gateway.networking.k8s.io_httproutes.yaml"];
+/** Installed by the cloudnative-pg and plugin-barman-cloud charts themselves (`crds.create: true`). */
+export const CHART_CRDS = ["postgresql.cnpg.io_backups.yaml", "postgresql.cnpg.io_clusters.yaml", "postgresql.cnpg.io_scheduledbackups.yaml", "barmancloud.cnpg.io_objectstores.yaml"];
+export const OPERATOR_CRDS = ["pulumi.com_stacks.yaml", "auto.pulumi.com_workspaces.yaml"];
+
+/** Applies CRD files from `dir` and waits until every one is Established. */
+export async function applyCrds(server: ApiServer, dir: string, files: readonly string[]): Promise<void> {
+  const r = server.kubectl(["apply", "--server-side", ...files.flatMap((f) => ["-f", path.join(dir, f)])]);
+  if (r.status !== 0) throw new Error(`applying CRDs ${files.join(", ")} failed: ${r.stderr}`);
+  const established = server.kubectl(["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"]);
+  if (established.status !== 0) throw new Error(`CRDs did not become Established: ${established.stderr}`);
 }

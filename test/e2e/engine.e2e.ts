@@ -1,0 +1,161 @@
+/**
+ * The program as users run it: the real Pulumi CLI (through the Automation API and as a command) and
+ * the real Node.js language host, against a real kube-apiserver with the real charts. The provider
+ * plugins are TypeScript test doubles (see tier.ts); everything else is real.
+ *
+ * One API server, one stack lineage, in order: first deploy, idempotence, an upgrade window, the
+ * policy pack, secrets, and recovery from a killed `up`.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../../lib/catalog";
+import { EngineTier } from "./tier";
+
+const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
+const NS = "aigw-staging";
+const FROM = "1.4.2";
+const TO = "1.5.0";
+
+interface Step { phase: "pre" | "outputs"; op: string; type: string; name: string }
+function recorder(): { steps: Step[]; onEvent: (e: EngineEvent) => void } {
+  const steps: Step[] = [];
+  const name = (urn: string) => urn.split("::").pop() as string;
+  return {
+    steps,
+    onEvent: (e) => {
+      if (e.resourcePreEvent) steps.push({ phase: "pre", op: e.resourcePreEvent.metadata.op, type: e.resourcePreEvent.metadata.type, name: name(e.resourcePreEvent.metadata.urn) });
+      if (e.resOutputsEvent) steps.push({ phase: "outputs", op: e.resOutputsEvent.metadata.op, type: e.resOutputsEvent.metadata.type, name: name(e.resOutputsEvent.metadata.urn) });
+    },
+  };
+}
+const changed = (s: Step) => s.op !== "same" && s.op !== "read";
+/** What a failed CLI run said: its error lines and its last lines. */
+const said = (r: { stdout: string; stderr: string }) => [
+  ...r.stdout.split("\n").filter((l) => /error|failed/i.test(l)).slice(0, 20),
+  "--- stderr:", r.stderr.trim().split("\n").slice(-10).join("\n"),
+].join("\n");
+
+describe("the real Pulumi CLI and engine against a real API server", { timeout: 1_200_000 }, () => {
+  let tier: EngineTier;
+  let stack: Stack;
+
+  before(async () => {
+    tier = await EngineTier.start();
+    stack = await tier.stack("staging", {
+      ...tier.localConfig("staging"),
+      "lockstep:release": FROM, "lockstep:console.blue": FROM, "lockstep:console.green": FROM, "lockstep:console.live": "blue",
+    });
+  });
+  after(async () => { await tier?.stop(); });
+
+  it(`first deploy at ${FROM}: preview plans every resource, up creates them, the API server holds the catalog's set`, async () => {
+    const preview = await stack.preview();
+    const creates = preview.changeSummary.create ?? 0;
+    assert.ok(creates >= 50, `preview plans the platform (${JSON.stringify(preview.changeSummary)})`);
+    const up = await stack.up();
+    assert.equal(up.summary.result, "succeeded");
+    assert.equal(up.summary.resourceChanges?.create, creates, "up creates what preview planned");
+    const image = (name: string) => JSON.parse(tier.kubectl(["get", "deployment", name, "-n", NS, "-o", "json"]).stdout).spec.template.spec.containers[0].image as string;
+    assert.equal(image("api"), getRelease(catalog, FROM).components.api.image);
+    assert.equal(image("gateway"), getRelease(catalog, FROM).components.gateway.image);
+    const releases = JSON.parse(tier.server.kubectl(["get", "secrets", "-A", "-l", "owner=helm", "-o", "json"]).stdout).items.map((s: { metadata: { labels: Record<string, string> } }) => s.metadata.labels.name).sort();
+    assert.deepEqual([...new Set(releases)], ["barman-cloud", "cnpg", "keycloak", "openbao"], "the four charts are installed by the real helm");
+    assert.equal(up.outputs.release.value.version, FROM);
+    assert.equal(up.outputs.verification.value.status, "passed", "the smoke test ran against the endpoint double and passed");
+    assert.ok(tier.endpoints.served.includes("POST /v1/chat/completions 409"));
+  });
+
+  it("a second up makes 0 changes", async () => {
+    const up = await stack.up();
+    const changes = Object.entries(up.summary.resourceChanges ?? {}).filter(([op]) => op !== "same");
+    assert.deepEqual(changes, []);
+  });
+
+  it(`upgrade window ${FROM} -> ${TO}: backups before any operator or chart change, the API before gateways, gateways before console and workers, nothing stateful replaced`, async () => {
+    const uid = (kind: string, name: string) => JSON.parse(tier.kubectl(["get", kind, name, "-n", NS, "-o", "json"]).stdout).metadata.uid as string;
+    const before = { cluster: uid("clusters.postgresql.cnpg.io", "platform-db"), store: uid("objectstores.barmancloud.cnpg.io", "platform-db-store") };
+    await tier.setConfig(stack, { "lockstep:release": TO, "lockstep:upgrade.from": FROM, "lockstep:upgrade.gatewayCanaryPercent": "10", "lockstep:console.green": TO });
+    const { steps, onEvent } = recorder();
+    const up = await stack.up({ onEvent });
+    assert.equal(up.summary.result, "succeeded");
+
+    const first = (pred: (s: Step) => boolean) => steps.findIndex(pred);
+    const last = (pred: (s: Step) => boolean) => steps.map(pred).lastIndexOf(true);
+    const backupsDone = last((s) => s.phase === "outputs" && (s.type === "kubernetes:postgresql.cnpg.io/v1:Backup" || s.name.startsWith("openbao-snapshot")));
+    assert.ok(backupsDone >= 0, "the window took its backups");
+    assert.deepEqual(steps.filter((s) => s.phase === "outputs" && s.type === "kubernetes:postgresql.cnpg.io/v1:Backup").map((s) => s.name).sort(), [`pre-upgrade-keycloak-db-1-4-2-to-1-5-0`, `pre-upgrade-platform-db-1-4-2-to-1-5-0`]);
+    const chartChanges = steps.filter((s) => s.phase === "pre" && s.type === "kubernetes:helm.sh/v3:Release" && changed(s));
+    assert.ok(chartChanges.length >= 2, `keycloakx and openbao move with the set: ${JSON.stringify(chartChanges)}`);
+    const firstChartChange = first((s) => s.phase === "pre" && s.type === "kubernetes:helm.sh/v3:Release" && changed(s));
+    assert.ok(backupsDone < firstChartChange, "every backup completes before the first chart or operator change");
+    const apiDone = last((s) => s.phase === "outputs" && s.name === "api");
+    const gatewaysStart = first((s) => s.phase === "pre" && (s.name === "gateway" || s.name === "gateway-canary") && changed(s));
+    const gatewaysDone = last((s) => s.phase === "outputs" && (s.name === "gateway" || s.name === "gateway-canary"));
+    const laterStart = first((s) => s.phase === "pre" && /^(console-(blue|green)|worker-)/.test(s.name) && changed(s));
+    assert.ok(apiDone < gatewaysStart, "the API (and its migrations) completes before any gateway changes");
+    assert.ok(gatewaysDone < laterStart, "gateways complete before the console and workers change");
+    const stateful = steps.filter((s) => /Cluster|ObjectStore/.test(s.type) && /replace|delete/.test(s.op));
+    assert.deepEqual(stateful, [], "no CNPG Cluster or ObjectStore is replaced or deleted");
+    assert.deepEqual({ cluster: uid("clusters.postgresql.cnpg.io", "platform-db"), store: uid("objectstores.barmancloud.cnpg.io", "platform-db-store") }, before);
+    const route = JSON.parse(tier.kubectl(["get", "httproutes.gateway.networking.k8s.io", "gateway", "-n", NS, "-o", "json"]).stdout);
+    assert.deepEqual(route.spec.rules[0].backendRefs.map((b: { name: string; weight: number }) => [b.name, b.weight]), [["gateway-stable", 90], ["gateway-canary", 10]]);
+    assert.ok(fs.existsSync(path.join(tier.projectDir, "backups", "openbao-1-4-2-to-1-5-0.snap")), "the OpenBao snapshot file was written and verified");
+  });
+
+  it("the policy pack under the real CLI passes the compliant stack and fails a violating one with the policy id", async () => {
+    const packArgs = { policyPacks: ["policy"], policyPackConfigs: ["policy/config/staging.json"] };
+    const ok = await stack.preview(packArgs);
+    assert.match(ok.stdout, /lockstep@v0\.1\.0 \(local: policy\)/);
+    assert.doesNotMatch(ok.stdout, /mandatory/);
+    await tier.setConfig(stack, { "lockstep:upgrade.from": "1.3.4" });
+    try {
+      await assert.rejects(stack.preview(packArgs), (err: Error) => {
+        assert.match(err.message, /\[mandatory\] +upgrade-path/);
+        assert.match(err.message, /take 1\.3\.4 -> 1\.4\.2 -> 1\.5\.0 instead/);
+        return true;
+      });
+    } finally {
+      await tier.setConfig(stack, { "lockstep:upgrade.from": FROM });
+    }
+  });
+
+  it("a stack secret set with --secret appears nowhere in plaintext in the state file", async () => {
+    const plaintext = "e2e-s3cr3t-4f9d1c";
+    const set = await tier.cli(["config", "set", "--stack", "staging", "--secret", "--path", "lockstep:chartValues.identity.podAnnotations.lockstep-e2e-secret", plaintext]);
+    assert.equal(set.code, 0, set.stderr);
+    const up = await stack.up();
+    assert.equal(up.summary.result, "succeeded");
+    const values = tier.kubectl(["get", "statefulset", "keycloak-keycloakx", "-n", NS, "-o", "jsonpath={.spec.template.metadata.annotations.lockstep-e2e-secret}"]);
+    assert.equal(values.stdout, plaintext, "the chart received the secret");
+    assert.ok(!tier.stateFile("staging").includes(plaintext), "the checkpoint holds the value only encrypted");
+    assert.ok(!fs.readFileSync(path.join(tier.projectDir, "Pulumi.staging.yaml"), "utf8").includes(plaintext));
+  });
+
+  it("an up killed with SIGKILL recovers with the documented steps: pulumi cancel, refresh --clear-pending-creates, up", async () => {
+    await tier.setConfig(stack, { "lockstep:upgrade": "null", "lockstep:ha": "true" });
+    const child = tier.spawnCli(["up", "--stack", "staging", "--yes", "--skip-preview"]);
+    await new Promise<void>((resolve, reject) => {
+      let out = "";
+      const timer = setTimeout(() => reject(new Error(`up never started changing resources:\n${out}`)), 120_000);
+      child.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (/(creating|updating) \(/.test(out)) { clearTimeout(timer); child.kill("SIGKILL"); resolve(); }
+      });
+    });
+    await new Promise((r) => child.once("exit", r));
+    const locked = await tier.cli(["up", "--stack", "staging", "--yes", "--skip-preview"]);
+    assert.notEqual(locked.code, 0, "the dead process's lock stops the next up");
+    assert.match(locked.stderr, /currently locked/);
+    for (const args of [["cancel", "--stack", "staging", "--yes"], ["refresh", "--stack", "staging", "--yes", "--clear-pending-creates", "--skip-preview"], ["up", "--stack", "staging", "--yes", "--skip-preview"]]) {
+      const r = await tier.cli(args);
+      assert.equal(r.code, 0, `pulumi ${args.join(" ")}:\n${said(r)}`);
+    }
+    const again = await tier.cli(["preview", "--stack", "staging", "--expect-no-changes"]);
+    assert.equal(again.code, 0, `after recovery the stack and the cluster agree:\n${said(again)}`);
+    const pdbs = JSON.parse(tier.kubectl(["get", "pdb", "-n", NS, "-o", "json"]).stdout).items.map((p: { metadata: { name: string } }) => p.metadata.name);
+    assert.ok(pdbs.includes("api") && pdbs.includes("gateway"), `the interrupted change (HA) is complete: ${pdbs.join(", ")}`);
+  });
+});

@@ -1,0 +1,196 @@
+/**
+ * The real-engine tier: the real Pulumi CLI (v3.259.0) and Node.js language host (v3.68.0) run this
+ * project against a real kube-apiserver, through the real provider protocol, with the real Helm and the
+ * real charts from ../shared. What cannot be built here stands in as named test doubles:
+ *
+ *   pulumi-resource-kubernetes  doubles/kubernetesProvider.ts (server-side apply via kubectl, helm for Releases)
+ *   pulumi-resource-command     doubles/commandProvider.ts
+ *   pulumi-language-nodejs      doubles/languageHostShim.ts in front of the real v3.68.0 host (adds RunPlugin)
+ *   the CNPG operator's status  doubles/cnpgStatus.ts (Clusters Ready, Backups completed)
+ *   kubectl exec into OpenBao   doubles/kubectl-exec (no container runtime: it returns a raft-snapshot-shaped archive)
+ *   the platform's endpoints    doubles/platformEndpoints.ts (what the smoke test calls)
+ *
+ * Every process stays on loopback: the proxy variables point at a closed port, so a chart or plugin
+ * download fails at once instead of leaving the machine.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { ApiServer, applyCrds, PREREQUISITE_CRDS, startApiServer } from "./apiserver";
+import { CnpgStatusDouble, CnpgStatusOptions } from "./doubles/cnpgStatus";
+import { run } from "./doubles/kube";
+import { PlatformEndpoints, startPlatformEndpoints } from "./doubles/platformEndpoints";
+import { requireShared, requireToolchain } from "./toolchain";
+
+export const PROJECT = path.resolve(__dirname, "..", "..");
+const DOUBLES = path.join(__dirname, "doubles");
+export const BLOCKED_PROMPT = "test blocked content";
+
+/** Loopback only: anything that tries to reach the internet fails at once. */
+export const LOOPBACK_ENV = {
+  HTTPS_PROXY: "http://127.0.0.1:9", HTTP_PROXY: "http://127.0.0.1:9", https_proxy: "http://127.0.0.1:9", http_proxy: "http://127.0.0.1:9",
+  NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost", PULUMI_SKIP_UPDATE_CHECK: "true",
+  PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+};
+
+/** Files of the working tree the program needs (what a user's checkout has, minus tests and build output). */
+function copyProject(to: string): void {
+  const skip = new Set(["node_modules", "bin", ".git", ".lockstep", "backups", "test", ".github"]);
+  fs.cpSync(PROJECT, to, { recursive: true, filter: (src) => !skip.has(path.relative(PROJECT, src).split(path.sep)[0]) || src === PROJECT });
+  fs.symlinkSync(path.join(PROJECT, "node_modules"), path.join(to, "node_modules"));
+}
+
+/** An executable that runs a TypeScript double with this project's Node.js and tsx. */
+function launcher(file: string, target: string, env: Record<string, string> = {}): void {
+  const node = path.join(PROJECT, "node_modules", ".bin", "node");
+  const tsx = `file://${path.join(PROJECT, "node_modules", "tsx", "dist", "loader.mjs")}`;
+  const exports = Object.entries(env).map(([k, v]) => `export ${k}=${JSON.stringify(v)}\n`).join("");
+  fs.writeFileSync(file, `#!/bin/sh\n# TEST DOUBLE launcher, written by test/e2e/tier.ts\n${exports}exec ${JSON.stringify(node)} --import ${JSON.stringify(tsx)} ${JSON.stringify(target)} "$@"\n`, { mode: 0o755 });
+}
+
+/**
+ * Writes the test doubles' launchers into `<root>/bin` and returns the environment that puts them, the
+ * real CLI and Helm first on PATH, against the API server of `kubeconfig`, on loopback only. `npm run
+ * apiserver` prints the same environment for manual use.
+ */
+export function engineEnv(root: string, kubeconfig: string): Record<string, string> {
+  const tools = requireToolchain("pulumi", "pulumi-language-nodejs", "helm");
+  const bin = path.join(root, "bin");
+  fs.mkdirSync(bin, { recursive: true });
+  launcher(path.join(bin, "pulumi-language-nodejs"), path.join(DOUBLES, "languageHostShim.ts"), { LOCKSTEP_REAL_LANGUAGE_HOST: tools["pulumi-language-nodejs"] });
+  launcher(path.join(bin, "pulumi-resource-kubernetes"), path.join(DOUBLES, "kubernetesProvider.ts"));
+  launcher(path.join(bin, "pulumi-resource-command"), path.join(DOUBLES, "commandProvider.ts"));
+  fs.copyFileSync(path.join(DOUBLES, "kubectl-exec"), path.join(bin, "kubectl-exec"));
+  fs.chmodSync(path.join(bin, "kubectl-exec"), 0o755);
+  return {
+    ...LOOPBACK_ENV,
+    PATH: [bin, path.dirname(tools.pulumi), path.dirname(tools.helm), path.join(PROJECT, "node_modules", ".bin"), process.env.PATH].join(path.delimiter),
+    KUBECONFIG: kubeconfig,
+    LOCKSTEP_HELM: tools.helm,
+    HELM_CACHE_HOME: path.join(root, "helm", "cache"), HELM_CONFIG_HOME: path.join(root, "helm", "config"), HELM_DATA_HOME: path.join(root, "helm", "data"),
+    KUBECTL: path.join(bin, "kubectl-exec"),
+    BAO_TOKEN: "e2e-openbao-token",
+    LOCKSTEP_DOUBLE_AWAIT_SECONDS: "120",
+  };
+}
+
+export interface TierOptions {
+  /** What the CNPG status double does. @default completes Backups after 1 s */
+  cnpg?: Omit<CnpgStatusOptions, "kubeconfig">;
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class EngineTier {
+  private constructor(
+    readonly server: ApiServer,
+    /** Scratch directory of this tier: doubles' launchers, PULUMI_HOME, the file backend, the project copy. */
+    readonly root: string,
+    readonly projectDir: string,
+    readonly env: Record<string, string>,
+    readonly pulumiCommand: PulumiCommand,
+    readonly cnpg: CnpgStatusDouble,
+    readonly endpoints: PlatformEndpoints,
+    readonly shared: string,
+  ) {}
+
+  static async start(options: TierOptions = {}): Promise<EngineTier> {
+    const shared = requireShared(PROJECT);
+    const tools = requireToolchain("pulumi", "pulumi-language-nodejs", "helm", "etcd", "kube-apiserver");
+    const server = await startApiServer(tools.etcd, tools["kube-apiserver"]);
+    try {
+      await applyCrds(server, path.join(shared, "crds"), PREREQUISITE_CRDS);
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-engine-"));
+      const projectDir = path.join(root, "project");
+      copyProject(projectDir);
+      const backend = path.join(root, "state");
+      fs.mkdirSync(backend);
+      const env: Record<string, string> = {
+        ...(process.env as Record<string, string>),
+        ...engineEnv(root, server.kubeconfig),
+        PULUMI_HOME: path.join(root, "pulumi-home"),
+        PULUMI_BACKEND_URL: `file://${backend}`,
+        PULUMI_CONFIG_PASSPHRASE: "lockstep-e2e",
+      };
+      const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(tools.pulumi)) });
+      const cnpg = new CnpgStatusDouble({ kubeconfig: server.kubeconfig, ...options.cnpg });
+      cnpg.start();
+      const endpoints = await startPlatformEndpoints(BLOCKED_PROMPT);
+      return new EngineTier(server, root, projectDir, env, pulumiCommand, cnpg, endpoints, shared);
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+  }
+
+  /**
+   * Config every e2e stack needs on this API server: charts from ../shared, no readiness waits (no
+   * controllers run pods), CNPG's webhooks not required (no operator pod answers them), and the smoke test
+   * pointed at the endpoint double.
+   */
+  localConfig(stack: string): Record<string, string> {
+    return {
+      "lockstep:chartSource": path.join(this.shared, "charts"),
+      "lockstep:awaitRollouts": "false",
+      "lockstep:chartValues.cnpgOperator.webhook.mutating.failurePolicy": "Ignore",
+      "lockstep:chartValues.cnpgOperator.webhook.validating.failurePolicy": "Ignore",
+      "lockstep:smoke.gatewayUrl": this.endpoints.url,
+      "lockstep:smoke.apiUrl": this.endpoints.url,
+      "lockstep:smoke.consoleUrl": this.endpoints.url,
+      "lockstep:smoke.blockedPrompt": BLOCKED_PROMPT,
+      "lockstep:smoke.recordFile": `.lockstep/verified-${stack}.json`,
+    };
+  }
+
+  /** A stack of the project copy through the Automation API, with `config` set by path (`a.b.c`). */
+  async stack(name: string, config: Record<string, string> = {}): Promise<Stack> {
+    const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: this.projectDir }, { envVars: this.env, pulumiCommand: this.pulumiCommand });
+    await this.setConfig(stack, config);
+    return stack;
+  }
+
+  async setConfig(stack: Stack, config: Record<string, string>): Promise<void> {
+    for (const [key, value] of Object.entries(config)) {
+      if (value === "null") await stack.removeConfig(key, true);
+      else await stack.setConfig(key, { value }, true);
+    }
+  }
+
+  /**
+   * The real `pulumi` CLI in the project copy, with the tier's environment. Asynchronous on purpose: the
+   * doubles that answer the smoke test and move CNPG status live in this process and must keep running.
+   */
+  cli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliRun> {
+    return run("pulumi", args, { cwd: options.cwd ?? this.projectDir, env: { ...this.env, ...options.env }, timeoutMs: 600_000 });
+  }
+
+  /** Starts the real CLI without waiting, for tests that interrupt it. */
+  spawnCli(args: string[]) {
+    return spawn("pulumi", args, { cwd: this.projectDir, env: this.env, stdio: ["ignore", "pipe", "pipe"], detached: false });
+  }
+
+  /** kubectl against the tier's API server (synchronous: for quick reads between steps). */
+  kubectl(args: string[]): CliRun {
+    const r = this.server.kubectl(args);
+    return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** The file backend's checkpoint of a stack, as stored. */
+  stateFile(stack: string): string {
+    return fs.readFileSync(path.join(this.env.PULUMI_BACKEND_URL.slice("file://".length), ".pulumi", "stacks", "lockstep", `${stack}.json`), "utf8");
+  }
+
+  async stop(): Promise<void> {
+    await this.cnpg.stop();
+    await this.endpoints.stop();
+    await this.server.stop();
+    spawnSync("pkill", ["-f", this.root]); // provider doubles the CLI left behind
+    fs.rmSync(this.root, { recursive: true, force: true });
+  }
+}
