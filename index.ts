@@ -1,11 +1,17 @@
 import { definePlatform } from "./program";
 
-const platform = definePlatform();
-
-export const release = platform.release;
-export const components = platform.components;
-export const workloads = platform.workloads;
-export const waves = platform.waves;
-export const consoleLive = platform.consoleLive;
-export const upgradeWindow = platform.upgradeWindow;
-export const verification = platform.verification;
+// The program reads what this stack last deployed before it declares anything, so it is asynchronous:
+// Pulumi runs an exported function and takes the object it resolves to as the stack's outputs.
+export = async () => {
+  const platform = await definePlatform();
+  return {
+    release: platform.release,
+    components: platform.components,
+    workloads: platform.workloads,
+    waves: platform.waves,
+    consoleLive: platform.consoleLive,
+    upgradeWindow: platform.upgradeWindow,
+    restorePoint: platform.restorePoint,
+    verification: platform.verification,
+  };
+};

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { DEFAULT_CATALOG_DIR, loadCatalog } from "./lib/catalog";
 import { CONFIG_KEYS, CONFIG_PREFIX, lockstepKeys } from "./lib/config";
+import { DeployedState, deployedFromOutputs } from "./lib/deployed";
 import { prepareInputs, ProgramInputs } from "./lib/inputs";
 import { PROJECT_ROOT } from "./lib/paths";
 import { Platform, PlatformOutputs } from "./components/platform";
@@ -21,15 +22,29 @@ export interface ProgramOptions {
 // The SDK knows which config keys are secret; its typings keep the lookup internal.
 const { isConfigSecret } = runtimeConfig as unknown as { isConfigSecret(key: string): boolean };
 
-/** Reads and validates everything the program needs; throws `LockstepInputError` on bad input. */
-export function loadInputs(options: ProgramOptions = {}): ProgramInputs {
-  const catalog = loadCatalog(options.catalogDir ?? DEFAULT_CATALOG_DIR);
-  const secretKeys = CONFIG_KEYS.filter((key) => isConfigSecret(`${CONFIG_PREFIX}:${key}`));
-  return prepareInputs(lockstepKeys(pulumi.runtime.allConfig()), catalog, { secretKeys, projectDir: PROJECT_ROOT });
+/**
+ * What this stack last deployed, from its own last outputs (a StackReference to itself works on every
+ * backend, in `preview` and in `up`; a stack that never deployed has none: a first install).
+ */
+async function deployedOfThisStack(): Promise<DeployedState | null> {
+  const name = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+  const self = new pulumi.StackReference("lockstep-deployed", { name });
+  const [release, workloads] = await Promise.all([self.getOutputDetails("release"), self.getOutputDetails("workloads")]);
+  return deployedFromOutputs({ release: release.value ?? release.secretValue, workloads: workloads.value ?? workloads.secretValue }, `stack ${name}`);
 }
 
-export function definePlatform(options: ProgramOptions = {}): PlatformOutputs {
-  const inputs = options.inputs ?? loadInputs(options);
+/** Reads and validates everything the program needs; throws `LockstepInputError` on bad input. */
+export async function loadInputs(options: ProgramOptions = {}): Promise<ProgramInputs> {
+  const catalog = loadCatalog(options.catalogDir ?? DEFAULT_CATALOG_DIR);
+  const secretKeys = CONFIG_KEYS.filter((key) => isConfigSecret(`${CONFIG_PREFIX}:${key}`));
+  const values = lockstepKeys(pulumi.runtime.allConfig());
+  // Config is checked before anything is read from the engine, so bad input registers nothing.
+  prepareInputs(values, catalog, { secretKeys, projectDir: PROJECT_ROOT, deployed: null, deferWindow: true });
+  return prepareInputs(values, catalog, { secretKeys, projectDir: PROJECT_ROOT, deployed: await deployedOfThisStack() });
+}
+
+export async function definePlatform(options: ProgramOptions = {}): Promise<PlatformOutputs> {
+  const inputs = options.inputs ?? (await loadInputs(options));
   const stack = pulumi.getStack();
   // One explicit provider for the whole platform; children inherit it through their parents.
   const provider = new k8s.Provider("k8s", { enableServerSideApply: true });

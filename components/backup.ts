@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { ANNOTATIONS, BARMAN_PLUGIN, LABELS, PART_OF } from "../lib/names";
+import { ANNOTATIONS, AWAIT_BACKUP_SCRIPT, BARMAN_PLUGIN, LABELS, PART_OF } from "../lib/names";
 
 export interface PreUpgradeBackupArgs {
   namespace: string;
@@ -33,8 +33,12 @@ export function versionSlug(version: string): string {
  */
 export class PreUpgradeBackup extends pulumi.ComponentResource {
   readonly backups: k8s.apiextensions.CustomResource[];
+  /** One per Backup: waits for it, fails the `up` at once when it fails, prints its backupId. */
+  readonly backupChecks: command.local.Command[];
   readonly openBaoSnapshot: command.local.Command;
   readonly snapshotFile: string;
+  /** Cluster name -> the backupId CloudNativePG recorded: the window's restore point. */
+  readonly backupIds: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: PreUpgradeBackupArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:backup:PreUpgradeBackup", name, {}, opts);
@@ -48,12 +52,19 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
       metadata: {
         name: `pre-upgrade-${cluster}-${window}`,
         namespace: args.namespace,
-        labels: { [LABELS.partOf]: PART_OF, "lockstep.dev/upgrade-from": args.from, "lockstep.dev/upgrade-to": args.to },
-        // The provider waits until CloudNativePG marks the backup completed; nothing later starts before.
-        annotations: { [ANNOTATIONS.waitFor]: "jsonpath={.status.phase}=completed" },
+        labels: { [LABELS.partOf]: PART_OF, [LABELS.upgradeFrom]: args.from, [LABELS.upgradeTo]: args.to },
+        // Awaited by the check below, which also fails fast when the Backup fails; a provider await cannot.
+        annotations: { [ANNOTATIONS.skipAwait]: "true" },
       },
       spec: { cluster: { name: cluster }, method: "plugin", pluginConfiguration: { name: BARMAN_PLUGIN } },
-    }, { parent: this, retainOnDelete: true, customTimeouts: { create: "60m" } }));
+    }, { parent: this, retainOnDelete: true }));
+
+    this.backupChecks = this.backups.map((backup, i) => new command.local.Command(`await-${args.clusters[i]}-${window}`, {
+      create: `bash ${AWAIT_BACKUP_SCRIPT}`,
+      // The name as written, not the Backup's output: known at preview, so policies can read it.
+      environment: { NAMESPACE: args.namespace, BACKUP: `pre-upgrade-${args.clusters[i]}-${window}`, TIMEOUT_SECONDS: "3600" },
+      triggers: [args.from, args.to],
+    }, { parent: this, dependsOn: [backup] }));
 
     this.snapshotFile = path.join(snapshotDir, `openbao-${window}.snap`);
     this.openBaoSnapshot = new command.local.Command(`openbao-snapshot-${window}`, {
@@ -62,8 +73,10 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
       triggers: [args.from, args.to],
     }, { parent: this });
 
+    this.backupIds = pulumi.all(this.backupChecks.map((c) => c.stdout)).apply((ids) => Object.fromEntries(args.clusters.map((cluster, i) => [cluster, ids[i]])));
     this.registerOutputs({
       backups: this.backups.map((b) => b.metadata.name),
+      backupIds: this.backupIds,
       openBaoSnapshot: this.snapshotFile,
       openBaoSnapshotSha256: this.openBaoSnapshot.stdout,
     });

@@ -40,6 +40,7 @@ export class Identity extends pulumi.ComponentResource {
       instances: ha ? 3 : 1,
       storageSize: "10Gi",
       backup: args.backup,
+      awaitRollout: args.awaitRollout ?? true,
     }, { parent: this });
     this.chart = chartRelease("keycloak", {
       name: "keycloak",

@@ -1,11 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { FIRST_PARTY, getRelease, Release, setDigest } from "../lib/catalog";
-import { openWindow, StackConfig } from "../lib/config";
+import type { StackConfig } from "../lib/config";
+import type { DeployedState } from "../lib/deployed";
 import type { ProgramInputs } from "../lib/inputs";
 import { IDENTITY_DB, PLATFORM_DB } from "../lib/names";
 import { ReleaseRecordData } from "../lib/record";
 import { gatewayTracks, workloadVersions } from "../lib/versions";
+import type { UpgradeWindow } from "../lib/window";
 import { waveOrder, WaveId } from "../lib/waves";
 import { ControlPlaneApi } from "./api";
 import { PreUpgradeBackup } from "./backup";
@@ -32,7 +34,9 @@ export interface PlatformOutputs {
   workloads: Record<string, string>;
   waves: { id: WaveId; title: string; after: WaveId[] }[];
   consoleLive: string;
-  upgradeWindow: { from: string; to: string; gatewayCanaryPercent: number | null } | null;
+  upgradeWindow: { from: string; to: string; mode: string; gatewayCanaryPercent: number | null } | null;
+  /** The window's pre-upgrade backups: what a rollback with data restores. Null outside a window. */
+  restorePoint: pulumi.Output<{ from: string; to: string; backupIds: Record<string, string>; openBaoSnapshot: string }> | null;
   verification: pulumi.Output<VerificationResult>;
 }
 
@@ -45,22 +49,21 @@ export class Platform extends pulumi.ComponentResource {
 
   constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:platform:Platform", name, {}, opts);
-    const { config, catalog, charts } = args;
+    const { config, catalog, charts, window, deployed } = args;
     const release = getRelease(catalog, config.release);
     const digest = setDigest(release);
-    const window = openWindow(config);
     const ns = config.namespace;
     const awaitRollout = config.awaitRollouts;
     const secretValues = config.secretKeys.includes("chartValues");
     const imageOf = (component: (typeof FIRST_PARTY)[number], version: string) => getRelease(catalog, version).components[component];
-    const gateways = gatewayTracks(config);
+    const gateways = gatewayTracks(config.release, window);
     if (!window && config.upgrade?.gatewayCanaryPercent !== undefined) {
-      pulumi.log.warn(`lockstep:upgrade.gatewayCanaryPercent (${config.upgrade.gatewayCanaryPercent}) is ignored: upgrade.from equals release, so no upgrade window is open and no canary runs`, this);
+      pulumi.log.warn(`lockstep:upgrade.gatewayCanaryPercent (${config.upgrade.gatewayCanaryPercent}) is ignored: every workload already runs ${config.release}, so no upgrade window is open and no canary runs`, this);
     }
 
     const order = waveOrder(window !== undefined);
     const waves = new WaveSequence(this, order);
-    waves.runIfPlanned("pre-upgrade-backup", (wave) => window && new PreUpgradeBackup("pre-upgrade-backup", {
+    const backups = waves.runIfPlanned("pre-upgrade-backup", (wave) => window && new PreUpgradeBackup("pre-upgrade-backup", {
       namespace: ns, from: window.from, to: config.release, clusters: [PLATFORM_DB, IDENTITY_DB], snapshotDir: config.backup.snapshotDir,
     }, { parent: wave }));
     waves.run("platform-services", (wave) => {
@@ -78,7 +81,7 @@ export class Platform extends pulumi.ComponentResource {
       }, { parent: wave, dependsOn: [namespace, operators] });
     });
     const database = waves.run("database", (wave) => new PostgresCluster(PLATFORM_DB, {
-      namespace: ns, image: release.postgres.image, database: "platform", instances: config.ha ? 3 : 1, backup: config.backup,
+      namespace: ns, image: release.postgres.image, database: "platform", instances: config.ha ? 3 : 1, backup: config.backup, awaitRollout,
     }, { parent: wave }));
     const api = waves.run("api", (wave) => new ControlPlaneApi("control-plane-api", {
       namespace: ns, version: release.components.api.version, image: release.components.api.image,
@@ -101,14 +104,14 @@ export class Platform extends pulumi.ComponentResource {
     }, { parent: wave }));
     waves.run("workers", (wave) => new Workers("workers", {
       namespace: ns, version: release.components.workers.version, image: release.components.workers.image,
-      databaseSecret: database.appSecretName, apiUrl: api.url, ha: config.ha, awaitRollout,
+      databaseSecret: database.appSecretName, apiUrl: api.url, ha: config.ha, awaitRollout, rollout: release.components.workers.rollout,
     }, { parent: wave }));
     const verification = waves.run("verification", (wave) => {
       const smoke = new Verification("verification", {
         stack: args.stack, version: config.release, setDigest: digest, consoleLive: config.console.live,
         canaryPercent: gateways.canary?.percent, smoke: config.smoke,
       }, { parent: wave });
-      new ReleaseRecord("release-record", { namespace: ns, record: recordOf(args.stack, config, digest) }, {
+      new ReleaseRecord("release-record", { namespace: ns, record: recordOf(args.stack, config, digest, window, deployed) }, {
         parent: wave, dependsOn: smoke.smokeTest ? [smoke.smokeTest] : [],
       });
       return smoke;
@@ -117,10 +120,11 @@ export class Platform extends pulumi.ComponentResource {
     this.outputs = {
       release: { version: config.release, setDigest: digest },
       components: componentsOf(release),
-      workloads: Object.fromEntries(workloadVersions(config).map((w) => [w.workload, w.version])),
+      workloads: workloadVersions(config, window),
       waves: order.map(({ id, title, after }) => ({ id, title, after })),
       consoleLive: config.console.live,
-      upgradeWindow: window ? { from: window.from, to: config.release, gatewayCanaryPercent: window.gatewayCanaryPercent ?? null } : null,
+      upgradeWindow: window ? { from: window.from, to: window.to, mode: window.mode, gatewayCanaryPercent: window.gatewayCanaryPercent ?? null } : null,
+      restorePoint: backups ? pulumi.output({ from: window?.from as string, to: config.release, backupIds: backups.backupIds, openBaoSnapshot: backups.snapshotFile }) : null,
       verification: verification.result,
     };
     this.registerOutputs({ ...this.outputs });
@@ -131,8 +135,7 @@ function componentsOf(release: Release): Record<string, { version: string; image
   return Object.fromEntries(FIRST_PARTY.map((c) => [c, { ...release.components[c] }]));
 }
 
-export function recordOf(stack: string, config: StackConfig, digest: string): ReleaseRecordData {
-  const window = openWindow(config);
+export function recordOf(stack: string, config: StackConfig, digest: string, window: UpgradeWindow | undefined, deployed: DeployedState | null): ReleaseRecordData {
   return {
     stack,
     release: config.release,
@@ -140,10 +143,13 @@ export function recordOf(stack: string, config: StackConfig, digest: string): Re
     environment: config.environment,
     namespace: config.namespace,
     upgradeFrom: window?.from ?? null,
+    upgradeMode: window?.mode ?? "rolling",
     gatewayCanaryPercent: window?.gatewayCanaryPercent ?? null,
     console: config.console,
     kubernetesVersion: config.kubernetesVersion ?? null,
     databaseCluster: PLATFORM_DB,
     promotion: config.promotion ?? null,
+    // Only a window needs the starting point; outside one the record must not change from one up to the next.
+    deployed: window && deployed ? { release: deployed.release, workloads: deployed.workloads } : null,
   };
 }

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../lib/config";
-import { BARMAN_PLUGIN, LABELS, PART_OF } from "../lib/names";
+import { ANNOTATIONS, BARMAN_PLUGIN, LABELS, PART_OF } from "../lib/names";
 
 export interface PostgresClusterArgs {
   namespace: string;
@@ -15,6 +15,8 @@ export interface PostgresClusterArgs {
   storageSize?: string;
   /** Object-store destination, credentials, retention and schedule. */
   backup: StackConfig["backup"];
+  /** Wait until CloudNativePG reports the cluster Ready before anything after it starts. @default true */
+  awaitRollout?: boolean;
 }
 
 /**
@@ -33,6 +35,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
     super("lockstep:database:PostgresCluster", name, {}, opts);
     const instances = args.instances ?? 1;
     const storageSize = args.storageSize ?? "20Gi";
+    const awaitRollout = args.awaitRollout ?? true;
     const labels = { [LABELS.partOf]: PART_OF, [LABELS.name]: name };
     const storeName = `${name}-store`;
     const stateful = { parent: this, protect: true, deleteBeforeReplace: false };
@@ -59,7 +62,11 @@ export class PostgresCluster extends pulumi.ComponentResource {
     this.cluster = new k8s.apiextensions.CustomResource(`${name}-cluster`, {
       apiVersion: "postgresql.cnpg.io/v1",
       kind: "Cluster",
-      metadata: { name, namespace: args.namespace, labels },
+      metadata: {
+        name, namespace: args.namespace, labels,
+        // The API's migrations must not start before PostgreSQL serves: the provider waits for Ready.
+        annotations: awaitRollout ? { [ANNOTATIONS.waitFor]: "condition=Ready" } : { [ANNOTATIONS.skipAwait]: "true" },
+      },
       spec: {
         instances,
         imageName: args.image,
@@ -71,7 +78,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
         affinity: { enablePodAntiAffinity: instances > 1, topologyKey: "kubernetes.io/hostname" },
         plugins: [{ name: BARMAN_PLUGIN, isWALArchiver: true, parameters: { barmanObjectName: storeName } }],
       },
-    }, { ...stateful, dependsOn: [this.objectStore] });
+    }, { ...stateful, dependsOn: [this.objectStore], customTimeouts: { create: "30m", update: "30m" } });
 
     this.scheduledBackup = new k8s.apiextensions.CustomResource(`${name}-scheduled-backup`, {
       apiVersion: "postgresql.cnpg.io/v1",

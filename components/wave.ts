@@ -42,7 +42,15 @@ export class WaveSequence {
     if (previous && this.order.findIndex((w) => w.id === previous.id) >= index) {
       throw new Error(`wave ${id} must be declared before wave ${previous.id}`);
     }
-    const wave = new Wave(id, { title: this.order[index].title }, { parent: this.parent, dependsOn: [...this.declared] });
+    const earlier = [...this.declared];
+    // The order must be in the engine's graph, not only on the Wave components: every resource declared
+    // inside this wave depends on the earlier waves (a component dependency covers all its children), so
+    // `destroy`, `--target` and replacements see it too.
+    const dependOnEarlierWaves: pulumi.ResourceTransformation = (args) => ({
+      props: args.props,
+      opts: pulumi.mergeOptions(args.opts, { dependsOn: earlier }),
+    });
+    const wave = new Wave(id, { title: this.order[index].title }, { parent: this.parent, dependsOn: earlier, transformations: earlier.length ? [dependOnEarlierWaves] : [] });
     const result = build(wave);
     this.declared.push(wave);
     return result;

@@ -14,6 +14,8 @@ export interface WorkersArgs {
   ha?: boolean;
   /** @default true */
   awaitRollout?: boolean;
+  /** How a new version replaces the old, from the catalog (`components.workers.rollout`). @default "rolling" */
+  rollout?: "rolling" | "recreate";
 }
 
 /** Background workers (export, lifecycle, config). Safe to restart: in-flight jobs are retried on the next poll. */
@@ -46,6 +48,7 @@ export class Workers extends pulumi.ComponentResource {
       ],
       resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
       awaitRollout: args.awaitRollout ?? true,
+      rollout: args.rollout ?? "rolling",
     }, this);
     this.workloads = { export: make("export"), lifecycle: make("lifecycle"), config: make("config") };
     this.registerOutputs({ kinds: [...WORKER_KINDS], version: args.version });

@@ -38,6 +38,11 @@ export interface WorkloadSpec {
   env: EnvVar[];
   resources: Resources;
   awaitRollout: boolean;
+  /**
+   * `rolling`: a new pod is Ready before an old one goes (maxUnavailable 0, maxSurge 1), HA or not.
+   * `recreate`: the old pods stop before the new start, for workers that must not overlap. @default rolling
+   */
+  rollout?: "rolling" | "recreate";
 }
 
 export interface WorkloadResources {
@@ -86,7 +91,7 @@ export function createWorkload(spec: WorkloadSpec, parent: pulumi.Resource): Wor
     spec: {
       replicas: spec.replicas,
       selector: { matchLabels: selector },
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: 1 } },
+      strategy: spec.rollout === "recreate" ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       revisionHistoryLimit: 10,
       template: {
         metadata: { labels },

@@ -29,13 +29,21 @@ const chartPin = z.strictObject({
   values: z.record(z.string(), z.unknown()).default({}),
 });
 
+/** How the workers move to a new version: rolling (old and new overlap), or recreate (the old stop first). */
+export const WORKER_ROLLOUTS = ["rolling", "recreate"] as const;
+/** Whether the API's migrations only add (the previous API still works on the new schema) or also remove. */
+export const MIGRATION_KINDS = ["expand-only", "contract"] as const;
+
 export const releaseSchema = z.strictObject({
   version: exactVersion,
   components: z.strictObject({
     api: componentPin,
     gateway: componentPin,
     console: componentPin,
-    workers: componentPin,
+    workers: componentPin.extend({
+      /** Workers that must not overlap across versions say `recreate`. @default rolling */
+      rollout: z.enum(WORKER_ROLLOUTS, { message: `must be one of ${WORKER_ROLLOUTS.join(", ")}` }).optional(),
+    }),
   }),
   charts: z.strictObject({
     cnpgOperator: chartPin,
@@ -52,6 +60,13 @@ export const releaseSchema = z.strictObject({
     requiredConfig: z.array(z.string()).default([]),
     /** Semver ranges of the versions this release may be upgraded from directly. */
     upgradeFrom: z.array(semverRange).default([]),
+    /** What this release's API works beside, per component; where unset, the default N-1 minor window. */
+    compatibility: z.strictObject({ gateway: semverRange.optional(), console: semverRange.optional(), workers: semverRange.optional() }).optional(),
+    /**
+     * `expand-only`: the previous API version still works on this release's schema, so deploying it back is
+     * a rollback. `contract`: going back needs the pre-upgrade data restore. @default contract
+     */
+    migrations: z.enum(MIGRATION_KINDS, { message: `must be one of ${MIGRATION_KINDS.join(", ")}` }).default("contract"),
   }),
 });
 

@@ -18,11 +18,23 @@ import { SECRET_PLACEHOLDER } from "./secrets";
 /** The Pulumi config namespace of every key: the project name. */
 export const CONFIG_PREFIX = "lockstep";
 
+/** How an upgrade window moves the set: wave by wave with every intermediate state compatible, or all together. */
+export const UPGRADE_MODES = ["rolling", "coordinated"] as const;
+export type UpgradeMode = (typeof UPGRADE_MODES)[number];
+
 const upgradeSchema = z.strictObject({
-  /** The version running before this window opened. */
-  from: exactVersion,
+  /**
+   * What runs before the window. Optional: the program reads it from the stack's last deployment. When
+   * set, it must agree with that record (a check the operator can write down).
+   */
+  from: exactVersion.optional(),
   /** Percent of gateway traffic the canary (running `release`) gets; unset means no canary. */
   gatewayCanaryPercent: wholeNumber(0, 100).optional(),
+  /**
+   * `rolling`: every state between waves must be compatible. `coordinated`: an announced maintenance window
+   * in which the whole set moves together (a major version); only the final state is checked. @default rolling
+   */
+  mode: z.enum(UPGRADE_MODES, { message: `must be one of ${UPGRADE_MODES.join(", ")}` }).default("rolling"),
 });
 
 const consoleSchema = z.strictObject({
@@ -131,7 +143,6 @@ export interface StackConfig {
   /** Keys whose values are secrets (set with `pulumi config set --secret`). */
   secretKeys: ConfigKey[];
 }
-export type UpgradeWindow = NonNullable<StackConfig["upgrade"]>;
 
 export function kindOf(key: string): ValueKind | undefined {
   return (KEYS as Record<string, { kind: ValueKind }>)[key]?.kind;
@@ -246,7 +257,7 @@ export function parseStackConfig(values: Record<string, unknown>, catalog: Catal
     if (!catalog.releases.has(v)) problems.push({ path, value: v, allowed: `not in the release catalog; available versions: ${catalog.versions.join(", ")}` });
   };
   inCatalog(["release"], config.release);
-  if (config.upgrade) inCatalog(["upgrade", "from"], config.upgrade.from);
+  if (config.upgrade?.from) inCatalog(["upgrade", "from"], config.upgrade.from);
   const consoleConfig = config.console ?? { blue: config.release, green: config.release, live: "blue" as const };
   inCatalog(["console", "blue"], consoleConfig.blue);
   inCatalog(["console", "green"], consoleConfig.green);
@@ -277,9 +288,4 @@ function allowedFields(key: ConfigKey, path: (string | number)[] = []): string[]
 function describeRequired(key: ConfigKey): string {
   const fields = allowedFields(key);
   return fields.length ? `an object with ${fields.join(", ")}` : `a ${KEYS[key].kind}`;
-}
-
-/** Whether an upgrade window is open: `upgrade.from` set and different from `release`. */
-export function openWindow(config: Pick<StackConfig, "release" | "upgrade">): UpgradeWindow | undefined {
-  return config.upgrade && config.upgrade.from !== config.release ? config.upgrade : undefined;
 }

@@ -1,27 +1,38 @@
 /**
  * Everything the program needs, read and checked at the edge before any resource is declared: the
- * catalog, the parsed stack config and where each pinned chart comes from. The program and the offline
- * plan both come through here, so they accept and refuse exactly the same input.
+ * catalog, the parsed stack config, where each pinned chart comes from, what the stack last deployed and
+ * the upgrade window that follows from it. The program and the offline plan both come through here, so
+ * they accept and refuse exactly the same input.
  */
 import { Catalog, getRelease } from "./catalog";
 import { chartLocations, ChartLocations } from "./charts";
 import { ParseOptions, parseStackConfig, StackConfig } from "./config";
+import type { DeployedState } from "./deployed";
+import { upgradeWindow, UpgradeWindow } from "./window";
 
 export interface ProgramInputs {
   catalog: Catalog;
   config: StackConfig;
   /** Where each chart of the target release is installed from. */
   charts: ChartLocations;
+  /** What the stack last deployed; null for a first install. */
+  deployed: DeployedState | null;
+  /** The open upgrade window, decided from `deployed`; undefined when everything runs the target. */
+  window: UpgradeWindow | undefined;
 }
 
 export interface PrepareOptions extends ParseOptions {
   /** Directory a relative `lockstep:chartSource` is resolved against: the project directory. */
   projectDir: string;
+  /** What the stack last deployed; null for a first install. */
+  deployed: DeployedState | null;
+  /** Check config and charts only, before the deployed state is known (the window is not decided). @default false */
+  deferWindow?: boolean;
 }
 
 /** Parses decoded `lockstep:*` values; throws `LockstepInputError` naming every bad key, value and what is allowed. */
 export function prepareInputs(values: Record<string, unknown>, catalog: Catalog, options: PrepareOptions): ProgramInputs {
   const config = parseStackConfig(values, catalog, options);
   const charts = chartLocations(getRelease(catalog, config.release), config.chartSource, options.projectDir);
-  return { catalog, config, charts };
+  return { catalog, config, charts, deployed: options.deployed, window: options.deferWindow ? undefined : upgradeWindow(config, options.deployed) };
 }

@@ -8,6 +8,8 @@ export const LABELS = {
   track: "lockstep.dev/track",
   color: "lockstep.dev/color",
   worker: "lockstep.dev/worker",
+  upgradeFrom: "lockstep.dev/upgrade-from",
+  upgradeTo: "lockstep.dev/upgrade-to",
 } as const;
 
 export const PART_OF = "lockstep";
@@ -26,3 +28,6 @@ export const RELEASE_RECORD_KEY = "release.json";
 export const PLATFORM_DB = "platform-db";
 export const IDENTITY_DB = "keycloak-db";
 export const BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io";
+
+/** The script a Command runs to await a CNPG Backup and fail fast when it fails; the policy pack looks for it. */
+export const AWAIT_BACKUP_SCRIPT = "scripts/await-backup.sh";

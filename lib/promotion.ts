@@ -2,6 +2,7 @@
  * Whether a verified staging set may be promoted to another stack, and what to write there. Pure.
  * Refusals are collected, so one run explains every reason at once.
  */
+import * as semver from "semver";
 import { Catalog, setDigest, upgradeSources } from "./catalog";
 import { findUpgradePath } from "./semverRules";
 import type { VerificationRecord } from "./verification";
@@ -52,13 +53,17 @@ export function decidePromotion(req: PromotionRequest): PromotionDecision {
     verifiedAt: record.verifiedAt ?? req.now.toISOString(),
   };
   const updates: Record<string, unknown> = { release: record.version, promotion };
-  // Moving the release opens an upgrade window from what runs now, so the target takes its
-  // pre-upgrade backups before anything changes, and puts the new console on the idle color, ready to
-  // verify behind its preview Service before the live flip. Re-promoting the same version changes neither.
+  // Moving the release opens the upgrade window by itself (the program reads what runs), so the target
+  // takes its pre-upgrade backups before anything changes; a written upgrade.from could only go stale.
+  // A minor or patch puts the new console on the idle color, ready to verify behind its preview Service
+  // before the live flip. A major moves as one coordinated window, both console colors included: no
+  // state in between is compatible, and the old major's console is no rollback target for the new API.
+  // Re-promoting the same version changes neither.
   if (req.currentRelease !== record.version) {
-    updates.upgrade = { from: req.currentRelease };
+    const major = semver.major(record.version) !== semver.major(req.currentRelease);
+    updates.upgrade = major ? { mode: "coordinated" } : undefined;
     const idle = req.currentConsole.live === "blue" ? "green" : "blue";
-    updates.console = { ...req.currentConsole, [idle]: record.version };
+    updates.console = major ? { ...req.currentConsole, blue: record.version, green: record.version } : { ...req.currentConsole, [idle]: record.version };
   }
   return { ok: true, release: record.version, previous: req.currentRelease, promotion, updates };
 }

@@ -3,7 +3,8 @@
  * credentials. Returns data; `cli/plan.ts` prints it.
  */
 import { Catalog, DEFAULT_CATALOG_DIR, diffSets, getRelease, loadCatalog, SetDifference } from "../lib/catalog";
-import { lockstepKeys, openWindow, StackConfig } from "../lib/config";
+import { lockstepKeys, StackConfig } from "../lib/config";
+import { DeployedState, parseDeployedArgument } from "../lib/deployed";
 import { prepareInputs, ProgramInputs } from "../lib/inputs";
 import { applySets, PROJECT_DIR, readStackFile, toPulumiConfig } from "../lib/stackFile";
 import { WaveId } from "../lib/waves";
@@ -19,6 +20,11 @@ export interface PlanOptions {
   catalogDir?: string;
   /** @default the project directory (where `Pulumi.<stack>.yaml` lives) */
   projectDir?: string;
+  /**
+   * What the stack runs now: a version, a record file (`--deployed`), or the state itself.
+   * @default null: nothing deployed, a first install
+   */
+  deployed?: string | DeployedState | null;
 }
 
 export interface PlannedResource {
@@ -43,8 +49,10 @@ export interface PlanResult {
   resources: PlannedResource[];
   waves: PlannedWave[];
   violations: Violation[];
-  /** What the set changes relative to `upgrade.from`, when a window is open. */
-  upgrade: { from: string; to: string; differences: SetDifference[] } | null;
+  /** What the plan assumed runs now; null is a first install. */
+  deployed: DeployedState | null;
+  /** The window opened from the deployed state, and what the set changes in it. */
+  upgrade: { from: string; to: string; mode: string; differences: SetDifference[] } | null;
   config: StackConfig;
 }
 
@@ -64,7 +72,8 @@ export async function runStack(options: PlanOptions): Promise<StackRun> {
   const stackFile = readStackFile(options.stack, projectDir);
   // Encoded and decoded exactly as the CLI hands config to the program, so both read the same values.
   const pulumiConfig = toPulumiConfig(applySets(stackFile.values, options.sets ?? []));
-  const inputs = prepareInputs(lockstepKeys(pulumiConfig), catalog, { secretKeys: stackFile.secretKeys, projectDir });
+  const deployed = typeof options.deployed === "string" ? parseDeployedArgument(options.deployed, catalog) : options.deployed ?? null;
+  const inputs = prepareInputs(lockstepKeys(pulumiConfig), catalog, { secretKeys: stackFile.secretKeys, projectDir, deployed });
   return { inputs, run: await runProgram(options.stack, inputs, pulumiConfig, stackFile.secretKeys) };
 }
 
@@ -72,18 +81,18 @@ export async function runStack(options: PlanOptions): Promise<StackRun> {
 export async function plan(options: PlanOptions): Promise<PlanResult> {
   const projectDir = options.projectDir ?? PROJECT_DIR;
   const { inputs, run } = await runStack(options);
-  const { catalog, config } = inputs;
+  const { catalog, config, window } = inputs;
   usePolicyCatalog(catalog);
   const violations = await runPolicies(options.stack, run.resources, readPolicyConfig(options.stack, projectDir));
-  const window = openWindow(config);
   return {
     stack: options.stack,
     release: run.outputs.release,
     resources: run.resources.map(toPlanned(run.resources)),
     waves: wavesOf(run.outputs.waves, run.resources),
     violations,
+    deployed: inputs.deployed,
     upgrade: window
-      ? { from: window.from, to: config.release, differences: diffSets(getRelease(catalog, window.from), getRelease(catalog, config.release)) }
+      ? { from: window.from, to: window.to, mode: window.mode, differences: diffSets(getRelease(catalog, window.from), getRelease(catalog, config.release)) }
       : null,
     config,
   };

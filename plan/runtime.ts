@@ -27,7 +27,7 @@ export interface RecordedResource {
 }
 
 /** Resource type prefixes the program may register; anything else is a bug the mocks must not hide. */
-const KNOWN_TYPES = /^(kubernetes:|command:|lockstep:|pulumi:pulumi:Stack$|pulumi:providers:(kubernetes|command)$)/;
+const KNOWN_TYPES = /^(kubernetes:|command:|lockstep:|pulumi:pulumi:(Stack|StackReference)$|pulumi:providers:(kubernetes|command)$)/;
 
 interface RegisterRequest {
   getType(): string;
@@ -115,7 +115,7 @@ export async function runProgram(stack: string, inputs: ProgramInputs | undefine
   // anything else could) so the SDK's internal promises do not also reject unobserved.
   await pulumi.runtime.runInPulumiStack(async () => {
     try {
-      outputs = definePlatform({ inputs });
+      outputs = await definePlatform({ inputs });
     } catch (err) {
       failure = err;
     }

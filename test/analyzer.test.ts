@@ -24,11 +24,12 @@ before(async () => {
   pack = spawn(process.execPath, ["--import", "tsx", "index.ts"], { cwd: path.join(PROJECT, "policy"), stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   pack.stderr?.on("data", (d) => { stderr += d; });
+  let timer: NodeJS.Timeout | undefined;
   const port = await new Promise<string>((resolve, reject) => {
     pack.stdout?.once("data", (d) => resolve(String(d).trim()));
     pack.once("exit", (code) => reject(new Error(`policy pack exited ${code}: ${stderr}`)));
-    setTimeout(() => reject(new Error(`policy pack printed no port in 30 s: ${stderr}`)), 30_000);
-  });
+    timer = setTimeout(() => reject(new Error(`policy pack printed no port in 30 s: ${stderr}`)), 30_000);
+  }).finally(() => clearTimeout(timer)); // a pending timer would hold the test process open for 30 s
   client = new AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
 });
 after(() => {
@@ -90,10 +91,10 @@ describe("the policy pack over the analyzer protocol", () => {
   });
 
   const variants: [string, string, string[], RegExp | null][] = [
-    ["a compliant window with a canary (HA)", "staging", ["ha=true", "upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=10"], null],
+    ["a compliant window with a canary (HA)", "staging", ["ha=true", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=10"], null],
     ["prod as promoted", "prod", [], null],
-    ["a skipped minor", "staging", ["release=1.5.0", "upgrade.from=1.3.4", "console.blue=1.5.0"], /^upgrade-path \| mandatory/],
-    ["a canary above the maximum", "staging", ["upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=80"], /^canary-bounds \| mandatory/],
+    ["a skipped minor", "staging", ["release=1.5.0", "deployed=1.3.4", "console.blue=1.5.0"], /^upgrade-path \| mandatory/],
+    ["a canary above the maximum", "staging", ["deployed=1.5.0", "upgrade.gatewayCanaryPercent=80"], /^canary-bounds \| mandatory/],
     ["a console two minors behind", "staging", ["console.green=1.3.4"], /^(mixed-version-compatibility|blue-green-integrity) \| mandatory/],
     ["prod at a release it was not promoted to", "prod", ["release=1.5.0", "console.blue=1.5.0"], /^prod-promoted-only \| mandatory/],
   ];

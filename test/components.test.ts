@@ -17,7 +17,7 @@ let canary: PlanResult;
 before(async () => {
   staging = await planStack("staging");
   prod = await planStack("prod");
-  canary = await planStack("staging", "upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=10");
+  canary = await planStack("staging", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=10");
 });
 
 describe("operators and services as Helm releases", () => {
@@ -82,7 +82,7 @@ describe("databases", () => {
   });
 
   it("protects stateful resources so an upgrade can never replace or delete them", async () => {
-    const resources = await runStack("staging", "upgrade.from=1.5.0");
+    const resources = await runStack("staging", "deployed=1.5.0");
     const protectedNames = resources.filter((r) => r.protect).map((r) => r.name).sort();
     assert.deepEqual(protectedNames, ["keycloak-db-cluster", "keycloak-db-objectstore", "platform-db-cluster", "platform-db-objectstore"]);
     const retained = resources.filter((r) => r.retainOnDelete).map((r) => r.name).sort();
@@ -96,12 +96,18 @@ describe("pre-upgrade backups", () => {
     assert.equal(ofType(staging, "command:local:Command").map((c) => c.name).join(), "smoke-test");
   });
 
-  it("declares a from->to named, awaited Backup per database and an OpenBao raft snapshot", () => {
+  it("declares a from->to named Backup per database, each awaited by a check that fails fast, and an OpenBao raft snapshot", () => {
     const backups = ofType(canary, "kubernetes:postgresql.cnpg.io/v1:Backup");
     assert.deepEqual(backups.map((b) => prop(b, "metadata.name")).sort(), ["pre-upgrade-keycloak-db-1-5-0-to-1-5-1", "pre-upgrade-platform-db-1-5-0-to-1-5-1"]);
     for (const b of backups) {
-      assert.equal((prop(b, "metadata.annotations") as Record<string, string>)["pulumi.com/waitFor"], "jsonpath={.status.phase}=completed");
+      // The provider does not wait (it could not stop at "failed"); the check Command does.
+      assert.equal((prop(b, "metadata.annotations") as Record<string, string>)["pulumi.com/skipAwait"], "true");
       assert.equal(prop(b, "spec.method"), "plugin");
+      const db = (prop(b, "spec.cluster.name") as string);
+      const check = resource(canary, `await-${db}-1-5-0-to-1-5-1`);
+      assert.equal(check.props.create, "bash scripts/await-backup.sh");
+      assert.deepEqual(check.props.environment, { NAMESPACE: "aigw-staging", BACKUP: prop(b, "metadata.name"), TIMEOUT_SECONDS: "3600" });
+      assert.ok(check.dependsOn.includes(b.name), "the check starts after its Backup exists");
     }
     const snapshot = resource(canary, "openbao-snapshot-1-5-0-to-1-5-1");
     assert.equal(snapshot.props.create, "bash scripts/openbao-snapshot.sh");
@@ -110,7 +116,7 @@ describe("pre-upgrade backups", () => {
   });
 
   it("is the same declaration on every up inside one window (no second backup)", async () => {
-    const again = await planStack("staging", "upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=30");
+    const again = await planStack("staging", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=30");
     const names = (r: PlanResult) => ofType(r, "kubernetes:postgresql.cnpg.io/v1:Backup").map((b) => JSON.stringify(b.props)).sort();
     assert.deepEqual(names(again), names(canary), "moving the canary does not change the backups");
   });
@@ -119,7 +125,7 @@ describe("pre-upgrade backups", () => {
 describe("control-plane API", () => {
   it("rolls one pod at a time, gates on /readyz, and drains with preStop shorter than the grace period", () => {
     const api = resource(staging, "api");
-    assert.deepEqual(prop(api, "spec.strategy"), { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: 1 } });
+    assert.deepEqual(prop(api, "spec.strategy"), { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }, "a new pod is Ready before an old one goes, even with one replica");
     const c = container(api);
     assert.equal(c.image, getRelease(catalog, "1.5.1").components.api.image);
     assert.equal(c.readinessProbe.httpGet.path, "/readyz");

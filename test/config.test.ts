@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, loadCatalog } from "../lib/catalog";
 import * as fs from "node:fs";
 import { parse } from "yaml";
-import { CONFIG_KEYS, CONFIG_PREFIX, ConfigKey, decodeConfigValue, defaultOf, isRequiredKey, kindOf, openWindow, parseStackConfig } from "../lib/config";
+import { CONFIG_KEYS, CONFIG_PREFIX, ConfigKey, decodeConfigValue, defaultOf, isRequiredKey, kindOf, parseStackConfig } from "../lib/config";
 import { LockstepInputError } from "../lib/errors";
 import { plan } from "../plan/plan";
 import { runProgram } from "../plan/runtime";
@@ -19,7 +19,7 @@ const BAD: [string[], RegExp][] = [
   [["upgrade.from=1.9.0"], /^lockstep:upgrade\.from = "1\.9\.0": not in the release catalog; available versions: 1\.3\.4/],
   [["upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=150"], /^lockstep:upgrade\.gatewayCanaryPercent = 150: must be a whole number from 0 to 100$/],
   [["upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=12.5"], /^lockstep:upgrade\.gatewayCanaryPercent = 12\.5: must be a whole number from 0 to 100$/],
-  [["upgrade.from=1.5.0", "upgrade.canary=10"], /^lockstep:upgrade\.canary = 10: unknown field; allowed fields are from, gatewayCanaryPercent$/],
+  [["upgrade.from=1.5.0", "upgrade.canary=10"], /^lockstep:upgrade\.canary = 10: unknown field; allowed fields are from, gatewayCanaryPercent, mode$/],
   [["console.live=purple"], /^lockstep:console\.live = "purple": must be "blue" or "green"$/],
   [["console.blue=0.9.0"], /^lockstep:console\.blue = "0\.9\.0": not in the release catalog/],
   [["backup=null"], /^lockstep:backup = \(unset\): is required \(an object with destinationPath, endpointURL, credentialsSecret, retentionPolicy, schedule, snapshotDir\)$/],
@@ -64,7 +64,7 @@ describe("stack config", () => {
     }
   });
 
-  it("applies defaults once and opens a window only when from differs from release", () => {
+  it("applies defaults once", () => {
     const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
     const base = readStackValues("staging");
     const config = parseStackConfig({ ...base, namespace: undefined, ha: undefined, awaitRollouts: undefined, console: undefined }, catalog);
@@ -73,9 +73,8 @@ describe("stack config", () => {
     assert.equal(config.awaitRollouts, true);
     assert.deepEqual(config.console, { blue: "1.5.1", green: "1.5.1", live: "blue" });
     assert.equal(config.backup.snapshotDir, "./backups");
-    assert.equal(openWindow(config), undefined);
-    assert.equal(openWindow({ ...config, upgrade: { from: "1.5.1" } }), undefined, "from == release is a closed window");
-    assert.deepEqual(openWindow({ ...config, upgrade: { from: "1.5.0" } }), { from: "1.5.0" });
+    assert.equal(config.upgrade, undefined);
+    assert.deepEqual(parseStackConfig({ ...base, upgrade: { gatewayCanaryPercent: 5 } }, catalog).upgrade, { gatewayCanaryPercent: 5, mode: "rolling" });
   });
 
   it("decodes raw Pulumi strings by the kind each key expects", () => {

@@ -53,8 +53,8 @@ before(async () => {
   plans = [
     await planStack("staging"),
     await planStack("prod"),
-    await planStack("staging", "ha=true", "upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=25", "console.live=green"),
-    await planStack("staging", "release=2.0.0", "upgrade.from=1.5.1", "console.blue=2.0.0", "console.green=2.0.0"),
+    await planStack("staging", "ha=true", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=25", "console.live=green"),
+    await planStack("staging", "release=2.0.0", "deployed=1.5.1", "console.blue=2.0.0", "console.green=2.0.0"),
   ];
 });
 

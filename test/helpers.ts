@@ -14,13 +14,22 @@ export function requireShared(part: "crds" | "charts" | "chart-schemas"): string
   return dir;
 }
 
+/**
+ * `--set` overrides, plus one test convenience: `deployed=<version>` is not a config key but the plan's
+ * `--deployed` (what the stack runs now, which opens the upgrade window).
+ */
+function split(sets: string[]): { sets: string[]; deployed: string | null } {
+  const deployed = sets.find((s) => s.startsWith("deployed="))?.slice("deployed=".length) ?? null;
+  return { sets: sets.filter((s) => !s.startsWith("deployed=")), deployed };
+}
+
 export function planStack(stack: string, ...sets: string[]): Promise<PlanResult> {
-  return plan({ stack, sets });
+  return plan({ stack, ...split(sets) });
 }
 
 /** The resources a stack's program registers under the recording mocks, with `--set` overrides. */
 export async function runStack(stack: string, ...sets: string[]): Promise<RecordedResource[]> {
-  return (await runStackOptions({ stack, sets })).run.resources;
+  return (await runStackOptions({ stack, ...split(sets) })).run.resources;
 }
 
 export function resource(result: PlanResult, name: string): PlannedResource {

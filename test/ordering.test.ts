@@ -24,10 +24,10 @@ describe("wave plan", () => {
   });
 });
 
-describe("upgrade ordering through dependsOn (upgrade.from = previous minor)", () => {
+describe("upgrade ordering through dependsOn (deployed = the previous minor)", () => {
   let plan: PlanResult;
   before(async () => {
-    plan = await planStack("staging", "release=1.5.0", "upgrade.from=1.4.2", "upgrade.gatewayCanaryPercent=10", "console.blue=1.5.0", "console.green=1.4.2");
+    plan = await planStack("staging", "release=1.5.0", "deployed=1.4.2", "upgrade.gatewayCanaryPercent=10", "console.blue=1.5.0", "console.green=1.4.2");
   });
 
   const deployments = (prefix: string) => ofType(plan, DEPLOYMENT).filter((d) => d.name.startsWith(prefix)).map((d) => d.name);
@@ -68,8 +68,32 @@ describe("upgrade ordering through dependsOn (upgrade.from = previous minor)", (
     assert.ok(!orderedAfter(plan, "gateway", "console-blue"));
   });
 
+  it("puts the order in the engine's graph: every real resource depends directly on every real resource of the earlier waves", () => {
+    const customs = (wave: string) => plan.waves.find((w) => w.id === wave)?.resources ?? [];
+    const ids = plan.waves.map((w) => w.id);
+    let checked = 0;
+    ids.forEach((wave, k) => {
+      const earlier = ids.slice(0, k).flatMap(customs);
+      for (const name of customs(wave)) {
+        const missing = earlier.filter((e) => !resource(plan, name).dependsOn.includes(e));
+        assert.deepEqual(missing, [], `${name} (wave ${wave}) must itself depend on the earlier waves' resources`);
+        checked++;
+      }
+    });
+    assert.ok(checked >= 40, `checked ${checked} resources`);
+  });
+
+  it("makes the operator and OpenBao releases depend on the backup checks and the snapshot, not only their wave", () => {
+    for (const release of ["cnpg-operator", "barman-cloud-plugin", "openbao", "keycloak"]) {
+      for (const backup of ["await-platform-db-1-4-2-to-1-5-0", "await-keycloak-db-1-4-2-to-1-5-0", "openbao-snapshot-1-4-2-to-1-5-0", "pre-upgrade-platform-db-1-4-2-to-1-5-0"]) {
+        assert.ok(resource(plan, release).dependsOn.includes(backup), `${release} depends on ${backup}`);
+      }
+    }
+  });
+
   it("records implicit dependencies through Outputs, not only explicit ones", () => {
     assert.ok(resource(plan, "api").dependsOn.includes("api-sa"), "serviceAccountName comes from the ServiceAccount's output");
-    assert.deepEqual(resource(plan, "gateway-route").dependsOn.sort(), ["gateway-canary-svc", "gateway-stable-svc"]);
+    const routeDeps = resource(plan, "gateway-route").dependsOn;
+    assert.ok(routeDeps.includes("gateway-canary-svc") && routeDeps.includes("gateway-stable-svc"), "the route's backendRefs name the Services' outputs");
   });
 });

@@ -24,7 +24,9 @@ describe("npm run plan (the CLI)", () => {
       const r = cli("--stack", stack, "--json");
       assert.equal(r.code, 0, r.stderr);
       const out = JSON.parse(r.stdout);
-      assert.deepEqual(Object.keys(out), ["stack", "release", "resources", "waves", "violations"]);
+      assert.deepEqual(Object.keys(out), ["stack", "release", "resources", "waves", "violations", "deployed", "upgrade"]);
+      assert.equal(out.deployed, null, "without --deployed the plan assumes a first install, and says so");
+      assert.equal(out.upgrade, null);
       assert.equal(out.stack, stack);
       assert.deepEqual(out.violations, []);
       const types = new Set(out.resources.map((x: { type: string }) => x.type));
@@ -40,8 +42,8 @@ describe("npm run plan (the CLI)", () => {
   }
 
   it("gives the same plan as the in-process run (the CLI's startup shortcuts change nothing)", async () => {
-    const r = cli("--stack", "staging", "--json", "--set", "upgrade.from=1.5.0", "--set", "upgrade.gatewayCanaryPercent=20");
-    const { config: _c, upgrade: _u, ...inProcess } = await plan({ stack: "staging", sets: ["upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=20"] });
+    const r = cli("--stack", "staging", "--json", "--deployed", "1.5.0", "--set", "upgrade.gatewayCanaryPercent=20");
+    const { config: _c, ...inProcess } = await plan({ stack: "staging", sets: ["upgrade.gatewayCanaryPercent=20"], deployed: "1.5.0" });
     assert.deepEqual(JSON.parse(r.stdout), JSON.parse(JSON.stringify(inProcess)));
   });
 
@@ -57,7 +59,7 @@ describe("npm run plan (the CLI)", () => {
   });
 
   it("exits 1 on a mandatory violation, naming the policy", () => {
-    const r = cli("--stack", "staging", "--json", "--set", "upgrade.from=1.3.4");
+    const r = cli("--stack", "staging", "--json", "--deployed", "1.3.4");
     assert.equal(r.code, 1);
     assert.ok(JSON.parse(r.stdout).violations.some((v: { policy: string; level: string }) => v.policy === "upgrade-path" && v.level === "mandatory"));
   });
@@ -73,10 +75,11 @@ describe("npm run plan (the CLI)", () => {
   });
 
   it("prints a readable summary without --json: set digest, waves and what differs from upgrade.from", () => {
-    const r = cli("--stack", "staging", "--set", "upgrade.from=1.5.0");
+    const r = cli("--stack", "staging", "--deployed", "1.5.0");
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /release 1\.5\.1  set sha256:[a-f0-9]{64}/);
-    assert.match(r.stdout, /upgrade window 1\.5\.0 -> 1\.5\.1:\n  ~ components\.api: 1\.5\.0/);
+    assert.match(r.stdout, /deployed 1\.5\.0 \(api 1\.5\.0, gateway 1\.5\.0/);
+    assert.match(r.stdout, /upgrade window 1\.5\.0 -> 1\.5\.1 \(rolling\), opened by what is deployed:\n  ~ components\.api: 1\.5\.0/);
     assert.match(r.stdout, /1\. pre-upgrade-backup - verified pre-upgrade backups/);
     assert.match(r.stdout, /8\. verification/);
     assert.match(r.stdout, /policies: no violations/);
@@ -85,24 +88,25 @@ describe("npm run plan (the CLI)", () => {
 });
 
 describe("policy verdicts through the plan, on the real stack configs", () => {
-  const cases: [string, string[], RegExp][] = [
-    ["skipping a minor", ["release=1.5.0", "upgrade.from=1.3.4", "console.blue=1.5.0"], /^upgrade-path$/],
-    ["a downgrade", ["upgrade.from=2.0.0"], /^upgrade-path$/],
-    ["a console color two minors behind the API", ["console.green=1.3.4"], /^(mixed-version-compatibility|blue-green-integrity)$/],
-    ["a canary above the maximum", ["upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=80"], /^canary-bounds$/],
-    ["a major upgrade with gateways still on the old major", ["release=2.0.0", "upgrade.from=1.5.1", "upgrade.gatewayCanaryPercent=10", "console.blue=2.0.0", "console.green=2.0.0"], /^mixed-version-compatibility$/],
-    ["a cluster below the supported range", ["kubernetesVersion=1.28"], /^kubernetes-baseline$/],
+  const cases: [string, string | null, string[], RegExp][] = [
+    ["skipping a minor", "1.3.4", ["release=1.5.0", "console.blue=1.5.0"], /^upgrade-path$/],
+    ["a downgrade", "2.0.0", [], /^upgrade-path$/],
+    ["a console color two minors behind the API", null, ["console.green=1.3.4"], /^(mixed-version-compatibility|blue-green-integrity)$/],
+    ["a canary above the maximum", "1.5.0", ["upgrade.gatewayCanaryPercent=80"], /^canary-bounds$/],
+    ["a major upgrade with gateways still on the old major", "1.5.1", ["release=2.0.0", "upgrade.mode=coordinated", "upgrade.gatewayCanaryPercent=10", "console.blue=2.0.0", "console.green=2.0.0"], /^(mixed-version-compatibility|canary-bounds)$/],
+    ["a major upgrade as a rolling window", "1.5.1", ["release=2.0.0", "console.blue=2.0.0", "console.green=2.0.0"], /^(mixed-version-compatibility|upgrade-path)$/],
+    ["a cluster below the supported range", null, ["kubernetesVersion=1.28"], /^kubernetes-baseline$/],
   ];
-  for (const [what, sets, policy] of cases) {
+  for (const [what, deployed, sets, policy] of cases) {
     it(`refuses ${what}`, async () => {
-      const result = await plan({ stack: "staging", sets });
+      const result = await plan({ stack: "staging", sets, deployed });
       const mandatory = result.violations.filter((v) => v.level === "mandatory");
       assert.ok(mandatory.some((v) => policy.test(v.policy)), `${what}: ${JSON.stringify(result.violations)}`);
     });
   }
 
-  it("declares no canary when the window is closed (from equals release)", async () => {
-    const result = await plan({ stack: "staging", sets: ["upgrade.from=1.5.1", "upgrade.gatewayCanaryPercent=10"] });
+  it("declares no canary when the window is closed (everything deployed already runs the release)", async () => {
+    const result = await plan({ stack: "staging", sets: ["upgrade.gatewayCanaryPercent=10"], deployed: "1.5.1" });
     assert.ok(!result.resources.some((r) => r.name === "gateway-canary"));
     assert.deepEqual(result.violations, []);
   });
@@ -113,9 +117,64 @@ describe("policy verdicts through the plan, on the real stack configs", () => {
   });
 
   it("accepts the compliant variants of the same changes", async () => {
-    for (const sets of [["release=1.5.0", "upgrade.from=1.4.2", "console.blue=1.5.0", "console.green=1.4.2"], ["upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=50"], ["release=2.0.0", "upgrade.from=1.5.1", "console.blue=2.0.0", "console.green=2.0.0"]]) {
-      const result = await plan({ stack: "staging", sets });
+    const variants: [string, string[]][] = [
+      ["1.4.2", ["release=1.5.0", "console.blue=1.5.0", "console.green=1.4.2"]],
+      ["1.5.0", ["upgrade.gatewayCanaryPercent=50"]],
+      ["1.5.1", ["release=2.0.0", "upgrade.mode=coordinated", "console.blue=2.0.0", "console.green=2.0.0"]],
+    ];
+    for (const [deployed, sets] of variants) {
+      const result = await plan({ stack: "staging", sets, deployed });
       assert.deepEqual(result.violations, [], sets.join(" "));
     }
+  });
+});
+
+describe("the window opens from what is deployed (lockstep plan --deployed)", () => {
+  it("prod at 1.5.1 moved to 2.0.0 with nothing else typed: exit 1, the policy, the first bad state and the way through", () => {
+    const r = cli("--stack", "prod", "--deployed", "1.5.1", "--set", "release=2.0.0", "--json");
+    assert.equal(r.code, 1, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual({ from: out.upgrade.from, to: out.upgrade.to, mode: out.upgrade.mode }, { from: "1.5.1", to: "2.0.0", mode: "rolling" });
+    const compat = out.violations.find((v: { policy: string }) => v.policy === "mixed-version-compatibility");
+    assert.match(compat.message, /the first that is not is after wave api: api 2\.0\.0 with gateway 1\.5\.1/);
+    assert.match(compat.message, /a major version moves in a coordinated window: set lockstep:upgrade\.mode=coordinated/);
+    assert.ok(out.violations.some((v: { policy: string; message: string }) => v.policy === "upgrade-path" && /must run as a coordinated window/.test(v.message)));
+  });
+
+  it("--deployed 1.5.0 on staging (which targets 1.5.1): wave 1 holds the pre-upgrade backups, with no upgrade.from written", () => {
+    const r = cli("--stack", "staging", "--deployed", "1.5.0", "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.waves[0].id, "pre-upgrade-backup");
+    assert.deepEqual(out.waves[0].resources.filter((n: string) => n.startsWith("pre-upgrade-")).sort(), ["pre-upgrade-keycloak-db-1-5-0-to-1-5-1", "pre-upgrade-platform-db-1-5-0-to-1-5-1"]);
+    assert.equal(out.deployed.release, "1.5.0");
+  });
+
+  it("--deployed 1.5.0 with upgrade.from=1.4.2: exit 2, naming both versions, nothing planned", () => {
+    const r = cli("--stack", "staging", "--deployed", "1.5.0", "--set", "upgrade.from=1.4.2");
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /^lockstep plan: lockstep:upgrade\.from = "1\.4\.2", but this stack runs 1\.5\.0 \(its last deployment\)/);
+  });
+
+  it("takes a per-workload record, such as `pulumi stack output --json` mid-canary", () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-deployed-")), "outputs.json");
+    const workloads = { api: "1.5.1", gateway: "1.5.0", "gateway-canary": "1.5.1", "console-blue": "1.5.1", "console-green": "1.5.0", "worker-export": "1.5.1", "worker-lifecycle": "1.5.1", "worker-config": "1.5.1" };
+    fs.writeFileSync(file, JSON.stringify({ release: { version: "1.5.1", setDigest: `sha256:${"b".repeat(64)}` }, workloads, consoleLive: "blue" }));
+    const r = cli("--stack", "staging", "--deployed", file, "--set", "upgrade.gatewayCanaryPercent=30", "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.upgrade.from, "1.5.0", "the stable gateways still run 1.5.0, so the window stays open");
+    const route = out.resources.find((x: { name: string }) => x.name === "gateway-route");
+    assert.deepEqual(route.props.spec.rules[0].backendRefs.map((b: { weight: number }) => b.weight), [70, 30]);
+    fs.writeFileSync(file, JSON.stringify({ release: "1.5.1", workloads: { api: "9.9.9" } }));
+    const bad = cli("--stack", "staging", "--deployed", file);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--deployed .*outputs\.json: api runs 9\.9\.9, which is not in the release catalog/);
+  });
+
+  it("says what it assumed without --deployed: a first install", () => {
+    const r = cli("--stack", "staging");
+    assert.match(r.stdout, /^deployed: nothing \(assumed a first install; pass --deployed <version\|file> to plan an upgrade\)$/m);
   });
 });

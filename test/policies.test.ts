@@ -22,7 +22,7 @@ const record = (stack: string, ...sets: string[]): Promise<RecordedResource[]> =
 let windowBase: RecordedResource[];
 let prodBase: RecordedResource[];
 before(async () => {
-  windowBase = await record("staging", "ha=true", "upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=10");
+  windowBase = await record("staging", "ha=true", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=10");
   prodBase = await record("prod");
 });
 
@@ -113,8 +113,23 @@ describe("release-set-pinned", () => {
 });
 
 describe("mixed-version-compatibility", () => {
-  it("refuses a console two minors behind the API", async () => fails(policies.mixedVersionCompatibility, edit(windowBase, "console-green", (p) => { p.spec.template.metadata.labels["app.kubernetes.io/version"] = "1.3.4"; }), /console-green \(console\) runs 1\.3\.4 must be within one minor/));
-  it("refuses a gateway newer than the API", async () => fails(policies.mixedVersionCompatibility, edit(windowBase, "gateway-canary", (p) => { p.spec.template.metadata.labels["app.kubernetes.io/version"] = "2.0.0"; }), /must share the API's major version 1/));
+  const label = (version: string) => (p: Loose) => { p.spec.template.metadata.labels["app.kubernetes.io/version"] = version; };
+  it("refuses a console two minors behind the API, naming the state where it first breaks", async () => fails(policies.mixedVersionCompatibility, edit(windowBase, "console-green", label("1.3.4")), /the first that is not is after wave console: api 1\.5\.1 with console-green 1\.3\.4 \(console 1\.3\.4 must be in >=1\.4\.0 <1\.6\.0 beside API 1\.5\.1\)/));
+  it("refuses a gateway newer than the API", async () => fails(policies.mixedVersionCompatibility, edit(windowBase, "gateway-canary", label("2.0.0")), /after wave gateways: api 1\.5\.1 with gateway-canary 2\.0\.0/));
+  it("refuses a state between waves that the final state hides: the deployed gateways beside the new API", async () => {
+    // Deployed 1.3.4 everywhere and target 1.5.1: the final state is fine, but after the API wave the API
+    // 1.5.1 serves 1.3.4 gateways.
+    const from134 = editRecord(windowBase, (r) => { r.upgradeFrom = "1.3.4"; r.deployed = { release: "1.3.4", workloads: Object.fromEntries(Object.keys(r.deployed?.workloads ?? {}).map((w) => [w, "1.3.4"])) }; });
+    await fails(policies.mixedVersionCompatibility, from134, /after wave api: api 1\.5\.1 with gateway 1\.3\.4/);
+  });
+  it("checks only the final state in a coordinated window", async () => {
+    const coordinated = editRecord(windowBase, (r) => { r.upgradeFrom = "1.3.4"; r.upgradeMode = "coordinated"; r.deployed = { release: "1.3.4", workloads: { api: "1.3.4", gateway: "1.3.4" } }; });
+    await passes(policies.mixedVersionCompatibility, coordinated);
+  });
+  it("names the way through a major: a coordinated window", async () => {
+    const major = await runStack("staging", "deployed=1.5.1", "release=2.0.0", "console.blue=2.0.0", "console.green=2.0.0");
+    await fails(policies.mixedVersionCompatibility, major, /the first that is not is after wave api: api 2\.0\.0 with gateway 1\.5\.1, .* \(gateway 1\.5\.1 must be in >=2\.0\.0 <2\.1\.0 beside API 2\.0\.0; .*\); a major version moves in a coordinated window: set lockstep:upgrade\.mode=coordinated/);
+  });
 });
 
 describe("upgrade-path", () => {
@@ -122,15 +137,27 @@ describe("upgrade-path", () => {
   it("refuses a downgrade", async () => fails(policies.upgradePath, editRecord(windowBase, (r) => { r.upgradeFrom = "2.0.0"; }), /is a downgrade/));
   it("refuses a major bump the target does not list", async () => fails(policies.upgradePath, editRecord(windowBase, (r) => { r.release = "2.0.0"; r.upgradeFrom = "1.4.2"; }), /must list 1\.4\.2 among its upgrade sources/));
   it("has nothing to say with the window closed", async () => passes(policies.upgradePath, editRecord(windowBase, (r) => { r.upgradeFrom = null; })));
+  it("refuses a listed major step as a rolling window, and accepts it coordinated", async () => {
+    const major = (mode: "rolling" | "coordinated") => editRecord(windowBase, (r) => { r.release = "2.0.0"; r.upgradeFrom = "1.5.1"; r.upgradeMode = mode; });
+    await fails(policies.upgradePath, major("rolling"), /upgrade 1\.5\.1 -> 2\.0\.0 crosses a major version and must run as a coordinated window \(lockstep:upgrade\.mode=coordinated\)/);
+    await passes(policies.upgradePath, major("coordinated"));
+  });
 });
 
 describe("pre-upgrade-backup", () => {
   const backups = ["pre-upgrade-platform-db-1-5-0-to-1-5-1", "pre-upgrade-keycloak-db-1-5-0-to-1-5-1"];
+  const check = "await-platform-db-1-5-0-to-1-5-1";
   it("refuses an open window without a Backup of the platform database", async () => fails(policies.preUpgradeBackup, without(windowBase, backups[0]), /an on-demand Backup of platform-db must exist/));
-  it("refuses a Backup that is not awaited to completion", async () => fails(policies.preUpgradeBackup, edit(windowBase, backups[0], (p) => { delete p.metadata.annotations["pulumi.com/waitFor"]; }), /must be awaited to completion/));
-  it("refuses an API that does not depend on the Backup, directly or through its parents", async () => {
-    const cut = structuredClone(windowBase).map((r) => ({ ...r, dependencyUrns: r.dependencyUrns.filter((u) => !u.endsWith(`::${backups[0]}`)) }));
-    await fails(policies.preUpgradeBackup, cut, /API Deployment api must depend on the pre-upgrade Backup/);
+  it("refuses a Backup nothing awaits to completion", async () => fails(policies.preUpgradeBackup, without(windowBase, check), /Backup pre-upgrade-platform-db-1-5-0-to-1-5-1 must be awaited to completion by a Command that runs scripts\/await-backup\.sh/));
+  it("refuses a check for another Backup, or one that does not depend on its Backup", async () => {
+    await fails(policies.preUpgradeBackup, edit(windowBase, check, (p) => { p.environment.BACKUP = "some-other-backup"; }), /must be awaited to completion/);
+    const cut = structuredClone(windowBase).map((r) => (r.name === check ? { ...r, dependencyUrns: r.dependencyUrns.filter((u) => !u.endsWith(`::${backups[0]}`)) } : r));
+    await fails(policies.preUpgradeBackup, cut, /must be awaited to completion/);
+  });
+  it("refuses an API or a chart release that does not depend on the backup check", async () => {
+    const cut = structuredClone(windowBase).map((r) => ({ ...r, dependencyUrns: r.dependencyUrns.filter((u) => !u.endsWith(`::${check}`)) }));
+    await fails(policies.preUpgradeBackup, cut, /API Deployment api must depend on the pre-upgrade backup check/);
+    await fails(policies.preUpgradeBackup, cut, /chart release openbao must depend on the pre-upgrade backup check/);
   });
 });
 
@@ -149,7 +176,20 @@ describe("disruption-budget", () => {
 
 describe("rolling-safety", () => {
   it("refuses Recreate", async () => fails(policies.rollingSafety, edit(windowBase, "gateway", (p) => { p.spec.strategy = { type: "Recreate" }; }), /must use strategy RollingUpdate/));
-  it("refuses maxUnavailable above 1", async () => fails(policies.rollingSafety, edit(windowBase, "api", (p) => { p.spec.strategy.rollingUpdate.maxUnavailable = 2; }), /maxUnavailable must be an integer of at most 1, not 2/));
+  it("refuses maxUnavailable above 0, even with one replica", async () => fails(policies.rollingSafety, edit(windowBase, "api", (p) => { p.spec.strategy.rollingUpdate.maxUnavailable = 1; }), /api rollingUpdate\.maxUnavailable must be 0, so a new pod is Ready before an old one goes, not 1/));
+  it("refuses maxSurge 0", async () => fails(policies.rollingSafety, edit(windowBase, "console-blue", (p) => { p.spec.strategy.rollingUpdate.maxSurge = 0; }), /console rollingUpdate\.maxSurge must be at least 1, not 0/));
+  it("refuses Recreate for a serving component, and for workers whose release does not ask for it", async () => {
+    await fails(policies.rollingSafety, edit(windowBase, "gateway", (p) => { p.spec.strategy = { type: "Recreate" }; }), /gateway must use strategy RollingUpdate; Recreate is only for workers whose release says rollout: recreate/);
+    await fails(policies.rollingSafety, edit(windowBase, "worker-export", (p) => { p.spec.strategy = { type: "Recreate" }; }), /workers must use strategy RollingUpdate/);
+  });
+  it("accepts Recreate for workers whose release says rollout: recreate (2.0.0)", async () => {
+    const major = await runStack("staging", "deployed=1.5.1", "release=2.0.0", "upgrade.mode=coordinated", "console.blue=2.0.0", "console.green=2.0.0");
+    assert.equal((major.find((r) => r.name === "worker-export")?.props as Loose).spec.strategy.type, "Recreate");
+    await passes(policies.rollingSafety, major);
+  });
+  it("refuses an OpenBao release that would never replace its pods (the chart's OnDelete)", async () => {
+    await fails(policies.rollingSafety, edit(windowBase, "openbao", (p) => { delete p.values.server.updateStrategyType; }), /OpenBao's server\.updateStrategyType must be RollingUpdate, not "unset \(the chart's OnDelete\)"/);
+  });
   it("refuses a missing readiness probe", async () => fails(policies.rollingSafety, edit(windowBase, "api", container((c) => { delete c.readinessProbe; })), /must have a readiness probe/));
   it("refuses a missing preStop hook", async () => fails(policies.rollingSafety, edit(windowBase, "gateway-canary", container((c) => { delete c.lifecycle; })), /must have a preStop hook/));
   it("refuses a grace period not longer than the preStop delay", async () => fails(policies.rollingSafety, edit(windowBase, "api", (p) => { p.spec.template.spec.terminationGracePeriodSeconds = 10; }), /terminationGracePeriodSeconds \(10\) must be greater than the preStop delay \(10s\)/));
@@ -175,6 +215,7 @@ describe("blue-green-integrity", () => {
 });
 
 describe("canary-bounds", () => {
+  it("refuses a canary in a coordinated window (the set moves together there)", async () => fails(policies.canaryBounds, editRecord(windowBase, (r) => { r.upgradeMode = "coordinated"; }), /must not run in a coordinated window/));
   it("refuses a canary outside an upgrade window", async () => fails(policies.canaryBounds, editRecord(windowBase, (r) => { r.upgradeFrom = null; }), /must only exist inside an upgrade window/));
   it("refuses weights that do not sum to 100", async () => fails(policies.canaryBounds, edit(windowBase, "gateway-route", (p) => { p.spec.rules[0].backendRefs[1].weight = 20; }), /weights must sum to 100, not 110/));
   it("refuses a canary above the maximum, which is configurable per stack", async () => {

@@ -10,7 +10,7 @@ import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import type { CliEnv, CommandOutput } from "../cli/env";
 import { main } from "../cli/lockstep";
-import { loadCatalog, parseReleaseFile, setDigest } from "../lib/catalog";
+import { getRelease, loadCatalog, parseReleaseFile, setDigest } from "../lib/catalog";
 import { editStackConfig } from "../lib/stackFile";
 import { lineDiff } from "../lib/textDiff";
 import { plan } from "../plan/plan";
@@ -69,6 +69,7 @@ function setRelease(dir: string, stack: string, updates: Record<string, unknown>
 
 const stagingOutputs = (version: string, setDigestValue: string, status = "passed") => ({
   release: { version, setDigest: setDigestValue },
+  workloads: { api: version, gateway: version, "console-blue": version, "console-green": version, "worker-export": version, "worker-lifecycle": version, "worker-config": version },
   verification: { status, version, setDigest: setDigestValue, verifiedAt: status === "passed" ? "2026-11-21T10:00:00Z" : null },
 });
 
@@ -200,7 +201,7 @@ describe("lockstep catalog add", () => {
 describe("lockstep promote", () => {
   const staged = (dir: string) => setDigest(loadCatalog(path.join(dir, "releases")).releases.get("1.5.1") as never);
 
-  it("promotes staging's verified set to prod: release, promotion record and an upgrade window, comments kept", async () => {
+  it("promotes staging's verified set to prod: release, promotion record, the new console on the idle color, comments kept", async () => {
     const dir = tempProject();
     // prod as it would be after its last upgrade: live blue at 1.5.0, the idle green still at 1.4.2.
     setRelease(dir, "prod", { release: "1.5.0", console: { blue: "1.5.0", green: "1.4.2", live: "blue" }, promotion: undefined });
@@ -213,12 +214,13 @@ describe("lockstep promote", () => {
     assert.match(text, /^# Production: runs only sets verified in staging/, "comments survive");
     const config = (parseYaml(text) as { config: Record<string, unknown> }).config;
     assert.equal(config["lockstep:release"], "1.5.1");
-    assert.deepEqual(config["lockstep:upgrade"], { from: "1.5.0" });
+    assert.equal(config["lockstep:upgrade"], undefined, "no upgrade.from to go stale: the window opens from what prod runs");
     assert.deepEqual(config["lockstep:console"], { blue: "1.5.0", green: "1.5.1", live: "blue" }, "the new console goes on the idle color; live stays");
     assert.deepEqual(Object.keys(config).slice(0, 3), ["lockstep:release", "lockstep:environment", "lockstep:namespace"], "key order kept");
 
-    // prod now plans clean: prod-promoted-only sees the promotion, and the window takes the backups first.
-    const planned = await plan({ stack: "prod", projectDir: dir, catalogDir: path.join(dir, "releases") });
+    // prod, still running 1.5.0, now plans clean: prod-promoted-only sees the promotion, and the window
+    // that opens from the deployed 1.5.0 takes the backups first.
+    const planned = await plan({ stack: "prod", projectDir: dir, catalogDir: path.join(dir, "releases"), deployed: "1.5.0" });
     assert.deepEqual(planned.violations, []);
     assert.ok(planned.resources.some((x) => x.name === "pre-upgrade-platform-db-1-5-0-to-1-5-1"));
   });
@@ -323,9 +325,9 @@ describe("lockstep preflight", () => {
   it("fails a skipped minor, naming the path and its mixed-version windows", async () => {
     const dir = tempProject();
     setRelease(dir, "staging", { release: "1.3.4", console: { blue: "1.3.4", green: "1.3.4", live: "blue" }, kubernetesVersion: "1.31" });
-    const r = await lockstep(env(dir), "preflight", "--stack", "staging", "--to", "1.5.1");
+    const r = await lockstep(env(dir), "preflight", "--stack", "staging", "--to", "1.5.1", "--deployed", "1.3.4");
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /✗ {2}upgrade path +1\.3\.4 -> 1\.5\.1 skips 1 minor version\(s\).*take 1\.3\.4 -> 1\.4\.2 -> 1\.5\.1 instead; windows on that path: 1\.3\.4 -> 1\.4\.2: API 1\.4\.2 beside >=1\.3\.0 <=1\.4\.2/);
+    assert.match(r.stdout, /✗ {2}upgrade path +1\.3\.4 -> 1\.5\.1 skips 1 minor version\(s\).*take 1\.3\.4 -> 1\.4\.2 -> 1\.5\.1 instead; windows on that path: 1\.3\.4 -> 1\.4\.2: API 1\.4\.2 beside gateways >=1\.3\.0 <1\.5\.0/);
     // One fault, one ✗: the policy row names the row that owns upgrade-path instead of repeating it.
     assert.match(r.stdout, /policy verdicts \(offline plan\) +.*upgrade-path is the "upgrade path" row/);
     assert.doesNotMatch(r.stdout, /policy verdicts \(offline plan\) +.*upgrade-path: upgrade 1\.3\.4/);
@@ -371,5 +373,37 @@ describe("stack file edits", () => {
     assert.throws(() => editStackConfig("f.yaml", "foo: [", {}), /f\.yaml: not valid YAML/);
     assert.throws(() => editStackConfig("f.yaml", "config: 3\n", {}), /field config must be a map/);
     assert.equal(lineDiff("a\nb\nc", "a\nx\nc"), "- b\n+ x");
+  });
+});
+
+describe("the major-version procedure: 1.5.1 -> 2.0.0 as one coordinated window, staging then prod", () => {
+  it("plans clean at every step the README lists, including the promotion", async () => {
+    const dir = tempProject();
+    const at = (stack: string, deployed: string) => plan({ stack, deployed, projectDir: dir, catalogDir: path.join(dir, "releases") });
+    const clean = async (stack: string, deployed: string, step: string) => {
+      const result = await at(stack, deployed);
+      assert.deepEqual(result.violations.map((v) => `${v.policy}: ${v.message}`), [], step);
+      return result;
+    };
+    // 1. Both stacks run 1.5.1.
+    await clean("staging", "1.5.1", "1. staging at 1.5.1");
+    await clean("prod", "1.5.1", "1. prod at 1.5.1");
+    // 2. Staging: the release, the coordinated mode and both console colors move together.
+    setRelease(dir, "staging", { release: "2.0.0", upgrade: { mode: "coordinated" }, console: { blue: "2.0.0", green: "2.0.0", live: "blue" } });
+    const window = await clean("staging", "1.5.1", "2. staging's coordinated window");
+    assert.deepEqual(window.upgrade && { from: window.upgrade.from, mode: window.upgrade.mode }, { from: "1.5.1", mode: "coordinated" });
+    assert.ok(window.resources.some((r) => r.name === "pre-upgrade-platform-db-1-5-1-to-2-0-0"), "the backups come first");
+    // 3. After staging's up (and its smoke test), the window is closed.
+    assert.equal((await clean("staging", "2.0.0", "3. staging at 2.0.0")).upgrade, null);
+    // 4. Promote: prod gets the same coordinated window, both console colors on 2.0.0.
+    const digest = setDigest(getRelease(loadCatalog(path.join(dir, "releases")), "2.0.0"));
+    const promoted = await lockstep(env(dir, { outputs: { staging: stagingOutputs("2.0.0", digest) } }), "promote", "--from", "staging", "--to", "prod", "--json");
+    assert.equal(promoted.code, 0, promoted.stderr);
+    const prod = (parseYaml(fs.readFileSync(path.join(dir, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> }).config;
+    assert.deepEqual(prod["lockstep:upgrade"], { mode: "coordinated" });
+    assert.deepEqual(prod["lockstep:console"], { blue: "2.0.0", green: "2.0.0", live: "blue" });
+    await clean("prod", "1.5.1", "4. prod's coordinated window after promote");
+    // 5. After prod's up.
+    await clean("prod", "2.0.0", "5. prod at 2.0.0");
   });
 });

@@ -97,15 +97,14 @@ describe("the promoted-set check (prod-promoted-only and preflight)", () => {
 
 describe("the canary decision (gateway tracks, workload versions and the program)", () => {
   it("runs a canary only inside a window with a percent", () => {
-    assert.deepEqual(gatewayTracks({ release: "1.5.1", upgrade: undefined }), { stable: "1.5.1" });
-    assert.deepEqual(gatewayTracks({ release: "1.5.1", upgrade: { from: "1.5.0" } }), { stable: "1.5.1" });
-    assert.deepEqual(gatewayTracks({ release: "1.5.1", upgrade: { from: "1.5.1", gatewayCanaryPercent: 10 } }), { stable: "1.5.1" });
-    assert.deepEqual(gatewayTracks({ release: "1.5.1", upgrade: { from: "1.5.0", gatewayCanaryPercent: 10 } }), { stable: "1.5.0", canary: { version: "1.5.1", percent: 10 } });
+    assert.deepEqual(gatewayTracks("1.5.1", undefined), { stable: "1.5.1" });
+    assert.deepEqual(gatewayTracks("1.5.1", { from: "1.5.0" }), { stable: "1.5.1" });
+    assert.deepEqual(gatewayTracks("1.5.1", { from: "1.5.0", gatewayCanaryPercent: 10 }), { stable: "1.5.0", canary: { version: "1.5.1", percent: 10 } });
   });
 
   it("the program declares exactly the tracks the decision names, with its weight", async () => {
-    const resources = await runStack("staging", "upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=20");
-    const versions = Object.fromEntries(workloadVersions({ release: "1.5.1", upgrade: { from: "1.5.0", gatewayCanaryPercent: 20 }, console: { blue: "1.5.1", green: "1.5.0", live: "blue" } }).map((w) => [w.workload, w.version]));
+    const resources = await runStack("staging", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=20");
+    const versions = workloadVersions({ release: "1.5.1", console: { blue: "1.5.1", green: "1.5.0", live: "blue" } }, { from: "1.5.0", gatewayCanaryPercent: 20 });
     const label = (name: string) => (resources.find((r) => r.name === name)?.props as { metadata: { labels: Record<string, string> } }).metadata.labels["app.kubernetes.io/version"];
     assert.equal(label("gateway"), versions.gateway);
     assert.equal(label("gateway-canary"), versions["gateway-canary"]);

@@ -111,3 +111,49 @@ exit 0
     }
   });
 });
+
+describe("scripts/await-backup.sh", () => {
+  /** A kubectl that reports the Backup's phase from a file the test writes, and records its calls. */
+  function fakeKubectl(phases: string[], extra: Record<string, string> = {}) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "await-backup-"));
+    const log = path.join(dir, "calls.log");
+    fs.writeFileSync(path.join(dir, "phases"), phases.join("\n") + "\n");
+    fs.writeFileSync(path.join(dir, "kubectl"), `#!/usr/bin/env bash
+echo "$*" >> ${JSON.stringify(log)}
+case "$*" in
+  *"{.status.phase}"*)
+    # Each call reports the next phase of the list; the last one repeats.
+    n=$(( $(cat ${JSON.stringify(path.join(dir, "count"))} 2>/dev/null || echo 0) + 1 )); echo "$n" > ${JSON.stringify(path.join(dir, "count"))}
+    awk -v n="$n" '{ last = $0 } NR == n { print; found = 1; exit } END { if (!found) print last }' ${JSON.stringify(path.join(dir, "phases"))} ;;
+  *"{.status.backupId}"*) printf '%s' ${JSON.stringify(extra.backupId ?? "20261122T120000")} ;;
+  *"{.status.error}"*) printf '%s' ${JSON.stringify(extra.error ?? "")} ;;
+esac
+`, { mode: 0o755 });
+    return { bin: dir, log };
+  }
+  const envFor = (bin: string) => ({ PATH: `${bin}:${process.env.PATH}`, NAMESPACE: "aigw", BACKUP: "pre-upgrade-platform-db-1-5-0-to-1-5-1", INTERVAL_SECONDS: "0", TIMEOUT_SECONDS: "5" });
+
+  it("waits through running and prints the backupId once the Backup completes", async () => {
+    const { bin, log } = fakeKubectl(["", "running", "completed"]);
+    const r = await run("await-backup.sh", envFor(bin));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "20261122T120000");
+    assert.match(fs.readFileSync(log, "utf8"), /-n aigw get backups\.postgresql\.cnpg\.io pre-upgrade-platform-db-1-5-0-to-1-5-1/);
+  });
+
+  it("fails at once when the Backup fails, with CloudNativePG's error, without waiting out the timeout", async () => {
+    const { bin } = fakeKubectl(["running", "failed"], { error: "can't upload to s3://aigw-backups" });
+    const started = Date.now();
+    const r = await run("await-backup.sh", { ...envFor(bin), TIMEOUT_SECONDS: "3600" });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /pre-upgrade-platform-db-1-5-0-to-1-5-1 FAILED: can't upload to s3:\/\/aigw-backups; the upgrade stops here/);
+    assert.ok(Date.now() - started < 30_000, "it did not wait for the hour-long timeout");
+  });
+
+  it("fails after the timeout when the Backup never finishes", async () => {
+    const { bin } = fakeKubectl(["running"]);
+    const r = await run("await-backup.sh", { ...envFor(bin), TIMEOUT_SECONDS: "1", INTERVAL_SECONDS: "1" });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /did not complete in 1 s \(phase: running\)/);
+  });
+});

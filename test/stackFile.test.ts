@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { LockstepInputError } from "../lib/errors";
-import { applySets, parseSetValue, readStackValues, toPulumiConfig } from "../lib/stackFile";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { SECRET_PLACEHOLDER } from "../lib/secrets";
+import { applySets, parseSetValue, readStackFile, readStackValues, toPulumiConfig } from "../lib/stackFile";
+import { runStack } from "../plan/plan";
+import { PROJECT } from "./helpers";
 
 describe("stack files and --set", () => {
   it("reads lockstep keys from Pulumi.<stack>.yaml without the prefix", () => {
@@ -38,5 +44,60 @@ describe("stack files and --set", () => {
     assert.deepEqual(toPulumiConfig({ release: "1.5.0", ha: true, upgrade: { from: "1.4.2" } }), {
       "lockstep:release": "1.5.0", "lockstep:ha": "true", "lockstep:upgrade": '{"from":"1.4.2"}',
     });
+  });
+});
+
+describe("stack files in the forms `pulumi config set` writes", () => {
+  const project = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-stackfile-"));
+    for (const f of ["Pulumi.yaml", "Pulumi.staging.yaml"]) fs.copyFileSync(path.join(PROJECT, f), path.join(dir, f));
+    return dir;
+  };
+  const withStack = (text: string) => {
+    const dir = project();
+    fs.writeFileSync(path.join(dir, "Pulumi.staging.yaml"), text);
+    return dir;
+  };
+  const shipped = fs.readFileSync(path.join(PROJECT, "Pulumi.staging.yaml"), "utf8");
+
+  it("reads quoted booleans and numbers as the program does (the CLI stores `ha: \"false\"`)", async () => {
+    const dir = withStack(`${shipped}  lockstep:awaitRollouts: "false"\n`.replace("lockstep:ha: false", 'lockstep:ha: "true"').replace("expectedStatus: 409", 'expectedStatus: "409"'));
+    const { inputs } = await runStack({ stack: "staging", projectDir: dir });
+    assert.equal(inputs.config.ha, true);
+    assert.equal(inputs.config.awaitRollouts, false);
+    assert.equal(inputs.config.smoke?.expectedStatus, 409);
+    const { inputs: viaSet } = await runStack({ stack: "staging", projectDir: dir, deployed: "1.5.0", sets: ['upgrade.gatewayCanaryPercent="10"'] });
+    assert.equal(viaSet.config.upgrade?.gatewayCanaryPercent, 10);
+  });
+
+  it("treats an encrypted value as a secret: allowed in chartValues and passed on secret, refused elsewhere naming the key", async () => {
+    const secure = "secure: v1:AAAAAAAAAAAAAAAA:BBBBBBBBBBBBBBBBBBBBBBBB";
+    const file = readStackFile("staging", withStack(`${shipped}  lockstep:chartValues:\n    identity:\n      adminPassword:\n        ${secure}\n`));
+    assert.deepEqual(file.secretKeys, ["chartValues"]);
+    assert.deepEqual(file.values.chartValues, { identity: { adminPassword: SECRET_PLACEHOLDER } });
+    const { inputs, run } = await runStack({ stack: "staging", projectDir: path.dirname(file.file) });
+    assert.deepEqual(inputs.config.secretKeys, ["chartValues"]);
+    const keycloak = run.resources.find((r) => r.name === "keycloak");
+    assert.equal((keycloak?.props.values as Record<string, unknown> | undefined)?.["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270", "the merged values go to Helm as a secret");
+    const elsewhere = withStack(shipped.replace("gatewayName: platform-gateway", `gatewayName:\n      ${secure}`));
+    await assert.rejects(runStack({ stack: "staging", projectDir: elsewhere }), /lockstep:route = \[secret\]: is stored as a secret, but lockstep reads this value itself; only chartValues may hold secrets/);
+  });
+
+  it("refuses an unquoted YAML number for a version key, since Pulumi reads 1.30 as 1.3", () => {
+    const dir = withStack(shipped.replace('lockstep:kubernetesVersion: "1.31"', "lockstep:kubernetesVersion: 1.30"));
+    assert.throws(() => readStackFile("staging", dir), /lockstep:kubernetesVersion = 1\.3: written as a YAML number, which Pulumi reads as "1\.3"; quote it/);
+  });
+
+  it("refuses an empty, non-YAML or non-map stack file, naming it", () => {
+    assert.throws(() => readStackFile("staging", withStack("")), /Pulumi\.staging\.yaml: the file is empty/);
+    assert.throws(() => readStackFile("staging", withStack("config: [\n")), /Pulumi\.staging\.yaml: not valid YAML/);
+    assert.throws(() => readStackFile("staging", withStack("- a\n- b\n")), /Pulumi\.staging\.yaml: must be a YAML map with a config: key/);
+  });
+
+  it("never lets --set reach the prototype chain", () => {
+    for (const key of ["__proto__.polluted", "upgrade.__proto__.x", "constructor.prototype.y"]) {
+      assert.throws(() => applySets({}, [`${key}=1`]), /is not a config field/);
+    }
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 });

@@ -1,22 +1,26 @@
-import { getRelease, loadCatalog, upgradeSources } from "../../lib/catalog";
-import { openWindow, parseStackConfig } from "../../lib/config";
+import { Catalog, getRelease, loadCatalog, upgradeSources } from "../../lib/catalog";
+import { compatibilityRange } from "../../lib/compatibility";
+import { parseStackConfig, StackConfig } from "../../lib/config";
+import { DeployedState, deployedFromOutputs, parseDeployedArgument } from "../../lib/deployed";
 import { LockstepInputError } from "../../lib/errors";
 import { PLATFORM_DB } from "../../lib/names";
 import { promotionVerdict } from "../../lib/promotion";
-import { compatibilityRange, findUpgradePath, kubernetesVerdict } from "../../lib/semverRules";
+import { findUpgradePath, kubernetesVerdict } from "../../lib/semverRules";
 import { readStackFile } from "../../lib/stackFile";
+import { runningFrom } from "../../lib/window";
 import { plan } from "../../plan/plan";
 import { parseCommandArgs } from "../args";
-import type { CliEnv, CommandResult } from "../env";
+import type { CliEnv, CommandOutput, CommandResult } from "../env";
 
-export const PREFLIGHT_HELP = `Usage: lockstep preflight --stack <name> [--to <version>] [--max-backup-age <hours>] [--json]
+export const PREFLIGHT_HELP = `Usage: lockstep preflight --stack <name> [--to <version>] [--deployed <version|file>] [--max-backup-age <hours>] [--json]
 
 Prints the pre-upgrade checklist for a stack as a table: ✓ passes, ✗ fails, – not checkable offline
 (or a human must read it). Exits 0 only when nothing is ✗.
 
   --stack <name>            stack whose Pulumi.<name>.yaml to check (required)
-  --to <version>            the release to upgrade to (default: the stack's lockstep:release, with its
-                            open window's upgrade.from as the starting point)
+  --to <version>            the release to upgrade to (default: the stack's lockstep:release)
+  --deployed <version|file> what runs now (default: the stack's last outputs through the Automation API
+                            when a Pulumi CLI is installed; otherwise nothing deployed is assumed)
   --max-backup-age <hours>  newest completed CNPG backup must be younger than this (default 24)
   --json                    print one JSON object
   -h, --help                show this help`;
@@ -25,9 +29,24 @@ export type Mark = "✓" | "✗" | "–";
 export interface Row { check: string; status: Mark; reason: string }
 
 interface CnpgBackupList { items?: { spec?: { cluster?: { name?: string } }; status?: { phase?: string; stoppedAt?: string } }[] }
+interface CnpgCluster { status?: { conditions?: { type: string; status: string; message?: string }[] } }
+
+/** What runs now: `--deployed`, else the stack's last outputs, else unknown (a first install is assumed). */
+async function deployedState(stack: string, argument: string | undefined, catalog: Catalog, env: CliEnv): Promise<{ deployed: DeployedState | null; row: Row }> {
+  const check = "deployed state";
+  if (argument) {
+    const deployed = parseDeployedArgument(argument, catalog);
+    return { deployed, row: { check, status: "✓", reason: `runs ${deployed.release} (--deployed ${argument})` } };
+  }
+  if (env.stackOutputs) {
+    const deployed = deployedFromOutputs(await env.stackOutputs(stack), `stack ${stack}`);
+    return { deployed, row: { check, status: "✓", reason: deployed ? `runs ${deployed.release} (the stack's last outputs)` : "nothing deployed yet (the stack has no outputs): a first install" } };
+  }
+  return { deployed: null, row: { check, status: "–", reason: "unknown: no Pulumi CLI to read the stack's outputs and no --deployed; the checks below assume a first install" } };
+}
 
 export async function preflight(argv: string[], env: CliEnv): Promise<CommandResult> {
-  const values = parseCommandArgs("preflight", argv, { stack: { type: "string" }, to: { type: "string" }, "max-backup-age": { type: "string", default: "24" } });
+  const values = parseCommandArgs("preflight", argv, { stack: { type: "string" }, to: { type: "string" }, deployed: { type: "string" }, "max-backup-age": { type: "string", default: "24" } });
   if (!values.stack) throw new LockstepInputError("--stack is required, like --stack staging");
   const maxAgeHours = Number(values["max-backup-age"]);
   if (!(maxAgeHours > 0)) throw new LockstepInputError(`--max-backup-age ${JSON.stringify(values["max-backup-age"])}: expected a positive number of hours`);
@@ -38,10 +57,11 @@ export async function preflight(argv: string[], env: CliEnv): Promise<CommandRes
   const current = parseStackConfig(stackValues, catalog, { secretKeys: stackFile.secretKeys });
   if (values.to && !catalog.releases.has(values.to)) throw new LockstepInputError(`--to ${values.to}: not in the release catalog; available versions: ${catalog.versions.join(", ")}`);
   const to = values.to ?? current.release;
-  const from = values.to ? current.release : openWindow(current)?.from ?? current.release;
+  const { deployed, row: deployedRow } = await deployedState(stack, values.deployed, catalog, env);
+  const from = deployed ? runningFrom(deployed, to) ?? to : to;
   const target = getRelease(catalog, to);
-  const sets = values.to && values.to !== current.release ? [`release=${to}`, `upgrade.from=${from}`] : [];
-  const rows: Row[] = [];
+  const sets = to !== current.release ? [`release=${to}`] : [];
+  const rows: Row[] = [deployedRow];
 
   rows.push(target.notes.breakingChanges.length
     ? { check: "release notes: breaking changes", status: "–", reason: `read before upgrading: ${target.notes.breakingChanges.join(" | ")}` }
@@ -54,7 +74,7 @@ export async function preflight(argv: string[], env: CliEnv): Promise<CommandRes
   if (from === to) rows.push({ check: "upgrade path", status: "✓", reason: `no upgrade: ${stack} stays at ${to}` });
   else {
     const path = findUpgradePath(from, to, upgradeSources(catalog));
-    const windows = (path.suggested ?? []).slice(1).map((v, i) => `${(path.suggested as string[])[i]} -> ${v}: API ${v} beside ${compatibilityRange(v)}`);
+    const windows = (path.suggested ?? []).slice(1).map((v, i) => `${(path.suggested as string[])[i]} -> ${v}: API ${v} beside gateways ${compatibilityRange(catalog, "gateway", v)}`);
     rows.push(path.allowed
       ? { check: "upgrade path", status: "✓", reason: `${from} -> ${to}; mixed-version window: ${windows.join("; ")}` }
       : { check: "upgrade path", status: "✗", reason: path.reason + (windows.length ? `; windows on that path: ${windows.join("; ")}` : "") });
@@ -63,7 +83,7 @@ export async function preflight(argv: string[], env: CliEnv): Promise<CommandRes
   const kubernetes = kubernetesVerdict(current.kubernetesVersion, target);
   rows.push({ check: "Kubernetes version", status: kubernetes.ok ? "✓" : "✗", reason: kubernetes.reason });
 
-  rows.push({ check: "backup configured", status: "✓", reason: `continuous WAL archiving to ${current.backup.destinationPath}, retention ${current.backup.retentionPolicy}, schedule "${current.backup.schedule}"` });
+  rows.push(continuousBackupRow(env, current.namespace, current.backup));
   rows.push(lastBackupRow(env, current.namespace, maxAgeHours));
 
   if (current.environment === "prod") {
@@ -73,7 +93,7 @@ export async function preflight(argv: string[], env: CliEnv): Promise<CommandRes
     rows.push({ check: "staging verified", status: "–", reason: `${stack} is ${current.environment}; promotion applies to prod` });
   }
 
-  rows.push(await planRow(stack, sets, to, env));
+  rows.push(await planRow(stack, sets, deployed, to, env));
 
   const failed = rows.filter((r) => r.status === "✗").length;
   const width = Math.max(...rows.map((r) => r.check.length));
@@ -89,10 +109,10 @@ const OWN_ROWS: Record<string, string> = {
   "prod-promoted-only": "staging verified",
 };
 
-async function planRow(stack: string, sets: string[], to: string, env: CliEnv): Promise<Row> {
+async function planRow(stack: string, sets: string[], deployed: DeployedState | null, to: string, env: CliEnv): Promise<Row> {
   const check = "policy verdicts (offline plan)";
   try {
-    const result = await plan({ stack, sets, projectDir: env.projectDir, catalogDir: env.catalogDir });
+    const result = await plan({ stack, sets, deployed, projectDir: env.projectDir, catalogDir: env.catalogDir });
     const mandatory = result.violations.filter((v) => v.level === "mandatory" && !(v.policy in OWN_ROWS));
     const covered = [...new Set(result.violations.filter((v) => v.policy in OWN_ROWS).map((v) => v.policy))];
     const advisory = result.violations.filter((v) => v.level === "advisory").length;
@@ -106,12 +126,37 @@ async function planRow(stack: string, sets: string[], to: string, env: CliEnv): 
   }
 }
 
+const offline = (r: CommandOutput) => `not checkable offline: no reachable cluster (kubectl: ${(r.stderr.trim().split("\n").pop() || `exit ${r.status}`).slice(0, 160)})`;
+
+/**
+ * Continuous backup, verified where it happens: the platform Cluster reports WAL archiving working
+ * (CloudNativePG's ContinuousArchiving condition) and the object-store credentials Secret exists.
+ */
+function continuousBackupRow(env: CliEnv, namespace: string, backup: StackConfig["backup"]): Row {
+  const check = "continuous backup";
+  const cluster = env.kubectl(["get", "clusters.postgresql.cnpg.io", PLATFORM_DB, "-n", namespace, "-o", "json", "--request-timeout=5s"]);
+  if (cluster.status !== 0 && /NotFound|not found/.test(cluster.stderr)) return { check, status: "✗", reason: `no CloudNativePG Cluster ${PLATFORM_DB} in ${namespace}, so nothing is being backed up` };
+  if (cluster.status !== 0) return { check, status: "–", reason: `${offline(cluster)}; configured: WAL archiving to ${backup.destinationPath}, retention ${backup.retentionPolicy}` };
+  let archiving: { status: string; message?: string } | undefined;
+  try {
+    archiving = (JSON.parse(cluster.stdout) as CnpgCluster).status?.conditions?.find((c) => c.type === "ContinuousArchiving");
+  } catch {
+    return { check, status: "✗", reason: "kubectl answered with something other than JSON" };
+  }
+  if (archiving?.status !== "True") {
+    return { check, status: "✗", reason: `${PLATFORM_DB} does not report working WAL archiving (ContinuousArchiving ${archiving ? `${archiving.status}: ${archiving.message ?? ""}` : "not reported"}) to ${backup.destinationPath}` };
+  }
+  const secret = env.kubectl(["get", "secret", backup.credentialsSecret, "-n", namespace, "-o", "jsonpath={.data}", "--request-timeout=5s"]);
+  const keys = secret.status === 0 ? Object.keys((JSON.parse(secret.stdout || "{}") as Record<string, string>)) : [];
+  const lacking = ["ACCESS_KEY_ID", "ACCESS_SECRET_KEY"].filter((k) => !keys.includes(k));
+  if (lacking.length) return { check, status: "✗", reason: `Secret ${backup.credentialsSecret} in ${namespace} ${secret.status === 0 ? `lacks ${lacking.join(" and ")}` : "does not exist"}; the ObjectStore needs ACCESS_KEY_ID and ACCESS_SECRET_KEY` };
+  return { check, status: "✓", reason: `${PLATFORM_DB} archives WAL to ${backup.destinationPath} (ContinuousArchiving True), retention ${backup.retentionPolicy}, credentials in ${backup.credentialsSecret}` };
+}
+
 function lastBackupRow(env: CliEnv, namespace: string, maxAgeHours: number): Row {
   const check = "last completed backup";
   const r = env.kubectl(["get", "backups.postgresql.cnpg.io", "-n", namespace, "-o", "json", "--request-timeout=5s"]);
-  if (r.status !== 0) {
-    return { check, status: "–", reason: `not checkable offline: no reachable cluster (kubectl: ${(r.stderr.trim().split("\n").pop() || `exit ${r.status}`).slice(0, 160)})` };
-  }
+  if (r.status !== 0) return { check, status: "–", reason: offline(r) };
   let list: CnpgBackupList;
   try {
     list = JSON.parse(r.stdout) as CnpgBackupList;

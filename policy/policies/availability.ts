@@ -1,8 +1,9 @@
 /** Availability policies: disruption budgets and spread for replicated Deployments, and safe rolling updates. */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { LABELS } from "../../lib/names";
-import { deployments, selects, TYPES } from "./context";
-import { Container, deploymentShape, labelsOf, pdbShape, view } from "./shapes";
+import { valueAt } from "../../lib/objects";
+import { catalog, deployments, selects, TYPES } from "./context";
+import { Container, deploymentShape, helmReleaseShape, labelsOf, pdbShape, view } from "./shapes";
 
 /** Resolves an int-or-percent against `replicas`, rounding up as the disruption controller does. */
 export function scaled(value: number | string, replicas: number): number {
@@ -53,23 +54,43 @@ export function preStopSeconds(container: Container): number | undefined {
   return match ? Number(match[1]) : 0;
 }
 
-const ROLLING_COMPONENTS = new Set(["api", "gateway"]);
+/** Components behind the gateway's traffic path, whose pods must drain before they stop. */
+const DRAINED_COMPONENTS = new Set(["api", "gateway"]);
 
 export const rollingSafety: ResourceValidationPolicy = {
   name: "rolling-safety",
-  description: "Checks whether API and gateway Deployments roll with RollingUpdate and maxUnavailable at most 1, have readiness probes and a preStop hook, and give a grace period longer than the preStop delay.",
+  description: "Checks whether lockstep Deployments roll with maxUnavailable 0 and maxSurge at least 1 (workers may Recreate only where the catalog says they must not overlap), whether API and gateway containers have readiness probes, a preStop hook and a grace period longer than it, and whether OpenBao's StatefulSet rolls its pods (RollingUpdate) instead of waiting for a manual delete.",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
+    if (args.type === TYPES.helmRelease) {
+      const release = view(helmReleaseShape, args.props);
+      if (release?.name === "openbao") {
+        const strategy = valueAt(release.values, ["server", "updateStrategyType"]);
+        if (strategy !== "RollingUpdate") reportViolation(`OpenBao's server.updateStrategyType must be RollingUpdate, not ${JSON.stringify(strategy ?? "unset (the chart's OnDelete)")}: with OnDelete a chart or image change never replaces the running pods`);
+      }
+      return;
+    }
     if (args.type !== TYPES.deployment) return;
-    const component = labelsOf(args.props)[LABELS.component];
-    if (!ROLLING_COMPONENTS.has(component)) return;
+    const labels = labelsOf(args.props);
+    const component = labels[LABELS.component];
+    const version = labels[LABELS.version];
+    if (!component) return;
     const deployment = view(deploymentShape, args.props);
     const strategy = deployment?.spec?.strategy;
-    if (strategy?.type !== "RollingUpdate") reportViolation(`${component} must use strategy RollingUpdate, not ${JSON.stringify(strategy?.type ?? "unset")}`);
-    const maxUnavailable = strategy?.rollingUpdate?.maxUnavailable;
-    if (typeof maxUnavailable !== "number" || maxUnavailable > 1) {
-      reportViolation(`${component} rollingUpdate.maxUnavailable must be an integer of at most 1, not ${JSON.stringify(maxUnavailable ?? "unset (25%)")}`);
+    const recreateAllowed = component === "workers" && !!version && catalog().releases.get(version)?.components.workers.rollout === "recreate";
+    if (strategy?.type === "Recreate") {
+      if (!recreateAllowed) reportViolation(`${component} must use strategy RollingUpdate; Recreate is only for workers whose release says rollout: recreate`);
+    } else {
+      if (strategy?.type !== "RollingUpdate") reportViolation(`${component} must use strategy RollingUpdate, not ${JSON.stringify(strategy?.type ?? "unset")}`);
+      const { maxUnavailable, maxSurge } = strategy?.rollingUpdate ?? {};
+      if (maxUnavailable !== 0 && maxUnavailable !== "0%") {
+        reportViolation(`${component} rollingUpdate.maxUnavailable must be 0, so a new pod is Ready before an old one goes, not ${JSON.stringify(maxUnavailable ?? "unset (25%)")}`);
+      }
+      if (!(typeof maxSurge === "number" ? maxSurge >= 1 : typeof maxSurge === "string" && /^[1-9]\d*%?$/.test(maxSurge))) {
+        reportViolation(`${component} rollingUpdate.maxSurge must be at least 1, not ${JSON.stringify(maxSurge ?? "unset")}`);
+      }
     }
+    if (!DRAINED_COMPONENTS.has(component)) return;
     const pod = deployment?.spec?.template?.spec;
     const grace = pod?.terminationGracePeriodSeconds ?? 30;
     for (const container of pod?.containers ?? []) {

@@ -1,14 +1,22 @@
 /** Backup policies: continuous object-store backup for every database, and a verified backup before any upgrade. */
-import type { StackValidationPolicy } from "@pulumi/policy";
-import { ANNOTATIONS, BARMAN_PLUGIN } from "../../lib/names";
+import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { AWAIT_BACKUP_SCRIPT, BARMAN_PLUGIN } from "../../lib/names";
 import { dependsOnThroughParents, deployments, readableRecord, TYPES } from "./context";
-import { clusterRefShape, cnpgClusterShape, objectStoreShape, view } from "./shapes";
+import { clusterRefShape, cnpgClusterShape, commandShape, objectStoreShape, view } from "./shapes";
 
-const COMPLETED = "jsonpath={.status.phase}=completed";
+/** The Commands that await a Backup: they run the await script for it and depend on it. */
+function backupChecks(resources: readonly PolicyResource[], backup: PolicyResource): PolicyResource[] {
+  const name = view(clusterRefShape, backup.props)?.metadata?.name;
+  return resources.filter((r) => {
+    if (r.type !== TYPES.command) return false;
+    const command = view(commandShape, r.props);
+    return !!command?.create?.includes(AWAIT_BACKUP_SCRIPT) && command.environment?.BACKUP === name && r.dependencies.some((d) => d.urn === backup.urn);
+  });
+}
 
 export const preUpgradeBackup: StackValidationPolicy = {
   name: "pre-upgrade-backup",
-  description: "Checks whether an open upgrade window has an on-demand CNPG Backup of the platform database, awaited to completion, that the API Deployment depends on.",
+  description: "Checks whether an open upgrade window has an on-demand CNPG Backup of the platform database, awaited to completion by a check that fails as soon as the Backup fails, and whether the API and every chart release depend on that check.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const found = readableRecord(args.resources);
@@ -19,16 +27,19 @@ export const preUpgradeBackup: StackValidationPolicy = {
       reportViolation(`an on-demand Backup of ${record.databaseCluster} must exist while the window ${record.upgradeFrom} -> ${record.release} is open, so the migration can be rolled back`, resource.urn);
       return;
     }
-    for (const backup of backups) {
-      const waitFor = view(clusterRefShape, backup.props)?.metadata?.annotations?.[ANNOTATIONS.waitFor];
-      if (waitFor !== COMPLETED) {
-        reportViolation(`Backup ${backup.name} must be awaited to completion (annotation ${ANNOTATIONS.waitFor}: "${COMPLETED}"), not ${JSON.stringify(waitFor ?? "unset")}`, backup.urn);
-      }
-    }
-    const apis = deployments(args.resources).filter((w) => w.component === "api");
-    for (const api of apis) {
-      if (!backups.some((b) => dependsOnThroughParents(api.resource, b))) {
-        reportViolation(`API Deployment ${api.name} must depend on the pre-upgrade Backup (${backups.map((b) => b.name).join(", ")}), directly or through its parent, so migrations never run before the backup completes`, api.resource.urn);
+    const checks = backups.flatMap((backup) => {
+      const found = backupChecks(args.resources, backup);
+      if (found.length === 0) reportViolation(`Backup ${backup.name} must be awaited to completion by a Command that runs ${AWAIT_BACKUP_SCRIPT} for it and depends on it (it fails the up as soon as the Backup fails)`, backup.urn);
+      return found;
+    });
+    if (checks.length === 0) return;
+    const mustWait = [
+      ...deployments(args.resources).filter((w) => w.component === "api").map((w) => ({ resource: w.resource, what: `API Deployment ${w.name}`, why: "migrations never run before the backup completes" })),
+      ...args.resources.filter((r) => r.type === TYPES.helmRelease).map((r) => ({ resource: r, what: `chart release ${r.name}`, why: "no chart or operator changes before the backup completes" })),
+    ];
+    for (const { resource: dependent, what, why } of mustWait) {
+      if (!checks.some((c) => dependsOnThroughParents(dependent, c))) {
+        reportViolation(`${what} must depend on the pre-upgrade backup check (${checks.map((c) => c.name).join(", ")}), so ${why}`, dependent.urn);
       }
     }
   },

@@ -18,6 +18,8 @@ export const TYPES = {
   cnpgBackup: "kubernetes:postgresql.cnpg.io/v1:Backup",
   cnpgScheduledBackup: "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup",
   objectStore: "kubernetes:barmancloud.cnpg.io/v1:ObjectStore",
+  helmRelease: "kubernetes:helm.sh/v3:Release",
+  command: "command:local:Command",
 } as const;
 
 let cachedCatalog: Catalog | undefined;

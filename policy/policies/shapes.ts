@@ -110,6 +110,10 @@ export const clusterRefShape = z.object({ metadata, spec: z.object({ cluster: z.
 
 export const configMapShape = z.object({ metadata, data: z.record(z.string(), z.string()).optional() });
 
+export const commandShape = z.object({ create: z.string().optional(), environment: z.record(z.string(), z.string()).optional() });
+
+export const helmReleaseShape = z.object({ name: z.string().optional(), chart: z.string().optional(), values: z.record(z.string(), z.unknown()).optional() });
+
 /** Parses props with a shape, or returns undefined when they do not fit (policies then report it). */
 export function view<T extends z.ZodType>(shape: T, props: unknown): z.infer<T> | undefined {
   const parsed = shape.safeParse(props);

@@ -1,9 +1,12 @@
-/** Version policies: the N-1 compatibility window, upgrade paths, blue/green and canary traffic. */
+/** Version policies: compatibility in every state of the rollout, upgrade paths, blue/green and canary traffic. */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { upgradeSources } from "../../lib/catalog";
-import { compatibilityRange, compatibleWithApi, findUpgradePath } from "../../lib/semverRules";
+import { compatibleBeside } from "../../lib/compatibility";
 import { LABELS } from "../../lib/names";
-import { catalog, deployments, readableRecord, TYPES, DeployedWorkload } from "./context";
+import { checkRollout } from "../../lib/rollout";
+import { findUpgradePath } from "../../lib/semverRules";
+import { waveOrder } from "../../lib/waves";
+import { catalog, DeployedWorkload, deployments, readableRecord, TYPES } from "./context";
 import { httpRouteShape, serviceShape, view } from "./shapes";
 
 function apiWorkload(workloads: DeployedWorkload[]): DeployedWorkload | undefined {
@@ -12,19 +15,20 @@ function apiWorkload(workloads: DeployedWorkload[]): DeployedWorkload | undefine
 
 export const mixedVersionCompatibility: StackValidationPolicy = {
   name: "mixed-version-compatibility",
-  description: "Checks whether every running version (gateways stable and canary, both console colors, workers) is inside the API's compatibility window: same major, minor API-1 to API, nothing newer than the API.",
+  description: "Checks whether every version that runs beside the API is inside the window the catalog declares for it, in the final state and, in a rolling window, in every state between waves (from the deployed versions to the target, wave by wave, canary and stable alike).",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
-    const workloads = deployments(args.resources);
-    const api = apiWorkload(workloads);
-    if (!api?.version) return;
-    for (const w of workloads) {
-      if (w === api || !w.component || !w.version) continue;
-      const verdict = compatibleWithApi(w.version, api.version);
-      if (!verdict.compatible) {
-        reportViolation(`${w.name} (${w.component}) runs ${verdict.reason}; allowed beside API ${api.version}: ${compatibilityRange(api.version)}`, w.resource.urn);
-      }
-    }
+    const workloads = deployments(args.resources).filter((w) => w.component && w.version);
+    if (!apiWorkload(workloads)) return;
+    const target = Object.fromEntries(workloads.map((w) => [w.name, w.version as string]));
+    const found = readableRecord(args.resources);
+    const deployed = found?.record.deployed?.workloads ?? null;
+    const mode = found?.record.upgradeMode ?? "rolling";
+    const waves = waveOrder(!!found?.record.upgradeFrom).map((w) => w.id);
+    const verdict = checkRollout(found?.record.upgradeFrom ? deployed : null, target, waves, mode, catalog());
+    if (verdict.ok || !verdict.firstBad) return;
+    const offender = workloads.find((w) => w.name === verdict.firstBad?.problems[0].workload);
+    reportViolation(`every state of the rollout must be compatible; the first that is not is ${verdict.firstBad.description}; ${verdict.wayThrough}`, offender?.resource.urn ?? found?.resource.urn);
   },
 };
 
@@ -39,6 +43,9 @@ export const upgradePath: StackValidationPolicy = {
     const { record, resource } = found;
     const verdict = findUpgradePath(from, record.release, upgradeSources(catalog()));
     if (!verdict.allowed) reportViolation(`upgrade ${from} -> ${record.release} must follow an allowed path: ${verdict.reason}`, resource.urn);
+    else if (from.split(".")[0] !== record.release.split(".")[0] && record.upgradeMode !== "coordinated") {
+      reportViolation(`upgrade ${from} -> ${record.release} crosses a major version and must run as a coordinated window (lockstep:upgrade.mode=coordinated): no state between waves is compatible`, resource.urn);
+    }
   },
 };
 
@@ -76,7 +83,7 @@ export const blueGreenIntegrity: StackValidationPolicy = {
     const api = apiWorkload(workloads);
     const idle = consoles.find((w) => w.labels[LABELS.color] && w.labels[LABELS.color] !== live.color);
     if (api?.version && idle?.version) {
-      const verdict = compatibleWithApi(idle.version, api.version);
+      const verdict = compatibleBeside(catalog(), "console", idle.version, api.version);
       if (!verdict.compatible) reportViolation(`the idle console color ${idle.labels[LABELS.color]} is the rollback target and ${verdict.reason}`, idle.resource.urn);
     }
   },
@@ -91,7 +98,7 @@ export const DEFAULT_MAX_CANARY_PERCENT = 50;
 
 export const canaryBounds: StackValidationPolicy = {
   name: "canary-bounds",
-  description: "Checks whether a gateway canary exists only inside an upgrade window, route weights sum to 100, and the canary weight stays at or under the configured maximum.",
+  description: "Checks whether a gateway canary exists only inside a rolling upgrade window, route weights sum to 100, and the canary weight stays at or under the configured maximum.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
@@ -100,10 +107,14 @@ export const canaryBounds: StackValidationPolicy = {
   },
   validateStack: (args, reportViolation) => {
     const maxCanaryPercent = args.getConfig<CanaryConfig>().maxCanaryPercent ?? DEFAULT_MAX_CANARY_PERCENT;
-    const windowOpen = !!readableRecord(args.resources)?.record.upgradeFrom;
+    const record = readableRecord(args.resources)?.record;
+    const windowOpen = !!record?.upgradeFrom;
     const canaries = deployments(args.resources).filter((w) => w.component === "gateway" && w.labels[LABELS.track] === "canary");
     if (canaries.length > 0 && !windowOpen) {
-      for (const c of canaries) reportViolation(`gateway canary ${c.name} must only exist inside an upgrade window (set lockstep:upgrade.from, or remove the canary)`, c.resource.urn);
+      for (const c of canaries) reportViolation(`gateway canary ${c.name} must only exist inside an upgrade window (the window opens when the release moves; remove upgrade.gatewayCanaryPercent)`, c.resource.urn);
+    }
+    if (canaries.length > 0 && record?.upgradeMode === "coordinated") {
+      for (const c of canaries) reportViolation(`gateway canary ${c.name} must not run in a coordinated window: the whole set moves together there (remove upgrade.gatewayCanaryPercent)`, c.resource.urn);
     }
     const canaryServices = new Set(args.resources.filter((r) => r.type === TYPES.service).flatMap((r) => {
       const svc = view(serviceShape, r.props);

@@ -70,14 +70,18 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
 
   it("a second up makes 0 changes", async () => {
     const up = await stack.up();
-    const changes = Object.entries(up.summary.resourceChanges ?? {}).filter(([op]) => op !== "same");
+    // "read" is the program reading its own last outputs (the StackReference); the engine counts no change for it.
+    const changes = Object.entries(up.summary.resourceChanges ?? {}).filter(([op]) => op !== "same" && op !== "read");
     assert.deepEqual(changes, []);
+    const nop = await tier.cli(["preview", "--stack", "staging", "--expect-no-changes"]);
+    assert.equal(nop.code, 0, `pulumi preview --expect-no-changes:\n${said(nop)}`);
   });
 
   it(`upgrade window ${FROM} -> ${TO}: backups before any operator or chart change, the API before gateways, gateways before console and workers, nothing stateful replaced`, async () => {
     const uid = (kind: string, name: string) => JSON.parse(tier.kubectl(["get", kind, name, "-n", NS, "-o", "json"]).stdout).metadata.uid as string;
     const before = { cluster: uid("clusters.postgresql.cnpg.io", "platform-db"), store: uid("objectstores.barmancloud.cnpg.io", "platform-db-store") };
-    await tier.setConfig(stack, { "lockstep:release": TO, "lockstep:upgrade.from": FROM, "lockstep:upgrade.gatewayCanaryPercent": "10", "lockstep:console.green": TO });
+    // Nothing says where the window starts: the program reads what this stack deployed last (1.4.2).
+    await tier.setConfig(stack, { "lockstep:release": TO, "lockstep:upgrade.gatewayCanaryPercent": "10", "lockstep:console.green": TO });
     const { steps, onEvent } = recorder();
     const up = await stack.up({ onEvent });
     assert.equal(up.summary.result, "succeeded");
@@ -103,6 +107,16 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     const route = JSON.parse(tier.kubectl(["get", "httproutes.gateway.networking.k8s.io", "gateway", "-n", NS, "-o", "json"]).stdout);
     assert.deepEqual(route.spec.rules[0].backendRefs.map((b: { name: string; weight: number }) => [b.name, b.weight]), [["gateway-stable", 90], ["gateway-canary", 10]]);
     assert.ok(fs.existsSync(path.join(tier.projectDir, "backups", "openbao-1-4-2-to-1-5-0.snap")), "the OpenBao snapshot file was written and verified");
+    assert.deepEqual(up.outputs.upgradeWindow.value, { from: FROM, to: TO, mode: "rolling", gatewayCanaryPercent: 10 });
+    assert.match(JSON.stringify(up.outputs.restorePoint.value), /"platform-db":"\d{14}"/, "the window's restore point holds the backupId CloudNativePG reported");
+
+    // The order is in the engine's own graph: the checkpoint's dependencies of the real resources.
+    const state = (await stack.exportStack()).deployment as { resources: { urn: string; dependencies?: string[] }[] };
+    const deps = (name: string) => (state.resources.find((r) => r.urn.endsWith(`::${name}`))?.dependencies ?? []).map((u) => u.split("::").pop());
+    for (const release of ["cnpg-operator", "openbao", "keycloak"]) {
+      assert.ok(deps(release).includes("await-platform-db-1-4-2-to-1-5-0") && deps(release).includes("openbao-snapshot-1-4-2-to-1-5-0"), `${release} depends on the backups in the checkpoint: ${deps(release).join(", ")}`);
+    }
+    assert.ok(deps("gateway").includes("api") && deps("worker-export").includes("gateway"), "later waves depend on earlier waves' resources");
   });
 
   it("the policy pack under the real CLI passes the compliant stack and fails a violating one with the policy id", async () => {
@@ -110,15 +124,28 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     const ok = await stack.preview(packArgs);
     assert.match(ok.stdout, /lockstep@v0\.1\.0 \(local: policy\)/);
     assert.doesNotMatch(ok.stdout, /mandatory/);
-    await tier.setConfig(stack, { "lockstep:upgrade.from": "1.3.4" });
+    // The window is still open (the stable gateways run 1.4.2 beside the 10 % canary); 80 % is above the maximum.
+    await tier.setConfig(stack, { "lockstep:upgrade.gatewayCanaryPercent": "80" });
     try {
       await assert.rejects(stack.preview(packArgs), (err: Error) => {
-        assert.match(err.message, /\[mandatory\] +upgrade-path/);
-        assert.match(err.message, /take 1\.3\.4 -> 1\.4\.2 -> 1\.5\.0 instead/);
+        assert.match(err.message, /\[mandatory\] +canary-bounds/);
+        assert.match(err.message, /must take at most 50% of traffic, not 80%/);
         return true;
       });
     } finally {
-      await tier.setConfig(stack, { "lockstep:upgrade.from": FROM });
+      await tier.setConfig(stack, { "lockstep:upgrade.gatewayCanaryPercent": "10" });
+    }
+  });
+
+  it("an upgrade.from that disagrees with what the stack runs stops preview before anything, naming both versions", async () => {
+    await tier.setConfig(stack, { "lockstep:upgrade.from": "1.3.4" });
+    try {
+      await assert.rejects(stack.preview(), (err: Error) => {
+        assert.match(err.message, /lockstep:upgrade\.from = "1\.3\.4", but this stack runs 1\.4\.2 \(its last deployment\)/);
+        return true;
+      });
+    } finally {
+      await tier.setConfig(stack, { "lockstep:upgrade.from": "null" });
     }
   });
 
@@ -134,8 +161,32 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     assert.ok(!fs.readFileSync(path.join(tier.projectDir, "Pulumi.staging.yaml"), "utf8").includes(plaintext));
   });
 
+  it("a pre-upgrade Backup that fails stops the up at once, before any chart, operator or database change", async () => {
+    tier.cnpg.failBackups = /1-5-0-to-1-5-1$/;
+    // Close the running window first (the stable gateways move to 1.5.0), then open 1.5.0 -> 1.5.1.
+    await tier.setConfig(stack, { "lockstep:upgrade": "null" });
+    assert.equal((await stack.up()).summary.result, "succeeded");
+    await tier.setConfig(stack, { "lockstep:release": "1.5.1", "lockstep:console.blue": "1.5.1" });
+    const { steps, onEvent } = recorder();
+    const started = Date.now();
+    try {
+      await assert.rejects(stack.up({ onEvent }), (err: Error) => {
+        assert.match(err.message, /pre-upgrade-platform-db-1-5-0-to-1-5-1 FAILED: simulated failure: the object store refused the base backup/);
+        return true;
+      });
+      assert.ok(Date.now() - started < 120_000, `the up failed fast, in ${Math.round((Date.now() - started) / 1000)} s (the Backup's timeout is an hour)`);
+      const moved = steps.filter((s) => s.phase === "pre" && changed(s) && /helm\.sh|Cluster|Deployment/.test(s.type));
+      assert.deepEqual(moved, [], "no chart, operator, database or workload change started");
+      const outputs = await stack.outputs();
+      assert.equal(outputs.release.value.version, "1.5.0", "a failed up leaves the deployed record at what really runs");
+    } finally {
+      tier.cnpg.failBackups = undefined;
+      await tier.setConfig(stack, { "lockstep:release": "1.5.0", "lockstep:console.blue": TO });
+    }
+  });
+
   it("an up killed with SIGKILL recovers with the documented steps: pulumi cancel, refresh --clear-pending-creates, up", async () => {
-    await tier.setConfig(stack, { "lockstep:upgrade": "null", "lockstep:ha": "true" });
+    await tier.setConfig(stack, { "lockstep:ha": "true" });
     const child = tier.spawnCli(["up", "--stack", "staging", "--yes", "--skip-preview"]);
     await new Promise<void>((resolve, reject) => {
       let out = "";

@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { editStackConfig } from "../../lib/stackFile";
 import { run } from "./doubles/kube";
-import { EngineTier, PROJECT } from "./tier";
+import { BLOCKED_PROMPT, EngineTier, PROJECT } from "./tier";
 
 const README = fs.readFileSync(path.join(PROJECT, "README.md"), "utf8");
 
@@ -66,17 +66,30 @@ describe("the README's commands with the real Pulumi CLI", { timeout: 900_000 },
     });
   }
 
-  it("the upgrade-procedure config example passes the CLI's config validation and the program", async () => {
+  it("the upgrade-procedure example, on a stack that runs 1.4.2, passes the CLI's config validation and opens the window by itself", async () => {
     const example = parseYaml(readmeBlock("upgrade-window-config").split("\n").map((l) => l.trim()).join("\n")) as Record<string, unknown>;
     const keys = Object.keys(example);
     assert.ok(keys.length >= 3 && keys.every((k) => k.startsWith("lockstep:")), `the example sets lockstep keys: ${keys.join(", ")}`);
-    // The example's keys replace the shipped staging stack's (which runs 1.5.1), as the README says to.
+    assert.ok(!JSON.stringify(example).includes('"from"'), "the example types no upgrade.from: the window opens from what runs");
     const file = path.join(checkout, "Pulumi.staging.yaml");
     const base = fs.readFileSync(file, "utf8");
-    fs.writeFileSync(file, editStackConfig(file, base, Object.fromEntries(keys.map((k) => [k.slice("lockstep:".length), example[k]]))));
-    const r = await bash("pulumi login --local >/dev/null && export PULUMI_CONFIG_PASSPHRASE=change-me && pulumi stack select staging --create && pulumi preview --stack staging");
-    fs.writeFileSync(file, base);
-    assert.equal(r.code, 0, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-1500)}`);
-    assert.match(r.stdout, /kubernetes:postgresql.cnpg.io\/v1:Backup +pre-upgrade-platform-db-1-4-2-to-1-5-0/, "the window opens: the pre-upgrade backup is planned");
+    const setKeys = (updates: Record<string, unknown>) => fs.writeFileSync(file, editStackConfig(file, fs.readFileSync(file, "utf8"), updates));
+    const login = "pulumi login --local >/dev/null && export PULUMI_CONFIG_PASSPHRASE=change-me && pulumi stack select staging --create";
+    try {
+      // "Say production runs 1.4.2": deploy it.
+      // The smoke test calls the endpoint double here: no gateway runs in this tier.
+      const smoke = { gatewayUrl: tier.endpoints.url, apiUrl: tier.endpoints.url, consoleUrl: tier.endpoints.url, blockedPrompt: BLOCKED_PROMPT, expectedStatus: 409 };
+      setKeys({ release: "1.4.2", console: { blue: "1.4.2", green: "1.4.2", live: "blue" }, smoke });
+      const deployed = await bash(`${login} && pulumi up --stack staging --yes --skip-preview`);
+      assert.equal(deployed.code, 0, `${deployed.stdout.slice(-2000)}\n${deployed.stderr.slice(-1500)}`);
+      // Then the README's example, as written.
+      setKeys(Object.fromEntries(keys.map((k) => [k.slice("lockstep:".length), example[k]])));
+      const r = await bash(`${login} && pulumi preview --stack staging`);
+      assert.equal(r.code, 0, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-1500)}`);
+      assert.match(r.stdout, /kubernetes:postgresql.cnpg.io\/v1:Backup +pre-upgrade-platform-db-1-4-2-to-1-5-0/, "the window opens from what runs: the pre-upgrade backup is planned");
+      assert.match(r.stdout, /kubernetes:apps\/v1:Deployment +gateway-canary/, "the canary of the example is planned");
+    } finally {
+      fs.writeFileSync(file, base);
+    }
   });
 });

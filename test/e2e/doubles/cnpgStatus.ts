@@ -24,11 +24,15 @@ interface Item { metadata: { name: string; namespace: string; creationTimestamp:
 
 export class CnpgStatusDouble {
   private running = false;
+  /** Backups whose name matches end `failed`; settable while the double runs. */
+  failBackups: RegExp | undefined;
   private loop: Promise<void> | undefined;
   /** Every status this double wrote, in order, for assertions: `<kind>/<name>=<phase>`. */
   readonly written: string[] = [];
 
-  constructor(private readonly options: CnpgStatusOptions) {}
+  constructor(private readonly options: CnpgStatusOptions) {
+    this.failBackups = options.failBackups;
+  }
 
   private kubectl(args: string[], input?: string) {
     return run("kubectl", ["--kubeconfig", this.options.kubeconfig, ...args], { input });
@@ -58,7 +62,7 @@ export class CnpgStatusDouble {
     }
     for (const backup of await this.list("backups.postgresql.cnpg.io")) {
       if (backup.status?.phase || age(backup) < (this.options.backupDelayMs ?? 1000)) continue;
-      const failed = this.options.failBackups?.test(backup.metadata.name) ?? false;
+      const failed = this.failBackups?.test(backup.metadata.name) ?? false;
       const stamp = new Date().toISOString();
       await this.patch("backups.postgresql.cnpg.io", backup, failed
         ? { phase: "failed", error: "simulated failure: the object store refused the base backup", startedAt: stamp, stoppedAt: stamp }
