@@ -1,12 +1,18 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ChartPin } from "../lib/catalog";
+import type { ChartKey, ChartPin, Mirror } from "../lib/catalog";
 import type { ChartLocation } from "../lib/charts";
+import { chartImageValues } from "../lib/images";
 import { deepMerge, Values } from "../lib/merge";
+import { restrictedChartValues } from "../lib/podSecurity";
 
 export interface ChartReleaseArgs {
   /** Helm release name. */
   name: string;
+  /** Which of the release's charts this is: decides where its images and security contexts go in the values. */
+  chart: ChartKey;
+  /** Registry mirror from the catalog. @default none */
+  mirror?: Mirror;
   namespace: string;
   /** Chart pin from the catalog: the values the set pins. */
   pin: ChartPin;
@@ -24,11 +30,12 @@ export interface ChartReleaseArgs {
 
 /**
  * A Helm release through the provider's embedded Helm (`helm.v3.Release`), so Helm keeps revisions
- * and `helm rollback` works. Values layer as Helm's `-f` files would: the chart's own defaults, then the
- * catalog's pinned values, then the component's wiring, then the stack's overrides.
+ * and `helm rollback` works. Values layer as Helm's `-f` files would: the chart's own defaults, the
+ * catalog's pinned values, the restricted security contexts, the component's wiring, the stack's overrides,
+ * and last the catalog's images by digest, which nothing overrides.
  */
 export function chartRelease(logicalName: string, args: ChartReleaseArgs, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
-  const values = deepMerge(args.pin.values, args.componentValues, args.stackValues);
+  const values = deepMerge(args.pin.values, restrictedChartValues(args.chart), args.componentValues, args.stackValues, chartImageValues(args.chart, args.pin.images, args.mirror));
   return new k8s.helm.v3.Release(logicalName, {
     name: args.name,
     namespace: args.namespace,

@@ -1,9 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Release } from "../lib/catalog";
+import type { Mirror, Release } from "../lib/catalog";
 import type { ChartLocation } from "../lib/charts";
 import type { StackConfig } from "../lib/config";
 import type { Values } from "../lib/merge";
+import { mirrored } from "../lib/images";
 import { chartRelease } from "./helmRelease";
 import { IDENTITY_DB } from "../lib/names";
 import { PostgresCluster } from "./postgres";
@@ -12,6 +13,8 @@ export interface IdentityArgs {
   release: Release;
   /** Where the pinned Keycloak chart is installed from. */
   chart: ChartLocation;
+  /** The catalog's registry mirror. @default none */
+  mirror?: Mirror;
   namespace: string;
   /** 3 database instances and 2 Keycloak replicas. @default false */
   ha?: boolean;
@@ -35,7 +38,7 @@ export class Identity extends pulumi.ComponentResource {
     const ha = args.ha ?? false;
     this.database = new PostgresCluster(IDENTITY_DB, {
       namespace: args.namespace,
-      image: args.release.postgres.image,
+      image: mirrored(args.release.postgres.image, args.mirror),
       database: "keycloak",
       instances: ha ? 3 : 1,
       storageSize: "10Gi",
@@ -44,11 +47,18 @@ export class Identity extends pulumi.ComponentResource {
     }, { parent: this });
     this.chart = chartRelease("keycloak", {
       name: "keycloak",
+      chart: "identity",
+      mirror: args.mirror,
       namespace: args.namespace,
       pin: args.release.charts.identity,
       location: args.chart,
       componentValues: {
         replicas: ha ? 2 : 1,
+        // Two Keycloak pods in HA: a drain never takes both.
+        podDisruptionBudget: ha ? { maxUnavailable: 1 } : {},
+        // The read-only root filesystem leaves Keycloak its data and scratch directories.
+        extraVolumes: "- name: data\n  emptyDir: {}\n- name: tmp\n  emptyDir: {}\n",
+        extraVolumeMounts: "- name: data\n  mountPath: /opt/keycloak/data\n- name: tmp\n  mountPath: /tmp\n",
         database: {
           vendor: "postgres",
           hostname: `${IDENTITY_DB}-rw`,

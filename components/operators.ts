@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Release } from "../lib/catalog";
+import type { Mirror, Release } from "../lib/catalog";
 import type { ChartLocations } from "../lib/charts";
 import type { Values } from "../lib/merge";
 import { chartRelease } from "./helmRelease";
@@ -10,6 +10,8 @@ export interface OperatorsArgs {
   release: Release;
   /** Where each pinned chart is installed from. */
   charts: ChartLocations;
+  /** The catalog's registry mirror. @default none */
+  mirror?: Mirror;
   /** Namespace the operators run in. @default "cnpg-system" */
   operatorNamespace?: string;
   /** Stack overrides for the CloudNativePG operator chart. @default {} */
@@ -34,11 +36,11 @@ export class Operators extends pulumi.ComponentResource {
 
     const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: namespace } }, { parent: this, retainOnDelete: true });
     this.cnpg = chartRelease("cnpg-operator", {
-      name: "cnpg", namespace, pin: args.release.charts.cnpgOperator, location: args.charts.cnpgOperator, stackValues: args.cnpgValues, secretValues: args.secretValues, awaitRollout,
+      name: "cnpg", chart: "cnpgOperator", mirror: args.mirror, namespace, pin: args.release.charts.cnpgOperator, location: args.charts.cnpgOperator, stackValues: args.cnpgValues, secretValues: args.secretValues, awaitRollout,
     }, { parent: this, dependsOn: [ns] });
     // The plugin registers itself with the operator, so it goes second.
     this.barmanCloud = chartRelease("barman-cloud-plugin", {
-      name: "barman-cloud", namespace, pin: args.release.charts.barmanCloudPlugin, location: args.charts.barmanCloudPlugin, stackValues: args.barmanValues, secretValues: args.secretValues, awaitRollout,
+      name: "barman-cloud", chart: "barmanCloudPlugin", mirror: args.mirror, namespace, pin: args.release.charts.barmanCloudPlugin, location: args.charts.barmanCloudPlugin, stackValues: args.barmanValues, secretValues: args.secretValues, awaitRollout,
     }, { parent: this, dependsOn: [this.cnpg] });
 
     this.registerOutputs({ cnpgRevision: this.cnpg.status.revision, barmanCloudRevision: this.barmanCloud.status.revision });

@@ -4,6 +4,7 @@ import { FIRST_PARTY, getRelease, Release, setDigest } from "../lib/catalog";
 import type { StackConfig } from "../lib/config";
 import type { DeployedState } from "../lib/deployed";
 import type { ProgramInputs } from "../lib/inputs";
+import { mirrored } from "../lib/images";
 import { IDENTITY_DB, PLATFORM_DB } from "../lib/names";
 import { ReleaseRecordData } from "../lib/record";
 import { gatewayTracks, workloadVersions } from "../lib/versions";
@@ -55,7 +56,11 @@ export class Platform extends pulumi.ComponentResource {
     const ns = config.namespace;
     const awaitRollout = config.awaitRollouts;
     const secretValues = config.secretKeys.includes("chartValues");
-    const imageOf = (component: (typeof FIRST_PARTY)[number], version: string) => getRelease(catalog, version).components[component];
+    // Every image by the catalog's digest, pulled from the catalog's mirror when it names one.
+    const imageOf = (component: (typeof FIRST_PARTY)[number], version: string) => {
+      const pin = getRelease(catalog, version).components[component];
+      return { version: pin.version, image: mirrored(pin.image, catalog.mirror) };
+    };
     const gateways = gatewayTracks(config.release, window);
     if (!window && config.upgrade?.gatewayCanaryPercent !== undefined) {
       pulumi.log.warn(`lockstep:upgrade.gatewayCanaryPercent (${config.upgrade.gatewayCanaryPercent}) is ignored: every workload already runs ${config.release}, so no upgrade window is open and no canary runs`, this);
@@ -71,20 +76,20 @@ export class Platform extends pulumi.ComponentResource {
         metadata: { name: ns, labels: RESTRICTED_NAMESPACE_LABELS },
       }, { parent: wave, retainOnDelete: true });
       const operators = new Operators("operators", {
-        release, charts, cnpgValues: config.chartValues.cnpgOperator, barmanValues: config.chartValues.barmanCloudPlugin, secretValues, awaitRollout,
+        release, charts, mirror: catalog.mirror, cnpgValues: config.chartValues.cnpgOperator, barmanValues: config.chartValues.barmanCloudPlugin, secretValues, awaitRollout,
       }, { parent: wave });
       new OpenBao("secrets", {
-        release, chart: charts.openbao, namespace: ns, ha: config.ha, stackValues: config.chartValues.openbao, secretValues, awaitRollout,
+        release, chart: charts.openbao, mirror: catalog.mirror, namespace: ns, ha: config.ha, stackValues: config.chartValues.openbao, secretValues, awaitRollout,
       }, { parent: wave, dependsOn: [namespace] });
       new Identity("identity", {
-        release, chart: charts.identity, namespace: ns, ha: config.ha, backup: config.backup, stackValues: config.chartValues.identity, secretValues, awaitRollout,
+        release, chart: charts.identity, mirror: catalog.mirror, namespace: ns, ha: config.ha, backup: config.backup, stackValues: config.chartValues.identity, secretValues, awaitRollout,
       }, { parent: wave, dependsOn: [namespace, operators] });
     });
     const database = waves.run("database", (wave) => new PostgresCluster(PLATFORM_DB, {
-      namespace: ns, image: release.postgres.image, database: "platform", instances: config.ha ? 3 : 1, backup: config.backup, awaitRollout,
+      namespace: ns, image: mirrored(release.postgres.image, catalog.mirror), database: "platform", instances: config.ha ? 3 : 1, backup: config.backup, awaitRollout,
     }, { parent: wave }));
     const api = waves.run("api", (wave) => new ControlPlaneApi("control-plane-api", {
-      namespace: ns, version: release.components.api.version, image: release.components.api.image,
+      namespace: ns, ...imageOf("api", config.release),
       databaseSecret: database.appSecretName, ha: config.ha, awaitRollout,
     }, { parent: wave }));
     waves.run("gateways", (wave) => new Gateway("gateways", {
@@ -103,7 +108,7 @@ export class Platform extends pulumi.ComponentResource {
       live: config.console.live, apiUrl: api.url, ha: config.ha, awaitRollout,
     }, { parent: wave }));
     waves.run("workers", (wave) => new Workers("workers", {
-      namespace: ns, version: release.components.workers.version, image: release.components.workers.image,
+      namespace: ns, ...imageOf("workers", config.release),
       databaseSecret: database.appSecretName, apiUrl: api.url, ha: config.ha, awaitRollout, rollout: release.components.workers.rollout,
     }, { parent: wave }));
     const verification = waves.run("verification", (wave) => {

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Release } from "../lib/catalog";
+import type { Mirror, Release } from "../lib/catalog";
 import type { ChartLocation } from "../lib/charts";
 import type { Values } from "../lib/merge";
 import { chartRelease } from "./helmRelease";
@@ -9,6 +9,8 @@ export interface OpenBaoArgs {
   release: Release;
   /** Where the pinned OpenBao chart is installed from. */
   chart: ChartLocation;
+  /** The catalog's registry mirror. @default none */
+  mirror?: Mirror;
   namespace: string;
   /** Run OpenBao as a 3-node raft cluster. @default false */
   ha?: boolean;
@@ -29,10 +31,21 @@ export class OpenBao extends pulumi.ComponentResource {
     const ha = args.ha ?? false;
     this.chart = chartRelease("openbao", {
       name: "openbao",
+      chart: "openbao",
+      mirror: args.mirror,
       namespace: args.namespace,
       pin: args.release.charts.openbao,
       location: args.chart,
-      componentValues: { server: { ha: { enabled: true, replicas: ha ? 3 : 1, raft: { enabled: true } } } },
+      componentValues: {
+        server: {
+          ha: { enabled: true, replicas: ha ? 3 : 1, raft: { enabled: true } },
+          // The read-only root filesystem leaves the server's config rendering a scratch directory.
+          volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+          volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+        },
+        // lockstep does not use the agent injector: one image and one webhook less.
+        injector: { enabled: false },
+      },
       stackValues: args.stackValues,
       secretValues: args.secretValues ?? false,
       awaitRollout: args.awaitRollout ?? true,

@@ -1,8 +1,9 @@
 /**
  * Secure defaults for every first-party Pod: the Kubernetes "restricted" Pod Security profile plus a
- * read-only root filesystem. Kept in one place so no component can quietly weaken them.
+ * read-only root filesystem, from the one definition in lib/podSecurity (the charts get the same).
  */
 import type * as k8s from "@pulumi/kubernetes";
+import { restrictedContainer, restrictedPod } from "../lib/podSecurity";
 
 type PodSecurityContext = k8s.types.input.core.v1.PodSecurityContext;
 type SecurityContext = k8s.types.input.core.v1.SecurityContext;
@@ -11,24 +12,11 @@ type SecurityContext = k8s.types.input.core.v1.SecurityContext;
 export const RUN_AS_USER = 10001;
 
 export function restrictedPodSecurityContext(): PodSecurityContext {
-  return {
-    runAsNonRoot: true,
-    runAsUser: RUN_AS_USER,
-    runAsGroup: RUN_AS_USER,
-    fsGroup: RUN_AS_USER,
-    seccompProfile: { type: "RuntimeDefault" },
-  };
+  return restrictedPod(RUN_AS_USER);
 }
 
 export function restrictedContainerSecurityContext(): SecurityContext {
-  return {
-    runAsNonRoot: true,
-    allowPrivilegeEscalation: false,
-    readOnlyRootFilesystem: true,
-    privileged: false,
-    capabilities: { drop: ["ALL"] },
-    seccompProfile: { type: "RuntimeDefault" },
-  };
+  return restrictedContainer();
 }
 
 /** Labels for the namespace so the API server itself enforces the restricted profile. */

@@ -19,12 +19,25 @@ export type FirstPartyComponent = (typeof FIRST_PARTY)[number];
 export const CHARTS = ["cnpgOperator", "barmanCloudPlugin", "identity", "openbao"] as const;
 export type ChartKey = (typeof CHARTS)[number];
 
+/** The images each chart of a release must pin, by name (`lib/images.ts` knows where each lands in the values). */
+export const CHART_IMAGES = {
+  cnpgOperator: ["operator"],
+  barmanCloudPlugin: ["plugin", "sidecar"],
+  identity: ["keycloak"],
+  openbao: ["server"],
+} as const satisfies Record<ChartKey, readonly string[]>;
+
+/** Registry -> mirror prefix (`ghcr.io` -> `mirror.internal/ghcr`), from the catalog's `catalog.yaml`. */
+export type Mirror = Readonly<Record<string, string>>;
+
 const componentPin = z.strictObject({ version: exactVersion, image: digestImage });
 const chartPin = z.strictObject({
   repo: z.string().url({ message: "must be a Helm repository URL" }),
   chart: z.string().min(1),
   version: exactVersion,
   appVersion: z.string().min(1),
+  /** Every image the chart runs, by name, pinned by digest (which names: `CHART_IMAGES`). */
+  images: z.record(z.string(), digestImage),
   /** Values the release set pins for this chart; stack overrides merge on top. */
   values: z.record(z.string(), z.unknown()).default({}),
 });
@@ -78,6 +91,32 @@ export interface Catalog {
   readonly releases: ReadonlyMap<string, Release>;
   /** Versions, oldest first. */
   readonly versions: readonly string[];
+  /** Where images are pulled from instead of their registries (`catalog.yaml`); digests never change. */
+  readonly mirror: Mirror;
+}
+
+/** `catalog.yaml` beside the releases: settings for the whole catalog. */
+export const CATALOG_SETTINGS_FILE = "catalog.yaml";
+const registryHost = z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?$/, { message: "must be a registry host like ghcr.io or registry.example:5000" });
+const catalogSettingsSchema = z.strictObject({
+  /** Registry -> the mirror that serves its images under a prefix: `ghcr.io: mirror.internal/ghcr`. */
+  mirror: z.record(registryHost, z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9._-]+)*$/, { message: "must be a registry host with an optional path, like mirror.internal/ghcr" })).default({}),
+});
+
+function readCatalogSettings(file: string): { mirror: Mirror } {
+  let raw: unknown;
+  try {
+    raw = parseYaml(fs.readFileSync(file, "utf8")) ?? {};
+  } catch (err) {
+    throw new LockstepInputError(`${file}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+  }
+  const parsed = catalogSettingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]] : issue.path;
+    throw new LockstepInputError(`${file}: field ${field.join(".") || "(root)"} = ${showValue(valueAt(raw, field))}: ${issue.code === "unrecognized_keys" ? "unknown field; catalog.yaml has only mirror" : issue.message}`);
+  }
+  return parsed.data;
 }
 
 /** Reads and validates every `releases/<version>.yaml`; any bad file fails the whole load, naming file and field. */
@@ -89,7 +128,9 @@ export function loadCatalog(dir: string): Catalog {
     throw new LockstepInputError(`release catalog: cannot read directory ${dir}`);
   }
   const releases = new Map<string, Release>();
-  for (const file of entries.filter((f) => /\.ya?ml$/i.test(f)).sort()) {
+  const settingsFile = path.join(dir, CATALOG_SETTINGS_FILE);
+  const { mirror } = fs.existsSync(settingsFile) ? readCatalogSettings(settingsFile) : { mirror: {} };
+  for (const file of entries.filter((f) => /\.ya?ml$/i.test(f) && f !== CATALOG_SETTINGS_FILE).sort()) {
     const full = path.join(dir, file);
     checkCatalogEntry(full);
     const release = parseReleaseFile(full, fs.readFileSync(full, "utf8"));
@@ -97,7 +138,7 @@ export function loadCatalog(dir: string): Catalog {
   }
   if (releases.size === 0) throw new LockstepInputError(`release catalog: no releases/*.yaml files in ${dir}`);
   const versions = [...releases.keys()].sort(semver.compare);
-  return { dir, releases, versions };
+  return { dir, releases, versions, mirror };
 }
 
 /**
@@ -149,6 +190,13 @@ export function parseReleaseFile(file: string, text: string): Release {
       throw new LockstepInputError(
         `${file}: field components.${name}.version = ${showValue(pinned)} must share the release's major version ${semver.major(result.data.version)}`,
       );
+    }
+  }
+  for (const key of CHARTS) {
+    const have = Object.keys(result.data.charts[key].images).sort();
+    const want = [...CHART_IMAGES[key]].sort();
+    if (have.join() !== want.join()) {
+      throw new LockstepInputError(`${file}: field charts.${key}.images = ${showValue(result.data.charts[key].images)}: must pin exactly the images ${want.join(", ")} (the chart runs these), each by digest`);
     }
   }
   if (semver.compare(`${result.data.kubernetes.min}.0`, `${result.data.kubernetes.max}.0`) > 0) {

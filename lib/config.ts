@@ -12,8 +12,10 @@ import { Catalog, CHARTS, getRelease } from "./catalog";
 import { LockstepInputError, showValue } from "./errors";
 import { closest } from "./hints";
 import { valueAt } from "./objects";
+import { cronProblem, isHostname } from "./formats";
+import { imageOverrides } from "./images";
 import { absoluteUrl, boolish, dnsLabel, exactVersion, setDigestString, wholeNumber } from "./schemas";
-import { SECRET_PLACEHOLDER } from "./secrets";
+import { plaintextSecrets, SECRET_PLACEHOLDER } from "./secrets";
 
 /** The Pulumi config namespace of every key: the project name. */
 export const CONFIG_PREFIX = "lockstep";
@@ -53,7 +55,10 @@ const backupSchema = z.strictObject({
   /** CloudNativePG retention policy, like 30d, 4w or 3m. */
   retentionPolicy: z.string().regex(/^[1-9][0-9]*[dwm]$/, { message: "must be a CloudNativePG retention like 30d, 4w or 3m" }).default("30d"),
   /** Six-field cron (seconds first), as CloudNativePG's ScheduledBackup expects. */
-  schedule: z.string().regex(/^(\S+\s+){5}\S+$/, { message: "must be a six-field cron expression (seconds first), like \"0 0 2 * * *\"" }).default("0 0 2 * * *"),
+  schedule: z.string().superRefine((s, ctx) => {
+    const problem = cronProblem(s);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  }).default("0 0 2 * * *"),
   /** Where the pre-upgrade OpenBao raft snapshot is written on the machine running `pulumi up`. */
   snapshotDir: z.string().min(1).default("./backups"),
 });
@@ -84,7 +89,7 @@ const routeSchema = z.strictObject({
   gatewayName: dnsLabel.default("platform-gateway"),
   /** Namespace of that Gateway; defaults to the platform namespace. */
   gatewayNamespace: dnsLabel.optional(),
-  hostnames: z.array(z.string().min(1)).default([]),
+  hostnames: z.array(z.string().refine(isHostname, { message: "must be a lowercase DNS hostname like gateway.example.com (optionally *.example.com)" })).default([]),
 });
 
 const chartValuesSchema = z.partialRecord(z.enum(CHARTS), z.record(z.string(), z.unknown()));
@@ -248,6 +253,16 @@ export function parseStackConfig(values: Record<string, unknown>, catalog: Catal
       } else {
         problems.push({ path: [key, ...path], value: valueAt(value, path), allowed: issue.message });
       }
+    }
+  }
+  const chartValues = (parsed.chartValues ?? {}) as Record<string, unknown>;
+  for (const path of imageOverrides(chartValues)) {
+    problems.push({ path: ["chartValues", ...path], value: valueAt(chartValues, path), allowed: "images come from the release catalog, pinned by digest, and a stack cannot choose one; for a private registry, name a mirror in the catalog's catalog.yaml" });
+  }
+  for (const key of CONFIG_KEYS) {
+    if (secretKeys.includes(key) || parsed[key] === undefined) continue;
+    for (const path of plaintextSecrets(parsed[key], key === "chartValues")) {
+      problems.push({ path: [key, ...path], value: SECRET_PLACEHOLDER, allowed: `looks like a plaintext secret; store it encrypted: pulumi config set --secret --path ${CONFIG_PREFIX}:${[key, ...path].join(".")} <value>${key === "chartValues" ? "" : " (only chartValues may hold secrets)"}` });
     }
   }
   if (problems.length > 0) refuse(problems, options.source);

@@ -7,7 +7,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { EnforcementLevel, Policy, PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 
-import { LockstepInputError } from "../lib/errors";
+import Ajv from "ajv";
+import { LockstepInputError, showValue } from "../lib/errors";
+import { closest } from "../lib/hints";
 import { ALL_POLICIES } from "../policy/policies";
 import type { RecordedResource } from "./runtime";
 import { PROJECT_DIR } from "../lib/stackFile";
@@ -39,19 +41,79 @@ export function policyConfigPath(stack: string, projectDir = PROJECT_DIR): strin
   return path.join(projectDir, "policy", "config", `${stack}.json`);
 }
 
+/**
+ * Reads `policy/config/<stack>.json` and checks it against the pack: every key is `all` or a policy's
+ * name, every level is one the engine knows, and every policy's settings match its configSchema. All
+ * problems are reported at once; none of the file is used when any is wrong.
+ */
 export function readPolicyConfig(stack: string, projectDir = PROJECT_DIR): PackConfig {
   const file = policyConfigPath(stack, projectDir);
   if (!fs.existsSync(file)) return {};
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(fs.readFileSync(file, "utf8"));
-    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("must be a JSON object");
-    return parsed as PackConfig;
+    parsed = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (err) {
-    throw new LockstepInputError(`${file}: ${(err as Error).message}`);
+    throw new LockstepInputError(`${file}: not valid JSON (${(err as Error).message})`);
   }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new LockstepInputError(`${file}: must be a JSON object of policy names to levels or settings`);
+  const problems = policyConfigProblems(parsed as Record<string, unknown>);
+  if (problems.length) throw new LockstepInputError(`${file}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join("\n  ")}`}`);
+  return parsed as PackConfig;
 }
 
 const LEVELS: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
+const schemaValidator = new Ajv({ allErrors: true, strict: false });
+
+/** What is wrong with a pack config, one message per problem, each naming the key, the value and what is allowed. */
+export function policyConfigProblems(config: Record<string, unknown>): string[] {
+  const byName = new Map(ALL_POLICIES.map((p) => [p.name, p]));
+  const problems: string[] = [];
+  const levelProblem = (key: string, level: unknown) => (typeof level === "string" && (LEVELS as readonly string[]).includes(level) ? [] : [`${key} = ${showValue(level)}: the enforcement level must be one of ${LEVELS.join(", ")}`]);
+  for (const [key, entry] of Object.entries(config)) {
+    if (key === "all") {
+      problems.push(...levelProblem("all", entry));
+      continue;
+    }
+    const policy = byName.get(key);
+    if (!policy) {
+      const hint = closest(key, [...byName.keys(), "all"]);
+      problems.push(`${key}: unknown policy${hint ? ` (did you mean ${hint}?)` : ""}; the policies are ${[...byName.keys()].join(", ")}`);
+      continue;
+    }
+    if (typeof entry === "string") {
+      problems.push(...levelProblem(key, entry));
+      continue;
+    }
+    if (!entry || typeof entry !== "object" || Array.isArray(entry)) {
+      problems.push(`${key} = ${showValue(entry)}: must be an enforcement level or an object with enforcementLevel and the policy's settings`);
+      continue;
+    }
+    const { enforcementLevel, ...settings } = entry as Record<string, unknown>;
+    if (enforcementLevel !== undefined) problems.push(...levelProblem(`${key}.enforcementLevel`, enforcementLevel));
+    const properties = policy.configSchema?.properties ?? {};
+    for (const [setting, value] of Object.entries(settings)) {
+      const schema = properties[setting];
+      if (!schema) {
+        const hint = closest(setting, Object.keys(properties));
+        problems.push(`${key}.${setting} = ${showValue(value)}: unknown setting${hint ? ` (did you mean ${hint}?)` : ""}; ${key} takes ${Object.keys(properties).length ? Object.keys(properties).join(", ") : "no settings"}`);
+        continue;
+      }
+      const validate = schemaValidator.compile(schema as object);
+      if (!validate(value)) {
+        const error = validate.errors?.[0];
+        problems.push(`${key}.${setting} = ${showValue(value)}: ${error?.instancePath ? `${error.instancePath} ` : ""}${error?.message ?? "does not match the policy's configSchema"} (${describeSchema(schema as Record<string, unknown>)})`);
+      }
+    }
+  }
+  return problems;
+}
+
+function describeSchema(schema: Record<string, unknown>): string {
+  const parts = [String(schema.type ?? "value")];
+  if (schema.minimum !== undefined) parts.push(`>= ${String(schema.minimum)}`);
+  if (schema.maximum !== undefined) parts.push(`<= ${String(schema.maximum)}`);
+  return parts.join(" ");
+}
 
 /** Enforcement and config of one policy: schema defaults, then `all`, then the policy's own entry. */
 export function resolvePolicy(policy: Policy, packConfig: PackConfig): { level: EnforcementLevel; config: Record<string, unknown> } {

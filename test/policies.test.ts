@@ -253,5 +253,11 @@ describe("prod-promoted-only", () => {
   it("refuses prod without a promotion record", async () => fails(policies.prodPromotedOnly, editRecord(prodBase, (r) => { r.promotion = null; }), /prod must run a promoted set/));
   it("refuses a set digest that differs from the one verified in staging", async () => fails(policies.prodPromotedOnly, editRecord(prodBase, (r) => { if (r.promotion) r.promotion.setDigest = `sha256:${"0".repeat(64)}`; }), /must equal the catalog's digest for 1\.5\.1/));
   it("refuses a promotion record for another version", async () => fails(policies.prodPromotedOnly, editRecord(prodBase, (r) => { r.release = "1.5.0"; }), /must be the promoted version/));
-  it("does not apply to staging", async () => passes(policies.prodPromotedOnly, editRecord(prodBase, (r) => { r.environment = "staging"; r.promotion = null; })));
+  it("does not apply to a staging stack", async () => passes(policies.prodPromotedOnly, editRecord(prodBase, (r) => { r.stack = "staging"; r.environment = "staging"; r.promotion = null; })));
+  it("keys on the stack: prod with environment flipped to staging is still gated", async () => fails(policies.prodPromotedOnly, editRecord(prodBase, (r) => { r.environment = "staging"; r.promotion = null; }), /prod must run a promoted set.*production by name, whatever its lockstep:environment says/));
+  it("takes the production stacks from the stack's policy config", async () => {
+    const eu = editRecord(prodBase, (r) => { r.stack = "prod-eu"; r.environment = "staging"; r.promotion = null; });
+    await passes(policies.prodPromotedOnly, eu);
+    await fails(policies.prodPromotedOnly, eu, /prod-eu must run a promoted set/, { productionStacks: ["prod", "prod-eu"] });
+  });
 });

@@ -1,6 +1,7 @@
 /** Release-set policies: what runs is exactly the catalog's set, and prod runs only what staging verified. */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { FIRST_PARTY, FirstPartyComponent } from "../../lib/catalog";
+import { mirrored } from "../../lib/images";
 import { promotionVerdict } from "../../lib/promotion";
 import { DIGEST_IMAGE } from "../../lib/schemas";
 import { LABELS } from "../../lib/names";
@@ -30,7 +31,7 @@ export const releaseSetPinned: ResourceValidationPolicy = {
         reportViolation(`${component} declares ${LABELS.version}=${JSON.stringify(version)}, which must be a version in the release catalog (${catalog().versions.join(", ")})`);
         continue;
       }
-      const pinned = release.components[component as FirstPartyComponent].image;
+      const pinned = mirrored(release.components[component as FirstPartyComponent].image, catalog().mirror);
       if (image !== pinned) {
         reportViolation(`container ${container.name} image must equal the catalog's ${component} ${version} digest ${pinned}, not ${image}: no component drifts from the set`);
       }
@@ -38,16 +39,33 @@ export const releaseSetPinned: ResourceValidationPolicy = {
   },
 };
 
+interface ProdConfig {
+  productionStacks?: string[];
+}
+
+/** Used when the stack's policy config names no production stacks; the analyzer passes config without schema defaults. */
+export const DEFAULT_PRODUCTION_STACKS = ["prod"];
+
 export const prodPromotedOnly: StackValidationPolicy = {
   name: "prod-promoted-only",
-  description: "Checks whether a prod stack runs exactly the release set digest that staging recorded as verified (lockstep:promotion).",
+  description: "Checks whether a production stack (named in productionStacks, or with lockstep:environment prod) runs exactly the release set digest that staging recorded as verified (lockstep:promotion).",
   enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      productionStacks: {
+        type: "array", items: { type: "string", minLength: 1 }, default: DEFAULT_PRODUCTION_STACKS,
+        description: "Stacks that are production by name, whatever their own lockstep:environment says: the gate keys on the stack, not on a field the stack can flip.",
+      },
+    },
+  },
   validateStack: (args, reportViolation) => {
     const found = readableRecord(args.resources);
     if (!found) return;
     const { record, resource } = found;
-    if (record.environment !== "prod") return;
-    const verdict = promotionVerdict(record.promotion, record.release, catalog(), "prod");
-    if (!verdict.ok) reportViolation(verdict.reason, resource.urn);
+    const productionStacks = args.getConfig<ProdConfig>().productionStacks ?? DEFAULT_PRODUCTION_STACKS;
+    const byName = productionStacks.includes(record.stack);
+    if (record.environment !== "prod" && !byName) return;
+    const verdict = promotionVerdict(record.promotion, record.release, catalog(), record.stack);
+    if (!verdict.ok) reportViolation(`${verdict.reason}${byName && record.environment !== "prod" ? ` (stack ${record.stack} is production by name, whatever its lockstep:environment says)` : ""}`, resource.urn);
   },
 };
