@@ -6,7 +6,7 @@ import type { StackConfig } from "../lib/config";
 import type { Values } from "../lib/merge";
 import { mirrored } from "../lib/images";
 import { chartRelease } from "./helmRelease";
-import { IDENTITY_DB } from "../lib/names";
+import { HELM_RELEASES, IDENTITY_DB } from "../lib/names";
 import { PostgresCluster } from "./postgres";
 
 export interface IdentityArgs {
@@ -46,7 +46,7 @@ export class Identity extends pulumi.ComponentResource {
       awaitRollout: args.awaitRollout ?? true,
     }, { parent: this });
     this.chart = chartRelease("keycloak", {
-      name: "keycloak",
+      name: HELM_RELEASES.identity,
       chart: "identity",
       mirror: args.mirror,
       namespace: args.namespace,

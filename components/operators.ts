@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Mirror, Release } from "../lib/catalog";
 import type { ChartLocations } from "../lib/charts";
 import type { Values } from "../lib/merge";
+import { HELM_RELEASES, OPERATOR_NAMESPACE } from "../lib/names";
 import { chartRelease } from "./helmRelease";
 
 export interface OperatorsArgs {
@@ -31,16 +32,16 @@ export class Operators extends pulumi.ComponentResource {
 
   constructor(name: string, args: OperatorsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:operators:Operators", name, {}, opts);
-    const namespace = args.operatorNamespace ?? "cnpg-system";
+    const namespace = args.operatorNamespace ?? OPERATOR_NAMESPACE;
     const awaitRollout = args.awaitRollout ?? true;
 
     const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: namespace } }, { parent: this, retainOnDelete: true });
     this.cnpg = chartRelease("cnpg-operator", {
-      name: "cnpg", chart: "cnpgOperator", mirror: args.mirror, namespace, pin: args.release.charts.cnpgOperator, location: args.charts.cnpgOperator, stackValues: args.cnpgValues, secretValues: args.secretValues, awaitRollout,
+      name: HELM_RELEASES.cnpgOperator, chart: "cnpgOperator", mirror: args.mirror, namespace, pin: args.release.charts.cnpgOperator, location: args.charts.cnpgOperator, stackValues: args.cnpgValues, secretValues: args.secretValues, awaitRollout,
     }, { parent: this, dependsOn: [ns] });
     // The plugin registers itself with the operator, so it goes second.
     this.barmanCloud = chartRelease("barman-cloud-plugin", {
-      name: "barman-cloud", chart: "barmanCloudPlugin", mirror: args.mirror, namespace, pin: args.release.charts.barmanCloudPlugin, location: args.charts.barmanCloudPlugin, stackValues: args.barmanValues, secretValues: args.secretValues, awaitRollout,
+      name: HELM_RELEASES.barmanCloudPlugin, chart: "barmanCloudPlugin", mirror: args.mirror, namespace, pin: args.release.charts.barmanCloudPlugin, location: args.charts.barmanCloudPlugin, stackValues: args.barmanValues, secretValues: args.secretValues, awaitRollout,
     }, { parent: this, dependsOn: [this.cnpg] });
 
     this.registerOutputs({ cnpgRevision: this.cnpg.status.revision, barmanCloudRevision: this.barmanCloud.status.revision });

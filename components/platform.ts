@@ -5,7 +5,7 @@ import type { StackConfig } from "../lib/config";
 import type { DeployedState } from "../lib/deployed";
 import type { ProgramInputs } from "../lib/inputs";
 import { mirrored } from "../lib/images";
-import { IDENTITY_DB, PLATFORM_DB } from "../lib/names";
+import { IDENTITY_DB, OPERATOR_NAMESPACE, PLATFORM_DB } from "../lib/names";
 import { ReleaseRecordData } from "../lib/record";
 import { gatewayTracks, workloadVersions } from "../lib/versions";
 import type { UpgradeWindow } from "../lib/window";
@@ -15,6 +15,7 @@ import { PreUpgradeBackup } from "./backup";
 import { Console } from "./console";
 import { Gateway } from "./gateway";
 import { Identity } from "./identity";
+import { NetworkIsolation } from "./network";
 import { Operators } from "./operators";
 import { PostgresCluster } from "./postgres";
 import { ReleaseRecord } from "./releaseRecord";
@@ -75,6 +76,10 @@ export class Platform extends pulumi.ComponentResource {
       const namespace = new k8s.core.v1.Namespace("platform-namespace", {
         metadata: { name: ns, labels: RESTRICTED_NAMESPACE_LABELS },
       }, { parent: wave, retainOnDelete: true });
+      new NetworkIsolation("network", {
+        namespace: ns, operatorNamespace: OPERATOR_NAMESPACE, gatewayNamespace: config.route.gatewayNamespace ?? ns,
+        objectStorePort: objectStorePort(config.backup.endpointURL),
+      }, { parent: wave, dependsOn: [namespace] });
       const operators = new Operators("operators", {
         release, charts, mirror: catalog.mirror, cnpgValues: config.chartValues.cnpgOperator, barmanValues: config.chartValues.barmanCloudPlugin, secretValues, awaitRollout,
       }, { parent: wave });
@@ -134,6 +139,13 @@ export class Platform extends pulumi.ComponentResource {
     };
     this.registerOutputs({ ...this.outputs });
   }
+}
+
+/** The port backups reach the object store on: the endpoint's, or 443 (https) when it names none. */
+export function objectStorePort(endpointURL: string | undefined): number {
+  if (!endpointURL) return 443;
+  const url = new URL(endpointURL);
+  return url.port ? Number(url.port) : url.protocol === "http:" ? 80 : 443;
 }
 
 function componentsOf(release: Release): Record<string, { version: string; image: string }> {

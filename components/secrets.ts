@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Mirror, Release } from "../lib/catalog";
 import type { ChartLocation } from "../lib/charts";
 import type { Values } from "../lib/merge";
+import { HELM_RELEASES } from "../lib/names";
 import { chartRelease } from "./helmRelease";
 
 export interface OpenBaoArgs {
@@ -30,7 +31,7 @@ export class OpenBao extends pulumi.ComponentResource {
     super("lockstep:secrets:OpenBao", name, {}, opts);
     const ha = args.ha ?? false;
     this.chart = chartRelease("openbao", {
-      name: "openbao",
+      name: HELM_RELEASES.openbao,
       chart: "openbao",
       mirror: args.mirror,
       namespace: args.namespace,

@@ -24,6 +24,9 @@ export const ANNOTATIONS = {
 export const RELEASE_RECORD_NAME = "lockstep-release";
 export const RELEASE_RECORD_KEY = "release.json";
 
+/** Where the CloudNativePG operator and its Barman Cloud plugin run. */
+export const OPERATOR_NAMESPACE = "cnpg-system";
+
 /** CloudNativePG cluster names. */
 export const PLATFORM_DB = "platform-db";
 export const IDENTITY_DB = "keycloak-db";
@@ -31,3 +34,11 @@ export const BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io";
 
 /** The script a Command runs to await a CNPG Backup and fail fast when it fails; the policy pack looks for it. */
 export const AWAIT_BACKUP_SCRIPT = "scripts/await-backup.sh";
+
+/** The Helm release name of each chart the catalog pins. */
+export const HELM_RELEASES = {
+  cnpgOperator: "cnpg",
+  barmanCloudPlugin: "barman-cloud",
+  identity: "keycloak",
+  openbao: "openbao",
+} as const;

@@ -46,6 +46,7 @@ const CORE: Record<string, string> = {
   "kubernetes:core/v1:Namespace": "v1/Namespace",
   "kubernetes:core/v1:ConfigMap": "v1/ConfigMap",
   "kubernetes:policy/v1:PodDisruptionBudget": "policy/v1/PodDisruptionBudget",
+  "kubernetes:networking.k8s.io/v1:NetworkPolicy": "networking.k8s.io/v1/NetworkPolicy",
 };
 
 let plans: PlanResult[] = [];
@@ -93,7 +94,7 @@ describe("CRD conformance (../shared/crds)", () => {
 });
 
 describe("core objects (kubernetes-models)", () => {
-  it("validates every Deployment, Service, ServiceAccount, Namespace, ConfigMap and PDB", async () => {
+  it("validates every Deployment, Service, ServiceAccount, Namespace, ConfigMap, PDB and NetworkPolicy", async () => {
     let count = 0;
     for (const [type, module] of Object.entries(CORE)) {
       const kind = module.split("/").pop() as string;

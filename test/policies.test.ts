@@ -57,7 +57,7 @@ async function fails(policy: Policy, resources: RecordedResource[], message: Reg
 
 describe("policy metadata", () => {
   it("gives every policy a kebab-case name, a 'Checks whether' description and a default level", () => {
-    assert.equal(policies.ALL_POLICIES.length, 12);
+    assert.equal(policies.ALL_POLICIES.length, 13);
     for (const p of policies.ALL_POLICIES) {
       assert.match(p.name, /^[a-z]+(-[a-z0-9]+)*$/);
       assert.match(p.description, /^Checks whether /);
@@ -260,4 +260,24 @@ describe("prod-promoted-only", () => {
     await passes(policies.prodPromotedOnly, eu);
     await fails(policies.prodPromotedOnly, eu, /prod-eu must run a promoted set/, { productionStacks: ["prod", "prod-eu"] });
   });
+});
+
+describe("network-isolation", () => {
+  it("refuses a platform namespace without a default deny", async () => fails(policies.networkIsolation, without(windowBase, "netpol-default-deny"), /must have a default-deny NetworkPolicy/));
+  it("refuses a deny that allows something, or covers only ingress", async () => {
+    await fails(policies.networkIsolation, edit(windowBase, "netpol-default-deny", (p) => { p.spec.ingress = [{ from: [{ podSelector: {} }] }]; }), /must have a default-deny NetworkPolicy/);
+    await fails(policies.networkIsolation, edit(windowBase, "netpol-default-deny", (p) => { p.spec.policyTypes = ["Ingress"]; }), /must have a default-deny NetworkPolicy/);
+  });
+  it("refuses a workload no allow-list of its own selects (allow-dns selects every pod but is not one)", async () => {
+    await fails(policies.networkIsolation, without(windowBase, "netpol-gateway"), /Deployment gateway must be selected by a NetworkPolicy allow-list of its own/);
+    await fails(policies.networkIsolation, without(windowBase, "netpol-workers"), /Deployment worker-export must be selected/);
+  });
+});
+
+describe("pod-security on the values passed to the charts", () => {
+  it("refuses a chart release whose values weaken a container's security context", async () => {
+    await fails(policies.podSecurity, edit(windowBase, "keycloak", (p) => { p.values.securityContext.readOnlyRootFilesystem = false; }), /chart release keycloak: values\.securityContext must set readOnlyRootFilesystem: true/);
+    await fails(policies.podSecurity, edit(windowBase, "openbao", (p) => { p.values.server.statefulSet.securityContext.container.capabilities = { add: ["IPC_LOCK"] }; }), /chart release openbao: values\.server\.statefulSet\.securityContext\.container must drop ALL capabilities/);
+  });
+  it("refuses a chart release whose pods may run as root", async () => fails(policies.podSecurity, edit(windowBase, "cnpg-operator", (p) => { delete p.values.podSecurityContext; }), /chart release cnpg: values\.podSecurityContext must set runAsNonRoot: true/));
 });

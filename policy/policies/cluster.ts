@@ -1,9 +1,13 @@
 /** Cluster policies: the Kubernetes baseline of the release, and restricted Pod Security for every Pod template. */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { CHARTS } from "../../lib/catalog";
+import { HELM_RELEASES } from "../../lib/names";
+import { valueAt } from "../../lib/objects";
+import { CHART_SECURITY } from "../../lib/podSecurity";
 import { looksLikePlaintextSecret } from "../../lib/secrets";
 import { kubernetesVerdict } from "../../lib/semverRules";
-import { catalog, releaseRecord } from "./context";
-import { podSpecOf } from "./shapes";
+import { catalog, releaseRecord, TYPES } from "./context";
+import { helmReleaseShape, podSpecOf, securityContextShape, view } from "./shapes";
 
 export const kubernetesBaseline: StackValidationPolicy = {
   name: "kubernetes-baseline",
@@ -24,11 +28,38 @@ export const kubernetesBaseline: StackValidationPolicy = {
   },
 };
 
+/** The chart each Helm release name installs. */
+const CHART_OF_RELEASE = new Map(CHARTS.map((key) => [HELM_RELEASES[key] as string, key]));
+
+/** What a chart's values set at one security-context path, checked against the restricted profile. */
+function chartContextProblems(values: unknown, path: readonly string[], kind: "pod" | "container"): string[] {
+  const context = view(securityContextShape, valueAt(values, path)) ?? {};
+  const at = `values.${path.join(".")}`;
+  const problems: string[] = [];
+  if (context.runAsNonRoot !== true) problems.push(`${at} must set runAsNonRoot: true`);
+  if (kind === "pod" && context.seccompProfile?.type !== "RuntimeDefault") problems.push(`${at} must set seccompProfile RuntimeDefault`);
+  if (kind === "container") {
+    if (context.allowPrivilegeEscalation !== false) problems.push(`${at} must set allowPrivilegeEscalation: false`);
+    if (!(context.capabilities?.drop ?? []).includes("ALL")) problems.push(`${at} must drop ALL capabilities`);
+    if (context.readOnlyRootFilesystem !== true) problems.push(`${at} must set readOnlyRootFilesystem: true`);
+    if (context.privileged === true) problems.push(`${at} must not be privileged`);
+  }
+  return problems;
+}
+
 export const podSecurity: ResourceValidationPolicy = {
   name: "pod-security",
-  description: "Checks whether every Pod template follows the restricted Pod Security profile with a read-only root filesystem, requests and limits, no service-account token, and no env value that looks like a plaintext secret.",
+  description: "Checks whether every Pod template, and the security contexts the program passes to each chart, follow the restricted Pod Security profile with a read-only root filesystem, requests and limits, no service-account token, and no env value that looks like a plaintext secret.",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
+    if (args.type === TYPES.helmRelease) {
+      const release = view(helmReleaseShape, args.props);
+      const chart = release?.name ? CHART_OF_RELEASE.get(release.name) : undefined;
+      if (!chart) return;
+      for (const path of CHART_SECURITY[chart].pod) for (const p of chartContextProblems(release?.values, path, "pod")) reportViolation(`chart release ${release?.name}: ${p}`);
+      for (const path of CHART_SECURITY[chart].container) for (const p of chartContextProblems(release?.values, path, "container")) reportViolation(`chart release ${release?.name}: ${p}`);
+      return;
+    }
     const pod = podSpecOf(args.type, args.props);
     if (!pod) return;
     const podCtx = pod.securityContext ?? {};

@@ -19,6 +19,7 @@ export const TYPES = {
   cnpgScheduledBackup: "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup",
   objectStore: "kubernetes:barmancloud.cnpg.io/v1:ObjectStore",
   helmRelease: "kubernetes:helm.sh/v3:Release",
+  networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
   command: "command:local:Command",
 } as const;
 

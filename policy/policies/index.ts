@@ -6,10 +6,11 @@ import type { Policies } from "@pulumi/policy";
 import { disruptionBudget, rollingSafety } from "./availability";
 import { databaseBackup, preUpgradeBackup } from "./backup";
 import { kubernetesBaseline, podSecurity } from "./cluster";
+import { networkIsolation } from "./network";
 import { prodPromotedOnly, releaseSetPinned } from "./release";
 import { blueGreenIntegrity, canaryBounds, mixedVersionCompatibility, upgradePath } from "./versions";
 
-export { disruptionBudget, rollingSafety, databaseBackup, preUpgradeBackup, kubernetesBaseline, podSecurity, prodPromotedOnly, releaseSetPinned, blueGreenIntegrity, canaryBounds, mixedVersionCompatibility, upgradePath };
+export { disruptionBudget, rollingSafety, databaseBackup, preUpgradeBackup, kubernetesBaseline, podSecurity, prodPromotedOnly, releaseSetPinned, blueGreenIntegrity, canaryBounds, mixedVersionCompatibility, upgradePath, networkIsolation };
 
 export const ALL_POLICIES: Policies = [
   releaseSetPinned,
@@ -24,4 +25,5 @@ export const ALL_POLICIES: Policies = [
   kubernetesBaseline,
   podSecurity,
   prodPromotedOnly,
+  networkIsolation,
 ];

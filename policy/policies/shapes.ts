@@ -17,7 +17,7 @@ const envVar = z.object({
   valueFrom: z.object({ secretKeyRef: z.object({ name: z.string(), key: z.string() }).optional() }).optional(),
 });
 const httpProbe = z.object({ httpGet: z.object({ path: z.string().optional(), port: intOrString }).optional() });
-const securityContext = z.object({
+export const securityContextShape = z.object({
   runAsNonRoot: z.boolean().optional(),
   allowPrivilegeEscalation: z.boolean().optional(),
   readOnlyRootFilesystem: z.boolean().optional(),
@@ -37,7 +37,7 @@ export const containerShape = z.object({
       sleep: z.object({ seconds: z.number() }).optional(),
     }).optional(),
   }).optional(),
-  securityContext: securityContext.optional(),
+  securityContext: securityContextShape.optional(),
   resources: z.object({ requests: resourceList.optional(), limits: resourceList.optional() }).optional(),
 });
 export type Container = z.infer<typeof containerShape>;
@@ -45,7 +45,7 @@ export type Container = z.infer<typeof containerShape>;
 export const podSpecShape = z.object({
   containers: z.array(containerShape).default([]),
   initContainers: z.array(containerShape).optional(),
-  securityContext: securityContext.optional(),
+  securityContext: securityContextShape.optional(),
   terminationGracePeriodSeconds: z.number().optional(),
   automountServiceAccountToken: z.boolean().optional(),
   hostNetwork: z.boolean().optional(),
@@ -139,3 +139,14 @@ export function labelsOf(props: unknown): Record<string, string> {
     ...view(labelMap, valueAt(props, ["spec", "template", "metadata", "labels"])),
   };
 }
+
+const networkRule = z.object({}).passthrough();
+export const networkPolicyShape = z.object({
+  metadata,
+  spec: z.object({
+    podSelector: z.object({ matchLabels: labels }).optional(),
+    policyTypes: z.array(z.string()).optional(),
+    ingress: z.array(networkRule).optional(),
+    egress: z.array(networkRule).optional(),
+  }).optional(),
+});

@@ -6,9 +6,11 @@
  * ../shared; without them the suite fails, saying which part is missing.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { parseAllDocuments } from "yaml";
 import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../../lib/catalog";
 import { plan, PlanResult } from "../../plan/plan";
 import { PROJECT } from "../helpers";
@@ -63,7 +65,7 @@ describe("real API server: the declared objects against kube-apiserver and the r
     const established = server.kubectl(["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"]);
     assert.equal(established.status, 0, established.stderr);
     first = await plan({ stack: "staging", sets: ["release=1.5.0", "console.blue=1.5.0", "console.green=1.5.0", "awaitRollouts=false"] });
-    upgrade = await plan({ stack: "staging", sets: ["release=1.5.1", "upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=10", "console.blue=1.5.0", "console.green=1.5.1", "awaitRollouts=false"] });
+    upgrade = await plan({ stack: "staging", deployed: "1.5.0", sets: ["release=1.5.1", "upgrade.gatewayCanaryPercent=10", "console.blue=1.5.0", "console.green=1.5.1", "awaitRollouts=false"] });
   });
   after(async () => {
     await server?.stop();
@@ -84,6 +86,39 @@ describe("real API server: the declared objects against kube-apiserver and the r
     assert.equal(get(server, "namespace", ns).metadata.name, ns);
   });
 
+  it("the real charts, rendered with the program's values, run only pods the restricted profile admits", () => {
+    const helm = requireToolchain("helm").helm;
+    const charts = path.join(requireShared(PROJECT), "charts");
+    const releases = first.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
+    assert.equal(releases.length, 4);
+    let pods = 0;
+    // No controller manager runs here to create the namespace's default ServiceAccount that pods fall back to.
+    assert.equal(server.kubectl(["create", "serviceaccount", "default", "-n", ns]).status, 0);
+    for (const release of releases) {
+      const props = release.props as { name: string; namespace: string; chart: string; version: string; values: Record<string, unknown> };
+      const dir = fs.mkdtempSync(path.join(server.dir, "values-"));
+      fs.writeFileSync(path.join(dir, "values.json"), JSON.stringify(props.values));
+      const rendered = spawnSync(helm, ["template", props.name, path.join(charts, `${props.chart}-${props.version}`), "--namespace", ns, "--kube-version", "1.31.0", "--values", path.join(dir, "values.json")], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+      assert.equal(rendered.status, 0, `${props.name}: ${rendered.stderr}`);
+      const templates = parseAllDocuments(rendered.stdout).map((d) => d.toJSON() as Manifest & { spec?: { template?: { spec?: unknown; metadata?: unknown } } })
+        .filter((o) => o && ["Deployment", "StatefulSet", "DaemonSet"].includes(o.kind) && o.spec?.template);
+      for (const workload of templates) {
+        // Each pod the chart would run, submitted as a Pod to the restricted namespace: admission enforces there.
+        // The chart's ServiceAccounts are not installed here; Pod Security admission does not look at them.
+        const { serviceAccountName: _sa, serviceAccount: _legacy, ...spec } = (workload.spec?.template?.spec ?? {}) as Record<string, unknown>;
+        // A StatefulSet's claim templates become volumes of its pods; here they stand as emptyDirs.
+        const claims = ((workload.spec as { volumeClaimTemplates?: { metadata: { name: string } }[] } | undefined)?.volumeClaimTemplates ?? []).map((c) => ({ name: c.metadata.name, emptyDir: {} }));
+        spec.volumes = [...((spec.volumes as unknown[] | undefined) ?? []), ...claims];
+        const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: `psa-${workload.metadata.name}`.slice(0, 63), namespace: ns }, spec };
+        const r = server.kubectl(["apply", "--dry-run=server", "-f", "-"], JSON.stringify(pod));
+        assert.equal(r.status, 0, `${props.name}: ${workload.kind} ${workload.metadata.name}'s pod is refused: ${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /would violate PodSecurity/);
+        pods++;
+      }
+    }
+    assert.ok(pods >= 4, `checked ${pods} chart pods (operator, plugin, Keycloak, OpenBao)`);
+  });
+
   it("Pod Security admission is really on: a pod template that escalates privileges is warned about", () => {
     const bad = structuredClone(manifests(first).find((o) => o.kind === "Deployment" && o.metadata.name === "worker-export")) as Manifest & { spec: { template: { spec: { containers: { securityContext: Record<string, unknown> }[] } } } };
     bad.metadata.name = "e2e-privileged";
@@ -102,10 +137,10 @@ describe("real API server: the declared objects against kube-apiserver and the r
     assert.doesNotMatch(r.stderr, /would violate PodSecurity/);
     const backup = get(server, "backups.postgresql.cnpg.io", "pre-upgrade-platform-db-1-5-0-to-1-5-1", ns) as Manifest & { metadata: { annotations: Record<string, string> }; spec: { cluster: { name: string } } };
     assert.equal(backup.spec.cluster.name, "platform-db");
-    assert.equal(backup.metadata.annotations["pulumi.com/waitFor"], "jsonpath={.status.phase}=completed");
+    assert.equal(backup.metadata.annotations["pulumi.com/skipAwait"], "true", "awaited by its check Command, which fails fast");
     const image = (name: string) => (get(server, "deployment", name, ns) as Manifest & { spec: { template: { spec: { containers: { image: string }[] } } } }).spec.template.spec.containers[0].image;
     assert.equal(image("api"), getRelease(catalog, "1.5.1").components.api.image);
-    assert.equal(image("gateway"), getRelease(catalog, "1.5.0").components.gateway.image, "stable keeps upgrade.from");
+    assert.equal(image("gateway"), getRelease(catalog, "1.5.0").components.gateway.image, "stable keeps what was deployed");
     assert.equal(image("gateway-canary"), getRelease(catalog, "1.5.1").components.gateway.image);
     const route = get(server, "httproutes.gateway.networking.k8s.io", "gateway", ns) as Manifest & { spec: { rules: { backendRefs: { name: string; weight: number }[] }[] } };
     assert.deepEqual(route.spec.rules[0].backendRefs.map((b) => [b.name, b.weight]), [["gateway-stable", 90], ["gateway-canary", 10]]);
