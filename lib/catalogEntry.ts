@@ -5,7 +5,9 @@
  */
 import * as semver from "semver";
 import { stringify } from "yaml";
-import { Catalog, ChartKey, FIRST_PARTY, FirstPartyComponent, parseReleaseFile, Release } from "./catalog";
+import { Catalog, CHART_IMAGES, ChartKey, FIRST_PARTY, FirstPartyComponent, MIGRATION_KINDS, parseReleaseFile, Release } from "./catalog";
+import { CONFIG_KEYS } from "./config";
+import { closest } from "./hints";
 import { LockstepInputError } from "./errors";
 import { deepMerge, Values } from "./merge";
 import { EXACT_VERSION } from "./schemas";
@@ -19,6 +21,10 @@ export interface BuildInput {
   summary?: string;
   breakingChanges?: string[];
   requiredConfig?: string[];
+  /** Whether the release's migrations are expand-only (`notes.migrations`). @default carried from the file, else contract */
+  migrations?: string;
+  /** Images by digest for charts whose version moves: `{ identity: { keycloak: "quay.io/...@sha256:..." } }`. */
+  chartImages?: Partial<Record<ChartKey, Record<string, string>>>;
   upgradeFrom?: string[];
   kubernetes?: { min: string; max: string };
   postgres?: { major?: number; image?: string };
@@ -58,8 +64,27 @@ export function composeRelease(catalog: Catalog, input: BuildInput): CatalogEntr
     components[name] = { version: fileComponents[name]?.version ?? version, image };
   }
   const chartPins: Values = {};
-  for (const [key, pin] of Object.entries(input.charts ?? {})) {
-    if (pin) chartPins[key] = { version: pin.version, ...(pin.appVersion ? { appVersion: pin.appVersion } : {}) };
+  for (const [key, pin] of Object.entries(input.charts ?? {}) as [ChartKey, { version: string; appVersion?: string } | undefined][]) {
+    if (!pin) continue;
+    // A chart that moves runs other images: they are pinned again, never carried from the base release.
+    const images = input.chartImages?.[key] ?? {};
+    const missing = CHART_IMAGES[key].filter((name) => !images[name]);
+    if (missing.length) {
+      throw new LockstepInputError(`--chart ${key}=${pin.version} moves the chart, so its images must be pinned again: pass ${missing.map((name) => `--chart-image ${key}.${name}=<repo>@sha256:<digest>`).join(" ")}`);
+    }
+    chartPins[key] = { version: pin.version, ...(pin.appVersion ? { appVersion: pin.appVersion } : {}), images };
+  }
+  for (const key of Object.keys(input.chartImages ?? {})) {
+    if (!input.charts?.[key as ChartKey]) throw new LockstepInputError(`--chart-image ${key}.*: images change only with the chart's version; pass --chart ${key}=<version> too`);
+  }
+  for (const key of input.requiredConfig ?? []) {
+    if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
+      const hint = closest(key, CONFIG_KEYS);
+      throw new LockstepInputError(`--require-config ${JSON.stringify(key)}: not a stack config key${hint ? ` (did you mean ${hint}?)` : ""}; a release that required it could never be planned; the keys are ${CONFIG_KEYS.join(", ")}`);
+    }
+  }
+  if (input.migrations !== undefined && !(MIGRATION_KINDS as readonly string[]).includes(input.migrations)) {
+    throw new LockstepInputError(`--migrations ${JSON.stringify(input.migrations)}: must be one of ${MIGRATION_KINDS.join(", ")}`);
   }
   const fileNotes = (fromFile.notes ?? {}) as { upgradeFrom?: string[] };
   const upgradeFrom = input.upgradeFrom ?? fileNotes.upgradeFrom ?? defaultUpgradeFrom(version);
@@ -82,6 +107,8 @@ export function composeRelease(catalog: Catalog, input: BuildInput): CatalogEntr
     breakingChanges: input.breakingChanges ?? notes.breakingChanges ?? [],
     requiredConfig: input.requiredConfig ?? notes.requiredConfig ?? [],
     upgradeFrom,
+    migrations: input.migrations ?? notes.migrations ?? "contract",
+    ...(notes.compatibility ? { compatibility: notes.compatibility } : {}),
   };
   const fileName = `${version}.yaml`;
   const header = `# Release set ${version}, added by \`lockstep catalog add\`${baseVersion ? ` (charts, PostgreSQL and Kubernetes range carried from ${baseVersion} where not given)` : ""}.\n# Append-only: a published set never changes.\n`;

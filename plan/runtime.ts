@@ -24,6 +24,8 @@ export interface RecordedResource {
   protect: boolean;
   retainOnDelete: boolean;
   deleteBeforeReplace: boolean;
+  /** Top-level props the program passed as secrets (their values are unwrapped in `props`). */
+  secretProps: string[];
 }
 
 /** Resource type prefixes the program may register; anything else is a bug the mocks must not hide. */
@@ -49,6 +51,23 @@ const settings = settingsModule as unknown as {
 };
 const state = stateModule as unknown as { getStore(): Record<string, boolean> };
 
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/**
+ * Props as policies see them under the real analyzer: secrets unwrapped to their values. The plan never
+ * holds a decrypted secret (encrypted stack values are the "[secret]" placeholder), so nothing leaks.
+ */
+function unwrapSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value && typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    if (record[SECRET_SIG] === SECRET_VALUE) return unwrapSecrets(record.value);
+    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}
+
 class RecordingMonitor extends MockMonitor {
   readonly registrations: RecordedResource[] = [];
 
@@ -66,8 +85,14 @@ class RecordingMonitor extends MockMonitor {
       protect: req.getProtect(),
       retainOnDelete: req.getRetainondelete(),
       deleteBeforeReplace: req.getDeletebeforereplace(),
-      props: req.getCustom() ? (deserializeProperties(req.getObject() as Parameters<typeof deserializeProperties>[0]) as Record<string, unknown>) : {},
+      props: {},
+      secretProps: [],
     };
+    if (req.getCustom()) {
+      const raw = deserializeProperties(req.getObject() as Parameters<typeof deserializeProperties>[0]) as Record<string, unknown>;
+      recorded.props = unwrapSecrets(raw) as Record<string, unknown>;
+      recorded.secretProps = Object.keys(raw).filter((k) => (raw[k] as Record<string, unknown> | undefined)?.[SECRET_SIG] === SECRET_VALUE);
+    }
     this.registrations.push(recorded);
     return super.registerResource(req as never, ((err: unknown, resp: { getUrn(): string } | undefined) => {
       if (resp) recorded.urn = resp.getUrn();

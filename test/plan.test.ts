@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
+import { main } from "../cli/lockstep";
 import { plan } from "../plan/plan";
 import { PROJECT } from "./helpers";
 
@@ -176,5 +177,31 @@ describe("the window opens from what is deployed (lockstep plan --deployed)", ()
   it("says what it assumed without --deployed: a first install", () => {
     const r = cli("--stack", "staging");
     assert.match(r.stdout, /^deployed: nothing \(assumed a first install; pass --deployed <version\|file> to plan an upgrade\)$/m);
+  });
+});
+
+describe("the prod gate and secrets in the plan's output", () => {
+  it("keys the prod gate on the stack: prod with environment flipped to staging and no promotion exits 1", () => {
+    const r = cli("--stack", "prod", "--set", "environment=staging", "--set", "promotion=null", "--json");
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(JSON.parse(r.stdout).violations.some((v: { policy: string; message: string }) => v.policy === "prod-promoted-only" && /production by name/.test(v.message)));
+  });
+
+  it("never prints an encrypted value, text or JSON: secrets show as [secret]", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-secret-plan-"));
+    for (const f of ["Pulumi.yaml", "Pulumi.staging.yaml"]) fs.copyFileSync(path.join(PROJECT, f), path.join(dir, f));
+    const cipher = "v1:c2VjcmV0:Y2lwaGVydGV4dA==";
+    fs.appendFileSync(path.join(dir, "Pulumi.staging.yaml"), `  lockstep:chartValues:\n    identity:\n      adminPassword:\n        secure: ${cipher}\n`);
+    const env = { projectDir: dir, catalogDir: path.join(PROJECT, "releases"), now: () => new Date(), stackOutputs: null, kubectl: () => ({ status: 1, stdout: "", stderr: "" }) };
+    for (const json of [true, false]) {
+      let stdout = "";
+      const code = await main(["plan", "--stack", "staging", ...(json ? ["--json"] : [])], env, { out: (s) => { stdout += s; }, err: () => undefined });
+      assert.equal(code, 0);
+      assert.ok(!stdout.includes(cipher), "the ciphertext is never printed");
+      if (json) {
+        const keycloak = JSON.parse(stdout).resources.find((x: { name: string }) => x.name === "keycloak");
+        assert.match(JSON.stringify(keycloak.props.values), /"adminPassword":"\[secret\]"/);
+      }
+    }
   });
 });

@@ -113,7 +113,11 @@ describe("lockstep (dispatcher)", () => {
 describe("lockstep catalog add", () => {
   it("writes releases/<version>.yaml from a build and prints its set digest", async () => {
     const dir = tempProject();
-    const r = await lockstep(env(dir), "catalog", "add", "--version", "1.6.0", ...IMAGES, "--summary", "Faster exports", "--breaking", "drops /v0", "--kubernetes", "1.31-1.34", "--chart", "openbao=0.20.0@v2.5.0", "--json");
+    const bao = `quay.io/openbao/openbao:2.5.0@${digest("f")}`;
+    const moved = await lockstep(env(dir), "catalog", "add", "--version", "1.6.0", ...IMAGES, "--chart", "openbao=0.20.0@v2.5.0");
+    assert.equal(moved.code, 2, "a moved chart without its images is refused");
+    assert.match(moved.stderr, /--chart openbao=0\.20\.0 moves the chart, so its images must be pinned again: pass --chart-image openbao\.server=<repo>@sha256:<digest>/);
+    const r = await lockstep(env(dir), "catalog", "add", "--version", "1.6.0", ...IMAGES, "--summary", "Faster exports", "--breaking", "drops /v0", "--kubernetes", "1.31-1.34", "--chart", "openbao=0.20.0@v2.5.0", "--chart-image", `openbao.server=${bao}`, "--migrations", "expand-only", "--json");
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     const file = path.join(dir, "releases", "1.6.0.yaml");
@@ -124,7 +128,10 @@ describe("lockstep catalog add", () => {
     assert.equal(release.components.api.version, "1.6.0");
     assert.deepEqual(release.kubernetes, { min: "1.31", max: "1.34" });
     assert.deepEqual([release.charts.openbao.version, release.charts.openbao.appVersion, release.charts.openbao.repo], ["0.20.0", "v2.5.0", "https://openbao.github.io/openbao-helm"]);
+    assert.deepEqual(release.charts.openbao.images, { server: bao }, "the moved chart runs its new image");
     assert.equal(release.charts.cnpgOperator.version, "0.29.0", "carried from 1.5.1");
+    assert.deepEqual(release.charts.cnpgOperator.images, loadCatalog(path.join(PROJECT, "releases")).releases.get("1.5.1")?.charts.cnpgOperator.images, "an unmoved chart keeps its images");
+    assert.equal(release.notes.migrations, "expand-only");
     assert.deepEqual(release.notes.upgradeFrom, [">=1.5.0 <1.6.0"]);
     assert.deepEqual(loadCatalog(path.join(dir, "releases")).versions.at(-2), "1.6.0");
   });

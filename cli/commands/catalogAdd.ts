@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { CHARTS, ChartKey, FIRST_PARTY, FirstPartyComponent, loadCatalog, setDigest } from "../../lib/catalog";
+import { CHART_IMAGES, CHARTS, ChartKey, FIRST_PARTY, FirstPartyComponent, loadCatalog, setDigest } from "../../lib/catalog";
 import { BuildInput, composeRelease } from "../../lib/catalogEntry";
 import { LockstepInputError } from "../../lib/errors";
 import type { Values } from "../../lib/merge";
@@ -20,13 +20,17 @@ than the latest of its major.minor line is refused, and nothing is written.
                                 here or in --from-file)
   --from-file <file>            JSON or YAML from the build pipeline, shaped like a release file
                                 (components, charts, postgres, kubernetes, notes); flags win over it
-  --chart <key>=<ver>[@<app>]   chart version (and app version) for ${CHARTS.join(", ")}
+  --chart <key>=<ver>[@<app>]   chart version (and app version) for ${CHARTS.join(", ")}; a chart that moves
+                                needs its images pinned again with --chart-image
+  --chart-image <key>.<name>=<ref>  an image of a moved chart, by digest (${CHARTS.map((k) => `${k}: ${CHART_IMAGES[k].join(", ")}`).join("; ")})
   --postgres-image <ref>        PostgreSQL image by digest;  --postgres-major <n>  its major version
   --kubernetes <min>-<max>      supported Kubernetes minors, like 1.31-1.34
   --summary <text>              release notes summary
   --breaking <text>             a breaking change (repeatable)
   --require-config <key>        a stack config key this release requires (repeatable)
   --upgrade-from <range>        a semver range it may be upgraded from (repeatable; required for a major)
+  --migrations <kind>           expand-only (the previous API version works on the new schema) or contract
+                                (going back needs the data restore); default contract
   --base <v>                    release to carry unspecified pins from (default: newest below --version)
   --dry-run                     print the file instead of writing it
   --json                        print one JSON object
@@ -47,6 +51,7 @@ export async function catalogAdd(argv: string[], env: CliEnv): Promise<CommandRe
     kubernetes: { type: "string" }, summary: { type: "string" }, breaking: { type: "string", multiple: true },
     "require-config": { type: "string", multiple: true }, "upgrade-from": { type: "string", multiple: true },
     base: { type: "string" }, "dry-run": { type: "boolean", default: false },
+    "chart-image": { type: "string", multiple: true }, migrations: { type: "string" },
   });
   if (!values.version) throw new LockstepInputError("--version is required, like --version 1.6.0");
 
@@ -60,6 +65,14 @@ export async function catalogAdd(argv: string[], env: CliEnv): Promise<CommandRe
     if (!(CHARTS as readonly string[]).includes(key)) throw new LockstepInputError(`--chart ${key}=...: unknown chart; the charts are ${CHARTS.join(", ")}`);
     const [version, appVersion] = spec.split("@");
     charts[key as ChartKey] = { version, appVersion };
+  }
+  const chartImages: BuildInput["chartImages"] = {};
+  for (const [target, ref] of pairs("--chart-image", values["chart-image"])) {
+    const [key, name] = target.split(".");
+    if (!(CHARTS as readonly string[]).includes(key) || !name || !(CHART_IMAGES[key as ChartKey] as readonly string[]).includes(name)) {
+      throw new LockstepInputError(`--chart-image ${target}=...: expected <chart>.<image>, one of ${CHARTS.flatMap((k) => CHART_IMAGES[k].map((n) => `${k}.${n}`)).join(", ")}`);
+    }
+    (chartImages[key as ChartKey] ??= {})[name] = ref;
   }
   let kubernetes: BuildInput["kubernetes"];
   if (values.kubernetes) {
@@ -90,6 +103,7 @@ export async function catalogAdd(argv: string[], env: CliEnv): Promise<CommandRe
   const entry = composeRelease(catalog, {
     version: values.version, images, file, charts, kubernetes, postgres, base: values.base,
     summary: values.summary, breakingChanges: values.breaking, requiredConfig: values["require-config"], upgradeFrom: values["upgrade-from"],
+    migrations: values.migrations, chartImages,
   });
   const target = path.join(env.catalogDir, entry.fileName);
   const digest = setDigest(entry.release);

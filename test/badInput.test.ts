@@ -1,0 +1,142 @@
+/**
+ * Bad input, table-driven, through the one CLI entry point: every case exits 2 with one message on
+ * stderr that names the file or key, the value and what is allowed (with a "did you mean" where there is
+ * one), writes nothing to stdout, and leaves every file of the project exactly as it was.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import type { CliEnv } from "../cli/env";
+import { main } from "../cli/lockstep";
+import { PROJECT } from "./helpers";
+
+function project(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-bad-"));
+  for (const f of ["Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"]) fs.copyFileSync(path.join(PROJECT, f), path.join(dir, f));
+  fs.cpSync(path.join(PROJECT, "releases"), path.join(dir, "releases"), { recursive: true });
+  fs.cpSync(path.join(PROJECT, "policy", "config"), path.join(dir, "policy", "config"), { recursive: true });
+  return dir;
+}
+
+/** Every path under `dir` with a hash of what it is (file content, link target, or a directory). */
+function tree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of fs.readdirSync(d)) {
+      const full = path.join(d, name);
+      const stat = fs.lstatSync(full);
+      const rel = path.relative(dir, full);
+      if (stat.isSymbolicLink()) out[rel] = `link:${fs.readlinkSync(full)}`;
+      else if (stat.isDirectory()) { out[rel] = "dir"; walk(full); }
+      else out[rel] = createHash("sha256").update(fs.readFileSync(full)).digest("hex");
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+const env = (dir: string): CliEnv => ({
+  projectDir: dir,
+  catalogDir: path.join(dir, "releases"),
+  now: () => new Date("2026-11-22T12:00:00Z"),
+  stackOutputs: null,
+  kubectl: () => ({ status: 1, stdout: "", stderr: "fake kubectl: no cluster" }),
+});
+
+const edit = (file: string, change: (text: string) => string) => (dir: string) => {
+  const full = path.join(dir, file);
+  fs.writeFileSync(full, change(fs.readFileSync(full, "utf8")));
+};
+const write = (file: string, text: string) => (dir: string) => fs.writeFileSync(path.join(dir, file), text);
+const stagingPlan = ["plan", "--stack", "staging"];
+const digest = (c: string) => `sha256:${c.repeat(64)}`;
+const IMAGES = ["api", "gateway", "console", "workers"].flatMap((c) => ["--image", `${c}=registry.example/aigw/${c}@${digest("a")}`]);
+
+interface Case {
+  what: string;
+  setup?: (dir: string) => void;
+  args: string[];
+  /** Parts the one message must contain, in any order. */
+  says: RegExp[];
+}
+
+const CASES: Case[] = [
+  // The release catalog
+  { what: "a second file for a release, with the .yml extension", setup: (d) => fs.copyFileSync(path.join(d, "releases", "1.5.1.yaml"), path.join(d, "releases", "1.5.1.yml")), args: stagingPlan, says: [/releases\/1\.5\.1\.yml/, /must end in \.yaml/] },
+  { what: "a release file named v1.5.1.yaml", setup: (d) => fs.copyFileSync(path.join(d, "releases", "1.5.1.yaml"), path.join(d, "releases", "v1.5.1.yaml")), args: stagingPlan, says: [/v1\.5\.1\.yaml/, /<x\.y\.z>\.yaml/] },
+  { what: "a release file named 1.5.1+build.yaml", setup: (d) => fs.copyFileSync(path.join(d, "releases", "1.5.1.yaml"), path.join(d, "releases", "1.5.1+build.yaml")), args: stagingPlan, says: [/1\.5\.1\+build\.yaml/, /no v prefix, pre-release or build suffix/] },
+  { what: "a directory named like a release", setup: (d) => fs.mkdirSync(path.join(d, "releases", "9.9.9.yaml")), args: stagingPlan, says: [/9\.9\.9\.yaml: not a regular file/] },
+  { what: "a dangling symlink named like a release", setup: (d) => fs.symlinkSync(path.join(d, "nowhere"), path.join(d, "releases", "9.9.8.yaml")), args: stagingPlan, says: [/9\.9\.8\.yaml: cannot be read \(a dangling link\?\)/] },
+  { what: "a release whose file name and version disagree", setup: edit("releases/2.0.0.yaml", (t) => t.replace(/^version: 2\.0\.0$/m, "version: 2.0.1")), args: stagingPlan, says: [/2\.0\.0\.yaml: field version = "2\.0\.1"/, /must be named 2\.0\.1\.yaml/] },
+  { what: "an unknown field in a release", setup: edit("releases/2.0.0.yaml", (t) => t.replace(/^kubernetes:/m, "flavour: mint\nkubernetes:")), args: stagingPlan, says: [/2\.0\.0\.yaml: field flavour = "mint": unknown field/] },
+  { what: "an image pinned by tag only", setup: edit("releases/2.0.0.yaml", (t) => t.replace(/aigw\/api@sha256:[a-f0-9]{64}/, "aigw/api:2.0.0")), args: stagingPlan, says: [/field components\.api\.image = "registry\.lockstep\.example\/aigw\/api:2\.0\.0"/, /pinned by digest/] },
+  { what: "a chart that does not pin all its images", setup: edit("releases/2.0.0.yaml", (t) => t.replace(/\n {6}sidecar: [^\n]+/, "")), args: stagingPlan, says: [/field charts\.barmanCloudPlugin\.images/, /must pin exactly the images plugin, sidecar/] },
+  { what: "a catalog.yaml with an unknown field", setup: write("releases/catalog.yaml", "mirrors:\n  ghcr.io: mirror.internal/ghcr\n"), args: stagingPlan, says: [/catalog\.yaml: field mirrors/, /unknown field; catalog\.yaml has only mirror/] },
+  { what: "a mirror that is not a registry path", setup: write("releases/catalog.yaml", "mirror:\n  ghcr.io: https://mirror.internal\n"), args: stagingPlan, says: [/catalog\.yaml: field mirror\.ghcr\.io = "https:\/\/mirror\.internal"/, /registry host with an optional path/] },
+
+  // The policy config
+  { what: "a maximum canary share that is not a number", setup: write("policy/config/staging.json", '{"canary-bounds":{"maxCanaryPercent":"lots"}}'), args: stagingPlan, says: [/policy\/config\/staging\.json: canary-bounds\.maxCanaryPercent = "lots": must be integer/] },
+  { what: "a maximum canary share above 100", setup: write("policy/config/staging.json", '{"canary-bounds":{"maxCanaryPercent":500}}'), args: stagingPlan, says: [/canary-bounds\.maxCanaryPercent = 500: must be <= 100/] },
+  { what: "a negative maximum canary share", setup: write("policy/config/staging.json", '{"canary-bounds":{"maxCanaryPercent":-1}}'), args: stagingPlan, says: [/canary-bounds\.maxCanaryPercent = -1: must be >= 0/] },
+  { what: "an unknown policy id", setup: write("policy/config/staging.json", '{"canary-bound":"mandatory"}'), args: stagingPlan, says: [/canary-bound: unknown policy \(did you mean canary-bounds\?\)/] },
+  { what: "a misspelled setting", setup: write("policy/config/staging.json", '{"canary-bounds":{"maxCanaryPrecent":10}}'), args: stagingPlan, says: [/canary-bounds\.maxCanaryPrecent = 10: unknown setting \(did you mean maxCanaryPercent\?\)/] },
+  { what: "an enforcement level the engine does not know", setup: write("policy/config/prod.json", '{"all":"strict"}'), args: ["plan", "--stack", "prod"], says: [/prod\.json: all = "strict": the enforcement level must be one of advisory, mandatory, remediate, disabled/] },
+  { what: "a policy config that is not JSON", setup: write("policy/config/staging.json", "{canary"), args: stagingPlan, says: [/staging\.json: not valid JSON/] },
+
+  // The stack file and --set
+  { what: "a misspelled field of upgrade", args: [...stagingPlan, "--set", "upgrade.fromm=1.5.0"], says: [/lockstep:upgrade\.fromm = "1\.5\.0": unknown field \(did you mean from\?\); allowed fields are from, gatewayCanaryPercent, mode/] },
+  { what: "a misspelled top-level key", args: [...stagingPlan, "--set", "relase=1.5.0"], says: [/lockstep:relase = "1\.5\.0": unknown key \(did you mean release\?\)/] },
+  { what: "an empty stack file", setup: write("Pulumi.staging.yaml", ""), args: stagingPlan, says: [/Pulumi\.staging\.yaml: the file is empty/] },
+  { what: "a stack file that is not YAML", setup: write("Pulumi.staging.yaml", "config:\n  lockstep:release: [1.5.1\n"), args: stagingPlan, says: [/Pulumi\.staging\.yaml: not valid YAML/] },
+  { what: "a cron schedule out of range", args: [...stagingPlan, "--set", "backup.schedule=99 99 99 * * *"], says: [/lockstep:backup\.schedule = "99 99 99 \* \* \*": the second field "99" must be within 0-59/] },
+  { what: "a five-field cron schedule", args: [...stagingPlan, "--set", "backup.schedule=0 2 * * *"], says: [/lockstep:backup\.schedule = "0 2 \* \* \*": must be a six-field cron expression/] },
+  { what: "a hostname that is not one", args: [...stagingPlan, "--set", 'route.hostnames=["Not A Host!"]'], says: [/lockstep:route\.hostnames\.0 = "Not A Host!": must be a lowercase DNS hostname/] },
+  { what: "a --set that reaches the prototype", args: [...stagingPlan, "--set", "__proto__.x=y"], says: [/--set "__proto__\.x": "__proto__" is not a config field/] },
+  { what: "--stack given twice", args: [...stagingPlan, "--stack", "prod"], says: [/--stack is given more than once/] },
+  { what: "an image tag through chartValues", args: [...stagingPlan, "--set", "chartValues.identity.image.tag=latest"], says: [/lockstep:chartValues\.identity\.image = \{"tag":"latest"\}: images come from the release catalog, pinned by digest/, /mirror in the catalog's catalog\.yaml/] },
+  { what: "a plaintext password in chartValues", args: [...stagingPlan, "--set", "chartValues.identity.adminPassword=hunter2"], says: [/lockstep:chartValues\.identity\.adminPassword = \[secret\]: looks like a plaintext secret; store it encrypted: pulumi config set --secret --path lockstep:chartValues\.identity\.adminPassword/] },
+  { what: "an access key anywhere in the config", args: [...stagingPlan, "--set", "smoke.blockedPrompt=AKIAABCDEFGHIJKLMNOP"], says: [/lockstep:smoke\.blockedPrompt = \[secret\]: looks like a plaintext secret/, /only chartValues may hold secrets/] },
+  { what: "an encrypted value outside chartValues", setup: edit("Pulumi.staging.yaml", (t) => t.replace("gatewayName: platform-gateway", "gatewayName:\n      secure: v1:AAAA:BBBB")), args: stagingPlan, says: [/lockstep:route = \[secret\]: is stored as a secret, but lockstep reads this value itself/] },
+  { what: "an unquoted version in the stack file", setup: edit("Pulumi.staging.yaml", (t) => t.replace('lockstep:kubernetesVersion: "1.31"', "lockstep:kubernetesVersion: 1.30")), args: stagingPlan, says: [/Pulumi\.staging\.yaml: lockstep:kubernetesVersion = 1\.3: written as a YAML number/, /quote it/] },
+  { what: "a release not in the catalog", args: [...stagingPlan, "--set", "release=9.9.9"], says: [/lockstep:release = "9\.9\.9": not in the release catalog; available versions: 1\.3\.4, 1\.4\.2, 1\.5\.0, 1\.5\.1, 2\.0\.0/] },
+  { what: "several bad keys, reported in one run", args: [...stagingPlan, "--set", "environment=dev", "--set", "namespace=Bad_NS", "--set", "ha=maybe"], says: [/3 invalid config values:/, /lockstep:environment = "dev": must be "staging" or "prod"/, /lockstep:namespace = "Bad_NS": must be a DNS-1123 label/, /lockstep:ha = "maybe": must be true or false/] },
+  { what: "--deployed with a version not in the catalog", args: [...stagingPlan, "--deployed", "9.9.9"], says: [/--deployed 9\.9\.9: not in the release catalog/] },
+  { what: "an upgrade.from that disagrees with what runs", args: [...stagingPlan, "--deployed", "1.5.0", "--set", "upgrade.from=1.4.2"], says: [/lockstep:upgrade\.from = "1\.4\.2", but this stack runs 1\.5\.0/] },
+  { what: "an unknown flag", args: [...stagingPlan, "--deploy", "1.5.0"], says: [/unknown flag --deploy \(did you mean --deployed\?\)/] },
+  { what: "a --set without =", args: [...stagingPlan, "--set", "release"], says: [/--set "release": expected key=value/] },
+  { what: "an unknown stack", args: ["plan", "--stack", "dev"], says: [/--stack dev: no Pulumi\.dev\.yaml .* known stacks: prod, staging/] },
+
+  // catalog add, promote, preflight
+  { what: "catalog add with a v-prefixed version", args: ["catalog", "add", "--version", "v1.6.0", ...IMAGES], says: [/--version "v1\.6\.0": must be an exact version x\.y\.z/] },
+  { what: "catalog add requiring a config key that does not exist", args: ["catalog", "add", "--version", "1.6.0", ...IMAGES, "--require-config", "smok"], says: [/--require-config "smok": not a stack config key \(did you mean smoke\?\); a release that required it could never be planned/] },
+  { what: "catalog add with a tag-only image", args: ["catalog", "add", "--version", "1.6.0", ...IMAGES.slice(2), "--image", "api=registry.example/aigw/api:1.6.0"], says: [/field components\.api\.image = "registry\.example\/aigw\/api:1\.6\.0"/, /pinned by digest/] },
+  { what: "catalog add with an unknown chart", args: ["catalog", "add", "--version", "1.6.0", ...IMAGES, "--chart", "grafana=1.0.0"], says: [/--chart grafana=\.\.\.: unknown chart; the charts are cnpgOperator, barmanCloudPlugin, identity, openbao/] },
+  { what: "catalog add with an unknown migrations kind", args: ["catalog", "add", "--version", "1.6.0", ...IMAGES, "--migrations", "reversible"], says: [/--migrations "reversible": must be one of expand-only, contract/] },
+  { what: "promote from a stack to itself", args: ["promote", "--from", "prod", "--to", "prod"], says: [/--from and --to are both prod/] },
+  { what: "promote with a record that is not JSON", setup: write("record.json", "{"), args: ["promote", "--record", "RECORD"], says: [/--record .*record\.json: not valid JSON/] },
+  { what: "preflight with a negative backup age", args: ["preflight", "--stack", "staging", "--max-backup-age=-3"], says: [/--max-backup-age "-3": expected a positive number of hours/] },
+  { what: "preflight to a release not in the catalog", args: ["preflight", "--stack", "staging", "--to", "9.9.9"], says: [/--to 9\.9\.9: not in the release catalog/] },
+  { what: "an unknown command", args: ["deploy"], says: [/unknown command "deploy"/] },
+];
+
+describe("bad input is refused with exit 2, one message, nothing written", () => {
+  it(`covers at least 40 cases (${CASES.length})`, () => assert.ok(CASES.length >= 40));
+  for (const c of CASES) {
+    it(c.what, async () => {
+      const dir = project();
+      c.setup?.(dir);
+      const before = tree(dir);
+      let stdout = "";
+      let stderr = "";
+      const args = c.args.map((a) => (a === "RECORD" ? path.join(dir, "record.json") : a));
+      const code = await main(args, env(dir), { out: (t) => { stdout += t; }, err: (t) => { stderr += t; } });
+      assert.equal(code, 2, `exit code; stderr: ${stderr}; stdout: ${stdout.slice(0, 300)}`);
+      for (const part of c.says) assert.match(stderr, part);
+      assert.equal(stdout, "", "nothing on stdout");
+      assert.deepEqual(tree(dir), before, "no file was written or changed");
+    });
+  }
+});
