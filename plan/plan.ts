@@ -2,7 +2,7 @@
  * The offline plan: the real program under mocks, then the policy pack, with no CLI, cluster or
  * credentials. Returns data; `cli/plan.ts` prints it.
  */
-import { Catalog, DEFAULT_CATALOG_DIR, diffSets, getRelease, loadCatalog, SetDifference } from "../lib/catalog";
+import { Catalog, canonicalJson, DEFAULT_CATALOG_DIR, diffSets, getRelease, loadCatalog, SetDifference } from "../lib/catalog";
 import { lockstepKeys, StackConfig } from "../lib/config";
 import { DeployedState, parseDeployedArgument } from "../lib/deployed";
 import { prepareInputs, ProgramInputs } from "../lib/inputs";
@@ -53,7 +53,19 @@ export interface PlanResult {
   deployed: DeployedState | null;
   /** The window opened from the deployed state, and what the set changes in it. */
   upgrade: { from: string; to: string; mode: string; differences: SetDifference[] } | null;
+  /**
+   * Each resource marked against what the program declares for the deployed versions (with the same
+   * stack config): new, changed, unchanged, or removed. Null on a first install (everything is new).
+   */
+  changes: ResourceChange[] | null;
   config: StackConfig;
+}
+
+export type ChangeKind = "new" | "changed" | "unchanged" | "removed";
+export interface ResourceChange {
+  type: string;
+  name: string;
+  change: ChangeKind;
 }
 
 /** A stack's program, run under the recording mocks: what it was given and what it registered. */
@@ -84,6 +96,7 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
   const { catalog, config, window } = inputs;
   usePolicyCatalog(catalog);
   const violations = await runPolicies(options.stack, run.resources, readPolicyConfig(options.stack, projectDir));
+  const changes = inputs.deployed ? markChanges(await declarationAt(options, inputs.deployed), run.resources) : null;
   return {
     stack: options.stack,
     release: run.outputs.release,
@@ -94,8 +107,43 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     upgrade: window
       ? { from: window.from, to: window.to, mode: window.mode, differences: diffSets(getRelease(catalog, window.from), getRelease(catalog, config.release)) }
       : null,
+    changes,
     config,
   };
+}
+
+/**
+ * What the program declares for the deployed versions, with the same stack config: the deployed release,
+ * its console colors, and its canary if one ran. The baseline the plan marks its resources against.
+ */
+async function declarationAt(options: PlanOptions, deployed: DeployedState): Promise<RecordedResource[]> {
+  const w = deployed.workloads;
+  const sets = [
+    ...(options.sets ?? []),
+    `release=${deployed.release}`,
+    ...(w["console-blue"] ? [`console.blue=${w["console-blue"]}`] : []),
+    ...(w["console-green"] ? [`console.green=${w["console-green"]}`] : []),
+    "upgrade.from=null",
+    // A deployed canary is declared again; its share is not in the record, so the current one (or 1 %) stands in.
+    w["gateway-canary"] ? `upgrade.gatewayCanaryPercent=${options.sets?.find((s) => s.startsWith("upgrade.gatewayCanaryPercent="))?.split("=")[1] ?? 1}` : "upgrade.gatewayCanaryPercent=null",
+  ];
+  return (await runStack({ ...options, sets, deployed })).run.resources;
+}
+
+/** Marks every real resource of `after` against `before` by type and name. */
+export function markChanges(before: readonly RecordedResource[], after: readonly RecordedResource[]): ResourceChange[] {
+  const real = (r: RecordedResource) => r.custom && !r.type.startsWith("pulumi:");
+  const key = (r: RecordedResource) => `${r.type}::${r.name}`;
+  const old = new Map(before.filter(real).map((r) => [key(r), r]));
+  const now = after.filter(real);
+  const marks: ResourceChange[] = now.map((r) => {
+    const previous = old.get(key(r));
+    const change: ChangeKind = !previous ? "new" : canonicalJson(previous.props) === canonicalJson(r.props) ? "unchanged" : "changed";
+    return { type: r.type, name: r.name, change };
+  });
+  const kept = new Set(now.map(key));
+  for (const r of before.filter(real)) if (!kept.has(key(r))) marks.push({ type: r.type, name: r.name, change: "removed" });
+  return marks;
 }
 
 function toPlanned(all: readonly RecordedResource[]) {

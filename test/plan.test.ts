@@ -25,7 +25,7 @@ describe("npm run plan (the CLI)", () => {
       const r = cli("--stack", stack, "--json");
       assert.equal(r.code, 0, r.stderr);
       const out = JSON.parse(r.stdout);
-      assert.deepEqual(Object.keys(out), ["stack", "release", "resources", "waves", "violations", "deployed", "upgrade"]);
+      assert.deepEqual(Object.keys(out), ["stack", "release", "resources", "waves", "violations", "deployed", "upgrade", "changes"]);
       assert.equal(out.deployed, null, "without --deployed the plan assumes a first install, and says so");
       assert.equal(out.upgrade, null);
       assert.equal(out.stack, stack);
@@ -78,7 +78,7 @@ describe("npm run plan (the CLI)", () => {
   it("prints a readable summary without --json: set digest, waves and what differs from upgrade.from", () => {
     const r = cli("--stack", "staging", "--deployed", "1.5.0");
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /release 1\.5\.1  set sha256:[a-f0-9]{64}/);
+    assert.match(r.stdout, /release 1\.5\.1  set sha256:[a-f0-9]{12}…/);
     assert.match(r.stdout, /deployed 1\.5\.0 \(api 1\.5\.0, gateway 1\.5\.0/);
     assert.match(r.stdout, /upgrade window 1\.5\.0 -> 1\.5\.1 \(rolling\), opened by what is deployed:\n  ~ components\.api: 1\.5\.0/);
     assert.match(r.stdout, /1\. pre-upgrade-backup - verified pre-upgrade backups/);
@@ -203,5 +203,35 @@ describe("the prod gate and secrets in the plan's output", () => {
         assert.match(JSON.stringify(keycloak.props.values), /"adminPassword":"\[secret\]"/);
       }
     }
+  });
+});
+
+describe("the plan, read by an operator", () => {
+  it("marks each resource new, changed, unchanged or removed against the deployed versions", async () => {
+    const result = await plan({ stack: "staging", deployed: "1.5.0", sets: ["upgrade.gatewayCanaryPercent=10"] });
+    const mark = (name: string) => result.changes?.find((c) => c.name === name)?.change;
+    assert.equal(mark("gateway-canary"), "new");
+    assert.equal(mark("pre-upgrade-platform-db-1-5-0-to-1-5-1"), "new");
+    assert.equal(mark("api"), "changed", "the API moves to 1.5.1");
+    assert.equal(mark("gateway"), "unchanged", "the stable gateways keep 1.5.0 during the canary");
+    assert.equal(mark("platform-db-cluster"), "unchanged", "1.5.0 and 1.5.1 pin the same PostgreSQL");
+    const closing = await plan({ stack: "staging", deployed: path.join(PROJECT, "test", "fixtures", "deployed-canary-1.5.1.json") });
+    assert.equal(closing.changes?.find((c) => c.name === "gateway-canary")?.change, "removed", "closing the window removes the canary");
+    assert.equal(closing.changes?.find((c) => c.name === "gateway")?.change, "changed", "the stable gateways roll to 1.5.1");
+  });
+
+  it("shows the versions per workload, the canary split, the live color, and short digests in text only", () => {
+    const text = cli("--stack", "staging", "--deployed", "1.5.0", "--set", "upgrade.gatewayCanaryPercent=10").stdout;
+    assert.match(text, /^ {2}api +1\.5\.0 -> 1\.5\.1$/m);
+    assert.match(text, /^ {2}gateway +1\.5\.0 \(unchanged\) +90 % of gateway traffic$/m);
+    assert.match(text, /^ {2}gateway-canary +new at 1\.5\.1 +10 % of gateway traffic$/m);
+    assert.match(text, /^ {2}console-blue +1\.5\.0 -> 1\.5\.1 +live$/m);
+    assert.match(text, /^ {5}\+ apps\/v1:Deployment {2}gateway-canary$/m);
+    assert.match(text, /^ {5}~ apps\/v1:Deployment {2}api$/m);
+    assert.match(text, /set sha256:[a-f0-9]{12}…$/m);
+    assert.doesNotMatch(text, /sha256:[a-f0-9]{13}/, "no whole digest in the text");
+    assert.match(text, /\d+ resources \(\d+ new, \d+ changed, \d+ unchanged, 0 removed\); \d+ more registrations are the stack, its provider and reference, and the components/);
+    const json = JSON.parse(cli("--stack", "staging", "--json").stdout);
+    assert.match(json.release.setDigest, /^sha256:[a-f0-9]{64}$/, "the JSON keeps digests whole");
   });
 });

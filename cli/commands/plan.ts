@@ -1,5 +1,5 @@
 import { LockstepInputError } from "../../lib/errors";
-import { plan, PlanResult } from "../../plan/plan";
+import { ChangeKind, plan, PlanResult } from "../../plan/plan";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 
@@ -22,6 +22,34 @@ policy pack, and prints the plan.
 
 Exit codes: 0 ok, 1 mandatory policy violation, 2 invalid config or usage.`;
 
+/** `sha256:` digests cut to 12 hex digits for reading; the JSON keeps them whole. */
+export function shortDigests(text: string): string {
+  return text.replace(/sha256:([a-f0-9]{12})[a-f0-9]{52}/g, "sha256:$1…");
+}
+
+const MARK: Record<ChangeKind, string> = { new: "+", changed: "~", unchanged: "=", removed: "-" };
+
+/** Per workload: the version deployed -> the version planned, the canary split and the console colors. */
+function workloadLines(result: PlanResult): string[] {
+  const planned = new Map(result.resources.filter((r) => r.type === "kubernetes:apps/v1:Deployment").map((r) => [r.name, (r.props as { metadata?: { labels?: Record<string, string> } }).metadata?.labels?.["app.kubernetes.io/version"] ?? "?"]));
+  const deployed = result.deployed?.workloads ?? {};
+  const route = result.resources.find((r) => r.name === "gateway-route")?.props as { spec?: { rules?: { backendRefs?: { name: string; weight?: number }[] }[] } } | undefined;
+  const weights = new Map((route?.spec?.rules?.[0]?.backendRefs ?? []).map((b) => [b.name === "gateway-stable" ? "gateway" : b.name, b.weight ?? 1]));
+  const live = result.config.console.live;
+  const names = [...new Set([...planned.keys(), ...Object.keys(deployed)])];
+  const width = Math.max(...names.map((n) => n.length));
+  return names.map((name) => {
+    const before = deployed[name];
+    const after = planned.get(name);
+    const move = after === undefined ? `${before} -> removed` : before === undefined ? `new at ${after}` : before === after ? `${after} (unchanged)` : `${before} -> ${after}`;
+    const notes = [
+      weights.has(name) && weights.size > 1 ? `${weights.get(name)} % of gateway traffic` : "",
+      name.startsWith("console-") ? (name === `console-${live}` ? "live" : "idle (its preview Service only)") : "",
+    ].filter(Boolean);
+    return `  ${name.padEnd(width)}  ${move}${notes.length ? `   ${notes.join(", ")}` : ""}`;
+  });
+}
+
 export function renderHuman(result: PlanResult): string {
   const lines: string[] = [];
   lines.push(`lockstep plan: stack ${result.stack}`);
@@ -34,22 +62,30 @@ export function renderHuman(result: PlanResult): string {
     for (const d of result.upgrade.differences) lines.push(`  ~ ${d.key}: ${d.from} -> ${d.to}`);
     if (result.upgrade.differences.length === 0) lines.push("  (the pinned sets are identical)");
   }
-  lines.push("", "waves (each starts after all earlier waves complete):");
+  lines.push("", `workloads (deployed -> planned; console live: ${result.config.console.live}):`, ...workloadLines(result));
+  const mark = new Map((result.changes ?? []).map((c) => [`${c.type}::${c.name}`, MARK[c.change]]));
+  lines.push("", `waves (each starts after all earlier waves complete)${result.changes ? "; + new, ~ changed, = unchanged, - removed, against the deployed versions" : "; a first install: everything is new"}:`);
   result.waves.forEach((w, i) => {
     lines.push(`  ${i + 1}. ${w.id} - ${w.title}`);
     for (const name of w.resources) {
       const r = result.resources.find((res) => res.name === name);
-      lines.push(`       ${r ? r.type.replace(/^kubernetes:/, "") : "?"}  ${name}`);
+      lines.push(`     ${mark.get(`${r?.type}::${name}`) ?? "+"} ${r ? r.type.replace(/^kubernetes:/, "") : "?"}  ${name}`);
     }
   });
-  const custom = result.resources.filter((r) => !r.type.startsWith("lockstep:") && r.type !== "pulumi:pulumi:Stack").length;
-  lines.push("", `${result.resources.length} registrations (${custom} resources)`);
+  const removed = (result.changes ?? []).filter((c) => c.change === "removed");
+  if (removed.length) {
+    lines.push("", "removed (declared for the deployed versions, not any more):");
+    for (const c of removed) lines.push(`     - ${c.type.replace(/^kubernetes:/, "")}  ${c.name}`);
+  }
+  const real = result.resources.filter((r) => !r.type.startsWith("lockstep:") && !r.type.startsWith("pulumi:"));
+  const counts = (["new", "changed", "unchanged", "removed"] as ChangeKind[]).map((k) => `${(result.changes ?? []).filter((c) => c.change === k).length} ${k}`);
+  lines.push("", `${real.length} resources${result.changes ? ` (${counts.join(", ")})` : ""}; ${result.resources.length - real.length} more registrations are the stack, its provider and reference, and the components (waves and groupings) that hold the resources`);
   if (result.violations.length === 0) lines.push("policies: no violations");
   else {
     lines.push(`policies: ${result.violations.length} violation(s)`);
     for (const v of result.violations) lines.push(`  [${v.level}] ${v.policy}${v.resource ? ` (${v.resource})` : ""}: ${v.message}`);
   }
-  return lines.join("\n");
+  return shortDigests(lines.join("\n"));
 }
 
 export async function planCommand(argv: string[], env: CliEnv): Promise<CommandResult> {
