@@ -235,3 +235,15 @@ describe("the plan, read by an operator", () => {
     assert.match(json.release.setDigest, /^sha256:[a-f0-9]{64}$/, "the JSON keeps digests whole");
   });
 });
+
+describe("the plan on a pipe", () => {
+  const piped = (args: string) => spawnSync("bash", ["-c", `"${process.execPath}" "${path.join(PROJECT, "bin", "cli", "lockstep.js")}" plan ${args} | head -c 20 >/dev/null; exit \${PIPESTATUS[0]}`], { cwd: PROJECT, encoding: "utf8" });
+  it("ends quietly when the reader closes early, with the plan's own exit code", () => {
+    const ok = piped("--stack staging --json");
+    assert.equal(ok.status, 0);
+    assert.doesNotMatch(ok.stderr, /EPIPE|Error/);
+    const refused = piped("--stack staging --deployed 1.3.4 --json");
+    assert.equal(refused.status, 1, "a policy violation still exits 1");
+    assert.doesNotMatch(refused.stderr, /EPIPE|Error/);
+  });
+});
