@@ -11,7 +11,9 @@ export = async () => {
     waves: platform.waves,
     consoleLive: platform.consoleLive,
     upgradeWindow: platform.upgradeWindow,
+    databases: platform.databases,
     restorePoint: platform.restorePoint,
+    restoreDrill: platform.restoreDrill,
     verification: platform.verification,
   };
 };

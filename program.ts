@@ -29,8 +29,10 @@ const { isConfigSecret } = runtimeConfig as unknown as { isConfigSecret(key: str
 async function deployedOfThisStack(): Promise<DeployedState | null> {
   const name = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
   const self = new pulumi.StackReference("lockstep-deployed", { name });
-  const [release, workloads] = await Promise.all([self.getOutputDetails("release"), self.getOutputDetails("workloads")]);
-  return deployedFromOutputs({ release: release.value ?? release.secretValue, workloads: workloads.value ?? workloads.secretValue }, `stack ${name}`);
+  const keys = ["release", "workloads", "databases", "restorePoint", "restoreDrill"] as const;
+  const details = await Promise.all(keys.map((key) => self.getOutputDetails(key)));
+  const outputs = Object.fromEntries(keys.map((key, i) => [key, details[i].value ?? details[i].secretValue]));
+  return deployedFromOutputs(outputs, `stack ${name}`);
 }
 
 /** Reads and validates everything the program needs; throws `LockstepInputError` on bad input. */

@@ -11,6 +11,8 @@ import { catalogAdd, CATALOG_ADD_HELP } from "./commands/catalogAdd";
 import { planCommand, PLAN_HELP } from "./commands/plan";
 import { preflight, PREFLIGHT_HELP } from "./commands/preflight";
 import { promote, PROMOTE_HELP } from "./commands/promote";
+import { restore, RESTORE_HELP } from "./commands/restore";
+import { rollback, ROLLBACK_HELP } from "./commands/rollback";
 import { CliEnv, CommandResult, defaultEnv } from "./env";
 
 interface Command {
@@ -26,6 +28,8 @@ const COMMANDS: Command[] = [
   { path: ["catalog", "add"], summary: "turn a build (images by digest, chart pins, notes) into releases/<version>.yaml", help: CATALOG_ADD_HELP, run: catalogAdd },
   { path: ["promote"], summary: "copy exactly the set staging verified into another stack (default prod)", help: PROMOTE_HELP, run: promote },
   { path: ["preflight"], summary: "print the pre-upgrade checklist for a stack", help: PREFLIGHT_HELP, run: preflight },
+  { path: ["rollback"], summary: "return a stack to the release before its last window, with its data (writes the stack file, shows the plan)", help: ROLLBACK_HELP, run: rollback },
+  { path: ["restore"], summary: "recover the databases from the object store into new clusters (writes the stack file, shows the plan)", help: RESTORE_HELP, run: restore },
 ];
 
 const name = (c: Command) => c.path.join(" ");

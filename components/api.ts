@@ -56,7 +56,12 @@ export class ControlPlaneApi extends pulumi.ComponentResource {
       awaitRollout: args.awaitRollout ?? true,
     }, this);
     this.service = clusterService("api", args.namespace, this.workload.selector, { name: "http", port: 80, targetPort: API_PORT }, this);
-    this.url = `http://api.${args.namespace}.svc`;
+    this.url = apiServiceUrl(args.namespace);
     this.registerOutputs({ deployment: this.workload.deployment.metadata.name, service: this.service.metadata.name, url: this.url });
   }
+}
+
+/** The API's in-cluster URL: fixed by its Service name, so waves declared before the API can use it. */
+export function apiServiceUrl(namespace: string): string {
+  return `http://api.${namespace}.svc`;
 }

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { ANNOTATIONS, AWAIT_BACKUP_SCRIPT, BARMAN_PLUGIN, LABELS, PART_OF } from "../lib/names";
+import type { DatabaseKey } from "../lib/recoveryConfig";
 
 export interface PreUpgradeBackupArgs {
   namespace: string;
@@ -10,8 +11,8 @@ export interface PreUpgradeBackupArgs {
   from: string;
   /** Target version of the window. */
   to: string;
-  /** CloudNativePG clusters to back up (the platform's and Keycloak's). */
-  clusters: string[];
+  /** The clusters to back up, by database: what runs before the window. */
+  databases: { key: DatabaseKey; cluster: string; serverName: string }[];
   /** Directory on the machine running `pulumi up` that receives the OpenBao raft snapshot. @default "./backups" */
   snapshotDir?: string;
   /** OpenBao pod to snapshot from. @default "openbao-0" */
@@ -32,13 +33,13 @@ export function versionSlug(version: string): string {
  * takes no second backup. Backups are retained when the window closes: they are the rollback point.
  */
 export class PreUpgradeBackup extends pulumi.ComponentResource {
-  readonly backups: k8s.apiextensions.CustomResource[];
+  readonly backupObjects: k8s.apiextensions.CustomResource[];
   /** One per Backup: waits for it, fails the `up` at once when it fails, prints its backupId. */
   readonly backupChecks: command.local.Command[];
   readonly openBaoSnapshot: command.local.Command;
   readonly snapshotFile: string;
-  /** Cluster name -> the backupId CloudNativePG recorded: the window's restore point. */
-  readonly backupIds: pulumi.Output<Record<string, string>>;
+  /** Database -> the cluster backed up, its serverName and the backupId CloudNativePG recorded: the window's restore point. */
+  readonly backups: pulumi.Output<Partial<Record<DatabaseKey, { cluster: string; serverName: string; backupId: string }>>>;
 
   constructor(name: string, args: PreUpgradeBackupArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:backup:PreUpgradeBackup", name, {}, opts);
@@ -46,7 +47,8 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
     const pod = args.openBaoPod ?? "openbao-0";
     const window = `${versionSlug(args.from)}-to-${versionSlug(args.to)}`;
 
-    this.backups = args.clusters.map((cluster) => new k8s.apiextensions.CustomResource(`pre-upgrade-${cluster}-${window}`, {
+    const clusters = args.databases.map((d) => d.cluster);
+    this.backupObjects = clusters.map((cluster) => new k8s.apiextensions.CustomResource(`pre-upgrade-${cluster}-${window}`, {
       apiVersion: "postgresql.cnpg.io/v1",
       kind: "Backup",
       metadata: {
@@ -59,10 +61,10 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
       spec: { cluster: { name: cluster }, method: "plugin", pluginConfiguration: { name: BARMAN_PLUGIN } },
     }, { parent: this, retainOnDelete: true }));
 
-    this.backupChecks = this.backups.map((backup, i) => new command.local.Command(`await-${args.clusters[i]}-${window}`, {
+    this.backupChecks = this.backupObjects.map((backup, i) => new command.local.Command(`await-${clusters[i]}-${window}`, {
       create: `bash ${AWAIT_BACKUP_SCRIPT}`,
       // The name as written, not the Backup's output: known at preview, so policies can read it.
-      environment: { NAMESPACE: args.namespace, BACKUP: `pre-upgrade-${args.clusters[i]}-${window}`, TIMEOUT_SECONDS: "3600" },
+      environment: { NAMESPACE: args.namespace, BACKUP: `pre-upgrade-${clusters[i]}-${window}`, TIMEOUT_SECONDS: "3600" },
       triggers: [args.from, args.to],
     }, { parent: this, dependsOn: [backup] }));
 
@@ -73,10 +75,10 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
       triggers: [args.from, args.to],
     }, { parent: this });
 
-    this.backupIds = pulumi.all(this.backupChecks.map((c) => c.stdout)).apply((ids) => Object.fromEntries(args.clusters.map((cluster, i) => [cluster, ids[i]])));
+    this.backups = pulumi.all(this.backupChecks.map((c) => c.stdout)).apply((ids) => Object.fromEntries(args.databases.map((d, i) => [d.key, { cluster: d.cluster, serverName: d.serverName, backupId: ids[i] }])));
     this.registerOutputs({
-      backups: this.backups.map((b) => b.metadata.name),
-      backupIds: this.backupIds,
+      backupObjects: this.backupObjects.map((b) => b.metadata.name),
+      backups: this.backups,
       openBaoSnapshot: this.snapshotFile,
       openBaoSnapshotSha256: this.openBaoSnapshot.stdout,
     });

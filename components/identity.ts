@@ -6,7 +6,8 @@ import type { StackConfig } from "../lib/config";
 import type { Values } from "../lib/merge";
 import { mirrored } from "../lib/images";
 import { chartRelease } from "./helmRelease";
-import { HELM_RELEASES, IDENTITY_DB } from "../lib/names";
+import { HELM_RELEASES } from "../lib/names";
+import type { DatabasePlan } from "../lib/restore";
 import { PostgresCluster } from "./postgres";
 
 export interface IdentityArgs {
@@ -20,6 +21,8 @@ export interface IdentityArgs {
   ha?: boolean;
   /** Backup settings shared with the platform database. */
   backup: StackConfig["backup"];
+  /** Where Keycloak's database runs (the original cluster, or one recovered from the archive). */
+  database: DatabasePlan;
   /** Stack overrides for the Keycloak chart. @default {} */
   stackValues?: Values;
   /** The stack overrides hold secrets. @default false */
@@ -36,10 +39,10 @@ export class Identity extends pulumi.ComponentResource {
   constructor(name: string, args: IdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:identity:Identity", name, {}, opts);
     const ha = args.ha ?? false;
-    this.database = new PostgresCluster(IDENTITY_DB, {
+    this.database = new PostgresCluster(args.database.origin, {
       namespace: args.namespace,
+      plan: args.database,
       image: mirrored(args.release.postgres.image, args.mirror),
-      database: "keycloak",
       instances: ha ? 3 : 1,
       storageSize: "10Gi",
       backup: args.backup,
@@ -61,7 +64,7 @@ export class Identity extends pulumi.ComponentResource {
         extraVolumeMounts: "- name: data\n  mountPath: /opt/keycloak/data\n- name: tmp\n  mountPath: /tmp\n",
         database: {
           vendor: "postgres",
-          hostname: `${IDENTITY_DB}-rw`,
+          hostname: `${this.database.clusterName}-rw`,
           port: 5432,
           database: "keycloak",
           username: "keycloak",
@@ -73,6 +76,6 @@ export class Identity extends pulumi.ComponentResource {
       secretValues: args.secretValues ?? false,
       awaitRollout: args.awaitRollout ?? true,
     }, { parent: this, dependsOn: [this.database] });
-    this.registerOutputs({ databaseCluster: IDENTITY_DB, revision: this.chart.status.revision });
+    this.registerOutputs({ databaseCluster: this.database.clusterName, revision: this.chart.status.revision });
   }
 }

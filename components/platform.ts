@@ -1,16 +1,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { FIRST_PARTY, getRelease, Release, setDigest } from "../lib/catalog";
-import type { StackConfig } from "../lib/config";
-import type { DeployedState } from "../lib/deployed";
+import type { DrillResult, RestorePoint } from "../lib/deployed";
 import type { ProgramInputs } from "../lib/inputs";
 import { mirrored } from "../lib/images";
-import { IDENTITY_DB, OPERATOR_NAMESPACE, PLATFORM_DB } from "../lib/names";
-import { ReleaseRecordData } from "../lib/record";
-import { gatewayTracks, workloadVersions } from "../lib/versions";
-import type { UpgradeWindow } from "../lib/window";
+import { OPERATOR_NAMESPACE } from "../lib/names";
+import { recordOf, runningCluster } from "../lib/record";
+import type { DatabaseKey } from "../lib/recoveryConfig";
+import { appSecretName, DeployedDatabase } from "../lib/restore";
+import { componentOf, gatewayTracks, workloadVersions, WORKLOADS } from "../lib/versions";
 import { waveOrder, WaveId } from "../lib/waves";
-import { ControlPlaneApi } from "./api";
+import { apiServiceUrl, ControlPlaneApi } from "./api";
 import { PreUpgradeBackup } from "./backup";
 import { Console } from "./console";
 import { Gateway } from "./gateway";
@@ -18,11 +18,12 @@ import { Identity } from "./identity";
 import { NetworkIsolation } from "./network";
 import { Operators } from "./operators";
 import { PostgresCluster } from "./postgres";
+import { OpenBaoRestore, RestoreDrill, WritersDown } from "./recovery";
 import { ReleaseRecord } from "./releaseRecord";
 import { OpenBao } from "./secrets";
 import { RESTRICTED_NAMESPACE_LABELS } from "./security";
 import { Verification, VerificationResult } from "./verification";
-import { WaveSequence } from "./wave";
+import { Wave, WaveSequence } from "./wave";
 import { Workers } from "./workers";
 
 export interface PlatformArgs extends ProgramInputs {
@@ -37,8 +38,12 @@ export interface PlatformOutputs {
   waves: { id: WaveId; title: string; after: WaveId[] }[];
   consoleLive: string;
   upgradeWindow: { from: string; to: string; mode: string; gatewayCanaryPercent: number | null } | null;
-  /** The window's pre-upgrade backups: what a rollback with data restores. Null outside a window. */
-  restorePoint: pulumi.Output<{ from: string; to: string; backupIds: Record<string, string>; openBaoSnapshot: string }> | null;
+  /** Where each database runs: what the next deployment reads to tell a new restore from a finished one. */
+  databases: Record<DatabaseKey, DeployedDatabase>;
+  /** The last window's pre-upgrade backups: what a rollback with data restores. Kept after the window closes. */
+  restorePoint: pulumi.Output<RestorePoint> | RestorePoint | null;
+  /** The last passing restore drill, kept until the next one. */
+  restoreDrill: pulumi.Output<DrillResult> | DrillResult | null;
   verification: pulumi.Output<VerificationResult>;
 }
 
@@ -51,7 +56,7 @@ export class Platform extends pulumi.ComponentResource {
 
   constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:platform:Platform", name, {}, opts);
-    const { config, catalog, charts, window, deployed } = args;
+    const { config, catalog, charts, window, deployed, databases, rollback } = args;
     const release = getRelease(catalog, config.release);
     const digest = setDigest(release);
     const ns = config.namespace;
@@ -67,65 +72,113 @@ export class Platform extends pulumi.ComponentResource {
       pulumi.log.warn(`lockstep:upgrade.gatewayCanaryPercent (${config.upgrade.gatewayCanaryPercent}) is ignored: every workload already runs ${config.release}, so no upgrade window is open and no canary runs`, this);
     }
 
-    const order = waveOrder(window !== undefined);
-    const waves = new WaveSequence(this, order);
-    const backups = waves.runIfPlanned("pre-upgrade-backup", (wave) => window && new PreUpgradeBackup("pre-upgrade-backup", {
-      namespace: ns, from: window.from, to: config.release, clusters: [PLATFORM_DB, IDENTITY_DB], snapshotDir: config.backup.snapshotDir,
-    }, { parent: wave }));
-    waves.run("platform-services", (wave) => {
-      const namespace = new k8s.core.v1.Namespace("platform-namespace", {
-        metadata: { name: ns, labels: RESTRICTED_NAMESPACE_LABELS },
-      }, { parent: wave, retainOnDelete: true });
-      new NetworkIsolation("network", {
-        namespace: ns, operatorNamespace: OPERATOR_NAMESPACE, gatewayNamespace: config.route.gatewayNamespace ?? ns,
-        objectStorePort: objectStorePort(config.backup.endpointURL),
-      }, { parent: wave, dependsOn: [namespace] });
-      const operators = new Operators("operators", {
-        release, charts, mirror: catalog.mirror, cnpgValues: config.chartValues.cnpgOperator, barmanValues: config.chartValues.barmanCloudPlugin, secretValues, awaitRollout,
-      }, { parent: wave });
-      new OpenBao("secrets", {
-        release, chart: charts.openbao, mirror: catalog.mirror, namespace: ns, ha: config.ha, stackValues: config.chartValues.openbao, secretValues, awaitRollout,
-      }, { parent: wave, dependsOn: [namespace] });
-      new Identity("identity", {
-        release, chart: charts.identity, mirror: catalog.mirror, namespace: ns, ha: config.ha, backup: config.backup, stackValues: config.chartValues.identity, secretValues, awaitRollout,
-      }, { parent: wave, dependsOn: [namespace, operators] });
-    });
-    const database = waves.run("database", (wave) => new PostgresCluster(PLATFORM_DB, {
-      namespace: ns, image: mirrored(release.postgres.image, catalog.mirror), database: "platform", instances: config.ha ? 3 : 1, backup: config.backup, awaitRollout,
-    }, { parent: wave }));
-    const api = waves.run("api", (wave) => new ControlPlaneApi("control-plane-api", {
-      namespace: ns, ...imageOf("api", config.release),
-      databaseSecret: database.appSecretName, ha: config.ha, awaitRollout,
-    }, { parent: wave }));
-    waves.run("gateways", (wave) => new Gateway("gateways", {
-      namespace: ns,
-      stable: imageOf("gateway", gateways.stable),
-      canary: gateways.canary ? { ...imageOf("gateway", gateways.canary.version), percent: gateways.canary.percent } : undefined,
-      apiUrl: api.url,
-      parentGateway: { name: config.route.gatewayName, namespace: config.route.gatewayNamespace ?? ns },
-      hostnames: config.route.hostnames,
-      ha: config.ha,
-      awaitRollout,
-    }, { parent: wave }));
-    waves.run("console", (wave) => new Console("console", {
-      namespace: ns,
-      colors: { blue: imageOf("console", config.console.blue), green: imageOf("console", config.console.green) },
-      live: config.console.live, apiUrl: api.url, ha: config.ha, awaitRollout,
-    }, { parent: wave }));
-    waves.run("workers", (wave) => new Workers("workers", {
-      namespace: ns, ...imageOf("workers", config.release),
-      databaseSecret: database.appSecretName, apiUrl: api.url, ha: config.ha, awaitRollout, rollout: release.components.workers.rollout,
-    }, { parent: wave }));
-    const verification = waves.run("verification", (wave) => {
-      const smoke = new Verification("verification", {
-        stack: args.stack, version: config.release, setDigest: digest, consoleLive: config.console.live,
-        canaryPercent: gateways.canary?.percent, smoke: config.smoke,
-      }, { parent: wave });
-      new ReleaseRecord("release-record", { namespace: ns, record: recordOf(args.stack, config, digest, window, deployed) }, {
-        parent: wave, dependsOn: smoke.smokeTest ? [smoke.smokeTest] : [],
-      });
-      return smoke;
-    });
+    const restore = config.restore;
+    // Writers stop only where a restore replaces the database they write to (a new stack has none running).
+    const writersDown = databases.platform.recovering && deployed !== null;
+    const order = waveOrder({ upgradeWindow: window !== undefined, writersDown, restoreDrill: config.restoreDrill !== undefined, rollback: rollback !== undefined });
+    const postgresImage = mirrored(release.postgres.image, catalog.mirror);
+    // Known before any wave is declared, so the waves can run in either direction (a rollback reverses the workloads).
+    const apiUrl = apiServiceUrl(ns);
+    const databaseSecret = appSecretName(databases.platform);
+
+    let backups: PreUpgradeBackup | undefined;
+    let drill: RestoreDrill | undefined;
+    let verification: Verification | undefined;
+    const build: Record<WaveId, (wave: Wave) => void> = {
+      "pre-upgrade-backup": (wave) => {
+        if (!window) return;
+        backups = new PreUpgradeBackup("pre-upgrade-backup", {
+          namespace: ns, from: window.from, to: config.release, snapshotDir: config.backup.snapshotDir,
+          databases: Object.values(databases).map((d) => ({ key: d.key, ...runningCluster(deployed, d) })),
+        }, { parent: wave });
+      },
+      "writers-down": (wave) => new WritersDown("writers-down", {
+        namespace: ns, restoreName: restore?.name ?? "", deployments: WORKLOADS.filter((w) => ["api", "workers"].includes(componentOf(w) ?? "")),
+      }, { parent: wave }),
+      "platform-services": (wave) => {
+        const namespace = new k8s.core.v1.Namespace("platform-namespace", {
+          metadata: { name: ns, labels: RESTRICTED_NAMESPACE_LABELS },
+        }, { parent: wave, retainOnDelete: true });
+        new NetworkIsolation("network", {
+          namespace: ns, operatorNamespace: OPERATOR_NAMESPACE, gatewayNamespace: config.route.gatewayNamespace ?? ns,
+          objectStorePort: objectStorePort(config.backup.endpointURL),
+        }, { parent: wave, dependsOn: [namespace] });
+        const operators = new Operators("operators", {
+          release, charts, mirror: catalog.mirror, cnpgValues: config.chartValues.cnpgOperator, barmanValues: config.chartValues.barmanCloudPlugin, secretValues, awaitRollout,
+        }, { parent: wave });
+        const openBao = new OpenBao("secrets", {
+          release, chart: charts.openbao, mirror: catalog.mirror, namespace: ns, ha: config.ha, stackValues: config.chartValues.openbao, secretValues, awaitRollout,
+        }, { parent: wave, dependsOn: [namespace] });
+        if (restore?.openbaoSnapshot) {
+          new OpenBaoRestore("openbao-restore", {
+            namespace: ns, snapshotFile: restore.openbaoSnapshot, force: restore.openbaoForce, restoreName: restore.name,
+          }, { parent: wave, dependsOn: [openBao] });
+        }
+        new Identity("identity", {
+          release, chart: charts.identity, mirror: catalog.mirror, namespace: ns, ha: config.ha, backup: config.backup, database: databases.identity,
+          stackValues: config.chartValues.identity, secretValues, awaitRollout,
+        }, { parent: wave, dependsOn: [namespace, operators] });
+      },
+      database: (wave) => new PostgresCluster(databases.platform.origin, {
+        namespace: ns, image: postgresImage, plan: databases.platform, instances: config.ha ? 3 : 1, backup: config.backup, awaitRollout,
+      }, { parent: wave }),
+      api: (wave) => new ControlPlaneApi("control-plane-api", {
+        namespace: ns, ...imageOf("api", config.release), databaseSecret, ha: config.ha, awaitRollout,
+      }, { parent: wave }),
+      gateways: (wave) => new Gateway("gateways", {
+        namespace: ns,
+        stable: imageOf("gateway", gateways.stable),
+        canary: gateways.canary ? { ...imageOf("gateway", gateways.canary.version), percent: gateways.canary.percent } : undefined,
+        apiUrl,
+        parentGateway: { name: config.route.gatewayName, namespace: config.route.gatewayNamespace ?? ns },
+        hostnames: config.route.hostnames,
+        ha: config.ha,
+        awaitRollout,
+      }, { parent: wave }),
+      console: (wave) => new Console("console", {
+        namespace: ns,
+        colors: { blue: imageOf("console", config.console.blue), green: imageOf("console", config.console.green) },
+        live: config.console.live, apiUrl, ha: config.ha, awaitRollout,
+      }, { parent: wave }),
+      workers: (wave) => new Workers("workers", {
+        namespace: ns, ...imageOf("workers", config.release),
+        databaseSecret, apiUrl, ha: config.ha, awaitRollout, rollout: release.components.workers.rollout,
+      }, { parent: wave }),
+      "restore-drill": (wave) => {
+        if (!config.restoreDrill) return;
+        drill = new RestoreDrill("restore-drill", {
+          namespace: ns, plan: databases[config.restoreDrill.database], id: config.restoreDrill.id, image: postgresImage, timeoutSeconds: config.restoreDrill.timeoutSeconds,
+        }, { parent: wave });
+      },
+      verification: (wave) => {
+        const smoke = new Verification("verification", {
+          stack: args.stack, version: config.release, setDigest: digest, consoleLive: config.console.live,
+          canaryPercent: gateways.canary?.percent, smoke: config.smoke,
+        }, { parent: wave });
+        new ReleaseRecord("release-record", {
+          namespace: ns,
+          record: recordOf({ stack: args.stack, config, setDigest: digest, window, deployed, databases, rollback }),
+          evidence: { ...(restorePoint ? { "restore-point.json": restorePoint } : {}), ...(restoreDrill ? { "restore-drill.json": restoreDrill } : {}) },
+        }, { parent: wave, dependsOn: smoke.smokeTest ? [smoke.smokeTest] : [] });
+        verification = smoke;
+      },
+    };
+    // Evidence outlives its wave: the last window's backups and the last passing drill stay in the outputs.
+    let restorePoint: PlatformOutputs["restorePoint"] = deployed?.restorePoint ?? null;
+    let restoreDrill: PlatformOutputs["restoreDrill"] = deployed?.restoreDrill ?? null;
+    const sequence = new WaveSequence(this, order);
+    for (const { id } of order) {
+      if (id === "verification") {
+        const taken = backups;
+        if (taken && window) {
+          const fromSetDigest = deployed?.release === window.from ? deployed.setDigest : null;
+          restorePoint = taken.backups.apply((b) => ({ from: window.from, to: config.release, backups: b, openBaoSnapshot: taken.snapshotFile, fromSetDigest }));
+        }
+        if (drill) restoreDrill = drill.result;
+      }
+      sequence.run(id, build[id]);
+    }
+    if (!verification) throw new Error("the wave order must end with verification");
 
     this.outputs = {
       release: { version: config.release, setDigest: digest },
@@ -134,8 +187,10 @@ export class Platform extends pulumi.ComponentResource {
       waves: order.map(({ id, title, after }) => ({ id, title, after })),
       consoleLive: config.console.live,
       upgradeWindow: window ? { from: window.from, to: window.to, mode: window.mode, gatewayCanaryPercent: window.gatewayCanaryPercent ?? null } : null,
-      restorePoint: backups ? pulumi.output({ from: window?.from as string, to: config.release, backupIds: backups.backupIds, openBaoSnapshot: backups.snapshotFile }) : null,
-      verification: verification.result,
+      databases: Object.fromEntries(Object.values(databases).map((d) => [d.key, { cluster: d.cluster, serverName: d.serverName, keptOrigin: d.keepOrigin && !!d.recovery }])) as Record<DatabaseKey, DeployedDatabase>,
+      restorePoint,
+      restoreDrill,
+      verification: (verification as Verification).result,
     };
     this.registerOutputs({ ...this.outputs });
   }
@@ -150,23 +205,4 @@ export function objectStorePort(endpointURL: string | undefined): number {
 
 function componentsOf(release: Release): Record<string, { version: string; image: string }> {
   return Object.fromEntries(FIRST_PARTY.map((c) => [c, { ...release.components[c] }]));
-}
-
-export function recordOf(stack: string, config: StackConfig, digest: string, window: UpgradeWindow | undefined, deployed: DeployedState | null): ReleaseRecordData {
-  return {
-    stack,
-    release: config.release,
-    setDigest: digest,
-    environment: config.environment,
-    namespace: config.namespace,
-    upgradeFrom: window?.from ?? null,
-    upgradeMode: window?.mode ?? "rolling",
-    gatewayCanaryPercent: window?.gatewayCanaryPercent ?? null,
-    console: config.console,
-    kubernetesVersion: config.kubernetesVersion ?? null,
-    databaseCluster: PLATFORM_DB,
-    promotion: config.promotion ?? null,
-    // Only a window needs the starting point; outside one the record must not change from one up to the next.
-    deployed: window && deployed ? { release: deployed.release, workloads: deployed.workloads } : null,
-  };
 }

@@ -2,13 +2,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../lib/config";
 import { ANNOTATIONS, BARMAN_PLUGIN, LABELS, PART_OF } from "../lib/names";
+import { clusterSpec } from "../lib/postgres";
+import { appSecretName, DatabasePlan, objectStoreName } from "../lib/restore";
 
 export interface PostgresClusterArgs {
   namespace: string;
   /** PostgreSQL operand image, pinned by digest in the release set. */
   image: string;
-  /** Application database and owner name. */
-  database: string;
+  /** Which cluster the platform uses, whether the original is kept, and how a recovered one bootstraps. */
+  plan: DatabasePlan;
   /** 3 in HA (one primary, two replicas), otherwise 1. @default 1 */
   instances?: number;
   /** Size of each instance's volume. @default "20Gi" */
@@ -20,30 +22,38 @@ export interface PostgresClusterArgs {
 }
 
 /**
- * A CloudNativePG Cluster with continuous backup (base backups plus WAL archiving) to an object store
- * through the Barman Cloud plugin, a retention policy and a ScheduledBackup. The Cluster and its
- * ObjectStore are protected: an upgrade may change them in place but never replace or delete them.
+ * A database on CloudNativePG with continuous backup (base backups plus WAL archiving) to an object store
+ * through the Barman Cloud plugin, a retention policy and a ScheduledBackup.
+ *
+ * Normally one cluster, bootstrapped with initdb. With a restore it is the cluster recovered from the
+ * archive (`<origin>-<restore>`), archiving under its own serverName into the same ObjectStore, beside the
+ * original until that is retired. Clusters and the ObjectStore are protected and retained on delete: an
+ * upgrade may change them in place, and removing one is always an explicit act.
  */
 export class PostgresCluster extends pulumi.ComponentResource {
+  /** The cluster the platform uses (the recovered one after a restore). */
   readonly cluster: k8s.apiextensions.CustomResource;
+  /** The original cluster, while it is declared. */
+  readonly originCluster?: k8s.apiextensions.CustomResource;
   readonly objectStore: k8s.apiextensions.CustomResource;
   readonly scheduledBackup: k8s.apiextensions.CustomResource;
   /** Name of the Secret CloudNativePG generates with the application credentials (`uri`, `password`). */
   readonly appSecretName: string;
+  readonly clusterName: string;
 
   constructor(name: string, args: PostgresClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:database:PostgresCluster", name, {}, opts);
     const instances = args.instances ?? 1;
     const storageSize = args.storageSize ?? "20Gi";
     const awaitRollout = args.awaitRollout ?? true;
-    const labels = { [LABELS.partOf]: PART_OF, [LABELS.name]: name };
-    const storeName = `${name}-store`;
-    const stateful = { parent: this, protect: true, deleteBeforeReplace: false };
+    const { plan } = args;
+    const storeName = objectStoreName(plan.origin);
+    const stateful = { parent: this, protect: true, retainOnDelete: true, deleteBeforeReplace: false };
 
     this.objectStore = new k8s.apiextensions.CustomResource(`${name}-objectstore`, {
       apiVersion: "barmancloud.cnpg.io/v1",
       kind: "ObjectStore",
-      metadata: { name: storeName, namespace: args.namespace, labels },
+      metadata: { name: storeName, namespace: args.namespace, labels: { [LABELS.partOf]: PART_OF, [LABELS.name]: plan.origin } },
       spec: {
         retentionPolicy: args.backup.retentionPolicy,
         configuration: {
@@ -59,42 +69,50 @@ export class PostgresCluster extends pulumi.ComponentResource {
       },
     }, stateful);
 
-    this.cluster = new k8s.apiextensions.CustomResource(`${name}-cluster`, {
-      apiVersion: "postgresql.cnpg.io/v1",
-      kind: "Cluster",
-      metadata: {
-        name, namespace: args.namespace, labels,
-        // The API's migrations must not start before PostgreSQL serves: the provider waits for Ready.
-        annotations: awaitRollout ? { [ANNOTATIONS.waitFor]: "condition=Ready" } : { [ANNOTATIONS.skipAwait]: "true" },
-      },
-      spec: {
-        instances,
-        imageName: args.image,
-        primaryUpdateStrategy: "unsupervised",
-        primaryUpdateMethod: "switchover",
-        storage: { size: storageSize },
-        bootstrap: { initdb: { database: args.database, owner: args.database } },
-        enablePDB: true,
-        affinity: { enablePodAntiAffinity: instances > 1, topologyKey: "kubernetes.io/hostname" },
-        plugins: [{ name: BARMAN_PLUGIN, isWALArchiver: true, parameters: { barmanObjectName: storeName } }],
-      },
-    }, { ...stateful, dependsOn: [this.objectStore], customTimeouts: { create: "30m", update: "30m" } });
+    const declare = (clusterName: string, recovered: boolean) => {
+      const labels = { [LABELS.partOf]: PART_OF, [LABELS.name]: clusterName };
+      const cluster = new k8s.apiextensions.CustomResource(`${clusterName}-cluster`, {
+        apiVersion: "postgresql.cnpg.io/v1",
+        kind: "Cluster",
+        metadata: {
+          name: clusterName, namespace: args.namespace, labels,
+          // The API's migrations must not start before PostgreSQL serves: the provider waits for Ready.
+          annotations: awaitRollout ? { [ANNOTATIONS.waitFor]: "condition=Ready" } : { [ANNOTATIONS.skipAwait]: "true" },
+        },
+        spec: clusterSpec({
+          image: args.image, plan, name: clusterName, instances, storageSize,
+          ...(recovered ? { serverName: plan.serverName, recovery: plan.recovery } : {}),
+        }),
+        // A recovery replays base backup and WAL first: give it longer than an initdb.
+      }, { ...stateful, dependsOn: [this.objectStore], customTimeouts: { create: recovered ? "120m" : "30m", update: "30m" } });
+      const scheduledBackup = new k8s.apiextensions.CustomResource(`${clusterName}-scheduled-backup`, {
+        apiVersion: "postgresql.cnpg.io/v1",
+        kind: "ScheduledBackup",
+        metadata: { name: `${clusterName}-daily`, namespace: args.namespace, labels },
+        spec: {
+          schedule: args.backup.schedule,
+          // A recovered cluster archives under a new serverName with no base backup yet: take one at once.
+          immediate: true,
+          backupOwnerReference: "self",
+          cluster: { name: clusterName },
+          method: "plugin",
+          pluginConfiguration: { name: BARMAN_PLUGIN },
+        },
+      }, { parent: this, dependsOn: [cluster] });
+      return { cluster, scheduledBackup };
+    };
 
-    this.scheduledBackup = new k8s.apiextensions.CustomResource(`${name}-scheduled-backup`, {
-      apiVersion: "postgresql.cnpg.io/v1",
-      kind: "ScheduledBackup",
-      metadata: { name: `${name}-daily`, namespace: args.namespace, labels },
-      spec: {
-        schedule: args.backup.schedule,
-        immediate: true,
-        backupOwnerReference: "self",
-        cluster: { name },
-        method: "plugin",
-        pluginConfiguration: { name: BARMAN_PLUGIN },
-      },
-    }, { parent: this, dependsOn: [this.cluster] });
-
-    this.appSecretName = `${name}-app`;
-    this.registerOutputs({ clusterName: name, objectStore: storeName, appSecretName: this.appSecretName });
+    const origin = plan.keepOrigin ? declare(plan.origin, false) : undefined;
+    const active = plan.recovery ? declare(plan.cluster, true) : origin;
+    if (!active) throw new Error(`database ${plan.key}: neither the original cluster nor a recovered one is declared`);
+    this.originCluster = origin?.cluster;
+    this.cluster = active.cluster;
+    this.scheduledBackup = active.scheduledBackup;
+    this.clusterName = plan.cluster;
+    this.appSecretName = appSecretName(plan);
+    this.registerOutputs({
+      clusterName: plan.cluster, serverName: plan.serverName, originKept: plan.keepOrigin && !!plan.recovery,
+      objectStore: storeName, appSecretName: this.appSecretName,
+    });
   }
 }

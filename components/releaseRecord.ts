@@ -5,7 +5,10 @@ import { LABELS, PART_OF, RELEASE_RECORD_KEY, RELEASE_RECORD_NAME } from "../lib
 
 export interface ReleaseRecordArgs {
   namespace: string;
+  /** Known at preview: the policy pack reads it. */
   record: ReleaseRecordData;
+  /** What the deployment proved, known only once it ran (backup ids, drill results), each under its own key. @default {} */
+  evidence?: Record<string, pulumi.Input<object>>;
 }
 
 /**
@@ -20,7 +23,11 @@ export class ReleaseRecord extends pulumi.ComponentResource {
     super("lockstep:release:ReleaseRecord", name, {}, opts);
     this.configMap = new k8s.core.v1.ConfigMap(RELEASE_RECORD_NAME, {
       metadata: { name: RELEASE_RECORD_NAME, namespace: args.namespace, labels: { [LABELS.partOf]: PART_OF, [LABELS.version]: args.record.release } },
-      data: { [RELEASE_RECORD_KEY]: JSON.stringify(args.record, null, 2) },
+      data: {
+        [RELEASE_RECORD_KEY]: JSON.stringify(args.record, null, 2),
+        // Separate keys, so the record stays readable at preview while these are still unknown.
+        ...Object.fromEntries(Object.entries(args.evidence ?? {}).map(([key, value]) => [key, pulumi.output(value).apply((v: object) => JSON.stringify(v, null, 2))])),
+      },
     }, { parent: this });
     this.registerOutputs({ name: this.configMap.metadata.name });
   }

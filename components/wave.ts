@@ -26,8 +26,8 @@ export function waveResourceName(id: WaveId): string {
 }
 
 /**
- * Declares the waves of a wave order one after another. Each wave depends on every earlier one, and its
- * builder returns what later waves need, so the data flows in the same direction as the order.
+ * Declares the waves of a wave order one after another; each wave depends on every earlier one, and a
+ * wave declared out of its order's sequence is an error.
  */
 export class WaveSequence {
   private readonly declared: Wave[] = [];
@@ -54,10 +54,5 @@ export class WaveSequence {
     const result = build(wave);
     this.declared.push(wave);
     return result;
-  }
-
-  /** Like `run`, for a wave the order holds only sometimes (the pre-upgrade backups); undefined when absent. */
-  runIfPlanned<T>(id: WaveId, build: (wave: Wave) => T): T | undefined {
-    return this.order.some((w) => w.id === id) ? this.run(id, build) : undefined;
   }
 }

@@ -15,6 +15,8 @@ import { valueAt } from "./objects";
 import { cronProblem, isHostname } from "./formats";
 import { imageOverrides } from "./images";
 import { absoluteUrl, boolish, dnsLabel, exactVersion, setDigestString, wholeNumber } from "./schemas";
+import { restoreDrillSchema, restoreSchema, rollbackSchema } from "./recoveryConfig";
+import { restoreProblems } from "./restore";
 import { plaintextSecrets, SECRET_PLACEHOLDER } from "./secrets";
 
 /** The Pulumi config namespace of every key: the project name. */
@@ -120,6 +122,9 @@ const KEYS = {
   chartValues: { kind: "object", schema: chartValuesSchema.default({}) },
   chartSource: { kind: "string", schema: chartSourceSchema.optional() },
   route: { kind: "object", schema: routeSchema.default({ gatewayName: "platform-gateway", hostnames: [] }) },
+  restore: { kind: "object", schema: restoreSchema.optional() },
+  rollback: { kind: "object", schema: rollbackSchema.optional() },
+  restoreDrill: { kind: "object", schema: restoreDrillSchema.optional() },
 } as const;
 
 export type ConfigKey = keyof typeof KEYS;
@@ -145,6 +150,9 @@ export interface StackConfig {
   chartValues: Parsed<"chartValues">;
   chartSource: Parsed<"chartSource">;
   route: Parsed<"route">;
+  restore: Parsed<"restore">;
+  rollback: Parsed<"rollback">;
+  restoreDrill: Parsed<"restoreDrill">;
   /** Keys whose values are secrets (set with `pulumi config set --secret`). */
   secretKeys: ConfigKey[];
 }
@@ -276,6 +284,11 @@ export function parseStackConfig(values: Record<string, unknown>, catalog: Catal
   const consoleConfig = config.console ?? { blue: config.release, green: config.release, live: "blue" as const };
   inCatalog(["console", "blue"], consoleConfig.blue);
   inCatalog(["console", "green"], consoleConfig.green);
+  if (config.rollback) inCatalog(["rollback", "from"], config.rollback.from);
+  problems.push(...restoreProblems(config.restore));
+  if (config.rollback && config.upgrade?.gatewayCanaryPercent !== undefined) {
+    problems.push({ path: ["upgrade", "gatewayCanaryPercent"], value: config.upgrade.gatewayCanaryPercent, allowed: "a rollback runs no canary (lockstep:rollback is set): the previous set was already known good; remove it" });
+  }
   if (problems.length > 0) refuse(problems, options.source);
   for (const required of getRelease(catalog, config.release).notes.requiredConfig) {
     if (values[required] === undefined) problems.push({ path: [required], value: undefined, allowed: `is required by release ${config.release} (see its release notes)` });

@@ -8,27 +8,79 @@ import * as fs from "node:fs";
 import { z } from "zod";
 import type { Catalog } from "./catalog";
 import { LockstepInputError } from "./errors";
+import { DATABASES } from "./recoveryConfig";
+import type { DeployedDatabase } from "./restore";
 import { EXACT_VERSION, exactVersion, setDigestString } from "./schemas";
 import { WORKLOADS } from "./versions";
+
+const databaseKey = z.enum(DATABASES);
+
+/** The backups an upgrade window took before it changed anything: what a rollback with data restores. */
+const restorePointSchema = z.object({
+  from: exactVersion,
+  to: exactVersion,
+  backups: z.partialRecord(databaseKey, z.object({ cluster: z.string(), serverName: z.string(), backupId: z.string() })),
+  openBaoSnapshot: z.string(),
+  /** The set that ran before the window: a rollback returns to exactly it. */
+  fromSetDigest: setDigestString.nullable(),
+});
+export type RestorePoint = z.infer<typeof restorePointSchema>;
+
+/** The last passing restore drill (a failed drill fails the `up`, so it never becomes an output). */
+export const drillResultSchema = z.object({
+  id: z.string(),
+  database: databaseKey,
+  cluster: z.string(),
+  source: z.string(),
+  passed: z.boolean(),
+  startedAt: z.string().datetime({ offset: true }),
+  finishedAt: z.string().datetime({ offset: true }),
+  seconds: z.number(),
+});
+export type DrillResult = z.infer<typeof drillResultSchema>;
+
+const deployedDatabaseSchema = z.object({ cluster: z.string(), serverName: z.string(), keptOrigin: z.boolean() });
 
 export interface DeployedState {
   release: string;
   setDigest: string | null;
   /** Deployment name -> the version it runs. */
   workloads: Record<string, string>;
+  /** Where each database runs; absent in outputs written before restores existed (the original clusters). */
+  databases?: Partial<Record<(typeof DATABASES)[number], DeployedDatabase>>;
+  /** The last window's pre-upgrade backups. */
+  restorePoint?: RestorePoint;
+  /** The last passing restore drill. */
+  restoreDrill?: DrillResult;
 }
+
+/** Outputs beside the release that day two reads; older stacks lack them. */
+const dayTwo = {
+  databases: z.partialRecord(databaseKey, deployedDatabaseSchema).optional(),
+  restorePoint: restorePointSchema.nullish(),
+  restoreDrill: drillResultSchema.nullish(),
+};
 
 /** The stack outputs that carry the deployed state (`index.ts` exports them). */
 const outputsSchema = z.object({
   release: z.object({ version: exactVersion, setDigest: setDigestString.optional() }),
   workloads: z.record(z.string(), exactVersion),
+  ...dayTwo,
 });
 
 /** A record file: stack outputs, or the short form `{release: "1.5.1", workloads: {...}}`. */
 const recordSchema = z.union([
   outputsSchema,
-  z.object({ release: exactVersion, setDigest: setDigestString.optional(), workloads: z.record(z.string(), exactVersion) }),
+  z.object({ release: exactVersion, setDigest: setDigestString.optional(), workloads: z.record(z.string(), exactVersion), ...dayTwo }),
 ]);
+
+function dayTwoOf(data: z.infer<typeof outputsSchema> | z.infer<typeof recordSchema>): Pick<DeployedState, "databases" | "restorePoint" | "restoreDrill"> {
+  return {
+    ...(data.databases ? { databases: data.databases } : {}),
+    ...(data.restorePoint ? { restorePoint: data.restorePoint } : {}),
+    ...(data.restoreDrill ? { restoreDrill: data.restoreDrill } : {}),
+  };
+}
 
 /** Reads the deployed state from a stack's last outputs; null when the stack has deployed nothing. */
 export function deployedFromOutputs(outputs: Record<string, unknown> | undefined, source: string): DeployedState | null {
@@ -38,7 +90,7 @@ export function deployedFromOutputs(outputs: Record<string, unknown> | undefined
     const issue = parsed.error.issues[0];
     throw new LockstepInputError(`${source}: the last deployment's outputs do not describe a lockstep release (${issue.path.join(".")}: ${issue.message}); was this stack deployed by another program?`);
   }
-  return { release: parsed.data.release.version, setDigest: parsed.data.release.setDigest ?? null, workloads: parsed.data.workloads };
+  return { release: parsed.data.release.version, setDigest: parsed.data.release.setDigest ?? null, workloads: parsed.data.workloads, ...dayTwoOf(parsed.data) };
 }
 
 /** Every workload at one version, as after a completed rollout of that release. */
@@ -67,8 +119,8 @@ export function parseDeployedArgument(argument: string, catalog: Catalog): Deplo
   }
   const data = parsed.data;
   const state: DeployedState = typeof data.release === "string"
-    ? { release: data.release, setDigest: ("setDigest" in data ? data.setDigest : undefined) ?? null, workloads: data.workloads }
-    : { release: data.release.version, setDigest: data.release.setDigest ?? null, workloads: data.workloads };
+    ? { release: data.release, setDigest: ("setDigest" in data ? data.setDigest : undefined) ?? null, workloads: data.workloads, ...dayTwoOf(data) }
+    : { release: data.release.version, setDigest: data.release.setDigest ?? null, workloads: data.workloads, ...dayTwoOf(data) };
   for (const [name, version] of [["release", state.release], ...Object.entries(state.workloads)] as [string, string][]) {
     if (!catalog.releases.has(version)) throw new LockstepInputError(`--deployed ${argument}: ${name} runs ${version}, which is not in the release catalog (${catalog.versions.join(", ")})`);
   }

@@ -8,6 +8,9 @@ import { Catalog, getRelease } from "./catalog";
 import { chartLocations, ChartLocations } from "./charts";
 import { ParseOptions, parseStackConfig, StackConfig } from "./config";
 import type { DeployedState } from "./deployed";
+import type { DatabaseKey } from "./recoveryConfig";
+import { databasePlans, DatabasePlan } from "./restore";
+import { checkRestoreInWindow, planRollback, RollbackPlan } from "./rollback";
 import { upgradeWindow, UpgradeWindow } from "./window";
 
 export interface ProgramInputs {
@@ -19,6 +22,10 @@ export interface ProgramInputs {
   deployed: DeployedState | null;
   /** The open upgrade window, decided from `deployed`; undefined when everything runs the target. */
   window: UpgradeWindow | undefined;
+  /** Where each database runs, and how it is recovered when `lockstep:restore` says so. */
+  databases: Record<DatabaseKey, DatabasePlan>;
+  /** The rollback the open window performs; undefined when it moves forward or none is open. */
+  rollback: RollbackPlan | undefined;
 }
 
 export interface PrepareOptions extends ParseOptions {
@@ -34,5 +41,11 @@ export interface PrepareOptions extends ParseOptions {
 export function prepareInputs(values: Record<string, unknown>, catalog: Catalog, options: PrepareOptions): ProgramInputs {
   const config = parseStackConfig(values, catalog, options);
   const charts = chartLocations(getRelease(catalog, config.release), config.chartSource, options.projectDir);
-  return { catalog, config, charts, deployed: options.deployed, window: options.deferWindow ? undefined : upgradeWindow(config, options.deployed) };
+  const deployed = options.deployed;
+  const databases = databasePlans(config.restore, deployed ? deployed.databases ?? {} : null);
+  if (options.deferWindow) return { catalog, config, charts, deployed, window: undefined, databases, rollback: undefined };
+  const window = upgradeWindow(config, deployed);
+  const rollback = planRollback(catalog, { rollback: config.rollback, restore: config.restore, window, deployed, platformDatabase: databases.platform });
+  checkRestoreInWindow(window, rollback, Object.values(databases));
+  return { catalog, config, charts, deployed, window, databases, rollback };
 }

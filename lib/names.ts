@@ -10,6 +10,7 @@ export const LABELS = {
   worker: "lockstep.dev/worker",
   upgradeFrom: "lockstep.dev/upgrade-from",
   upgradeTo: "lockstep.dev/upgrade-to",
+  drill: "lockstep.dev/restore-drill",
 } as const;
 
 export const PART_OF = "lockstep";
@@ -34,6 +35,10 @@ export const BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io";
 
 /** The script a Command runs to await a CNPG Backup and fail fast when it fails; the policy pack looks for it. */
 export const AWAIT_BACKUP_SCRIPT = "scripts/await-backup.sh";
+/** The script a Command runs to stop the writers before a restore; the policy pack looks for it. */
+export const WRITERS_DOWN_SCRIPT = "scripts/writers-down.sh";
+export const OPENBAO_RESTORE_SCRIPT = "scripts/openbao-restore.sh";
+export const RESTORE_DRILL_SCRIPT = "scripts/restore-drill.sh";
 
 /** The Helm release name of each chart the catalog pins. */
 export const HELM_RELEASES = {

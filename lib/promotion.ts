@@ -52,7 +52,8 @@ export function decidePromotion(req: PromotionRequest): PromotionDecision {
     verifiedIn: req.fromStack,
     verifiedAt: record.verifiedAt ?? req.now.toISOString(),
   };
-  const updates: Record<string, unknown> = { release: record.version, promotion };
+  // A finished rollback's config goes: the release moves forward again (a restore's stays: it says where the data lives).
+  const updates: Record<string, unknown> = { release: record.version, promotion, rollback: undefined };
   // Moving the release opens the upgrade window by itself (the program reads what runs), so the target
   // takes its pre-upgrade backups before anything changes; a written upgrade.from could only go stale.
   // A minor or patch puts the new console on the idle color, ready to verify behind its preview Service

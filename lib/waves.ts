@@ -4,12 +4,14 @@
  */
 export const WAVE_IDS = [
   "pre-upgrade-backup",
+  "writers-down",
   "platform-services",
   "database",
   "api",
   "gateways",
   "console",
   "workers",
+  "restore-drill",
   "verification",
 ] as const;
 export type WaveId = (typeof WAVE_IDS)[number];
@@ -23,20 +25,48 @@ export interface WaveSpec {
 
 const TITLES: Record<WaveId, string> = {
   "pre-upgrade-backup": "verified pre-upgrade backups (CNPG Backups, OpenBao raft snapshot)",
+  "writers-down": "writers stop (API and workers at 0 replicas) before the databases are restored",
   "platform-services": "secrets, identity and operators",
   database: "control-plane PostgreSQL",
   api: "control-plane API (runs migrations at startup)",
   gateways: "gateways (rolling, canary by weight)",
   console: "console (blue/green, live Service)",
   workers: "workers (export, lifecycle, config)",
+  "restore-drill": "restore drill (a scratch cluster recovers the latest backup, is checked, removed)",
   verification: "smoke verification and release record",
 };
+
+/** The waves that run only sometimes, and what turns each on. */
+export interface OptionalWaves {
+  /** An upgrade (or rollback) window is open: backups first. */
+  upgradeWindow: boolean;
+  /** The platform database is being restored over running writers. @default false */
+  writersDown?: boolean;
+  /** A restore drill is configured. @default false */
+  restoreDrill?: boolean;
+  /** The window moves back: the workloads beside the API go back before it, the reverse of an upgrade. @default false */
+  rollback?: boolean;
+}
+
+/** The waves that move first-party workloads, in upgrade order. */
+const WORKLOAD_WAVES: readonly WaveId[] = ["api", "gateways", "console", "workers"];
 
 /**
  * Waits on all earlier waves rather than only the previous one, so removing or skipping a wave
  * can never silently let a later wave start before the backups.
  */
-export function waveOrder(upgradeWindowOpen: boolean): WaveSpec[] {
-  const ids = WAVE_IDS.filter((id) => id !== "pre-upgrade-backup" || upgradeWindowOpen);
+export function waveOrder(optional: OptionalWaves): WaveSpec[] {
+  const runs: Partial<Record<WaveId, boolean>> = {
+    "pre-upgrade-backup": optional.upgradeWindow,
+    "writers-down": optional.writersDown ?? false,
+    "restore-drill": optional.restoreDrill ?? false,
+  };
+  let ids: WaveId[] = WAVE_IDS.filter((id) => runs[id] ?? true);
+  if (optional.rollback) {
+    // An older API serves the versions before it, not after: gateways, console and workers go back first.
+    const reversed = [...WORKLOAD_WAVES.slice(1), WORKLOAD_WAVES[0]];
+    let next = 0;
+    ids = ids.map((id) => (WORKLOAD_WAVES.includes(id) ? reversed[next++] : id));
+  }
   return ids.map((id, i) => ({ id, title: TITLES[id], after: ids.slice(0, i) }));
 }

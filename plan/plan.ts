@@ -5,6 +5,10 @@
 import { Catalog, canonicalJson, DEFAULT_CATALOG_DIR, diffSets, getRelease, loadCatalog, SetDifference } from "../lib/catalog";
 import { lockstepKeys, StackConfig } from "../lib/config";
 import { DeployedState, parseDeployedArgument } from "../lib/deployed";
+import type { DatabaseKey } from "../lib/recoveryConfig";
+import { drillClusterName } from "../lib/drill";
+import { DATABASE_ORIGINS, DatabasePlan } from "../lib/restore";
+import type { RollbackPlan } from "../lib/rollback";
 import { prepareInputs, ProgramInputs } from "../lib/inputs";
 import { applySets, PROJECT_DIR, readStackFile, toPulumiConfig } from "../lib/stackFile";
 import { WaveId } from "../lib/waves";
@@ -58,6 +62,12 @@ export interface PlanResult {
    * stack config): new, changed, unchanged, or removed. Null on a first install (everything is new).
    */
   changes: ResourceChange[] | null;
+  /** The rollback the window performs, and why that kind; null when it moves forward or none is open. */
+  rollback: RollbackPlan | null;
+  /** Where each database runs, and how a recovered one comes back. */
+  databases: Record<DatabaseKey, DatabasePlan>;
+  /** The restore drill this deployment runs; null when none is configured. */
+  restoreDrill: { id: string; database: DatabaseKey; cluster: string; source: string } | null;
   config: StackConfig;
 }
 
@@ -96,7 +106,7 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
   const { catalog, config, window } = inputs;
   usePolicyCatalog(catalog);
   const violations = await runPolicies(options.stack, run.resources, readPolicyConfig(options.stack, projectDir));
-  const changes = inputs.deployed ? markChanges(await declarationAt(options, inputs.deployed), run.resources) : null;
+  const changes = inputs.deployed ? markChanges(await declarationAt(options, inputs.deployed, config.restoreDrill?.id), run.resources) : null;
   return {
     stack: options.stack,
     release: run.outputs.release,
@@ -108,6 +118,11 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
       ? { from: window.from, to: window.to, mode: window.mode, differences: diffSets(getRelease(catalog, window.from), getRelease(catalog, config.release)) }
       : null,
     changes,
+    rollback: inputs.rollback ?? null,
+    databases: inputs.databases,
+    restoreDrill: config.restoreDrill
+      ? { id: config.restoreDrill.id, database: config.restoreDrill.database, cluster: drillClusterName(inputs.databases[config.restoreDrill.database]), source: inputs.databases[config.restoreDrill.database].serverName }
+      : null,
     config,
   };
 }
@@ -116,7 +131,7 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
  * What the program declares for the deployed versions, with the same stack config: the deployed release,
  * its console colors, and its canary if one ran. The baseline the plan marks its resources against.
  */
-async function declarationAt(options: PlanOptions, deployed: DeployedState): Promise<RecordedResource[]> {
+async function declarationAt(options: PlanOptions, deployed: DeployedState, drillId: string | undefined): Promise<RecordedResource[]> {
   const w = deployed.workloads;
   const sets = [
     ...(options.sets ?? []),
@@ -126,8 +141,17 @@ async function declarationAt(options: PlanOptions, deployed: DeployedState): Pro
     "upgrade.from=null",
     // A deployed canary is declared again; its share is not in the record, so the current one (or 1 %) stands in.
     w["gateway-canary"] ? `upgrade.gatewayCanaryPercent=${options.sets?.find((s) => s.startsWith("upgrade.gatewayCanaryPercent="))?.split("=")[1] ?? 1}` : "upgrade.gatewayCanaryPercent=null",
+    "rollback=null",
+    // A restore or drill the deployment has not run yet was not declared then.
+    ...(restoreDeployed(deployed) ? [] : ["restore=null"]),
+    ...(deployed.restoreDrill && deployed.restoreDrill.id === drillId ? [] : ["restoreDrill=null"]),
   ];
   return (await runStack({ ...options, sets, deployed })).run.resources;
+}
+
+/** Whether the deployment ran on a recovered cluster (its `databases` output names one). */
+function restoreDeployed(deployed: DeployedState): boolean {
+  return Object.entries(deployed.databases ?? {}).some(([key, d]) => d && d.cluster !== DATABASE_ORIGINS[key as DatabaseKey].cluster);
 }
 
 /** Marks every real resource of `after` against `before` by type and name. */

@@ -80,11 +80,11 @@ const planVerdicts = (v: Violation[]) => v.map((x) => `${x.policy} | ${x.level} 
 const record = (stack: string, sets: string[]): Promise<RecordedResource[]> => runStack(stack, ...sets);
 
 describe("the policy pack over the analyzer protocol", () => {
-  it("announces the 13 policies with their levels and config schemas", async () => {
+  it("announces the 15 policies with their levels and config schemas", async () => {
     const info = await analyzerInfo();
     assert.equal(info.getName(), "lockstep");
     const policies = info.getPoliciesList();
-    assert.equal(policies.length, 13);
+    assert.equal(policies.length, 15);
     assert.ok(policies.every((p) => p.getEnforcementlevel() === pb.EnforcementLevel.MANDATORY));
     const canary = policies.find((p) => p.getName() === "canary-bounds");
     assert.equal(canary?.getConfigschema()?.getProperties()?.toJavaScript().maxCanaryPercent?.constructor, Object);

@@ -86,7 +86,8 @@ describe("databases", () => {
     const protectedNames = resources.filter((r) => r.protect).map((r) => r.name).sort();
     assert.deepEqual(protectedNames, ["keycloak-db-cluster", "keycloak-db-objectstore", "platform-db-cluster", "platform-db-objectstore"]);
     const retained = resources.filter((r) => r.retainOnDelete).map((r) => r.name).sort();
-    assert.deepEqual(retained, ["operators-namespace", "platform-namespace", "pre-upgrade-keycloak-db-1-5-0-to-1-5-1", "pre-upgrade-platform-db-1-5-0-to-1-5-1"]);
+    // Clusters and their ObjectStores too: removing a database is always an explicit act, even after `pulumi state unprotect`.
+    assert.deepEqual(retained, ["keycloak-db-cluster", "keycloak-db-objectstore", "operators-namespace", "platform-db-cluster", "platform-db-objectstore", "platform-namespace", "pre-upgrade-keycloak-db-1-5-0-to-1-5-1", "pre-upgrade-platform-db-1-5-0-to-1-5-1"]);
   });
 });
 

@@ -8,19 +8,34 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
 import Ajv, { ValidateFunction } from "ajv";
 import { parseAllDocuments } from "yaml";
 import type { PlannedResource, PlanResult } from "../plan/plan";
 import { parse as parseYaml } from "yaml";
 import { CHARTS, DEFAULT_CATALOG_DIR, loadCatalog } from "../lib/catalog";
 import { chartFolder } from "../lib/charts";
-import { planStack, requireShared } from "./helpers";
+import { planStack, PROJECT, requireShared } from "./helpers";
 
 type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 function ajv(): Ajv {
   // Kubernetes schemas carry x-kubernetes-* keywords and int32/int64 formats that are not JSON Schema.
   return new Ajv({ strict: false, allErrors: true, validateFormats: false });
+}
+
+/**
+ * The API server prunes fields a structural schema does not declare, silently: a misspelt field would
+ * validate and then vanish. So every object schema that declares its properties (and does not preserve
+ * unknown fields) refuses any other, making a typo a failure here.
+ */
+function strict(schema: Loose): Loose {
+  if (!schema || typeof schema !== "object") return schema;
+  const out: Loose = Array.isArray(schema) ? schema.map(strict) : Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, strict(v)]));
+  if (!Array.isArray(schema) && schema.type === "object" && schema.properties && schema.additionalProperties === undefined && !schema["x-kubernetes-preserve-unknown-fields"]) {
+    out.additionalProperties = false;
+  }
+  return out;
 }
 
 function loadCrdValidators(): Map<string, ValidateFunction> {
@@ -32,7 +47,7 @@ function loadCrdValidators(): Map<string, ValidateFunction> {
       const crd = doc.toJSON() as Loose | null;
       if (crd?.kind !== "CustomResourceDefinition") continue;
       for (const version of crd.spec.versions) {
-        validators.set(`kubernetes:${crd.spec.group}/${version.name}:${crd.spec.names.kind}`, compiler.compile(version.schema.openAPIV3Schema));
+        validators.set(`kubernetes:${crd.spec.group}/${version.name}:${crd.spec.names.kind}`, compiler.compile(strict(version.schema.openAPIV3Schema)));
       }
     }
   }
@@ -56,10 +71,21 @@ before(async () => {
     await planStack("prod"),
     await planStack("staging", "ha=true", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=25", "console.live=green"),
     await planStack("staging", "release=2.0.0", "deployed=1.5.1", "console.blue=2.0.0", "console.green=2.0.0"),
+    // Day two: a point-in-time restore, a rollback with data from a backupID, and a drill.
+    await planStack("staging", "deployed=1.5.1", 'restore={"name":"r1","targetTime":"2026-11-20T10:00:00Z"}', 'restoreDrill={"id":"2026-11-22"}'),
+    await planStack("staging", `deployed=${path.join(PROJECT, "test", "fixtures", "deployed-1.5.1-after-window.json")}`, "release=1.5.0", "console.blue=1.5.0",
+      'rollback={"from":"1.5.1","mode":"restore"}', 'restore={"name":"rb","backupIDs":{"platform":"20261120T101500","identity":"20261120T101502"},"targetImmediate":true}'),
   ];
 });
 
-const all = (type: (t: string) => boolean): PlannedResource[] => plans.flatMap((p) => p.resources.filter((r) => type(r.type)));
+/** Drops what the engine does not know at preview (a Command's stdout in the record): nothing to validate yet. */
+function known(value: unknown): unknown {
+  if (Array.isArray(value)) return value.filter((v) => !pulumi.isUnknown(v)).map(known);
+  if (!value || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => !pulumi.isUnknown(v)).map(([k, v]) => [k, known(v)]));
+}
+
+const all = (type: (t: string) => boolean): PlannedResource[] => plans.flatMap((p) => p.resources.filter((r) => type(r.type)).map((r) => ({ ...r, props: known(r.props) as PlannedResource["props"] })));
 
 describe("CRD conformance (../shared/crds)", () => {
   let validators = new Map<string, ValidateFunction>();
@@ -80,7 +106,25 @@ describe("CRD conformance (../shared/crds)", () => {
       assert.ok(validate(r.props), `${r.name} (${r.type}): ${JSON.stringify(validate.errors?.slice(0, 3))}`);
       validated++;
     }
-    assert.ok(validated >= 30, `validated ${validated} custom objects across the four plans`);
+    assert.ok(validated >= 30, `validated ${validated} custom objects across the plans`);
+  });
+
+  it("validates the recovered clusters and the drill's scratch cluster, which carry bootstrap.recovery and externalClusters", () => {
+    const validate = validators.get("kubernetes:postgresql.cnpg.io/v1:Cluster") as ValidateFunction;
+    const recovered = all((t) => t === "kubernetes:postgresql.cnpg.io/v1:Cluster").filter((r) => (r.props as Loose).spec.bootstrap.recovery);
+    assert.deepEqual([...new Set(recovered.map((r) => r.name))].sort(), ["keycloak-db-r1-cluster", "keycloak-db-rb-cluster", "platform-db-r1-cluster", "platform-db-rb-cluster"]);
+    const drills = all((t) => t === "command:local:Command").filter((r) => r.name.startsWith("restore-drill-")).map((r) => JSON.parse((r.props as Loose).environment.MANIFEST) as Loose);
+    assert.equal(drills.length, 1);
+    for (const object of [...recovered.map((r) => r.props as Loose), ...drills]) {
+      assert.ok(validate(object), `${object.metadata.name}: ${JSON.stringify(validate.errors?.slice(0, 3))}`);
+    }
+    // Not vacuous: a mistyped target, and a misspelt field the API server would silently prune, are rejected.
+    const mistyped = structuredClone(recovered[0].props) as Loose;
+    mistyped.spec.bootstrap.recovery.recoveryTarget = { targetTime: 20261120 };
+    assert.equal(validate(mistyped), false);
+    const misspelt = structuredClone(recovered[0].props) as Loose;
+    misspelt.spec.bootstrap.recovery.recoveryTarget = { backupId: "20261120T101500" };
+    assert.equal(validate(misspelt), false);
   });
 
   it("is not vacuous: a malformed Cluster and HTTPRoute are rejected", () => {

@@ -17,8 +17,8 @@ describe("the plan's mocks", () => {
 
 describe("wave plan", () => {
   it("puts the backups first only when a window is open, and each wave after every earlier one", () => {
-    assert.deepEqual(waveOrder(false).map((w) => w.id), ["platform-services", "database", "api", "gateways", "console", "workers", "verification"]);
-    const open = waveOrder(true);
+    assert.deepEqual(waveOrder({ upgradeWindow: false }).map((w) => w.id), ["platform-services", "database", "api", "gateways", "console", "workers", "verification"]);
+    const open = waveOrder({ upgradeWindow: true });
     assert.equal(open[0].id, "pre-upgrade-backup");
     open.forEach((w, i) => assert.deepEqual(w.after, open.slice(0, i).map((x) => x.id)));
   });

@@ -25,7 +25,7 @@ describe("npm run plan (the CLI)", () => {
       const r = cli("--stack", stack, "--json");
       assert.equal(r.code, 0, r.stderr);
       const out = JSON.parse(r.stdout);
-      assert.deepEqual(Object.keys(out), ["stack", "release", "resources", "waves", "violations", "deployed", "upgrade", "changes"]);
+      assert.deepEqual(Object.keys(out), ["stack", "release", "resources", "waves", "violations", "deployed", "upgrade", "changes", "rollback", "databases", "restoreDrill"]);
       assert.equal(out.deployed, null, "without --deployed the plan assumes a first install, and says so");
       assert.equal(out.upgrade, null);
       assert.equal(out.stack, stack);

@@ -4,63 +4,19 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
-import type { CliEnv, CommandOutput } from "../cli/env";
-import { main } from "../cli/lockstep";
+import type { CommandOutput } from "../cli/env";
 import { getRelease, loadCatalog, parseReleaseFile, setDigest } from "../lib/catalog";
 import { editStackConfig } from "../lib/stackFile";
 import { lineDiff } from "../lib/textDiff";
 import { plan } from "../plan/plan";
+import { env, Fakes, lockstep, snapshot, tempProject } from "./cliKit";
 import { PROJECT } from "./helpers";
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 const IMAGES = ["api", "gateway", "console", "workers"].flatMap((c, i) => ["--image", `${c}=registry.example/aigw/${c}@${digest("abcd"[i])}`]);
-
-/** A throwaway project: stack files, catalog and policy config copied from the real one. */
-function tempProject(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-flow-"));
-  for (const f of ["Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"]) fs.copyFileSync(path.join(PROJECT, f), path.join(dir, f));
-  fs.cpSync(path.join(PROJECT, "releases"), path.join(dir, "releases"), { recursive: true });
-  fs.cpSync(path.join(PROJECT, "policy", "config"), path.join(dir, "policy", "config"), { recursive: true });
-  return dir;
-}
-
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p); else out[path.relative(dir, p)] = fs.readFileSync(p, "utf8");
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-interface Fakes { outputs?: Record<string, Record<string, unknown>> | null; kubectl?: CommandOutput; now?: string }
-function env(dir: string, fakes: Fakes = {}): CliEnv {
-  return {
-    projectDir: dir,
-    catalogDir: path.join(dir, "releases"),
-    now: () => new Date(fakes.now ?? "2026-11-21T12:00:00Z"),
-    stackOutputs: fakes.outputs === null || fakes.outputs === undefined ? null : async (stack) => {
-      const found = fakes.outputs?.[stack];
-      if (!found) throw new Error(`fake Automation API: no stack ${stack}`);
-      return found;
-    },
-    kubectl: () => fakes.kubectl ?? { status: 1, stdout: "", stderr: "The connection to the server localhost:8080 was refused" },
-  };
-}
-
-async function lockstep(e: CliEnv, ...argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, e, { out: (t) => { stdout += t; }, err: (t) => { stderr += t; } });
-  return { code, stdout, stderr };
-}
 
 function setRelease(dir: string, stack: string, updates: Record<string, unknown>) {
   const file = path.join(dir, `Pulumi.${stack}.yaml`);

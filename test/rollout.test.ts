@@ -16,7 +16,7 @@ import { waveOrder } from "../lib/waves";
 import { runningFrom, upgradeWindow } from "../lib/window";
 
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
-const WAVES = waveOrder(true).map((w) => w.id);
+const WAVES = waveOrder({ upgradeWindow: true }).map((w) => w.id);
 const config = (release: string, upgrade?: { from?: string; gatewayCanaryPercent?: number; mode?: "rolling" | "coordinated" }) => ({ release, upgrade: upgrade ? { mode: "rolling" as const, ...upgrade } : undefined });
 
 describe("the default compatibility window", () => {

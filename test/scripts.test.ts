@@ -157,3 +157,118 @@ esac
     assert.match(r.stderr, /did not complete in 1 s \(phase: running\)/);
   });
 });
+
+/**
+ * A kubectl stand-in scripted per call: each answer maps a pattern of the arguments to what it prints and
+ * its exit code (first match wins; anything else prints nothing and succeeds). Every call is logged.
+ */
+function scriptedKubectl(answers: [RegExp, string, number?][], options: { stdinLog?: boolean } = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubectl-"));
+  const log = path.join(dir, "calls.log");
+  const cases = answers.map(([pattern, out, code], i) => {
+    fs.writeFileSync(path.join(dir, `answer-${i}`), out);
+    fs.writeFileSync(path.join(dir, `pattern-${i}`), pattern.source);
+    return `if [[ "$*" =~ $(cat ${JSON.stringify(path.join(dir, `pattern-${i}`))}) ]]; then cat ${JSON.stringify(path.join(dir, `answer-${i}`))}; exit ${code ?? 0}; fi`;
+  }).join("\n");
+  fs.writeFileSync(path.join(dir, "kubectl"), `#!/usr/bin/env bash
+echo "$*" >> ${JSON.stringify(log)}
+${options.stdinLog ? `if [[ "$*" == *" -i "* || "$*" == *"-f -"* ]]; then echo "stdin=$(head -c 200 | tr -d '\\0' | base64 -w0)" >> ${JSON.stringify(log)}; fi` : ""}
+${cases}
+exit 0
+`, { mode: 0o755 });
+  return { bin: dir, calls: () => fs.readFileSync(log, "utf8") };
+}
+
+describe("scripts/writers-down.sh", () => {
+  const env = (bin: string, extra: Record<string, string> = {}) => ({ PATH: `${bin}:${process.env.PATH}`, NAMESPACE: "aigw", DEPLOYMENTS: "api worker-export", INTERVAL_SECONDS: "0", TIMEOUT_SECONDS: "5", ...extra });
+
+  it("scales every existing writer to 0, waits until it has no pods, and names what it stopped", async () => {
+    const k = scriptedKubectl([[/get deployment worker-export$/, "NotFound", 1], [/status\.replicas/, ""]]);
+    const r = await run("writers-down.sh", env(k.bin));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "api");
+    assert.match(k.calls(), /-n aigw scale deployment api --replicas=0/);
+    assert.doesNotMatch(k.calls(), /scale deployment worker-export/);
+    assert.match(r.stderr, /aigw\/worker-export does not exist; nothing to stop/);
+  });
+
+  it("fails, and the restore does not start, while a writer still has pods after the timeout", async () => {
+    const k = scriptedKubectl([[/status\.replicas/, "2"]]);
+    const r = await run("writers-down.sh", env(k.bin, { DEPLOYMENTS: "api", TIMEOUT_SECONDS: "0" }));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /api still has 2 pod\(s\) after 0 s; the restore does not start while a writer runs/);
+  });
+});
+
+describe("scripts/openbao-restore.sh", () => {
+  const env = (bin: string, file: string, extra: Record<string, string> = {}) => ({ PATH: `${bin}:${process.env.PATH}`, NAMESPACE: "aigw", OPENBAO_POD: "openbao-0", SNAPSHOT_FILE: file, BAO_TOKEN: "s.secret", ...extra });
+  const snapshot = () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "snap-")), "openbao.snap");
+    fs.writeFileSync(file, gzipSync(Buffer.from("raft snapshot")));
+    return file;
+  };
+
+  it("streams the snapshot to the pod and restores it, the token on stdin, -force only when asked", async () => {
+    for (const force of ["false", "true"]) {
+      const k = scriptedKubectl([], { stdinLog: true });
+      const r = await run("openbao-restore.sh", env(k.bin, snapshot(), { FORCE: force }));
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout.trim(), /^[a-f0-9]{64}$/);
+      const calls = k.calls();
+      assert.match(calls, /-n aigw exec -i openbao-0 -- sh -c cat > \/tmp\/lockstep-restore\.snap/);
+      assert.match(calls, new RegExp(`bao operator raft snapshot restore ${force === "true" ? "-force " : " "}/tmp/lockstep-restore\\.snap`));
+      assert.ok(calls.includes(`stdin=${Buffer.from("s.secret").toString("base64")}`), "the token went on stdin");
+      assert.ok(!calls.split("\n").filter((l) => !l.startsWith("stdin=")).some((l) => l.includes("s.secret")), "token never on a command line");
+    }
+  });
+
+  it("refuses a missing, empty or corrupt snapshot before touching the pod", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "snap-"));
+    fs.writeFileSync(path.join(dir, "empty"), "");
+    fs.writeFileSync(path.join(dir, "corrupt"), "not gzip");
+    for (const [file, why] of [[path.join(dir, "absent"), /missing or empty/], [path.join(dir, "empty"), /missing or empty/], [path.join(dir, "corrupt"), /not an intact gzip archive/]] as const) {
+      const k = scriptedKubectl([]);
+      const r = await run("openbao-restore.sh", env(k.bin, file));
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, why);
+      assert.equal(fs.existsSync(path.join(k.bin, "calls.log")), false, "kubectl was never called");
+    }
+  });
+});
+
+describe("scripts/restore-drill.sh", () => {
+  const manifest = JSON.stringify({ apiVersion: "postgresql.cnpg.io/v1", kind: "Cluster", metadata: { name: "platform-db-drill", namespace: "aigw" } });
+  const env = (bin: string, extra: Record<string, string> = {}) => ({
+    PATH: `${bin}:${process.env.PATH}`, NAMESPACE: "aigw", CLUSTER: "platform-db-drill", MANIFEST: manifest, DRILL_ID: "2026-11-22",
+    DATABASE_KEY: "platform", DATABASE: "platform", SOURCE: "platform-db", INTERVAL_SECONDS: "0", TIMEOUT_SECONDS: "5", ...extra,
+  });
+
+  it("applies the scratch cluster, waits for Ready, queries it, deletes it, and prints the result as JSON", async () => {
+    const k = scriptedKubectl([[/Ready/, "True"], [/psql/, " 12\n"]], { stdinLog: true });
+    const r = await run("restore-drill.sh", env(k.bin));
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout.trim().split("\n").at(-1) as string);
+    assert.deepEqual({ ...result, startedAt: "-", finishedAt: "-", seconds: 0 }, { id: "2026-11-22", database: "platform", cluster: "platform-db-drill", source: "platform-db", passed: true, startedAt: "-", finishedAt: "-", seconds: 0 });
+    assert.match(result.startedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const calls = k.calls();
+    assert.ok(calls.includes(`stdin=${Buffer.from(manifest).toString("base64").slice(0, 20)}`), "the manifest went to kubectl apply on stdin");
+    assert.match(calls, /-n aigw exec platform-db-drill-1 -c postgres -- psql -d platform -tAc/);
+    assert.match(calls, /-n aigw delete clusters\.postgresql\.cnpg\.io platform-db-drill --ignore-not-found --wait=false/);
+    assert.match(r.stderr, /passed: platform-db-drill Ready, database platform holds 12 table\(s\)/);
+  });
+
+  it("fails when the cluster never becomes Ready, and still deletes it", async () => {
+    const k = scriptedKubectl([[/\{\.status\.phase\}/, "Setting up primary"]]);
+    const r = await run("restore-drill.sh", env(k.bin, { TIMEOUT_SECONDS: "0" }));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /FAILED: platform-db-drill was not Ready after 0 s \(phase: Setting up primary\); the backups of platform-db did not restore/);
+    assert.match(k.calls(), /delete clusters\.postgresql\.cnpg\.io platform-db-drill/);
+  });
+
+  it("fails when the restored database does not answer", async () => {
+    const k = scriptedKubectl([[/Ready/, "True"], [/psql/, "psql: error: connection refused"]]);
+    const r = await run("restore-drill.sh", env(k.bin));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Ready but database platform did not answer/);
+  });
+});

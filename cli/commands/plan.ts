@@ -50,6 +50,31 @@ function workloadLines(result: PlanResult): string[] {
   });
 }
 
+/** The rollback chosen and why, where each database runs and how a recovered one comes back, the drill. */
+function recoveryLines(result: PlanResult): string[] {
+  const lines: string[] = [];
+  const { rollback } = result;
+  if (rollback) {
+    const kind = rollback.mode === "restore" ? "with data: the databases are restored" : "on the current schema: no restore";
+    lines.push("", `rollback ${rollback.from} -> ${rollback.to} (${rollback.mode}), ${kind}, because ${rollback.reason}`);
+  }
+  const databases = Object.values(result.databases);
+  if (databases.some((d) => d.recovery)) {
+    lines.push("", "databases:");
+    for (const d of databases) {
+      if (!d.recovery) {
+        lines.push(`  ${d.key.padEnd(8)}  ${d.cluster} (the original cluster)`);
+        continue;
+      }
+      const origin = d.keepOrigin ? `the original ${d.origin} is kept (protected) until it is retired` : `the original ${d.origin} is not declared`;
+      lines.push(`  ${d.key.padEnd(8)}  ${d.cluster}${d.recovering ? " (new, recovered in this deployment)" : " (recovered earlier)"}: ${d.recovery.description}; archives WAL as ${d.serverName}; ${origin}`);
+    }
+  }
+  const drill = result.restoreDrill;
+  if (drill) lines.push("", `restore drill ${drill.id}: scratch cluster ${drill.cluster} recovers the latest state of ${drill.source}, is awaited until Ready, checked and removed`);
+  return lines;
+}
+
 export function renderHuman(result: PlanResult): string {
   const lines: string[] = [];
   lines.push(`lockstep plan: stack ${result.stack}`);
@@ -62,6 +87,7 @@ export function renderHuman(result: PlanResult): string {
     for (const d of result.upgrade.differences) lines.push(`  ~ ${d.key}: ${d.from} -> ${d.to}`);
     if (result.upgrade.differences.length === 0) lines.push("  (the pinned sets are identical)");
   }
+  lines.push(...recoveryLines(result));
   lines.push("", `workloads (deployed -> planned; console live: ${result.config.console.live}):`, ...workloadLines(result));
   const mark = new Map((result.changes ?? []).map((c) => [`${c.type}::${c.name}`, MARK[c.change]]));
   lines.push("", `waves (each starts after all earlier waves complete)${result.changes ? "; + new, ~ changed, = unchanged, - removed, against the deployed versions" : "; a first install: everything is new"}:`);

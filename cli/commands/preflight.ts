@@ -1,9 +1,11 @@
+import * as semver from "semver";
 import { Catalog, getRelease, loadCatalog, upgradeSources } from "../../lib/catalog";
 import { compatibilityRange } from "../../lib/compatibility";
 import { parseStackConfig, StackConfig } from "../../lib/config";
 import { DeployedState, deployedFromOutputs, parseDeployedArgument } from "../../lib/deployed";
 import { LockstepInputError } from "../../lib/errors";
-import { PLATFORM_DB } from "../../lib/names";
+import { drillVerdict } from "../../lib/drill";
+import { databasePlans } from "../../lib/restore";
 import { promotionVerdict } from "../../lib/promotion";
 import { findUpgradePath, kubernetesVerdict } from "../../lib/semverRules";
 import { readStackFile } from "../../lib/stackFile";
@@ -12,7 +14,8 @@ import { plan } from "../../plan/plan";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandOutput, CommandResult } from "../env";
 
-export const PREFLIGHT_HELP = `Usage: lockstep preflight --stack <name> [--to <version>] [--deployed <version|file>] [--max-backup-age <hours>] [--json]
+export const PREFLIGHT_HELP = `Usage: lockstep preflight --stack <name> [--to <version>] [--deployed <version|file>] [--max-backup-age <hours>]
+                          [--max-drill-age <days>] [--json]
 
 Prints the pre-upgrade checklist for a stack as a table: ✓ passes, ✗ fails, – not checkable offline
 (or a human must read it). Exits 0 only when nothing is ✗.
@@ -22,6 +25,8 @@ Prints the pre-upgrade checklist for a stack as a table: ✓ passes, ✗ fails, 
   --deployed <version|file> what runs now (default: the stack's last outputs through the Automation API
                             when a Pulumi CLI is installed; otherwise nothing deployed is assumed)
   --max-backup-age <hours>  newest completed CNPG backup must be younger than this (default 24)
+  --max-drill-age <days>    the last passing restore drill must be younger than this (default: its age
+                            is shown, not judged)
   --json                    print one JSON object
   -h, --help                show this help`;
 
@@ -46,10 +51,14 @@ async function deployedState(stack: string, argument: string | undefined, catalo
 }
 
 export async function preflight(argv: string[], env: CliEnv): Promise<CommandResult> {
-  const values = parseCommandArgs("preflight", argv, { stack: { type: "string" }, to: { type: "string" }, deployed: { type: "string" }, "max-backup-age": { type: "string", default: "24" } });
+  const values = parseCommandArgs("preflight", argv, {
+    stack: { type: "string" }, to: { type: "string" }, deployed: { type: "string" }, "max-backup-age": { type: "string", default: "24" }, "max-drill-age": { type: "string" },
+  });
   if (!values.stack) throw new LockstepInputError("--stack is required, like --stack staging");
   const maxAgeHours = Number(values["max-backup-age"]);
   if (!(maxAgeHours > 0)) throw new LockstepInputError(`--max-backup-age ${JSON.stringify(values["max-backup-age"])}: expected a positive number of hours`);
+  const maxDrillDays = values["max-drill-age"] === undefined ? undefined : Number(values["max-drill-age"]);
+  if (maxDrillDays !== undefined && !(maxDrillDays > 0)) throw new LockstepInputError(`--max-drill-age ${JSON.stringify(values["max-drill-age"])}: expected a positive number of days`);
   const stack = values.stack;
   const catalog = loadCatalog(env.catalogDir);
   const stackFile = readStackFile(stack, env.projectDir);
@@ -72,7 +81,11 @@ export async function preflight(argv: string[], env: CliEnv): Promise<CommandRes
     : { check: "release notes: required config", status: "✓", reason: target.notes.requiredConfig.length ? `present: ${target.notes.requiredConfig.join(", ")}` : `${to} requires no new keys` });
 
   if (from === to) rows.push({ check: "upgrade path", status: "✓", reason: `no upgrade: ${stack} stays at ${to}` });
-  else {
+  else if (semver.lt(to, from)) {
+    rows.push(current.rollback?.from === from
+      ? { check: "upgrade path", status: "✓", reason: `rollback ${from} -> ${to} (${current.rollback.mode}); the plan row below checks it` }
+      : { check: "upgrade path", status: "✗", reason: `${from} -> ${to} moves backward; roll back with \`lockstep rollback --stack ${stack}\`` });
+  } else {
     const path = findUpgradePath(from, to, upgradeSources(catalog));
     const windows = (path.suggested ?? []).slice(1).map((v, i) => `${(path.suggested as string[])[i]} -> ${v}: API ${v} beside gateways ${compatibilityRange(catalog, "gateway", v)}`);
     rows.push(path.allowed
@@ -83,8 +96,11 @@ export async function preflight(argv: string[], env: CliEnv): Promise<CommandRes
   const kubernetes = kubernetesVerdict(current.kubernetesVersion, target);
   rows.push({ check: "Kubernetes version", status: kubernetes.ok ? "✓" : "✗", reason: kubernetes.reason });
 
-  rows.push(continuousBackupRow(env, current.namespace, current.backup));
-  rows.push(lastBackupRow(env, current.namespace, maxAgeHours));
+  // The cluster the platform runs on: after a restore, the recovered one.
+  const database = databasePlans(current.restore, deployed ? deployed.databases ?? {} : null).platform.cluster;
+  rows.push(continuousBackupRow(env, current.namespace, current.backup, database));
+  rows.push(lastBackupRow(env, current.namespace, maxAgeHours, database));
+  rows.push(drillRow(deployed, env.now(), maxDrillDays));
 
   if (current.environment === "prod") {
     const verdict = promotionVerdict(current.promotion, to, catalog, stack);
@@ -132,10 +148,10 @@ const offline = (r: CommandOutput) => `not checkable offline: no reachable clust
  * Continuous backup, verified where it happens: the platform Cluster reports WAL archiving working
  * (CloudNativePG's ContinuousArchiving condition) and the object-store credentials Secret exists.
  */
-function continuousBackupRow(env: CliEnv, namespace: string, backup: StackConfig["backup"]): Row {
+function continuousBackupRow(env: CliEnv, namespace: string, backup: StackConfig["backup"], database: string): Row {
   const check = "continuous backup";
-  const cluster = env.kubectl(["get", "clusters.postgresql.cnpg.io", PLATFORM_DB, "-n", namespace, "-o", "json", "--request-timeout=5s"]);
-  if (cluster.status !== 0 && /NotFound|not found/.test(cluster.stderr)) return { check, status: "✗", reason: `no CloudNativePG Cluster ${PLATFORM_DB} in ${namespace}, so nothing is being backed up` };
+  const cluster = env.kubectl(["get", "clusters.postgresql.cnpg.io", database, "-n", namespace, "-o", "json", "--request-timeout=5s"]);
+  if (cluster.status !== 0 && /NotFound|not found/.test(cluster.stderr)) return { check, status: "✗", reason: `no CloudNativePG Cluster ${database} in ${namespace}, so nothing is being backed up` };
   if (cluster.status !== 0) return { check, status: "–", reason: `${offline(cluster)}; configured: WAL archiving to ${backup.destinationPath}, retention ${backup.retentionPolicy}` };
   let archiving: { status: string; message?: string } | undefined;
   try {
@@ -144,16 +160,16 @@ function continuousBackupRow(env: CliEnv, namespace: string, backup: StackConfig
     return { check, status: "✗", reason: "kubectl answered with something other than JSON" };
   }
   if (archiving?.status !== "True") {
-    return { check, status: "✗", reason: `${PLATFORM_DB} does not report working WAL archiving (ContinuousArchiving ${archiving ? `${archiving.status}: ${archiving.message ?? ""}` : "not reported"}) to ${backup.destinationPath}` };
+    return { check, status: "✗", reason: `${database} does not report working WAL archiving (ContinuousArchiving ${archiving ? `${archiving.status}: ${archiving.message ?? ""}` : "not reported"}) to ${backup.destinationPath}` };
   }
   const secret = env.kubectl(["get", "secret", backup.credentialsSecret, "-n", namespace, "-o", "jsonpath={.data}", "--request-timeout=5s"]);
   const keys = secret.status === 0 ? Object.keys((JSON.parse(secret.stdout || "{}") as Record<string, string>)) : [];
   const lacking = ["ACCESS_KEY_ID", "ACCESS_SECRET_KEY"].filter((k) => !keys.includes(k));
   if (lacking.length) return { check, status: "✗", reason: `Secret ${backup.credentialsSecret} in ${namespace} ${secret.status === 0 ? `lacks ${lacking.join(" and ")}` : "does not exist"}; the ObjectStore needs ACCESS_KEY_ID and ACCESS_SECRET_KEY` };
-  return { check, status: "✓", reason: `${PLATFORM_DB} archives WAL to ${backup.destinationPath} (ContinuousArchiving True), retention ${backup.retentionPolicy}, credentials in ${backup.credentialsSecret}` };
+  return { check, status: "✓", reason: `${database} archives WAL to ${backup.destinationPath} (ContinuousArchiving True), retention ${backup.retentionPolicy}, credentials in ${backup.credentialsSecret}` };
 }
 
-function lastBackupRow(env: CliEnv, namespace: string, maxAgeHours: number): Row {
+function lastBackupRow(env: CliEnv, namespace: string, maxAgeHours: number, database: string): Row {
   const check = "last completed backup";
   const r = env.kubectl(["get", "backups.postgresql.cnpg.io", "-n", namespace, "-o", "json", "--request-timeout=5s"]);
   if (r.status !== 0) return { check, status: "–", reason: offline(r) };
@@ -164,12 +180,21 @@ function lastBackupRow(env: CliEnv, namespace: string, maxAgeHours: number): Row
     return { check, status: "–", reason: "kubectl answered with something other than JSON" };
   }
   const completed = (list.items ?? [])
-    .filter((b) => b.spec?.cluster?.name === PLATFORM_DB && b.status?.phase === "completed" && b.status.stoppedAt)
+    .filter((b) => b.spec?.cluster?.name === database && b.status?.phase === "completed" && b.status.stoppedAt)
     .map((b) => Date.parse(b.status?.stoppedAt as string))
     .filter((t) => !Number.isNaN(t));
-  if (completed.length === 0) return { check, status: "✗", reason: `no completed backup of ${PLATFORM_DB} in ${namespace}` };
+  if (completed.length === 0) return { check, status: "✗", reason: `no completed backup of ${database} in ${namespace}` };
   const ageHours = (env.now().getTime() - Math.max(...completed)) / 3_600_000;
   return ageHours <= maxAgeHours
-    ? { check, status: "✓", reason: `${PLATFORM_DB} completed a backup ${ageHours.toFixed(1)} h ago (limit ${maxAgeHours} h)` }
-    : { check, status: "✗", reason: `${PLATFORM_DB}'s newest completed backup is ${ageHours.toFixed(1)} h old (limit ${maxAgeHours} h)` };
+    ? { check, status: "✓", reason: `${database} completed a backup ${ageHours.toFixed(1)} h ago (limit ${maxAgeHours} h)` }
+    : { check, status: "✗", reason: `${database}'s newest completed backup is ${ageHours.toFixed(1)} h old (limit ${maxAgeHours} h)` };
+}
+
+/** The last passing restore drill, from the stack's outputs: its age, judged only against --max-drill-age. */
+function drillRow(deployed: DeployedState | null, now: Date, maxDays: number | undefined): Row {
+  const check = "restore drill";
+  if (!deployed) return { check, status: "–", reason: "unknown: nothing deployed, or no outputs to read the last drill from" };
+  const verdict = drillVerdict(deployed.restoreDrill, now, maxDays);
+  if (verdict.ok) return { check, status: "✓", reason: verdict.reason };
+  return { check, status: maxDays === undefined ? "–" : "✗", reason: verdict.reason };
 }

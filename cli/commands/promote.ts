@@ -3,6 +3,8 @@ import * as path from "node:path";
 import { loadCatalog } from "../../lib/catalog";
 import { parseStackConfig } from "../../lib/config";
 import { LockstepInputError, showValue } from "../../lib/errors";
+import { deployedFromOutputs } from "../../lib/deployed";
+import { drillVerdict } from "../../lib/drill";
 import { decidePromotion } from "../../lib/promotion";
 import { lineDiff } from "../../lib/textDiff";
 import { VerificationRecord, verificationRecordSchema } from "../../lib/verification";
@@ -10,7 +12,7 @@ import { editStackConfig, readStackFile, readStackValues, stackFilePath } from "
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 
-export const PROMOTE_HELP = `Usage: lockstep promote [--from staging] [--to prod] [--record <file>] [--dry-run] [--json]
+export const PROMOTE_HELP = `Usage: lockstep promote [--from staging] [--to prod] [--record <file>] [--require-drill-days <n>] [--dry-run] [--json]
 
 Copies exactly the set a stack verified to another stack: writes lockstep:release, lockstep:promotion
 and an upgrade window (upgrade.from = the release it runs now) into Pulumi.<to>.yaml, keeping its
@@ -25,9 +27,19 @@ Where the verified set comes from:
   --from <stack>     verified stack (default staging)
   --to <stack>       stack to promote into (default prod)
   --record <file>    verification record to read instead of stack outputs
+  --require-drill-days <n>
+                     refuse unless <to>'s last passing restore drill (its stack outputs) is at most
+                     <n> days old: its backups were proven to restore before it moves
   --dry-run          show the change to Pulumi.<to>.yaml without writing it
   --json             print one JSON object
   -h, --help         show this help`;
+
+/** The target's last passing restore drill, judged against the required age; needs its stack outputs. */
+async function targetDrill(to: string, days: number, env: CliEnv) {
+  if (!env.stackOutputs) throw new LockstepInputError(`--require-drill-days needs ${to}'s last restore drill from its stack outputs, and no Pulumi CLI is installed to read them`);
+  const deployed = deployedFromOutputs(await env.stackOutputs(to), `stack ${to}`);
+  return drillVerdict(deployed?.restoreDrill, env.now(), days);
+}
 
 async function readVerification(from: string, recordFile: string | undefined, env: CliEnv): Promise<{ record: VerificationRecord; source: string }> {
   const parse = (raw: unknown, source: string) => {
@@ -65,8 +77,10 @@ async function readVerification(from: string, recordFile: string | undefined, en
 export async function promote(argv: string[], env: CliEnv): Promise<CommandResult> {
   const values = parseCommandArgs("promote", argv, {
     from: { type: "string", default: "staging" }, to: { type: "string", default: "prod" }, record: { type: "string" },
-    "dry-run": { type: "boolean", default: false },
+    "require-drill-days": { type: "string" }, "dry-run": { type: "boolean", default: false },
   });
+  const drillDays = values["require-drill-days"] === undefined ? undefined : Number(values["require-drill-days"]);
+  if (drillDays !== undefined && !(drillDays > 0)) throw new LockstepInputError(`--require-drill-days ${JSON.stringify(values["require-drill-days"])}: expected a positive number of days`);
   const from = values.from as string;
   const to = values.to as string;
   if (from === to) throw new LockstepInputError(`--from and --to are both ${from}; promotion copies a set between two stacks`);
@@ -77,7 +91,11 @@ export async function promote(argv: string[], env: CliEnv): Promise<CommandResul
   const current = parseStackConfig(targetValues, catalog, { secretKeys: target.secretKeys }); // the target must be valid before it is changed
 
   const { record, source } = await readVerification(from, values.record, env);
-  const decision = decidePromotion({ fromStack: from, toStack: to, record, catalog, currentRelease: current.release, currentConsole: current.console, now: env.now() });
+  const decided = decidePromotion({ fromStack: from, toStack: to, record, catalog, currentRelease: current.release, currentConsole: current.console, now: env.now() });
+  const drill = drillDays === undefined ? undefined : await targetDrill(to, drillDays, env);
+  const decision = drill && !drill.ok
+    ? { ok: false as const, reasons: [...(decided.ok ? [] : decided.reasons), `--require-drill-days ${drillDays}: ${to}'s ${drill.reason}`] }
+    : decided;
   if (!decision.ok) {
     return {
       exitCode: 1,
@@ -100,6 +118,6 @@ export async function promote(argv: string[], env: CliEnv): Promise<CommandResul
   return {
     exitCode: 0,
     human,
-    json: { ok: true, from, to, source, release: decision.release, previous: decision.previous, promotion: decision.promotion, written: !values["dry-run"], file: rel, diff },
+    json: { ok: true, from, to, source, release: decision.release, previous: decision.previous, promotion: decision.promotion, written: !values["dry-run"], file: rel, diff, ...(drill ? { drill } : {}) },
   };
 }

@@ -22,9 +22,11 @@ export const preUpgradeBackup: StackValidationPolicy = {
     const found = readableRecord(args.resources);
     if (!found?.record.upgradeFrom) return;
     const { record, resource } = found;
-    const backups = args.resources.filter((r) => r.type === TYPES.cnpgBackup && view(clusterRefShape, r.props)?.spec?.cluster?.name === record.databaseCluster);
+    // The window backs up what runs before it; in a rollback that is not the cluster being restored into.
+    const cluster = record.windowBackupCluster ?? record.databaseCluster;
+    const backups = args.resources.filter((r) => r.type === TYPES.cnpgBackup && view(clusterRefShape, r.props)?.spec?.cluster?.name === cluster);
     if (backups.length === 0) {
-      reportViolation(`an on-demand Backup of ${record.databaseCluster} must exist while the window ${record.upgradeFrom} -> ${record.release} is open, so the migration can be rolled back`, resource.urn);
+      reportViolation(`an on-demand Backup of ${cluster} must exist while the window ${record.upgradeFrom} -> ${record.release} is open, so the migration can be rolled back`, resource.urn);
       return;
     }
     const checks = backups.flatMap((backup) => {

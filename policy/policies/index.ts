@@ -7,10 +7,11 @@ import { disruptionBudget, rollingSafety } from "./availability";
 import { databaseBackup, preUpgradeBackup } from "./backup";
 import { kubernetesBaseline, podSecurity } from "./cluster";
 import { networkIsolation } from "./network";
+import { restoreIntegrity, rollbackWithData } from "./recovery";
 import { prodPromotedOnly, releaseSetPinned } from "./release";
 import { blueGreenIntegrity, canaryBounds, mixedVersionCompatibility, upgradePath } from "./versions";
 
-export { disruptionBudget, rollingSafety, databaseBackup, preUpgradeBackup, kubernetesBaseline, podSecurity, prodPromotedOnly, releaseSetPinned, blueGreenIntegrity, canaryBounds, mixedVersionCompatibility, upgradePath, networkIsolation };
+export { disruptionBudget, rollingSafety, databaseBackup, preUpgradeBackup, kubernetesBaseline, podSecurity, prodPromotedOnly, releaseSetPinned, blueGreenIntegrity, canaryBounds, mixedVersionCompatibility, upgradePath, networkIsolation, restoreIntegrity, rollbackWithData };
 
 export const ALL_POLICIES: Policies = [
   releaseSetPinned,
@@ -26,4 +27,6 @@ export const ALL_POLICIES: Policies = [
   podSecurity,
   prodPromotedOnly,
   networkIsolation,
+  restoreIntegrity,
+  rollbackWithData,
 ];

@@ -5,6 +5,7 @@
  * as `status`), and turns the whole policy into an advisory "can't run during preview" result.
  */
 import { z } from "zod";
+import { RELEASE_RECORD_KEY } from "../../lib/names";
 import { valueAt } from "../../lib/objects";
 
 const labels = z.record(z.string(), z.string()).optional();
@@ -87,14 +88,23 @@ export const httpRouteShape = z.object({
   }).optional(),
 });
 
+const pluginRef = z.object({
+  name: z.string(),
+  isWALArchiver: z.boolean().optional(),
+  parameters: z.record(z.string(), z.string()).optional(),
+});
 export const cnpgClusterShape = z.object({
   metadata,
   spec: z.object({
-    plugins: z.array(z.object({
-      name: z.string(),
-      isWALArchiver: z.boolean().optional(),
-      parameters: z.record(z.string(), z.string()).optional(),
-    })).optional(),
+    plugins: z.array(pluginRef).optional(),
+    bootstrap: z.object({
+      recovery: z.object({
+        source: z.string().optional(),
+        backup: z.object({ name: z.string() }).optional(),
+        recoveryTarget: z.object({ backupID: z.string().optional(), targetTime: z.string().optional(), targetImmediate: z.boolean().optional() }).optional(),
+      }).optional(),
+    }).optional(),
+    externalClusters: z.array(z.object({ name: z.string(), plugin: pluginRef.optional() })).optional(),
   }).optional(),
 });
 
@@ -108,7 +118,8 @@ export const objectStoreShape = z.object({
 
 export const clusterRefShape = z.object({ metadata, spec: z.object({ cluster: z.object({ name: z.string() }).optional() }).optional() });
 
-export const configMapShape = z.object({ metadata, data: z.record(z.string(), z.string()).optional() });
+/** The release record's ConfigMap: only the record key is read, since its evidence keys are unknown at preview. */
+export const configMapShape = z.object({ metadata, data: z.object({ [RELEASE_RECORD_KEY]: z.string().optional() }).optional() });
 
 export const commandShape = z.object({ create: z.string().optional(), environment: z.record(z.string(), z.string()).optional() });
 

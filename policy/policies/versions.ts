@@ -1,5 +1,6 @@
 /** Version policies: compatibility in every state of the rollout, upgrade paths, blue/green and canary traffic. */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import * as semver from "semver";
 import { upgradeSources } from "../../lib/catalog";
 import { compatibleBeside } from "../../lib/compatibility";
 import { LABELS } from "../../lib/names";
@@ -24,7 +25,7 @@ export const mixedVersionCompatibility: StackValidationPolicy = {
     const found = readableRecord(args.resources);
     const deployed = found?.record.deployed?.workloads ?? null;
     const mode = found?.record.upgradeMode ?? "rolling";
-    const waves = waveOrder(!!found?.record.upgradeFrom).map((w) => w.id);
+    const waves = waveOrder({ upgradeWindow: !!found?.record.upgradeFrom, rollback: !!found?.record.rollback }).map((w) => w.id);
     const verdict = checkRollout(found?.record.upgradeFrom ? deployed : null, target, waves, mode, catalog());
     if (verdict.ok || !verdict.firstBad) return;
     const offender = workloads.find((w) => w.name === verdict.firstBad?.problems[0].workload);
@@ -34,13 +35,22 @@ export const mixedVersionCompatibility: StackValidationPolicy = {
 
 export const upgradePath: StackValidationPolicy = {
   name: "upgrade-path",
-  description: "Checks whether an open upgrade window moves forward one minor at a time, and whether a major upgrade starts from a version the target release lists.",
+  description: "Checks whether an open upgrade window moves forward one minor at a time, whether a major upgrade starts from a version the target release lists, and whether a window that moves backward is a rollback that undoes exactly one such step.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const found = readableRecord(args.resources);
     const from = found?.record.upgradeFrom;
     if (!found || !from) return;
     const { record, resource } = found;
+    if (semver.lt(record.release, from)) {
+      if (!record.rollback) {
+        reportViolation(`${from} -> ${record.release} moves backward and must be a rollback: with data (the window's pre-upgrade backups restored) or, where ${from}'s migrations are expand-only, on the current schema; \`lockstep rollback --stack ${record.stack}\` writes it`, resource.urn);
+        return;
+      }
+      const undone = findUpgradePath(record.release, from, upgradeSources(catalog()));
+      if (!undone.allowed) reportViolation(`rollback ${from} -> ${record.release} must undo one allowed upgrade step, and ${record.release} -> ${from} is not one: ${undone.reason}`, resource.urn);
+      return;
+    }
     const verdict = findUpgradePath(from, record.release, upgradeSources(catalog()));
     if (!verdict.allowed) reportViolation(`upgrade ${from} -> ${record.release} must follow an allowed path: ${verdict.reason}`, resource.urn);
     else if (from.split(".")[0] !== record.release.split(".")[0] && record.upgradeMode !== "coordinated") {

@@ -29,6 +29,12 @@ describe("the README's commands with the real Pulumi CLI", { timeout: 900_000 },
   let tier: EngineTier;
   let checkout: string;
   let env: Record<string, string>;
+  let backend: string;
+  /** The README's block with its local login pointed at this test's own backend directory. */
+  const ownBackend = (block: string) => {
+    assert.match(block, /^pulumi login --local\b/m, "the block logs in with `pulumi login --local`");
+    return block.replace(/^pulumi login --local\b/m, `pulumi login file://${backend}`);
+  };
 
   before(async () => {
     tier = await EngineTier.start();
@@ -38,10 +44,13 @@ describe("the README's commands with the real Pulumi CLI", { timeout: 900_000 },
     fs.mkdirSync(work);
     fs.cpSync(tier.projectDir, checkout, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.endsWith(`${path.sep}.lockstep`) });
     fs.symlinkSync(tier.shared, path.join(work, "shared"));
-    const home = path.join(work, "home");
-    fs.mkdirSync(home);
+    // The CLI finds "~" through the user database, not $HOME: `pulumi login --local` would write into the
+    // real ~/.pulumi and preview whatever an earlier run left there. The test logs into its own directory
+    // instead (the block's "or your own backend") and keeps its credentials out of the user's home.
     const { PULUMI_BACKEND_URL: _backend, PULUMI_CONFIG_PASSPHRASE: _passphrase, PULUMI_HOME: _home, ...rest } = tier.env;
-    env = { ...rest, HOME: home };
+    backend = path.join(work, "backend");
+    fs.mkdirSync(backend);
+    env = { ...rest, PULUMI_HOME: path.join(work, "pulumi-home") };
   });
   after(async () => { await tier?.stop(); });
 
@@ -52,7 +61,7 @@ describe("the README's commands with the real Pulumi CLI", { timeout: 900_000 },
     it(`previews the shipped ${stack} stack with the README's commands: every wave's resources, no error`, async () => {
       const block = readmeBlock("run-for-real");
       assert.match(block, /^export STACK=staging\b/m, "the block selects its stack with `export STACK=staging`");
-      const r = await bash(block.replace(/^export STACK=staging\b.*$/m, `export STACK=${stack}`));
+      const r = await bash(ownBackend(block).replace(/^export STACK=staging\b.*$/m, `export STACK=${stack}`));
       assert.equal(r.code, 0, `README commands for ${stack}:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-2000)}`);
       assert.doesNotMatch(r.stdout, /\berror:/);
       for (const wave of ["platform-services", "database", "api", "gateways", "console", "workers", "verification"]) {
@@ -74,7 +83,7 @@ describe("the README's commands with the real Pulumi CLI", { timeout: 900_000 },
     const file = path.join(checkout, "Pulumi.staging.yaml");
     const base = fs.readFileSync(file, "utf8");
     const setKeys = (updates: Record<string, unknown>) => fs.writeFileSync(file, editStackConfig(file, fs.readFileSync(file, "utf8"), updates));
-    const login = "pulumi login --local >/dev/null && export PULUMI_CONFIG_PASSPHRASE=change-me && pulumi stack select staging --create";
+    const login = `pulumi login file://${backend} >/dev/null && export PULUMI_CONFIG_PASSPHRASE=change-me && pulumi stack select staging --create`;
     try {
       // "Say production runs 1.4.2": deploy it.
       // The smoke test calls the endpoint double here: no gateway runs in this tier.
