@@ -103,5 +103,5 @@ export function planRollback(catalog: Catalog, inputs: RollbackInputs): Rollback
   const why = migrations === "expand-only"
     ? `restore chosen although ${window.from}'s migrations are expand-only: the data goes back too`
     : `${window.from}'s migrations are contract (catalog notes.migrations): ${window.to} cannot run on that schema`;
-  return { from: window.from, to: window.to, mode: "restore", reason: `${why}; writers stop, then the databases come back from ${recovery.description}` };
+  return { from: window.from, to: window.to, mode: "restore", reason: `${why}; writers stop, then the databases come back from ${recovery.description}; rows written after that are not in the restored databases (the original clusters keep them)` };
 }

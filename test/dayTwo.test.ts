@@ -38,6 +38,7 @@ describe("lockstep rollback", () => {
     const replan = await plan({ stack: "staging", deployed: path.join(PROJECT, "test", "fixtures", "deployed-1.5.1-after-window.json"), projectDir: dir, catalogDir: path.join(dir, "releases") });
     assert.deepEqual(replan.violations, []);
     assert.equal(replan.rollback?.mode, "restore");
+    assert.match(replan.rollback?.reason ?? "", /rows written after that are not in the restored databases/, "the plan says what the restore loses");
   });
 
   it("on prod, carries the promotion of the set that ran before the window, by its digest", async () => {

@@ -15,8 +15,8 @@ import type { CliEnv, CommandResult } from "../env";
 export const PROMOTE_HELP = `Usage: lockstep promote [--from staging] [--to prod] [--record <file>] [--require-drill-days <n>] [--dry-run] [--json]
 
 Copies exactly the set a stack verified to another stack: writes lockstep:release, lockstep:promotion
-and an upgrade window (upgrade.from = the release it runs now) into Pulumi.<to>.yaml, keeping its
-comments and key order. Refuses, writing nothing, when the source is not verified, when the catalog's
+and the promoted version on the idle console color into Pulumi.<to>.yaml, keeping its comments and key
+order. No upgrade.from is written: the window opens from what <to> runs, its pre-upgrade backups first. Refuses, writing nothing, when the source is not verified, when the catalog's
 set digest for that version changed since, or when the step is not a valid upgrade path for <to>.
 
 Where the verified set comes from:

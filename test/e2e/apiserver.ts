@@ -100,7 +100,7 @@ contexts:
 current-context: e2e
 `);
   const kubectl = (args: string[], input?: string) => {
-    const r = spawnSync("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", input, timeout: 120_000 });
+    const r = spawnSync("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", input, timeout: 120_000, maxBuffer: 256 * 1024 * 1024 });
     return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
   };
   const stop = async () => {

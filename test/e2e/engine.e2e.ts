@@ -4,7 +4,7 @@
  * plugins are TypeScript test doubles (see tier.ts); everything else is real.
  *
  * One API server, one stack lineage, in order: first deploy, idempotence, an upgrade window, the
- * policy pack, secrets, and recovery from a killed `up`.
+ * policy pack, secrets, recovery from a killed `up`, a rollback with the data and a restore drill.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -50,6 +50,7 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     });
   });
   after(async () => { await tier?.stop(); });
+  const uid = (kind: string, name: string) => JSON.parse(tier.kubectl(["get", kind, name, "-n", NS, "-o", "json"]).stdout).metadata.uid as string;
 
   it(`first deploy at ${FROM}: preview plans every resource, up creates them, the API server holds the catalog's set`, async () => {
     const preview = await stack.preview();
@@ -78,7 +79,6 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
   });
 
   it(`upgrade window ${FROM} -> ${TO}: backups before any operator or chart change, the API before gateways, gateways before console and workers, nothing stateful replaced`, async () => {
-    const uid = (kind: string, name: string) => JSON.parse(tier.kubectl(["get", kind, name, "-n", NS, "-o", "json"]).stdout).metadata.uid as string;
     const before = { cluster: uid("clusters.postgresql.cnpg.io", "platform-db"), store: uid("objectstores.barmancloud.cnpg.io", "platform-db-store") };
     // Nothing says where the window starts: the program reads what this stack deployed last (1.4.2).
     await tier.setConfig(stack, { "lockstep:release": TO, "lockstep:upgrade.gatewayCanaryPercent": "10", "lockstep:console.green": TO });
@@ -108,7 +108,7 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     assert.deepEqual(route.spec.rules[0].backendRefs.map((b: { name: string; weight: number }) => [b.name, b.weight]), [["gateway-stable", 90], ["gateway-canary", 10]]);
     assert.ok(fs.existsSync(path.join(tier.projectDir, "backups", "openbao-1-4-2-to-1-5-0.snap")), "the OpenBao snapshot file was written and verified");
     assert.deepEqual(up.outputs.upgradeWindow.value, { from: FROM, to: TO, mode: "rolling", gatewayCanaryPercent: 10 });
-    assert.match(JSON.stringify(up.outputs.restorePoint.value), /"platform-db":"\d{14}"/, "the window's restore point holds the backupId CloudNativePG reported");
+    assert.match(JSON.stringify(up.outputs.restorePoint.value), /"platform":\{"backupId":"\d{14}","cluster":"platform-db"/, "the window's restore point holds the backupId CloudNativePG reported");
 
     // The order is in the engine's own graph: the checkpoint's dependencies of the real resources.
     const state = (await stack.exportStack()).deployment as { resources: { urn: string; dependencies?: string[] }[] };
@@ -208,5 +208,69 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     assert.equal(again.code, 0, `after recovery the stack and the cluster agree:\n${said(again)}`);
     const pdbs = JSON.parse(tier.kubectl(["get", "pdb", "-n", NS, "-o", "json"]).stdout).items.map((p: { metadata: { name: string } }) => p.metadata.name);
     assert.ok(pdbs.includes("api") && pdbs.includes("gateway"), `the interrupted change (HA) is complete: ${pdbs.join(", ")}`);
+  });
+
+  it(`lockstep rollback --mode restore: ${TO} -> ${FROM} with the data: writers stop, the databases come back in new clusters from the window's backups, the API comes back last`, async () => {
+    const originUid = uid("clusters.postgresql.cnpg.io", "platform-db");
+    // The operator's command, as users run it: it reads the stack's outputs through the real CLI and writes the stack file.
+    const written = await tier.lockstep(["rollback", "--stack", "staging", "--mode", "restore", "--json"]);
+    assert.equal(written.code, 0, `lockstep rollback:\n${written.stdout.slice(-2000)}\n${written.stderr}`);
+    const report = JSON.parse(written.stdout) as { from: string; to: string; written: boolean; restorePoint: { backups: Record<string, { backupId: string }> } };
+    assert.deepEqual([report.from, report.to, report.written], [TO, FROM, true]);
+    const stackFile = fs.readFileSync(path.join(tier.projectDir, "Pulumi.staging.yaml"), "utf8");
+    assert.match(stackFile, new RegExp(`lockstep:release: ${FROM.replace(/\./g, "\\.")}`));
+    const restoreName = /name: (rb-1-5-0-\d{4})/.exec(stackFile)?.[1];
+    assert.ok(restoreName, `the stack file names the restore:\n${stackFile}`);
+
+    const packArgs = { policyPacks: ["policy"], policyPackConfigs: ["policy/config/staging.json"] };
+    const preview = await stack.preview(packArgs);
+    assert.doesNotMatch(preview.stdout, /mandatory/, "upgrade-path, rollback-with-data and restore-integrity pass the rollback");
+    const { steps, onEvent } = recorder();
+    const up = await stack.up({ onEvent });
+    assert.equal(up.summary.result, "succeeded");
+
+    const recovered = `platform-db-${restoreName}`;
+    const at = (phase: Step["phase"], name: string) => steps.findIndex((s) => s.phase === phase && s.name === name);
+    assert.ok(at("outputs", `writers-down-${restoreName}`) >= 0, "the writers were stopped");
+    assert.ok(at("outputs", `writers-down-${restoreName}`) < at("pre", `${recovered}-cluster`), "writers are down before the recovered cluster is created");
+    const apiStart = at("pre", "api");
+    for (const workload of ["gateway", "worker-export", "worker-config"]) {
+      assert.ok(at("outputs", workload) >= 0 && at("outputs", workload) < apiStart, `${workload} returns to ${FROM} before the API does`);
+    }
+    const cluster = JSON.parse(tier.kubectl(["get", "clusters.postgresql.cnpg.io", recovered, "-n", NS, "-o", "json"]).stdout);
+    assert.equal(cluster.spec.bootstrap.recovery.source, "origin");
+    const origin = cluster.spec.externalClusters.find((c: { name: string }) => c.name === "origin");
+    assert.equal(origin.plugin.parameters.serverName, "platform-db", "it recovers what platform-db archived");
+    assert.equal(cluster.spec.bootstrap.recovery.recoveryTarget.backupID, report.restorePoint.backups.platform.backupId, "from the window's pre-upgrade backup");
+    assert.equal(cluster.spec.bootstrap.recovery.recoveryTarget.targetImmediate, true, "as that backup ended, before the migrations");
+    assert.equal(uid("clusters.postgresql.cnpg.io", "platform-db"), originUid, "the original cluster is kept, untouched");
+    const api = JSON.parse(tier.kubectl(["get", "deployment", "api", "-n", NS, "-o", "json"]).stdout).spec.template.spec.containers[0];
+    assert.equal(api.image, getRelease(catalog, FROM).components.api.image);
+    assert.match(JSON.stringify(api.env), new RegExp(`"name":"${recovered}-app"`), "the API reads the recovered cluster's credentials");
+    assert.equal(up.outputs.databases.value.platform.cluster, recovered);
+    assert.equal(up.outputs.release.value.version, FROM);
+
+    // The next up settles the finished rollback (its writers-down step leaves the stack, the record says
+    // the rollback is done) and touches no database or workload; then the stack is at rest.
+    const settle = recorder();
+    assert.equal((await stack.up({ onEvent: settle.onEvent })).summary.result, "succeeded");
+    const touched = settle.steps.filter((s) => s.phase === "pre" && changed(s) && /Cluster|Deployment|helm\.sh/.test(s.type));
+    assert.deepEqual(touched, [], "settling changes no cluster, workload or chart");
+    const again = await tier.cli(["preview", "--stack", "staging", "--expect-no-changes"]);
+    assert.equal(again.code, 0, `the rolled-back stack is at rest:\n${said(again)}`);
+  });
+
+  it("a restore drill recovers the latest backup into a scratch cluster, checks it answers, deletes it and records the result", async () => {
+    await tier.setConfig(stack, { "lockstep:restoreDrill.id": "e2e1" });
+    const up = await stack.up();
+    assert.equal(up.summary.result, "succeeded");
+    const drill = up.outputs.restoreDrill.value as { id: string; passed: boolean; cluster: string; database: string };
+    assert.deepEqual([drill.id, drill.passed, drill.database], ["e2e1", true, "platform"]);
+    assert.match(drill.cluster, /^platform-db-rb-1-5-0-\d{4}-drill$/, "it drills the cluster the platform runs on now");
+    const left = tier.kubectl(["get", "clusters.postgresql.cnpg.io", drill.cluster, "-n", NS]);
+    assert.notEqual(left.code, 0, "the scratch cluster is gone");
+    assert.match(left.stderr, /NotFound/);
+    const record = JSON.parse(tier.kubectl(["get", "configmap", "lockstep-release", "-n", NS, "-o", "json"]).stdout).data["restore-drill.json"];
+    assert.match(record, /"passed": true/, "the release record keeps the drill's result");
   });
 });

@@ -21,11 +21,24 @@ const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
 
 type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string } } & Record<string, unknown>;
 
+/**
+ * Values known only once the deployment ran (a window's backup ids) are unknown in the offline plan; the engine
+ * sends the API server strings there. Here they stand as a string, so the object is applied as the engine would.
+ */
+function withUnknownsAsStrings(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withUnknownsAsStrings);
+  if (value && typeof value === "object") {
+    if ((value as { __pulumiUnknown?: boolean }).__pulumiUnknown) return "unknown-at-preview";
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withUnknownsAsStrings(v)]));
+  }
+  return value;
+}
+
 /** The Kubernetes objects of a plan, as manifests, namespaces first (Helm releases and commands are not objects). */
 function manifests(result: PlanResult): Manifest[] {
   const objects = result.resources
     .filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release" && !r.type.startsWith("pulumi:"))
-    .map((r) => r.props as Manifest);
+    .map((r) => withUnknownsAsStrings(r.props) as Manifest);
   return [...objects.filter((o) => o.kind === "Namespace"), ...objects.filter((o) => o.kind !== "Namespace")];
 }
 

@@ -170,6 +170,12 @@ export class EngineTier {
     return run("pulumi", args, { cwd: options.cwd ?? this.projectDir, env: { ...this.env, ...options.env }, timeoutMs: 600_000 });
   }
 
+  /** The lockstep CLI of the project copy, as an operator runs it there (it reads stack outputs through the real CLI). */
+  lockstep(args: string[]): Promise<CliRun> {
+    const node = path.join(PROJECT, "node_modules", ".bin", "node");
+    return run(node, ["--import", "tsx", path.join(this.projectDir, "cli", "lockstep.ts"), ...args], { cwd: this.projectDir, env: this.env, timeoutMs: 300_000 });
+  }
+
   /** Starts the real CLI without waiting, for tests that interrupt it. */
   spawnCli(args: string[]) {
     return spawn("pulumi", args, { cwd: this.projectDir, env: this.env, stdio: ["ignore", "pipe", "pipe"], detached: false });
