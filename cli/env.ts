@@ -6,6 +6,7 @@ import type * as automation from "@pulumi/pulumi/automation";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../lib/paths";
+import { automationFleetBackend, FleetBackend } from "./fleetBackend";
 
 export interface CommandOutput {
   status: number | null;
@@ -20,6 +21,10 @@ export interface CliEnv {
   /** Reads a stack's outputs through the Automation API; null when no Pulumi CLI is installed. */
   stackOutputs: ((stack: string) => Promise<Record<string, unknown>>) | null;
   kubectl(args: string[]): CommandOutput;
+  /** The fleet's stacks and engine through the Automation API; null when no Pulumi CLI is installed. */
+  fleet: FleetBackend | null;
+  /** Progress of long commands (fleet upgrade), one line at a time, to stderr. */
+  progress(line: string): void;
 }
 
 function pulumiInstalled(): boolean {
@@ -28,11 +33,12 @@ function pulumiInstalled(): boolean {
 }
 
 export function defaultEnv(projectDir = PROJECT_ROOT): CliEnv {
+  const installed = pulumiInstalled();
   return {
     projectDir,
     catalogDir: path.join(projectDir, "releases"),
     now: () => new Date(),
-    stackOutputs: pulumiInstalled()
+    stackOutputs: installed
       ? async (stack) => {
         // Loaded only when a CLI exists: the Automation API drives it.
         const { LocalWorkspace } = require("@pulumi/pulumi/automation") as typeof automation;
@@ -45,6 +51,8 @@ export function defaultEnv(projectDir = PROJECT_ROOT): CliEnv {
       const r = spawnSync("kubectl", args, { encoding: "utf8", timeout: 15_000 });
       return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? (r.error ? String(r.error.message) : "") };
     },
+    fleet: installed ? automationFleetBackend(projectDir) : null,
+    progress: (line) => process.stderr.write(`${line}\n`),
   };
 }
 

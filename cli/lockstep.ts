@@ -8,6 +8,9 @@ import "../plan/lazyRequire"; // first: defers SDK modules the CLI never uses, b
 import { LockstepInputError } from "../lib/errors";
 import { closest } from "../lib/hints";
 import { catalogAdd, CATALOG_ADD_HELP } from "./commands/catalogAdd";
+import { fleetNeedsUpgrade, FLEET_NEEDS_UPGRADE_HELP, fleetStatus, FLEET_STATUS_HELP } from "./commands/fleet";
+import { fleetExport, FLEET_EXPORT_HELP } from "./commands/fleetExport";
+import { fleetUpgrade, FLEET_UPGRADE_HELP } from "./commands/fleetUpgrade";
 import { planCommand, PLAN_HELP } from "./commands/plan";
 import { preflight, PREFLIGHT_HELP } from "./commands/preflight";
 import { promote, PROMOTE_HELP } from "./commands/promote";
@@ -30,6 +33,10 @@ const COMMANDS: Command[] = [
   { path: ["preflight"], summary: "print the pre-upgrade checklist for a stack", help: PREFLIGHT_HELP, run: preflight },
   { path: ["rollback"], summary: "return a stack to the release before its last window, with its data (writes the stack file, shows the plan)", help: ROLLBACK_HELP, run: rollback },
   { path: ["restore"], summary: "recover the databases from the object store into new clusters (writes the stack file, shows the plan)", help: RESTORE_HELP, run: restore },
+  { path: ["fleet", "status"], summary: "what every install of the fleet runs, and the version distribution", help: FLEET_STATUS_HELP, run: fleetStatus },
+  { path: ["fleet", "needs-upgrade"], summary: "which installs are behind a version, their paths, and which cannot take it", help: FLEET_NEEDS_UPGRADE_HELP, run: fleetNeedsUpgrade },
+  { path: ["fleet", "upgrade"], summary: "upgrade the fleet ring by ring: preflight, preview, up, smoke per install", help: FLEET_UPGRADE_HELP, run: fleetUpgrade },
+  { path: ["fleet", "export"], summary: "render the fleet as Pulumi Kubernetes Operator Stacks (rings as prerequisites)", help: FLEET_EXPORT_HELP, run: fleetExport },
 ];
 
 const name = (c: Command) => c.path.join(" ");

@@ -6,6 +6,7 @@ export const LABELS = {
   partOf: "app.kubernetes.io/part-of",
   managedBy: "app.kubernetes.io/managed-by",
   track: "lockstep.dev/track",
+  ring: "lockstep.dev/ring",
   color: "lockstep.dev/color",
   worker: "lockstep.dev/worker",
   upgradeFrom: "lockstep.dev/upgrade-from",

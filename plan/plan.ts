@@ -99,8 +99,17 @@ export async function runStack(options: PlanOptions): Promise<StackRun> {
   return { inputs, run: await runProgram(options.stack, inputs, pulumiConfig, stackFile.secretKeys) };
 }
 
-/** Validates config, runs the program, then the policies. */
-export async function plan(options: PlanOptions): Promise<PlanResult> {
+// The Pulumi runtime under mocks is process-global: two plans at once would register into each other.
+let planQueue: Promise<unknown> = Promise.resolve();
+
+/** Validates config, runs the program, then the policies. One plan at a time in a process (callers may overlap: fleet upgrade). */
+export function plan(options: PlanOptions): Promise<PlanResult> {
+  const next = planQueue.then(() => planOnce(options));
+  planQueue = next.catch(() => undefined);
+  return next;
+}
+
+async function planOnce(options: PlanOptions): Promise<PlanResult> {
   const projectDir = options.projectDir ?? PROJECT_DIR;
   const { inputs, run } = await runStack(options);
   const { catalog, config, window } = inputs;

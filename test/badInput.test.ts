@@ -44,6 +44,8 @@ const env = (dir: string): CliEnv => ({
   now: () => new Date("2026-11-22T12:00:00Z"),
   stackOutputs: null,
   kubectl: () => ({ status: 1, stdout: "", stderr: "fake kubectl: no cluster" }),
+  fleet: null,
+  progress: () => undefined,
 });
 
 const edit = (file: string, change: (text: string) => string) => (dir: string) => {

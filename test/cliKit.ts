@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { CliEnv, CommandOutput } from "../cli/env";
+import type { FleetBackend } from "../cli/fleetBackend";
 import { main } from "../cli/lockstep";
 import { PROJECT } from "./helpers";
 
@@ -27,7 +28,7 @@ export function snapshot(dir: string): Record<string, string> {
   return out;
 }
 
-export interface Fakes { outputs?: Record<string, Record<string, unknown>> | null; kubectl?: CommandOutput; now?: string }
+export interface Fakes { outputs?: Record<string, Record<string, unknown>> | null; kubectl?: CommandOutput; now?: string; fleet?: FleetBackend; progress?: string[] }
 export function env(dir: string, fakes: Fakes = {}): CliEnv {
   return {
     projectDir: dir,
@@ -39,6 +40,8 @@ export function env(dir: string, fakes: Fakes = {}): CliEnv {
       return found;
     },
     kubectl: () => fakes.kubectl ?? { status: 1, stdout: "", stderr: "The connection to the server localhost:8080 was refused" },
+    fleet: fakes.fleet ?? null,
+    progress: (line) => fakes.progress?.push(line),
   };
 }
 

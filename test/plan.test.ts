@@ -192,7 +192,7 @@ describe("the prod gate and secrets in the plan's output", () => {
     for (const f of ["Pulumi.yaml", "Pulumi.staging.yaml"]) fs.copyFileSync(path.join(PROJECT, f), path.join(dir, f));
     const cipher = "v1:c2VjcmV0:Y2lwaGVydGV4dA==";
     fs.appendFileSync(path.join(dir, "Pulumi.staging.yaml"), `  lockstep:chartValues:\n    identity:\n      adminPassword:\n        secure: ${cipher}\n`);
-    const env = { projectDir: dir, catalogDir: path.join(PROJECT, "releases"), now: () => new Date(), stackOutputs: null, kubectl: () => ({ status: 1, stdout: "", stderr: "" }) };
+    const env = { projectDir: dir, catalogDir: path.join(PROJECT, "releases"), now: () => new Date(), stackOutputs: null, kubectl: () => ({ status: 1, stdout: "", stderr: "" }), fleet: null, progress: () => undefined };
     for (const json of [true, false]) {
       let stdout = "";
       const code = await main(["plan", "--stack", "staging", ...(json ? ["--json"] : [])], env, { out: (s) => { stdout += s; }, err: () => undefined });

@@ -1,0 +1,68 @@
+/**
+ * The fleet's inventory and engine: the Pulumi backend through the Automation API. No database of our
+ * own: stacks, their tags, outputs and update history are the fleet. Tests pass a fake of this interface.
+ */
+import type * as automation from "@pulumi/pulumi/automation";
+import type { LastUpdate } from "../lib/fleet";
+
+export interface FleetStackSummary {
+  name: string;
+  tags: Record<string, string>;
+  lastUpdate: LastUpdate | null;
+}
+
+export interface EngineRunOptions {
+  /** Policy pack directory and its per-stack config file. */
+  policyPack: string;
+  policyPackConfig: string;
+  /** Every line the engine prints. */
+  onOutput(line: string): void;
+}
+
+export interface FleetBackend {
+  /** Every stack of the project, with its tags and last update. */
+  listStacks(): Promise<FleetStackSummary[]>;
+  /** A stack's last outputs (plain values). */
+  outputs(stack: string): Promise<Record<string, unknown>>;
+  /** `pulumi preview` with the policy pack; rejects on an error or a mandatory violation. */
+  preview(stack: string, options: EngineRunOptions): Promise<void>;
+  /** `pulumi up` with the policy pack; rejects when the update fails. */
+  up(stack: string, options: EngineRunOptions): Promise<void>;
+}
+
+function lastUpdateOf(history: automation.UpdateSummary[]): LastUpdate | null {
+  const last = history[0];
+  if (!last) return null;
+  const at = last.endTime ?? last.startTime;
+  return { result: last.result, at: at ? new Date(at).toISOString() : null };
+}
+
+/** The real backend: the Pulumi CLI the machine has, in the project directory, with its login. */
+export function automationFleetBackend(projectDir: string): FleetBackend {
+  // Loaded on first use, not when the CLI starts: the Automation API drives the installed CLI.
+  const api = () => (require("@pulumi/pulumi/automation") as typeof automation).LocalWorkspace;
+  let created: Promise<automation.LocalWorkspace> | undefined;
+  const workspace = () => (created ??= api().create({ workDir: projectDir }));
+  const select = (stack: string) => api().selectStack({ stackName: stack, workDir: projectDir });
+  const plain = (outputs: automation.OutputMap) => Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value]));
+  return {
+    async listStacks() {
+      const ws = await workspace();
+      const stacks = await ws.listStacks();
+      return Promise.all(stacks.map(async (s) => ({
+        name: s.name,
+        tags: await ws.listTags(s.name),
+        lastUpdate: lastUpdateOf(await (await select(s.name)).history(1)),
+      })));
+    },
+    async outputs(stack) {
+      return plain(await (await workspace()).stackOutputs(stack));
+    },
+    async preview(stack, options) {
+      await (await select(stack)).preview({ policyPacks: [options.policyPack], policyPackConfigs: [options.policyPackConfig], onOutput: (out) => out.split("\n").filter(Boolean).forEach(options.onOutput) });
+    },
+    async up(stack, options) {
+      await (await select(stack)).up({ policyPacks: [options.policyPack], policyPackConfigs: [options.policyPackConfig], onOutput: (out) => out.split("\n").filter(Boolean).forEach(options.onOutput) });
+    },
+  };
+}
