@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
 import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../../lib/catalog";
+import { renderOperatorStacks } from "../../lib/operatorExport";
 import { plan, PlanResult } from "../../plan/plan";
 import { PROJECT } from "../helpers";
 import { ApiServer, startApiServer } from "./apiserver";
@@ -162,6 +163,19 @@ describe("real API server: the declared objects against kube-apiserver and the r
       const full = kind === "cluster" ? "clusters.postgresql.cnpg.io" : "objectstores.barmancloud.cnpg.io";
       assert.equal(get(server, full, name, ns).metadata.uid, uid, `${key} was not replaced`);
     }
+  });
+
+  it("the fleet's Pulumi Kubernetes Operator Stacks are accepted by the API server with the operator's v2.9.0 CRDs", () => {
+    const options = { namespace: ns, repo: "https://git.example/platform/lockstep.git", commit: "0123456789abcdef0123456789abcdef01234567", tokensSecret: "lockstep-tokens" };
+    const stacks = renderOperatorStacks(
+      { stack: "staging", ring: "verification", config: { "lockstep:release": "1.5.1" } },
+      [{ stack: "acme-eu", ring: "canary", config: { "lockstep:release": "1.5.1", "lockstep:console": { blue: "1.5.0", green: "1.5.1", live: "green" } } }, { stack: "globex", ring: "broad", config: { "lockstep:release": "1.5.1" } }],
+      ["canary", "early", "broad"], options,
+    );
+    const workspaces = stacks.map((o) => ({ apiVersion: "auto.pulumi.com/v1alpha1", kind: "Workspace", metadata: { name: o.metadata.name, namespace: ns }, spec: o.spec.workspaceTemplate.spec }));
+    const r = server.kubectl(["apply", "--server-side", "--dry-run=server", "--field-manager=lockstep-e2e", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: [...stacks, ...workspaces] }));
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim().split("\n").length, 6, r.stdout);
   });
 
   it("applying the same set again changes nothing (every resourceVersion stays)", async () => {
