@@ -10,6 +10,7 @@ import type { DeployedState } from "./deployed";
 import { LockstepInputError } from "./errors";
 import { dnsLabel, exactVersion } from "./schemas";
 import { findUpgradePath, kubernetesVerdict } from "./semverRules";
+import { runningFrom } from "./window";
 
 /** Stack tags that place a stack in the fleet (`pulumi stack tag set lockstep:ring canary`). */
 export const FLEET_TAGS = { ring: "lockstep:ring", region: "lockstep:region", customer: "lockstep:customer" } as const;
@@ -49,8 +50,7 @@ export interface Install {
 
 /** Whether anything runs a version other than the release: a window (a canary, a console on the other color) is open. */
 export function windowOpen(deployed: DeployedState | null): boolean {
-  if (!deployed) return false;
-  return Object.entries(deployed.workloads).some(([name, version]) => version !== deployed.release && !name.startsWith("console-"));
+  return deployed !== null && runningFrom(deployed, deployed.release) !== undefined;
 }
 
 /** Installs sorted by ring order, then name; an unknown ring is refused with the rings there are. */

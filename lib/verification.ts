@@ -12,3 +12,10 @@ export const verificationRecordSchema = z.object({
 });
 
 export type VerificationRecord = z.infer<typeof verificationRecordSchema>;
+
+/** The verification a stack's last outputs hold (its release and its smoke test's result), for the schema to parse. */
+export function verificationInOutputs(stack: string, outputs: Record<string, unknown>): Record<string, unknown> {
+  const release = outputs.release as { version?: string; setDigest?: string } | undefined;
+  const verification = outputs.verification as { status?: string; verifiedAt?: string | null } | undefined;
+  return { stack, version: release?.version, setDigest: release?.setDigest, smoke: verification?.status ?? "skipped", verifiedAt: verification?.verifiedAt ?? null };
+}

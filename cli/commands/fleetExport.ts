@@ -5,6 +5,7 @@ import { stringify } from "yaml";
 import { loadCatalog } from "../../lib/catalog";
 import { LockstepInputError } from "../../lib/errors";
 import { renderOperatorStacks, TOKEN_KEYS } from "../../lib/operatorExport";
+import { dnsLabel } from "../../lib/schemas";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 import { readFleet, requireFleetBackend } from "../fleetInventory";
@@ -45,7 +46,7 @@ export async function fleetExport(argv: string[], env: CliEnv): Promise<CommandR
   const commit = values.commit as string;
   if (!/^[0-9a-f]{40}$/.test(commit)) throw new LockstepInputError(`--commit ${JSON.stringify(commit)}: must be a full commit SHA (40 hex digits), so every install runs exactly the tested program`);
   const namespace = values.namespace as string;
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new LockstepInputError(`--namespace ${JSON.stringify(namespace)}: must be a DNS-1123 label`);
+  if (!dnsLabel.safeParse(namespace).success) throw new LockstepInputError(`--namespace ${JSON.stringify(namespace)}: must be a DNS-1123 label`);
   const to = values.to as string;
   const catalog = loadCatalog(env.catalogDir);
   if (!catalog.releases.has(to)) throw new LockstepInputError(`--to ${to}: not in the release catalog; available versions: ${catalog.versions.join(", ")}`);

@@ -8,7 +8,7 @@ import { FleetTarget, FleetStep, runFleetUpgrade, StepOutcome } from "../../lib/
 import { upgradeNeeds } from "../../lib/fleet";
 import { decidePromotion } from "../../lib/promotion";
 import { editStackConfig, readStackFile, stackFilePath } from "../../lib/stackFile";
-import { verificationRecordSchema, VerificationRecord } from "../../lib/verification";
+import { verificationInOutputs, verificationRecordSchema, VerificationRecord } from "../../lib/verification";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 import type { FleetBackend } from "../fleetBackend";
@@ -49,10 +49,7 @@ function positive(flag: string, raw: string | undefined, fallback: number): numb
 
 /** The verifying stack's last verification, which must be of exactly the target set. */
 export async function verifiedRecord(backend: FleetBackend, stack: string): Promise<VerificationRecord> {
-  const outputs = await backend.outputs(stack);
-  const release = outputs.release as { version?: string; setDigest?: string } | undefined;
-  const verification = outputs.verification as { status?: string; verifiedAt?: string | null } | undefined;
-  const parsed = verificationRecordSchema.safeParse({ stack, version: release?.version, setDigest: release?.setDigest, smoke: verification?.status ?? "skipped", verifiedAt: verification?.verifiedAt ?? null });
+  const parsed = verificationRecordSchema.safeParse(verificationInOutputs(stack, await backend.outputs(stack)));
   if (!parsed.success) throw new LockstepInputError(`stack ${stack} (the verifying stack) has no verification in its outputs: run \`pulumi up\` on it first`);
   return parsed.data;
 }

@@ -7,7 +7,7 @@ import { deployedFromOutputs } from "../../lib/deployed";
 import { drillVerdict } from "../../lib/drill";
 import { decidePromotion } from "../../lib/promotion";
 import { lineDiff } from "../../lib/textDiff";
-import { VerificationRecord, verificationRecordSchema } from "../../lib/verification";
+import { VerificationRecord, verificationInOutputs, verificationRecordSchema } from "../../lib/verification";
 import { editStackConfig, readStackFile, readStackValues, stackFilePath } from "../../lib/stackFile";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
@@ -61,10 +61,7 @@ async function readVerification(from: string, recordFile: string | undefined, en
   };
   if (recordFile) return fromFile(path.resolve(recordFile));
   if (env.stackOutputs) {
-    const outputs = await env.stackOutputs(from);
-    const release = outputs.release as { version?: string; setDigest?: string } | undefined;
-    const verification = outputs.verification as { status?: string; verifiedAt?: string | null } | undefined;
-    return parse({ stack: from, version: release?.version, setDigest: release?.setDigest, smoke: verification?.status ?? "skipped", verifiedAt: verification?.verifiedAt ?? null }, `stack ${from} outputs`);
+    return parse(verificationInOutputs(from, await env.stackOutputs(from)), `stack ${from} outputs`);
   }
   const smoke = readStackValues(from, env.projectDir).smoke as { recordFile?: string } | undefined;
   const fallback = smoke?.recordFile ? path.resolve(env.projectDir, smoke.recordFile) : undefined;
