@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { DEFAULT_CATALOG_DIR, loadCatalog } from "./lib/catalog";
+import { kubeconfigPath } from "./lib/cluster";
 import { CONFIG_KEYS, CONFIG_PREFIX, lockstepKeys } from "./lib/config";
 import { DeployedState, deployedFromOutputs } from "./lib/deployed";
 import { prepareInputs, ProgramInputs } from "./lib/inputs";
@@ -48,8 +49,13 @@ export async function loadInputs(options: ProgramOptions = {}): Promise<ProgramI
 export async function definePlatform(options: ProgramOptions = {}): Promise<PlatformOutputs> {
   const inputs = options.inputs ?? (await loadInputs(options));
   const stack = pulumi.getStack();
-  // One explicit provider for the whole platform; children inherit it through their parents.
-  const provider = new k8s.Provider("k8s", { enableServerSideApply: true });
+  // One explicit provider for the whole platform; children inherit it through their parents. It targets
+  // the stack's own cluster when one is named, so a fleet run never follows the shell's kube context.
+  const cluster = inputs.config.cluster;
+  const provider = new k8s.Provider("k8s", {
+    enableServerSideApply: true,
+    ...(cluster ? { kubeconfig: kubeconfigPath(cluster, PROJECT_ROOT), context: cluster.context } : {}),
+  });
   const platform = new Platform("platform", { stack, ...inputs }, { providers: { kubernetes: provider } });
   return platform.outputs;
 }

@@ -30,11 +30,31 @@ export interface FleetBackend {
   up(stack: string, options: EngineRunOptions): Promise<void>;
 }
 
+/** The policy pack, and every line the engine prints on either stream into the install's log. */
+function engineOptions(options: EngineRunOptions) {
+  const lines = (out: string) => out.split("\n").filter(Boolean).forEach(options.onOutput);
+  return { policyPacks: [options.policyPack], policyPackConfigs: [options.policyPackConfig], onOutput: lines, onError: lines };
+}
+
 function lastUpdateOf(history: automation.UpdateSummary[]): LastUpdate | null {
   const last = history[0];
   if (!last) return null;
   const at = last.endTime ?? last.startTime;
   return { result: last.result, at: at ? new Date(at).toISOString() : null };
+}
+
+/**
+ * What a failed `pulumi preview`/`up` said, in one line: the Automation API's error carries the whole run
+ * ("code: -2", then stdout and stderr), and its first line names nothing. Keeps the error and policy lines.
+ */
+export function engineFailure(what: string, err: unknown): Error {
+  const message = err instanceof Error ? err.message : String(err);
+  // The CLI's own exit code; "code: -2" is only the wrapper's.
+  const exit = (/exit code:? (-?\d+)/.exec(message) ?? /code: (-?\d+)/.exec(message))?.[1];
+  const lines = message.split("\n").map((l) => l.trim().replace(/^(stdout|stderr|err\?):\s*/, "")).filter(Boolean);
+  const telling = [...new Set(lines.filter((l) => (/\berror\b|mandatory|violation/i.test(l) || /Error: /.test(l)) && !/Command failed with exit code/.test(l)))];
+  const summary = (telling.length ? telling.slice(-3) : lines.slice(-1)).join(" | ").slice(0, 600);
+  return new Error(`${what} failed${exit ? ` (exit ${exit})` : ""}: ${summary}`);
 }
 
 /** The real backend: the Pulumi CLI the machine has, in the project directory, with its login. */
@@ -59,10 +79,12 @@ export function automationFleetBackend(projectDir: string): FleetBackend {
       return plain(await (await workspace()).stackOutputs(stack));
     },
     async preview(stack, options) {
-      await (await select(stack)).preview({ policyPacks: [options.policyPack], policyPackConfigs: [options.policyPackConfig], onOutput: (out) => out.split("\n").filter(Boolean).forEach(options.onOutput) });
+      const selected = await select(stack);
+      await selected.preview(engineOptions(options)).catch((err: unknown) => { throw engineFailure(`pulumi preview of ${stack}`, err); });
     },
     async up(stack, options) {
-      await (await select(stack)).up({ policyPacks: [options.policyPack], policyPackConfigs: [options.policyPackConfig], onOutput: (out) => out.split("\n").filter(Boolean).forEach(options.onOutput) });
+      const selected = await select(stack);
+      await selected.up(engineOptions(options)).catch((err: unknown) => { throw engineFailure(`pulumi up of ${stack}`, err); });
     },
   };
 }

@@ -17,6 +17,8 @@ export interface PreUpgradeBackupArgs {
   snapshotDir?: string;
   /** OpenBao pod to snapshot from. @default "openbao-0" */
   openBaoPod?: string;
+  /** KUBECONFIG and KUBE_CONTEXT of the install's cluster for the script's kubectl. @default {} (kubectl's own defaults) */
+  clusterEnv?: Record<string, string>;
 }
 
 /** `1.4.2` -> `1-4-2`, so versions fit in Kubernetes names. */
@@ -64,14 +66,14 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
     this.backupChecks = this.backupObjects.map((backup, i) => new command.local.Command(`await-${clusters[i]}-${window}`, {
       create: `bash ${AWAIT_BACKUP_SCRIPT}`,
       // The name as written, not the Backup's output: known at preview, so policies can read it.
-      environment: { NAMESPACE: args.namespace, BACKUP: `pre-upgrade-${clusters[i]}-${window}`, TIMEOUT_SECONDS: "3600" },
+      environment: { ...args.clusterEnv, NAMESPACE: args.namespace, BACKUP: `pre-upgrade-${clusters[i]}-${window}`, TIMEOUT_SECONDS: "3600" },
       triggers: [args.from, args.to],
     }, { parent: this, dependsOn: [backup] }));
 
     this.snapshotFile = path.join(snapshotDir, `openbao-${window}.snap`);
     this.openBaoSnapshot = new command.local.Command(`openbao-snapshot-${window}`, {
       create: "bash scripts/openbao-snapshot.sh",
-      environment: { NAMESPACE: args.namespace, OPENBAO_POD: pod, SNAPSHOT_FILE: this.snapshotFile },
+      environment: { ...args.clusterEnv, NAMESPACE: args.namespace, OPENBAO_POD: pod, SNAPSHOT_FILE: this.snapshotFile },
       triggers: [args.from, args.to],
     }, { parent: this });
 

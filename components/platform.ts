@@ -1,10 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { FIRST_PARTY, getRelease, Release, setDigest } from "../lib/catalog";
+import { clusterEnvironment } from "../lib/cluster";
 import type { DrillResult, RestorePoint } from "../lib/deployed";
 import type { ProgramInputs } from "../lib/inputs";
 import { mirrored } from "../lib/images";
 import { OPERATOR_NAMESPACE } from "../lib/names";
+import { PROJECT_ROOT } from "../lib/paths";
 import { recordOf, runningCluster } from "../lib/record";
 import type { DatabaseKey } from "../lib/recoveryConfig";
 import { appSecretName, DeployedDatabase } from "../lib/restore";
@@ -80,6 +82,8 @@ export class Platform extends pulumi.ComponentResource {
     // Known before any wave is declared, so the waves can run in either direction (a rollback reverses the workloads).
     const apiUrl = apiServiceUrl(ns);
     const databaseSecret = appSecretName(databases.platform);
+    // The scripts' kubectl targets the same cluster as the provider.
+    const clusterEnv = clusterEnvironment(config.cluster, PROJECT_ROOT);
 
     let backups: PreUpgradeBackup | undefined;
     let drill: RestoreDrill | undefined;
@@ -88,12 +92,12 @@ export class Platform extends pulumi.ComponentResource {
       "pre-upgrade-backup": (wave) => {
         if (!window) return;
         backups = new PreUpgradeBackup("pre-upgrade-backup", {
-          namespace: ns, from: window.from, to: config.release, snapshotDir: config.backup.snapshotDir,
+          namespace: ns, from: window.from, to: config.release, snapshotDir: config.backup.snapshotDir, clusterEnv,
           databases: Object.values(databases).map((d) => ({ key: d.key, ...runningCluster(deployed, d) })),
         }, { parent: wave });
       },
       "writers-down": (wave) => new WritersDown("writers-down", {
-        namespace: ns, restoreName: restore?.name ?? "", deployments: WORKLOADS.filter((w) => ["api", "workers"].includes(componentOf(w) ?? "")),
+        namespace: ns, restoreName: restore?.name ?? "", clusterEnv, deployments: WORKLOADS.filter((w) => ["api", "workers"].includes(componentOf(w) ?? "")),
       }, { parent: wave }),
       "platform-services": (wave) => {
         const namespace = new k8s.core.v1.Namespace("platform-namespace", {
@@ -111,7 +115,7 @@ export class Platform extends pulumi.ComponentResource {
         }, { parent: wave, dependsOn: [namespace] });
         if (restore?.openbaoSnapshot) {
           new OpenBaoRestore("openbao-restore", {
-            namespace: ns, snapshotFile: restore.openbaoSnapshot, force: restore.openbaoForce, restoreName: restore.name,
+            namespace: ns, snapshotFile: restore.openbaoSnapshot, force: restore.openbaoForce, restoreName: restore.name, clusterEnv,
           }, { parent: wave, dependsOn: [openBao] });
         }
         new Identity("identity", {
@@ -147,7 +151,7 @@ export class Platform extends pulumi.ComponentResource {
       "restore-drill": (wave) => {
         if (!config.restoreDrill) return;
         drill = new RestoreDrill("restore-drill", {
-          namespace: ns, plan: databases[config.restoreDrill.database], id: config.restoreDrill.id, image: postgresImage, timeoutSeconds: config.restoreDrill.timeoutSeconds,
+          namespace: ns, plan: databases[config.restoreDrill.database], id: config.restoreDrill.id, image: postgresImage, timeoutSeconds: config.restoreDrill.timeoutSeconds, clusterEnv,
         }, { parent: wave });
       },
       verification: (wave) => {

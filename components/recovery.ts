@@ -13,6 +13,8 @@ export interface WritersDownArgs {
   restoreName: string;
   /** How long the writers' pods may take to go. @default 600 */
   timeoutSeconds?: number;
+  /** KUBECONFIG and KUBE_CONTEXT of the install's cluster for the script's kubectl. @default {} (kubectl's own defaults) */
+  clusterEnv?: Record<string, string>;
 }
 
 /**
@@ -28,7 +30,7 @@ export class WritersDown extends pulumi.ComponentResource {
     super("lockstep:recovery:WritersDown", name, {}, opts);
     this.command = new command.local.Command(`writers-down-${args.restoreName}`, {
       create: `bash ${WRITERS_DOWN_SCRIPT}`,
-      environment: { NAMESPACE: args.namespace, DEPLOYMENTS: args.deployments.join(" "), TIMEOUT_SECONDS: String(args.timeoutSeconds ?? 600) },
+      environment: { ...args.clusterEnv, NAMESPACE: args.namespace, DEPLOYMENTS: args.deployments.join(" "), TIMEOUT_SECONDS: String(args.timeoutSeconds ?? 600) },
       triggers: [args.restoreName],
     }, { parent: this });
     this.registerOutputs({ stopped: this.command.stdout });
@@ -45,6 +47,8 @@ export interface OpenBaoRestoreArgs {
   restoreName: string;
   /** OpenBao pod to restore through. @default "openbao-0" */
   pod?: string;
+  /** KUBECONFIG and KUBE_CONTEXT of the install's cluster for the script's kubectl. @default {} (kubectl's own defaults) */
+  clusterEnv?: Record<string, string>;
 }
 
 /**
@@ -59,7 +63,7 @@ export class OpenBaoRestore extends pulumi.ComponentResource {
     super("lockstep:recovery:OpenBaoRestore", name, {}, opts);
     this.command = new command.local.Command(`openbao-restore-${args.restoreName}`, {
       create: `bash ${OPENBAO_RESTORE_SCRIPT}`,
-      environment: { NAMESPACE: args.namespace, OPENBAO_POD: args.pod ?? "openbao-0", SNAPSHOT_FILE: args.snapshotFile, FORCE: String(args.force ?? false) },
+      environment: { ...args.clusterEnv, NAMESPACE: args.namespace, OPENBAO_POD: args.pod ?? "openbao-0", SNAPSHOT_FILE: args.snapshotFile, FORCE: String(args.force ?? false) },
       triggers: [args.restoreName, args.snapshotFile, args.force ?? false],
     }, { parent: this });
     this.registerOutputs({ snapshotSha256: this.command.stdout });
@@ -76,6 +80,8 @@ export interface RestoreDrillArgs {
   image: string;
   /** How long the scratch cluster may take to become Ready. @default 1800 */
   timeoutSeconds?: number;
+  /** KUBECONFIG and KUBE_CONTEXT of the install's cluster for the script's kubectl. @default {} (kubectl's own defaults) */
+  clusterEnv?: Record<string, string>;
 }
 
 /**
@@ -93,6 +99,7 @@ export class RestoreDrill extends pulumi.ComponentResource {
     this.command = new command.local.Command(`restore-drill-${args.id}`, {
       create: `bash ${RESTORE_DRILL_SCRIPT}`,
       environment: {
+        ...args.clusterEnv,
         NAMESPACE: args.namespace,
         CLUSTER: drillClusterName(args.plan),
         MANIFEST: JSON.stringify(manifest),

@@ -15,6 +15,7 @@ import { valueAt } from "./objects";
 import { cronProblem, isHostname } from "./formats";
 import { imageOverrides } from "./images";
 import { absoluteUrl, boolish, dnsLabel, exactVersion, setDigestString, wholeNumber } from "./schemas";
+import { clusterSchema } from "./cluster";
 import { restoreDrillSchema, restoreSchema, rollbackSchema } from "./recoveryConfig";
 import { restoreProblems } from "./restore";
 import { plaintextSecrets, SECRET_PLACEHOLDER } from "./secrets";
@@ -125,6 +126,7 @@ const KEYS = {
   restore: { kind: "object", schema: restoreSchema.optional() },
   rollback: { kind: "object", schema: rollbackSchema.optional() },
   restoreDrill: { kind: "object", schema: restoreDrillSchema.optional() },
+  cluster: { kind: "object", schema: clusterSchema.optional() },
 } as const;
 
 export type ConfigKey = keyof typeof KEYS;
@@ -153,6 +155,8 @@ export interface StackConfig {
   restore: Parsed<"restore">;
   rollback: Parsed<"rollback">;
   restoreDrill: Parsed<"restoreDrill">;
+  /** The install's cluster; unset: kubectl's own KUBECONFIG and current context. */
+  cluster: Parsed<"cluster">;
   /** Keys whose values are secrets (set with `pulumi config set --secret`). */
   secretKeys: ConfigKey[];
 }

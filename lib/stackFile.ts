@@ -6,9 +6,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isMap, parse as parseYaml, parseDocument } from "yaml";
+import { isMap, parse as parseYaml, parseDocument, Scalar, visit } from "yaml";
 import { CONFIG_PREFIX, kindOf } from "./config";
 import { LockstepInputError, showValue } from "./errors";
+import { valueAt } from "./objects";
 import { PROJECT_ROOT } from "./paths";
 import { isEncryptedValue, SECRET_PLACEHOLDER } from "./secrets";
 
@@ -57,9 +58,10 @@ export function readStackFile(stack: string, projectDir = PROJECT_DIR): StackFil
     throw new LockstepInputError(`--stack ${stack}: no ${name} in ${projectDir}; known stacks: ${knownStacks(projectDir).join(", ") || "none"}`);
   }
   if (!fs.statSync(file).isFile()) throw new LockstepInputError(`${file}: not a file`);
+  const text = fs.readFileSync(file, "utf8");
   let doc: unknown;
   try {
-    doc = parseYaml(fs.readFileSync(file, "utf8"));
+    doc = parseYaml(text);
   } catch (err) {
     throw new LockstepInputError(`${file}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
   }
@@ -67,6 +69,14 @@ export function readStackFile(stack: string, projectDir = PROJECT_DIR): StackFil
   if (typeof doc !== "object" || Array.isArray(doc)) throw new LockstepInputError(`${file}: must be a YAML map with a config: key, not ${showValue(doc)}`);
   const config = (doc as { config?: unknown }).config ?? {};
   if (typeof config !== "object" || config === null || Array.isArray(config)) throw new LockstepInputError(`${file}: field config must be a map of keys to values`);
+  // The CLI would hand the program Go's rendering of a timestamp, not the text: refuse before it does.
+  const as11 = (parseYaml(text, { version: "1.1" }) as { config?: unknown }).config;
+  const stamp = timestampsIn(as11).find((t) => t.path[0]?.startsWith(`${CONFIG_PREFIX}:`));
+  if (stamp) {
+    const written = String(valueAt(config, stamp.path));
+    const goForm = `${stamp.value.toISOString().replace("T", " ").replace(/(\.000)?Z$/, "")} +0000 UTC`;
+    throw new LockstepInputError(`${file}: ${stamp.path.join(".")} = ${written}: written as a plain YAML timestamp, which the Pulumi CLI reads as ${JSON.stringify(goForm)}; quote it, like "${written}"`);
+  }
   const values: Record<string, unknown> = {};
   const secretKeys: string[] = [];
   for (const [fullKey, raw] of Object.entries(config)) {
@@ -148,7 +158,37 @@ export function editStackConfig(file: string, text: string, updates: Record<stri
   for (const [key, value] of Object.entries(updates)) {
     const keyPath = ["config", `${CONFIG_PREFIX}:${key}`];
     if (value === undefined) doc.deleteIn(keyPath);
-    else doc.setIn(keyPath, doc.createNode(value));
+    else doc.setIn(keyPath, quoteAmbiguous(doc.createNode(value)));
   }
   return doc.toString();
+}
+
+/**
+ * The Pulumi CLI reads stack files with Go's YAML, which takes a plain `2026-11-22T10:00:00Z` as a
+ * timestamp (and hands the program "2026-11-22 10:00:00 +0000 UTC"), `1.30` as a number, `yes` as a
+ * boolean. Every string this writes that a YAML 1.1 reader would take as anything else is quoted.
+ */
+function quoteAmbiguous<T>(node: T): T {
+  visit(node as Parameters<typeof visit>[0], {
+    Scalar(_, scalar) {
+      if (typeof scalar.value === "string" && readsAs11(scalar.value) !== scalar.value) scalar.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+  return node;
+}
+
+function readsAs11(text: string): unknown {
+  try {
+    return parseYaml(text, { version: "1.1" });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Paths of plain scalars a YAML 1.1 reader (the Pulumi CLI) takes as timestamps, in a value read as YAML 1.1. */
+function timestampsIn(value: unknown, at: string[] = []): { path: string[]; value: Date }[] {
+  if (value instanceof Date) return [{ path: at, value }];
+  if (Array.isArray(value)) return value.flatMap((v, i) => timestampsIn(v, [...at, String(i)]));
+  if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => timestampsIn(v, [...at, k]));
+  return [];
 }

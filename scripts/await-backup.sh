@@ -10,19 +10,21 @@ set -euo pipefail
 TIMEOUT_SECONDS="${TIMEOUT_SECONDS:-3600}"
 INTERVAL_SECONDS="${INTERVAL_SECONDS:-5}"
 KUBECTL="${KUBECTL:-kubectl}"
+# The install's cluster (lockstep:cluster): kubectl reads KUBECONFIG itself; KUBE_CONTEXT picks a context in it.
+kube() { "$KUBECTL" ${KUBE_CONTEXT:+--context="$KUBE_CONTEXT"} "$@"; }
 
 deadline=$((SECONDS + TIMEOUT_SECONDS))
 echo "await-backup: waiting for Backup ${NAMESPACE}/${BACKUP} (up to ${TIMEOUT_SECONDS} s)" >&2
 while :; do
-  phase="$("$KUBECTL" -n "$NAMESPACE" get backups.postgresql.cnpg.io "$BACKUP" -o 'jsonpath={.status.phase}' 2>/dev/null || true)"
+  phase="$(kube -n "$NAMESPACE" get backups.postgresql.cnpg.io "$BACKUP" -o 'jsonpath={.status.phase}' 2>/dev/null || true)"
   case "$phase" in
     completed)
-      id="$("$KUBECTL" -n "$NAMESPACE" get backups.postgresql.cnpg.io "$BACKUP" -o 'jsonpath={.status.backupId}')"
+      id="$(kube -n "$NAMESPACE" get backups.postgresql.cnpg.io "$BACKUP" -o 'jsonpath={.status.backupId}')"
       echo "await-backup: ${BACKUP} completed (backupId ${id:-unknown})" >&2
       echo "${id}"
       exit 0 ;;
     failed)
-      error="$("$KUBECTL" -n "$NAMESPACE" get backups.postgresql.cnpg.io "$BACKUP" -o 'jsonpath={.status.error}' 2>/dev/null || true)"
+      error="$(kube -n "$NAMESPACE" get backups.postgresql.cnpg.io "$BACKUP" -o 'jsonpath={.status.error}' 2>/dev/null || true)"
       echo "await-backup: ${BACKUP} FAILED: ${error:-no error reported}; the upgrade stops here, before any chart, operator or database change" >&2
       exit 1 ;;
   esac

@@ -13,6 +13,8 @@ set -euo pipefail
 FORCE="${FORCE:-false}"
 REMOTE="/tmp/lockstep-restore.snap"
 KUBECTL="${KUBECTL:-kubectl}"
+# The install's cluster (lockstep:cluster): kubectl reads KUBECONFIG itself; KUBE_CONTEXT picks a context in it.
+kube() { "$KUBECTL" ${KUBE_CONTEXT:+--context="$KUBE_CONTEXT"} "$@"; }
 
 if [[ ! -s "$SNAPSHOT_FILE" ]]; then
   echo "openbao-restore: ${SNAPSHOT_FILE} is missing or empty; nothing was restored" >&2
@@ -29,9 +31,9 @@ if [[ "$FORCE" == "true" ]]; then
 fi
 
 echo "openbao-restore: restoring ${SNAPSHOT_FILE} into ${NAMESPACE}/${OPENBAO_POD}" >&2
-"$KUBECTL" -n "$NAMESPACE" exec -i "$OPENBAO_POD" -- sh -c "cat > ${REMOTE}" < "$SNAPSHOT_FILE"
-printf '%s' "$BAO_TOKEN" | "$KUBECTL" -n "$NAMESPACE" exec -i "$OPENBAO_POD" -- \
+kube -n "$NAMESPACE" exec -i "$OPENBAO_POD" -- sh -c "cat > ${REMOTE}" < "$SNAPSHOT_FILE"
+printf '%s' "$BAO_TOKEN" | kube -n "$NAMESPACE" exec -i "$OPENBAO_POD" -- \
   sh -c "BAO_TOKEN=\"\$(cat)\" bao operator raft snapshot restore ${flag} ${REMOTE}" >&2
-"$KUBECTL" -n "$NAMESPACE" exec "$OPENBAO_POD" -- rm -f "$REMOTE" >&2 || true
+kube -n "$NAMESPACE" exec "$OPENBAO_POD" -- rm -f "$REMOTE" >&2 || true
 echo "openbao-restore: restored; unseal with the keys of the cluster that took the snapshot" >&2
 sha256sum "$SNAPSHOT_FILE" | cut -d' ' -f1

@@ -12,14 +12,16 @@ set -euo pipefail
 REMOTE="/tmp/lockstep-pre-upgrade.snap"
 # KUBECTL lets a test tier without a container runtime stand in for `kubectl exec`; users leave it unset.
 KUBECTL="${KUBECTL:-kubectl}"
+# The install's cluster (lockstep:cluster): kubectl reads KUBECONFIG itself; KUBE_CONTEXT picks a context in it.
+kube() { "$KUBECTL" ${KUBE_CONTEXT:+--context="$KUBE_CONTEXT"} "$@"; }
 
 echo "openbao-snapshot: saving raft snapshot on ${NAMESPACE}/${OPENBAO_POD}" >&2
-printf '%s' "$BAO_TOKEN" | "$KUBECTL" -n "$NAMESPACE" exec -i "$OPENBAO_POD" -- \
+printf '%s' "$BAO_TOKEN" | kube -n "$NAMESPACE" exec -i "$OPENBAO_POD" -- \
   sh -c "BAO_TOKEN=\"\$(cat)\" bao operator raft snapshot save ${REMOTE}" >&2
 
 mkdir -p "$(dirname "$SNAPSHOT_FILE")"
-"$KUBECTL" -n "$NAMESPACE" exec "$OPENBAO_POD" -- cat "$REMOTE" > "${SNAPSHOT_FILE}.partial"
-"$KUBECTL" -n "$NAMESPACE" exec "$OPENBAO_POD" -- rm -f "$REMOTE" >&2 || true
+kube -n "$NAMESPACE" exec "$OPENBAO_POD" -- cat "$REMOTE" > "${SNAPSHOT_FILE}.partial"
+kube -n "$NAMESPACE" exec "$OPENBAO_POD" -- rm -f "$REMOTE" >&2 || true
 
 if [[ ! -s "${SNAPSHOT_FILE}.partial" ]]; then
   echo "openbao-snapshot: the snapshot is empty; refusing to continue the upgrade" >&2

@@ -14,23 +14,25 @@ set -euo pipefail
 TIMEOUT_SECONDS="${TIMEOUT_SECONDS:-1800}"
 INTERVAL_SECONDS="${INTERVAL_SECONDS:-5}"
 KUBECTL="${KUBECTL:-kubectl}"
+# The install's cluster (lockstep:cluster): kubectl reads KUBECONFIG itself; KUBE_CONTEXT picks a context in it.
+kube() { "$KUBECTL" ${KUBE_CONTEXT:+--context="$KUBE_CONTEXT"} "$@"; }
 
 started_at="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 started=$SECONDS
 cleanup() {
-  "$KUBECTL" -n "$NAMESPACE" delete clusters.postgresql.cnpg.io "$CLUSTER" --ignore-not-found --wait=false >&2 || true
+  kube -n "$NAMESPACE" delete clusters.postgresql.cnpg.io "$CLUSTER" --ignore-not-found --wait=false >&2 || true
 }
 trap cleanup EXIT
 
 echo "restore-drill ${DRILL_ID}: ${CLUSTER} recovers the latest backup of ${SOURCE} (up to ${TIMEOUT_SECONDS} s)" >&2
-printf '%s' "$MANIFEST" | "$KUBECTL" apply -f - >&2
+printf '%s' "$MANIFEST" | kube apply -f - >&2
 
 deadline=$((SECONDS + TIMEOUT_SECONDS))
 while :; do
-  ready="$("$KUBECTL" -n "$NAMESPACE" get clusters.postgresql.cnpg.io "$CLUSTER" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)"
+  ready="$(kube -n "$NAMESPACE" get clusters.postgresql.cnpg.io "$CLUSTER" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)"
   [[ "$ready" == "True" ]] && break
   if (( SECONDS >= deadline )); then
-    phase="$("$KUBECTL" -n "$NAMESPACE" get clusters.postgresql.cnpg.io "$CLUSTER" -o 'jsonpath={.status.phase}' 2>/dev/null || true)"
+    phase="$(kube -n "$NAMESPACE" get clusters.postgresql.cnpg.io "$CLUSTER" -o 'jsonpath={.status.phase}' 2>/dev/null || true)"
     echo "restore-drill ${DRILL_ID}: FAILED: ${CLUSTER} was not Ready after ${TIMEOUT_SECONDS} s (phase: ${phase:-none}); the backups of ${SOURCE} did not restore. A new drill needs a new id (its archive name is used once)" >&2
     exit 1
   fi
@@ -38,7 +40,7 @@ while :; do
 done
 
 # The restored database must answer, and hold the application's tables.
-tables="$("$KUBECTL" -n "$NAMESPACE" exec "${CLUSTER}-1" -c postgres -- psql -d "$DATABASE" -tAc \
+tables="$(kube -n "$NAMESPACE" exec "${CLUSTER}-1" -c postgres -- psql -d "$DATABASE" -tAc \
   "select count(*) from information_schema.tables where table_schema not in ('pg_catalog', 'information_schema')" | tr -d '[:space:]')"
 if ! [[ "$tables" =~ ^[0-9]+$ ]]; then
   echo "restore-drill ${DRILL_ID}: FAILED: ${CLUSTER} is Ready but database ${DATABASE} did not answer (${tables:-no output})" >&2

@@ -9,14 +9,16 @@ set -euo pipefail
 TIMEOUT_SECONDS="${TIMEOUT_SECONDS:-600}"
 INTERVAL_SECONDS="${INTERVAL_SECONDS:-2}"
 KUBECTL="${KUBECTL:-kubectl}"
+# The install's cluster (lockstep:cluster): kubectl reads KUBECONFIG itself; KUBE_CONTEXT picks a context in it.
+kube() { "$KUBECTL" ${KUBE_CONTEXT:+--context="$KUBE_CONTEXT"} "$@"; }
 
 stopped=()
 for deployment in $DEPLOYMENTS; do
-  if ! "$KUBECTL" -n "$NAMESPACE" get deployment "$deployment" >/dev/null 2>&1; then
+  if ! kube -n "$NAMESPACE" get deployment "$deployment" >/dev/null 2>&1; then
     echo "writers-down: ${NAMESPACE}/${deployment} does not exist; nothing to stop" >&2
     continue
   fi
-  "$KUBECTL" -n "$NAMESPACE" scale deployment "$deployment" --replicas=0 >&2
+  kube -n "$NAMESPACE" scale deployment "$deployment" --replicas=0 >&2
   stopped+=("$deployment")
 done
 
@@ -24,7 +26,7 @@ deadline=$((SECONDS + TIMEOUT_SECONDS))
 for deployment in "${stopped[@]}"; do
   while :; do
     # status.replicas counts the pods that still exist, terminating ones included; it is absent at 0.
-    left="$("$KUBECTL" -n "$NAMESPACE" get deployment "$deployment" -o 'jsonpath={.status.replicas}')"
+    left="$(kube -n "$NAMESPACE" get deployment "$deployment" -o 'jsonpath={.status.replicas}')"
     if [[ -z "$left" || "$left" == "0" ]]; then break; fi
     if (( SECONDS >= deadline )); then
       echo "writers-down: ${deployment} still has ${left} pod(s) after ${TIMEOUT_SECONDS} s; the restore does not start while a writer runs" >&2

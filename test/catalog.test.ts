@@ -69,6 +69,28 @@ describe("release catalog", () => {
     assert.equal(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] }), canonicalJson({ a: [{ c: 2, d: 1 }], b: 1 }));
   });
 
+  it("matches the shipped 1.5.1 set's digest, the one prod's promotion record pins (a golden value, not recomputed)", () => {
+    assert.equal(setDigest(getRelease(loadCatalog(DEFAULT_CATALOG_DIR), "1.5.1")), "sha256:bdf0008f0adb58708773861564dbee0d8249224c411ad4e1cbea6d7849d46f5e");
+  });
+
+  it("moves with every pinned field: each component, each chart, PostgreSQL, the Kubernetes range", () => {
+    const base = getRelease(loadCatalog(DEFAULT_CATALOG_DIR), "1.5.1");
+    const digest = setDigest(base);
+    const pinned = (release: Record<string, unknown>, at: string[] = []): string[][] => Object.entries(release).flatMap(([k, v]) =>
+      k === "notes" && at.length === 0 ? [] : v && typeof v === "object" && !Array.isArray(v) ? pinned(v as Record<string, unknown>, [...at, k]) : [[...at, k]]);
+    const leaves = pinned(base as unknown as Record<string, unknown>);
+    for (const must of [["postgres", "image"], ["postgres", "major"], ["components", "api", "image"], ["charts", "openbao", "version"], ["kubernetes", "min"]]) {
+      assert.ok(leaves.some((l) => l.join(".") === must.join(".")), `the set has ${must.join(".")} (have ${leaves.map((l) => l.join(".")).join(", ")})`);
+    }
+    for (const leaf of leaves) {
+      const changed = structuredClone(base) as unknown as Record<string, unknown>;
+      const parent = leaf.slice(0, -1).reduce<Record<string, unknown>>((o, k) => o[k] as Record<string, unknown>, changed);
+      const last = leaf[leaf.length - 1];
+      parent[last] = Array.isArray(parent[last]) ? [...(parent[last] as unknown[]), "x"] : `${String(parent[last])}-changed`;
+      assert.notEqual(setDigest(changed as unknown as typeof base), digest, `${leaf.join(".")} is part of the set digest`);
+    }
+  });
+
   it("lists what differs between two sets", () => {
     const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
     const diff = diffSets(getRelease(catalog, "1.5.1"), getRelease(catalog, "2.0.0"));

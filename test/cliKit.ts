@@ -28,7 +28,17 @@ export function snapshot(dir: string): Record<string, string> {
   return out;
 }
 
-export interface Fakes { outputs?: Record<string, Record<string, unknown>> | null; kubectl?: CommandOutput; now?: string; fleet?: FleetBackend; progress?: string[] }
+export interface Fakes {
+  outputs?: Record<string, Record<string, unknown>> | null;
+  /** What kubectl answers: one answer for every call, or an answer per argument list. @default "connection refused" */
+  kubectl?: CommandOutput | ((args: string[]) => CommandOutput);
+  /** Receives every kubectl argument list, for tests of what the commands ask. */
+  kubectlCalls?: string[][];
+  now?: string;
+  fleet?: FleetBackend;
+  progress?: string[];
+}
+const REFUSED: CommandOutput = { status: 1, stdout: "", stderr: "The connection to the server localhost:8080 was refused" };
 export function env(dir: string, fakes: Fakes = {}): CliEnv {
   return {
     projectDir: dir,
@@ -39,7 +49,10 @@ export function env(dir: string, fakes: Fakes = {}): CliEnv {
       if (!found) throw new Error(`fake Automation API: no stack ${stack}`);
       return found;
     },
-    kubectl: () => fakes.kubectl ?? { status: 1, stdout: "", stderr: "The connection to the server localhost:8080 was refused" },
+    kubectl: (args) => {
+      fakes.kubectlCalls?.push(args);
+      return typeof fakes.kubectl === "function" ? fakes.kubectl(args) : fakes.kubectl ?? REFUSED;
+    },
     fleet: fakes.fleet ?? null,
     progress: (line) => fakes.progress?.push(line),
   };

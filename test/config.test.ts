@@ -34,7 +34,7 @@ const BAD: [string[], RegExp][] = [
   [["promotion.version=1.5.1", "promotion.setDigest=abc", "promotion.verifiedIn=staging", "promotion.verifiedAt=2026-11-20T00:00:00Z"], /^lockstep:promotion\.setDigest = "abc": must be a set digest like sha256:<64 hex>$/],
   [["chartValues.mystery={}"], /^lockstep:chartValues\.mystery = \{\}: unknown field; allowed fields are cnpgOperator, barmanCloudPlugin, identity, openbao$/],
   [["route.gatewayName=UPPER"], /^lockstep:route\.gatewayName = "UPPER": must be a DNS-1123 label/],
-  [["bogus=1"], /^lockstep:bogus = "1": unknown key; the keys are release, environment, namespace, ha, upgrade, console, backup, awaitRollouts, smoke, kubernetesVersion, promotion, chartValues, chartSource, route, restore, rollback, restoreDrill$/],
+  [["bogus=1"], /^lockstep:bogus = "1": unknown key; the keys are release, environment, namespace, ha, upgrade, console, backup, awaitRollouts, smoke, kubernetesVersion, promotion, chartValues, chartSource, route, restore, rollback, restoreDrill, cluster$/],
   [["release=2.0.0", "console.blue=2.0.0", "console.green=2.0.0", "smoke=null"], /^lockstep:smoke = \(unset\): is required by release 2\.0\.0 \(see its release notes\)$/],
 ];
 

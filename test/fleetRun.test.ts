@@ -1,6 +1,7 @@
 /** The fleet run's rules, directly: ring gates, --max-failures, concurrency, and failures kept per install. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { engineFailure } from "../cli/fleetBackend";
 import { FleetStep, FleetTarget, runFleetUpgrade, StepOutcome } from "../lib/fleetRun";
 
 function steps(fail: Record<string, FleetStep>, order: string[], delays: Record<string, number> = {}) {
@@ -53,5 +54,40 @@ describe("runFleetUpgrade", () => {
     });
     const byStack = result.results.map((r) => [r.stack, r.status, r.detail]).sort((x, y) => x[0].localeCompare(y[0]));
     assert.deepEqual(byStack, [["a-1", "failed", "engine exited 255"], ["a-2", "passed", "upgraded and verified"]]);
+  });
+});
+
+describe("engineFailure: a failed preview or up in one line", () => {
+  // The shape of the Automation API's CommandError for a failed `pulumi preview` (its first line is "code: -2").
+  const commandError = new Error([
+    "code: -2",
+    " stdout: Previewing update (acme-eu):",
+    "    pulumi:pulumi:Stack lockstep-acme-eu running",
+    "Policies:",
+    "    ❌ lockstep@v0.1.0 (local: policy)",
+    "        - [mandatory]  prod-promoted-only  (pulumi:pulumi:Stack: lockstep-acme-eu)",
+    "          prod must run a set promoted from staging",
+    "",
+    " stderr: Command failed with exit code 255: pulumi preview --stack acme-eu --non-interactive",
+    "error: preview failed",
+    "",
+    " err?: Error: Command failed with exit code 255",
+  ].join("\n"));
+
+  it("names the command and exit code and keeps the error and policy lines, not the wrapper's first line", () => {
+    const message = engineFailure("pulumi preview of acme-eu", commandError).message;
+    assert.match(message, /^pulumi preview of acme-eu failed \(exit 255\): /);
+    assert.match(message, /\[mandatory\] {2}prod-promoted-only/);
+    assert.match(message, /error: preview failed/);
+    assert.equal(message.includes("\n"), false, "one line, for the summary table");
+  });
+
+  it("keeps the program's own error, as the engine prints an unhandled exception", () => {
+    const program = new Error("code: -2\n stdout: error: Running program 'index.ts' failed with an unhandled exception:\n    LockstepInputError: lockstep:cluster.kubeconfig = \"\": must be the path of a kubeconfig file\n        at refuse (lib/config.ts:215:36)\n stderr: Command failed with exit code 1: pulumi up");
+    assert.match(engineFailure("pulumi up of acme-eu", program).message, /^pulumi up of acme-eu failed \(exit 1\): error: Running program .* \| LockstepInputError: lockstep:cluster\.kubeconfig = "": must be the path of a kubeconfig file$/);
+  });
+
+  it("falls back to the last line when nothing says error", () => {
+    assert.equal(engineFailure("pulumi up of x", new Error("code: 1\nsomething odd happened")).message, "pulumi up of x failed (exit 1): something odd happened");
   });
 });

@@ -141,6 +141,16 @@ esac
     assert.match(fs.readFileSync(log, "utf8"), /-n aigw get backups\.postgresql\.cnpg\.io pre-upgrade-platform-db-1-5-0-to-1-5-1/);
   });
 
+  it("asks the install's context when KUBE_CONTEXT names one (lockstep:cluster), and no --context otherwise", async () => {
+    const named = fakeKubectl(["completed"]);
+    assert.equal((await run("await-backup.sh", { ...envFor(named.bin), KUBE_CONTEXT: "acme-eu" })).code, 0);
+    const calls = fs.readFileSync(named.log, "utf8").trim().split("\n");
+    assert.ok(calls.length >= 2 && calls.every((c) => c.startsWith("--context=acme-eu -n aigw get backups.postgresql.cnpg.io ")), calls.join("\n"));
+    const plain = fakeKubectl(["completed"]);
+    assert.equal((await run("await-backup.sh", envFor(plain.bin))).code, 0);
+    assert.equal(fs.readFileSync(plain.log, "utf8").includes("--context"), false);
+  });
+
   it("fails at once when the Backup fails, with CloudNativePG's error, without waiting out the timeout", async () => {
     const { bin } = fakeKubectl(["running", "failed"], { error: "can't upload to s3://aigw-backups" });
     const started = Date.now();

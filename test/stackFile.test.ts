@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { SECRET_PLACEHOLDER } from "../lib/secrets";
-import { applySets, parseSetValue, readStackFile, readStackValues, toPulumiConfig } from "../lib/stackFile";
+import { applySets, editStackConfig, parseSetValue, readStackFile, readStackValues, toPulumiConfig } from "../lib/stackFile";
 import { runStack } from "../plan/plan";
 import { PROJECT } from "./helpers";
 
@@ -100,5 +100,38 @@ describe("stack files in the forms `pulumi config set` writes", () => {
       assert.throws(() => applySets({}, [`${key}=1`]), /is not a config field/);
     }
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+});
+
+describe("stack files as the Pulumi CLI reads them (Go's YAML takes plain timestamps, numbers and yes/no)", () => {
+  const write = (text: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-yaml-"));
+    fs.writeFileSync(path.join(dir, "Pulumi.acme.yaml"), text);
+    return dir;
+  };
+
+  it("quotes every string it writes that a YAML 1.1 reader would take as something else", () => {
+    const text = editStackConfig("Pulumi.acme.yaml", "config:\n  lockstep:release: 1.5.0\n", {
+      promotion: { version: "1.5.1", setDigest: "sha256:ab", verifiedIn: "staging", verifiedAt: "2026-11-22T21:31:40Z" },
+      kubernetesVersion: "1.30",
+      chartValues: { identity: { flag: "yes", empty: "", plain: "s3://bucket/prefix/" } },
+    });
+    assert.match(text, /verifiedAt: "2026-11-22T21:31:40Z"/);
+    assert.match(text, /lockstep:kubernetesVersion: "1\.30"/);
+    assert.match(text, /flag: "yes"/);
+    assert.match(text, /empty: ""/);
+    assert.match(text, /plain: s3:\/\/bucket\/prefix\//, "an unambiguous string stays plain");
+    assert.match(text, /verifiedIn: staging/);
+  });
+
+  it("reads back what it wrote, and the CLI's reading of it is the same text", () => {
+    const dir = write(editStackConfig("Pulumi.acme.yaml", "config:\n  lockstep:release: 1.5.0\n", { promotion: { verifiedAt: "2026-11-22T21:31:40Z" } }));
+    assert.deepEqual(readStackValues("acme", dir).promotion, { verifiedAt: "2026-11-22T21:31:40Z" });
+  });
+
+  it("refuses a plain timestamp, naming the key, what the CLI would read and how to quote it", () => {
+    const dir = write("config:\n  lockstep:release: 1.5.0\n  lockstep:promotion:\n    verifiedAt: 2026-11-22T21:31:40Z\n");
+    assert.throws(() => readStackFile("acme", dir), (err: Error) => err instanceof LockstepInputError
+      && /Pulumi\.acme\.yaml: lockstep:promotion\.verifiedAt = 2026-11-22T21:31:40Z: written as a plain YAML timestamp, which the Pulumi CLI reads as "2026-11-22 21:31:40 \+0000 UTC"; quote it, like "2026-11-22T21:31:40Z"$/.test(err.message));
   });
 });

@@ -1,6 +1,7 @@
 import * as semver from "semver";
 import { Catalog, getRelease, loadCatalog, upgradeSources } from "../../lib/catalog";
 import { compatibilityRange } from "../../lib/compatibility";
+import { kubectlTarget } from "../../lib/cluster";
 import { parseStackConfig, StackConfig } from "../../lib/config";
 import { DeployedState, deployedFromOutputs, parseDeployedArgument } from "../../lib/deployed";
 import { LockstepInputError } from "../../lib/errors";
@@ -101,8 +102,11 @@ export async function preflight(argv: string[], env: CliEnv): Promise<CommandRes
 
   // The cluster the platform runs on: after a restore, the recovered one.
   const database = databasePlans(current.restore, deployed ? deployed.databases ?? {} : null).platform.cluster;
-  rows.push(continuousBackupRow(env, current.namespace, current.backup, database));
-  rows.push(lastBackupRow(env, current.namespace, maxAgeHours, database));
+  // The stack's own cluster (lockstep:cluster), never just whatever context the shell has selected.
+  const clusterFlags = kubectlTarget(current.cluster, env.projectDir);
+  const kubectl: Kubectl = (args) => env.kubectl([...clusterFlags, ...args]);
+  rows.push(continuousBackupRow(kubectl, current.namespace, current.backup, database));
+  rows.push(lastBackupRow(kubectl, current.namespace, maxAgeHours, database, env.now()));
   rows.push(drillRow(deployed, env.now(), maxDrillDays));
 
   if (current.environment === "prod") {
@@ -153,9 +157,11 @@ const offline = (r: CommandOutput) => `not checkable offline: no reachable clust
  * Continuous backup, verified where it happens: the platform Cluster reports WAL archiving working
  * (CloudNativePG's ContinuousArchiving condition) and the object-store credentials Secret exists.
  */
-function continuousBackupRow(env: CliEnv, namespace: string, backup: StackConfig["backup"], database: string): Row {
+type Kubectl = CliEnv["kubectl"];
+
+function continuousBackupRow(kubectl: Kubectl, namespace: string, backup: StackConfig["backup"], database: string): Row {
   const check = "continuous backup";
-  const cluster = env.kubectl(["get", "clusters.postgresql.cnpg.io", database, "-n", namespace, "-o", "json", "--request-timeout=5s"]);
+  const cluster = kubectl(["get", "clusters.postgresql.cnpg.io", database, "-n", namespace, "-o", "json", "--request-timeout=5s"]);
   if (cluster.status !== 0 && /NotFound|not found/.test(cluster.stderr)) return { check, status: "✗", reason: `no CloudNativePG Cluster ${database} in ${namespace}, so nothing is being backed up` };
   if (cluster.status !== 0) return { check, status: "–", reason: `${offline(cluster)}; configured: WAL archiving to ${backup.destinationPath}, retention ${backup.retentionPolicy}` };
   let archiving: { status: string; message?: string } | undefined;
@@ -167,16 +173,16 @@ function continuousBackupRow(env: CliEnv, namespace: string, backup: StackConfig
   if (archiving?.status !== "True") {
     return { check, status: "✗", reason: `${database} does not report working WAL archiving (ContinuousArchiving ${archiving ? `${archiving.status}: ${archiving.message ?? ""}` : "not reported"}) to ${backup.destinationPath}` };
   }
-  const secret = env.kubectl(["get", "secret", backup.credentialsSecret, "-n", namespace, "-o", "jsonpath={.data}", "--request-timeout=5s"]);
+  const secret = kubectl(["get", "secret", backup.credentialsSecret, "-n", namespace, "-o", "jsonpath={.data}", "--request-timeout=5s"]);
   const keys = secret.status === 0 ? Object.keys((JSON.parse(secret.stdout || "{}") as Record<string, string>)) : [];
   const lacking = ["ACCESS_KEY_ID", "ACCESS_SECRET_KEY"].filter((k) => !keys.includes(k));
   if (lacking.length) return { check, status: "✗", reason: `Secret ${backup.credentialsSecret} in ${namespace} ${secret.status === 0 ? `lacks ${lacking.join(" and ")}` : "does not exist"}; the ObjectStore needs ACCESS_KEY_ID and ACCESS_SECRET_KEY` };
   return { check, status: "✓", reason: `${database} archives WAL to ${backup.destinationPath} (ContinuousArchiving True), retention ${backup.retentionPolicy}, credentials in ${backup.credentialsSecret}` };
 }
 
-function lastBackupRow(env: CliEnv, namespace: string, maxAgeHours: number, database: string): Row {
+function lastBackupRow(kubectl: Kubectl, namespace: string, maxAgeHours: number, database: string, now: Date): Row {
   const check = "last completed backup";
-  const r = env.kubectl(["get", "backups.postgresql.cnpg.io", "-n", namespace, "-o", "json", "--request-timeout=5s"]);
+  const r = kubectl(["get", "backups.postgresql.cnpg.io", "-n", namespace, "-o", "json", "--request-timeout=5s"]);
   if (r.status !== 0) return { check, status: "–", reason: offline(r) };
   let list: CnpgBackupList;
   try {
@@ -189,7 +195,7 @@ function lastBackupRow(env: CliEnv, namespace: string, maxAgeHours: number, data
     .map((b) => Date.parse(b.status?.stoppedAt as string))
     .filter((t) => !Number.isNaN(t));
   if (completed.length === 0) return { check, status: "✗", reason: `no completed backup of ${database} in ${namespace}` };
-  const ageHours = (env.now().getTime() - Math.max(...completed)) / 3_600_000;
+  const ageHours = (now.getTime() - Math.max(...completed)) / 3_600_000;
   return ageHours <= maxAgeHours
     ? { check, status: "✓", reason: `${database} completed a backup ${ageHours.toFixed(1)} h ago (limit ${maxAgeHours} h)` }
     : { check, status: "✗", reason: `${database}'s newest completed backup is ${ageHours.toFixed(1)} h old (limit ${maxAgeHours} h)` };

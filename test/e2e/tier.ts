@@ -87,7 +87,15 @@ export interface CliRun {
   stderr: string;
 }
 
+/** A further cluster of the tier: its own API server and CNPG status double (one install each, for fleets). */
+export interface TierCluster {
+  server: ApiServer;
+  cnpg: CnpgStatusDouble;
+}
+
 export class EngineTier {
+  private readonly clusters: TierCluster[] = [];
+
   private constructor(
     readonly server: ApiServer,
     /** Scratch directory of this tier: doubles' launchers, PULUMI_HOME, the file backend, the project copy. */
@@ -127,6 +135,20 @@ export class EngineTier {
       await server.stop();
       throw err;
     }
+  }
+
+  /**
+   * Starts another API server with the prerequisite CRDs and a CNPG status double of its own: the cluster of
+   * one more install. Operators are cluster-scoped (cnpg-system), so installs never share an API server.
+   */
+  async addCluster(options: TierOptions = {}): Promise<TierCluster> {
+    const tools = requireToolchain("etcd", "kube-apiserver");
+    const server = await startApiServer(tools.etcd, tools["kube-apiserver"]);
+    const cnpg = new CnpgStatusDouble({ kubeconfig: server.kubeconfig, ...options.cnpg });
+    this.clusters.push({ server, cnpg });
+    await applyCrds(server, path.join(this.shared, "crds"), PREREQUISITE_CRDS);
+    cnpg.start();
+    return { server, cnpg };
   }
 
   /**
@@ -171,9 +193,9 @@ export class EngineTier {
   }
 
   /** The lockstep CLI of the project copy, as an operator runs it there (it reads stack outputs through the real CLI). */
-  lockstep(args: string[]): Promise<CliRun> {
+  lockstep(args: string[], options: { timeoutMs?: number } = {}): Promise<CliRun> {
     const node = path.join(PROJECT, "node_modules", ".bin", "node");
-    return run(node, ["--import", "tsx", path.join(this.projectDir, "cli", "lockstep.ts"), ...args], { cwd: this.projectDir, env: this.env, timeoutMs: 300_000 });
+    return run(node, ["--import", "tsx", path.join(this.projectDir, "cli", "lockstep.ts"), ...args], { cwd: this.projectDir, env: this.env, timeoutMs: options.timeoutMs ?? 300_000 });
   }
 
   /** Starts the real CLI without waiting, for tests that interrupt it. */
@@ -193,6 +215,10 @@ export class EngineTier {
   }
 
   async stop(): Promise<void> {
+    for (const { server, cnpg } of this.clusters) {
+      await cnpg.stop();
+      await server.stop();
+    }
     await this.cnpg.stop();
     await this.endpoints.stop();
     await this.server.stop();

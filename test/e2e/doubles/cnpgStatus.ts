@@ -2,13 +2,17 @@
  * TEST DOUBLE of the CloudNativePG operator's status handling: no operator pod runs in the e2e tier, so
  * this moves the status of CNPG objects the way the operator does, after a configurable delay:
  *
- * - `Cluster`: phase "Cluster in healthy state", condition Ready=True, readyInstances = instances;
+ * - `Cluster`: phase "Cluster in healthy state", condition Ready=True, readyInstances = instances, and
+ *   ContinuousArchiving=True when a plugin is its WAL archiver (what preflight's backup row reads);
+ * - `ScheduledBackup` with `immediate: true`: a Backup `<name>-<YYYYMMDDhhmmss>` of its cluster at once,
+ *   and `status.lastScheduleTime` (the schedule itself is not run);
  * - `Backup`: phase "completed" with a backupId, startedAt and stoppedAt (as the Barman Cloud plugin
  *   reports them), or phase "failed" with an error for the names `failBackups` matches.
  *
  * It only writes status (the status subresource); specs are the program's.
  */
-import { run, sleep } from "./kube";
+import { KubeApi } from "./kubeApi";
+import { sleep } from "./kube";
 
 export interface CnpgStatusOptions {
   kubeconfig: string;
@@ -18,9 +22,20 @@ export interface CnpgStatusOptions {
   clusterDelayMs?: number;
   /** Backups whose name matches end `failed` instead of `completed`. @default none */
   failBackups?: RegExp;
+  /** Pause between two looks at the API server. @default 500 */
+  pollMs?: number;
 }
 
-interface Item { metadata: { name: string; namespace: string; creationTimestamp: string }; spec?: { instances?: number }; status?: { phase?: string } }
+const GROUP = "/apis/postgresql.cnpg.io/v1";
+const KINDS = ["Cluster", "Backup", "ScheduledBackup"] as const;
+type Kind = (typeof KINDS)[number];
+const PLURAL: Record<Kind, string> = { Cluster: "clusters", Backup: "backups", ScheduledBackup: "scheduledbackups" };
+
+interface Item {
+  metadata: { name: string; namespace: string; creationTimestamp: string };
+  spec?: { instances?: number; plugins?: { name: string; isWALArchiver?: boolean }[]; immediate?: boolean; cluster?: { name: string }; method?: string; pluginConfiguration?: unknown };
+  status?: { phase?: string; lastScheduleTime?: string };
+}
 
 export class CnpgStatusDouble {
   private running = false;
@@ -30,41 +45,63 @@ export class CnpgStatusDouble {
   /** Every status this double wrote, in order, for assertions: `<kind>/<name>=<phase>`. */
   readonly written: string[] = [];
 
+  private readonly api: KubeApi;
+
   constructor(private readonly options: CnpgStatusOptions) {
     this.failBackups = options.failBackups;
+    this.api = new KubeApi(options.kubeconfig);
   }
 
-  private kubectl(args: string[], input?: string) {
-    return run("kubectl", ["--kubeconfig", this.options.kubeconfig, ...args], { input });
+  /**
+   * Every CNPG object this double moves, read straight from the API (no kubectl process: a fleet tier runs
+   * one double per API server, polling twice a second).
+   */
+  private async listAll(): Promise<Record<Kind, Item[]>> {
+    const lists = await Promise.all(KINDS.map((kind) => this.api.request<{ items?: Item[] }>("GET", `${GROUP}/${PLURAL[kind]}`)));
+    // 404 until the chart installs the CRDs.
+    return Object.fromEntries(KINDS.map((kind, i) => [kind, lists[i].status === 200 ? lists[i].body.items ?? [] : []])) as Record<Kind, Item[]>;
   }
 
-  private async list(resource: string): Promise<Item[]> {
-    const r = await this.kubectl(["get", resource, "-A", "-o", "json"]);
-    if (r.code !== 0) return []; // the CRD is not installed yet
-    return (JSON.parse(r.stdout) as { items: Item[] }).items;
-  }
-
-  private async patch(resource: string, item: Item, status: Record<string, unknown>, label: string): Promise<void> {
-    const r = await this.kubectl(["patch", resource, item.metadata.name, "-n", item.metadata.namespace, "--subresource=status", "--type=merge", "-p", JSON.stringify({ status })]);
-    if (r.code === 0) this.written.push(label);
+  private async patch(kind: Kind, item: Item, status: Record<string, unknown>, label: string): Promise<void> {
+    const r = await this.api.request("PATCH", `${GROUP}/namespaces/${item.metadata.namespace}/${PLURAL[kind]}/${item.metadata.name}/status`, { status }, "application/merge-patch+json");
+    if (r.status === 200) this.written.push(label);
   }
 
   private async tick(): Promise<void> {
     const now = Date.now();
     const age = (i: Item) => now - Date.parse(i.metadata.creationTimestamp);
-    for (const cluster of await this.list("clusters.postgresql.cnpg.io")) {
+    const all = await this.listAll();
+    for (const cluster of all.Cluster) {
       if (cluster.status?.phase || age(cluster) < (this.options.clusterDelayMs ?? 500)) continue;
       const instances = cluster.spec?.instances ?? 1;
-      await this.patch("clusters.postgresql.cnpg.io", cluster, {
+      const at = new Date().toISOString();
+      const archiver = cluster.spec?.plugins?.find((p) => p.isWALArchiver);
+      await this.patch("Cluster", cluster, {
         phase: "Cluster in healthy state", instances, readyInstances: instances,
-        conditions: [{ type: "Ready", status: "True", reason: "ClusterIsReady", message: "Cluster is Ready", lastTransitionTime: new Date().toISOString() }],
+        conditions: [
+          { type: "Ready", status: "True", reason: "ClusterIsReady", message: "Cluster is Ready", lastTransitionTime: at },
+          ...(archiver ? [{ type: "ContinuousArchiving", status: "True", reason: "ContinuousArchivingSuccess", message: `WAL archiving through ${archiver.name} is working`, lastTransitionTime: at }] : []),
+        ],
       }, `Cluster/${cluster.metadata.name}=healthy`);
     }
-    for (const backup of await this.list("backups.postgresql.cnpg.io")) {
+    for (const scheduled of all.ScheduledBackup) {
+      if (!scheduled.spec?.immediate || scheduled.status?.lastScheduleTime) continue;
+      const at = new Date().toISOString();
+      const name = `${scheduled.metadata.name}-${at.replace(/\D/g, "").slice(0, 14)}`;
+      const backup = {
+        apiVersion: "postgresql.cnpg.io/v1", kind: "Backup",
+        metadata: { name, namespace: scheduled.metadata.namespace, labels: { "cnpg.io/scheduled-backup": scheduled.metadata.name } },
+        spec: { cluster: scheduled.spec.cluster, method: scheduled.spec.method ?? "plugin", ...(scheduled.spec.pluginConfiguration ? { pluginConfiguration: scheduled.spec.pluginConfiguration } : {}) },
+      };
+      const created = await this.api.request("POST", `${GROUP}/namespaces/${scheduled.metadata.namespace}/backups`, backup);
+      if (created.status !== 201) continue;
+      await this.patch("ScheduledBackup", scheduled, { lastScheduleTime: at }, `ScheduledBackup/${scheduled.metadata.name}=scheduled`);
+    }
+    for (const backup of all.Backup) {
       if (backup.status?.phase || age(backup) < (this.options.backupDelayMs ?? 1000)) continue;
       const failed = this.failBackups?.test(backup.metadata.name) ?? false;
       const stamp = new Date().toISOString();
-      await this.patch("backups.postgresql.cnpg.io", backup, failed
+      await this.patch("Backup", backup, failed
         ? { phase: "failed", error: "simulated failure: the object store refused the base backup", startedAt: stamp, stoppedAt: stamp }
         : { phase: "completed", method: "plugin", backupId: stamp.replace(/\D/g, "").slice(0, 14), startedAt: stamp, stoppedAt: stamp },
       `Backup/${backup.metadata.name}=${failed ? "failed" : "completed"}`);
@@ -76,8 +113,9 @@ export class CnpgStatusDouble {
     this.running = true;
     this.loop = (async () => {
       while (this.running) {
-        await this.tick();
-        await sleep(300);
+        // A refused connection (the API server stopping first) is the next tick's business, as with an operator.
+        await this.tick().catch(() => undefined);
+        await sleep(this.options.pollMs ?? 500);
       }
     })();
   }
@@ -85,5 +123,6 @@ export class CnpgStatusDouble {
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
+    this.api.close();
   }
 }

@@ -10,16 +10,18 @@
  *   render with the program's values and their objects meet the API server's admission;
  * - awaits: `pulumi.com/skipAwait: "true"` skips them; `pulumi.com/waitFor` (`jsonpath={.a.b}=value`,
  *   `condition=Type`, or a JSON list of those) is polled on any object; a Deployment is awaited as the
- *   real provider does (observed generation, updated and available replicas).
+ *   real provider does (observed generation, updated and available replicas);
+ * - the provider's `kubeconfig` (a path) and `context` inputs target kubectl and helm, as the real
+ *   provider's do; without them, KUBECONFIG and its current context.
  *
- * Environment: KUBECONFIG (the API server), LOCKSTEP_HELM (the helm binary, default `helm`),
+ * Environment: KUBECONFIG (the API server when the provider names none), LOCKSTEP_HELM (the helm binary, default `helm`),
  * LOCKSTEP_DOUBLE_AWAIT_SECONDS (await timeout, default 600).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as provider from "@pulumi/pulumi/provider";
-import { hasUnknown, outputs, parseUrn, plain, run, same, sleep } from "./kube";
+import { hasUnknown, outputs, parseUrn, plain, run, same, sleep, UNKNOWN } from "./kube";
 
 const VERSION = "4.34.2";
 const FIELD_MANAGER = "pulumi-kubernetes-double";
@@ -34,7 +36,44 @@ interface Manifest extends Obj {
   metadata: { name?: string; namespace?: string; annotations?: Record<string, string>; generation?: number } & Obj;
 }
 
-const kubectl = (args: string[], input?: string) => run("kubectl", args, { input });
+/** The cluster the provider's inputs name (`kubeconfig` path, `context`), set when the engine configures it. */
+const target: { kubeconfig?: string; context?: string } = {};
+
+/**
+ * `@pulumi/pulumi/provider` answers Configure itself and drops its arguments, so this reads them off the
+ * gRPC request before that answer: the engine sends the provider resource's inputs there.
+ */
+function captureProviderConfig(): void {
+  const grpcPath = require.resolve("@grpc/grpc-js", { paths: [path.dirname(require.resolve("@pulumi/pulumi"))] });
+  const grpc = require(grpcPath) as { Server: { prototype: { addService(service: unknown, impl: Record<string, unknown>): void } } };
+  const addService = grpc.Server.prototype.addService;
+  grpc.Server.prototype.addService = function (service, impl) {
+    const configure = impl.configure as ((call: { request: ConfigureRequest }, cb: unknown) => void) | undefined;
+    if (configure) {
+      impl.configure = (call: { request: ConfigureRequest }, cb: unknown) => {
+        const args = (plain(call.request.getArgs()?.toJavaScript() ?? {}) ?? {}) as Record<string, unknown>;
+        const variables = Object.fromEntries(call.request.getVariablesMap().toObject());
+        const pick = (key: string) => {
+          const value = args[key] ?? variables[`kubernetes:config:${key}`];
+          return typeof value === "string" && value !== "" && value !== UNKNOWN ? value : undefined;
+        };
+        target.kubeconfig = pick("kubeconfig");
+        target.context = pick("context");
+        configure.call(impl, call, cb);
+      };
+    }
+    addService.call(this, service, impl);
+  };
+}
+interface ConfigureRequest {
+  getArgs(): { toJavaScript(): unknown } | undefined;
+  getVariablesMap(): { toObject(): [string, string][] };
+}
+captureProviderConfig();
+
+const kubectl = (args: string[], input?: string) => run("kubectl", [...kubectlTarget(), ...args], { input });
+const kubectlTarget = () => [...(target.kubeconfig ? ["--kubeconfig", target.kubeconfig] : []), ...(target.context ? ["--context", target.context] : [])];
+const helmTarget = () => [...(target.kubeconfig ? ["--kubeconfig", target.kubeconfig] : []), ...(target.context ? ["--kube-context", target.context] : [])];
 
 function fail(what: string, r: { code: number; stderr: string; stdout: string }): never {
   throw new Error(`${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split("\n").slice(-5).join(" | ")}`);
@@ -140,13 +179,13 @@ async function helmInstall(inputs: ReleaseInputs): Promise<Obj> {
   const namespace = inputs.namespace ?? "default";
   const wait = !inputs.skipAwait;
   try {
-    const r = await run(HELM, ["upgrade", "--install", inputs.name, inputs.chart, "--namespace", namespace, "--values", valuesFile,
+    const r = await run(HELM, [...helmTarget(), "upgrade", "--install", inputs.name, inputs.chart, "--namespace", namespace, "--values", valuesFile,
       ...(wait ? ["--wait", `--timeout=${inputs.timeout ?? 300}s`] : []), ...(wait && inputs.atomic ? ["--atomic"] : [])]);
     if (r.code !== 0) fail(`helm upgrade --install ${inputs.name}`, r);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  const status = await run(HELM, ["status", inputs.name, "--namespace", namespace, "-o", "json"]);
+  const status = await run(HELM, [...helmTarget(), "status", inputs.name, "--namespace", namespace, "-o", "json"]);
   if (status.code !== 0) fail(`helm status ${inputs.name}`, status);
   const s = JSON.parse(status.stdout) as { name: string; namespace: string; version: number; info: { status: string }; chart?: { metadata?: { name?: string; version?: string; appVersion?: string } } };
   return { name: s.name, namespace: s.namespace, revision: s.version, status: s.info.status, chart: s.chart?.metadata?.name, version: s.chart?.metadata?.version, appVersion: s.chart?.metadata?.appVersion };
@@ -215,7 +254,7 @@ const kubernetesDouble: provider.Provider = {
     const inputs = ((props as Obj).__inputs ?? props) as Obj;
     if (type === RELEASE_TYPE) {
       const release = inputs as unknown as ReleaseInputs;
-      const r = await run(HELM, ["uninstall", release.name, "--namespace", release.namespace ?? "default", "--ignore-not-found"]);
+      const r = await run(HELM, [...helmTarget(), "uninstall", release.name, "--namespace", release.namespace ?? "default", "--ignore-not-found"]);
       if (r.code !== 0) fail(`helm uninstall ${release.name}`, r);
       return;
     }

@@ -1,0 +1,69 @@
+/**
+ * TEST DOUBLE support: a minimal Kubernetes API client over HTTPS, for the doubles that poll the API
+ * server. A kubectl process costs about 0.25 CPU-seconds; a double polling with kubectl twice a second
+ * per API server would take most of this machine's two cores away from the engine under test.
+ *
+ * Reads the tier's kubeconfigs (client certificate, key and CA as files, current context).
+ */
+import * as fs from "node:fs";
+import * as https from "node:https";
+import { parse } from "yaml";
+
+interface Named<T> { name: string; [key: string]: unknown; cluster?: T; user?: T; context?: T }
+interface Kubeconfig {
+  "current-context": string;
+  contexts: Named<{ cluster: string; user: string }>[];
+  clusters: Named<{ server: string; "certificate-authority": string }>[];
+  users: Named<{ "client-certificate": string; "client-key": string }>[];
+}
+
+export interface ApiResponse<T> {
+  status: number;
+  body: T;
+}
+
+export class KubeApi {
+  private readonly server: URL;
+  private readonly agent: https.Agent;
+
+  constructor(kubeconfig: string) {
+    const config = parse(fs.readFileSync(kubeconfig, "utf8")) as Kubeconfig;
+    const context = config.contexts.find((c) => c.name === config["current-context"])?.context;
+    const cluster = config.clusters.find((c) => c.name === context?.cluster)?.cluster;
+    const user = config.users.find((u) => u.name === context?.user)?.user;
+    if (!cluster || !user) throw new Error(`${kubeconfig}: no cluster and user for the current context ${config["current-context"]}`);
+    this.server = new URL(cluster.server);
+    this.agent = new https.Agent({
+      keepAlive: true,
+      ca: fs.readFileSync(cluster["certificate-authority"]),
+      cert: fs.readFileSync(user["client-certificate"]),
+      key: fs.readFileSync(user["client-key"]),
+    });
+  }
+
+  request<T = unknown>(method: "GET" | "POST" | "PATCH", path: string, body?: unknown, contentType = "application/json"): Promise<ApiResponse<T>> {
+    return new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = https.request({
+        host: this.server.hostname, port: this.server.port, path, method, agent: this.agent,
+        headers: { accept: "application/json", ...(payload ? { "content-type": contentType, "content-length": Buffer.byteLength(payload) } : {}) },
+      }, (res) => {
+        let text = "";
+        res.on("data", (d: Buffer) => { text += d.toString(); });
+        res.on("end", () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : {}) as T });
+          } catch (err) {
+            reject(new Error(`${method} ${path}: answer is not JSON (${(err as Error).message}): ${text.slice(0, 200)}`));
+          }
+        });
+      });
+      req.on("error", reject);
+      req.end(payload);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

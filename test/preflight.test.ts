@@ -1,0 +1,104 @@
+/**
+ * preflight's cluster rows against a kubectl fake that answers by its arguments: WAL archiving and the
+ * object-store credentials of the platform database, and the age of its newest completed backup. Each row
+ * must be able to fail, and must read the stack's namespace and the platform cluster only.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { CommandOutput } from "../cli/env";
+import { env, lockstep, tempProject } from "./cliKit";
+
+const NS = "aigw-staging"; // Pulumi.staging.yaml's namespace
+const NOW = "2026-11-21T12:00:00Z";
+const ok = (body: unknown): CommandOutput => ({ status: 0, stdout: typeof body === "string" ? body : JSON.stringify(body), stderr: "" });
+const notFound = (what: string): CommandOutput => ({ status: 1, stdout: "", stderr: `Error from server (NotFound): ${what} not found` });
+
+interface ClusterState {
+  archiving?: { status: string; message?: string } | null;
+  secretKeys?: string[] | null;
+  backups?: { cluster: string; hoursAgo: number; phase?: string }[];
+}
+
+/** A cluster as kubectl reports it; anything asked outside the stack's namespace is not found. */
+function cluster(state: ClusterState) {
+  return (args: string[]): CommandOutput => {
+    const ns = args[args.indexOf("-n") + 1];
+    if (ns !== NS) return notFound(`namespace ${ns}`);
+    if (args[1] === "clusters.postgresql.cnpg.io") {
+      if (args[2] !== "platform-db") return notFound(`clusters.postgresql.cnpg.io "${args[2]}"`);
+      const conditions = state.archiving === null ? [] : [{ type: "ContinuousArchiving", ...(state.archiving ?? { status: "True" }) }];
+      return ok({ metadata: { name: "platform-db" }, status: { conditions } });
+    }
+    if (args[1] === "secret") {
+      if (state.secretKeys === null || args[2] !== "backup-s3-credentials") return notFound(`secrets "${args[2]}"`);
+      return ok(Object.fromEntries((state.secretKeys ?? ["ACCESS_KEY_ID", "ACCESS_SECRET_KEY"]).map((k) => [k, "eA=="])));
+    }
+    if (args[1] === "backups.postgresql.cnpg.io") {
+      return ok({ items: (state.backups ?? [{ cluster: "platform-db", hoursAgo: 2 }]).map((b) => ({
+        spec: { cluster: { name: b.cluster } },
+        status: { phase: b.phase ?? "completed", stoppedAt: new Date(Date.parse(NOW) - b.hoursAgo * 3_600_000).toISOString() },
+      })) });
+    }
+    return { status: 1, stdout: "", stderr: `unexpected kubectl ${args.join(" ")}` };
+  };
+}
+
+async function rows(state: ClusterState) {
+  const calls: string[][] = [];
+  const r = await lockstep(env(tempProject(), { kubectl: cluster(state), kubectlCalls: calls, now: NOW }), "preflight", "--stack", "staging", "--skip-plan", "--json");
+  const byCheck = Object.fromEntries((JSON.parse(r.stdout).rows as { check: string; status: string; reason: string }[]).map((x) => [x.check, x]));
+  return { code: r.code, byCheck, calls };
+}
+
+describe("preflight: continuous backup", () => {
+  it("passes when the platform cluster archives WAL and the credentials Secret has both keys", async () => {
+    const { code, byCheck } = await rows({});
+    assert.equal(code, 0);
+    assert.equal(byCheck["continuous backup"].status, "✓");
+    assert.match(byCheck["continuous backup"].reason, /^platform-db archives WAL to s3:\/\/aigw-backups\/staging\/ \(ContinuousArchiving True\), retention 14d, credentials in backup-s3-credentials$/);
+  });
+
+  it("fails when CloudNativePG reports archiving not working, with its message", async () => {
+    const { code, byCheck } = await rows({ archiving: { status: "False", message: "unexpected failure invoking barman-cloud-wal-archive" } });
+    assert.equal(code, 1);
+    assert.equal(byCheck["continuous backup"].status, "✗");
+    assert.match(byCheck["continuous backup"].reason, /platform-db does not report working WAL archiving \(ContinuousArchiving False: unexpected failure invoking barman-cloud-wal-archive\)/);
+  });
+
+  it("fails when the cluster reports no archiving at all", async () => {
+    const { byCheck } = await rows({ archiving: null });
+    assert.equal(byCheck["continuous backup"].status, "✗");
+    assert.match(byCheck["continuous backup"].reason, /ContinuousArchiving not reported/);
+  });
+
+  it("fails when the credentials Secret is missing or lacks a key", async () => {
+    const missing = await rows({ secretKeys: null });
+    assert.equal(missing.byCheck["continuous backup"].status, "✗");
+    assert.match(missing.byCheck["continuous backup"].reason, /^Secret backup-s3-credentials in aigw-staging does not exist/);
+    const partial = await rows({ secretKeys: ["ACCESS_KEY_ID"] });
+    assert.match(partial.byCheck["continuous backup"].reason, /^Secret backup-s3-credentials in aigw-staging lacks ACCESS_SECRET_KEY/);
+  });
+
+  it("asks for the stack's platform cluster in the stack's namespace", async () => {
+    const { calls } = await rows({});
+    const asked = calls.filter((a) => a[1] === "clusters.postgresql.cnpg.io");
+    assert.deepEqual(asked.map((a) => [a[2], a[a.indexOf("-n") + 1]]), [["platform-db", NS]]);
+  });
+});
+
+describe("preflight: last completed backup", () => {
+  it("counts only the platform cluster's completed backups", async () => {
+    const other = await rows({ backups: [{ cluster: "keycloak-db", hoursAgo: 1 }, { cluster: "platform-db", hoursAgo: 2, phase: "failed" }] });
+    assert.equal(other.byCheck["last completed backup"].status, "✗");
+    assert.equal(other.byCheck["last completed backup"].reason, "no completed backup of platform-db in aigw-staging");
+    const newest = await rows({ backups: [{ cluster: "platform-db", hoursAgo: 30 }, { cluster: "platform-db", hoursAgo: 5 }, { cluster: "keycloak-db", hoursAgo: 1 }] });
+    assert.equal(newest.byCheck["last completed backup"].status, "✓");
+    assert.match(newest.byCheck["last completed backup"].reason, /^platform-db completed a backup 5\.0 h ago \(limit 24 h\)$/);
+  });
+
+  it("lists backups in the stack's namespace", async () => {
+    const { calls } = await rows({});
+    const listed = calls.filter((a) => a[1] === "backups.postgresql.cnpg.io");
+    assert.deepEqual(listed.map((a) => a[a.indexOf("-n") + 1]), [NS]);
+  });
+});
