@@ -77,6 +77,9 @@ describe("release-set-pinned", () => {
     const otherDigest = getRelease(catalog, "1.5.0").components.api.image;
     await fails(policies.releaseSetPinned, edit(windowBase, "api", container((c) => { c.image = otherDigest; })), /must equal the catalog's api 1\.5\.1 digest/);
   });
+  it("checks init containers too: a tag-only image there is refused", async () => fails(policies.releaseSetPinned, edit(windowBase, "api", (p) => {
+    p.spec.template.spec.initContainers = [{ name: "wait-for-db", image: "busybox:1.36" }];
+  }), /container wait-for-db image "busybox:1\.36" must be pinned by digest/));
   it("refuses a version label that is not in the catalog", async () => fails(policies.releaseSetPinned, edit(windowBase, "worker-export", (p) => { p.spec.template.metadata.labels["app.kubernetes.io/version"] = "1.9.9"; }), /1\.9\.9.*must be a version in the release catalog/));
 });
 
@@ -131,6 +134,7 @@ describe("pre-upgrade-backup", () => {
 
 describe("disruption-budget", () => {
   it("refuses a replicated Deployment without a PDB", async () => fails(policies.disruptionBudget, without(windowBase, "api-pdb"), /Deployment api has 3 replicas and must have a PodDisruptionBudget/));
+  it("refuses a PDB in another namespace, even one selecting the same labels", async () => fails(policies.disruptionBudget, edit(windowBase, "api-pdb", (p) => { p.metadata.namespace = "elsewhere"; }), /Deployment api has 3 replicas and must have a PodDisruptionBudget selecting its pods/));
   it("refuses a PDB that allows no disruption", async () => fails(policies.disruptionBudget, edit(windowBase, "api-pdb", (p) => { p.spec.maxUnavailable = 0; }), /must allow at least one disruption/));
   it("refuses a PDB that keeps no pod", async () => fails(policies.disruptionBudget, edit(windowBase, "api-pdb", (p) => { p.spec.maxUnavailable = "100%"; }), /must keep at least one api pod available/));
   it("refuses replicas with neither anti-affinity nor a topology spread", async () => fails(policies.disruptionBudget, edit(windowBase, "gateway", (p) => { delete p.spec.template.spec.affinity; delete p.spec.template.spec.topologySpreadConstraints; }), /must spread them/));
@@ -170,6 +174,7 @@ describe("rolling-safety", () => {
 
 describe("database-backup", () => {
   it("refuses a Cluster without WAL archiving", async () => fails(policies.databaseBackup, edit(windowBase, "platform-db-cluster", (p) => { p.spec.plugins[0].isWALArchiver = false; }), /Cluster platform-db must archive WAL/));
+  it("refuses an ObjectStore without a destination", async () => fails(policies.databaseBackup, edit(windowBase, "platform-db-objectstore", (p) => { delete p.spec.configuration.destinationPath; }), /ObjectStore platform-db-store for Cluster platform-db must set configuration\.destinationPath/));
   it("refuses an ObjectStore without retention", async () => fails(policies.databaseBackup, edit(windowBase, "keycloak-db-objectstore", (p) => { delete p.spec.retentionPolicy; }), /must set a retentionPolicy/));
   it("refuses a Cluster without a ScheduledBackup", async () => fails(policies.databaseBackup, without(windowBase, "platform-db-scheduled-backup"), /Cluster platform-db must have a ScheduledBackup/));
   it("refuses a plugin pointing at an ObjectStore that is not declared", async () => fails(policies.databaseBackup, without(windowBase, "platform-db-objectstore"), /must point its backup plugin at an ObjectStore declared in the stack/));
@@ -209,6 +214,10 @@ describe("pod-security", () => {
     ["no limits", container((c) => { delete c.resources.limits; }), /requests and limits/],
     ["service-account token", (p) => { p.spec.template.spec.automountServiceAccountToken = true; }, /automountServiceAccountToken: false/],
     ["host network", (p) => { p.spec.template.spec.hostNetwork = true; }, /host network/],
+    ["the host's PID namespace", (p) => { p.spec.template.spec.hostPID = true; }, /must not use the host network, PID or IPC namespaces/],
+    ["a hostPath volume", (p) => { p.spec.template.spec.volumes = [...(p.spec.template.spec.volumes ?? []), { name: "docker-sock", hostPath: { path: "/var/run/docker.sock" } }]; }, /volume docker-sock must not be a hostPath/],
+    ["a privileged container", container((c) => { c.securityContext.privileged = true; }), /must not be privileged/],
+    ["a privileged init container", (p) => { p.spec.template.spec.initContainers = [{ ...structuredClone(p.spec.template.spec.containers[0]), name: "migrate", securityContext: { ...p.spec.template.spec.containers[0].securityContext, privileged: true } }]; }, /init container migrate|migrate.* must not be privileged/],
     ["plaintext secret by name", container((c) => { c.env.push({ name: "DB_PASSWORD", value: "hunter2" }); }), /DB_PASSWORD looks like a plaintext secret/],
     ["plaintext secret by value", container((c) => { c.env.push({ name: "UPSTREAM", value: "postgres://app:s3cret@db:5432/app" }); }), /UPSTREAM looks like a plaintext secret/],
   ];

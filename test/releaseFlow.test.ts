@@ -175,6 +175,8 @@ describe("lockstep promote", () => {
     assert.deepEqual(out.promotion, { version: "1.5.1", setDigest: staged(dir), verifiedIn: "staging", verifiedAt: "2026-11-21T10:00:00Z" });
     const text = fs.readFileSync(path.join(dir, "Pulumi.prod.yaml"), "utf8");
     assert.match(text, /^# Production: runs only sets verified in staging/, "comments survive");
+    // Quoted: the Pulumi CLI's YAML reads a plain timestamp as a time and hands the program its Go rendering.
+    assert.match(text, /verifiedAt: "2026-11-21T10:00:00Z"/);
     const config = (parseYaml(text) as { config: Record<string, unknown> }).config;
     assert.equal(config["lockstep:release"], "1.5.1");
     assert.equal(config["lockstep:upgrade"], undefined, "no upgrade.from to go stale: the window opens from what prod runs");
@@ -186,6 +188,30 @@ describe("lockstep promote", () => {
     const planned = await plan({ stack: "prod", projectDir: dir, catalogDir: path.join(dir, "releases"), deployed: "1.5.0" });
     assert.deepEqual(planned.violations, []);
     assert.ok(planned.resources.some((x) => x.name === "pre-upgrade-platform-db-1-5-0-to-1-5-1"));
+  });
+
+  it("reads the verification of the stack --from names, and records that stack as where it was verified", async () => {
+    const dir = tempProject();
+    fs.copyFileSync(path.join(dir, "Pulumi.staging.yaml"), path.join(dir, "Pulumi.qa.yaml"));
+    setRelease(dir, "prod", { release: "1.5.0", console: { blue: "1.5.0", green: "1.5.0", live: "blue" } });
+    // Only qa has outputs: reading any other stack fails in the fake.
+    const r = await lockstep(env(dir, { outputs: { qa: stagingOutputs("1.5.1", staged(dir)) } }), "promote", "--from", "qa", "--to", "prod", "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.source, "stack qa outputs");
+    assert.equal(out.promotion.verifiedIn, "qa");
+  });
+
+  it("refuses a record file written by another stack's smoke test", async () => {
+    const dir = tempProject();
+    setRelease(dir, "prod", { release: "1.5.0", console: { blue: "1.5.0", green: "1.5.0", live: "blue" } });
+    const record = path.join(dir, "verified-qa.json");
+    fs.writeFileSync(record, JSON.stringify({ stack: "qa", version: "1.5.1", setDigest: staged(dir), smoke: "passed", verifiedAt: "2026-11-21T09:00:00Z", checks: [] }));
+    const before = snapshot(dir);
+    const r = await lockstep(env(dir, { outputs: null }), "promote", "--from", "staging", "--to", "prod", "--record", record);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, /the verification record is for stack qa, not staging/);
+    assert.deepEqual(snapshot(dir), before, "nothing written");
   });
 
   it("reads a verification record with --record, or the staging recordFile when no CLI is installed", async () => {

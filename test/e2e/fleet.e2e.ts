@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog, setDigest } from "../../lib/catalog";
+import { defaultEnv } from "../../cli/env";
 import type { ApiServer } from "./apiserver";
 import { EngineTier } from "./tier";
 
@@ -131,6 +132,32 @@ describe("a fleet of three installs upgrades for real, ring by ring", { timeout:
       assert.deepEqual([outputs.release.version, outputs.verification.status, outputs.verification.version], [TO, "passed", TO]);
     }
     assert.equal(tier.kubectl(["get", "backups.postgresql.cnpg.io", "-A", "-o", "name"]).stdout.includes("1-5-0-to-1-5-1"), false, "no install's window touched staging's cluster");
+  });
+
+  it("the CLI's real adapters (cli/env.ts) read the stack and the cluster they are asked for", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, tier.env); // the real CLI on PATH, the file backend, the passphrase
+    try {
+      const env = defaultEnv(tier.projectDir);
+      assert.ok(env.stackOutputs && env.fleet, "the `pulumi version` probe found the CLI");
+      // Outputs of the stack named: globex-us went through a window, staging never did.
+      const globex = await env.stackOutputs("globex-us");
+      assert.deepEqual(globex.upgradeWindow, { from: FROM, to: TO, mode: "rolling", gatewayCanaryPercent: null });
+      assert.equal((await env.stackOutputs("staging")).upgradeWindow, null);
+      await assert.rejects(env.stackOutputs("no-such-stack"), /no-such-stack/);
+      const listed = await env.fleet.listStacks();
+      assert.deepEqual(listed.map((x) => [x.name, x.tags["lockstep:ring"] ?? null, x.lastUpdate?.result ?? null]).sort(),
+        [["acme-eu", "canary", "succeeded"], ["globex-us", "early", "succeeded"], ["initech-ap", "broad", "succeeded"], ["staging", null, "succeeded"]]);
+      // kubectl as preflight calls it: the flags it is given pick the cluster.
+      const asked = env.kubectl(["--kubeconfig", (servers.get("initech-ap") as ApiServer).kubeconfig, "get", "backups.postgresql.cnpg.io", "pre-upgrade-platform-db-1-5-0-to-1-5-1", "-n", NS, "-o", "jsonpath={.status.phase}"]);
+      assert.deepEqual([asked.status, asked.stdout], [0, "completed"]);
+      const shell = env.kubectl(["get", "backups.postgresql.cnpg.io", "pre-upgrade-platform-db-1-5-0-to-1-5-1", "-n", NS]);
+      assert.notEqual(shell.status, 0, "the shell's cluster (KUBECONFIG: staging's) has no such Backup");
+      assert.match(shell.stderr, /NotFound|not found/);
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
   });
 
   it("a second run resumes: every install is already at the target and verified, nothing runs", async () => {
