@@ -70,7 +70,7 @@ export function readStackFile(stack: string, projectDir = PROJECT_DIR): StackFil
   const config = (doc as { config?: unknown }).config ?? {};
   if (typeof config !== "object" || config === null || Array.isArray(config)) throw new LockstepInputError(`${file}: field config must be a map of keys to values`);
   // The CLI would hand the program Go's rendering of a timestamp, not the text: refuse before it does.
-  const as11 = (parseYaml(text, { version: "1.1" }) as { config?: unknown }).config;
+  const as11 = (readsAs11(text) as { config?: unknown } | undefined)?.config;
   const stamp = timestampsIn(as11).find((t) => t.path[0]?.startsWith(`${CONFIG_PREFIX}:`));
   if (stamp) {
     const written = String(valueAt(config, stamp.path));
