@@ -6,7 +6,8 @@
  *   pulumi-resource-kubernetes  doubles/kubernetesProvider.ts (server-side apply via kubectl, helm for Releases)
  *   pulumi-resource-command     doubles/commandProvider.ts
  *   pulumi-language-nodejs      doubles/languageHostShim.ts in front of the real v3.68.0 host (adds RunPlugin)
- *   the CNPG operator's status  doubles/cnpgStatus.ts (Clusters Ready, Backups completed)
+ *   the CNPG operator's status  doubles/cnpgStatus.ts (Clusters Ready with WAL archiving, Backups completed,
+ *                               immediate ScheduledBackups), over HTTPS; one per API server
  *   kubectl exec into OpenBao   doubles/kubectl-exec (no container runtime: it returns a raft-snapshot-shaped archive)
  *   the platform's endpoints    doubles/platformEndpoints.ts (what the smoke test calls)
  *
