@@ -9,9 +9,8 @@ set -euo pipefail
 : "${BACKUP:?BACKUP (the name of the Backup) is required}"
 TIMEOUT_SECONDS="${TIMEOUT_SECONDS:-3600}"
 INTERVAL_SECONDS="${INTERVAL_SECONDS:-5}"
-KUBECTL="${KUBECTL:-kubectl}"
-# The install's cluster (lockstep:cluster): kubectl reads KUBECONFIG itself; KUBE_CONTEXT picks a context in it.
-kube() { "$KUBECTL" ${KUBE_CONTEXT:+--context="$KUBE_CONTEXT"} "$@"; }
+# shellcheck source=kube.sh
+source "$(dirname "${BASH_SOURCE[0]}")/kube.sh"
 
 deadline=$((SECONDS + TIMEOUT_SECONDS))
 echo "await-backup: waiting for Backup ${NAMESPACE}/${BACKUP} (up to ${TIMEOUT_SECONDS} s)" >&2

@@ -12,9 +12,8 @@ set -euo pipefail
 : "${BAO_TOKEN:?BAO_TOKEN must hold an OpenBao token allowed to restore raft snapshots}"
 FORCE="${FORCE:-false}"
 REMOTE="/tmp/lockstep-restore.snap"
-KUBECTL="${KUBECTL:-kubectl}"
-# The install's cluster (lockstep:cluster): kubectl reads KUBECONFIG itself; KUBE_CONTEXT picks a context in it.
-kube() { "$KUBECTL" ${KUBE_CONTEXT:+--context="$KUBE_CONTEXT"} "$@"; }
+# shellcheck source=kube.sh
+source "$(dirname "${BASH_SOURCE[0]}")/kube.sh"
 
 if [[ ! -s "$SNAPSHOT_FILE" ]]; then
   echo "openbao-restore: ${SNAPSHOT_FILE} is missing or empty; nothing was restored" >&2

@@ -10,10 +10,8 @@ set -euo pipefail
 : "${SNAPSHOT_FILE:?SNAPSHOT_FILE is required}"
 : "${BAO_TOKEN:?BAO_TOKEN must hold an OpenBao token allowed to save raft snapshots}"
 REMOTE="/tmp/lockstep-pre-upgrade.snap"
-# KUBECTL lets a test tier without a container runtime stand in for `kubectl exec`; users leave it unset.
-KUBECTL="${KUBECTL:-kubectl}"
-# The install's cluster (lockstep:cluster): kubectl reads KUBECONFIG itself; KUBE_CONTEXT picks a context in it.
-kube() { "$KUBECTL" ${KUBE_CONTEXT:+--context="$KUBE_CONTEXT"} "$@"; }
+# shellcheck source=kube.sh
+source "$(dirname "${BASH_SOURCE[0]}")/kube.sh"
 
 echo "openbao-snapshot: saving raft snapshot on ${NAMESPACE}/${OPENBAO_POD}" >&2
 printf '%s' "$BAO_TOKEN" | kube -n "$NAMESPACE" exec -i "$OPENBAO_POD" -- \

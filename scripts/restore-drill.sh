@@ -13,9 +13,8 @@ set -euo pipefail
 : "${SOURCE:?SOURCE (the serverName recovered from) is required}"
 TIMEOUT_SECONDS="${TIMEOUT_SECONDS:-1800}"
 INTERVAL_SECONDS="${INTERVAL_SECONDS:-5}"
-KUBECTL="${KUBECTL:-kubectl}"
-# The install's cluster (lockstep:cluster): kubectl reads KUBECONFIG itself; KUBE_CONTEXT picks a context in it.
-kube() { "$KUBECTL" ${KUBE_CONTEXT:+--context="$KUBE_CONTEXT"} "$@"; }
+# shellcheck source=kube.sh
+source "$(dirname "${BASH_SOURCE[0]}")/kube.sh"
 
 started_at="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 started=$SECONDS

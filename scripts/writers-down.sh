@@ -8,9 +8,8 @@ set -euo pipefail
 : "${DEPLOYMENTS:?DEPLOYMENTS (space-separated Deployment names) is required}"
 TIMEOUT_SECONDS="${TIMEOUT_SECONDS:-600}"
 INTERVAL_SECONDS="${INTERVAL_SECONDS:-2}"
-KUBECTL="${KUBECTL:-kubectl}"
-# The install's cluster (lockstep:cluster): kubectl reads KUBECONFIG itself; KUBE_CONTEXT picks a context in it.
-kube() { "$KUBECTL" ${KUBE_CONTEXT:+--context="$KUBE_CONTEXT"} "$@"; }
+# shellcheck source=kube.sh
+source "$(dirname "${BASH_SOURCE[0]}")/kube.sh"
 
 stopped=()
 for deployment in $DEPLOYMENTS; do

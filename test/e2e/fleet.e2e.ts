@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog, setDigest } from "../../lib/catalog";
+import { applySets } from "../../lib/stackFile";
 import { defaultEnv } from "../../cli/env";
 import type { ApiServer } from "./apiserver";
 import { EngineTier } from "./tier";
@@ -25,23 +26,11 @@ const INSTALLS = [
   { stack: "initech-ap", ring: "broad", region: "ap", customer: "initech" },
 ] as const;
 
-/** `{"lockstep:a.b": "x"}` -> `{"lockstep:a": {b: "x"}}`: the tier's path-style config as a stack file holds it. */
-function nested(flat: Record<string, string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(flat)) {
-    const [head, ...rest] = key.split(".");
-    if (rest.length === 0) { out[head] = value; continue; }
-    let node = (out[head] ??= {}) as Record<string, unknown>;
-    for (const part of rest.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
-    node[rest[rest.length - 1]] = value;
-  }
-  return out;
-}
-
 /** An install's stack file as its platform team writes it: a production install at 1.5.0, on its own cluster. */
 function installStackFile(tier: EngineTier, stack: string, kubeconfig: string): string {
   const config = {
-    ...nested(tier.localConfig(stack)),
+    // The tier's path-style keys, nested as a stack file holds them (the same rule as --set).
+    ...Object.fromEntries(Object.entries(applySets({}, Object.entries(tier.localConfig(stack)).map(([k, v]) => `${k}=${v}`))).map(([k, v]) => [`lockstep:${k}`, v])),
     "lockstep:release": FROM,
     "lockstep:environment": "prod",
     "lockstep:namespace": NS,
