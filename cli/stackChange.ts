@@ -14,11 +14,11 @@ import { plan } from "../plan/plan";
 import { renderHuman } from "./commands/plan";
 import type { CliEnv, CommandResult } from "./env";
 
-/** What a stack runs: `--deployed`, else its last outputs; null when neither is available. */
-export async function readDeployed(stack: string, argument: string | undefined, catalog: Catalog, env: CliEnv): Promise<{ deployed: DeployedState | null; source: string }> {
-  if (argument) return { deployed: parseDeployedArgument(argument, catalog), source: `--deployed ${argument}` };
-  if (env.stackOutputs) return { deployed: deployedFromOutputs(await env.stackOutputs(stack), `stack ${stack}`), source: `the outputs of stack ${stack}` };
-  return { deployed: null, source: "nowhere: no Pulumi CLI to read the stack's outputs and no --deployed" };
+/** What a stack runs, and from where: `--deployed`, else its last outputs; null when neither is available. */
+export async function readDeployed(stack: string, argument: string | undefined, catalog: Catalog, env: CliEnv): Promise<{ deployed: DeployedState | null; source: string; from: "argument" | "outputs" | "nowhere" }> {
+  if (argument) return { deployed: parseDeployedArgument(argument, catalog), source: `--deployed ${argument}`, from: "argument" };
+  if (env.stackOutputs) return { deployed: deployedFromOutputs(await env.stackOutputs(stack), `stack ${stack}`), source: `the outputs of stack ${stack}`, from: "outputs" };
+  return { deployed: null, source: "nowhere: no Pulumi CLI to read the stack's outputs and no --deployed", from: "nowhere" };
 }
 
 /** `--set` forms of stack-file updates: a string as it is, anything else as JSON, `undefined` as a removal. */

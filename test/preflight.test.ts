@@ -102,3 +102,16 @@ describe("preflight: last completed backup", () => {
     assert.deepEqual(listed.map((a) => a[a.indexOf("-n") + 1]), [NS]);
   });
 });
+
+describe("preflight: deployed state", () => {
+  const row = async (fakes: Parameters<typeof env>[1], ...args: string[]) => {
+    const r = await lockstep(env(tempProject(), fakes), "preflight", "--stack", "staging", "--skip-plan", "--json", ...args);
+    return (JSON.parse(r.stdout).rows as { check: string; status: string; reason: string }[]).find((x) => x.check === "deployed state");
+  };
+
+  it("names where it read what the stack runs: --deployed, the stack's outputs, or nowhere", async () => {
+    assert.deepEqual(await row({}, "--deployed", "1.5.0"), { check: "deployed state", status: "✓", reason: "runs 1.5.0 (--deployed 1.5.0)" });
+    assert.deepEqual(await row({ outputs: { staging: {} } }), { check: "deployed state", status: "✓", reason: "nothing deployed yet (the stack has no outputs): a first install" });
+    assert.deepEqual(await row({}), { check: "deployed state", status: "–", reason: "unknown: no Pulumi CLI to read the stack's outputs and no --deployed; the checks below assume a first install" });
+  });
+});

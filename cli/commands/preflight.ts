@@ -1,9 +1,9 @@
 import * as semver from "semver";
-import { Catalog, getRelease, loadCatalog, upgradeSources } from "../../lib/catalog";
+import { getRelease, loadCatalog, upgradeSources } from "../../lib/catalog";
 import { compatibilityRange } from "../../lib/compatibility";
 import { kubectlTarget } from "../../lib/cluster";
 import { parseStackConfig, StackConfig } from "../../lib/config";
-import { DeployedState, deployedFromOutputs, parseDeployedArgument } from "../../lib/deployed";
+import type { DeployedState } from "../../lib/deployed";
 import { LockstepInputError } from "../../lib/errors";
 import { drillVerdict } from "../../lib/drill";
 import { databasePlans } from "../../lib/restore";
@@ -13,6 +13,7 @@ import { readStackFile } from "../../lib/stackFile";
 import { runningFrom } from "../../lib/window";
 import { plan } from "../../plan/plan";
 import { parseCommandArgs } from "../args";
+import { readDeployed } from "../stackChange";
 import type { CliEnv, CommandOutput, CommandResult } from "../env";
 
 export const PREFLIGHT_HELP = `Usage: lockstep preflight --stack <name> [--to <version>] [--deployed <version|file>] [--max-backup-age <hours>]
@@ -40,17 +41,13 @@ interface CnpgBackupList { items?: { spec?: { cluster?: { name?: string } }; sta
 interface CnpgCluster { status?: { conditions?: { type: string; status: string; message?: string }[] } }
 
 /** What runs now: `--deployed`, else the stack's last outputs, else unknown (a first install is assumed). */
-async function deployedState(stack: string, argument: string | undefined, catalog: Catalog, env: CliEnv): Promise<{ deployed: DeployedState | null; row: Row }> {
+/** The "deployed state" row for what `readDeployed` found. */
+function deployedRow(found: Awaited<ReturnType<typeof readDeployed>>, argument: string | undefined): Row {
   const check = "deployed state";
-  if (argument) {
-    const deployed = parseDeployedArgument(argument, catalog);
-    return { deployed, row: { check, status: "✓", reason: `runs ${deployed.release} (--deployed ${argument})` } };
-  }
-  if (env.stackOutputs) {
-    const deployed = deployedFromOutputs(await env.stackOutputs(stack), `stack ${stack}`);
-    return { deployed, row: { check, status: "✓", reason: deployed ? `runs ${deployed.release} (the stack's last outputs)` : "nothing deployed yet (the stack has no outputs): a first install" } };
-  }
-  return { deployed: null, row: { check, status: "–", reason: "unknown: no Pulumi CLI to read the stack's outputs and no --deployed; the checks below assume a first install" } };
+  const { deployed } = found;
+  if (found.from === "argument" && deployed) return { check, status: "✓", reason: `runs ${deployed.release} (--deployed ${argument})` };
+  if (found.from === "outputs") return { check, status: "✓", reason: deployed ? `runs ${deployed.release} (the stack's last outputs)` : "nothing deployed yet (the stack has no outputs): a first install" };
+  return { check, status: "–", reason: "unknown: no Pulumi CLI to read the stack's outputs and no --deployed; the checks below assume a first install" };
 }
 
 export async function preflight(argv: string[], env: CliEnv): Promise<CommandResult> {
@@ -70,11 +67,12 @@ export async function preflight(argv: string[], env: CliEnv): Promise<CommandRes
   const current = parseStackConfig(stackValues, catalog, { secretKeys: stackFile.secretKeys });
   if (values.to && !catalog.releases.has(values.to)) throw new LockstepInputError(`--to ${values.to}: not in the release catalog; available versions: ${catalog.versions.join(", ")}`);
   const to = values.to ?? current.release;
-  const { deployed, row: deployedRow } = await deployedState(stack, values.deployed, catalog, env);
+  const found = await readDeployed(stack, values.deployed, catalog, env);
+  const { deployed } = found;
   const from = deployed ? runningFrom(deployed, to) ?? to : to;
   const target = getRelease(catalog, to);
   const sets = to !== current.release ? [`release=${to}`] : [];
-  const rows: Row[] = [deployedRow];
+  const rows: Row[] = [deployedRow(found, values.deployed)];
 
   rows.push(target.notes.breakingChanges.length
     ? { check: "release notes: breaking changes", status: "–", reason: `read before upgrading: ${target.notes.breakingChanges.join(" | ")}` }
