@@ -9,6 +9,7 @@ import { upgradeNeeds } from "../../lib/fleet";
 import { decidePromotion } from "../../lib/promotion";
 import { editStackConfig, readStackFile, stackFilePath } from "../../lib/stackFile";
 import { verificationInOutputs, verificationRecordSchema, VerificationRecord } from "../../lib/verification";
+import { policyConfigPath } from "../../plan/policyRunner";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 import type { FleetBackend } from "../fleetBackend";
@@ -71,9 +72,9 @@ export function installUpdates(stack: string, record: VerificationRecord, verifi
 }
 
 function policyConfigFor(projectDir: string, stack: string): string {
-  const own = path.join(projectDir, "policy", "config", `${stack}.json`);
+  const own = policyConfigPath(stack, projectDir);
   // An install without its own enforcement runs production's: every policy mandatory.
-  return fs.existsSync(own) ? own : path.join(projectDir, "policy", "config", "prod.json");
+  return fs.existsSync(own) ? own : policyConfigPath("prod", projectDir);
 }
 
 export async function fleetUpgrade(argv: string[], env: CliEnv): Promise<CommandResult> {
