@@ -5,7 +5,8 @@ import { plan, PlannedResource, PlanResult, runStack as runStackOptions } from "
 import type { RecordedResource } from "../plan/runtime";
 
 export const PROJECT = path.resolve(__dirname, "..");
-export const SHARED = path.resolve(PROJECT, "..", "shared");
+/** ../shared beside the checkout; LOCKSTEP_SHARED names it for runs that copy the project elsewhere (the mutation sandbox). */
+export const SHARED = process.env.LOCKSTEP_SHARED ? path.resolve(process.env.LOCKSTEP_SHARED) : path.resolve(PROJECT, "..", "shared");
 
 /** A folder of ../shared; throws (failing the test, never skipping it) when it is absent. */
 export function requireShared(part: "crds" | "charts" | "chart-schemas"): string {

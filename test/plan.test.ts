@@ -6,12 +6,22 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { main } from "../cli/lockstep";
 import { plan } from "../plan/plan";
+import { env, lockstep } from "./cliKit";
 import { PROJECT } from "./helpers";
 
 /** Runs the built CLI exactly as `npm run plan` does, after rebuilding bin/ if any source is newer. */
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, [path.join(PROJECT, "bin", "cli", "lockstep.js"), "plan", ...args], { cwd: PROJECT, encoding: "utf8" });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * The same command in this process, through the CLI's own entry (`main`) on the project's files: for what
+ * the plan says. What the built binary does (exit codes of the process, stdout and stderr apart, pipes)
+ * stays with `cli` above.
+ */
+async function inProcess(...args: string[]) {
+  return lockstep(env(PROJECT), "plan", ...args);
 }
 
 before(() => {
@@ -131,8 +141,8 @@ describe("policy verdicts through the plan, on the real stack configs", () => {
 });
 
 describe("the window opens from what is deployed (lockstep plan --deployed)", () => {
-  it("prod at 1.5.1 moved to 2.0.0 with nothing else typed: exit 1, the policy, the first bad state and the way through", () => {
-    const r = cli("--stack", "prod", "--deployed", "1.5.1", "--set", "release=2.0.0", "--json");
+  it("prod at 1.5.1 moved to 2.0.0 with nothing else typed: exit 1, the policy, the first bad state and the way through", async () => {
+    const r = await inProcess("--stack", "prod", "--deployed", "1.5.1", "--set", "release=2.0.0", "--json");
     assert.equal(r.code, 1, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.deepEqual({ from: out.upgrade.from, to: out.upgrade.to, mode: out.upgrade.mode }, { from: "1.5.1", to: "2.0.0", mode: "rolling" });
@@ -142,8 +152,8 @@ describe("the window opens from what is deployed (lockstep plan --deployed)", ()
     assert.ok(out.violations.some((v: { policy: string; message: string }) => v.policy === "upgrade-path" && /must run as a coordinated window/.test(v.message)));
   });
 
-  it("--deployed 1.5.0 on staging (which targets 1.5.1): wave 1 holds the pre-upgrade backups, with no upgrade.from written", () => {
-    const r = cli("--stack", "staging", "--deployed", "1.5.0", "--json");
+  it("--deployed 1.5.0 on staging (which targets 1.5.1): wave 1 holds the pre-upgrade backups, with no upgrade.from written", async () => {
+    const r = await inProcess("--stack", "staging", "--deployed", "1.5.0", "--json");
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.equal(out.waves[0].id, "pre-upgrade-backup");
@@ -151,38 +161,38 @@ describe("the window opens from what is deployed (lockstep plan --deployed)", ()
     assert.equal(out.deployed.release, "1.5.0");
   });
 
-  it("--deployed 1.5.0 with upgrade.from=1.4.2: exit 2, naming both versions, nothing planned", () => {
-    const r = cli("--stack", "staging", "--deployed", "1.5.0", "--set", "upgrade.from=1.4.2");
+  it("--deployed 1.5.0 with upgrade.from=1.4.2: exit 2, naming both versions, nothing planned", async () => {
+    const r = await inProcess("--stack", "staging", "--deployed", "1.5.0", "--set", "upgrade.from=1.4.2");
     assert.equal(r.code, 2);
     assert.equal(r.stdout, "");
     assert.match(r.stderr, /^lockstep plan: lockstep:upgrade\.from = "1\.4\.2", but this stack runs 1\.5\.0 \(its last deployment\)/);
   });
 
-  it("takes a per-workload record, such as `pulumi stack output --json` mid-canary", () => {
+  it("takes a per-workload record, such as `pulumi stack output --json` mid-canary", async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-deployed-")), "outputs.json");
     const workloads = { api: "1.5.1", gateway: "1.5.0", "gateway-canary": "1.5.1", "console-blue": "1.5.1", "console-green": "1.5.0", "worker-export": "1.5.1", "worker-lifecycle": "1.5.1", "worker-config": "1.5.1" };
     fs.writeFileSync(file, JSON.stringify({ release: { version: "1.5.1", setDigest: `sha256:${"b".repeat(64)}` }, workloads, consoleLive: "blue" }));
-    const r = cli("--stack", "staging", "--deployed", file, "--set", "upgrade.gatewayCanaryPercent=30", "--json");
+    const r = await inProcess("--stack", "staging", "--deployed", file, "--set", "upgrade.gatewayCanaryPercent=30", "--json");
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.equal(out.upgrade.from, "1.5.0", "the stable gateways still run 1.5.0, so the window stays open");
     const route = out.resources.find((x: { name: string }) => x.name === "gateway-route");
     assert.deepEqual(route.props.spec.rules[0].backendRefs.map((b: { weight: number }) => b.weight), [70, 30]);
     fs.writeFileSync(file, JSON.stringify({ release: "1.5.1", workloads: { api: "9.9.9" } }));
-    const bad = cli("--stack", "staging", "--deployed", file);
+    const bad = await inProcess("--stack", "staging", "--deployed", file);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--deployed .*outputs\.json: api runs 9\.9\.9, which is not in the release catalog/);
   });
 
-  it("says what it assumed without --deployed: a first install", () => {
-    const r = cli("--stack", "staging");
+  it("says what it assumed without --deployed: a first install", async () => {
+    const r = await inProcess("--stack", "staging");
     assert.match(r.stdout, /^deployed: nothing \(assumed a first install; pass --deployed <version\|file> to plan an upgrade\)$/m);
   });
 });
 
 describe("the prod gate and secrets in the plan's output", () => {
-  it("keys the prod gate on the stack: prod with environment flipped to staging and no promotion exits 1", () => {
-    const r = cli("--stack", "prod", "--set", "environment=staging", "--set", "promotion=null", "--json");
+  it("keys the prod gate on the stack: prod with environment flipped to staging and no promotion exits 1", async () => {
+    const r = await inProcess("--stack", "prod", "--set", "environment=staging", "--set", "promotion=null", "--json");
     assert.equal(r.code, 1, r.stderr);
     assert.ok(JSON.parse(r.stdout).violations.some((v: { policy: string; message: string }) => v.policy === "prod-promoted-only" && /production by name/.test(v.message)));
   });
@@ -220,8 +230,8 @@ describe("the plan, read by an operator", () => {
     assert.equal(closing.changes?.find((c) => c.name === "gateway")?.change, "changed", "the stable gateways roll to 1.5.1");
   });
 
-  it("shows the versions per workload, the canary split, the live color, and short digests in text only", () => {
-    const text = cli("--stack", "staging", "--deployed", "1.5.0", "--set", "upgrade.gatewayCanaryPercent=10").stdout;
+  it("shows the versions per workload, the canary split, the live color, and short digests in text only", async () => {
+    const text = (await inProcess("--stack", "staging", "--deployed", "1.5.0", "--set", "upgrade.gatewayCanaryPercent=10")).stdout;
     assert.match(text, /^ {2}api +1\.5\.0 -> 1\.5\.1$/m);
     assert.match(text, /^ {2}gateway +1\.5\.0 \(unchanged\) +90 % of gateway traffic$/m);
     assert.match(text, /^ {2}gateway-canary +new at 1\.5\.1 +10 % of gateway traffic$/m);
@@ -231,7 +241,7 @@ describe("the plan, read by an operator", () => {
     assert.match(text, /set sha256:[a-f0-9]{12}…$/m);
     assert.doesNotMatch(text, /sha256:[a-f0-9]{13}/, "no whole digest in the text");
     assert.match(text, /\d+ resources \(\d+ new, \d+ changed, \d+ unchanged, 0 removed\); \d+ more registrations are the stack, its provider and reference, and the components/);
-    const json = JSON.parse(cli("--stack", "staging", "--json").stdout);
+    const json = JSON.parse((await inProcess("--stack", "staging", "--json")).stdout);
     assert.match(json.release.setDigest, /^sha256:[a-f0-9]{64}$/, "the JSON keeps digests whole");
   });
 });

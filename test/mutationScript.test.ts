@@ -1,0 +1,66 @@
+/** `npm run test:mutation` (scripts/mutation.mjs): its refusals and its report, without running Stryker. */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { PROJECT } from "./helpers";
+
+function mutation(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [path.join(PROJECT, "scripts", "mutation.mjs"), ...args], { cwd: PROJECT, encoding: "utf8", env: { ...process.env, ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("npm run test:mutation", () => {
+  it("refuses an unknown folder, naming it and the allowed ones, before running anything", () => {
+    const r = mutation(["libs"]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr.trim(), 'test:mutation: unknown folder "libs"; allowed: lib, policy, components, cli/commands');
+    assert.equal(r.stdout, "");
+  });
+
+  it("fails naming ../shared when the suites' CRDs and charts are absent", () => {
+    const missing = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-noshared-")), "shared");
+    const r = mutation(["lib"], { LOCKSTEP_SHARED: missing });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, new RegExp(`\\.\\./shared is absent: ${missing.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} does not exist`));
+    assert.doesNotMatch(r.stdout, /== mutating/);
+  });
+
+  it("--changed needs a ref, and with nothing changed in scope mutates nothing", () => {
+    const bare = mutation(["--changed"]);
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /--changed needs a git ref to compare with/);
+    const none = mutation(["--changed", "HEAD"]);
+    assert.equal(none.code, 0, none.stderr);
+    assert.match(none.stdout, /no file under lib, policy, components, cli\/commands changed since HEAD; nothing to mutate/);
+  });
+
+  it("--report prints a row per folder with how many of its files have results", () => {
+    const r = mutation(["--report"]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const [folder, files] of [["lib", fs.readdirSync(path.join(PROJECT, "lib")).filter((f) => f.endsWith(".ts")).length], ["policy", fs.readdirSync(path.join(PROJECT, "policy", "policies")).filter((f) => f.endsWith(".ts")).length]] as const) {
+      assert.match(r.stdout, new RegExp(`^${folder} .* of ${files}\\s*$`, "m"), `${folder} row`);
+    }
+  });
+});
+
+describe("node:test under mocha (test/mutation/nodeTestAsMocha.cjs)", () => {
+  const shim = path.join(PROJECT, "test", "mutation", "nodeTestAsMocha.cjs");
+  const run = (body: string) => spawnSync(process.execPath, ["-e", `require(${JSON.stringify(shim)}); globalThis.it = (n) => console.log("mocha it: " + n); ${body}`], { encoding: "utf8" });
+
+  it("forwards describe/it to mocha's globals", () => {
+    const r = run(`require("node:test").it("a test", () => {});`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "mocha it: a test");
+  });
+
+  it("refuses what mocha would read differently: a callback taking the test context, or options", () => {
+    const context = run(`require("node:test").it("a test", (t) => {});`);
+    assert.notEqual(context.status, 0);
+    assert.match(context.stderr, /node:test's it with a callback taking arguments \(test context or done\) has no mocha equivalent here/);
+    const options = run(`require("node:test").it("a test", { timeout: 5 }, () => {});`);
+    assert.match(options.stderr, /node:test's it with options \{"timeout":5\} has no mocha equivalent here/);
+  });
+});
