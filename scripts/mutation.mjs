@@ -31,7 +31,7 @@ const shared = resolve(process.env.LOCKSTEP_SHARED ?? join(root, "..", "shared")
 if (!reportOnly && !existsSync(shared)) fail(`../shared is absent: ${shared} does not exist; the suites under mutation read the real CRDs and charts from it (set LOCKSTEP_SHARED to another place)`);
 
 function stryker(mutate, incremental) {
-  const r = spawnSync(process.execPath, [join(root, "node_modules", "@stryker-mutator", "core", "bin", "stryker.js"), "run", "--mutate", mutate.join(","), ...(incremental ? ["--incrementalFile", incremental] : ["--incremental", "false"])], {
+  const r = spawnSync(process.execPath, [join(root, "node_modules", "@stryker-mutator", "core", "bin", "stryker.js"), "run", "--mutate", mutate.join(","), "--incrementalFile", incremental], {
     cwd: root, stdio: "inherit", env: { ...process.env, LOCKSTEP_SHARED: shared },
   });
   if (r.status !== 0) fail(`stryker exited ${r.status} on ${mutate.join(", ")}`);
@@ -49,7 +49,8 @@ if (changedAt >= 0) {
     process.exit(0);
   }
   console.log(`test:mutation: ${changed.length} changed file(s) since ${base}: ${changed.join(", ")}`);
-  stryker(changed, null);
+  // Its own incremental file (not committed): a run over a few files must not replace a folder's results.
+  stryker(changed, join(root, "reports", "mutation", "changed-incremental.json"));
   process.exit(0);
 }
 
