@@ -24,6 +24,7 @@ function fail(message) {
 const args = process.argv.slice(2);
 const changedAt = args.indexOf("--changed");
 const reportOnly = args.includes("--report");
+for (const a of args) if (a.startsWith("--") && a !== "--changed" && a !== "--report") fail(`unknown option ${a}; allowed: --changed <git ref>, --report, and folder names`);
 const folders = args.filter((a, i) => !a.startsWith("--") && (changedAt < 0 || i !== changedAt + 1));
 for (const f of folders) if (!(f in FOLDERS)) fail(`unknown folder ${JSON.stringify(f)}; allowed: ${Object.keys(FOLDERS).join(", ")}`);
 

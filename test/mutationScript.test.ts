@@ -18,6 +18,7 @@ describe("npm run test:mutation", () => {
     assert.equal(r.code, 2);
     assert.equal(r.stderr.trim(), 'test:mutation: unknown folder "libs"; allowed: lib, policy, components, cli/commands');
     assert.equal(r.stdout, "");
+    assert.equal(mutation(["--since", "main"]).stderr.trim(), "test:mutation: unknown option --since; allowed: --changed <git ref>, --report, and folder names");
   });
 
   it("fails naming ../shared when the suites' CRDs and charts are absent", () => {
