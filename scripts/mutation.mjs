@@ -12,7 +12,9 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const FOLDERS = { lib: "lib/**/*.ts", policy: "policy/policies/**/*.ts", components: "components/**/*.ts", "cli/commands": "cli/commands/**/*.ts" };
+/** Each folder's name on the command line, and the directory whose .ts files it mutates. */
+const FOLDERS = { lib: "lib", policy: "policy/policies", components: "components", "cli/commands": "cli/commands" };
+const glob = (folder) => `${FOLDERS[folder]}/**/*.ts`;
 const INCREMENTAL = join(root, "test", "mutation", "incremental");
 const incrementalFile = (folder) => join(INCREMENTAL, `${folder.replace("/", "-")}.json`);
 
@@ -43,7 +45,7 @@ if (changedAt >= 0) {
   if (!base || base.startsWith("--")) fail("--changed needs a git ref to compare with, like --changed origin/main");
   const diff = spawnSync("git", ["diff", "--name-only", "--diff-filter=AMR", `${base}...HEAD`], { cwd: root, encoding: "utf8" });
   if (diff.status !== 0) fail(`git diff against ${JSON.stringify(base)} failed: ${diff.stderr.trim()}`);
-  const inScope = (f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && Object.values(FOLDERS).some((g) => f.startsWith(g.slice(0, g.indexOf("**"))));
+  const inScope = (f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && Object.values(FOLDERS).some((dir) => f.startsWith(`${dir}/`));
   const changed = diff.stdout.split("\n").filter(inScope);
   if (changed.length === 0) {
     console.log(`test:mutation: no file under ${Object.keys(FOLDERS).join(", ")} changed since ${base}; nothing to mutate`);
@@ -58,8 +60,8 @@ if (changedAt >= 0) {
 if (!reportOnly) {
   mkdirSync(INCREMENTAL, { recursive: true });
   for (const folder of folders.length > 0 ? folders : Object.keys(FOLDERS)) {
-    console.log(`\n== mutating ${folder} (${FOLDERS[folder]})`);
-    stryker([FOLDERS[folder]], incrementalFile(folder));
+    console.log(`\n== mutating ${folder} (${glob(folder)})`);
+    stryker([glob(folder)], incrementalFile(folder));
   }
 }
 
@@ -68,8 +70,7 @@ const DETECTED = new Set(["Killed", "Timeout"]);
 const UNDETECTED = new Set(["Survived", "NoCoverage"]);
 /** The .ts sources a folder's glob covers, to say how much of the folder a result holds. */
 function sourcesIn(folder) {
-  const dir = join(root, FOLDERS[folder].slice(0, FOLDERS[folder].indexOf("/**")));
-  return readdirSync(dir, { recursive: true }).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")).length;
+  return readdirSync(join(root, FOLDERS[folder]), { recursive: true }).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")).length;
 }
 
 const rows = [];

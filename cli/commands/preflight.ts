@@ -40,8 +40,7 @@ export interface Row { check: string; status: Mark; reason: string }
 interface CnpgBackupList { items?: { spec?: { cluster?: { name?: string } }; status?: { phase?: string; stoppedAt?: string } }[] }
 interface CnpgCluster { status?: { conditions?: { type: string; status: string; message?: string }[] } }
 
-/** What runs now: `--deployed`, else the stack's last outputs, else unknown (a first install is assumed). */
-/** The "deployed state" row for what `readDeployed` found. */
+/** The "deployed state" row for what `readDeployed` found: `--deployed`, the stack's last outputs, or unknown (a first install is assumed). */
 function deployedRow(found: Awaited<ReturnType<typeof readDeployed>>, argument: string | undefined): Row {
   const check = "deployed state";
   const { deployed } = found;

@@ -28,9 +28,10 @@ const INSTALLS = [
 
 /** An install's stack file as its platform team writes it: a production install at 1.5.0, on its own cluster. */
 function installStackFile(tier: EngineTier, stack: string, kubeconfig: string): string {
+  // The tier's path-style keys, nested as a stack file holds them (the same rule as --set).
+  const local = applySets({}, Object.entries(tier.localConfig(stack)).map(([key, value]) => `${key}=${value}`));
   const config = {
-    // The tier's path-style keys, nested as a stack file holds them (the same rule as --set).
-    ...Object.fromEntries(Object.entries(applySets({}, Object.entries(tier.localConfig(stack)).map(([k, v]) => `${k}=${v}`))).map(([k, v]) => [`lockstep:${k}`, v])),
+    ...Object.fromEntries(Object.entries(local).map(([key, value]) => [`lockstep:${key}`, value])),
     "lockstep:release": FROM,
     "lockstep:environment": "prod",
     "lockstep:namespace": NS,
