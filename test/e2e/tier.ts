@@ -210,9 +210,19 @@ export class EngineTier {
     return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
   }
 
+  /** The file backend's directory (what its `file://` URL names). */
+  get backendDir(): string {
+    return this.env.PULUMI_BACKEND_URL.slice("file://".length);
+  }
+
+  /** Where the file backend keeps a stack's checkpoint. */
+  checkpointPath(stack: string): string {
+    return path.join(this.backendDir, ".pulumi", "stacks", "lockstep", `${stack}.json`);
+  }
+
   /** The file backend's checkpoint of a stack, as stored. */
   stateFile(stack: string): string {
-    return fs.readFileSync(path.join(this.env.PULUMI_BACKEND_URL.slice("file://".length), ".pulumi", "stacks", "lockstep", `${stack}.json`), "utf8");
+    return fs.readFileSync(this.checkpointPath(stack), "utf8");
   }
 
   async stop(): Promise<void> {
