@@ -53,7 +53,9 @@ export class Console extends pulumi.ComponentResource {
       return workload;
     };
     this.deployments = { blue: make("blue"), green: make("green") };
-    this.liveService = clusterService("console", args.namespace, this.deployments[args.live].selector, port, this);
+    // The flip waits for the new color's rollout: the live Service must never select pods that are not all Ready.
+    const live = this.deployments[args.live];
+    this.liveService = clusterService("console", args.namespace, live.selector, port, this, [live.deployment]);
     this.registerOutputs({ live: args.live, blue: args.colors.blue.version, green: args.colors.green.version });
   }
 }

@@ -77,6 +77,7 @@ export class Gateway extends pulumi.ComponentResource {
       const canaryService = clusterService("gateway-canary", args.namespace, this.canary.selector, port, this);
       backendRefs.push({ name: canaryService.metadata.name, port: 80, weight: args.canary.percent });
     }
+    // Weights move only after the tracks they point at have rolled out: a canary's share never reaches a track with no Ready pod.
     this.route = new k8s.apiextensions.CustomResource("gateway-route", {
       apiVersion: "gateway.networking.k8s.io/v1",
       kind: "HTTPRoute",
@@ -86,7 +87,7 @@ export class Gateway extends pulumi.ComponentResource {
         ...(hostnames.length ? { hostnames } : {}),
         rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs }],
       },
-    }, { parent: this });
+    }, { parent: this, dependsOn: [this.stable.deployment, ...(this.canary ? [this.canary.deployment] : [])] });
     this.registerOutputs({
       stableVersion: args.stable.version,
       canaryVersion: args.canary?.version,

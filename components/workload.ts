@@ -147,11 +147,16 @@ function antiAffinity(selector: Record<string, string>): k8s.types.input.core.v1
   };
 }
 
-export function clusterService(name: string, namespace: string, selector: Record<string, string>, port: { name: string; port: number; targetPort: number }, parent: pulumi.Resource): k8s.core.v1.Service {
+/**
+ * A ClusterIP Service. `dependsOn` names the Deployments whose rollout must finish before the Service
+ * changes: a Service that switches its selector to pods still rolling out sends traffic to none or to the
+ * wrong version.
+ */
+export function clusterService(name: string, namespace: string, selector: Record<string, string>, port: { name: string; port: number; targetPort: number }, parent: pulumi.Resource, dependsOn: pulumi.Resource[] = []): k8s.core.v1.Service {
   return new k8s.core.v1.Service(`${name}-svc`, {
     metadata: { name, namespace, labels: { [LABELS.partOf]: PART_OF } },
     spec: { type: "ClusterIP", selector, ports: [{ name: port.name, port: port.port, targetPort: port.targetPort, protocol: "TCP" }] },
-  }, { parent });
+  }, { parent, dependsOn });
 }
 
 /** Replica count from HA: three replicas keep a quorum through a rolling update and a node loss. */

@@ -8,7 +8,7 @@ set -euo pipefail
 : "${NAMESPACE:?NAMESPACE is required}"
 : "${BACKUP:?BACKUP (the name of the Backup) is required}"
 TIMEOUT_SECONDS="${TIMEOUT_SECONDS:-3600}"
-INTERVAL_SECONDS="${INTERVAL_SECONDS:-5}"
+INTERVAL_SECONDS="${INTERVAL_SECONDS:-2}"
 # shellcheck source=kube.sh
 source "$(dirname "${BASH_SOURCE[0]}")/kube.sh"
 

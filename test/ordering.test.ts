@@ -96,4 +96,15 @@ describe("upgrade ordering through dependsOn (deployed = the previous minor)", (
     const routeDeps = resource(plan, "gateway-route").dependsOn;
     assert.ok(routeDeps.includes("gateway-canary-svc") && routeDeps.includes("gateway-stable-svc"), "the route's backendRefs name the Services' outputs");
   });
+
+  it("moves the route's weights only after both gateway tracks have rolled out", () => {
+    const routeDeps = resource(plan, "gateway-route").dependsOn;
+    assert.ok(routeDeps.includes("gateway") && routeDeps.includes("gateway-canary"), `the route waits for the stable and canary Deployments: ${routeDeps.join(", ")}`);
+  });
+
+  it("flips the live console Service only after the live color's Deployment, and never waits for the other color", () => {
+    const liveDeps = resource(plan, "console-svc").dependsOn;
+    assert.ok(liveDeps.includes("console-blue"), `live is blue here: ${liveDeps.join(", ")}`);
+    assert.ok(!liveDeps.includes("console-green"), "the idle color rolls on its own");
+  });
 });

@@ -5,8 +5,12 @@
  * environment that puts the real Pulumi CLI, Helm and the provider test doubles on PATH against it.
  * Keeps running until Ctrl-C, then deletes its data.
  *
- *   npm run apiserver [-- --all-crds]     --all-crds also applies the CNPG, Barman Cloud and Pulumi
- *                                         Kubernetes Operator CRDs (for `kubectl apply` experiments)
+ *   npm run apiserver [-- --all-crds] [-- --simulated]
+ *     --all-crds    also applies the CNPG, Barman Cloud and Pulumi Kubernetes Operator CRDs (for
+ *                   `kubectl apply` experiments)
+ *     --simulated   also runs the simulated cluster (kube-controller-manager, kwok, the pod binder
+ *                   double): Deployments roll and pods become Ready, the API's after 5 s, others after
+ *                   1 s; set `lockstep:awaitRollouts true` on stacks against it
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -14,13 +18,16 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { applyCrds, CHART_CRDS, OPERATOR_CRDS, PREREQUISITE_CRDS, startApiServer } from "./apiserver";
 import { CnpgStatusDouble } from "./doubles/cnpgStatus";
+import { startSimulatedCluster } from "./simulated/cluster";
 import { engineEnv, PROJECT } from "./tier";
 import { requireShared, requireToolchain } from "./toolchain";
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { "all-crds": { type: "boolean", default: false } }, strict: true });
+  const { values } = parseArgs({ options: { "all-crds": { type: "boolean", default: false }, simulated: { type: "boolean", default: false } }, strict: true });
   const shared = requireShared(PROJECT);
   const tools = requireToolchain("etcd", "kube-apiserver");
+  // Checked before anything starts, so a missing part is named at once.
+  const simulatedTools = values.simulated ? requireToolchain("kube-controller-manager", "kwok") : undefined;
   process.stderr.write(`apiserver: starting etcd and kube-apiserver on 127.0.0.1\n`);
   const server = await startApiServer(tools.etcd, tools["kube-apiserver"]);
   const crds = [...PREREQUISITE_CRDS, ...(values["all-crds"] ? [...CHART_CRDS, ...OPERATOR_CRDS] : [])];
@@ -28,6 +35,8 @@ async function main(): Promise<number> {
   process.stderr.write(`apiserver: applied ${crds.length} CRDs from ${path.join(shared, "crds")}\n`);
   const cnpg = new CnpgStatusDouble({ kubeconfig: server.kubeconfig });
   cnpg.start();
+  const simulated = simulatedTools ? await startSimulatedCluster(server, simulatedTools, { byApp: { api: 5000 }, otherMs: 1000 }) : undefined;
+  if (simulated) process.stderr.write("apiserver: simulated cluster running: kube-controller-manager, kwok (node kwok-node-0), pod binder double\n");
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-serve-"));
   const env = engineEnv(root, server.kubeconfig);
   process.stdout.write(`${Object.entries(env).map(([k, v]) => `export ${k}=${JSON.stringify(v)}`).join("\n")}\n`);
@@ -37,6 +46,7 @@ async function main(): Promise<number> {
     process.once("SIGTERM", resolve);
   });
   await cnpg.stop();
+  await simulated?.stop();
   await server.stop();
   fs.rmSync(root, { recursive: true, force: true });
   return 0;

@@ -10,6 +10,8 @@
  *                               immediate ScheduledBackups), over HTTPS; one per API server
  *   kubectl exec into OpenBao   doubles/kubectl-exec (no container runtime: it returns a raft-snapshot-shaped archive)
  *   the platform's endpoints    doubles/platformEndpoints.ts (what the smoke test calls)
+ *   kube-scheduler              doubles/podBinder.ts, on a simulated cluster only (simulated/cluster.ts runs
+ *                               the real kube-controller-manager and kwok beside the API server)
  *
  * Every process stays on loopback: the proxy variables point at a closed port, so a chart or plugin
  * download fails at once instead of leaving the machine.
@@ -23,6 +25,8 @@ import { ApiServer, applyCrds, PREREQUISITE_CRDS, startApiServer } from "./apise
 import { CnpgStatusDouble, CnpgStatusOptions } from "./doubles/cnpgStatus";
 import { run } from "./doubles/kube";
 import { PlatformEndpoints, startPlatformEndpoints } from "./doubles/platformEndpoints";
+import { SimulatedCluster, startSimulatedCluster } from "./simulated/cluster";
+import type { ReadinessDelays } from "./simulated/kwokStages";
 import { requireShared, requireToolchain } from "./toolchain";
 
 export const PROJECT = path.resolve(__dirname, "..", "..");
@@ -80,6 +84,11 @@ export function engineEnv(root: string, kubeconfig: string): Record<string, stri
 export interface TierOptions {
   /** What the CNPG status double does. @default completes Backups after 1 s */
   cnpg?: Omit<CnpgStatusOptions, "kubeconfig">;
+  /**
+   * Runs a simulated cluster beside the API server (simulated/cluster.ts: kube-controller-manager, kwok), with
+   * pods Ready after these delays. @default none: objects are stored, nothing runs
+   */
+  simulated?: ReadinessDelays;
 }
 
 export interface CliRun {
@@ -107,6 +116,8 @@ export class EngineTier {
     readonly cnpg: CnpgStatusDouble,
     readonly endpoints: PlatformEndpoints,
     readonly shared: string,
+    /** The simulated cluster, when the tier was started with one. */
+    readonly simulated?: SimulatedCluster,
   ) {}
 
   static async start(options: TierOptions = {}): Promise<EngineTier> {
@@ -131,7 +142,9 @@ export class EngineTier {
       const cnpg = new CnpgStatusDouble({ kubeconfig: server.kubeconfig, ...options.cnpg });
       cnpg.start();
       const endpoints = await startPlatformEndpoints(BLOCKED_PROMPT);
-      return new EngineTier(server, root, projectDir, env, pulumiCommand, cnpg, endpoints, shared);
+      // Last: it cleans up after itself when it fails to start, and nothing after it can fail.
+      const simulated = options.simulated ? await startSimulatedCluster(server, requireToolchain("kube-controller-manager", "kwok"), options.simulated) : undefined;
+      return new EngineTier(server, root, projectDir, env, pulumiCommand, cnpg, endpoints, shared, simulated);
     } catch (err) {
       await server.stop();
       throw err;
@@ -153,14 +166,14 @@ export class EngineTier {
   }
 
   /**
-   * Config every e2e stack needs on this API server: charts from ../shared, no readiness waits (no
-   * controllers run pods), CNPG's webhooks not required (no operator pod answers them), and the smoke test
-   * pointed at the endpoint double.
+   * Config every e2e stack needs on this API server: charts from ../shared, readiness waits only on a
+   * simulated cluster (without one no controller runs pods), CNPG's webhooks not required (no operator pod
+   * answers them), and the smoke test pointed at the endpoint double.
    */
   localConfig(stack: string): Record<string, string> {
     return {
       "lockstep:chartSource": path.join(this.shared, "charts"),
-      "lockstep:awaitRollouts": "false",
+      "lockstep:awaitRollouts": this.simulated ? "true" : "false",
       "lockstep:chartValues.cnpgOperator.webhook.mutating.failurePolicy": "Ignore",
       "lockstep:chartValues.cnpgOperator.webhook.validating.failurePolicy": "Ignore",
       "lockstep:smoke.gatewayUrl": this.endpoints.url,
@@ -210,6 +223,11 @@ export class EngineTier {
     return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
   }
 
+  /** kubectl against the tier's API server without blocking this process (the doubles and watches here keep running). */
+  kubectlAsync(args: string[], timeoutMs = 180_000): Promise<CliRun> {
+    return run("kubectl", ["--kubeconfig", this.server.kubeconfig, ...args], { timeoutMs });
+  }
+
   /** The file backend's directory (what its `file://` URL names). */
   get backendDir(): string {
     return this.env.PULUMI_BACKEND_URL.slice("file://".length);
@@ -232,6 +250,7 @@ export class EngineTier {
     }
     await this.cnpg.stop();
     await this.endpoints.stop();
+    await this.simulated?.stop();
     await this.server.stop();
     spawnSync("pkill", ["-f", this.root]); // provider doubles the CLI left behind
     fs.rmSync(this.root, { recursive: true, force: true });

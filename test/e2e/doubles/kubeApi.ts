@@ -63,6 +63,43 @@ export class KubeApi {
     });
   }
 
+  /**
+   * Follows a collection with `?watch=true` from `resourceVersion` (a list's), calling `onEvent` for each
+   * event as it arrives; the returned function ends the watch. The API server closes a watch after a
+   * while: `onEnd` hears of it, and a caller that still cares lists and watches again.
+   */
+  watch<T>(path: string, resourceVersion: string, onEvent: (type: string, object: T) => void, onEnd: (err?: Error) => void): () => void {
+    const separator = path.includes("?") ? "&" : "?";
+    const req = https.request({
+      host: this.server.hostname, port: this.server.port, method: "GET", agent: this.agent,
+      path: `${path}${separator}watch=true&allowWatchBookmarks=false&resourceVersion=${encodeURIComponent(resourceVersion)}`,
+      headers: { accept: "application/json" },
+    }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        onEnd(new Error(`watch ${path}: HTTP ${res.statusCode}`));
+        return;
+      }
+      let buffered = "";
+      res.on("data", (d: Buffer) => {
+        buffered += d.toString();
+        let newline: number;
+        while ((newline = buffered.indexOf("\n")) >= 0) {
+          const line = buffered.slice(0, newline).trim();
+          buffered = buffered.slice(newline + 1);
+          if (!line) continue;
+          const event = JSON.parse(line) as { type: string; object: T };
+          onEvent(event.type, event.object);
+        }
+      });
+      res.on("end", () => onEnd());
+      res.on("error", (err) => onEnd(err));
+    });
+    req.on("error", (err) => onEnd(err));
+    req.end();
+    return () => req.destroy();
+  }
+
   close(): void {
     this.agent.destroy();
   }

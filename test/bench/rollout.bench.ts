@@ -1,0 +1,30 @@
+/**
+ * Rollout benchmark: the upgrade window's wall time against the critical path of its readiness gates,
+ * as the simulated-cluster suite (test/e2e/rollout.e2e.ts) last measured it. That suite needs the
+ * real-engine toolchain and runs in `npm run test:e2e`; this prints its last figures (reports/e2e/
+ * rollout.json) or says how to produce them. The goal is a ratio of at most 1.1; nothing is asserted.
+ *
+ *   npm run bench
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { PROJECT } from "../helpers";
+
+interface RolloutFigures {
+  measuredAt: string; from: string; to: string;
+  criticalPathMs: number; upWallMs: number; rolloutWallMs: number; ratioUp: number; ratioRollout: number;
+}
+
+function main(): void {
+  const file = path.join(PROJECT, "reports", "e2e", "rollout.json");
+  if (!fs.existsSync(file)) {
+    console.log(`rollout on the simulated cluster: not measured on this checkout (${path.relative(PROJECT, file)} is written by \`npm run test:e2e\`, rollout.e2e.ts)`);
+    return;
+  }
+  const f = JSON.parse(fs.readFileSync(file, "utf8")) as RolloutFigures;
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  console.log(`rollout ${f.from} -> ${f.to} on the simulated cluster (measured ${f.measuredAt}): critical path of readiness gates ${s(f.criticalPathMs)}; `
+    + `first to last change ${s(f.rolloutWallMs)} = ${f.ratioRollout}x; whole \`pulumi up\` ${s(f.upWallMs)} = ${f.ratioUp}x (goal <= 1.1x)`);
+}
+
+main();
