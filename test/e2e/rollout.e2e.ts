@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import type { EngineEvent, Stack, UpResult } from "@pulumi/pulumi/automation";
 import { LABELS } from "../../lib/names";
 import { timelineSvg } from "./simulated/plot";
 import { RolloutWatch } from "./simulated/rolloutWatch";
@@ -84,7 +84,7 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
     const { onEvent, done } = marker(watch);
     await tier.setConfig(stack, { "lockstep:release": TO, "lockstep:upgrade.gatewayCanaryPercent": "10", "lockstep:console.green": TO, "lockstep:console.live": "green" });
     const started = Date.now();
-    let up;
+    let up: UpResult;
     try {
       up = await stack.up({ onEvent });
     } finally {

@@ -70,6 +70,13 @@ export class KubeApi {
    */
   watch<T>(path: string, resourceVersion: string, onEvent: (type: string, object: T) => void, onEnd: (err?: Error) => void): () => void {
     const separator = path.includes("?") ? "&" : "?";
+    // A destroyed request reports its end more than once (error, then close): the caller hears of it once.
+    let ended = false;
+    const end = (err?: Error) => {
+      if (ended) return;
+      ended = true;
+      onEnd(err);
+    };
     const req = https.request({
       host: this.server.hostname, port: this.server.port, method: "GET", agent: this.agent,
       path: `${path}${separator}watch=true&allowWatchBookmarks=false&resourceVersion=${encodeURIComponent(resourceVersion)}`,
@@ -77,7 +84,7 @@ export class KubeApi {
     }, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
-        onEnd(new Error(`watch ${path}: HTTP ${res.statusCode}`));
+        end(new Error(`watch ${path}: HTTP ${res.statusCode}`));
         return;
       }
       let buffered = "";
@@ -88,14 +95,21 @@ export class KubeApi {
           const line = buffered.slice(0, newline).trim();
           buffered = buffered.slice(newline + 1);
           if (!line) continue;
-          const event = JSON.parse(line) as { type: string; object: T };
+          let event: { type: string; object: T };
+          try {
+            event = JSON.parse(line) as { type: string; object: T };
+          } catch (err) {
+            req.destroy();
+            end(new Error(`watch ${path}: an event is not JSON (${(err as Error).message}): ${line.slice(0, 200)}`));
+            return;
+          }
           onEvent(event.type, event.object);
         }
       });
-      res.on("end", () => onEnd());
-      res.on("error", (err) => onEnd(err));
+      res.on("end", () => end());
+      res.on("error", (err) => end(err));
     });
-    req.on("error", (err) => onEnd(err));
+    req.on("error", (err) => end(err));
     req.end();
     return () => req.destroy();
   }
