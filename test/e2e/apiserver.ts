@@ -38,6 +38,46 @@ function generateCerts(dir: string): void {
   openssl(dir, "rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub");
 }
 
+/**
+ * The tier's long-running processes of one kind (etcd and the API server; the simulated cluster's
+ * controllers): each one's recent output kept for a failure message, all stopped in reverse order with
+ * SIGTERM and at most 5 s each.
+ */
+export class Processes {
+  private readonly output: Record<string, string> = {};
+  private readonly children: ChildProcess[] = [];
+
+  constructor(private readonly cwd: string) {}
+
+  launch(name: string, bin: string, args: string[]): void {
+    const child = spawn(bin, args, { cwd: this.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    this.output[name] = "";
+    const keep = (d: Buffer) => { this.output[name] = (this.output[name] + d.toString()).slice(-20_000); };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    this.children.push(child);
+  }
+
+  /** A process that has exited already, if any. */
+  exited(): ChildProcess | undefined {
+    return this.children.find((c) => c.exitCode !== null);
+  }
+
+  /** The last `chars` of each process's output, named. */
+  logs(chars = 3000): string {
+    return Object.entries(this.output).map(([name, text]) => `--- ${name}:\n${text.slice(-chars)}`).join("\n");
+  }
+
+  async stop(): Promise<void> {
+    for (const child of [...this.children].reverse()) {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await new Promise((r) => { child.once("exit", r); setTimeout(r, 5000); });
+      }
+    }
+  }
+}
+
 export interface ApiServer {
   kubeconfig: string;
   dir: string;
@@ -58,22 +98,14 @@ export async function startApiServer(etcdBin: string, apiServerBin: string): Pro
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-apiserver-"));
   generateCerts(dir);
   const [etcdClient, etcdPeer, securePort] = [await freePort(), await freePort(), await freePort()];
-  const logs: Record<string, string> = { etcd: "", apiserver: "" };
-  const children: ChildProcess[] = [];
-  const launch = (name: string, bin: string, args: string[]) => {
-    const child = spawn(bin, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout?.on("data", (d) => { logs[name] += d; });
-    child.stderr?.on("data", (d) => { logs[name] += d; });
-    children.push(child);
-    return child;
-  };
-  launch("etcd", etcdBin, [
+  const processes = new Processes(dir);
+  processes.launch("etcd", etcdBin, [
     "--name", "e2e", "--data-dir", path.join(dir, "etcd"),
     "--listen-client-urls", `http://127.0.0.1:${etcdClient}`, "--advertise-client-urls", `http://127.0.0.1:${etcdClient}`,
     "--listen-peer-urls", `http://127.0.0.1:${etcdPeer}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${etcdPeer}`,
     "--initial-cluster", `e2e=http://127.0.0.1:${etcdPeer}`,
   ]);
-  launch("apiserver", apiServerBin, [
+  processes.launch("apiserver", apiServerBin, [
     `--etcd-servers=http://127.0.0.1:${etcdClient}`,
     "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", `--secure-port=${securePort}`,
     `--tls-cert-file=${dir}/server.crt`, `--tls-private-key-file=${dir}/server.key`, `--client-ca-file=${dir}/ca.crt`,
@@ -104,16 +136,11 @@ current-context: e2e
     return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
   };
   const stop = async () => {
-    for (const child of children.reverse()) {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        await new Promise((r) => { child.once("exit", r); setTimeout(r, 5000); });
-      }
-    }
+    await processes.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitFor("kube-apiserver", () => kubectl(["get", "--raw", "/readyz"]).stdout.trim() === "ok", 120_000, () => `${logs.etcd}\n---\n${logs.apiserver}`);
+    await waitFor("kube-apiserver", () => kubectl(["get", "--raw", "/readyz"]).stdout.trim() === "ok", 120_000, () => processes.logs());
   } catch (err) {
     await stop();
     throw err;

@@ -11,8 +11,7 @@
  *
  * It only writes status (the status subresource); specs are the program's.
  */
-import { KubeApi } from "./kubeApi";
-import { sleep } from "./kube";
+import { PollingDouble } from "./kubeApi";
 
 export interface CnpgStatusOptions {
   kubeconfig: string;
@@ -37,19 +36,15 @@ interface Item {
   status?: { phase?: string; lastScheduleTime?: string };
 }
 
-export class CnpgStatusDouble {
-  private running = false;
+export class CnpgStatusDouble extends PollingDouble {
   /** Backups whose name matches end `failed`; settable while the double runs. */
   failBackups: RegExp | undefined;
-  private loop: Promise<void> | undefined;
   /** Every status this double wrote, in order, for assertions: `<kind>/<name>=<phase>`. */
   readonly written: string[] = [];
 
-  private readonly api: KubeApi;
-
   constructor(private readonly options: CnpgStatusOptions) {
+    super(options.kubeconfig, options.pollMs ?? 500);
     this.failBackups = options.failBackups;
-    this.api = new KubeApi(options.kubeconfig);
   }
 
   /**
@@ -67,7 +62,7 @@ export class CnpgStatusDouble {
     if (r.status === 200) this.written.push(label);
   }
 
-  private async tick(): Promise<void> {
+  protected async tick(): Promise<void> {
     const now = Date.now();
     const age = (i: Item) => now - Date.parse(i.metadata.creationTimestamp);
     const all = await this.listAll();
@@ -106,23 +101,5 @@ export class CnpgStatusDouble {
         : { phase: "completed", method: "plugin", backupId: stamp.replace(/\D/g, "").slice(0, 14), startedAt: stamp, stoppedAt: stamp },
       `Backup/${backup.metadata.name}=${failed ? "failed" : "completed"}`);
     }
-  }
-
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = (async () => {
-      while (this.running) {
-        // A refused connection (the API server stopping first) is the next tick's business, as with an operator.
-        await this.tick().catch(() => undefined);
-        await sleep(this.options.pollMs ?? 500);
-      }
-    })();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.loop;
-    this.api.close();
   }
 }

@@ -8,6 +8,7 @@
 import * as fs from "node:fs";
 import * as https from "node:https";
 import { parse } from "yaml";
+import { sleep } from "./kube";
 
 interface Named<T> { name: string; [key: string]: unknown; cluster?: T; user?: T; context?: T }
 interface Kubeconfig {
@@ -116,5 +117,39 @@ export class KubeApi {
 
   close(): void {
     this.agent.destroy();
+  }
+}
+
+/**
+ * A double that looks at the API server every `pollMs`, as an operator's reconcile loop does: `start()`
+ * begins the loop, `stop()` ends it and closes the connection. A failed look (the API server stopping
+ * first, a refused connection) is the next tick's business.
+ */
+export abstract class PollingDouble {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  protected readonly api: KubeApi;
+
+  constructor(kubeconfig: string, private readonly pollMs: number) {
+    this.api = new KubeApi(kubeconfig);
+  }
+
+  protected abstract tick(): Promise<void>;
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        await this.tick().catch(() => undefined);
+        await sleep(this.pollMs);
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    this.api.close();
   }
 }

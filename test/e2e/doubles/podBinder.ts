@@ -4,24 +4,20 @@
  * so every unbound pod is bound to it (the `binding` subresource, as the scheduler does). Claims that
  * StatefulSets create are marked Bound, which is all `helm --wait` reads of them; no volume exists.
  */
-import { KubeApi } from "./kubeApi";
-import { sleep } from "./kube";
+import { PollingDouble } from "./kubeApi";
 
 interface Pod { metadata: { name: string; namespace: string } }
 interface Claim { metadata: { name: string; namespace: string }; status?: { phase?: string } }
 
-export class PodBinder {
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private readonly api: KubeApi;
+export class PodBinder extends PollingDouble {
   /** Pods bound so far, `<namespace>/<name>`. */
   readonly bound: string[] = [];
 
-  constructor(kubeconfig: string, private readonly node: string, private readonly pollMs = 200) {
-    this.api = new KubeApi(kubeconfig);
+  constructor(kubeconfig: string, private readonly node: string, pollMs = 200) {
+    super(kubeconfig, pollMs);
   }
 
-  private async tick(): Promise<void> {
+  protected async tick(): Promise<void> {
     const pending = await this.api.request<{ items?: Pod[] }>("GET", "/api/v1/pods?fieldSelector=spec.nodeName%3D");
     for (const pod of pending.body.items ?? []) {
       const { name, namespace } = pod.metadata;
@@ -35,22 +31,5 @@ export class PodBinder {
       if (claim.status?.phase === "Bound") continue;
       await this.api.request("PATCH", `/api/v1/namespaces/${claim.metadata.namespace}/persistentvolumeclaims/${claim.metadata.name}/status`, { status: { phase: "Bound" } }, "application/merge-patch+json");
     }
-  }
-
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = (async () => {
-      while (this.running) {
-        await this.tick().catch(() => undefined);
-        await sleep(this.pollMs);
-      }
-    })();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.loop;
-    this.api.close();
   }
 }

@@ -5,10 +5,9 @@
  * with doubles/podBinder.ts standing in for kube-scheduler. Nothing runs in the pods: readiness is the
  * delay kwok is configured with, which is what the upgrade's order and the endpoints depend on.
  */
-import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { ApiServer } from "../apiserver";
+import { ApiServer, Processes } from "../apiserver";
 import { PodBinder } from "../doubles/podBinder";
 import { KWOK_NODE_ANNOTATION, kwokStages, ReadinessDelays } from "./kwokStages";
 
@@ -38,15 +37,8 @@ export async function startSimulatedCluster(server: ApiServer, tools: SimulatedC
   fs.mkdirSync(dir, { recursive: true });
   const stagesFile = path.join(dir, "kwok-stages.yaml");
   fs.writeFileSync(stagesFile, kwokStages(delays));
-  const output: Record<string, string> = { "kube-controller-manager": "", kwok: "" };
-  const children: ChildProcess[] = [];
-  const launch = (name: keyof SimulatedClusterTools, args: string[]) => {
-    const child = spawn(tools[name], args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-    const keep = (d: Buffer) => { output[name] = (output[name] + d.toString()).slice(-20_000); };
-    child.stdout?.on("data", keep);
-    child.stderr?.on("data", keep);
-    children.push(child);
-  };
+  const processes = new Processes(dir);
+  const launch = (name: keyof SimulatedClusterTools, args: string[]) => processes.launch(name, tools[name], args);
   const node = server.kubectl(["apply", "-f", "-"], JSON.stringify({
     apiVersion: "v1", kind: "Node",
     metadata: {
@@ -66,22 +58,17 @@ export async function startSimulatedCluster(server: ApiServer, tools: SimulatedC
   ]);
   const binder = new PodBinder(server.kubeconfig, NODE_NAME);
   binder.start();
-  const logs = () => Object.entries(output).map(([name, text]) => `--- ${name}:\n${text.slice(-3000)}`).join("\n");
+  const logs = () => processes.logs();
   const stop = async () => {
     await binder.stop();
-    for (const child of children.reverse()) {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        await new Promise((r) => { child.once("exit", r); setTimeout(r, 5000); });
-      }
-    }
+    await processes.stop();
   };
   // The node is Ready once kwok runs its stage: that proves kwok reads its config and reaches the server.
   const deadline = Date.now() + 60_000;
   for (;;) {
     const ready = server.kubectl(["get", "node", NODE_NAME, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]);
     if (ready.stdout.trim() === "True") break;
-    const exited = children.find((c) => c.exitCode !== null);
+    const exited = processes.exited();
     if (exited || Date.now() > deadline) {
       await stop();
       throw new Error(`the simulated cluster did not start (node ${NODE_NAME} not Ready${exited ? `, a process exited with ${exited.exitCode}` : " after 60 s"}):\n${logs()}`);

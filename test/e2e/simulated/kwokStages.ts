@@ -65,7 +65,9 @@ spec:${body}`;
 const appIs = (operator: "In" | "NotIn", apps: string[]) =>
   `    - key: '.metadata.labels["${APP_LABEL}"]'\n      operator: '${operator}'\n      values: [${apps.map((a) => `'${a}'`).join(", ")}]\n`;
 
-const delay = (ms: number) => `\n  delay:\n    durationMilliseconds: ${ms}`;
+/** Pending pods the app selector (`extra`) matches become Running and Ready `ms` after kwok sees them. */
+const podReady = (name: string, extra: string, ms: number) =>
+  stage(name, `\n  resourceRef: {apiGroup: v1, kind: Pod}${podSelector(extra)}  delay:\n    durationMilliseconds: ${ms}${READY_STATUS}`);
 
 /** The whole stage file: the node, one ready stage per delayed app, one for the rest, and deletion. */
 export function kwokStages(delays: ReadinessDelays): string {
@@ -95,9 +97,8 @@ export function kwokStages(delays: ReadinessDelays): string {
       capacity: {cpu: 1k, memory: 1Ti, pods: 1M}
       nodeInfo: {architecture: amd64, operatingSystem: linux, kubeletVersion: "fake", kubeProxyVersion: "fake", containerRuntimeVersion: "kwok", bootID: "", machineID: "", kernelVersion: "", osImage: "", systemUUID: ""}
       phase: Running`);
-  const perApp = Object.entries(delays.byApp).map(([app, ms]) =>
-    stage(`pod-ready-${app}`, `\n  resourceRef: {apiGroup: v1, kind: Pod}${podSelector(appIs("In", [app]))}${delay(ms).slice(1)}${READY_STATUS}`));
-  const rest = stage("pod-ready", `\n  resourceRef: {apiGroup: v1, kind: Pod}${podSelector(apps.length ? appIs("NotIn", apps) : "")}${delay(delays.otherMs).slice(1)}${READY_STATUS}`);
+  const perApp = Object.entries(delays.byApp).map(([app, ms]) => podReady(`pod-ready-${app}`, appIs("In", [app]), ms));
+  const rest = podReady("pod-ready", apps.length ? appIs("NotIn", apps) : "", delays.otherMs);
   const remove = stage("pod-delete", `
   resourceRef: {apiGroup: v1, kind: Pod}
   selector:
