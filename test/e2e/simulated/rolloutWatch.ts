@@ -19,6 +19,10 @@ interface Service { metadata: Meta; spec: { selector?: Record<string, string> } 
 interface Route { metadata: Meta; spec: { rules?: { backendRefs?: { name: string; weight?: number }[] }[] } }
 interface Pod { metadata: Meta & { creationTimestamp: string }; status?: { podIP?: string; conditions?: { type: string; status: string }[] } }
 
+/** A collection the watch follows, and what to do with each of its objects. */
+interface Collection { path: string; onEvent: (type: string, object: unknown) => void }
+const collection = <T>(path: string, onEvent: (type: string, object: T) => void): Collection => ({ path, onEvent: (type, object) => onEvent(type, object as T) });
+
 const SERVICE_LABEL = "kubernetes.io/service-name";
 const VERSION_LABEL = "app.kubernetes.io/version";
 const APP_LABEL = "app.kubernetes.io/name";
@@ -35,6 +39,8 @@ export class RolloutWatch {
   private readonly api: KubeApi;
   private readonly stops: (() => void)[] = [];
   private stopped = false;
+  /** While the first lists are recorded: they are the state at time 0. */
+  private snapshot = false;
   private readonly started = Date.now();
   private readonly tl: Timeline;
   private readonly slices = new Map<string, { service: string; ready: { ip: string; pod?: string }[] }>();
@@ -52,24 +58,33 @@ export class RolloutWatch {
   }
 
   private now(): number {
-    return Date.now() - this.started;
+    return this.snapshot ? 0 : Date.now() - this.started;
   }
 
   mark(label: string): void {
     this.tl.marks.push({ t: this.now(), label } satisfies Mark);
   }
 
-  /** Starts every watch; resolves once each has listed what exists. */
+  /**
+   * Lists every collection, records what exists as one snapshot at time 0, then watches each from its
+   * list's version. One snapshot, not each list as it returns: otherwise a check could see the route
+   * before the endpoints it points at were listed, and call that a gap.
+   */
   async start(): Promise<void> {
     const ns = `/namespaces/${this.namespace}`;
-    await Promise.all([
-      this.follow<Slice>(`/apis/discovery.k8s.io/v1${ns}/endpointslices`, (type, s) => this.onSlice(type, s)),
-      this.follow<Deployment>(`/apis/apps/v1${ns}/deployments`, (_type, d) => this.onDeployment(d)),
-      this.follow<Pdb>(`/apis/policy/v1${ns}/poddisruptionbudgets`, (_type, p) => this.onPdb(p)),
-      this.follow<Service>(`/api/v1${ns}/services`, (_type, s) => this.onService(s)),
-      this.follow<Route>(`/apis/gateway.networking.k8s.io/v1${ns}/httproutes`, (_type, r) => this.onRoute(r)),
-      this.follow<Pod>(`/api/v1${ns}/pods`, (_type, p) => this.onPod(p)),
-    ]);
+    const collections: Collection[] = [
+      collection<Slice>(`/apis/discovery.k8s.io/v1${ns}/endpointslices`, (type, s) => this.onSlice(type, s)),
+      collection<Deployment>(`/apis/apps/v1${ns}/deployments`, (_type, d) => this.onDeployment(d)),
+      collection<Pdb>(`/apis/policy/v1${ns}/poddisruptionbudgets`, (_type, p) => this.onPdb(p)),
+      collection<Service>(`/api/v1${ns}/services`, (_type, s) => this.onService(s)),
+      collection<Route>(`/apis/gateway.networking.k8s.io/v1${ns}/httproutes`, (_type, r) => this.onRoute(r)),
+      collection<Pod>(`/api/v1${ns}/pods`, (_type, p) => this.onPod(p)),
+    ];
+    const lists = await Promise.all(collections.map((c) => this.list(c.path)));
+    this.snapshot = true;
+    lists.forEach((items, i) => items.items.forEach((item) => collections[i].onEvent("ADDED", item)));
+    this.snapshot = false;
+    lists.forEach((items, i) => this.watchFrom(collections[i], items.resourceVersion));
   }
 
   /** Ends the watches and returns what they recorded. */
@@ -82,13 +97,20 @@ export class RolloutWatch {
     return this.tl;
   }
 
-  /** List, then watch from the list's version; when the server ends the watch, list and watch again. */
-  private async follow<T extends { metadata: Meta }>(path: string, onEvent: (type: string, object: T) => void): Promise<void> {
-    const list = await this.api.request<{ metadata: { resourceVersion: string }; items?: T[] }>("GET", path);
+  private async list(path: string): Promise<{ resourceVersion: string; items: unknown[] }> {
+    const list = await this.api.request<{ metadata: { resourceVersion: string }; items?: unknown[] }>("GET", path);
     if (list.status !== 200) throw new Error(`rollout watch: GET ${path} answered ${list.status}`);
-    for (const item of list.body.items ?? []) onEvent("ADDED", item);
-    const stop = this.api.watch<T>(path, list.body.metadata.resourceVersion, onEvent, () => {
-      if (!this.stopped) void this.follow(path, onEvent).catch(() => undefined);
+    return { resourceVersion: list.body.metadata.resourceVersion, items: list.body.items ?? [] };
+  }
+
+  /** Watches from `resourceVersion`; when the server ends the watch, lists (at the current time) and watches again. */
+  private watchFrom(c: Collection, resourceVersion: string): void {
+    const stop = this.api.watch<unknown>(c.path, resourceVersion, c.onEvent, () => {
+      if (this.stopped) return;
+      void this.list(c.path).then((again) => {
+        again.items.forEach((item) => c.onEvent("ADDED", item));
+        this.watchFrom(c, again.resourceVersion);
+      }).catch(() => undefined);
     });
     this.stops.push(stop);
   }
