@@ -9,7 +9,7 @@ import * as semver from "semver";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { LockstepInputError, showValue } from "./errors";
-import { valueAt } from "./objects";
+import { deepFreeze, valueAt } from "./objects";
 import { PROJECT_ROOT } from "./paths";
 import { digestImage, EXACT_VERSION, exactVersion, kubernetesMinor, semverRange } from "./schemas";
 
@@ -133,12 +133,28 @@ export function loadCatalog(dir: string): Catalog {
   for (const file of entries.filter((f) => /\.ya?ml$/i.test(f) && f !== CATALOG_SETTINGS_FILE).sort()) {
     const full = path.join(dir, file);
     checkCatalogEntry(full);
-    const release = parseReleaseFile(full, fs.readFileSync(full, "utf8"));
+    const release = parseReleaseFileOnce(full, fs.readFileSync(full, "utf8"));
     releases.set(release.version, release);
   }
   if (releases.size === 0) throw new LockstepInputError(`release catalog: no releases/*.yaml files in ${dir}`);
   const versions = [...releases.keys()].sort(semver.compare);
   return { dir, releases, versions, mirror };
+}
+
+/**
+ * Parsed releases by path and text. A plan reads the catalog two or three times (config, policies, the
+ * deployed baseline) and the YAML parse and schema check were a tenth of its time; an edited file has other
+ * text, so it is parsed again. Entries are frozen: a release is shared, so nothing may change it.
+ */
+const parsedReleases = new Map<string, Release>();
+function parseReleaseFileOnce(file: string, text: string): Release {
+  const key = `${file}\0${text}`;
+  let release = parsedReleases.get(key);
+  if (!release) {
+    release = deepFreeze(parseReleaseFile(file, text));
+    parsedReleases.set(key, release);
+  }
+  return release;
 }
 
 /**

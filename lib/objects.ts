@@ -7,3 +7,12 @@ export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   }
   return cursor;
 }
+
+/** Freezes `value` and everything reachable from it, so a shared value cannot be changed by one of its users. */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

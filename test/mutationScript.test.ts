@@ -64,4 +64,46 @@ describe("node:test under mocha (test/mutation/nodeTestAsMocha.cjs)", () => {
     const options = run(`require("node:test").it("a test", { timeout: 5 }, () => {});`);
     assert.match(options.stderr, /node:test's it with options \{"timeout":5\} has no mocha equivalent here/);
   });
+
+  it("refuses a hook at a file's top level, which mocha would run before every file's tests", () => {
+    const r = run(`globalThis.before = () => {}; require("node:test").before(() => {});`);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /node:test's before at a file's top level would run for every test file under mocha; put it inside a describe/);
+  });
+
+  // A fake mocha and Stryker's instrumenter state: the hook covers mutant 7 in the dry run.
+  const FAKE_RUN = `
+    const hooks = { before: [], beforeEach: [] }; const tests = [];
+    globalThis.describe = (t, fn) => fn.call({});
+    globalThis.before = (fn) => hooks.before.push(fn);
+    globalThis.beforeEach = (fn) => hooks.beforeEach.push(fn);
+    const ns = (globalThis.__stryker__ = { mutantCoverage: { static: {}, perTest: {} } });
+    const cover = (id) => { const c = ns.currentTestId ? (ns.mutantCoverage.perTest[ns.currentTestId] ??= {}) : ns.mutantCoverage.static; c[id] = (c[id] ?? 0) + 1; };
+    const t = require("node:test");
+    globalThis.it = (title) => tests.push(title);
+    t.describe("s", () => { t.before(() => cover("7")); t.it("t1", () => {}); t.it("t2", () => {}); });
+    (async () => {
+      ns.currentTestId = "last test of the previous suite";
+      for (const h of hooks.before) await h();
+      for (const title of tests) { ns.currentTestId = "s " + title; for (const h of hooks.beforeEach) h(); }
+      console.log(JSON.stringify(ns.mutantCoverage));
+    })();`;
+
+  it("credits a before-all hook's dry-run coverage to every test under its describe, not to the previous test or to static", () => {
+    const r = run(FAKE_RUN);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout.trim().split("\n").pop() ?? ""), { static: {}, perTest: { "s t1": { 7: 1 }, "s t2": { 7: 1 } } });
+  });
+
+  it("leaves coverage alone while a mutant is active (a mutant run, not the dry run)", () => {
+    const r = run(FAKE_RUN.replace("const ns = (globalThis.__stryker__ = {", 'const ns = (globalThis.__stryker__ = { activeMutant: "7",'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout.trim().split("\n").pop() ?? ""), { static: {}, perTest: { "last test of the previous suite": { 7: 1 } } });
+  });
+
+  it("finds no hook at a test file's top level: one process runs many files (mocha here, npm test's shards), where it would run for all", () => {
+    const topLevel = fs.readdirSync(path.join(PROJECT, "test")).filter((f) => f.endsWith(".test.ts"))
+      .filter((f) => /^(before|after|beforeEach|afterEach)\(/m.test(fs.readFileSync(path.join(PROJECT, "test", f), "utf8")));
+    assert.deepEqual(topLevel, []);
+  });
 });

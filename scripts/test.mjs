@@ -1,0 +1,112 @@
+// `npm test`: the type check, the build, and the node:test suites, side by side on two cores.
+//
+// Each test shard is ONE process for its files (--test-isolation=none): loading @pulumi/pulumi, the
+// Kubernetes SDK and the program cost about 2.5 s of CPU per process, paid once per file when every file
+// had its own process (over half of the suite's CPU). The shards and the type check run at once.
+//
+//   npm test                          everything
+//   npm test -- test/plan.test.ts     only these files (one shard), after the type check and the build
+import { spawn } from "node:child_process";
+import { existsSync, globSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const files = process.argv.slice(2);
+for (const f of files) {
+  if (f.startsWith("-")) {
+    console.error(`npm test: unknown option ${f}; pass test files (test/x.test.ts) or nothing`);
+    process.exit(2);
+  }
+}
+const SHARDS = files.length > 0 ? 1 : 2;
+const started = performance.now();
+const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
+
+/** Runs a command; the first job streams its output, the others print theirs when they end. */
+function job(name, args, { live }) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const take = (stream, into) => stream.on("data", (d) => {
+      output += d;
+      if (live) into.write(d);
+    });
+    take(child.stdout, process.stdout);
+    take(child.stderr, process.stderr);
+    child.on("close", (code, signal) => {
+      if (!live && output) process.stdout.write(`\n== ${name} (output kept until it ended)\n${output}`);
+      const counts = Object.fromEntries([...output.matchAll(/^ℹ (pass|fail|skipped|todo|cancelled) (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
+      resolve({ name, code: code ?? 1, signal, seconds: seconds(), counts });
+    });
+  });
+}
+
+const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+mkdirSync(join(root, "node_modules", ".cache", "lockstep"), { recursive: true });
+const typecheck = job("type check (tsc)", [tsc, "-p", "tsconfig.json", "--noEmit", "--incremental", "--tsBuildInfoFile", "node_modules/.cache/lockstep/typecheck.tsbuildinfo"], { live: false });
+
+const build = await job("build (esbuild to bin/)", [join(root, "scripts", "build.mjs"), "--quiet"], { live: true });
+if (build.code !== 0) {
+  console.error(`npm test: the build failed (exit ${build.code}); no test ran`);
+  process.exit(1);
+}
+
+const cache = join(root, "node_modules", ".cache", "lockstep");
+const timesFile = join(cache, "test-times.json");
+/**
+ * Seconds per file, measured on this machine on 2026-11-23, for a first run; every run then records its
+ * own (scripts/testTimes.mjs) and the next one balances with those. A file not listed counts as 2 s.
+ */
+const FIRST_RUN_SECONDS = {
+  "test/plan.test.ts": 14, "test/conformance.test.ts": 8, "test/releaseFlow.test.ts": 7, "test/analyzer.test.ts": 7,
+  "test/dayTwo.test.ts": 6, "test/recovery.test.ts": 5, "test/components.test.ts": 4, "test/fleet.test.ts": 4, "test/policies.test.ts": 4,
+};
+const recorded = existsSync(timesFile) ? JSON.parse(readFileSync(timesFile, "utf8")) : {};
+const weight = (f) => (recorded[f] !== undefined ? recorded[f] / 1000 : FIRST_RUN_SECONDS[f] ?? 2);
+
+/** The heaviest file first, each to the lightest shard so far (longest-processing-time first). */
+function balance(all, n) {
+  const shards = Array.from({ length: n }, () => ({ files: [], seconds: 0 }));
+  for (const f of [...all].sort((a, b) => weight(b) - weight(a) || a.localeCompare(b))) {
+    const lightest = shards.reduce((min, s) => (s.seconds < min.seconds ? s : min));
+    lightest.files.push(f);
+    lightest.seconds += weight(f);
+  }
+  return shards.map((s) => s.files.sort());
+}
+
+const all = files.length > 0 ? files : globSync("test/**/*.test.ts", { cwd: root }).sort();
+const shards = balance(all, SHARDS).map((shardFiles, i) => job(
+  SHARDS > 1 ? `tests, shard ${i + 1} of ${SHARDS} (${shardFiles.length} files)` : "tests",
+  ["--import", "tsx", "--test", "--test-isolation=none", "--test-reporter=spec", "--test-reporter-destination=stdout",
+    `--test-reporter=${join(root, "scripts", "testTimes.mjs")}`, `--test-reporter-destination=${join(cache, `test-times.${i}.json`)}`, ...shardFiles],
+  // The first shard streams (progress); the second keeps its output, printed whole when it ends.
+  { live: i === 0 },
+));
+const results = [await typecheck, ...(await Promise.all(shards))];
+
+// Keep this run's times for the next run's balance (only files that ran are replaced).
+const times = { ...recorded };
+for (let i = 0; i < SHARDS; i++) {
+  const shardTimes = join(cache, `test-times.${i}.json`);
+  if (!existsSync(shardTimes)) continue;
+  try {
+    Object.assign(times, JSON.parse(readFileSync(shardTimes, "utf8")));
+  } catch {
+    // An interrupted shard leaves no complete record; the earlier times stand.
+  }
+  rmSync(shardTimes);
+}
+writeFileSync(timesFile, `${JSON.stringify(times, null, 2)}\n`);
+
+console.log("\nnpm test:");
+let failed = false;
+for (const r of results) {
+  const ok = r.code === 0;
+  failed ||= !ok;
+  const counts = Object.entries(r.counts).map(([k, v]) => `${v} ${k}`).join(", ");
+  console.log(`  ${ok ? "ok  " : "FAIL"} ${r.name}${counts ? `: ${counts}` : ""} (ended at ${r.seconds} s${r.signal ? `, killed by ${r.signal}` : ok ? "" : `, exit ${r.code}`})`);
+}
+console.log(`  wall time ${seconds()} s`);
+process.exit(failed ? 1 : 0);
