@@ -14,8 +14,9 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const files = process.argv.slice(2);
 for (const f of files) {
-  if (f.startsWith("-")) {
-    console.error(`npm test: unknown option ${f}; pass test files (test/x.test.ts) or nothing`);
+  const problem = f.startsWith("-") ? `unknown option ${f}` : !existsSync(join(root, f)) ? `no test file ${f} (paths are from the project root)` : null;
+  if (problem) {
+    console.error(`npm test: ${problem}; pass test files (test/x.test.ts) or nothing`);
     process.exit(2);
   }
 }
@@ -23,7 +24,7 @@ const SHARDS = files.length > 0 ? 1 : 2;
 const started = performance.now();
 const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
 
-/** Runs a command; the first job streams its output, the others print theirs when they end. */
+/** Runs `node <args>`; a live job streams its output, the others print theirs whole when they end. */
 function job(name, args, { live }) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
@@ -42,9 +43,11 @@ function job(name, args, { live }) {
   });
 }
 
+const cache = join(root, "node_modules", ".cache", "lockstep");
+mkdirSync(cache, { recursive: true });
+// The same check as `npm run typecheck`, started first: it runs beside the tests.
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-mkdirSync(join(root, "node_modules", ".cache", "lockstep"), { recursive: true });
-const typecheck = job("type check (tsc)", [tsc, "-p", "tsconfig.json", "--noEmit", "--incremental", "--tsBuildInfoFile", "node_modules/.cache/lockstep/typecheck.tsbuildinfo"], { live: false });
+const typecheck = job("type check (tsc)", [tsc, "-p", "tsconfig.json", "--noEmit", "--incremental", "--tsBuildInfoFile", join(cache, "typecheck.tsbuildinfo")], { live: false });
 
 const build = await job("build (esbuild to bin/)", [join(root, "scripts", "build.mjs"), "--quiet"], { live: true });
 if (build.code !== 0) {
@@ -52,7 +55,6 @@ if (build.code !== 0) {
   process.exit(1);
 }
 
-const cache = join(root, "node_modules", ".cache", "lockstep");
 const timesFile = join(cache, "test-times.json");
 /**
  * Seconds per file, measured on this machine on 2026-11-23, for a first run; every run then records its

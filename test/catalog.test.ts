@@ -17,6 +17,19 @@ function refuses(file: string, text: string, pattern: RegExp) {
 }
 
 describe("release catalog", () => {
+  it("parses a release file again when its text changes, and shares frozen releases while it does not", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-catalog-"));
+    fs.writeFileSync(path.join(dir, "1.5.0.yaml"), good);
+    const first = getRelease(loadCatalog(dir), "1.5.0");
+    assert.equal(getRelease(loadCatalog(dir), "1.5.0"), first, "unchanged text: the same parsed release");
+    assert.ok(Object.isFrozen(first.postgres), "a shared release cannot be changed by one of its readers");
+    const edited = good.replace("postgresql:16.6@", "postgresql:16.9@");
+    assert.notEqual(edited, good);
+    fs.writeFileSync(path.join(dir, "1.5.0.yaml"), edited);
+    assert.match(getRelease(loadCatalog(dir), "1.5.0").postgres.image, /postgresql:16\.9@/);
+    fs.rmSync(dir, { recursive: true });
+  });
+
   it("loads the shipped releases oldest first, enough to exercise every rule", () => {
     const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
     assert.deepEqual(catalog.versions, ["1.3.4", "1.4.2", "1.5.0", "1.5.1", "2.0.0"]);

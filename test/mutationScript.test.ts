@@ -1,4 +1,7 @@
-/** `npm run test:mutation` (scripts/mutation.mjs): its refusals and its report, without running Stryker. */
+/**
+ * `npm run test:mutation` (scripts/mutation.mjs): its refusals and its report, without running Stryker; the
+ * node:test-under-mocha shim; and what `npm test` (scripts/test.mjs) refuses before running anything.
+ */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -105,5 +108,18 @@ describe("node:test under mocha (test/mutation/nodeTestAsMocha.cjs)", () => {
     const topLevel = fs.readdirSync(path.join(PROJECT, "test")).filter((f) => f.endsWith(".test.ts"))
       .filter((f) => /^(before|after|beforeEach|afterEach)\(/m.test(fs.readFileSync(path.join(PROJECT, "test", f), "utf8")));
     assert.deepEqual(topLevel, []);
+  });
+});
+
+describe("npm test (scripts/test.mjs)", () => {
+  const npmTest = (...args: string[]) => spawnSync(process.execPath, [path.join(PROJECT, "scripts", "test.mjs"), ...args], { cwd: PROJECT, encoding: "utf8" });
+  it("refuses an option or a file that does not exist, naming it, before the type check or any test", () => {
+    const option = npmTest("--only", "x");
+    assert.equal(option.status, 2);
+    assert.equal(option.stderr.trim(), "npm test: unknown option --only; pass test files (test/x.test.ts) or nothing");
+    const missing = npmTest("test/nope.test.ts");
+    assert.equal(missing.status, 2);
+    assert.equal(missing.stderr.trim(), "npm test: no test file test/nope.test.ts (paths are from the project root); pass test files (test/x.test.ts) or nothing");
+    assert.equal(missing.stdout, "");
   });
 });

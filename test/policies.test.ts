@@ -246,6 +246,31 @@ describe("policies", () => {
       await fails(policies.networkIsolation, edit(windowBase, "netpol-default-deny", (p) => { p.spec.ingress = [{ from: [{ podSelector: {} }] }]; }), /must have a default-deny NetworkPolicy/);
       await fails(policies.networkIsolation, edit(windowBase, "netpol-default-deny", (p) => { p.spec.policyTypes = ["Ingress"]; }), /must have a default-deny NetworkPolicy/);
     });
+    it("counts only a NetworkPolicy in the platform namespace that selects every pod and allows nothing as the deny", async () => {
+      const asConfigMap = structuredClone(windowBase).map((r) => (r.name === "netpol-default-deny" ? { ...r, type: "kubernetes:core/v1:ConfigMap" } : r));
+      await fails(policies.networkIsolation, asConfigMap, /must have a default-deny NetworkPolicy/);
+      await fails(policies.networkIsolation, edit(windowBase, "netpol-default-deny", (p) => { p.metadata.namespace = "elsewhere"; }), /must have a default-deny NetworkPolicy/);
+      await fails(policies.networkIsolation, edit(windowBase, "netpol-default-deny", (p) => { p.spec.podSelector = { matchLabels: { "app.kubernetes.io/component": "api" } }; }), /must have a default-deny NetworkPolicy/);
+      await fails(policies.networkIsolation, edit(windowBase, "netpol-default-deny", (p) => { p.spec.egress = [{ to: [{ podSelector: {} }] }]; }), /must have a default-deny NetworkPolicy/);
+      await fails(policies.networkIsolation, edit(windowBase, "netpol-default-deny", (p) => { p.spec.policyTypes = ["Egress"]; }), /must have a default-deny NetworkPolicy/);
+    });
+    it("asks an allow-list only of lockstep workloads in the platform namespace", async () => {
+      /** A copy of the api Deployment that no allow-list selects, changed by `change`. */
+      const extra = (change: (p: Loose) => void) => {
+        const copy = structuredClone(windowBase);
+        const api = copy.find((r) => r.name === "api");
+        if (!api) throw new Error("no api Deployment in the happy path");
+        const props = structuredClone(api.props) as Loose;
+        props.metadata = { ...props.metadata, name: "extra", labels: { "app.kubernetes.io/component": "extra" } };
+        props.spec.selector = { matchLabels: { "app.kubernetes.io/component": "extra" } };
+        props.spec.template.metadata.labels = { "app.kubernetes.io/component": "extra" };
+        change(props);
+        return [...copy, { ...api, urn: api.urn.replace(/api$/, "extra"), name: "extra", props }];
+      };
+      await fails(policies.networkIsolation, extra(() => {}), /Deployment extra must be selected by a NetworkPolicy allow-list of its own/);
+      await passes(policies.networkIsolation, extra((p) => { p.metadata.namespace = "elsewhere"; }));
+      await passes(policies.networkIsolation, extra((p) => { p.metadata.labels = {}; p.spec.template.metadata.labels = { app: "not-lockstep" }; }));
+    });
     it("refuses a workload no allow-list of its own selects (allow-dns selects every pod but is not one)", async () => {
       await fails(policies.networkIsolation, without(windowBase, "netpol-gateway"), /Deployment gateway must be selected by a NetworkPolicy allow-list of its own/);
       await fails(policies.networkIsolation, without(windowBase, "netpol-workers"), /Deployment worker-export must be selected/);

@@ -28,10 +28,10 @@ export const networkIsolation: StackValidationPolicy = {
     if (denies.length === 0) {
       reportViolation(`the platform namespace ${record.namespace} must have a default-deny NetworkPolicy (empty podSelector, policyTypes Ingress and Egress, no rules), so only the flows written down are allowed`, resource.urn);
     }
-    const allowLists = policies.filter(({ policy }) => Object.keys(policy.spec?.podSelector?.matchLabels ?? {}).length > 0);
     for (const w of deployments(args.resources).filter((d) => d.component && d.deployment.metadata?.namespace === record.namespace)) {
       const podLabels = w.deployment.spec?.template?.metadata?.labels ?? {};
-      if (!allowLists.some(({ policy }) => selects(policy.spec?.podSelector?.matchLabels, podLabels))) {
+      // An empty selector (the deny, allow-dns) selects no workload here: it is nobody's own allow-list.
+      if (!policies.some(({ policy }) => selects(policy.spec?.podSelector?.matchLabels, podLabels))) {
         reportViolation(`Deployment ${w.name} must be selected by a NetworkPolicy allow-list of its own: under the default deny it gets no traffic until its flows are written down`, w.resource.urn);
       }
     }
