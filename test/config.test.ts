@@ -62,6 +62,9 @@ describe("stack config", () => {
         return true;
       });
     }
+    // The plan swaps out the SDK's per-promise stack stamp only while the program runs, failed or not.
+    const sdk = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: { name: string } };
+    assert.equal(sdk.debuggablePromise.name, "debuggablePromise", "after a failed run the SDK's own function is back");
   });
 
   it("applies defaults once", () => {
