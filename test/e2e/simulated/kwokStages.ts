@@ -17,15 +17,13 @@ export interface ReadinessDelays {
   otherMs: number;
 }
 
-const podSelector = (extra: string) => `
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: 'DoesNotExist'
-    - key: '.status.phase'
-      operator: 'In'
-      values: ['Pending']
-${extra}`;
+/** One entry of a stage's matchExpressions: kwok's jq-like key, an operator, and values for In/NotIn. */
+const expression = (key: string, operator: "In" | "NotIn" | "Exists" | "DoesNotExist", values?: string[]) =>
+  `    - key: '${key}'\n      operator: '${operator}'\n${values ? `      values: [${values.map((v) => `'${v}'`).join(", ")}]\n` : ""}`;
+const selector = (...expressions: string[]) => `\n  selector:\n    matchExpressions:\n${expressions.join("")}`;
+
+/** Pending pods not being deleted, narrowed by `extra` (more expressions, or none). */
+const podSelector = (extra: string) => selector(expression(".metadata.deletionTimestamp", "DoesNotExist"), expression(".status.phase", "In", ["Pending"]), extra);
 
 /** Running and Ready with a pod IP, every container running; the same for init containers as completed. */
 const READY_STATUS = `
@@ -62,8 +60,7 @@ metadata:
   name: ${name}
 spec:${body}`;
 
-const appIs = (operator: "In" | "NotIn", apps: string[]) =>
-  `    - key: '.metadata.labels["${APP_LABEL}"]'\n      operator: '${operator}'\n      values: [${apps.map((a) => `'${a}'`).join(", ")}]\n`;
+const appIs = (operator: "In" | "NotIn", apps: string[]) => expression(`.metadata.labels["${APP_LABEL}"]`, operator, apps);
 
 /** Pending pods the app selector (`extra`) matches become Running and Ready `ms` after kwok sees them. */
 const podReady = (name: string, extra: string, ms: number) =>
@@ -76,13 +73,7 @@ export function kwokStages(delays: ReadinessDelays): string {
     if (!/^[a-z0-9][a-z0-9.-]*$/.test(app) || !Number.isInteger(ms) || ms < 0) throw new Error(`readiness delay ${app}=${ms}: an app name and whole milliseconds >= 0 are needed`);
   }
   const node = stage("node-ready", `
-  resourceRef: {apiGroup: v1, kind: Node}
-  selector:
-    matchExpressions:
-    - key: '.status.conditions.[] | select( .type == "Ready" ) | .status'
-      operator: 'NotIn'
-      values: ['True']
-  next:
+  resourceRef: {apiGroup: v1, kind: Node}${selector(expression('.status.conditions.[] | select( .type == "Ready" ) | .status', "NotIn", ["True"]))}  next:
     statusTemplate: |
       {{ $now := Now }}
       conditions:
@@ -100,12 +91,7 @@ export function kwokStages(delays: ReadinessDelays): string {
   const perApp = Object.entries(delays.byApp).map(([app, ms]) => podReady(`pod-ready-${app}`, appIs("In", [app]), ms));
   const rest = podReady("pod-ready", apps.length ? appIs("NotIn", apps) : "", delays.otherMs);
   const remove = stage("pod-delete", `
-  resourceRef: {apiGroup: v1, kind: Pod}
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: 'Exists'
-  next:
+  resourceRef: {apiGroup: v1, kind: Pod}${selector(expression(".metadata.deletionTimestamp", "Exists"))}  next:
     delete: true`);
   return [node, ...perApp, rest, remove].join("\n") + "\n";
 }
