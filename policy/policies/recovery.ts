@@ -77,7 +77,7 @@ export const rollbackWithData: StackValidationPolicy = {
     }
     const platform = record.databases.platform;
     const target = clusters(args.resources).find((c) => c.name === record.databaseCluster);
-    if (!platform?.recovering || !target?.cluster.spec?.bootstrap?.recovery) {
+    if (!platform.recovering || !target?.cluster.spec?.bootstrap?.recovery) {
       reportViolation(`rollback ${rollback.from} -> ${rollback.to} with data must recover the platform database into a new cluster in this deployment (lockstep:restore)`, resource.urn);
       return;
     }

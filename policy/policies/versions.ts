@@ -53,7 +53,7 @@ export const upgradePath: StackValidationPolicy = {
     }
     const verdict = findUpgradePath(from, record.release, upgradeSources(catalog()));
     if (!verdict.allowed) reportViolation(`upgrade ${from} -> ${record.release} must follow an allowed path: ${verdict.reason}`, resource.urn);
-    else if (from.split(".")[0] !== record.release.split(".")[0] && record.upgradeMode !== "coordinated") {
+    else if (semver.major(from) !== semver.major(record.release) && record.upgradeMode !== "coordinated") {
       reportViolation(`upgrade ${from} -> ${record.release} crosses a major version and must run as a coordinated window (lockstep:upgrade.mode=coordinated): no state between waves is compatible`, resource.urn);
     }
   },
@@ -120,11 +120,9 @@ export const canaryBounds: StackValidationPolicy = {
     const record = readableRecord(args.resources)?.record;
     const windowOpen = !!record?.upgradeFrom;
     const canaries = deployments(args.resources).filter((w) => w.component === "gateway" && w.labels[LABELS.track] === "canary");
-    if (canaries.length > 0 && !windowOpen) {
-      for (const c of canaries) reportViolation(`gateway canary ${c.name} must only exist inside an upgrade window (the window opens when the release moves; remove upgrade.gatewayCanaryPercent)`, c.resource.urn);
-    }
-    if (canaries.length > 0 && record?.upgradeMode === "coordinated") {
-      for (const c of canaries) reportViolation(`gateway canary ${c.name} must not run in a coordinated window: the whole set moves together there (remove upgrade.gatewayCanaryPercent)`, c.resource.urn);
+    for (const c of canaries) {
+      if (!windowOpen) reportViolation(`gateway canary ${c.name} must only exist inside an upgrade window (the window opens when the release moves; remove upgrade.gatewayCanaryPercent)`, c.resource.urn);
+      if (record?.upgradeMode === "coordinated") reportViolation(`gateway canary ${c.name} must not run in a coordinated window: the whole set moves together there (remove upgrade.gatewayCanaryPercent)`, c.resource.urn);
     }
     const canaryServices = new Set(args.resources.filter((r) => r.type === TYPES.service).flatMap((r) => {
       const svc = view(serviceShape, r.props);
