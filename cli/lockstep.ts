@@ -4,7 +4,8 @@
  * entry point and one error path. Exit codes: 0 ok, 1 refused (a policy violation, a failed check, a
  * refused promotion), 2 bad input or usage (one message on stderr, nothing written), 70 internal error.
  */
-import "../plan/lazyRequire"; // first: defers SDK modules the CLI never uses, before @pulumi/pulumi loads
+import "./compileCache"; // first: reuses compiled code of everything imported after it
+import "../plan/lazyRequire"; // next: defers SDK modules the CLI never uses, before @pulumi/pulumi loads
 import { LockstepInputError } from "../lib/errors";
 import { closest } from "../lib/hints";
 import { catalogAdd, CATALOG_ADD_HELP } from "./commands/catalogAdd";

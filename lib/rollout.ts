@@ -5,6 +5,7 @@
  * own, so both tracks are in every state. A rolling window must be compatible in every state; a
  * coordinated one (an announced maintenance window) only in its final state.
  */
+import * as semver from "semver";
 import type { Catalog } from "./catalog";
 import { BesideApi, compatibleBeside } from "./compatibility";
 import type { UpgradeMode } from "./config";
@@ -78,7 +79,7 @@ export function checkRollout(deployed: Versions | null, target: Versions, waves:
   for (const state of checked) {
     const problems = stateProblems(state, catalog);
     if (problems.length === 0) continue;
-    const majorMove = deployed?.api !== undefined && target.api !== undefined && deployed.api.split(".")[0] !== target.api.split(".")[0];
+    const majorMove = deployed?.api !== undefined && target.api !== undefined && semver.major(deployed.api) !== semver.major(target.api);
     const wayThrough = mode === "coordinated"
       ? `the final state must be compatible: move ${problems.map((p) => p.workload).join(", ")} into ${problems[0].reason.replace(/^.* must be in /, "")}`
       : majorMove
