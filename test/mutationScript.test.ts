@@ -41,6 +41,16 @@ describe("npm run test:mutation", () => {
     assert.match(none.stdout, /no file under lib, policy, components, cli\/commands changed since HEAD; nothing to mutate/);
   });
 
+  it("mutates against every in-process suite: a test file is in test/mutation/mocharc.json or named here as one that spawns processes", () => {
+    // These test a process boundary (the built CLI, the policy pack's gRPC server, ts-node, the shell scripts):
+    // the child runs unmutated code, so under Stryker they would cost seconds a mutant and kill nothing.
+    const spawning = ["test/analyzer.test.ts", "test/mutationScript.test.ts", "test/plan.test.ts", "test/pulumiRuntime.test.ts", "test/scripts.test.ts"];
+    const spec = (JSON.parse(fs.readFileSync(path.join(PROJECT, "test", "mutation", "mocharc.json"), "utf8")) as { spec: string[] }).spec;
+    const files = fs.readdirSync(path.join(PROJECT, "test")).filter((f) => f.endsWith(".test.ts")).map((f) => `test/${f}`);
+    assert.deepEqual(files.filter((f) => !spec.includes(f) && !spawning.includes(f)), [], "a new suite must be mutated against (or named above with the reason)");
+    assert.deepEqual(spec.filter((f) => !files.includes(f)), [], "the spec names only suites that exist");
+  });
+
   it("--report prints a row per folder with how many of its files have results", () => {
     const r = mutation(["--report"]);
     assert.equal(r.code, 0, r.stderr);
