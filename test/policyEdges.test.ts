@@ -69,6 +69,9 @@ describe("policy edges", () => {
       const foreign = withForeignDeployment(windowBase);
       for (const p of [policies.mixedVersionCompatibility, policies.preUpgradeBackup, policies.rollingSafety, policies.releaseSetPinned, policies.blueGreenIntegrity]) await passes(p, foreign);
       for (const p of [policies.rollbackWithData, policies.mixedVersionCompatibility]) await passes(p, withForeignDeployment(withData));
+      const recreating = withForeignDeployment(windowBase);
+      (recreating.at(-1)?.props as Loose).spec.strategy = { type: "Recreate" };
+      await passes(policies.rollingSafety, recreating);
     });
   });
 
@@ -214,6 +217,8 @@ describe("policy edges", () => {
       const cut = structuredClone(withData).map((r) => ({ ...r, dependencyUrns: r.dependencyUrns.filter((u) => !u.endsWith("::writers-down-rb")) }));
       assert.deepEqual(await messages(policies.rollbackWithData, cut), ["Cluster platform-db-rb must be restored only after the writers stopped (depend on writers-down-rb)"]);
       await passes(policies.rollbackWithData, withCopy(withData, "writers-down-rb", "writers-down-again"));
+      const bothCut = withCopy(withData, "writers-down-rb", "writers-down-again").map((r) => ({ ...r, dependencyUrns: r.dependencyUrns.filter((u) => !/::writers-down-(rb|again)$/.test(u)) }));
+      assert.deepEqual(await messages(policies.rollbackWithData, bothCut), ["Cluster platform-db-rb must be restored only after the writers stopped (depend on writers-down-rb, writers-down-again)"]);
     });
   });
 
@@ -248,6 +253,9 @@ describe("policy edges", () => {
       const twoStable = edit(closedBase, "gateway-route", (p) => { p.spec.rules[0].backendRefs.push({ name: "gateway-stable-b", port: 80, weight: 10 }); });
       assert.deepEqual(await messages(policies.canaryBounds, twoStable), ["route gateway-route backend weights must sum to 100, not 110 (gateway-stable=100, gateway-stable-b=10)"]);
     });
+    it("leaves a rule with no backends alone (a redirect, say)", async () => {
+      await passes(policies.canaryBounds, edit(windowBase, "gateway-route", (p) => { p.spec.rules.push({ filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https" } }] }); }));
+    });
     it("checks a single backend that is the canary", async () => {
       const onlyCanary = edit(windowBase, "gateway-route", (p) => { p.spec.rules[0].backendRefs.shift(); });
       assert.deepEqual(await messages(policies.canaryBounds, onlyCanary), [
@@ -278,10 +286,14 @@ describe("policy edges", () => {
   });
 
   describe("prod-promoted-only", () => {
+    it("gates a stack whose environment is prod, whatever its name", async () => {
+      const renamed = editRecord(await runStack("prod"), (r) => { r.stack = "prod-eu"; r.promotion = null; });
+      assert.deepEqual(await messages(policies.prodPromotedOnly, renamed), ["prod-eu must run a promoted set: lockstep:promotion is missing; promote 1.5.1 from staging with `lockstep promote --from staging --to prod-eu`"]);
+    });
     it("adds why only for a stack that is production by name alone", async () => {
       const prod = await runStack("prod");
       const [plain] = await messages(policies.prodPromotedOnly, editRecord(prod, (r) => { r.promotion = null; }));
-      assert.doesNotMatch(plain, /production by name/);
+      assert.equal(plain, "prod must run a promoted set: lockstep:promotion is missing; promote 1.5.1 from staging with `lockstep promote --from staging --to prod`");
       const [byName] = await messages(policies.prodPromotedOnly, editRecord(prod, (r) => { r.environment = "staging"; r.promotion = null; }));
       assert.match(byName, / \(stack prod is production by name, whatever its lockstep:environment says\)$/);
     });
@@ -299,8 +311,8 @@ describe("policy edges", () => {
     it("says what is wrong with a record ConfigMap: no key, or a key that is not the schema", () => {
       const noKey = releaseRecord(toPolicyResources(edit(windowBase, "lockstep-release", (p) => { p.data = {}; })));
       assert.deepEqual(noKey && "error" in noKey ? noKey.error : noKey, "ConfigMap lockstep-release must have a release.json key");
-      const wrong = releaseRecord(toPolicyResources(editRecord(windowBase, (r) => { (r as Loose).release = 7; })));
-      assert.match(wrong && "error" in wrong ? wrong.error : "", /^ConfigMap lockstep-release release\.json must match the record schema: release: /);
+      const wrong = releaseRecord(toPolicyResources(editRecord(windowBase, (r) => { (r.console as Loose).live = "purple"; })));
+      assert.match(wrong && "error" in wrong ? wrong.error : "", /^ConfigMap lockstep-release release\.json must match the record schema: console\.live: /);
     });
     it("selects by every label of a non-empty selector", () => {
       assert.equal(selects({ a: "1", b: "2" }, { a: "1", b: "2", c: "3" }), true);
