@@ -111,3 +111,64 @@ describe("release catalog", () => {
     assert.deepEqual(diffSets(getRelease(catalog, "1.5.1"), getRelease(catalog, "1.5.1")), []);
   });
 });
+
+describe("release catalog: which files, what each refusal says, what differs between sets", () => {
+  function catalogDir(files: Record<string, string>): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-catalog-"));
+    for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+    return dir;
+  }
+
+  it("reads only release files: not catalog.yaml, nor a file that merely contains .yaml, nor other files", () => {
+    const dir = catalogDir({ "1.5.0.yaml": good, "catalog.yaml": "mirror:\n  ghcr.io: mirror.corp.example/ghcr\n", "1.5.0.yaml.orig": "not: [yaml", "README.md": "notes" });
+    const loaded = loadCatalog(dir);
+    assert.deepEqual(loaded.versions, ["1.5.0"]);
+    assert.deepEqual(loaded.mirror, { "ghcr.io": "mirror.corp.example/ghcr" });
+    fs.rmSync(dir, { recursive: true });
+  });
+  it("refuses an empty catalog, a .yml release and a bad catalog.yaml, naming the file", () => {
+    const empty = catalogDir({ "README.md": "notes" });
+    assert.throws(() => loadCatalog(empty), { message: `release catalog: no releases/*.yaml files in ${empty}` });
+    const yml = catalogDir({ "1.5.0.yml": good });
+    assert.throws(() => loadCatalog(yml), { message: `${path.join(yml, "1.5.0.yml")}: a release file must end in .yaml, not .yml (rename it to 1.5.0.yaml)` });
+    const badYaml = catalogDir({ "1.5.0.yaml": good, "catalog.yaml": "mirror: [oops\n" });
+    assert.throws(() => loadCatalog(badYaml), (err: unknown) => (err as Error).message.startsWith(`${path.join(badYaml, "catalog.yaml")}: not valid YAML: `));
+    const unknown = catalogDir({ "1.5.0.yaml": good, "catalog.yaml": "mirrors: {}\n" });
+    assert.throws(() => loadCatalog(unknown), { message: `${path.join(unknown, "catalog.yaml")}: field mirrors = {}: unknown field; catalog.yaml has only mirror` });
+    for (const dir of [empty, yml, badYaml, unknown]) fs.rmSync(dir, { recursive: true });
+  });
+  it("takes a chart's images in any order, and a Kubernetes range of one minor", () => {
+    const reordered = good.replace(/(      plugin: \S+\n)(      sidecar: \S+\n)/, "$2$1");
+    assert.notEqual(reordered, good);
+    assert.equal(parseReleaseFile("r/1.5.0.yaml", reordered).version, "1.5.0");
+    assert.deepEqual(parseReleaseFile("r/1.5.0.yaml", good.replace('max: "1.33"', 'max: "1.30"')).kubernetes, { min: "1.30", max: "1.30" });
+  });
+  it("refuses a component of another major, naming it", () => {
+    assert.throws(() => parseReleaseFile("r/1.5.0.yaml", good.replace(/(  api:\n    version: )1\.5\.0/, "$12.0.0")), { message: 'r/1.5.0.yaml: field components.api.version = "2.0.0" must share the release\'s major version 1' });
+  });
+  it("names the versions it has when asked for another", () => {
+    assert.throws(() => getRelease(loadCatalog(DEFAULT_CATALOG_DIR), "9.9.9"), { message: "release 9.9.9 is not in the catalog (1.3.4, 1.4.2, 1.5.0, 1.5.1, 2.0.0)" });
+  });
+  it("serializes canonically: keys sorted at every depth, inside arrays too, undefined left out", () => {
+    assert.equal(canonicalJson({ b: 1, a: [2, { d: undefined, c: "x", a: null }] }), '{"a":[2,{"a":null,"c":"x"}],"b":1}');
+    assert.equal(canonicalJson({ b: 1, a: 2 }), canonicalJson({ a: 2, b: 1 }));
+  });
+  it("lists each difference with both sides: a component's image alone, the PostgreSQL image, the Kubernetes range", () => {
+    const base = getRelease(loadCatalog(DEFAULT_CATALOG_DIR), "1.5.0");
+    const changed = structuredClone(base);
+    changed.components.api.image = base.components.api.image.replace(/@sha256:.*/, `@sha256:${"b".repeat(64)}`);
+    changed.postgres.image = base.postgres.image.replace(/@sha256:.*/, `@sha256:${"a".repeat(64)}`);
+    changed.kubernetes.max = "1.34";
+    assert.deepEqual(diffSets(base, changed), [
+      { key: "components.api", from: `1.5.0 (${base.components.api.image})`, to: `1.5.0 (${changed.components.api.image})` },
+      { key: "postgres", from: `${base.postgres.major} (${base.postgres.image})`, to: `${base.postgres.major} (${changed.postgres.image})` },
+      { key: "kubernetes", from: "1.30-1.33", to: "1.30-1.34" },
+    ]);
+    const minOnly = structuredClone(base);
+    minOnly.kubernetes.min = "1.29";
+    assert.deepEqual(diffSets(base, minOnly), [{ key: "kubernetes", from: "1.30-1.33", to: "1.29-1.33" }]);
+    const chart = structuredClone(base);
+    chart.charts.openbao.version = "9.9.9";
+    assert.deepEqual(diffSets(base, chart), [{ key: "charts.openbao", from: `openbao ${base.charts.openbao.version} (app ${base.charts.openbao.appVersion})`, to: `openbao 9.9.9 (app ${base.charts.openbao.appVersion})` }]);
+  });
+});

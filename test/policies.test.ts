@@ -10,7 +10,7 @@ import type { RecordedResource } from "../plan/runtime";
 import * as policies from "../policy/policies";
 import { preStopSeconds, scaled } from "../policy/policies/availability";
 import { runStack } from "./helpers";
-import { check, container, edit, editRecord, fails, Loose, passes, without } from "./policyKit";
+import { check, container, edit, editRecord, fails, Loose, passes, withCopy, without } from "./policyKit";
 
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
 
@@ -256,17 +256,13 @@ describe("policies", () => {
     });
     it("asks an allow-list only of lockstep workloads in the platform namespace", async () => {
       /** A copy of the api Deployment that no allow-list selects, changed by `change`. */
-      const extra = (change: (p: Loose) => void) => {
-        const copy = structuredClone(windowBase);
-        const api = copy.find((r) => r.name === "api");
-        if (!api) throw new Error("no api Deployment in the happy path");
-        const props = structuredClone(api.props) as Loose;
-        props.metadata = { ...props.metadata, name: "extra", labels: { "app.kubernetes.io/component": "extra" } };
+      const extra = (change: (p: Loose) => void) => withCopy(windowBase, "api", "extra", (r) => {
+        const props = r.props as Loose;
+        props.metadata.labels = { "app.kubernetes.io/component": "extra" };
         props.spec.selector = { matchLabels: { "app.kubernetes.io/component": "extra" } };
         props.spec.template.metadata.labels = { "app.kubernetes.io/component": "extra" };
         change(props);
-        return [...copy, { ...api, urn: api.urn.replace(/api$/, "extra"), name: "extra", props }];
-      };
+      });
       await fails(policies.networkIsolation, extra(() => {}), /Deployment extra must be selected by a NetworkPolicy allow-list of its own/);
       await passes(policies.networkIsolation, extra((p) => { p.metadata.namespace = "elsewhere"; }));
       await passes(policies.networkIsolation, extra((p) => { p.metadata.labels = {}; p.spec.template.metadata.labels = { app: "not-lockstep" }; }));

@@ -13,7 +13,7 @@ import { catalog, releaseRecord, selects, usePolicyCatalog } from "../policy/pol
 import { labelsOf, podSpecOf } from "../policy/policies/shapes";
 import { toPolicyResources } from "../plan/policyRunner";
 import { PROJECT, runStack } from "./helpers";
-import { check, container, edit, editRecord, fails, Loose, passes, Policy, without } from "./policyKit";
+import { check, container, edit, editRecord, fails, Loose, messages, passes, withCopy, without } from "./policyKit";
 
 const AFTER_WINDOW = path.join(PROJECT, "test", "fixtures", "deployed-1.5.1-after-window.json");
 const LOCKSTEP_LABELS = ["app.kubernetes.io/component", "app.kubernetes.io/version", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by"];
@@ -24,18 +24,6 @@ const urnOf = (base: RecordedResource[], name: string): string => {
   return found.urn;
 };
 
-/** `base` plus a copy of `template` under a new name and URN, changed by `change`. */
-function withCopy(base: RecordedResource[], template: string, name: string, change: (r: RecordedResource) => void = () => undefined): RecordedResource[] {
-  const copy = structuredClone(base);
-  const source = copy.find((r) => r.name === template);
-  if (!source) throw new Error(`no resource ${template}`);
-  const added: RecordedResource = { ...structuredClone(source), name, urn: source.urn.replace(/::[^:]+$/, `::${name}`) };
-  const props = added.props as Loose;
-  if (props.metadata?.name) props.metadata.name = name;
-  change(added);
-  return [...copy, added];
-}
-
 /** A Deployment lockstep does not manage (no lockstep labels, no dependencies), like a team's own sidecar. */
 function withForeignDeployment(base: RecordedResource[]): RecordedResource[] {
   return withCopy(base, "worker-export", "team-proxy", (r) => {
@@ -45,10 +33,6 @@ function withForeignDeployment(base: RecordedResource[]): RecordedResource[] {
     r.propertyDependencyUrns = {};
     r.parentUrn = base[0].urn;
   });
-}
-
-async function messages(policy: Policy, resources: RecordedResource[], config?: Record<string, unknown>): Promise<string[]> {
-  return (await check(policy, resources, config)).map((v) => v.message);
 }
 
 describe("policy edges", () => {

@@ -6,12 +6,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import * as semver from "semver";
-import { DEFAULT_CATALOG_DIR, loadCatalog } from "../lib/catalog";
-import { compatibilityRange, defaultCompatibility } from "../lib/compatibility";
+import { Catalog, DEFAULT_CATALOG_DIR, loadCatalog } from "../lib/catalog";
+import { compatibilityRange, compatibleBeside, defaultCompatibility } from "../lib/compatibility";
 import { deployedAt, deployedFromOutputs } from "../lib/deployed";
 import { LockstepInputError } from "../lib/errors";
-import { checkRollout, rolloutStates, Versions } from "../lib/rollout";
-import { waveOf, workloadVersions } from "../lib/versions";
+import { checkRollout, describeState, rolloutStates, stateProblems, Versions } from "../lib/rollout";
+import { componentOf, waveOf, workloadVersions } from "../lib/versions";
 import { waveOrder } from "../lib/waves";
 import { runningFrom, upgradeWindow } from "../lib/window";
 
@@ -127,5 +127,87 @@ describe("every state of a rollout", () => {
     for (const [from, to] of [["1.3.4", "1.4.2"], ["1.4.2", "1.5.0"], ["1.5.0", "1.5.1"]]) {
       assert.equal(checkRollout(workloadsAt(from), workloadsAt(to, to, from), WAVES, "rolling", catalog).ok, true, `${from} -> ${to}`);
     }
+  });
+});
+
+describe("the compatibility range of a release", () => {
+  it("is the one declared by the release whose API runs, and names both versions when broken", () => {
+    assert.equal(compatibilityRange(catalog, "console", "1.5.1"), ">=1.4.0 <1.6.0");
+    assert.equal(compatibilityRange(catalog, "workers", "2.0.0"), ">=2.0.0 <2.1.0");
+    assert.equal(compatibilityRange(undefined, "workers", "2.0.0"), ">=2.0.0 <2.1.0", "without a catalog, the default");
+    assert.deepEqual(compatibleBeside(catalog, "workers", "1.5.1", "2.0.0"), { compatible: false, range: ">=2.0.0 <2.1.0", reason: "workers 1.5.1 must be in >=2.0.0 <2.1.0 beside API 2.0.0" });
+    assert.deepEqual(compatibleBeside(catalog, "workers", "2.0.0", "2.0.0"), { compatible: true, range: ">=2.0.0 <2.1.0", reason: "" });
+  });
+  it("is read from the release whose API version matches, not from another release", () => {
+    // The shipped releases declare exactly the default windows, so two made-up releases tell them apart.
+    const declaring = (api: string, gateway: string) => ({ components: { api: { version: api } }, notes: { compatibility: { gateway } } });
+    const made = { releases: new Map([["1.0.0", declaring("1.0.0", ">=0.8.0 <1.1.0")], ["1.2.0", declaring("1.2.0", ">=1.0.0 <1.3.0")]]) } as unknown as Catalog;
+    assert.equal(compatibilityRange(made, "gateway", "1.2.0"), ">=1.0.0 <1.3.0");
+    assert.equal(compatibilityRange(made, "gateway", "1.0.0"), ">=0.8.0 <1.1.0");
+  });
+  it("refuses an API version that is not semantic, naming it", () => {
+    assert.throws(() => defaultCompatibility("latest"), { message: 'not a semantic version: "latest"' });
+  });
+});
+
+describe("workload names", () => {
+  it("have a component and a wave; other names have neither", () => {
+    assert.equal(componentOf("gateway-canary"), "gateway");
+    assert.equal(waveOf("worker-config"), "workers");
+    assert.equal(componentOf("team-proxy"), undefined);
+    assert.equal(waveOf("team-proxy"), undefined);
+  });
+});
+
+describe("rollout states and their problems", () => {
+  it("start from nothing on a first install and add each wave's workloads as it runs", () => {
+    const states = rolloutStates(null, { api: "1.5.1", gateway: "1.5.1" }, WAVES);
+    assert.deepEqual(states, [
+      { after: "api", versions: { api: "1.5.1" } },
+      { after: "gateways", versions: { api: "1.5.1", gateway: "1.5.1" } },
+    ]);
+  });
+  it("remove a workload the target no longer has in its own wave", () => {
+    const states = rolloutStates({ api: "1.5.0", "gateway-canary": "1.5.1" }, { api: "1.5.1" }, WAVES);
+    assert.deepEqual(states.map((s) => s.versions), [{ api: "1.5.0", "gateway-canary": "1.5.1" }, { api: "1.5.1", "gateway-canary": "1.5.1" }, { api: "1.5.1" }]);
+  });
+  it("are judged only beside an API, and never judge the API or a workload lockstep does not know", () => {
+    assert.deepEqual(stateProblems({ after: "start", versions: { gateway: "0.1.0" } }, catalog), []);
+    assert.deepEqual(stateProblems({ after: "start", versions: { api: "1.5.1", "team-proxy": "0.1.0", gateway: "1.5.0" } }, catalog), []);
+    assert.deepEqual(stateProblems({ after: "start", versions: { api: "1.5.1", gateway: "1.3.4" } }, catalog), [{ workload: "gateway", version: "1.3.4", reason: "gateway 1.3.4 must be in >=1.4.0 <1.6.0 beside API 1.5.1" }]);
+  });
+  it("are named for a human: before the first wave, or after a wave", () => {
+    const problem = { workload: "gateway", version: "1.3.4", reason: "r" };
+    assert.equal(describeState({ after: "start", versions: { api: "1.5.1", gateway: "1.3.4" } }, [problem]), "before the first wave: api 1.5.1 with gateway 1.3.4 (r)");
+    assert.equal(describeState({ after: "api", versions: { api: "1.5.1", gateway: "1.3.4" } }, [problem, { ...problem, workload: "gateway-canary" }]), "after wave api: api 1.5.1 with gateway 1.3.4, gateway-canary 1.3.4 (r)");
+  });
+  it("say the way through: every workload to move, in a coordinated window, a major, or one minor at a time", () => {
+    const coordinated = checkRollout(null, { api: "1.5.1", gateway: "1.3.4", "gateway-canary": "1.3.4" }, WAVES, "coordinated", catalog);
+    assert.equal(coordinated.wayThrough, "the final state must be compatible: move gateway, gateway-canary into >=1.4.0 <1.6.0 beside API 1.5.1");
+    const minor = checkRollout({ api: "1.4.2", gateway: "1.3.4", "gateway-canary": "1.3.4" }, { api: "1.5.1", gateway: "1.5.1" }, WAVES, "rolling", catalog);
+    assert.equal(minor.wayThrough, "bring gateway, gateway-canary inside the API's window first, one minor at a time");
+    assert.equal(minor.firstBad?.description, "after wave api: api 1.5.1 with gateway 1.3.4, gateway-canary 1.3.4 (gateway 1.3.4 must be in >=1.4.0 <1.6.0 beside API 1.5.1)");
+    const major = checkRollout({ api: "1.5.1", gateway: "1.5.1" }, { api: "2.0.0", gateway: "2.0.0" }, WAVES, "rolling", catalog);
+    assert.match(major.wayThrough ?? "", /^a major version moves in a coordinated window/);
+    for (const [deployed, target] of [[{ gateway: "1.3.4" }, { api: "1.5.1", gateway: "1.3.4" }], [{ api: "1.4.2", gateway: "1.3.4" }, { gateway: "1.3.4", api: "1.5.1" }]] as Versions[][]) {
+      assert.match(checkRollout(deployed, target, WAVES, "rolling", catalog).wayThrough ?? "", /^bring gateway inside/, JSON.stringify(deployed));
+    }
+  });
+});
+
+describe("the window's source", () => {
+  it("is the deployed release when the target moved, even with a workload left behind", () => {
+    const lagging = { release: "1.5.1", setDigest: null, workloads: { ...deployedAt("1.5.1", catalog).workloads, "worker-export": "1.5.0" } };
+    assert.equal(runningFrom(lagging, "2.0.0"), "1.5.1");
+  });
+  it("is the oldest version still running when the target did not move", () => {
+    const mixed = { release: "1.5.1", setDigest: null, workloads: { api: "1.5.1", gateway: "1.5.0", "worker-export": "1.4.2", "worker-config": "1.5.0" } };
+    assert.equal(runningFrom(mixed, "1.5.1"), "1.4.2");
+  });
+  it("accepts an upgrade.from left at the release itself, and says what runs when nothing is behind", () => {
+    assert.equal(upgradeWindow(config("1.5.1", { from: "1.5.1" }), deployedAt("1.5.0", catalog))?.from, "1.5.0");
+    assert.throws(() => upgradeWindow(config("1.5.1", { from: "1.5.0" }), deployedAt("1.5.1", catalog)), {
+      message: 'lockstep:upgrade.from = "1.5.0", but this stack already runs 1.5.1 everywhere (its last deployment); the window opens from what runs, so remove upgrade.from',
+    });
   });
 });

@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog, setDigest } from "../lib/catalog";
 import { LockstepInputError } from "../lib/errors";
 import { closest } from "../lib/hints";
-import { promotionVerdict } from "../lib/promotion";
+import { decidePromotion, promotionVerdict } from "../lib/promotion";
 import { DIGEST_IMAGE, EXACT_VERSION } from "../lib/schemas";
 import { looksLikePlaintextSecret } from "../lib/secrets";
 import { kubernetesVerdict } from "../lib/semverRules";
@@ -120,5 +120,35 @@ describe("did-you-mean hints", () => {
     assert.equal(closest("Release", ["release"]), "release");
     assert.equal(closest("zzzzzz", ["release", "environment"]), undefined);
     assert.equal(closest("release", ["release"]), undefined, "an exact match needs no hint");
+  });
+});
+
+describe("the promotion decision and verdict", () => {
+  // The shipped 1.5.1 set's digest, as Pulumi.prod.yaml pins it (a golden value, not recomputed).
+  const DIGEST_151 = "sha256:bdf0008f0adb58708773861564dbee0d8249224c411ad4e1cbea6d7849d46f5e";
+  const record = { stack: "staging", version: "1.5.1", setDigest: DIGEST_151, smoke: "passed" as const, verifiedAt: "2026-11-20T10:00:00Z" };
+  const request = (currentRelease: string, live: "blue" | "green" = "blue") => ({
+    fromStack: "staging", toStack: "prod", record, catalog, currentRelease,
+    currentConsole: { blue: currentRelease, green: currentRelease, live }, now: new Date("2026-11-21T00:00:00Z"),
+  });
+
+  it("puts a minor's console on the idle color, whichever is live", () => {
+    const fromGreen = decidePromotion(request("1.5.0", "green"));
+    assert.ok(fromGreen.ok);
+    assert.deepEqual(fromGreen.updates.console, { blue: "1.5.1", green: "1.5.0", live: "green" });
+  });
+  it("changes neither the window nor the console when promoting the version already running", () => {
+    const again = decidePromotion(request("1.5.1"));
+    assert.ok(again.ok, JSON.stringify(again));
+    assert.deepEqual(Object.keys(again.updates).sort(), ["promotion", "release", "rollback"]);
+  });
+  it("names the catalog's versions for a verified version it does not have", () => {
+    const unknown = decidePromotion({ ...request("1.5.0"), record: { ...record, version: "1.9.0" } });
+    assert.deepEqual(unknown.ok ? [] : unknown.reasons, ["staging verified 1.9.0, which is not in the release catalog (1.3.4, 1.4.2, 1.5.0, 1.5.1, 2.0.0)"]);
+  });
+  it("says why a promoted set may run, and names the catalog's versions for one it does not have", () => {
+    const promotion = { version: "1.5.1", setDigest: DIGEST_151, verifiedIn: "staging", verifiedAt: "2026-11-20T10:00:00Z" };
+    assert.deepEqual(promotionVerdict(promotion, "1.5.1", catalog, "prod"), { ok: true, reason: `1.5.1 verified in staging at 2026-11-20T10:00:00Z, set ${DIGEST_151}` });
+    assert.deepEqual(promotionVerdict(promotion, "1.9.0", catalog, "prod"), { ok: false, reason: "release 1.9.0 is not in the release catalog (1.3.4, 1.4.2, 1.5.0, 1.5.1, 2.0.0)" });
   });
 });
