@@ -14,7 +14,7 @@ import type { PlannedResource, PlanResult } from "../plan/plan";
 import { parse as parseYaml } from "yaml";
 import { CHARTS, DEFAULT_CATALOG_DIR, loadCatalog } from "../lib/catalog";
 import { chartFolder } from "../lib/charts";
-import { ajv, loadCrdValidators } from "./crdKit";
+import { ajv, CrdValidators, loadCrdValidators } from "./crdKit";
 import { planStack, PROJECT, requireShared } from "./helpers";
 
 type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -54,7 +54,7 @@ describe("conformance", () => {
   const all = (type: (t: string) => boolean): PlannedResource[] => plans.flatMap((p) => p.resources.filter((r) => type(r.type)).map((r) => ({ ...r, props: known(r.props) as PlannedResource["props"] })));
 
   describe("CRD conformance (../shared/crds)", () => {
-    let validators = new Map<string, ValidateFunction>();
+    let validators = new CrdValidators(new Map());
     before(() => { validators = loadCrdValidators(); });
 
     it("loads the CNPG, Barman Cloud and Gateway API schemas", () => {

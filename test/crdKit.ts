@@ -26,20 +26,49 @@ export function strict(schema: Loose): Loose {
   return out;
 }
 
-/** Validators by Pulumi type token, `kubernetes:<group>/<version>:<Kind>`, for every CRD version in ../shared/crds. */
-export function loadCrdValidators(include: (file: string) => boolean = () => true): Map<string, ValidateFunction> {
-  const validators = new Map<string, ValidateFunction>();
-  const compiler = ajv();
-  const crds = requireShared("crds");
-  for (const file of fs.readdirSync(crds).filter((f) => f.endsWith(".yaml") && include(f))) {
-    for (const doc of parseAllDocuments(fs.readFileSync(path.join(crds, file), "utf8"))) {
-      const crd = doc.toJSON() as Loose | null;
-      if (crd?.kind !== "CustomResourceDefinition") continue;
-      for (const version of crd.spec.versions) {
-        validators.set(`kubernetes:${crd.spec.group}/${version.name}:${crd.spec.names.kind}`, compiler.compile(strict(version.schema.openAPIV3Schema)));
-      }
-    }
-  }
-  return validators;
+/**
+ * The CRD documents of one file as JSON. Parsing the CRD YAML (CloudNativePG's Cluster alone is over a
+ * megabyte) was a tenth of the conformance suite's CPU, so the JSON is kept under node_modules/.cache,
+ * keyed by the file's size and modification time: an edited CRD is parsed again.
+ */
+function crdDocuments(file: string): Loose[] {
+  const stat = fs.statSync(file);
+  const cacheDir = path.join(__dirname, "..", "node_modules", ".cache", "lockstep", "crds");
+  const cached = path.join(cacheDir, `${path.basename(file)}.${stat.size}.${Math.trunc(stat.mtimeMs)}.json`);
+  if (fs.existsSync(cached)) return JSON.parse(fs.readFileSync(cached, "utf8")) as Loose[];
+  const docs = parseAllDocuments(fs.readFileSync(file, "utf8")).map((d) => d.toJSON() as Loose | null).filter((d): d is Loose => d?.kind === "CustomResourceDefinition");
+  fs.mkdirSync(cacheDir, { recursive: true });
+  fs.writeFileSync(cached, JSON.stringify(docs));
+  return docs;
 }
 
+/**
+ * Validators by Pulumi type token, `kubernetes:<group>/<version>:<Kind>`, for every CRD version in
+ * ../shared/crds. Each schema is compiled on its first `get`: the suites use a handful of the 40-odd
+ * versions, and compiling them all was over a quarter of the conformance suite's CPU.
+ */
+export function loadCrdValidators(include: (file: string) => boolean = () => true): CrdValidators {
+  const schemas = new Map<string, Loose>();
+  const crds = requireShared("crds");
+  for (const file of fs.readdirSync(crds).filter((f) => f.endsWith(".yaml") && include(f))) {
+    for (const crd of crdDocuments(path.join(crds, file))) {
+      for (const version of crd.spec.versions) schemas.set(`kubernetes:${crd.spec.group}/${version.name}:${crd.spec.names.kind}`, version.schema.openAPIV3Schema);
+    }
+  }
+  return new CrdValidators(schemas);
+}
+
+/** The schemas a suite can look up, each compiled (strict) the first time it is asked for. */
+export class CrdValidators {
+  private readonly compiler = ajv();
+  private readonly compiled = new Map<string, ValidateFunction>();
+  constructor(private readonly schemas: ReadonlyMap<string, Loose>) {}
+  has(type: string): boolean {
+    return this.schemas.has(type);
+  }
+  get(type: string): ValidateFunction | undefined {
+    const schema = this.schemas.get(type);
+    if (schema && !this.compiled.has(type)) this.compiled.set(type, this.compiler.compile(strict(schema)));
+    return this.compiled.get(type);
+  }
+}
