@@ -57,6 +57,46 @@ describe("runFleetUpgrade", () => {
   });
 });
 
+describe("runFleetUpgrade's report", () => {
+  it("prints each step's start and end, logs each step per install, times each install, and says why later rings did not start", async () => {
+    const progress: string[] = [];
+    const logs: Record<string, string[]> = {};
+    let clock = 0;
+    const result = await runFleetUpgrade({
+      rings: ["a", "empty", "b", "c"], targets: [...targets("a", 2), ...targets("b", 1), ...targets("c", 1)], current: [{ stack: "done", ring: "a", from: "1.5.1" }],
+      concurrency: 3, maxFailures: 5, progress: (line) => progress.push(line), now: () => (clock += 1500),
+      steps: {
+        run: async (step, t) => (t.stack === "a-2" && step === "smoke" ? { ok: false, detail: "smoke: 502 from /readyz" } : { ok: true, detail: `${step} done` }),
+        logFile: (stack) => `/logs/${stack}.log`,
+        appendLog: (stack, line) => { (logs[stack] ??= []).push(line); },
+      },
+    });
+    assert.equal(progress[0], "ring a: 2 install(s), 2 at a time");
+    assert.deepEqual(progress.filter((l) => l.startsWith("a/a-2: smoke")), ["a/a-2: smoke ...", "a/a-2: smoke FAILED: smoke: 502 from /readyz"]);
+    assert.deepEqual(progress.filter((l) => l.startsWith("a/a-1: up")), ["a/a-1: up ...", "a/a-1: up ok: up done"]);
+    assert.equal(progress.some((l) => l.startsWith("ring empty") || l.startsWith("ring b") || l.startsWith("ring c")), false, progress.join("\n"));
+    assert.deepEqual(logs["a-1"].slice(0, 4), ["== prepare", "== prepare: ok: prepare done", "== preflight", "== preflight: ok: preflight done"]);
+    assert.deepEqual(logs["a-2"].slice(-2), ["== smoke", "== smoke: FAILED: smoke: 502 from /readyz"]);
+    const halt = "ring a did not pass (a-2: failed)";
+    assert.deepEqual(result.haltedRings, [{ ring: "b", reason: halt }, { ring: "c", reason: halt }]);
+    const row = (stack: string) => result.results.find((r) => r.stack === stack);
+    assert.deepEqual(row("done"), { stack: "done", ring: "a", from: "1.5.1", status: "skipped-current", failedStep: null, detail: "already at the target and verified", logFile: null, seconds: 0 });
+    assert.deepEqual(row("b-1"), { stack: "b-1", ring: "b", from: "1.5.0", status: "not-started", failedStep: null, detail: `ring b did not start: ${halt}`, logFile: null, seconds: 0 });
+    // Two installs interleave on one clock that moves 1.5 s per reading: each takes a whole number of seconds, more than none.
+    for (const stack of ["a-1", "a-2"]) {
+      const { seconds } = row(stack) as { seconds: number };
+      assert.ok(Number.isInteger(seconds) && seconds >= 2 && seconds <= 30, `${stack}: ${seconds} s`);
+    }
+    assert.deepEqual([row("a-1")?.status, row("a-1")?.detail, row("a-2")?.status, row("a-2")?.failedStep, row("a-2")?.detail], ["passed", "upgraded and verified", "failed", "smoke", "smoke: 502 from /readyz"]);
+  });
+
+  it("names the failures that reached --max-failures on each install it did not start", async () => {
+    const { steps: s } = steps({ "a-1": "preflight" }, []);
+    const result = await runFleetUpgrade({ rings: ["a"], targets: targets("a", 2), current: [], concurrency: 1, maxFailures: 1, steps: s, progress: () => undefined, now: () => 0 });
+    assert.deepEqual(result.results.map((r) => r.detail), ["preflight broke", "not started: 1 failure(s) reached --max-failures 1"]);
+  });
+});
+
 describe("engineFailure: a failed preview or up in one line", () => {
   // The shape of the Automation API's CommandError for a failed `pulumi preview` (its first line is "code: -2").
   const commandError = new Error([

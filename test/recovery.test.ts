@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, loadCatalog } from "../lib/catalog";
 import { deployedAt, DeployedState, parseDeployedArgument } from "../lib/deployed";
-import { drillCluster } from "../lib/drill";
+import { drillCluster, drillVerdict } from "../lib/drill";
 import { LockstepInputError } from "../lib/errors";
 import { restoreSchema } from "../lib/recoveryConfig";
 import { databasePlans, restoreProblems } from "../lib/restore";
@@ -60,6 +60,26 @@ describe("where each database runs (databasePlans)", () => {
   });
 });
 
+describe("how each recovery is described, and where the origin is kept", () => {
+  const description = (value: Record<string, unknown>) => databasePlans(restore({ name: "r1", ...value }), {}).platform.recovery?.description;
+
+  it("says what each target recovers, in words an operator reads in the plan", () => {
+    assert.equal(description({}), "the latest state: the newest base backup of platform-db, then every archived WAL");
+    assert.equal(description({ backupIDs: { platform: "b1", identity: "b2" }, targetImmediate: true }), "backup b1 of platform-db as it was when the backup ended (no WAL after it)");
+    assert.equal(description({ backupIDs: { platform: "b1", identity: "b2" }, targetTime: "2026-11-20T10:00:00Z" }), "backup b1 of platform-db, then WAL up to 2026-11-20T10:00:00Z");
+    assert.equal(description({ backupIDs: { platform: "b1", identity: "b2" } }), "backup b1 of platform-db, then every archived WAL after it");
+    assert.equal(description({ targetTime: "2026-11-20T10:00:00Z" }), "platform-db as it was at 2026-11-20T10:00:00Z (the newest base backup before it, then WAL up to that time)");
+  });
+
+  it("keeps the origin where this stack runs it: on the origin itself, or a restore that kept it, not one that retired it", () => {
+    const keep = (before: { cluster: string; keptOrigin: boolean }) => databasePlans(restore({ name: "r2" }), { platform: { ...before, serverName: before.cluster } }).platform.keepOrigin;
+    assert.equal(keep({ cluster: "platform-db", keptOrigin: false }), true, "runs on the origin");
+    assert.equal(keep({ cluster: "platform-db-r1", keptOrigin: true }), true, "an earlier restore kept it");
+    assert.equal(keep({ cluster: "platform-db-r1", keptOrigin: false }), false, "an earlier restore retired it");
+    assert.equal(databasePlans(restore({ name: "r2" }), {}).platform.keepOrigin, true, "outputs from before restores existed: the origin");
+  });
+});
+
 describe("impossible restore settings (restoreProblems)", () => {
   const problems = (value: Record<string, unknown>) => restoreProblems(restore(value)).map((p) => `${p.path.join(".")}: ${p.allowed}`);
 
@@ -74,6 +94,10 @@ describe("impossible restore settings (restoreProblems)", () => {
   it("refuses targetImmediate without the backup it stops at, or beside a targetTime", () => {
     assert.deepEqual(problems({ name: "r1", targetImmediate: true, databases: ["platform"] }), ["restore.backupIDs.platform: is required with restore.targetImmediate: it names the backup whose end platform stops at"]);
     assert.match(problems({ name: "r1", targetImmediate: true, targetTime: "2026-11-20T10:00:00Z", backupIDs: { platform: "b", identity: "c" } })[0], /^restore\.targetImmediate: .*cannot also recover to restore\.targetTime/);
+  });
+  it("gives the value each problem is about", () => {
+    assert.deepEqual(restoreProblems(restore({ name: "r1", targetImmediate: true, targetTime: "2026-11-20T10:00:00Z", backupIDs: { platform: "b", identity: "c" } })).map((p) => [p.path.join("."), p.value]), [["restore.targetImmediate", true]]);
+    assert.deepEqual(restoreProblems(restore({ name: "r1", openbaoForce: true })).map((p) => [p.path.join("."), p.value]), [["restore.openbaoForce", true]]);
   });
   it("refuses a forced OpenBao restore without a snapshot", () => {
     assert.match(problems({ name: "r1", openbaoForce: true })[0], /^restore\.openbaoForce: .*restore\.openbaoSnapshot must name the snapshot file/);
@@ -121,6 +145,56 @@ describe("which rollback (planRollback)", () => {
   it("refuses a restore mode with no restore", () => {
     assert.throws(() => planRollback(catalog, inputs({ restore: undefined, platformDatabase: databasePlans(undefined, {}).platform })), /lockstep:rollback\.mode = "restore" needs lockstep:restore/);
   });
+  const refusal = (fn: () => unknown): string => {
+    try {
+      fn();
+    } catch (err) {
+      assert.ok(err instanceof LockstepInputError, String(err));
+      return err.message;
+    }
+    assert.fail("expected a LockstepInputError");
+  };
+
+  it("refuses a rollback to a release that was not upgraded from in one window", () => {
+    assert.equal(refusal(() => planRollback(catalog, inputs({ window: { from: "1.5.1", to: "1.3.4", mode: "rolling" } }))).startsWith(
+      'lockstep:release = "1.3.4": a rollback returns to the release 1.5.1 was upgraded from in one window, and 1.3.4 -> 1.5.1 is not one ('), true);
+  });
+
+  it("refuses a restore that leaves the platform database alone, one that already ran, and one with no target", () => {
+    const identityOnly = restore({ name: "rollback-1-5-1", databases: ["identity"], backupIDs: { identity: "20261120T101502" }, targetImmediate: true });
+    assert.equal(refusal(() => planRollback(catalog, inputs({ restore: identityOnly, platformDatabase: databasePlans(identityOnly, after.databases ?? {}).platform }))),
+      'lockstep:rollback.mode = "restore" needs lockstep:restore recovering the platform database from the window\'s pre-upgrade backup (lockstep rollback --stack <stack> writes it)');
+    const ran = { platform: { cluster: "platform-db-rollback-1-5-1", serverName: "platform-db-rollback-1-5-1", keptOrigin: true } };
+    assert.equal(refusal(() => planRollback(catalog, inputs({ platformDatabase: databasePlans(withData, ran).platform }))),
+      'lockstep:restore.name = "rollback-1-5-1" is the restore this stack already runs on (platform-db-rollback-1-5-1); a rollback restores into new clusters: choose a new restore.name (lockstep rollback does)');
+    const latest = restore({ name: "rollback-1-5-1" });
+    assert.match(refusal(() => planRollback(catalog, inputs({ restore: latest, platformDatabase: databasePlans(latest, {}).platform }))), /^lockstep:restore\.backupIDs\.platform is unset: a rollback restores the window's pre-upgrade backup as it ended/);
+  });
+
+  it("compares the backupID only with the backup of this very window", () => {
+    const other = restore({ name: "rollback-1-5-1", backupIDs: { platform: "20261101T000000", identity: "x" }, targetImmediate: true });
+    const point = after.restorePoint as NonNullable<DeployedState["restorePoint"]>;
+    for (const restorePoint of [{ ...point, from: "1.4.2" }, { ...point, to: "2.0.0" }]) {
+      const plan = planRollback(catalog, inputs({ restore: other, platformDatabase: databasePlans(other, {}).platform, deployed: { ...after, restorePoint } }));
+      assert.equal(plan?.mode, "restore", `a restore point of ${restorePoint.from} -> ${restorePoint.to} says nothing of this window`);
+    }
+  });
+
+  it("restores on request even where expand-only would do, and says the data goes back too", () => {
+    const plan = planRollback(catalog, inputs({ window: { from: "1.4.2", to: "1.3.4", mode: "rolling" }, rollback: { from: "1.4.2", mode: "restore" }, deployed: deployedAt("1.4.2", catalog), platformDatabase: databasePlans(withData, {}).platform }));
+    assert.equal(plan?.reason, "restore chosen although 1.4.2's migrations are expand-only: the data goes back too; writers stop, then the databases come back from backup 20261120T101500 of platform-db as it was when the backup ended (no WAL after it); rows written after that are not in the restored databases (the original clusters keep them)");
+  });
+
+  it("names every database a restore in a window would start, and why it may not", () => {
+    const window15 = { from: "1.5.0", to: "1.5.1", mode: "rolling" as const };
+    const plans = Object.values(databasePlans(restore({ name: "r1" }), {}));
+    assert.equal(refusal(() => checkRestoreInWindow(window15, undefined, plans)),
+      'lockstep:restore.name = "r1" starts a restore (platform into platform-db-r1, identity into keycloak-db-r1), but the window 1.5.0 -> 1.5.1 is an upgrade; restore at the release that runs first (release 1.5.0), then upgrade, or roll back with mode "restore"');
+    assert.match(refusal(() => checkRestoreInWindow(window15, { from: "1.5.1", to: "1.5.0", mode: "expand-only", reason: "" }, plans)), /, but a rollback with mode "expand-only" keeps the data; /);
+    const ranEarlier = Object.values(databasePlans(restore({ name: "r1" }), { platform: { cluster: "platform-db-r1", serverName: "platform-db-r1", keptOrigin: false }, identity: { cluster: "keycloak-db-r1", serverName: "keycloak-db-r1", keptOrigin: false } }));
+    assert.doesNotThrow(() => checkRestoreInWindow(window15, undefined, ranEarlier), "a restore that ran in an earlier deployment starts nothing");
+  });
+
   it("leaves a finished rollback alone: no window, nothing to do", () => {
     assert.equal(planRollback(catalog, inputs({ window: undefined })), undefined);
   });
@@ -141,6 +215,33 @@ describe("the drill's scratch cluster", () => {
     assert.deepEqual(manifest.spec.externalClusters[0].plugin.parameters, { barmanObjectName: "platform-db-store", serverName: "platform-db" });
     assert.equal(manifest.spec.plugins[0].parameters.serverName, "platform-db-drill-2026-11-22");
     assert.equal(manifest.spec.bootstrap.recovery.recoveryTarget, undefined, "the latest state");
+  });
+
+  it("is a CloudNativePG Cluster labelled as the drill's, of 20Gi unless told", () => {
+    const plan = databasePlans(undefined, null).identity;
+    const manifest = drillCluster({ namespace: "aigw", plan, id: "d7", image: "img@sha256:" + "a".repeat(64) }) as Loose;
+    assert.deepEqual([manifest.apiVersion, manifest.kind, manifest.metadata.namespace], ["postgresql.cnpg.io/v1", "Cluster", "aigw"]);
+    assert.deepEqual(manifest.metadata.labels, { "app.kubernetes.io/part-of": "lockstep", "app.kubernetes.io/name": "keycloak-db-drill", "lockstep.dev/restore-drill": "d7" });
+    assert.equal(manifest.spec.storage.size, "20Gi");
+    assert.equal((drillCluster({ namespace: "aigw", plan, id: "d7", image: "i", storageSize: "50Gi" }) as Loose).spec.storage.size, "50Gi");
+    assert.equal(manifest.spec.instances, 1);
+  });
+});
+
+describe("how old the last drill is (drillVerdict)", () => {
+  const drill = { id: "2026-11-20", database: "platform" as const, cluster: "platform-db-drill", source: "platform-db", passed: true, startedAt: "2026-11-20T10:00:00Z", finishedAt: "2026-11-20T12:00:00Z", seconds: 95 };
+  const now = new Date("2026-11-27T12:00:00Z");
+
+  it("says how many days ago it passed, with or without a limit", () => {
+    assert.deepEqual(drillVerdict(drill, now), { ok: true, ageDays: 7, reason: "restore drill 2026-11-20 passed 7.0 days ago (platform-db-drill recovered platform-db in 95 s)" });
+    assert.deepEqual(drillVerdict(drill, now, 7), { ok: true, ageDays: 7, reason: "restore drill 2026-11-20 passed 7.0 days ago (platform-db-drill recovered platform-db in 95 s), within 7 days" });
+  });
+
+  it("fails a drill older than the limit, and a stack with no passing drill", () => {
+    assert.deepEqual(drillVerdict(drill, now, 6), { ok: false, ageDays: 7, reason: "restore drill 2026-11-20 passed 7.0 days ago (platform-db-drill recovered platform-db in 95 s), older than the 6 days required" });
+    for (const none of [undefined, { ...drill, passed: false }]) {
+      assert.deepEqual(drillVerdict(none, now, 30), { ok: false, ageDays: null, reason: "no passing restore drill is recorded in the stack's outputs (set lockstep:restoreDrill.id and run pulumi up)" });
+    }
   });
 });
 

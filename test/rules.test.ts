@@ -121,6 +121,11 @@ describe("did-you-mean hints", () => {
     assert.equal(closest("zzzzzz", ["release", "environment"]), undefined);
     assert.equal(closest("release", ["release"]), undefined, "an exact match needs no hint");
   });
+
+  it("keeps the first of equally near candidates", () => {
+    assert.equal(closest("ha1", ["ha", "hb1"]), "ha");
+    assert.equal(closest("ha1", ["hb1", "ha"]), "hb1");
+  });
 });
 
 describe("the promotion decision and verdict", () => {

@@ -135,3 +135,89 @@ describe("stack files as the Pulumi CLI reads them (Go's YAML takes plain timest
       && /Pulumi\.acme\.yaml: lockstep:promotion\.verifiedAt = 2026-11-22T21:31:40Z: written as a plain YAML timestamp, which the Pulumi CLI reads as "2026-11-22 21:31:40 \+0000 UTC"; quote it, like "2026-11-22T21:31:40Z"$/.test(err.message));
   });
 });
+
+describe("stack files at their edges", () => {
+  const dirWith = (files: Record<string, string>) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-stackedge-"));
+    for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+    return dir;
+  };
+  const refusal = (fn: () => unknown): string => {
+    try {
+      fn();
+    } catch (err) {
+      assert.ok(err instanceof LockstepInputError, String(err));
+      return err.message;
+    }
+    assert.fail("expected a LockstepInputError");
+  };
+
+  it("refuses a stack name with other characters before looking for the file", () => {
+    assert.equal(refusal(() => readStackFile("a b", dirWith({}))), `--stack "a b": a stack name has letters, digits, '-', '_' and '.' only`);
+    assert.equal(refusal(() => readStackFile("../prod")), `--stack "../prod": a stack name has letters, digits, '-', '_' and '.' only`);
+  });
+
+  it("lists as known stacks only files named exactly Pulumi.<stack>.yaml, or says none", () => {
+    const dir = dirWith({ "Pulumi.yaml": "name: x\n", "Pulumi.qa.yaml": "config: {}\n", "Pulumi.dev.yaml": "config: {}\n", "xPulumi.eu.yaml": "", "Pulumi.us.yaml.bak": "", "README.md": "" });
+    assert.equal(refusal(() => readStackFile("prod", dir)), `--stack prod: no Pulumi.prod.yaml in ${dir}; known stacks: dev, qa`);
+    const empty = dirWith({ "Pulumi.yaml": "name: x\n" });
+    assert.equal(refusal(() => readStackFile("prod", empty)), `--stack prod: no Pulumi.prod.yaml in ${empty}; known stacks: none`);
+  });
+
+  it("refuses a stack file that is a directory, a scalar, or has a config that is not a map", () => {
+    const dir = dirWith({});
+    fs.mkdirSync(path.join(dir, "Pulumi.qa.yaml"));
+    assert.equal(refusal(() => readStackFile("qa", dir)), `${path.join(dir, "Pulumi.qa.yaml")}: not a file`);
+    const scalar = dirWith({ "Pulumi.qa.yaml": "just text\n" });
+    assert.equal(refusal(() => readStackFile("qa", scalar)), `${path.join(scalar, "Pulumi.qa.yaml")}: must be a YAML map with a config: key, not "just text"`);
+    for (const config of ["5", "text", "[a, b]"]) {
+      const d = dirWith({ "Pulumi.qa.yaml": `config: ${config}\n` });
+      assert.equal(refusal(() => readStackFile("qa", d)), `${path.join(d, "Pulumi.qa.yaml")}: field config must be a map of keys to values`, config);
+    }
+    const none = dirWith({ "Pulumi.qa.yaml": "config:\n" });
+    assert.deepEqual(readStackFile("qa", none).values, {}, "an empty config: is no config");
+  });
+
+  it("gives only the first line of a YAML error", () => {
+    const message = refusal(() => readStackFile("qa", dirWith({ "Pulumi.qa.yaml": "config:\n  a: [1,\n  b: }\n" })));
+    assert.match(message, /Pulumi\.qa\.yaml: not valid YAML: /);
+    assert.equal(message.includes("\n"), false, message);
+    const edited = refusal(() => editStackConfig("Pulumi.qa.yaml", "config:\n  a: [1,\n  b: }\n", { release: "1.5.0" }));
+    assert.match(edited, /^Pulumi\.qa\.yaml: not valid YAML: /);
+    assert.equal(edited.includes("\n"), false, edited);
+  });
+
+  it("reads only lockstep: keys, and lets a number through for a key that is not a string", () => {
+    const dir = dirWith({ "Pulumi.qa.yaml": "config:\n  aws:region: us-east-1\n  kubernetes:context: kind\n  lockstep:ha: 1\n  lockstep:release: \"1.5.0\"\n" });
+    assert.deepEqual(readStackFile("qa", dir), { file: path.join(dir, "Pulumi.qa.yaml"), values: { ha: 1, release: "1.5.0" }, secretKeys: [] });
+  });
+
+  it("marks a key secret when any item of a list inside it is encrypted", () => {
+    const dir = dirWith({ "Pulumi.qa.yaml": "config:\n  lockstep:chartValues:\n    identity:\n      extra: [plain, {secure: v1:abc}]\n  lockstep:route:\n    hostnames: [a.example]\n" });
+    const file = readStackFile("qa", dir);
+    assert.deepEqual(file.secretKeys, ["chartValues"]);
+    assert.deepEqual(file.values.chartValues, { identity: { extra: ["plain", SECRET_PLACEHOLDER] } });
+  });
+
+  it("refuses a plain timestamp inside a list or with fractional seconds, and ignores one under another provider's key", () => {
+    const inList = dirWith({ "Pulumi.qa.yaml": "config:\n  lockstep:chartValues:\n    identity:\n      at: [2026-11-22T10:00:00Z]\n" });
+    assert.match(refusal(() => readStackFile("qa", inList)), /: lockstep:chartValues\.identity\.at\.0 = /);
+    const fraction = dirWith({ "Pulumi.qa.yaml": "config:\n  lockstep:promotion:\n    verifiedAt: 2026-11-22T21:31:40.5Z\n" });
+    assert.match(refusal(() => readStackFile("qa", fraction)), /which the Pulumi CLI reads as "2026-11-22 21:31:40\.500 \+0000 UTC"/);
+    const other = dirWith({ "Pulumi.qa.yaml": "config:\n  aws:expires: 2026-11-22T10:00:00Z\n  lockstep:release: \"1.5.0\"\n" });
+    assert.deepEqual(readStackFile("qa", other).values, { release: "1.5.0" });
+  });
+
+  it("keeps a string key's --set value as text, and parses JSON below a string key's name", () => {
+    assert.equal(parseSetValue(["release"], "2"), "2");
+    assert.equal(parseSetValue(["release"], "true"), "true");
+    assert.equal(parseSetValue(["release", "x"], "true"), true);
+    assert.equal(parseSetValue(["ha"], "1"), 1);
+  });
+
+  it("refuses an assignment with no key, creates an object where a null stood, and names the field a scalar cannot hold", () => {
+    assert.equal(refusal(() => applySets({}, ["=1"])), `--set "=1": expected key=value, like upgrade.from=1.4.2`);
+    assert.deepEqual(applySets({ smoke: null }, ["smoke.gatewayUrl=https://gw"]), { smoke: { gatewayUrl: "https://gw" } });
+    assert.equal(refusal(() => applySets({ release: "1.5.0" }, ["release.pin.x=1"])), `--set release.pin.x: release is "1.5.0", not an object, so it has no field x`);
+  });
+});
