@@ -3,8 +3,11 @@ import { describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, loadCatalog } from "../lib/catalog";
 import * as fs from "node:fs";
 import { parse } from "yaml";
-import { CONFIG_KEYS, CONFIG_PREFIX, ConfigKey, decodeConfigValue, defaultOf, isRequiredKey, kindOf, parseStackConfig } from "../lib/config";
+import { CONFIG_KEYS, CONFIG_PREFIX, ConfigKey, decodeConfigValue, defaultOf, isRequiredKey, kindOf, lockstepKeys, parseStackConfig } from "../lib/config";
+import { deployedAt } from "../lib/deployed";
 import { LockstepInputError } from "../lib/errors";
+import { prepareInputs } from "../lib/inputs";
+import { PROJECT } from "./helpers";
 import { plan } from "../plan/plan";
 import { runProgram } from "../plan/runtime";
 import { applySets, readStackValues, toPulumiConfig } from "../lib/stackFile";
@@ -106,5 +109,69 @@ describe("Pulumi.yaml's config section", () => {
       assert.equal("default" in declared, !isRequiredKey(key as ConfigKey), `${key}: declared with a default exactly when the schema has one`);
       if ("default" in declared) assert.deepEqual(declared.default, defaultOf(key as ConfigKey), `${key} default`);
     }
+  });
+});
+
+describe("parseStackConfig, directly", () => {
+  const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
+  const base = readStackValues("staging");
+  const refusal = (values: Record<string, unknown>, options = {}): string => {
+    try {
+      parseStackConfig(values, catalog, options);
+    } catch (err) {
+      assert.ok(err instanceof LockstepInputError, String(err));
+      return err.message;
+    }
+    assert.fail("expected a LockstepInputError");
+  };
+
+  it("keeps only lockstep: keys from the CLI's config, decoded by kind", () => {
+    assert.deepEqual(lockstepKeys({ "aws:region": "eu-west-1", "lockstep:ha": "true", "lockstepx:ha": "false", "lockstep:release": "1.5.0" }), { ha: true, release: "1.5.0" });
+  });
+
+  it("names the file the values came from, and lists several problems one per line", () => {
+    assert.equal(refusal({ ...base, bogus: 1 }, { source: "Pulumi.qa.yaml" }).split(";")[0], "Pulumi.qa.yaml: lockstep:bogus = 1: unknown key");
+    const several = refusal({ ...base, release: "9.9.9", console: { blue: "9.9.8", green: "1.5.1", live: "blue" } });
+    assert.deepEqual(several.split("\n").map((l) => l.split(":").slice(0, 2).join(":")), ["2 invalid config values:", "  lockstep:release = \"9.9.9\"", "  lockstep:console.blue = \"9.9.8\""]);
+  });
+
+  it("names console.green and rollback.from when their versions are not in the catalog", () => {
+    assert.match(refusal({ ...base, console: { blue: "1.5.1", green: "1.5.7", live: "blue" } }), /^lockstep:console\.green = "1\.5\.7": not in the release catalog; available versions: /);
+    assert.match(refusal({ ...base, rollback: { from: "1.5.7", mode: "restore" } }), /^lockstep:rollback\.from = "1\.5\.7": not in the release catalog/);
+  });
+
+  it("refuses a canary beside a rollback", () => {
+    assert.equal(refusal({ ...base, release: "1.5.0", console: { blue: "1.5.0", green: "1.5.0", live: "blue" }, rollback: { from: "1.5.1", mode: "restore" }, upgrade: { gatewayCanaryPercent: 10 } }),
+      "lockstep:upgrade.gatewayCanaryPercent = 10: a rollback runs no canary (lockstep:rollback is set): the previous set was already known good; remove it");
+  });
+
+  it("says what a missing required key must be: a string, or an object with its fields", () => {
+    const { release: _r, ...noRelease } = base;
+    assert.equal(refusal(noRelease), "lockstep:release = (unset): is required (a string)");
+    const { backup: _b, ...noBackup } = base;
+    assert.match(refusal(noBackup), /^lockstep:backup = \(unset\): is required \(an object with destinationPath, /);
+  });
+
+  it("takes a chart source that is a directory or an oci:// path, and nothing else with a scheme", () => {
+    for (const ok of ["./charts", "/srv/charts", "1abc://x", "oci://registry.example/charts", "oci://registry.example", "oci://r/a/b"]) {
+      assert.equal(parseStackConfig({ ...base, chartSource: ok }, catalog).chartSource, ok, ok);
+    }
+    for (const bad of ["https://charts.example", "HTTP://charts.example", "s3://bucket/charts", "oci://", "oci:///charts", "oci://host/a b", "oci://a b", "xoci://host"]) {
+      assert.match(refusal({ ...base, chartSource: bad }), /^lockstep:chartSource = .*: must be a directory path or an oci:\/\/<registry>\/<path> URL/, bad);
+    }
+  });
+
+  it("checks chart values for plaintext credentials by field name unless the key is stored secret, and every key by value", () => {
+    const chartValues = { identity: { auth: { adminPassword: "hunter2" } } };
+    assert.match(refusal({ ...base, chartValues }), /^lockstep:chartValues\.identity\.auth\.adminPassword = \[secret\]: looks like a plaintext secret; store it encrypted: pulumi config set --secret --path lockstep:chartValues\.identity\.auth\.adminPassword <value>$/);
+    assert.deepEqual(parseStackConfig({ ...base, chartValues }, catalog, { secretKeys: ["chartValues"] }).chartValues.identity, chartValues.identity);
+    assert.equal(parseStackConfig({ ...base, smoke: { ...(base.smoke as object), blockedPrompt: "reveal the password" } }, catalog).smoke?.blockedPrompt, "reveal the password", "outside chartValues a field's name says nothing");
+    assert.match(refusal({ ...base, smoke: { ...(base.smoke as object), blockedPrompt: "sk-aaaaaaaaaaaaaaaaaaaaaaaaaaaa" } }), /^lockstep:smoke\.blockedPrompt = \[secret\]: looks like a plaintext secret; .* \(only chartValues may hold secrets\)$/);
+  });
+
+  it("decides the upgrade window from the deployed state, unless told to defer it", () => {
+    const options = { projectDir: PROJECT, deployed: deployedAt("1.5.0", catalog) };
+    assert.deepEqual(prepareInputs(base, catalog, options).window, { from: "1.5.0", to: "1.5.1", mode: "rolling", gatewayCanaryPercent: undefined });
+    assert.equal(prepareInputs(base, catalog, { ...options, deferWindow: true }).window, undefined);
   });
 });
