@@ -52,6 +52,11 @@ describe("release catalog", () => {
 
   it("refuses malformed YAML, unknown fields, missing fields and bad ranges", () => {
     refuses("r/1.5.0.yaml", "version: [1.5.0", /r\/1\.5\.0\.yaml: not valid YAML/);
+    refuses("r/1.5.0.yaml", "version: [1.5.0\nname: x\n", /^r\/1\.5\.0\.yaml: not valid YAML: [^\n]{12,}$/);
+    refuses("r/1.5.0.yaml", "- 1.5.0\n", /^r\/1\.5\.0\.yaml: field \(root\) = \["1\.5\.0"\]: /);
+    refuses("r/1.5.0.yaml", good.replace(/(  api:\n    version: )1\.5\.0/, "$11.5"), /^r\/1\.5\.0\.yaml: field components\.api\.version = 1\.5: Invalid input: expected string, received number$/);
+    assert.equal(parseReleaseFile("r/1.5.0.yml", good).version, "1.5.0", "the version is checked against the name without its .yml or .yaml");
+    refuses("r/1.5.0.yaml", good.replace(/(  api:\n)/, "$1    extra: 1\n"), /^r\/1\.5\.0\.yaml: field components\.api\.extra = 1: unknown field;/);
     refuses("r/1.5.0.yaml", `${good}\nextra: 1\n`, /r\/1\.5\.0\.yaml: field extra = 1: unknown field/);
     refuses("r/1.5.0.yaml", good.replace(/  workers:\n    version: 1\.5\.0\n    image: \S+\n/, ""), /field components\.workers = \(unset\)/);
     refuses("r/1.5.0.yaml", good.replace('upgradeFrom: [">=1.4.0 <1.5.0"]', 'upgradeFrom: ["not a range"]'), /field notes\.upgradeFrom\.0 = "not a range": must be a semver range/);
@@ -118,6 +123,25 @@ describe("release catalog: which files, what each refusal says, what differs bet
     for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
     return dir;
   }
+
+  it("orders versions by semver, not by file name, and reports the first bad file by name", () => {
+    const release = (v: string) => good.replace(/^version: 1\.5\.0$/m, `version: ${v}`);
+    assert.deepEqual(loadCatalog(catalogDir({ "1.10.0.yaml": release("1.10.0"), "1.9.0.yaml": release("1.9.0"), "1.5.0.yaml": good })).versions, ["1.5.0", "1.9.0", "1.10.0"]);
+    const bad = catalogDir({ "1.4.0.yaml": "version: [", "1.3.0.yaml": "version: [", "1.2.0.yaml": "version: [", "1.1.0.yaml": "version: [" });
+    assert.throws(() => loadCatalog(bad), (err: Error) => err.message.startsWith(`${path.join(bad, "1.1.0.yaml")}: not valid YAML`));
+  });
+
+  it("suggests renaming only the extension of a .yml release file", () => {
+    const dir = catalogDir({ "a.yml.YML": good });
+    assert.throws(() => loadCatalog(dir), { message: `${path.join(dir, "a.yml.YML")}: a release file must end in .yaml, not .YML (rename it to a.yml.yaml)` });
+  });
+
+  it("gives the first line of a catalog.yaml YAML error, and names its root when it is not a map", () => {
+    const broken = catalogDir({ "1.5.0.yaml": good, "catalog.yaml": "mirror: [oops\nmore: x\n" });
+    assert.throws(() => loadCatalog(broken), (err: Error) => /: not valid YAML: [^\n]{12,}$/.test(err.message));
+    const list = catalogDir({ "1.5.0.yaml": good, "catalog.yaml": "- a\n" });
+    assert.throws(() => loadCatalog(list), { message: `${path.join(list, "catalog.yaml")}: field (root) = ["a"]: Invalid input: expected object, received array` });
+  });
 
   it("reads only release files: not catalog.yaml, nor a file that merely contains .yaml, nor other files", () => {
     const dir = catalogDir({ "1.5.0.yaml": good, "catalog.yaml": "mirror:\n  ghcr.io: mirror.corp.example/ghcr\n", "1.5.0.yaml.orig": "not: [yaml", "README.md": "notes" });

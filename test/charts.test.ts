@@ -53,7 +53,7 @@ describe("chartLocations", () => {
     const broken = source({ "cloudnative-pg-0.29.0": "name: [cloudnative-pg\nversion: x\n" });
     const message = refusal(() => chartLocations(release, broken, "/p"));
     assert.ok(message.startsWith(`${path.join(broken, "cloudnative-pg-0.29.0", "Chart.yaml")}: not valid YAML: `), message);
-    assert.equal(message.includes("\n"), false, message);
+    assert.match(message, /: not valid YAML: [^\n]{12,}$/, "the parser's first line, whole");
     const otherName = source({ "cloudnative-pg-0.29.0": "name: cnpg\nversion: 0.29.0\n" });
     assert.equal(refusal(() => chartLocations(release, otherName, "/p")), `${path.join(otherName, "cloudnative-pg-0.29.0", "Chart.yaml")}: holds chart cnpg 0.29.0, but charts.cnpgOperator pins cloudnative-pg 0.29.0`);
     const otherVersion = source({ "cloudnative-pg-0.29.0": "name: cloudnative-pg\nversion: 0.28.1\n" });

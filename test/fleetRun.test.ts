@@ -61,23 +61,24 @@ describe("runFleetUpgrade's report", () => {
   it("prints each step's start and end, logs each step per install, times each install, and says why later rings did not start", async () => {
     const progress: string[] = [];
     const logs: Record<string, string[]> = {};
-    let clock = 0;
+    let clock = 1_000_000_000; // far from zero, so a sum of readings is no duration
     const result = await runFleetUpgrade({
-      rings: ["a", "empty", "b", "c"], targets: [...targets("a", 2), ...targets("b", 1), ...targets("c", 1)], current: [{ stack: "done", ring: "a", from: "1.5.1" }],
-      concurrency: 3, maxFailures: 5, progress: (line) => progress.push(line), now: () => (clock += 1500),
+      rings: ["a", "empty", "b", "c"], targets: [...targets("a", 3), ...targets("b", 1), ...targets("c", 1)], current: [{ stack: "done", ring: "a", from: "1.5.1" }],
+      concurrency: 4, maxFailures: 5, progress: (line) => progress.push(line), now: () => (clock += 1500),
       steps: {
-        run: async (step, t) => (t.stack === "a-2" && step === "smoke" ? { ok: false, detail: "smoke: 502 from /readyz" } : { ok: true, detail: `${step} done` }),
+        run: async (step, t) => (t.stack === "a-2" && step === "smoke" ? { ok: false, detail: "smoke: 502 from /readyz" }
+          : t.stack === "a-3" && step === "preview" ? { ok: false, detail: "policy refused" } : { ok: true, detail: `${step} done` }),
         logFile: (stack) => `/logs/${stack}.log`,
         appendLog: (stack, line) => { (logs[stack] ??= []).push(line); },
       },
     });
-    assert.equal(progress[0], "ring a: 2 install(s), 2 at a time");
+    assert.equal(progress[0], "ring a: 3 install(s), 3 at a time");
     assert.deepEqual(progress.filter((l) => l.startsWith("a/a-2: smoke")), ["a/a-2: smoke ...", "a/a-2: smoke FAILED: smoke: 502 from /readyz"]);
     assert.deepEqual(progress.filter((l) => l.startsWith("a/a-1: up")), ["a/a-1: up ...", "a/a-1: up ok: up done"]);
     assert.equal(progress.some((l) => l.startsWith("ring empty") || l.startsWith("ring b") || l.startsWith("ring c")), false, progress.join("\n"));
     assert.deepEqual(logs["a-1"].slice(0, 4), ["== prepare", "== prepare: ok: prepare done", "== preflight", "== preflight: ok: preflight done"]);
     assert.deepEqual(logs["a-2"].slice(-2), ["== smoke", "== smoke: FAILED: smoke: 502 from /readyz"]);
-    const halt = "ring a did not pass (a-2: failed)";
+    const halt = "ring a did not pass (a-3: failed, a-2: failed)";
     assert.deepEqual(result.haltedRings, [{ ring: "b", reason: halt }, { ring: "c", reason: halt }]);
     const row = (stack: string) => result.results.find((r) => r.stack === stack);
     assert.deepEqual(row("done"), { stack: "done", ring: "a", from: "1.5.1", status: "skipped-current", failedStep: null, detail: "already at the target and verified", logFile: null, seconds: 0 });

@@ -41,6 +41,8 @@ describe("cronProblem", () => {
     assert.equal(cronProblem("0 0 12x * * *"), 'the hour field "12x" must be within 0-23');
     assert.equal(cronProblem("0 0 1,25 * * *"), 'the hour field "1,25" must be within 0-23');
     assert.equal(cronProblem("0 0 - * * *"), 'the hour field "-" must be within 0-23');
+    assert.equal(cronProblem("0 0 1e1 * * *"), 'the hour field "1e1" must be within 0-23', "a number JavaScript reads, not cron");
+    assert.equal(cronProblem("0 0 0x1 * * *"), 'the hour field "0x1" must be within 0-23');
   });
 
   it("refuses ? outside the day fields", () => {
@@ -55,6 +57,8 @@ describe("cronProblem", () => {
     assert.equal(cronProblem("0 */1x 2 * * *"), 'the step "1x" of the minute field must be a positive whole number');
     assert.equal(cronProblem("0 */x1 2 * * *"), 'the step "x1" of the minute field must be a positive whole number');
     assert.equal(cronProblem("0 */ 2 * * *"), 'the step "" of the minute field must be a positive whole number');
+    assert.equal(cronProblem("0 */1e1 2 * * *"), 'the step "1e1" of the minute field must be a positive whole number');
+    assert.equal(cronProblem("0 */0x2 2 * * *"), 'the step "0x2" of the minute field must be a positive whole number');
     assert.equal(cronProblem("0 */15 2 * * *"), undefined);
   });
 });

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { clusterSchema } from "../lib/cluster";
+import { clusterSchema, kubectlTarget } from "../lib/cluster";
 import { deepMerge } from "../lib/merge";
 import { findProjectRoot } from "../lib/paths";
 import { verificationInOutputs } from "../lib/verification";
@@ -33,6 +33,12 @@ describe("clusterSchema", () => {
     assert.equal(clusterSchema.safeParse({}).error?.issues[0].message, "is required: the path of the install's kubeconfig file");
     assert.equal(clusterSchema.safeParse({ kubeconfig: 5 }).error?.issues[0].message, "must be the path of a kubeconfig file");
     assert.equal(clusterSchema.safeParse({ kubeconfig: "" }).error?.issues[0].message, "must be the path of a kubeconfig file");
+  });
+
+  it("gives kubectl the kubeconfig resolved from the project, and the context only when there is one", () => {
+    assert.deepEqual(kubectlTarget({ kubeconfig: "clusters/eu.yaml" }, "/p"), ["--kubeconfig", "/p/clusters/eu.yaml"]);
+    assert.deepEqual(kubectlTarget({ kubeconfig: "/k.yaml", context: "eu" }, "/p"), ["--kubeconfig", "/k.yaml", "--context", "eu"]);
+    assert.deepEqual(kubectlTarget(undefined, "/p"), []);
   });
 });
 

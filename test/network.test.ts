@@ -5,7 +5,7 @@
  * component's docs name must pass while everything else is refused.
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { DEFAULT_DENY, networkPolicies, networkPolicyObject, NetworkContext } from "../lib/network";
 
 type Labels = Record<string, string>;
@@ -63,7 +63,9 @@ const pod = {
 type Pod = keyof typeof pod;
 
 describe("networkPolicies, judged as Kubernetes would", () => {
-  const policies = rendered(ctx());
+  // Rendered in a hook, not while the suite is collected, so each test judges the code as it is then.
+  let policies: Policy[] = [];
+  before(() => { policies = rendered(ctx()); });
   const flow = ([from, to, port, protocol]: [Pod, Pod, number, string?]) => `${from} -> ${to}:${port}${protocol ? `/${protocol}` : ""}`;
 
   it("lets through every flow the components need", () => {
@@ -113,7 +115,8 @@ describe("networkPolicies, judged as Kubernetes would", () => {
 });
 
 describe("networkPolicyObject", () => {
-  const objects = rendered(ctx());
+  let objects: Policy[] = [];
+  before(() => { objects = rendered(ctx()); });
   const named = (n: string) => objects.find((p) => p.metadata.name === n) as Policy;
 
   it("renders NetworkPolicies in the platform namespace, labelled, each with its flow described", () => {

@@ -1,6 +1,6 @@
 /** The fleet as Pulumi Kubernetes Operator Stack objects (lib/operatorExport.ts), field by field. */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { renderOperatorStacks, stackObjectName, workspaceTemplate } from "../lib/operatorExport";
 
 const options = { namespace: "pulumi-operator", repo: "https://git.example/platform/lockstep.git", commit: "0123456789abcdef0123456789abcdef01234567", tokensSecret: "lockstep-tokens" };
@@ -36,7 +36,9 @@ describe("workspaceTemplate", () => {
 });
 
 describe("renderOperatorStacks", () => {
-  const objects = renderOperatorStacks(verifier, installs, ["canary", "empty", "broad"], options);
+  // Rendered in a hook, not while the suite is collected, so each test runs against the code as it is then.
+  let objects: ReturnType<typeof renderOperatorStacks> = [];
+  before(() => { objects = renderOperatorStacks(verifier, installs, ["canary", "empty", "broad"], options); });
   const named = (name: string) => objects.find((o) => o.metadata.name === name) as (typeof objects)[number];
 
   it("renders the verifier first, then each ring's installs in ring order, skipping an empty ring", () => {

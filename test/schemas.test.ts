@@ -17,7 +17,7 @@ describe("boolish", () => {
 });
 
 describe("wholeNumber", () => {
-  const schema = wholeNumber(-5, 100);
+  const schema = { parse: (v: unknown) => wholeNumber(-5, 100).parse(v), safeParse: (v: unknown) => wholeNumber(-5, 100).safeParse(v) };
   it("takes whole numbers in range, also as decimal strings with spaces around", () => {
     assert.deepEqual([schema.parse(42), schema.parse("42"), schema.parse(" 42 "), schema.parse("-5"), schema.parse("100")], [42, 42, 42, -5, 100]);
   });

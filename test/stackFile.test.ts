@@ -158,8 +158,8 @@ describe("stack files at their edges", () => {
   });
 
   it("lists as known stacks only files named exactly Pulumi.<stack>.yaml, or says none", () => {
-    const dir = dirWith({ "Pulumi.yaml": "name: x\n", "Pulumi.qa.yaml": "config: {}\n", "Pulumi.dev.yaml": "config: {}\n", "xPulumi.eu.yaml": "", "Pulumi.us.yaml.bak": "", "README.md": "" });
-    assert.equal(refusal(() => readStackFile("prod", dir)), `--stack prod: no Pulumi.prod.yaml in ${dir}; known stacks: dev, qa`);
+    const dir = dirWith({ "Pulumi.yaml": "name: x\n", "Pulumi.qa.yaml": "config: {}\n", "Pulumi.dev.yaml": "config: {}\n", "Pulumi.zeta.yaml": "", "Pulumi.alpha.yaml": "", "Pulumi.mid.yaml": "", "xPulumi.eu.yaml": "", "Pulumi.us.yaml.bak": "", "README.md": "" });
+    assert.equal(refusal(() => readStackFile("prod", dir)), `--stack prod: no Pulumi.prod.yaml in ${dir}; known stacks: alpha, dev, mid, qa, zeta`);
     const empty = dirWith({ "Pulumi.yaml": "name: x\n" });
     assert.equal(refusal(() => readStackFile("prod", empty)), `--stack prod: no Pulumi.prod.yaml in ${empty}; known stacks: none`);
   });
@@ -180,11 +180,9 @@ describe("stack files at their edges", () => {
 
   it("gives only the first line of a YAML error", () => {
     const message = refusal(() => readStackFile("qa", dirWith({ "Pulumi.qa.yaml": "config:\n  a: [1,\n  b: }\n" })));
-    assert.match(message, /Pulumi\.qa\.yaml: not valid YAML: /);
-    assert.equal(message.includes("\n"), false, message);
+    assert.match(message, /Pulumi\.qa\.yaml: not valid YAML: [^\n]{12,}$/);
     const edited = refusal(() => editStackConfig("Pulumi.qa.yaml", "config:\n  a: [1,\n  b: }\n", { release: "1.5.0" }));
-    assert.match(edited, /^Pulumi\.qa\.yaml: not valid YAML: /);
-    assert.equal(edited.includes("\n"), false, edited);
+    assert.match(edited, /^Pulumi\.qa\.yaml: not valid YAML: [^\n]{12,}$/);
   });
 
   it("reads only lockstep: keys, and lets a number through for a key that is not a string", () => {
