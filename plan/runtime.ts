@@ -139,7 +139,7 @@ let memo: Map<string, { run: ProgramRun; text: string }> | undefined;
 /**
  * Keeps each program run made with validated inputs while `on`, and answers the same stack, config and
  * inputs with it again in this process. For test suites, which plan the same stack with the same config
- * dozens of times in one process (169 runs of 81 distinct ones, measured 2026-11-23); the CLI never
+ * dozens of times in one process (169 runs, 105 of them distinct, measured 2026-11-23); the CLI never
  * turns it on. A run is a function of exactly what the key holds: the program reads no file and no
  * environment. Returns whether it was on, for a caller that puts it back.
  */
