@@ -117,9 +117,32 @@ class RecordingMonitor extends MockMonitor {
   }
 }
 
+/**
+ * The outputs a plan holds: the plain ones. The restore point, the last drill and the verification are
+ * Outputs the engine resolves from what runs; under the mock monitor they carry nothing a plan shows.
+ */
+export type PlannedOutputs = Omit<PlatformOutputs, "restorePoint" | "restoreDrill" | "verification">;
+
 export interface ProgramRun {
-  outputs: PlatformOutputs;
+  outputs: PlannedOutputs;
   resources: RecordedResource[];
+}
+
+/** Runs the program for validated inputs somewhere other than this thread (see runProgramsWith). */
+export type ProgramRunner = (stack: string, inputs: ProgramInputs, config: Record<string, string>, secretKeys: readonly string[]) => Promise<ProgramRun>;
+let runner: ProgramRunner | undefined;
+
+/**
+ * Hands each program run with validated inputs to `next` (undefined: this thread again), and returns the
+ * runner it replaces. For test processes: node:test tracks every promise its process creates with an
+ * async hook, and a program run creates thousands, so one costs about 2.7 times as much under the test
+ * runner as outside it (measured 2026-11-23); `npm test` runs them in a worker thread, which the hook does
+ * not reach (test/planPreload.ts). A run with config the program parses itself stays in this thread.
+ */
+export function runProgramsWith(next: ProgramRunner | undefined): ProgramRunner | undefined {
+  const was = runner;
+  runner = next;
+  return was;
 }
 
 /** Records inputs as the mock state; refuses resource types and invokes the program is not expected to use. */
@@ -160,7 +183,8 @@ const memoKey = (stack: string, inputs: ProgramInputs, config: Record<string, st
  * changed since is refused, naming the stack, rather than handed on.
  */
 export async function runProgram(stack: string, inputs: ProgramInputs | undefined, config: Record<string, string>, secretKeys: readonly string[] = []): Promise<ProgramRun> {
-  if (!memo || !inputs) return runProgramOnce(stack, inputs, config, secretKeys);
+  if (!inputs) return runProgramHere(stack, inputs, config, secretKeys);
+  if (!memo) return (runner ?? runProgramHere)(stack, inputs, config, secretKeys);
   const key = memoKey(stack, inputs, config, secretKeys);
   const kept = memo.get(key);
   if (kept) {
@@ -170,12 +194,13 @@ export async function runProgram(stack: string, inputs: ProgramInputs | undefine
     }
     return kept.run;
   }
-  const run = await runProgramOnce(stack, inputs, config, secretKeys);
+  const run = await (runner ?? runProgramHere)(stack, inputs, config, secretKeys);
   memo.set(key, { run, text: JSON.stringify(run) });
   return run;
 }
 
-async function runProgramOnce(stack: string, inputs: ProgramInputs | undefined, config: Record<string, string>, secretKeys: readonly string[]): Promise<ProgramRun> {
+/** One program run in this thread, whatever runner is set: what a runner elsewhere calls. */
+export async function runProgramHere(stack: string, inputs: ProgramInputs | undefined, config: Record<string, string>, secretKeys: readonly string[]): Promise<ProgramRun> {
   const monitor = new RecordingMonitor(planMocks);
   settings.setMockOptions(monitor, "lockstep", stack, true);
   const store = state.getStore();
@@ -210,5 +235,6 @@ async function runProgramOnce(stack: string, inputs: ProgramInputs | undefined, 
     resourceClass.stackTrace = stackTrace;
   }
   if (failure !== undefined) throw Object.assign(failure as Error, { registrations: monitor.registrations.map((r) => ({ type: r.type, name: r.name })) });
-  return { outputs: outputs as PlatformOutputs, resources: monitor.registrations };
+  const { restorePoint: _restorePoint, restoreDrill: _restoreDrill, verification: _verification, ...planned } = outputs as PlatformOutputs;
+  return { outputs: planned, resources: monitor.registrations };
 }

@@ -85,7 +85,7 @@ function balance(all, n) {
 const all = files.length > 0 ? files : globSync("test/**/*.test.ts", { cwd: root }).sort();
 const shards = balance(all, SHARDS).map((shardFiles, i) => job(
   SHARDS > 1 ? `tests, shard ${i + 1} of ${SHARDS} (${shardFiles.length} files)` : "tests",
-  ["--import", "tsx", "--import", join(root, "test", "memoizePlans.ts"), "--test", "--test-isolation=none", "--test-reporter=spec", "--test-reporter-destination=stdout",
+  ["--import", "tsx", "--import", join(root, "test", "planPreload.ts"), "--test", "--test-isolation=none", "--test-reporter=spec", "--test-reporter-destination=stdout",
     `--test-reporter=${join(root, "scripts", "testTimes.mjs")}`, `--test-reporter-destination=${join(cache, `test-times.${i}.json`)}`, ...shardFiles],
   // The first shard streams (progress); the second keeps its output, printed whole when it ends.
   { live: i === 0 },

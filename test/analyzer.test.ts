@@ -63,13 +63,15 @@ describe("the policy pack as an analyzer", () => {
       a.setDependenciesList(r.dependencyUrns);
       return a;
     }));
-    const diagnostics = [...(await analyzeStack(stack)).getDiagnosticsList()];
-    for (const r of resources) {
+    // All in flight at once, as the engine sends them: one at a time, each round trip left both sides idle.
+    const perResource = resources.map(async (r) => {
       const req = new pb.AnalyzeRequest();
       req.setType(r.type); req.setProperties(struct(r.props)); req.setUrn(r.urn); req.setName(r.name); req.setOptions(options(r));
       // A resource policy's diagnostic names no URN: the engine attributes it to the resource analyzed.
-      diagnostics.push(...(await analyze(req)).getDiagnosticsList().map((d) => (d.getUrn() ? d : d.setUrn(r.urn))));
-    }
+      return (await analyze(req)).getDiagnosticsList().map((d) => (d.getUrn() ? d : d.setUrn(r.urn)));
+    });
+    const [forStack, ...forResources] = await Promise.all([analyzeStack(stack), ...perResource]);
+    const diagnostics = [...(forStack as pb.AnalyzeResponse).getDiagnosticsList(), ...(forResources as pb.AnalyzeDiagnostic[][]).flat()];
     const level = (l: pb.EnforcementLevel) => (l === pb.EnforcementLevel.MANDATORY ? "mandatory" : "advisory");
     // The pack server puts the policy's description on the first line of each message, as the CLI prints it.
     const message = (d: pb.AnalyzeDiagnostic) => d.getMessage().replace(`${d.getDescription()}\n`, "");
