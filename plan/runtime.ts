@@ -27,6 +27,8 @@ export interface RecordedResource {
   deleteBeforeReplace: boolean;
   /** Top-level props the program passed as secrets (their values are unwrapped in `props`). */
   secretProps: string[];
+  /** What a component registered with `registerOutputs`; a value known only once deployed is the SDK's unknown marker. */
+  outputs?: Record<string, unknown>;
 }
 
 /** Resource type prefixes the program may register; anything else is a bug the mocks must not hide. */
@@ -115,6 +117,12 @@ class RecordingMonitor extends MockMonitor {
       callback(err, resp);
     }) as never);
   }
+
+  override registerResourceOutputs(req: { getUrn(): string; getOutputs(): unknown }, callback: (err: unknown, resp: unknown) => void): void {
+    const recorded = this.registrations.find((r) => r.urn === req.getUrn());
+    if (recorded) recorded.outputs = unwrapSecrets(deserializeProperties(req.getOutputs() as Parameters<typeof deserializeProperties>[0])) as Record<string, unknown>;
+    super.registerResourceOutputs(req as never, callback as never);
+  }
 }
 
 /**
@@ -201,6 +209,17 @@ export async function runProgram(stack: string, inputs: ProgramInputs | undefine
 
 /** One program run in this thread, whatever runner is set: what a runner elsewhere calls. */
 export async function runProgramHere(stack: string, inputs: ProgramInputs | undefined, config: Record<string, string>, secretKeys: readonly string[]): Promise<ProgramRun> {
+  const { result, resources } = await recordProgram(stack, config, secretKeys, () => definePlatform({ inputs }));
+  const { restorePoint: _restorePoint, restoreDrill: _restoreDrill, verification: _verification, ...planned } = result;
+  return { outputs: planned, resources };
+}
+
+/**
+ * Runs `body` as a Pulumi program of stack `stack` under the recording monitor, and returns what it
+ * returned with every registration. The program run uses it with the whole platform; tests use it to
+ * declare one component alone. A throw from `body` is rethrown with the registrations made before it.
+ */
+export async function recordProgram<T>(stack: string, config: Record<string, string>, secretKeys: readonly string[], body: () => Promise<T> | T): Promise<{ result: T; resources: RecordedResource[] }> {
   const monitor = new RecordingMonitor(planMocks);
   settings.setMockOptions(monitor, "lockstep", stack, true);
   const store = state.getStore();
@@ -212,7 +231,7 @@ export async function runProgramHere(stack: string, inputs: ProgramInputs | unde
   store.supportsTransforms = true;
   pulumi.runtime.setAllConfig(config, secretKeys.map((k) => `lockstep:${k}`));
 
-  let outputs: PlatformOutputs | undefined;
+  let result: { value: T } | undefined;
   let failure: unknown;
   const stamped = debuggable.debuggablePromise;
   const stackTrace = resourceClass.stackTrace;
@@ -223,7 +242,7 @@ export async function runProgramHere(stack: string, inputs: ProgramInputs | unde
     // anything else could) so the SDK's internal promises do not also reject unobserved.
     await pulumi.runtime.runInPulumiStack(async () => {
       try {
-        outputs = await definePlatform({ inputs });
+        result = { value: await body() };
       } catch (err) {
         failure = err;
       }
@@ -234,7 +253,6 @@ export async function runProgramHere(stack: string, inputs: ProgramInputs | unde
     debuggable.debuggablePromise = stamped;
     resourceClass.stackTrace = stackTrace;
   }
-  if (failure !== undefined) throw Object.assign(failure as Error, { registrations: monitor.registrations.map((r) => ({ type: r.type, name: r.name })) });
-  const { restorePoint: _restorePoint, restoreDrill: _restoreDrill, verification: _verification, ...planned } = outputs as PlatformOutputs;
-  return { outputs: planned, resources: monitor.registrations };
+  if (failure !== undefined || !result) throw Object.assign(failure as Error, { registrations: monitor.registrations.map((r) => ({ type: r.type, name: r.name })) });
+  return { result: result.value, resources: monitor.registrations };
 }

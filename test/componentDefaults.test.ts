@@ -1,0 +1,106 @@
+/**
+ * Each component declared alone with only its required args: the `@default` each Args field documents is
+ * what it renders (the platform always passes them, so only here do the defaults run), and the wave order
+ * refuses a wave it does not hold or one declared out of turn.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ControlPlaneApi } from "../components/api";
+import { Console } from "../components/console";
+import { Operators } from "../components/operators";
+import { OpenBao } from "../components/secrets";
+import { WaveSequence } from "../components/wave";
+import { Workers } from "../components/workers";
+import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../lib/catalog";
+import { chartLocations } from "../lib/charts";
+import type { WaveSpec } from "../lib/waves";
+import { recordProgram, RecordedResource } from "../plan/runtime";
+import { PROJECT } from "./helpers";
+
+const IMAGE = "registry.example/aigw/x@sha256:" + "a".repeat(64);
+const named = (resources: RecordedResource[], name: string): RecordedResource => {
+  const found = resources.find((r) => r.name === name);
+  if (!found) throw new Error(`no ${name}; have ${resources.map((r) => r.name).join(", ")}`);
+  return found;
+};
+const replicas = (r: RecordedResource) => (r.props as { spec: { replicas: number } }).spec.replicas;
+const skipsAwait = (r: RecordedResource) => (r.props as { metadata: { annotations?: Record<string, string> } }).metadata.annotations?.["pulumi.com/skipAwait"];
+const declare = async (build: () => unknown) => (await recordProgram("staging", {}, [], async () => { build(); })).resources;
+
+describe("components alone, on their defaults", () => {
+  it("the API: one replica, no PDB, awaited", async () => {
+    const resources = await declare(() => new ControlPlaneApi("control-plane-api", { namespace: "ns", version: "1.5.1", image: IMAGE, databaseSecret: "db-app" }));
+    assert.equal(replicas(named(resources, "api")), 1);
+    assert.equal(skipsAwait(named(resources, "api")), undefined);
+    assert.equal(resources.some((r) => r.type === "kubernetes:policy/v1:PodDisruptionBudget"), false);
+  });
+
+  it("the console: one replica per color, awaited", async () => {
+    const colors = { blue: { version: "1.5.1", image: IMAGE }, green: { version: "1.5.0", image: IMAGE } };
+    const resources = await declare(() => new Console("console", { namespace: "ns", colors, live: "green", apiUrl: "http://api.ns.svc" }));
+    for (const color of ["blue", "green"]) {
+      assert.equal(replicas(named(resources, `console-${color}`)), 1, color);
+      assert.equal(skipsAwait(named(resources, `console-${color}`)), undefined);
+    }
+  });
+
+  it("the workers: one replica per kind, awaited", async () => {
+    const resources = await declare(() => new Workers("workers", { namespace: "ns", version: "1.5.1", image: IMAGE, databaseSecret: "db-app", apiUrl: "http://api.ns.svc" }));
+    for (const kind of ["export", "lifecycle", "config"]) {
+      assert.equal(replicas(named(resources, `worker-${kind}`)), 1, kind);
+      assert.equal(skipsAwait(named(resources, `worker-${kind}`)), undefined);
+    }
+  });
+
+  const release = getRelease(loadCatalog(DEFAULT_CATALOG_DIR), "1.5.1");
+  const charts = chartLocations(release, undefined, PROJECT);
+
+  it("OpenBao: one raft node, values in the clear, awaited", async () => {
+    const resources = await declare(() => new OpenBao("secrets", { release, chart: charts.openbao, namespace: "ns" }));
+    const chart = named(resources, "openbao");
+    assert.equal((chart.props as { values: { server: { ha: { replicas: number } } } }).values.server.ha.replicas, 1);
+    assert.deepEqual(chart.secretProps, []);
+    assert.equal(chart.props.skipAwait, false);
+  });
+
+  it("the operators: in cnpg-system, awaited", async () => {
+    const resources = await declare(() => new Operators("operators", { release, charts }));
+    for (const name of ["cnpg-operator", "barman-cloud-plugin"]) {
+      assert.equal(named(resources, name).props.namespace, "cnpg-system", name);
+      assert.equal(named(resources, name).props.skipAwait, false, name);
+    }
+  });
+
+  describe("the wave order", () => {
+    const order: WaveSpec[] = [
+      { id: "platform-services", title: "one", after: [] },
+      { id: "database", title: "two", after: ["platform-services"] },
+      { id: "api", title: "three", after: ["platform-services", "database"] },
+    ];
+    const inOrder = (ids: WaveSpec["id"][]) => declare(() => {
+      const sequence = new WaveSequence(new pulumi.ComponentResource("lockstep:test:Parent", "parent"), order);
+      // A resource in each wave: depending on a component is depending on the resources inside it.
+      for (const id of ids) sequence.run(id, (wave) => new k8s.core.v1.ConfigMap(`in-${id}`, {}, { parent: wave }));
+    });
+
+    it("declares the waves it holds in turn, each after every earlier one", async () => {
+      const resources = await inOrder(["platform-services", "api"]);
+      const dependencies = (name: string) => named(resources, name).dependencyUrns.map((u) => u.split("::").pop());
+      assert.deepEqual(dependencies("wave-api"), ["in-platform-services"]);
+      assert.deepEqual(dependencies("in-api"), ["in-platform-services"], "what a wave holds waits for the earlier waves too");
+      assert.deepEqual(dependencies("in-platform-services"), []);
+      assert.deepEqual(named(resources, "wave-api").outputs, { title: "three" });
+    });
+
+    it("refuses a wave it does not hold, listing the ones it does", async () => {
+      await assert.rejects(inOrder(["gateways"]), { message: "wave gateways is not in this wave order (platform-services, database, api)" });
+    });
+
+    it("refuses a wave declared after a later one, or twice", async () => {
+      await assert.rejects(inOrder(["api", "database"]), { message: "wave database must be declared before wave api" });
+      await assert.rejects(inOrder(["database", "database"]), { message: "wave database must be declared before wave database" });
+    });
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * What each component renders, field by field, on the shipped stacks: the ports, probes and environment
+ * the images expect, the chart values the secure defaults need, and each component's registered outputs.
+ * Expected values are literals from the images' contracts and the seeds, not from the code under test.
+ */
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import type { PlanResult } from "../plan/plan";
+import type { RecordedResource } from "../plan/runtime";
+import { ofType, planStack, prop, resource, runStack } from "./helpers";
+
+type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const container = (result: PlanResult, name: string): Loose => (prop(resource(result, name), "spec.template.spec.containers") as Loose[])[0];
+const PLATFORM_DB_URI = { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "platform-db-app", key: "uri" } } };
+const outputsOf = (resources: RecordedResource[], name: string): Record<string, unknown> | undefined => resources.find((r) => r.name === name && !r.custom)?.outputs;
+const UNKNOWN = { __pulumiUnknown: true };
+
+describe("component shapes", () => {
+  let staging: PlanResult;
+  let prod: PlanResult;
+  let recorded: RecordedResource[];
+  before(async () => {
+    staging = await planStack("staging");
+    prod = await planStack("prod");
+    recorded = await runStack("staging");
+  });
+
+  describe("the control-plane API", () => {
+    it("serves http on 8080 behind port 80, ready at /readyz, alive at /healthz, migrating at start", () => {
+      const api = container(staging, "api");
+      assert.deepEqual(api.ports, [{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+      assert.equal(api.readinessProbe.httpGet.path, "/readyz");
+      assert.equal(api.livenessProbe.httpGet.path, "/healthz");
+      assert.equal(api.startupProbe.httpGet.path, "/healthz");
+      assert.deepEqual(api.env, [PLATFORM_DB_URI, { name: "MIGRATE_ON_START", value: "true" }]);
+      assert.deepEqual(prop(resource(staging, "api-svc"), "spec.ports"), [{ name: "http", port: 80, targetPort: 8080, protocol: "TCP" }]);
+    });
+
+    it("registers its Deployment, Service and in-cluster URL as outputs", () => {
+      assert.deepEqual(outputsOf(recorded, "control-plane-api"), { deployment: "api", service: "api", url: "http://api.aigw-staging.svc" });
+    });
+  });
+
+  describe("the console", () => {
+    it("serves http on 3000 behind port 80 per color and live, healthy at /api/health, calling the API's Service", () => {
+      for (const color of ["blue", "green"]) {
+        const c = container(staging, `console-${color}`);
+        assert.deepEqual(c.ports, [{ name: "http", containerPort: 3000, protocol: "TCP" }], color);
+        assert.equal(c.readinessProbe.httpGet.path, "/api/health");
+        assert.equal(c.livenessProbe.httpGet.path, "/api/health");
+        assert.deepEqual(c.env, [{ name: "API_URL", value: "http://api.aigw-staging.svc" }]);
+        assert.deepEqual(prop(resource(staging, `console-${color}-svc`), "spec.ports"), [{ name: "http", port: 80, targetPort: 3000, protocol: "TCP" }]);
+      }
+      assert.deepEqual(prop(resource(staging, "console-svc"), "spec.ports"), [{ name: "http", port: 80, targetPort: 3000, protocol: "TCP" }]);
+    });
+
+    it("registers the live color and each color's version", () => {
+      assert.deepEqual(outputsOf(recorded, "console"), { live: "blue", blue: "1.5.1", green: "1.5.0" });
+    });
+  });
+
+  describe("the workers", () => {
+    it("run one Deployment per kind, selected by kind, healthy on 9090, with the API and the database", () => {
+      for (const kind of ["export", "lifecycle", "config"]) {
+        const name = `worker-${kind}`;
+        assert.deepEqual(prop(resource(staging, name), "spec.selector.matchLabels"), { "app.kubernetes.io/name": name, "lockstep.dev/worker": kind });
+        const c = container(staging, name);
+        assert.deepEqual(c.ports, [{ name: "health", containerPort: 9090, protocol: "TCP" }], kind);
+        assert.equal(c.readinessProbe.httpGet.path, "/readyz");
+        assert.equal(c.livenessProbe.httpGet.path, "/healthz");
+        assert.deepEqual(c.env, [{ name: "WORKER_KIND", value: kind }, { name: "API_URL", value: "http://api.aigw-staging.svc" }, PLATFORM_DB_URI]);
+      }
+    });
+
+    it("registers the kinds and the version", () => {
+      assert.deepEqual(outputsOf(recorded, "workers"), { kinds: ["export", "lifecycle", "config"], version: "1.5.1" });
+    });
+  });
+
+  describe("OpenBao", () => {
+    it("runs raft in HA mode (1 node on staging, 3 on prod), a /tmp scratch volume, and no injector", () => {
+      for (const [result, replicas] of [[staging, 1], [prod, 3]] as const) {
+        const values = resource(result, "openbao").props.values as Loose;
+        assert.deepEqual(values.server.ha, { enabled: true, replicas, raft: { enabled: true } });
+        assert.deepEqual(values.server.volumes, [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }]);
+        assert.deepEqual(values.server.volumeMounts, [{ name: "tmp", mountPath: "/tmp" }]);
+        assert.deepEqual(values.injector, { enabled: false });
+      }
+    });
+
+    it("registers the chart's revision (known once installed)", () => {
+      assert.deepEqual(outputsOf(recorded, "secrets"), { revision: UNKNOWN });
+    });
+  });
+
+  describe("Helm releases and operators", () => {
+    it("clean up a failed upgrade, and name the chart repository only when installing from one", async () => {
+      for (const r of ofType(staging, "kubernetes:helm.sh/v3:Release")) assert.equal(r.props.cleanupOnFail, true, r.name);
+      assert.deepEqual(resource(staging, "openbao").props.repositoryOpts, { repo: "https://openbao.github.io/openbao-helm" });
+      const fromOci = await planStack("staging", "chartSource=oci://registry.example/charts");
+      for (const r of ofType(fromOci, "kubernetes:helm.sh/v3:Release")) {
+        assert.equal("repositoryOpts" in r.props, false, `${r.name} comes from the OCI registry`);
+        assert.match(String(r.props.chart), /^oci:\/\/registry\.example\/charts\//);
+      }
+    });
+
+    it("put the operators in their own namespace, the plugin after the operator", () => {
+      assert.equal(prop(resource(staging, "operators-namespace"), "metadata.name"), "cnpg-system");
+      assert.equal(resource(staging, "cnpg-operator").props.namespace, "cnpg-system");
+      assert.ok(resource(staging, "cnpg-operator").dependsOn.includes("operators-namespace"));
+      assert.ok(resource(staging, "barman-cloud-plugin").dependsOn.includes("cnpg-operator"));
+      assert.deepEqual(Object.keys(outputsOf(recorded, "operators") ?? {}).sort(), ["barmanCloudRevision", "cnpgRevision"]);
+    });
+  });
+
+  describe("network policies, the release record and the waves", () => {
+    it("label every NetworkPolicy as lockstep's and register their names", () => {
+      const policies = ofType(staging, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+            for (const p of policies) {
+        assert.equal((prop(p, "metadata.labels") as Record<string, string>)["app.kubernetes.io/part-of"], "lockstep", p.name);
+        assert.equal(prop(p, "metadata.namespace"), "aigw-staging");
+        assert.ok(prop(p, "spec.podSelector"), `${p.name} selects pods`);
+      }
+      const names = ["default-deny", "allow-dns", "gateway", "console", "api", "workers", "platform-db-instances", "keycloak-db-instances", "keycloak", "openbao"];
+      assert.deepEqual(policies.map((p) => prop(p, "metadata.name")).sort(), [...names].sort());
+      assert.deepEqual(outputsOf(recorded, "network"), { policies: names });
+    });
+
+    it("label the release record with lockstep and the version, and register its name", () => {
+      assert.deepEqual(prop(resource(staging, "lockstep-release"), "metadata.labels"), { "app.kubernetes.io/part-of": "lockstep", "app.kubernetes.io/version": "1.5.1" });
+      assert.deepEqual(outputsOf(recorded, "release-record"), { name: "lockstep-release" });
+    });
+
+    it("register each wave's title", () => {
+      assert.deepEqual(outputsOf(recorded, "wave-api"), { title: "control-plane API (runs migrations at startup)" });
+      assert.deepEqual(outputsOf(recorded, "wave-console"), { title: "console (blue/green, live Service)" });
+    });
+  });
+});
