@@ -1,5 +1,5 @@
 /**
- * The program-run memo `npm test` turns on (test/memoizePlans.ts): a repeated plan is answered with the
+ * The program-run memo `npm test` turns on (test/planPreload.ts): a repeated plan is answered with the
  * same run, a different config is not, and a shared run a caller changed is refused, not handed on.
  */
 import assert from "node:assert/strict";
