@@ -9,6 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ControlPlaneApi } from "../components/api";
 import { Console } from "../components/console";
+import { Gateway } from "../components/gateway";
 import { Operators } from "../components/operators";
 import { OpenBao } from "../components/secrets";
 import { WaveSequence } from "../components/wave";
@@ -52,6 +53,14 @@ describe("components alone, on their defaults", () => {
       assert.equal(replicas(named(resources, `worker-${kind}`)), 1, kind);
       assert.equal(skipsAwait(named(resources, `worker-${kind}`)), undefined);
     }
+  });
+
+  it("the gateways: one stable replica, no canary, no hostnames, awaited", async () => {
+    const resources = await declare(() => new Gateway("gateways", { namespace: "ns", stable: { version: "1.5.1", image: IMAGE }, apiUrl: "http://api.ns.svc", parentGateway: { name: "gw", namespace: "ns" } }));
+    assert.equal(replicas(named(resources, "gateway")), 1);
+    assert.equal(skipsAwait(named(resources, "gateway")), undefined);
+    assert.equal(resources.some((r) => r.name === "gateway-canary"), false);
+    assert.equal("hostnames" in (named(resources, "gateway-route").props.spec as object), false);
   });
 
   const release = getRelease(loadCatalog(DEFAULT_CATALOG_DIR), "1.5.1");

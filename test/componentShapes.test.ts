@@ -41,6 +41,51 @@ describe("component shapes", () => {
     });
   });
 
+  describe("the gateways", () => {
+    let canary: PlanResult;
+    let prodCanary: PlanResult;
+    before(async () => {
+      canary = await planStack("staging", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=10");
+      prodCanary = await planStack("prod", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=10");
+    });
+
+    it("serve on 41002 behind port 80, ready at /readyz, alive at /healthz, told the API's URL and their port", () => {
+      for (const name of ["gateway", "gateway-canary"]) {
+        const c = container(canary, name);
+        assert.deepEqual(c.ports, [{ name: "http", containerPort: 41002, protocol: "TCP" }], name);
+        assert.equal(c.readinessProbe.httpGet.path, "/readyz");
+        assert.equal(c.livenessProbe.httpGet.path, "/healthz");
+        assert.deepEqual(c.env, [{ name: "API_URL", value: "http://api.aigw-staging.svc" }, { name: "GATEWAY_PORT", value: "41002" }]);
+        assert.deepEqual(prop(resource(canary, `${name === "gateway" ? "gateway-stable" : name}-svc`), "spec.ports"), [{ name: "http", port: 80, targetPort: 41002, protocol: "TCP" }]);
+      }
+      assert.deepEqual(prop(resource(canary, "gateway"), "spec.selector.matchLabels"), { "app.kubernetes.io/name": "gateway", "lockstep.dev/track": "stable" });
+      assert.deepEqual(prop(resource(canary, "gateway-canary"), "spec.selector.matchLabels"), { "app.kubernetes.io/name": "gateway", "lockstep.dev/track": "canary" });
+    });
+
+    it("split traffic by weight on one HTTPRoute under the stack's Gateway and hostnames, moved only after both tracks rolled out", () => {
+      const route = resource(canary, "gateway-route");
+      assert.equal(prop(route, "metadata.name"), "gateway");
+      assert.deepEqual(prop(route, "spec.parentRefs"), [{ name: "platform-gateway", namespace: "aigw-staging" }]);
+      assert.deepEqual(prop(route, "spec.hostnames"), ["gateway.staging.example.internal"]);
+      assert.deepEqual(prop(route, "spec.rules"), [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ name: "gateway-stable", port: 80, weight: 90 }, { name: "gateway-canary", port: 80, weight: 10 }] }]);
+      assert.ok(route.dependsOn.includes("gateway") && route.dependsOn.includes("gateway-canary"), route.dependsOn.join(", "));
+      const closed = resource(staging, "gateway-route");
+      assert.deepEqual(prop(closed, "spec.rules.0.backendRefs"), [{ name: "gateway-stable", port: 80, weight: 100 }]);
+    });
+
+    it("run two canary replicas in HA (a drain never empties the track) and one otherwise", () => {
+      assert.equal(prop(resource(prodCanary, "gateway-canary"), "spec.replicas"), 2);
+      assert.equal(prop(resource(prodCanary, "gateway"), "spec.replicas"), 3);
+      assert.equal(prop(resource(canary, "gateway-canary"), "spec.replicas"), 1);
+    });
+
+    it("register the stable and canary versions, the canary's share and the route", async () => {
+      const open = await runStack("staging", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=10");
+      assert.deepEqual(outputsOf(open, "gateways"), { stableVersion: "1.5.0", canaryVersion: "1.5.1", canaryPercent: 10, route: "gateway" });
+      assert.deepEqual(outputsOf(recorded, "gateways"), { stableVersion: "1.5.1", canaryPercent: 0, route: "gateway" });
+    });
+  });
+
   describe("the console", () => {
     it("serves http on 3000 behind port 80 per color and live, healthy at /api/health, calling the API's Service", () => {
       for (const color of ["blue", "green"]) {
