@@ -122,6 +122,55 @@ describe("component shapes", () => {
     });
   });
 
+  describe("the databases", () => {
+    it("back up through one ObjectStore per database: the stack's destination, its credentials' keys, gzip, retention", async () => {
+      const store = resource(staging, "platform-db-objectstore");
+      assert.equal(prop(store, "metadata.name"), "platform-db-store");
+      assert.deepEqual(prop(store, "metadata.labels"), { "app.kubernetes.io/part-of": "lockstep", "app.kubernetes.io/name": "platform-db" });
+      assert.deepEqual(prop(store, "spec"), {
+        retentionPolicy: "14d",
+        configuration: {
+          destinationPath: "s3://aigw-backups/staging/",
+          endpointURL: "https://s3.internal:9000",
+          s3Credentials: { accessKeyId: { name: "backup-s3-credentials", key: "ACCESS_KEY_ID" }, secretAccessKey: { name: "backup-s3-credentials", key: "ACCESS_SECRET_KEY" } },
+          wal: { compression: "gzip", maxParallel: 2 },
+          data: { compression: "gzip", jobs: 2 },
+        },
+      });
+      const noEndpoint = await planStack("staging", 'backup={"destinationPath":"s3://b/p/","credentialsSecret":"creds"}');
+      assert.equal("endpointURL" in (prop(resource(noEndpoint, "platform-db-objectstore"), "spec.configuration") as object), false);
+    });
+
+    it("are protected and retained on delete, never replaced by delete-first, and awaited until Ready", () => {
+      const byName = new Map(recorded.map((r) => [r.name, r]));
+      for (const name of ["platform-db-objectstore", "platform-db-cluster", "keycloak-db-objectstore", "keycloak-db-cluster"]) {
+        const r = byName.get(name) as RecordedResource;
+        assert.deepEqual([r.protect, r.retainOnDelete, r.deleteBeforeReplace], [true, true, false], name);
+      }
+      assert.deepEqual(prop(resource(staging, "platform-db-cluster"), "metadata.annotations"), { "pulumi.com/waitFor": "condition=Ready" });
+      assert.ok(resource(staging, "platform-db-cluster").dependsOn.includes("platform-db-objectstore"));
+    });
+
+    it("are not awaited when awaitRollouts is false", async () => {
+      const noWait = await planStack("staging", "awaitRollouts=false");
+      assert.deepEqual(prop(resource(noWait, "platform-db-cluster"), "metadata.annotations"), { "pulumi.com/skipAwait": "true" });
+    });
+
+    it("take a daily backup at the stack's schedule through the plugin, one at once after (re)creation", () => {
+      const scheduled = resource(staging, "platform-db-scheduled-backup");
+      assert.equal(prop(scheduled, "metadata.name"), "platform-db-daily");
+      assert.deepEqual(prop(scheduled, "spec"), {
+        schedule: "0 0 2 * * *", immediate: true, backupOwnerReference: "self", cluster: { name: "platform-db" },
+        method: "plugin", pluginConfiguration: { name: "barman-cloud.cloudnative-pg.io" },
+      });
+      assert.ok(scheduled.dependsOn.includes("platform-db-cluster"));
+    });
+
+    it("register the cluster, its archive's server name, the store and the app Secret", () => {
+      assert.deepEqual(outputsOf(recorded, "platform-db"), { clusterName: "platform-db", serverName: "platform-db", originKept: false, objectStore: "platform-db-store", appSecretName: "platform-db-app" });
+    });
+  });
+
   describe("OpenBao", () => {
     it("runs raft in HA mode (1 node on staging, 3 on prod), a /tmp scratch volume, and no injector", () => {
       for (const [result, replicas] of [[staging, 1], [prod, 3]] as const) {
