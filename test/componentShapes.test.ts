@@ -171,6 +171,26 @@ describe("component shapes", () => {
     });
   });
 
+  describe("Keycloak", () => {
+    it("connects to its own database's read-write Service with the generated password, scratch volumes mounted", () => {
+      for (const [result, replicas, pdb, instances] of [[staging, 1, {}, 1], [prod, 2, { maxUnavailable: 1 }, 3]] as const) {
+        const values = resource(result, "keycloak").props.values as Loose;
+        assert.deepEqual(values.database, { vendor: "postgres", hostname: "keycloak-db-rw", port: 5432, database: "keycloak", username: "keycloak", existingSecret: "keycloak-db-app", existingSecretKey: "password" });
+        assert.equal(values.replicas, replicas);
+        assert.deepEqual(values.podDisruptionBudget, pdb);
+        assert.equal(values.extraVolumes, "- name: data\n  emptyDir: {}\n- name: tmp\n  emptyDir: {}\n");
+        assert.equal(values.extraVolumeMounts, "- name: data\n  mountPath: /opt/keycloak/data\n- name: tmp\n  mountPath: /tmp\n");
+        assert.equal(prop(resource(result, "keycloak-db-cluster"), "spec.instances"), instances);
+        assert.equal(prop(resource(result, "keycloak-db-cluster"), "spec.storage.size"), "10Gi");
+      }
+      assert.ok(resource(staging, "keycloak").dependsOn.includes("keycloak-db-cluster"), "Keycloak starts after its database");
+    });
+
+    it("registers its database cluster and the chart's revision", () => {
+      assert.deepEqual(outputsOf(recorded, "identity"), { databaseCluster: "keycloak-db", revision: UNKNOWN });
+    });
+  });
+
   describe("OpenBao", () => {
     it("runs raft in HA mode (1 node on staging, 3 on prod), a /tmp scratch volume, and no injector", () => {
       for (const [result, replicas] of [[staging, 1], [prod, 3]] as const) {
