@@ -171,6 +171,45 @@ describe("component shapes", () => {
     });
   });
 
+  describe("the pre-upgrade backups", () => {
+    let window: PlanResult;
+    let windowRun: RecordedResource[];
+    before(async () => {
+      window = await planStack("staging", "deployed=1.5.0");
+      windowRun = await runStack("staging", "deployed=1.5.0");
+    });
+
+    it("take an on-demand Backup per database through the plugin, labelled with the window, retained, awaited by a check", () => {
+      const backup = resource(window, "pre-upgrade-platform-db-1-5-0-to-1-5-1");
+      assert.deepEqual(prop(backup, "metadata"), {
+        name: "pre-upgrade-platform-db-1-5-0-to-1-5-1", namespace: "aigw-staging",
+        labels: { "app.kubernetes.io/part-of": "lockstep", "lockstep.dev/upgrade-from": "1.5.0", "lockstep.dev/upgrade-to": "1.5.1" },
+        annotations: { "pulumi.com/skipAwait": "true" },
+      });
+      assert.deepEqual(prop(backup, "spec"), { cluster: { name: "platform-db" }, method: "plugin", pluginConfiguration: { name: "barman-cloud.cloudnative-pg.io" } });
+      assert.equal(windowRun.find((r) => r.name === "pre-upgrade-platform-db-1-5-0-to-1-5-1")?.retainOnDelete, true);
+      const check = resource(window, "await-platform-db-1-5-0-to-1-5-1");
+      assert.equal(check.props.create, "bash scripts/await-backup.sh");
+      assert.deepEqual(check.props.environment, { NAMESPACE: "aigw-staging", BACKUP: "pre-upgrade-platform-db-1-5-0-to-1-5-1", TIMEOUT_SECONDS: "3600" });
+      assert.deepEqual(check.props.triggers, ["1.5.0", "1.5.1"]);
+      assert.ok(check.dependsOn.includes("pre-upgrade-platform-db-1-5-0-to-1-5-1"));
+    });
+
+    it("snapshot OpenBao's raft store from openbao-0 into the stack's snapshot directory", () => {
+      const snapshot = resource(window, "openbao-snapshot-1-5-0-to-1-5-1");
+      assert.equal(snapshot.props.create, "bash scripts/openbao-snapshot.sh");
+      assert.deepEqual(snapshot.props.environment, { NAMESPACE: "aigw-staging", OPENBAO_POD: "openbao-0", SNAPSHOT_FILE: "backups/openbao-1-5-0-to-1-5-1.snap" });
+      assert.deepEqual(snapshot.props.triggers, ["1.5.0", "1.5.1"]);
+    });
+
+    it("register the Backups, the restore point and the snapshot file", () => {
+      assert.deepEqual(outputsOf(windowRun, "pre-upgrade-backup"), {
+        backupObjects: ["pre-upgrade-platform-db-1-5-0-to-1-5-1", "pre-upgrade-keycloak-db-1-5-0-to-1-5-1"],
+        backups: UNKNOWN, openBaoSnapshot: "backups/openbao-1-5-0-to-1-5-1.snap", openBaoSnapshotSha256: UNKNOWN,
+      });
+    });
+  });
+
   describe("Keycloak", () => {
     it("connects to its own database's read-write Service with the generated password, scratch volumes mounted", () => {
       for (const [result, replicas, pdb, instances] of [[staging, 1, {}, 1], [prod, 2, { maxUnavailable: 1 }, 3]] as const) {
