@@ -266,6 +266,29 @@ describe("component shapes", () => {
     });
   });
 
+  describe("the smoke verification", () => {
+    it("runs scripts/smoke.sh with the stack's endpoints, the set and the blocked prompt, again when the set, the live color or the canary moves", async () => {
+      const smoke = resource(staging, "smoke-test");
+      assert.equal(smoke.props.create, "bash scripts/smoke.sh");
+      const digest = "sha256:bdf0008f0adb58708773861564dbee0d8249224c411ad4e1cbea6d7849d46f5e"; // release 1.5.1's set, as Pulumi.prod.yaml's promotion records it
+      assert.deepEqual(smoke.props.environment, {
+        STACK: "staging", RELEASE: "1.5.1", SET_DIGEST: digest,
+        GATEWAY_URL: "https://gateway.staging.example.internal", API_URL: "https://api.staging.example.internal", CONSOLE_URL: "https://console.staging.example.internal",
+        BLOCKED_PROMPT: "test blocked content", EXPECTED_STATUS: "409", TOKEN_ENV: "LOCKSTEP_SMOKE_TOKEN", RECORD_FILE: ".lockstep/verified-staging.json",
+      });
+      assert.deepEqual(smoke.props.triggers, [digest, "blue", 0]);
+      const canary = await planStack("staging", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=10");
+      assert.deepEqual(resource(canary, "smoke-test").props.triggers, [digest, "blue", 10]);
+      const bare = await planStack("staging", 'smoke={"gatewayUrl":"https://g.example","blockedPrompt":"blocked"}');
+      const env = resource(bare, "smoke-test").props.environment as Record<string, string>;
+      assert.deepEqual([env.API_URL, env.CONSOLE_URL, env.RECORD_FILE, env.EXPECTED_STATUS], ["", "", "", "409"]);
+    });
+
+    it("registers its result, known once the smoke test ran", () => {
+      assert.deepEqual(outputsOf(recorded, "verification"), { result: UNKNOWN });
+    });
+  });
+
   describe("network policies, the release record and the waves", () => {
     it("label every NetworkPolicy as lockstep's and register their names", () => {
       const policies = ofType(staging, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
