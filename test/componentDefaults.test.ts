@@ -11,11 +11,13 @@ import { ControlPlaneApi } from "../components/api";
 import { Console } from "../components/console";
 import { Gateway } from "../components/gateway";
 import { Operators } from "../components/operators";
+import { OpenBaoRestore, parseDrillOutput, RestoreDrill, WritersDown } from "../components/recovery";
 import { OpenBao } from "../components/secrets";
 import { WaveSequence } from "../components/wave";
 import { Workers } from "../components/workers";
 import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../lib/catalog";
 import { chartLocations } from "../lib/charts";
+import type { DatabasePlan } from "../lib/restore";
 import type { WaveSpec } from "../lib/waves";
 import { recordProgram, RecordedResource } from "../plan/runtime";
 import { PROJECT } from "./helpers";
@@ -80,6 +82,44 @@ describe("components alone, on their defaults", () => {
       assert.equal(named(resources, name).props.namespace, "cnpg-system", name);
       assert.equal(named(resources, name).props.skipAwait, false, name);
     }
+  });
+
+  describe("the recovery steps", () => {
+    const plan: DatabasePlan = { key: "platform", origin: "platform-db", database: "app", cluster: "platform-db", serverName: "platform-db", keepOrigin: true, recovering: false };
+    const env = (resources: RecordedResource[], name: string) => named(resources, name).props.environment as Record<string, string>;
+
+    it("writers down: every writer Deployment named, ten minutes to stop, again for a new restore", async () => {
+      const resources = await declare(() => new WritersDown("writers", { namespace: "ns", deployments: ["api", "worker-export"], restoreName: "r1" }));
+      assert.equal(named(resources, "writers-down-r1").props.create, "bash scripts/writers-down.sh");
+      assert.deepEqual(env(resources, "writers-down-r1"), { NAMESPACE: "ns", DEPLOYMENTS: "api worker-export", TIMEOUT_SECONDS: "600" });
+      assert.deepEqual(named(resources, "writers-down-r1").props.triggers, ["r1"]);
+      assert.deepEqual(Object.keys(named(resources, "writers").outputs ?? {}), ["stopped"]);
+    });
+
+    it("OpenBao restore: through openbao-0, not forced, again for a new restore or snapshot", async () => {
+      const resources = await declare(() => new OpenBaoRestore("openbao-restore", { namespace: "ns", snapshotFile: "backups/x.snap", restoreName: "r1" }));
+      assert.equal(named(resources, "openbao-restore-r1").props.create, "bash scripts/openbao-restore.sh");
+      assert.deepEqual(env(resources, "openbao-restore-r1"), { NAMESPACE: "ns", OPENBAO_POD: "openbao-0", SNAPSHOT_FILE: "backups/x.snap", FORCE: "false" });
+      assert.deepEqual(named(resources, "openbao-restore-r1").props.triggers, ["r1", "backups/x.snap", false]);
+      assert.deepEqual(Object.keys(named(resources, "openbao-restore").outputs ?? {}), ["snapshotSha256"]);
+    });
+
+    it("restore drill: a scratch cluster beside the drilled one, half an hour to be Ready, again for a new id", async () => {
+      const resources = await declare(() => new RestoreDrill("drill", { namespace: "ns", plan, id: "d1", image: IMAGE }));
+      const e = env(resources, "restore-drill-d1");
+      assert.equal(named(resources, "restore-drill-d1").props.create, "bash scripts/restore-drill.sh");
+      assert.deepEqual({ ...e, MANIFEST: "(below)" }, { NAMESPACE: "ns", CLUSTER: "platform-db-drill", MANIFEST: "(below)", DRILL_ID: "d1", DATABASE_KEY: "platform", DATABASE: "app", SOURCE: "platform-db", TIMEOUT_SECONDS: "1800" });
+      assert.equal(JSON.parse(e.MANIFEST).metadata.name, "platform-db-drill");
+      assert.deepEqual(named(resources, "restore-drill-d1").props.triggers, ["d1"]);
+      assert.deepEqual(Object.keys(named(resources, "drill").outputs ?? {}), ["result"]);
+    });
+
+    it("reads the drill script's last line as its result, and refuses anything else naming the script", () => {
+      const result = { id: "d1", database: "platform", cluster: "platform-db-drill", source: "platform-db", passed: true, startedAt: "2026-11-22T10:00:00Z", finishedAt: "2026-11-22T10:05:00Z", seconds: 300 };
+      assert.deepEqual(parseDrillOutput(`recovering...\nready\n${JSON.stringify(result)}\n`), result);
+      assert.throws(() => parseDrillOutput("recovering...\nfailed: timeout\n"), { message: 'scripts/restore-drill.sh must end with its JSON result, not "failed: timeout"' });
+      assert.throws(() => parseDrillOutput(JSON.stringify({ ...result, passed: "yes" })), { message: "scripts/restore-drill.sh result: passed: Invalid input: expected boolean, received string" });
+    });
   });
 
   describe("the wave order", () => {
