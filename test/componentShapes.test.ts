@@ -289,6 +289,29 @@ describe("component shapes", () => {
     });
   });
 
+  describe("the platform", () => {
+    it("registers what the next deployment reads: release, workloads, window, console, databases, restore point", async () => {
+      const open = outputsOf(await runStack("staging", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=10"), "platform") as Loose;
+      assert.deepEqual(open.release, { version: "1.5.1", setDigest: "sha256:bdf0008f0adb58708773861564dbee0d8249224c411ad4e1cbea6d7849d46f5e" });
+      assert.deepEqual(open.workloads, { api: "1.5.1", "console-blue": "1.5.1", "console-green": "1.5.0", gateway: "1.5.0", "gateway-canary": "1.5.1", "worker-config": "1.5.1", "worker-export": "1.5.1", "worker-lifecycle": "1.5.1" });
+      assert.deepEqual(Object.fromEntries(Object.entries(open.components as Record<string, { version: string; image: string }>).map(([k, v]) => [k, [v.version, v.image.split("@")[0]]])), {
+        api: ["1.5.1", "registry.lockstep.example/aigw/api"], console: ["1.5.1", "registry.lockstep.example/aigw/console"],
+        gateway: ["1.5.1", "registry.lockstep.example/aigw/gateway"], workers: ["1.5.1", "registry.lockstep.example/aigw/workers"],
+      });
+      assert.deepEqual(open.upgradeWindow, { from: "1.5.0", to: "1.5.1", mode: "rolling", gatewayCanaryPercent: 10 });
+      assert.equal(open.consoleLive, "blue");
+      assert.deepEqual(open.databases, { platform: { cluster: "platform-db", serverName: "platform-db", keptOrigin: false }, identity: { cluster: "keycloak-db", serverName: "keycloak-db", keptOrigin: false } });
+      assert.deepEqual(open.restorePoint, UNKNOWN, "the window's backups are its restore point, known once taken");
+      assert.equal(open.restoreDrill, null);
+      assert.deepEqual((open.waves as { id: string; after: string[] }[]).map((w) => [w.id, w.after.length]), [
+        ["pre-upgrade-backup", 0], ["platform-services", 1], ["database", 2], ["api", 3], ["gateways", 4], ["console", 5], ["workers", 6], ["verification", 7],
+      ]);
+      const closed = outputsOf(recorded, "platform") as Loose;
+      assert.equal(closed.upgradeWindow, null);
+      assert.equal(closed.restorePoint, null);
+    });
+  });
+
   describe("network policies, the release record and the waves", () => {
     it("label every NetworkPolicy as lockstep's and register their names", () => {
       const policies = ofType(staging, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
