@@ -253,6 +253,9 @@ export async function recordProgram<T>(stack: string, config: Record<string, str
     debuggable.debuggablePromise = stamped;
     resourceClass.stackTrace = stackTrace;
   }
-  if (failure !== undefined || !result) throw Object.assign(failure as Error, { registrations: monitor.registrations.map((r) => ({ type: r.type, name: r.name })) });
+  if (!result) {
+    const error = failure instanceof Error ? failure : new Error(`the program threw ${String(failure)}`);
+    throw Object.assign(error, { registrations: monitor.registrations.map((r) => ({ type: r.type, name: r.name })) });
+  }
   return { result: result.value, resources: monitor.registrations };
 }
