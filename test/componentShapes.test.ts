@@ -5,9 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import type { PlanResult } from "../plan/plan";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PlanResult, runStack as planRun } from "../plan/plan";
 import type { RecordedResource } from "../plan/runtime";
-import { ofType, planStack, prop, resource, runStack } from "./helpers";
+import { ofType, planStack, PROJECT, prop, resource, runStack } from "./helpers";
 
 type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const container = (result: PlanResult, name: string): Loose => (prop(resource(result, name), "spec.template.spec.containers") as Loose[])[0];
@@ -241,6 +244,18 @@ describe("component shapes", () => {
       }
     });
 
+    it("passes chart values as secrets to every chart once the stack stores any chartValues as a secret", async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-secret-values-"));
+      for (const f of ["Pulumi.yaml", "Pulumi.staging.yaml"]) fs.copyFileSync(path.join(PROJECT, f), path.join(dir, f));
+      fs.appendFileSync(path.join(dir, "Pulumi.staging.yaml"), "  lockstep:chartValues:\n    openbao:\n      server:\n        extraSecret:\n          secure: v1:c2VjcmV0:Y2lwaGVydGV4dA==\n");
+      const secret = (await planRun({ stack: "staging", projectDir: dir })).run.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
+      assert.deepEqual(secret.map((r) => [r.name, r.secretProps.includes("values")]), secret.map((r) => [r.name, true]));
+      assert.equal(secret.length, 4);
+      const clear = recorded.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
+      assert.deepEqual(clear.map((r) => [r.name, r.secretProps.includes("values")]), clear.map((r) => [r.name, false]));
+      fs.rmSync(dir, { recursive: true });
+    });
+
     it("registers the chart's revision (known once installed)", () => {
       assert.deepEqual(outputsOf(recorded, "secrets"), { revision: UNKNOWN });
     });
@@ -319,6 +334,7 @@ describe("component shapes", () => {
         assert.equal((prop(p, "metadata.labels") as Record<string, string>)["app.kubernetes.io/part-of"], "lockstep", p.name);
         assert.equal(prop(p, "metadata.namespace"), "aigw-staging");
         assert.ok(prop(p, "spec.podSelector"), `${p.name} selects pods`);
+        assert.equal(p.parent, "network", `${p.name} belongs to the network component`);
       }
       const names = ["default-deny", "allow-dns", "gateway", "console", "api", "workers", "platform-db-instances", "keycloak-db-instances", "keycloak", "openbao"];
       assert.deepEqual(policies.map((p) => prop(p, "metadata.name")).sort(), [...names].sort());
