@@ -63,4 +63,11 @@ describe("the program worker thread", () => {
     assert.deepEqual(registered(there), registered(here));
     assert.deepEqual(registered(there)[0], { type: "pulumi:pulumi:Stack", name: "lockstep-staging" });
   });
+
+  it("refuses inputs that cannot cross to the worker, naming the stack, and keeps serving", async () => {
+    const { inputs } = await runStack({ stack: "staging" });
+    const uncloneable = { ...inputs, config: { ...inputs.config, hook: () => undefined } } as unknown as typeof inputs;
+    await assert.rejects(worker("staging", uncloneable, {}, []), /^Error: the program worker thread cannot take the inputs of stack staging: .*could not be cloned/);
+    assert.equal((await worker("staging", inputs, {}, [])).outputs.release.version, "1.5.1");
+  });
 });

@@ -51,6 +51,13 @@ export function programWorker(): ProgramRunner {
     pending.set(id, { resolve, reject });
     worker.ref();
     const req: RunRequest = { id, stack, inputs, config, secretKeys };
-    worker.postMessage(req);
+    try {
+      worker.postMessage(req);
+    } catch (err) {
+      // Inputs that cannot be cloned (a function, a class instance with private state) never reach the worker.
+      pending.delete(id);
+      if (pending.size === 0) worker.unref();
+      reject(new Error(`the program worker thread cannot take the inputs of stack ${stack}: ${(err as Error).message}`));
+    }
   });
 }
