@@ -327,6 +327,47 @@ describe("component shapes", () => {
     });
   });
 
+  describe("ownership", () => {
+    it("puts each resource under the component that declares it, and each component under its wave", async () => {
+      const window = await planStack("staging", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=10");
+      const children: Record<string, string[]> = {
+        platform: ["wave-pre-upgrade-backup", "wave-platform-services", "wave-database", "wave-api", "wave-gateways", "wave-console", "wave-workers", "wave-verification"],
+        "wave-pre-upgrade-backup": ["pre-upgrade-backup"],
+        "pre-upgrade-backup": ["openbao-snapshot-1-5-0-to-1-5-1", "pre-upgrade-platform-db-1-5-0-to-1-5-1", "await-platform-db-1-5-0-to-1-5-1"],
+        "wave-platform-services": ["operators", "platform-namespace", "network", "secrets", "identity"],
+        operators: ["operators-namespace", "cnpg-operator", "barman-cloud-plugin"],
+        secrets: ["openbao"],
+        identity: ["keycloak-db", "keycloak"],
+        "keycloak-db": ["keycloak-db-objectstore", "keycloak-db-cluster", "keycloak-db-scheduled-backup"],
+        "wave-database": ["platform-db"],
+        "platform-db": ["platform-db-objectstore", "platform-db-cluster", "platform-db-scheduled-backup"],
+        "wave-api": ["control-plane-api"],
+        "control-plane-api": ["api-sa", "api", "api-svc"],
+        "wave-gateways": ["gateways"],
+        gateways: ["gateway-sa", "gateway", "gateway-stable-svc", "gateway-canary-sa", "gateway-canary", "gateway-canary-svc", "gateway-route"],
+        "wave-console": ["console"],
+        console: ["console-blue-sa", "console-blue", "console-blue-svc", "console-green", "console-svc"],
+        "wave-workers": ["workers"],
+        workers: ["worker-export-sa", "worker-export", "worker-config"],
+        "wave-verification": ["verification", "release-record"],
+        verification: ["smoke-test"],
+        "release-record": ["lockstep-release"],
+      };
+      for (const [parent, names] of Object.entries(children)) {
+        for (const name of names) assert.equal(resource(window, name).parent, parent, `${name} belongs to ${parent}`);
+      }
+    });
+
+    it("orders the components of one wave: namespace first, identity after the operators, the record after the smoke test", () => {
+      const after = (name: string, dependency: string) => assert.ok(resource(staging, name).dependsOn.includes(dependency), `${name} after ${dependency}: ${resource(staging, name).dependsOn.join(", ")}`);
+      after("network", "platform-namespace");
+      after("secrets", "platform-namespace");
+      after("identity", "platform-namespace");
+      after("identity", "cnpg-operator");
+      after("release-record", "smoke-test");
+    });
+  });
+
   describe("network policies, the release record and the waves", () => {
     it("label every NetworkPolicy as lockstep's and register their names", () => {
       const policies = ofType(staging, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
