@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, loadCatalog } from "../lib/catalog";
 import { composeRelease } from "../lib/catalogEntry";
-import { LockstepInputError } from "../lib/errors";
+import { refusal } from "./helpers";
 
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
 const digest = (c: string) => `${c.repeat(64)}`;
@@ -11,16 +11,6 @@ const images = {
   api: `registry.lockstep.example/aigw/api@sha256:${digest("a")}`, gateway: `registry.lockstep.example/aigw/gateway@sha256:${digest("b")}`,
   console: `registry.lockstep.example/aigw/console@sha256:${digest("c")}`, workers: `registry.lockstep.example/aigw/workers@sha256:${digest("d")}`,
 };
-const refusal = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof LockstepInputError, String(err));
-    return err.message;
-  }
-  assert.fail("expected a LockstepInputError");
-};
-
 describe("composeRelease", () => {
   it("writes a header naming the base it carried from, keeps long text on one line, and defaults the notes", () => {
     const summary = `A patch release whose summary is long enough that a YAML writer with a line width would fold it over two lines ${"x".repeat(40)}`;

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../lib/catalog";
 import { chartLocations } from "../lib/charts";
-import { LockstepInputError } from "../lib/errors";
+import { refusal } from "./helpers";
 
 const release = getRelease(loadCatalog(DEFAULT_CATALOG_DIR), "1.5.1");
 /** A chart source folder with a Chart.yaml per pinned chart, each overridable. */
@@ -21,16 +21,6 @@ function source(overrides: Record<string, string | null> = {}): string {
   }
   return dir;
 }
-const refusal = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof LockstepInputError, String(err));
-    return err.message;
-  }
-  assert.fail("expected a LockstepInputError");
-};
-
 describe("chartLocations", () => {
   it("takes each chart from the catalog's repository by default", () => {
     assert.deepEqual(chartLocations(release, undefined, "/p").cnpgOperator, { chart: "cloudnative-pg", version: "0.29.0", repo: "https://cloudnative-pg.github.io/charts" });

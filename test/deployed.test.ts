@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, loadCatalog } from "../lib/catalog";
 import { deployedAt, deployedFromOutputs, parseDeployedArgument } from "../lib/deployed";
-import { LockstepInputError } from "../lib/errors";
+import { refusal } from "./helpers";
 
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
 const VERSIONS = "1.3.4, 1.4.2, 1.5.0, 1.5.1, 2.0.0";
@@ -16,16 +16,6 @@ const record = (content: unknown): string => {
   fs.writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
   return file;
 };
-const refusal = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof LockstepInputError, String(err));
-    return err.message;
-  }
-  assert.fail("expected a LockstepInputError");
-};
-
 describe("deployedAt", () => {
   it("puts every workload but the canary at the version, with no set digest", () => {
     assert.deepEqual(deployedAt("1.5.0", catalog), {

@@ -1,8 +1,10 @@
 /** Shared test helpers: run the plan, look up resources, and walk dependency edges the engine would see. */
+import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { plan, PlannedResource, PlanResult, runStack as runStackOptions } from "../plan/plan";
 import type { RecordedResource } from "../plan/runtime";
+import { LockstepInputError } from "../lib/errors";
 
 export const PROJECT = path.resolve(__dirname, "..");
 /** ../shared beside the checkout; LOCKSTEP_SHARED names it for runs that copy the project elsewhere (the mutation sandbox). */
@@ -64,4 +66,15 @@ export function orderedAfter(result: PlanResult, from: string, to: string): bool
 /** Reads a nested prop by dotted path. */
 export function prop(r: PlannedResource, dotted: string): unknown {
   return dotted.split(".").reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), r.props);
+}
+
+/** The message of the LockstepInputError `fn` throws; fails the test when it throws nothing or another error. */
+export function refusal(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof LockstepInputError, String(err));
+    return err.message;
+  }
+  assert.fail("expected a LockstepInputError");
 }

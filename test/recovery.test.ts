@@ -14,7 +14,7 @@ import { restoreSchema } from "../lib/recoveryConfig";
 import { databasePlans, restoreProblems } from "../lib/restore";
 import { checkRestoreInWindow, offeredRollback, planRollback } from "../lib/rollback";
 import type { PlanResult } from "../plan/plan";
-import { ofType, orderedAfter, planStack, PROJECT, prop, resource } from "./helpers";
+import { ofType, orderedAfter, planStack, PROJECT, prop, refusal, resource } from "./helpers";
 
 type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
@@ -145,16 +145,6 @@ describe("which rollback (planRollback)", () => {
   it("refuses a restore mode with no restore", () => {
     assert.throws(() => planRollback(catalog, inputs({ restore: undefined, platformDatabase: databasePlans(undefined, {}).platform })), /lockstep:rollback\.mode = "restore" needs lockstep:restore/);
   });
-  const refusal = (fn: () => unknown): string => {
-    try {
-      fn();
-    } catch (err) {
-      assert.ok(err instanceof LockstepInputError, String(err));
-      return err.message;
-    }
-    assert.fail("expected a LockstepInputError");
-  };
-
   it("refuses a rollback to a release that was not upgraded from in one window", () => {
     assert.equal(refusal(() => planRollback(catalog, inputs({ window: { from: "1.5.1", to: "1.3.4", mode: "rolling" } }))).startsWith(
       'lockstep:release = "1.3.4": a rollback returns to the release 1.5.1 was upgraded from in one window, and 1.3.4 -> 1.5.1 is not one ('), true);

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { SECRET_PLACEHOLDER } from "../lib/secrets";
 import { applySets, editStackConfig, parseSetValue, readStackFile, readStackValues, toPulumiConfig } from "../lib/stackFile";
 import { runStack } from "../plan/plan";
-import { PROJECT } from "./helpers";
+import { PROJECT, refusal } from "./helpers";
 
 describe("stack files and --set", () => {
   it("reads lockstep keys from Pulumi.<stack>.yaml without the prefix", () => {
@@ -142,16 +142,6 @@ describe("stack files at their edges", () => {
     for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
     return dir;
   };
-  const refusal = (fn: () => unknown): string => {
-    try {
-      fn();
-    } catch (err) {
-      assert.ok(err instanceof LockstepInputError, String(err));
-      return err.message;
-    }
-    assert.fail("expected a LockstepInputError");
-  };
-
   it("refuses a stack name with other characters before looking for the file", () => {
     assert.equal(refusal(() => readStackFile("a b", dirWith({}))), `--stack "a b": a stack name has letters, digits, '-', '_' and '.' only`);
     assert.equal(refusal(() => readStackFile("../prod")), `--stack "../prod": a stack name has letters, digits, '-', '_' and '.' only`);
