@@ -20,14 +20,9 @@ import { chartLocations } from "../lib/charts";
 import type { DatabasePlan } from "../lib/restore";
 import type { WaveSpec } from "../lib/waves";
 import { recordProgram, RecordedResource } from "../plan/runtime";
-import { PROJECT } from "./helpers";
+import { named, PROJECT } from "./helpers";
 
 const IMAGE = "registry.example/aigw/x@sha256:" + "a".repeat(64);
-const named = (resources: RecordedResource[], name: string): RecordedResource => {
-  const found = resources.find((r) => r.name === name);
-  if (!found) throw new Error(`no ${name}; have ${resources.map((r) => r.name).join(", ")}`);
-  return found;
-};
 const replicas = (r: RecordedResource) => (r.props as { spec: { replicas: number } }).spec.replicas;
 const skipsAwait = (r: RecordedResource) => (r.props as { metadata: { annotations?: Record<string, string> } }).metadata.annotations?.["pulumi.com/skipAwait"];
 const declare = async (build: () => unknown) => (await recordProgram("staging", {}, [], async () => { build(); })).resources;

@@ -36,8 +36,13 @@ export async function runStack(stack: string, ...sets: string[]): Promise<Record
 }
 
 export function resource(result: PlanResult, name: string): PlannedResource {
-  const found = result.resources.find((r) => r.name === name);
-  if (!found) throw new Error(`no resource named ${name}; have: ${result.resources.map((r) => r.name).join(", ")}`);
+  return named(result.resources, name);
+}
+
+/** The resource called `name` in a plan's or a recorded run's list; throws naming what the list has when none is. */
+export function named<T extends { name: string }>(resources: readonly T[], name: string): T {
+  const found = resources.find((r) => r.name === name);
+  if (!found) throw new Error(`no resource named ${name}; have: ${resources.map((r) => r.name).join(", ")}`);
   return found;
 }
 

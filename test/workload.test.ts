@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { clusterService, createWorkload, replicasFor, validateWorkloadSpec, WorkloadSpec } from "../components/workload";
 import { LockstepInputError } from "../lib/errors";
 import { recordProgram, RecordedResource } from "../plan/runtime";
+import { named } from "./helpers";
 
 const base: WorkloadSpec = {
   name: "app", appName: "app", namespace: "ns", component: "api", version: "1.5.1", image: `registry.example/app@sha256:${"a".repeat(64)}`,
@@ -31,11 +32,7 @@ async function render(spec: Partial<WorkloadSpec>): Promise<RecordedResource[]> 
     createWorkload({ ...base, ...spec }, new pulumi.ComponentResource("lockstep:test:Parent", "parent"));
   })).resources;
 }
-const named = (resources: RecordedResource[], name: string): Loose => {
-  const found = resources.find((r) => r.name === name);
-  if (!found) throw new Error(`no ${name}; have ${resources.map((r) => r.name).join(", ")}`);
-  return found.props;
-};
+const propsOf = (resources: RecordedResource[], name: string): Loose => named(resources, name).props;
 
 describe("validateWorkloadSpec", () => {
   it("refuses a grace period not longer than the preStop sleep, naming both fields", () => {
@@ -67,7 +64,7 @@ describe("validateWorkloadSpec", () => {
 describe("createWorkload", () => {
   it("renders one replica unspread: no affinity, no PDB, rolling one new pod at a time, awaited", async () => {
     const resources = await render({});
-    const d = named(resources, "app");
+    const d = propsOf(resources, "app");
     assert.deepEqual(d.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
     assert.equal(d.spec.template.spec.affinity, undefined);
     assert.equal(d.spec.template.spec.topologySpreadConstraints, undefined);
@@ -79,22 +76,22 @@ describe("createWorkload", () => {
     assert.deepEqual(c.livenessProbe, { httpGet: { path: "/alive", port: 8080 }, periodSeconds: 10, failureThreshold: 6 });
     assert.deepEqual(c.lifecycle, { preStop: { exec: { command: ["sh", "-c", "sleep 5"] } } });
     assert.equal(d.spec.template.spec.terminationGracePeriodSeconds, 30);
-    assert.equal(named(resources, "app-sa").automountServiceAccountToken, false);
+    assert.equal(propsOf(resources, "app-sa").automountServiceAccountToken, false);
   });
 
   it("spreads HA replicas across hosts and zones, with a PDB that keeps all but one", async () => {
     const resources = await render({ replicas: 3, spread: true, selectorLabels: { "lockstep.dev/track": "stable" } });
     const selector = { "app.kubernetes.io/name": "app", "lockstep.dev/track": "stable" };
-    const spec = named(resources, "app").spec.template.spec;
+    const spec = propsOf(resources, "app").spec.template.spec;
     assert.deepEqual(spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution, [{ weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } } }]);
     assert.deepEqual(spec.topologySpreadConstraints, [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } }]);
-    const pdb = named(resources, "app-pdb");
+    const pdb = propsOf(resources, "app-pdb");
     assert.deepEqual(pdb.spec, { maxUnavailable: 1, selector: { matchLabels: selector } });
     assert.equal(pdb.metadata.namespace, "ns");
   });
 
   it("recreates instead when asked, declares the startup probe on the liveness path, and skips the await when told", async () => {
-    const d = named(await render({ rollout: "recreate", startupFailureThreshold: 60, awaitRollout: false }), "app");
+    const d = propsOf(await render({ rollout: "recreate", startupFailureThreshold: 60, awaitRollout: false }), "app");
     assert.deepEqual(d.spec.strategy, { type: "Recreate" });
     assert.deepEqual(d.spec.template.spec.containers[0].startupProbe, { httpGet: { path: "/alive", port: 8080 }, periodSeconds: 5, failureThreshold: 60 });
     assert.deepEqual(d.metadata.annotations, { "pulumi.com/skipAwait": "true" });
