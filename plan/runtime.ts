@@ -25,6 +25,8 @@ export interface RecordedResource {
   protect: boolean;
   retainOnDelete: boolean;
   deleteBeforeReplace: boolean;
+  /** How long the engine waits for each operation, as the program set them ("" where it did not); null when it set none. */
+  customTimeouts: { create: string; update: string; delete: string } | null;
   /** Top-level props the program passed as secrets (their values are unwrapped in `props`). */
   secretProps: string[];
   /** What a component registered with `registerOutputs`; a value known only once deployed is the SDK's unknown marker. */
@@ -44,6 +46,7 @@ interface RegisterRequest {
   getProtect(): boolean;
   getRetainondelete(): boolean;
   getDeletebeforereplace(): boolean;
+  getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
   getObject(): unknown;
 }
 
@@ -86,6 +89,11 @@ function unwrapSecrets(value: unknown): unknown {
   return value;
 }
 
+function timeoutsOf(req: RegisterRequest): RecordedResource["customTimeouts"] {
+  const timeouts = req.getCustomtimeouts();
+  return timeouts ? { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() } : null;
+}
+
 class RecordingMonitor extends MockMonitor {
   readonly registrations: RecordedResource[] = [];
 
@@ -103,6 +111,7 @@ class RecordingMonitor extends MockMonitor {
       protect: req.getProtect(),
       retainOnDelete: req.getRetainondelete(),
       deleteBeforeReplace: req.getDeletebeforereplace(),
+      customTimeouts: timeoutsOf(req),
       props: {},
       secretProps: [],
     };

@@ -10,8 +10,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { ControlPlaneApi } from "../components/api";
 import { Console } from "../components/console";
 import { Gateway } from "../components/gateway";
+import { Identity } from "../components/identity";
 import { Operators } from "../components/operators";
 import { OpenBaoRestore, parseDrillOutput, RestoreDrill, WritersDown } from "../components/recovery";
+import { PostgresCluster } from "../components/postgres";
 import { OpenBao } from "../components/secrets";
 import { WaveSequence } from "../components/wave";
 import { Workers } from "../components/workers";
@@ -69,6 +71,50 @@ describe("components alone, on their defaults", () => {
     assert.equal((chart.props as { values: { server: { ha: { replicas: number } } } }).values.server.ha.replicas, 1);
     assert.deepEqual(chart.secretProps, []);
     assert.equal(chart.props.skipAwait, false);
+  });
+
+  const backup = { destinationPath: "s3://b/x/", credentialsSecret: "s3-creds", retentionPolicy: "7d", schedule: "0 0 3 * * *", snapshotDir: "./backups" };
+  const platformDb: DatabasePlan = { key: "platform", origin: "platform-db", database: "app", cluster: "platform-db", serverName: "platform-db", keepOrigin: true, recovering: false };
+  const keycloakDb: DatabasePlan = { key: "identity", origin: "keycloak-db", database: "keycloak", cluster: "keycloak-db", serverName: "keycloak-db", keepOrigin: true, recovering: false };
+  const cluster = (r: RecordedResource) => r.props as { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: { instances: number; storage: { size: string } } };
+
+  it("a database: one 20Gi instance, labelled, awaited until Ready, half an hour to create or update", async () => {
+    const resources = await declare(() => new PostgresCluster("platform-db", { namespace: "ns", image: IMAGE, plan: platformDb, backup }));
+    const c = cluster(named(resources, "platform-db-cluster"));
+    assert.deepEqual([c.spec.instances, c.spec.storage.size], [1, "20Gi"]);
+    assert.deepEqual(c.metadata.labels, { "app.kubernetes.io/part-of": "lockstep", "app.kubernetes.io/name": "platform-db" });
+    assert.deepEqual(c.metadata.annotations, { "pulumi.com/waitFor": "condition=Ready" });
+    assert.deepEqual(named(resources, "platform-db-cluster").customTimeouts, { create: "30m", update: "30m", delete: "" });
+    assert.deepEqual(named(resources, "platform-db").outputs, { clusterName: "platform-db", serverName: "platform-db", originKept: false, objectStore: "platform-db-store", appSecretName: "platform-db-app" });
+  });
+
+  it("a recovered database: two hours to create beside the kept original, and says the original is kept", async () => {
+    const recovery = { name: "r1", source: "platform-db", description: "full recovery" };
+    const plan: DatabasePlan = { ...platformDb, cluster: "platform-db-r1", serverName: "platform-db-r1", recovery, recovering: true };
+    const resources = await declare(() => new PostgresCluster("platform-db", { namespace: "ns", image: IMAGE, plan, backup }));
+    assert.deepEqual(named(resources, "platform-db-r1-cluster").customTimeouts, { create: "120m", update: "30m", delete: "" });
+    assert.deepEqual(named(resources, "platform-db-cluster").customTimeouts, { create: "30m", update: "30m", delete: "" });
+    assert.equal((named(resources, "platform-db").outputs as { originKept: boolean }).originKept, true);
+    const dropped = await declare(() => new PostgresCluster("platform-db", { namespace: "ns", image: IMAGE, plan: { ...plan, keepOrigin: false }, backup }));
+    assert.equal((named(dropped, "platform-db").outputs as { originKept: boolean }).originKept, false);
+    assert.equal(dropped.some((r) => r.name === "platform-db-cluster"), false);
+  });
+
+  it("a database with neither the original nor a recovered cluster is a program error naming the database", async () => {
+    await assert.rejects(declare(() => new PostgresCluster("platform-db", { namespace: "ns", image: IMAGE, plan: { ...platformDb, keepOrigin: false }, backup })),
+      { message: "database platform: neither the original cluster nor a recovered one is declared" });
+  });
+
+  it("Keycloak: one replica on one 10Gi database instance, values in the clear, both awaited", async () => {
+    const resources = await declare(() => new Identity("identity", { release, chart: charts.identity, namespace: "ns", backup, database: keycloakDb }));
+    const chart = named(resources, "keycloak");
+    assert.equal((chart.props as { values: { replicas: number } }).values.replicas, 1);
+    assert.deepEqual(chart.secretProps, []);
+    assert.equal(chart.props.skipAwait, false);
+    const c = cluster(named(resources, "keycloak-db-cluster"));
+    assert.deepEqual([c.spec.instances, c.spec.storage.size], [1, "10Gi"]);
+    assert.deepEqual(c.metadata.annotations, { "pulumi.com/waitFor": "condition=Ready" });
+    assert.equal(named(resources, "keycloak-db").parentUrn?.split("::").pop(), "identity");
   });
 
   it("the operators: in cnpg-system, awaited", async () => {

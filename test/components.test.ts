@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../lib/catalog";
+import { versionSlug } from "../components/backup";
+import { objectStorePort } from "../components/platform";
 import { parseSmokeOutput } from "../components/verification";
 import type { PlanResult } from "../plan/plan";
 import { ofType, planStack, prop, resource, runStack } from "./helpers";
@@ -236,6 +238,16 @@ describe("components", () => {
       assert.deepEqual(parseSmokeOutput("verified-at: 2026-11-21T10:00:00Z\nverification: failed (1 check(s))\n", "1.5.1", d), { status: "failed", version: "1.5.1", setDigest: d, verifiedAt: null });
     });
 
+    it("takes the verdict and the time only from whole lines, not from a check's text that contains them", () => {
+      const d = `sha256:${"b".repeat(64)}`;
+      // A failing check may echo what it looked for; neither line below is the script's own verdict.
+      const echoed = "smoke: FAIL  expected 'verification: passed'\nverification: passed (0 of 3 checks ran)\n";
+      assert.equal(parseSmokeOutput(echoed, "1.5.1", d).status, "failed");
+      assert.equal(parseSmokeOutput("smoke: FAIL x\nnot verification: passed\n", "1.5.1", d).status, "failed");
+      const time = "note: verified-at: 1999-01-01T00:00:00Z\nverified-at: 2026-11-21T10:00:00Z trailing\nverified-at: 2026-11-22T08:30:00Z\nverification: passed\n";
+      assert.equal(parseSmokeOutput(time, "1.5.1", d).verifiedAt, "2026-11-22T08:30:00Z");
+    });
+
     it("skips the smoke test with a warning when smoke is not set", async () => {
       const unverified = await planStack("staging", "smoke=null");
       assert.throws(() => resource(unverified, "smoke-test"));
@@ -258,5 +270,21 @@ describe("components", () => {
         assert.equal(new Set(names).size, names.length);
       }
     });
+  });
+});
+
+describe("names and ports derived from the stack's settings", () => {
+  it("puts versions into Kubernetes names lowercased, one dash for each run of other characters", () => {
+    assert.equal(versionSlug("1.4.2"), "1-4-2");
+    assert.equal(versionSlug("1.6.0-RC.1"), "1-6-0-rc-1");
+    assert.equal(versionSlug("2.0.0-beta..2+Build.7"), "2-0-0-beta-2-build-7");
+  });
+
+  it("opens the object store's port for backups: the endpoint's own, else 80 for http and 443 for https or none", () => {
+    assert.equal(objectStorePort(undefined), 443);
+    assert.equal(objectStorePort("http://minio.backup.svc:9000"), 9000);
+    assert.equal(objectStorePort("https://s3.internal:8443/bucket"), 8443);
+    assert.equal(objectStorePort("http://minio.backup.svc"), 80);
+    assert.equal(objectStorePort("https://s3.eu-west-1.amazonaws.com"), 443);
   });
 });

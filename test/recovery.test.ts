@@ -14,7 +14,7 @@ import { restoreSchema } from "../lib/recoveryConfig";
 import { databasePlans, restoreProblems } from "../lib/restore";
 import { checkRestoreInWindow, offeredRollback, planRollback } from "../lib/rollback";
 import type { PlanResult } from "../plan/plan";
-import { ofType, orderedAfter, planStack, PROJECT, prop, refusal, resource } from "./helpers";
+import { ofType, orderedAfter, planStack, PROJECT, prop, refusal, resource, runStack } from "./helpers";
 
 type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
@@ -261,12 +261,24 @@ describe("the plans of each scenario", () => {
     assert.deepEqual(prop(resource(latest, "platform-db-r1-cluster"), "spec.plugins"), [{ name: "barman-cloud.cloudnative-pg.io", isWALArchiver: true, parameters: { barmanObjectName: "platform-db-store", serverName: "platform-db-r1" } }]);
     assert.equal(resource(latest, "platform-db-cluster").name, "platform-db-cluster", "the origin stays declared");
     assert.ok(orderedAfter(latest, "platform-db-r1-cluster", "writers-down-r1"), "writers down before the restore");
+    assert.equal((prop(resource(latest, "writers-down-r1"), "environment") as Loose).DEPLOYMENTS, "api worker-export worker-lifecycle worker-config", "the writers: the API and the workers, not the gateways or the console");
+    assert.equal(resource(latest, "writers-down").parent, "wave-writers-down");
+    assert.equal(latest.resources.some((r) => r.name.startsWith("openbao-restore")), false, "OpenBao keeps its data unless a snapshot is named");
     assert.ok(orderedAfter(latest, "api", "platform-db-r1-cluster"), "the restore before the API");
     const env = (prop(resource(latest, "api"), "spec.template.spec.containers") as Loose[])[0].env as Loose[];
     assert.equal(env.find((e) => e.name === "DATABASE_URL")?.valueFrom.secretKeyRef.name, "platform-db-r1-app");
     assert.equal(prop(resource(latest, "keycloak"), "values.database.hostname"), "keycloak-db-r1-rw");
     assert.equal(prop(resource(latest, "platform-db-r1-scheduled-backup"), "spec.cluster.name"), "platform-db-r1");
     assert.equal(latest.violations.length, 0, JSON.stringify(latest.violations));
+  });
+
+  it("a restore with an OpenBao snapshot: restored into the running OpenBao, in the platform-services wave", async () => {
+    const withSnapshot = await planStack("staging", "deployed=1.5.1", 'restore={"name":"r4","openbaoSnapshot":"backups/openbao-1-5-0-to-1-5-1.snap","openbaoForce":true}');
+    const step = resource(withSnapshot, "openbao-restore-r4");
+    assert.deepEqual([step.parent, resource(withSnapshot, "openbao-restore").parent], ["openbao-restore", "wave-platform-services"]);
+    assert.ok(resource(withSnapshot, "openbao-restore").dependsOn.includes("openbao"), "after the OpenBao release");
+    assert.deepEqual(prop(step, "environment"), { NAMESPACE: "aigw-staging", OPENBAO_POD: "openbao-0", SNAPSHOT_FILE: "backups/openbao-1-5-0-to-1-5-1.snap", FORCE: "true" });
+    assert.ok(orderedAfter(withSnapshot, "api", "openbao-restore-r4"), "secrets come back before the API starts");
   });
 
   it("a point-in-time restore of one database", () => {
@@ -308,6 +320,13 @@ describe("the plans of each scenario", () => {
     assert.equal(env.SOURCE, "platform-db");
     assert.ok(orderedAfter(drill, "lockstep-release", "restore-drill-2026-11-22"), "the record waits for the drill's result");
     assert.deepEqual(drill.restoreDrill, { id: "2026-11-22", database: "platform", cluster: "platform-db-drill", source: "platform-db" });
+    assert.deepEqual([resource(drill, "restore-drill-2026-11-22").parent, resource(drill, "restore-drill").parent], ["restore-drill", "wave-restore-drill"]);
+  });
+
+  it("a drill's result becomes the platform's restoreDrill output (known once the drill has run), none without a drill", async () => {
+    const outputs = async (...sets: string[]) => (await runStack("staging", "deployed=1.5.1", ...sets)).find((r) => r.name === "platform" && !r.custom)?.outputs as Loose;
+    assert.deepEqual((await outputs('restoreDrill={"id":"2026-11-22"}')).restoreDrill, { __pulumiUnknown: true });
+    assert.equal((await outputs()).restoreDrill, null);
   });
 
   it("a downgrade with neither a restore nor expand-only migrations is refused by upgrade-path", async () => {

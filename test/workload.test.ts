@@ -79,6 +79,21 @@ describe("createWorkload", () => {
     assert.equal(propsOf(resources, "app-sa").automountServiceAccountToken, false);
   });
 
+  it("labels the ServiceAccount, Deployment and pods alike, gives the read-only root a /tmp scratch volume, and owns them", async () => {
+    const resources = await render({});
+    const labels = { "app.kubernetes.io/name": "app", "app.kubernetes.io/component": "api", "app.kubernetes.io/version": "1.5.1", "app.kubernetes.io/part-of": "lockstep", "app.kubernetes.io/managed-by": "pulumi" };
+    const sa = propsOf(resources, "app-sa");
+    assert.deepEqual(sa.metadata, { name: "app", namespace: "ns", labels });
+    const d = propsOf(resources, "app");
+    assert.deepEqual([d.metadata.name, d.metadata.namespace, d.metadata.labels], ["app", "ns", labels]);
+    assert.deepEqual(d.spec.template.metadata.labels, labels);
+    assert.deepEqual(d.spec.selector.matchLabels, { "app.kubernetes.io/name": "app" });
+    assert.deepEqual(d.spec.template.spec.containers[0].volumeMounts, [{ name: "tmp", mountPath: "/tmp" }]);
+    assert.deepEqual(d.spec.template.spec.volumes, [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }]);
+    assert.equal(d.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem, true);
+    for (const name of ["app-sa", "app"]) assert.equal(named(resources, name).parentUrn?.split("::").pop(), "parent", name);
+  });
+
   it("spreads HA replicas across hosts and zones, with a PDB that keeps all but one", async () => {
     const resources = await render({ replicas: 3, spread: true, selectorLabels: { "lockstep.dev/track": "stable" } });
     const selector = { "app.kubernetes.io/name": "app", "lockstep.dev/track": "stable" };
@@ -87,6 +102,7 @@ describe("createWorkload", () => {
     assert.deepEqual(spec.topologySpreadConstraints, [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } }]);
     const pdb = propsOf(resources, "app-pdb");
     assert.deepEqual(pdb.spec, { maxUnavailable: 1, selector: { matchLabels: selector } });
+    assert.equal(named(resources, "app-pdb").parentUrn?.split("::").pop(), "parent");
     assert.equal(pdb.metadata.namespace, "ns");
   });
 
@@ -105,6 +121,8 @@ describe("createWorkload", () => {
     });
     const svc = resources.find((r) => r.name === "app-svc") as RecordedResource;
     assert.deepEqual(svc.props.spec, { type: "ClusterIP", selector: { "app.kubernetes.io/name": "app" }, ports: [{ name: "http", port: 80, targetPort: 8080, protocol: "TCP" }] });
+    assert.deepEqual(svc.props.metadata, { name: "app", namespace: "ns", labels: { "app.kubernetes.io/part-of": "lockstep" } });
     assert.deepEqual(svc.dependencyUrns.map((u) => u.split("::").pop()), ["app"]);
+    assert.equal(svc.parentUrn?.split("::").pop(), "parent");
   });
 });
