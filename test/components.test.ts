@@ -5,6 +5,7 @@ import { versionSlug } from "../components/backup";
 import { objectStorePort } from "../components/platform";
 import { parseSmokeOutput } from "../components/verification";
 import type { PlanResult } from "../plan/plan";
+import { memoizeProgramRuns, runProgramsWith } from "../plan/runtime";
 import { ofType, planStack, prop, resource, runStack } from "./helpers";
 
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
@@ -252,6 +253,13 @@ describe("components", () => {
       const unverified = await planStack("staging", "smoke=null");
       assert.throws(() => resource(unverified, "smoke-test"));
       assert.ok(resource(unverified, "lockstep-release"));
+      assert.deepEqual(await warningsOf("smoke=null"), ["warning: [runtime] smoke test skipped: lockstep:smoke is not set, so this deployment is not verified and cannot be promoted"]);
+    });
+
+    it("warns that a canary share set with no window open is ignored, naming the key and the version", async () => {
+      assert.deepEqual(await warningsOf("upgrade.gatewayCanaryPercent=10"), ["warning: [runtime] lockstep:upgrade.gatewayCanaryPercent (10) is ignored: every workload already runs 1.5.1, so no upgrade window is open and no canary runs"]);
+      assert.deepEqual(await warningsOf("deployed=1.5.0", "upgrade.gatewayCanaryPercent=10"), [], "in a window the canary runs");
+      assert.deepEqual(await warningsOf(), []);
     });
 
     it("records the release set in the cluster and in the stack outputs", () => {
@@ -272,6 +280,23 @@ describe("components", () => {
     });
   });
 });
+
+/** What the program warned on stderr, run in this thread (the SDK under mocks writes warnings with console.warn). */
+async function warningsOf(...sets: string[]): Promise<string[]> {
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (message: unknown) => warnings.push(String(message));
+  const runner = runProgramsWith(undefined);
+  const memo = memoizeProgramRuns(false);
+  try {
+    await runStack("staging", ...sets);
+  } finally {
+    runProgramsWith(runner);
+    memoizeProgramRuns(memo);
+    console.warn = warn;
+  }
+  return warnings;
+}
 
 describe("names and ports derived from the stack's settings", () => {
   it("puts versions into Kubernetes names lowercased, one dash for each run of other characters", () => {
