@@ -160,6 +160,8 @@ describe("components alone, on their defaults", () => {
       assert.deepEqual(parseDrillOutput(`recovering...\nready\n${JSON.stringify(result)}\n`), result);
       assert.throws(() => parseDrillOutput("recovering...\nfailed: timeout\n"), { message: 'scripts/restore-drill.sh must end with its JSON result, not "failed: timeout"' });
       assert.throws(() => parseDrillOutput(JSON.stringify({ ...result, passed: "yes" })), { message: "scripts/restore-drill.sh result: passed: Invalid input: expected boolean, received string" });
+      // A runaway last line is quoted only in part: 200 characters.
+      assert.throws(() => parseDrillOutput(`ok\n${"x".repeat(250)}`), { message: `scripts/restore-drill.sh must end with its JSON result, not "${"x".repeat(200)}"` });
     });
   });
 

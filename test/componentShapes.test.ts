@@ -324,6 +324,7 @@ describe("component shapes", () => {
       const closed = outputsOf(recorded, "platform") as Loose;
       assert.equal(closed.upgradeWindow, null);
       assert.equal(closed.restorePoint, null);
+      assert.deepEqual((closed.waves as { id: string }[]).map((w) => w.id), ["platform-services", "database", "api", "gateways", "console", "workers", "verification"], "no backup wave without a window");
     });
   });
 
