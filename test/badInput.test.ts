@@ -130,6 +130,26 @@ const CASES: Case[] = [
   { what: "catalog add with a tag-only image", args: ["catalog", "add", "--version", "1.6.0", ...IMAGES.slice(2), "--image", "api=registry.example/aigw/api:1.6.0"], says: [/field components\.api\.image = "registry\.example\/aigw\/api:1\.6\.0"/, /pinned by digest/] },
   { what: "catalog add with an unknown chart", args: ["catalog", "add", "--version", "1.6.0", ...IMAGES, "--chart", "grafana=1.0.0"], says: [/--chart grafana=\.\.\.: unknown chart; the charts are cnpgOperator, barmanCloudPlugin, identity, openbao/] },
   { what: "catalog add with an unknown migrations kind", args: ["catalog", "add", "--version", "1.6.0", ...IMAGES, "--migrations", "reversible"], says: [/--migrations "reversible": must be one of expand-only, contract/] },
+  { what: "catalog add with an image that names no component", args: ["catalog", "add", "--version", "1.6.0", ...IMAGES, "--image", "=registry.example/aigw/api@" + digest("b")], says: [/--image "=registry\.example\/aigw\/api@sha256:b{64}": expected key=value/] },
+  { what: "catalog add with an image without =", args: ["catalog", "add", "--version", "1.6.0", "--image", "api"], says: [/--image "api": expected key=value/] },
+  { what: "catalog add with a chart image not of the form chart.image", args: ["catalog", "add", "--version", "1.6.0", ...IMAGES, "--chart-image", `openbao=r@${digest("c")}`], says: [/--chart-image openbao=\.\.\.: expected <chart>\.<image>, one of cnpgOperator\.operator, barmanCloudPlugin\.plugin, barmanCloudPlugin\.sidecar, identity\.keycloak, openbao\.server$/m] },
+  { what: "catalog add with a chart image the chart does not have", args: ["catalog", "add", "--version", "1.6.0", ...IMAGES, "--chart-image", `openbao.injector=r@${digest("c")}`], says: [/--chart-image openbao\.injector=\.\.\.: expected <chart>\.<image>/] },
+  { what: "catalog add with a chart image of an unknown chart", args: ["catalog", "add", "--version", "1.6.0", ...IMAGES, "--chart-image", `grafana.server=r@${digest("c")}`], says: [/--chart-image grafana\.server=\.\.\.: expected <chart>\.<image>/] },
+  { what: "catalog add with a Kubernetes range followed by more", args: ["catalog", "add", "--version", "1.6.0", ...IMAGES, "--kubernetes", "1.31-1.34.2"], says: [/--kubernetes "1\.31-1\.34\.2": expected <min>-<max> minors, like 1\.31-1\.34/] },
+  { what: "catalog add with a Kubernetes range after other text", args: ["catalog", "add", "--version", "1.6.0", ...IMAGES, "--kubernetes", "v1.31-1.34"], says: [/--kubernetes "v1\.31-1\.34": expected <min>-<max> minors/] },
+  { what: "catalog add with a fractional PostgreSQL major", args: ["catalog", "add", "--version", "1.6.0", ...IMAGES, "--postgres-major", "17.5"], says: [/--postgres-major "17\.5": expected a whole number like 17/] },
+  { what: "catalog add from a file holding a list", setup: write("release.yaml", "- version: 1.6.0\n"), args: ["catalog", "add", "--version", "1.6.0", "--from-file", "FILE:release.yaml"], says: [/--from-file .*release\.yaml: must hold an object shaped like a release file$/m] },
+  { what: "catalog add from a file holding a string", setup: write("release.yaml", "just text\n"), args: ["catalog", "add", "--version", "1.6.0", "--from-file", "FILE:release.yaml"], says: [/--from-file .*release\.yaml: must hold an object shaped like a release file$/m] },
+  { what: "catalog add from a file that is not YAML", setup: write("release.yaml", "version: [1.6.0\n"), args: ["catalog", "add", "--version", "1.6.0", "--from-file", "FILE:release.yaml"], says: [/--from-file .*release\.yaml: [^\n]+$/m] },
+  { what: "catalog add from a missing file", args: ["catalog", "add", "--version", "1.6.0", "--from-file", "FILE:nowhere.yaml"], says: [/--from-file .*nowhere\.yaml: no such file/] },
+  // fleet export: refused on its flags before the backend is read
+  { what: "fleet export without --operator", args: ["fleet", "export", "--to", "1.5.1", "--repo", "r", "--commit", "0".repeat(40)], says: [/--operator is required: the Pulumi Kubernetes Operator is the one export format/] },
+  { what: "fleet export without --repo", args: ["fleet", "export", "--operator", "--to", "1.5.1", "--commit", "0".repeat(40)], says: [/--repo is required; see `lockstep fleet export --help`/] },
+  { what: "fleet export without --to", args: ["fleet", "export", "--operator", "--repo", "r", "--commit", "0".repeat(40)], says: [/--to is required; see `lockstep fleet export --help`/] },
+  { what: "fleet export with a commit SHA and more", args: ["fleet", "export", "--operator", "--to", "1.5.1", "--repo", "r", "--commit", `${"a".repeat(40)}0`], says: [/--commit "a{40}0": must be a full commit SHA \(40 hex digits\)/] },
+  { what: "fleet export with a commit SHA after other text", args: ["fleet", "export", "--operator", "--to", "1.5.1", "--repo", "r", "--commit", `g${"a".repeat(40)}`], says: [/--commit "ga{40}": must be a full commit SHA/] },
+  { what: "fleet export into a namespace that is not a label", args: ["fleet", "export", "--operator", "--to", "1.5.1", "--repo", "r", "--commit", "0".repeat(40), "--namespace", "Fleet_NS"], says: [/--namespace "Fleet_NS": must be a DNS-1123 label/] },
+  { what: "fleet export to a release not in the catalog", args: ["fleet", "export", "--operator", "--to", "1.9.9", "--repo", "r", "--commit", "0".repeat(40)], says: [/--to 1\.9\.9: not in the release catalog; available versions: 1\.3\.4, 1\.4\.2, 1\.5\.0, 1\.5\.1, 2\.0\.0/] },
   { what: "promote from a stack to itself", args: ["promote", "--from", "prod", "--to", "prod"], says: [/--from and --to are both prod/] },
   { what: "promote with a record that is not JSON", setup: write("record.json", "{"), args: ["promote", "--record", "RECORD"], says: [/--record .*record\.json: not valid JSON/] },
   { what: "preflight with a negative backup age", args: ["preflight", "--stack", "staging", "--max-backup-age=-3"], says: [/--max-backup-age "-3": expected a positive number of hours/] },
@@ -146,7 +166,7 @@ describe("bad input is refused with exit 2, one message, nothing written", () =>
       const before = tree(dir);
       let stdout = "";
       let stderr = "";
-      const args = c.args.map((a) => (a === "RECORD" ? path.join(dir, "record.json") : a));
+      const args = c.args.map((a) => (a === "RECORD" ? path.join(dir, "record.json") : a.startsWith("FILE:") ? path.join(dir, a.slice(5)) : a));
       const code = await main(args, env(dir), { out: (t) => { stdout += t; }, err: (t) => { stderr += t; } });
       assert.equal(code, 2, `exit code; stderr: ${stderr}; stdout: ${stdout.slice(0, 300)}`);
       for (const part of c.says) assert.match(stderr, part);

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
 import { loadCatalog } from "../lib/catalog";
-import { readStackValues } from "../lib/stackFile";
+import { editStackConfig, readStackValues } from "../lib/stackFile";
 import { env, lockstep, tempProject } from "./cliKit";
 import { loadCrdValidators } from "./crdKit";
 import { FakeFleet, outputsAt } from "./fleetKit";
@@ -143,6 +143,32 @@ describe("lockstep fleet upgrade", () => {
     assert.match(unverified.stdout, /staging verified 1\.5\.1, not 1\.5\.0: verify 1\.5\.0 there first/);
     assert.deepEqual(fleet.calls, ["listStacks", "listStacks"], "no preview or up ran");
     assert.equal(fs.readFileSync(path.join(dir, "Pulumi.early-1.yaml"), "utf8"), before);
+  });
+
+  it("upgrades again an install at the target whose smoke test failed or verified another version; skips one verified at it", async () => {
+    const dir = tempProject();
+    const fleet = new FakeFleet(dir, catalog).add({ stack: "staging", version: "1.5.1" });
+    for (const stack of ["failed", "stale", "unnamed", "done"]) fleet.add({ stack, ring: "canary", version: "1.5.1" });
+    const verification = (stack: string) => fleet.stacks.get(stack)?.outputs.verification as { status: string; version: string | undefined };
+    verification("failed").status = "failed";
+    verification("stale").version = "1.5.0";
+    // Outputs from before the verification named its version: a pass at the stack's release counts.
+    verification("unnamed").version = undefined;
+    const r = await lockstep(env(dir, { fleet }), "fleet", "upgrade", "--to", "1.5.1", "--dry-run", "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { targets: { stack: string }[]; current: { stack: string }[] };
+    assert.deepEqual(out.targets.map((t) => t.stack), ["failed", "stale"]);
+    assert.deepEqual(out.current.map((t) => t.stack), ["done", "unnamed"], "installs in name order within a ring");
+  });
+
+  it("puts the new version on the idle color and flips the live Service to it, from either color", async () => {
+    const dir = tempProject();
+    const fleet = new FakeFleet(dir, catalog).add({ stack: "staging", version: "1.5.1" }).add({ stack: "g1", ring: "canary", version: "1.5.0" });
+    const file = path.join(dir, "Pulumi.g1.yaml");
+    fs.writeFileSync(file, editStackConfig(file, fs.readFileSync(file, "utf8"), { console: { blue: "1.5.0", green: "1.5.0", live: "green" } }));
+    const r = await lockstep(env(dir, { fleet }), "fleet", "upgrade", "--to", "1.5.1");
+    assert.equal(r.code, 0, r.stdout);
+    assert.deepEqual(readStackValues("g1", dir).console, { blue: "1.5.1", green: "1.5.0", live: "blue" });
   });
 
   it("refuses bad flags with exit 2, naming the flag and the value", async () => {

@@ -27,6 +27,8 @@ export class FakeFleet implements FleetBackend {
   /** Stacks whose preview or up throws, with the engine's message. */
   readonly failPreview = new Map<string, string>();
   readonly failUp = new Map<string, string>();
+  /** Stacks whose up succeeds but whose smoke test then reports failed in the outputs. */
+  readonly failSmoke = new Set<string>();
 
   constructor(private readonly dir: string, private readonly catalog: Catalog) {}
 
@@ -92,6 +94,7 @@ export class FakeFleet implements FleetBackend {
     }
     const release = readStackValues(stack, this.dir).release as string;
     entry.outputs = outputsAt(this.catalog, release, stack);
+    if (this.failSmoke.has(stack)) (entry.outputs.verification as { status: string }).status = "failed";
     entry.lastUpdate = { result: "succeeded", at: "2026-11-22T12:00:00.000Z" };
   }
 }
