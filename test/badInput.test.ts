@@ -122,6 +122,7 @@ const CASES: Case[] = [
   { what: "restore with a malformed --backup-id", args: ["restore", "--stack", "staging", "--name", "r1", "--backup-id", "platform"], says: [/--backup-id "platform": expected <database>=<backupId>/] },
   { what: "an unknown flag", args: [...stagingPlan, "--deploy", "1.5.0"], says: [/unknown flag --deploy \(did you mean --deployed\?\)/] },
   { what: "a --set without =", args: [...stagingPlan, "--set", "release"], says: [/--set "release": expected key=value/] },
+  { what: "plan without --stack", args: ["plan", "--deployed", "1.5.0"], says: [/--stack is required, like --stack staging/] },
   { what: "an unknown stack", args: ["plan", "--stack", "dev"], says: [/--stack dev: no Pulumi\.dev\.yaml .* known stacks: prod, staging/] },
 
   // catalog add, promote, preflight

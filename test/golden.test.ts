@@ -57,6 +57,16 @@ describe("what the commands print, line for line", () => {
     it("the end of a canary: the canary's resources removed, the sets identical", () =>
       plan("plan-staging-canary-done", 0, "--stack", "staging", "--deployed", path.join(PROJECT, "test", "fixtures", "deployed-canary-1.5.1.json")));
     it("a refused plan: each violation with its level, policy and resource", () => plan("plan-prod-refused", 1, "--stack", "prod", "--set", "release=2.0.0", "--set", "console.blue=2.0.0", "--set", "console.green=2.0.0"));
+    it("an advisory violation is printed with its level and does not fail the plan", async () => {
+      const dir = tempProject();
+      fs.writeFileSync(path.join(dir, "policy", "config", "prod.json"), JSON.stringify({ all: "mandatory", "prod-promoted-only": "advisory" }));
+      const r = await lockstep(env(dir), "plan", "--stack", "prod", "--set", "release=2.0.0", "--set", "console.blue=2.0.0", "--set", "console.green=2.0.0");
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.stdout.trimEnd().split("\n").slice(-2), [
+        "policies: 1 violation(s)",
+        "  [advisory] prod-promoted-only (lockstep-release): prod release 2.0.0 must be the promoted version, but the promotion record is for 1.5.1",
+      ]);
+    });
   });
 
   describe("lockstep fleet", () => {
