@@ -155,6 +155,17 @@ const CASES: Case[] = [
   { what: "promote with a record that is not JSON", setup: write("record.json", "{"), args: ["promote", "--record", "RECORD"], says: [/--record .*record\.json: not valid JSON/] },
   { what: "preflight with a negative backup age", args: ["preflight", "--stack", "staging", "--max-backup-age=-3"], says: [/--max-backup-age "-3": expected a positive number of hours/] },
   { what: "preflight to a release not in the catalog", args: ["preflight", "--stack", "staging", "--to", "9.9.9"], says: [/--to 9\.9\.9: not in the release catalog/] },
+  // Each command names itself: in the help it points to, and in what it needs that this machine lacks.
+  ...(["plan", "catalog add", "fleet status", "fleet needs-upgrade", "fleet upgrade", "fleet export"]).map((command): Case => ({
+    what: `${command} with an unknown flag points to its own help`, args: [...command.split(" "), "--bogus"], says: [new RegExp(`unknown flag --bogus; see \`lockstep ${command} --help\`$`, "m")],
+  })),
+  ...([["status"], ["needs-upgrade", "--to", "1.5.1"], ["upgrade", "--to", "1.5.1"], ["export", "--operator", "--to", "1.5.1", "--repo", "r", "--commit", "0".repeat(40)]]).map((args): Case => ({
+    what: `fleet ${args[0]} without a Pulumi CLI names itself`, args: ["fleet", ...args], says: [new RegExp(`lockstep fleet ${args[0]} reads the fleet from the Pulumi backend, and no Pulumi CLI is installed`)],
+  })),
+  { what: "fleet needs-upgrade without --to", args: ["fleet", "needs-upgrade"], says: [/--to is required, like --to 2\.0\.0$/m] },
+  { what: "fleet upgrade without --to", args: ["fleet", "upgrade"], says: [/--to is required, like --to 2\.0\.0$/m] },
+  { what: "fleet upgrade with --max-failures 0", args: ["fleet", "upgrade", "--to", "1.5.1", "--max-failures", "0"], says: [/--max-failures "0": expected a whole number of at least 1/] },
+  { what: "fleet upgrade with a fractional --concurrency", args: ["fleet", "upgrade", "--to", "1.5.1", "--concurrency", "1.5"], says: [/--concurrency "1\.5": expected a whole number of at least 1/] },
   { what: "an unknown command", args: ["deploy"], says: [/unknown command "deploy"/] },
 ];
 
