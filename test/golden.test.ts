@@ -1,10 +1,8 @@
 /**
- * What the commands print for a person, line for line, against reviewed files in test/fixtures/golden/:
- * the plan's sections (waves, workloads, databases, drills, removed resources, violations), the fleet's
- * tables and summaries, and catalog add's report. The other suites read these outputs' JSON; this one
- * holds the text an operator reads to decide. A changed output fails with the first differing line;
- * after reviewing the change, LOCKSTEP_UPDATE_GOLDEN=1 rewrites the files (the test then fails, so an
- * update never passes unreviewed in the same run).
+ * What the commands print for a person, line for line (test/goldenKit.ts): the plan's sections (waves,
+ * workloads, databases, drills, removed resources, violations), the fleet's tables, summaries and
+ * progress, and catalog add's report. The other suites read these outputs' JSON; this one holds the text
+ * an operator reads to decide.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -13,29 +11,10 @@ import { describe, it } from "node:test";
 import { loadCatalog } from "../lib/catalog";
 import { env, lockstep, tempProject } from "./cliKit";
 import { FakeFleet } from "./fleetKit";
+import { golden } from "./goldenKit";
 import { PROJECT } from "./helpers";
 
-const GOLDEN = path.join(PROJECT, "test", "fixtures", "golden");
 const catalog = loadCatalog(path.join(PROJECT, "releases"));
-
-/** Compares `text` with test/fixtures/golden/<name>.txt, naming the first line that differs. */
-function golden(name: string, text: string, dir?: string): void {
-  const file = path.join(GOLDEN, `${name}.txt`);
-  // Temporary project folders differ per run; the files hold <project> in their place.
-  const stable = (dir ? text.split(dir).join("<project>") : text).replace(/\s+$/, "") + "\n";
-  if (process.env.LOCKSTEP_UPDATE_GOLDEN === "1") {
-    fs.writeFileSync(file, stable);
-    assert.fail(`wrote ${path.relative(PROJECT, file)}: review it, then run again without LOCKSTEP_UPDATE_GOLDEN`);
-  }
-  if (!fs.existsSync(file)) assert.fail(`no golden file ${path.relative(PROJECT, file)}: write it with LOCKSTEP_UPDATE_GOLDEN=1 and review it`);
-  const want = fs.readFileSync(file, "utf8").split("\n");
-  const got = stable.split("\n");
-  const at = got.findIndex((line, i) => line !== want[i]);
-  if (at >= 0 || got.length !== want.length) {
-    const line = at >= 0 ? at : Math.min(got.length, want.length);
-    assert.fail(`${name}: line ${line + 1} differs from ${path.relative(PROJECT, file)}\n  want: ${JSON.stringify(want[line])}\n  got:  ${JSON.stringify(got[line])}`);
-  }
-}
 
 describe("what the commands print, line for line", () => {
   describe("lockstep plan", () => {

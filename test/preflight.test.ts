@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { CommandOutput } from "../cli/env";
 import { env, lockstep, tempProject } from "./cliKit";
+import { golden } from "./goldenKit";
 
 const NS = "aigw-staging"; // Pulumi.staging.yaml's namespace
 const NOW = "2026-11-21T12:00:00Z";
@@ -114,4 +115,34 @@ describe("preflight: deployed state", () => {
     assert.deepEqual(await row({ outputs: { staging: {} } }), { check: "deployed state", status: "✓", reason: "nothing deployed yet (the stack has no outputs): a first install" });
     assert.deepEqual(await row({}), { check: "deployed state", status: "–", reason: "unknown: no Pulumi CLI to read the stack's outputs and no --deployed; the checks below assume a first install" });
   });
+});
+
+describe("what preflight prints, line for line", () => {
+  /** The table, then every kubectl call it made, so a call with a wrong kind, flag or namespace shows too. */
+  async function printed(name: string, code: number, state: ClusterState, fakes: Parameters<typeof env>[1], ...args: string[]) {
+    const dir = tempProject();
+    const calls: string[][] = [];
+    const r = await lockstep(env(dir, { kubectl: cluster(state), kubectlCalls: calls, now: NOW, ...fakes }), "preflight", ...args);
+    assert.equal(r.code, code, r.stderr);
+    golden(name, `${r.stdout}\n--- kubectl\n${calls.map((c) => c.join(" ")).join("\n")}`, dir);
+  }
+  const AT_1_5_0 = { release: { version: "1.5.0" }, workloads: Object.fromEntries(["api", "gateway", "console-blue", "console-green", "worker-export", "worker-lifecycle", "worker-config"].map((w) => [w, "1.5.0"])) };
+
+  it("an upgrade that is ready: the window's path, the release notes, the backups, the plan's verdicts", () =>
+    printed("preflight-staging-ready", 0, {}, { outputs: { staging: AT_1_5_0 } }, "--stack", "staging"));
+  it("a stack that stays where it is, on an explicit --deployed, with a drill age required", () =>
+    printed("preflight-staging-stays", 1, {}, {}, "--stack", "staging", "--deployed", "1.5.1", "--max-drill-age", "7", "--skip-plan"));
+  it("every cluster row failing: archiving off, a key missing, the newest backup too old", () =>
+    printed("preflight-staging-unhealthy", 1, { archiving: { status: "False", message: "barman-cloud-wal-archive: 403" }, secretKeys: ["ACCESS_KEY_ID"], backups: [{ cluster: "platform-db", hoursAgo: 30 }] },
+      { outputs: { staging: AT_1_5_0 } }, "--stack", "staging", "--max-backup-age", "12", "--skip-plan"));
+  it("kubectl answering with something other than JSON", () =>
+    printed("preflight-staging-garbled", 1, {}, { kubectl: () => ({ status: 0, stdout: "<html>proxy error</html>", stderr: "" }) }, "--stack", "staging", "--skip-plan"));
+  it("kubectl not reaching the cluster: the rows say so with kubectl's last line, and what is configured", () =>
+    printed("preflight-staging-offline", 0, {}, { kubectl: () => ({ status: 1, stdout: "", stderr: "\nUnable to connect to the server: dial tcp 10.0.0.1:6443: i/o timeout\n" }) }, "--stack", "staging", "--skip-plan"));
+  it("moving backward without a rollback, and the same move as a rollback", async () => {
+    await printed("preflight-staging-backward", 1, {}, {}, "--stack", "staging", "--deployed", "1.5.1", "--to", "1.5.0", "--skip-plan");
+  });
+  it("prod, with no cluster reachable: staging's verification of the target, the policy verdicts by the plan", () =>
+    printed("preflight-prod", 0, {}, { kubectl: undefined, outputs: { prod: AT_1_5_0, staging: { release: { version: "1.5.1" }, verification: { status: "passed", version: "1.5.1", setDigest: "sha256:bdf0008f0adb58708773861564dbee0d8249224c411ad4e1cbea6d7849d46f5e", verifiedAt: "2026-11-21T10:00:00Z" } } } },
+      "--stack", "prod"));
 });
