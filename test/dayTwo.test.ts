@@ -12,6 +12,7 @@ import { getRelease, loadCatalog, setDigest } from "../lib/catalog";
 import { editStackConfig } from "../lib/stackFile";
 import { plan } from "../plan/plan";
 import { env, lockstep, snapshot, tempProject } from "./cliKit";
+import { golden } from "./goldenKit";
 import { PROJECT } from "./helpers";
 
 type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -182,4 +183,37 @@ describe("restore drills in preflight and promote", () => {
     assert.equal(config["lockstep:rollback"], undefined);
     assert.equal(config["lockstep:restore"].name, "rb-1-5-1-1122");
   });
+});
+
+describe("what rollback, restore and promote print, line for line", () => {
+  /** stdout, or stderr when it refused; then which files it changed (its output shows how). */
+  async function printed(name: string, code: number, outputs: Record<string, Loose> | null, setup: (dir: string) => void, ...args: string[]) {
+    const dir = tempProject();
+    setup(dir);
+    const before = snapshot(dir);
+    const r = await lockstep(env(dir, { outputs, now: "2026-11-22T09:00:00Z" }), ...args);
+    assert.equal(r.code, code, r.stderr + r.stdout);
+    const after = snapshot(dir);
+    const written = Object.keys(after).filter((f) => after[f] !== before[f]).map((f) => `--- changed ${f}`);
+    golden(name, [r.code === 0 ? r.stdout : r.stderr, ...written].join("\n"), dir);
+  }
+  const none = () => undefined;
+  const verifiedStaging = { ...AFTER_WINDOW, verification: { status: "passed", version: "1.5.1", setDigest: setDigest(getRelease(catalog, "1.5.1")), verifiedAt: "2026-11-21T10:00:00Z" }, release: { version: "1.5.1", setDigest: setDigest(getRelease(catalog, "1.5.1")) } };
+  const afterRestore = { ...AFTER_WINDOW, databases: { platform: { cluster: "platform-db-r1", serverName: "platform-db-r1", keptOrigin: true }, identity: AFTER_WINDOW.databases.identity } };
+
+  it("rollback with the data, as a dry run: the restore it would write and the plan", () =>
+    printed("rollback-staging-dry-run", 0, { staging: AFTER_WINDOW }, none, "rollback", "--stack", "staging", "--dry-run"));
+  it("rollback with OpenBao too, after an earlier restore: the snapshot and the cluster that leaves the stack", () =>
+    printed("rollback-staging-openbao", 0, { staging: afterRestore }, none, "rollback", "--stack", "staging", "--with-openbao"));
+  it("rollback --with-openbao without a restore is refused", () =>
+    printed("rollback-openbao-expand-only", 2, { staging: AFTER_WINDOW }, none, "rollback", "--stack", "staging", "--with-openbao", "--mode", "expand-only"));
+  it("restore after losing the originals, with OpenBao and a backup to start from", () =>
+    printed("restore-staging-origin-lost", 0, { staging: afterRestore }, none, "restore", "--stack", "staging", "--name", "dr2", "--databases", " platform, identity,", "--origin-lost",
+      "--backup-id", "identity=20261120T101502", "--openbao-snapshot", "backups/openbao-1-5-0-to-1-5-1.snap", "--force-openbao"));
+  it("restore into a stack that runs nothing, as a dry run", () =>
+    printed("restore-new-cluster", 0, null, none, "restore", "--stack", "staging", "--name", "dr1", "--dry-run"));
+  it("promote staging -> prod: the window it opens on prod, and the record", () =>
+    printed("promote-prod", 0, { staging: verifiedStaging }, (dir) => setRelease(dir, "prod", { release: "1.5.0", console: { blue: "1.5.0", green: "1.5.0", live: "blue" } }), "promote"));
+  it("promote of the version prod already runs: the record refreshed", () =>
+    printed("promote-prod-same", 0, { staging: verifiedStaging }, none, "promote", "--dry-run"));
 });
