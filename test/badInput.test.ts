@@ -151,12 +151,24 @@ const CASES: Case[] = [
   { what: "fleet export with a commit SHA after other text", args: ["fleet", "export", "--operator", "--to", "1.5.1", "--repo", "r", "--commit", `g${"a".repeat(40)}`], says: [/--commit "ga{40}": must be a full commit SHA/] },
   { what: "fleet export into a namespace that is not a label", args: ["fleet", "export", "--operator", "--to", "1.5.1", "--repo", "r", "--commit", "0".repeat(40), "--namespace", "Fleet_NS"], says: [/--namespace "Fleet_NS": must be a DNS-1123 label/] },
   { what: "fleet export to a release not in the catalog", args: ["fleet", "export", "--operator", "--to", "1.9.9", "--repo", "r", "--commit", "0".repeat(40)], says: [/--to 1\.9\.9: not in the release catalog; available versions: 1\.3\.4, 1\.4\.2, 1\.5\.0, 1\.5\.1, 2\.0\.0/] },
+  { what: "preflight with a zero backup age", args: ["preflight", "--stack", "staging", "--max-backup-age", "0"], says: [/--max-backup-age "0": expected a positive number of hours/] },
+  { what: "preflight with a zero drill age", args: ["preflight", "--stack", "staging", "--max-drill-age", "0"], says: [/--max-drill-age "0": expected a positive number of days/] },
+  { what: "preflight with a drill age that is not a number", args: ["preflight", "--stack", "staging", "--max-drill-age", "week"], says: [/--max-drill-age "week": expected a positive number of days/] },
+  { what: "promote requiring a drill of zero days", args: ["promote", "--require-drill-days", "0"], says: [/--require-drill-days "0": expected a positive number of days/] },
+  { what: "promote requiring a drill with no Pulumi CLI to read it", setup: write("record.json", JSON.stringify({ stack: "staging", version: "1.5.1", setDigest: `sha256:${"b".repeat(64)}`, smoke: "passed", verifiedAt: "2026-11-21T10:00:00Z" })), args: ["promote", "--record", "RECORD", "--require-drill-days", "7"], says: [/--require-drill-days needs prod's last restore drill from its stack outputs, and no Pulumi CLI is installed to read them/] },
+  { what: "promote with a record file that does not exist", args: ["promote", "--record", "FILE:nowhere.json"], says: [/--record .*nowhere\.json: no such file$/m] },
+  { what: "promote with a record that is a list", setup: write("record.json", "[]"), args: ["promote", "--record", "RECORD"], says: [/record\.json: field \(root\): /] },
+  { what: "promote with a record missing its digest", setup: write("record.json", JSON.stringify({ stack: "staging", version: "1.5.1", smoke: "passed", verifiedAt: "2026-11-21T10:00:00Z" })), args: ["promote", "--record", "RECORD"], says: [/record\.json: field setDigest: /] },
+  { what: "restore without --stack", args: ["restore", "--name", "r1"], says: [/--stack is required, like --stack prod/] },
+  { what: "rollback without --stack", args: ["rollback"], says: [/--stack is required, like --stack prod/] },
+  { what: "restore with a --backup-id without an id", args: ["restore", "--stack", "staging", "--name", "r1", "--backup-id", "platform="], says: [/--backup-id "platform=": expected <database>=<backupId> with database one of platform, identity, like platform=20261120T101500/] },
+  { what: "restore with an empty --databases list", args: ["restore", "--stack", "staging", "--name", "r1", "--databases", " , "], says: [/--databases " , ": expected a comma-separated list of platform, identity/] },
   { what: "promote from a stack to itself", args: ["promote", "--from", "prod", "--to", "prod"], says: [/--from and --to are both prod/] },
   { what: "promote with a record that is not JSON", setup: write("record.json", "{"), args: ["promote", "--record", "RECORD"], says: [/--record .*record\.json: not valid JSON/] },
   { what: "preflight with a negative backup age", args: ["preflight", "--stack", "staging", "--max-backup-age=-3"], says: [/--max-backup-age "-3": expected a positive number of hours/] },
   { what: "preflight to a release not in the catalog", args: ["preflight", "--stack", "staging", "--to", "9.9.9"], says: [/--to 9\.9\.9: not in the release catalog/] },
   // Each command names itself: in the help it points to, and in what it needs that this machine lacks.
-  ...(["plan", "catalog add", "fleet status", "fleet needs-upgrade", "fleet upgrade", "fleet export"]).map((command): Case => ({
+  ...(["plan", "catalog add", "fleet status", "fleet needs-upgrade", "fleet upgrade", "fleet export", "preflight", "promote", "restore", "rollback"]).map((command): Case => ({
     what: `${command} with an unknown flag points to its own help`, args: [...command.split(" "), "--bogus"], says: [new RegExp(`unknown flag --bogus; see \`lockstep ${command} --help\`$`, "m")],
   })),
   ...([["status"], ["needs-upgrade", "--to", "1.5.1"], ["upgrade", "--to", "1.5.1"], ["export", "--operator", "--to", "1.5.1", "--repo", "r", "--commit", "0".repeat(40)]]).map((args): Case => ({

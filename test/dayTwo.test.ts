@@ -207,6 +207,12 @@ describe("what rollback, restore and promote print, line for line", () => {
     printed("rollback-staging-openbao", 0, { staging: afterRestore }, none, "rollback", "--stack", "staging", "--with-openbao"));
   it("rollback --with-openbao without a restore is refused", () =>
     printed("rollback-openbao-expand-only", 2, { staging: AFTER_WINDOW }, none, "rollback", "--stack", "staging", "--with-openbao", "--mode", "expand-only"));
+  it("rollback of prod from a restore point that does not name the set it returns to is refused", () =>
+    printed("rollback-prod-no-set-digest", 2, { prod: { ...AFTER_WINDOW, restorePoint: { ...AFTER_WINDOW.restorePoint, fromSetDigest: null } } }, none, "rollback", "--stack", "prod"));
+  it("rollback with the data where the release offers expand-only: the reason is the flag", () =>
+    printed("rollback-forced-restore", 0, {
+      staging: { ...AFTER_WINDOW, release: { version: "1.4.2" }, workloads: Object.fromEntries(Object.keys(AFTER_WINDOW.workloads).map((w) => [w, "1.4.2"])), restorePoint: { ...AFTER_WINDOW.restorePoint, from: "1.3.4", to: "1.4.2" } },
+    }, (dir) => setRelease(dir, "staging", { release: "1.4.2", console: { blue: "1.4.2", green: "1.4.2", live: "blue" } }), "rollback", "--stack", "staging", "--mode", "restore", "--dry-run"));
   it("restore after losing the originals, with OpenBao and a backup to start from", () =>
     printed("restore-staging-origin-lost", 0, { staging: afterRestore }, none, "restore", "--stack", "staging", "--name", "dr2", "--databases", " platform, identity,", "--origin-lost",
       "--backup-id", "identity=20261120T101502", "--openbao-snapshot", "backups/openbao-1-5-0-to-1-5-1.snap", "--force-openbao"));
