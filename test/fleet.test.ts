@@ -208,6 +208,20 @@ describe("lockstep fleet export --operator", () => {
       const workspace = { apiVersion: "auto.pulumi.com/v1alpha1", kind: "Workspace", metadata: { name: o.metadata.name }, spec: o.spec.workspaceTemplate.spec };
       assert.ok(workspaceCrd(workspace), `Workspace template of ${o.metadata.name}: ${JSON.stringify(workspaceCrd.errors)}`);
     }
+    assert.deepEqual(Object.keys(e1?.spec.config).sort(), ["lockstep:console", "lockstep:promotion", "lockstep:release"], "only what changes, nothing unset");
+    assert.deepEqual(objects[0].spec.config, { "lockstep:release": "1.5.1" }, "the verifying stack runs the release itself");
+    const json = await lockstep(env(dir, { fleet }), "fleet", "export", "--operator", "--to", "1.5.1", "--repo", "https://git.example/platform/lockstep.git", "--commit", commit, "--json");
+    const out = JSON.parse(json.stdout) as { to: string; objects: unknown[]; file?: string };
+    assert.deepEqual([out.to, out.objects.length, out.file], ["1.5.1", 5, undefined]);
+    assert.ok(!r.stdout.endsWith("\n\n") && r.stdout.startsWith("apiVersion:"), "the YAML printed as is, without trailing blank lines");
+    const unverified = await lockstep(env(dir, { fleet }), "fleet", "export", "--operator", "--to", "1.5.0", "--repo", "x", "--commit", commit);
+    assert.equal(unverified.code, 2);
+    assert.match(unverified.stderr, /--to 1\.5\.0: staging verified 1\.5\.1 \(smoke passed\); export only a set its verifying stack passed/);
+    const failedSmoke = fleet.stacks.get("staging")?.outputs.verification as { status: string };
+    failedSmoke.status = "failed";
+    const notPassed = await lockstep(env(dir, { fleet }), "fleet", "export", "--operator", "--to", "1.5.1", "--repo", "x", "--commit", commit);
+    assert.equal(notPassed.code, 2);
+    assert.match(notPassed.stderr, /--to 1\.5\.1: staging verified 1\.5\.1 \(smoke failed\)/);
     const bad = await lockstep(env(dir, { fleet }), "fleet", "export", "--operator", "--to", "1.5.1", "--repo", "x", "--commit", "main");
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--commit "main": must be a full commit SHA/);
