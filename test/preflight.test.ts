@@ -142,6 +142,13 @@ describe("what preflight prints, line for line", () => {
   it("moving backward without a rollback, and the same move as a rollback", async () => {
     await printed("preflight-staging-backward", 1, {}, {}, "--stack", "staging", "--deployed", "1.5.1", "--to", "1.5.0", "--skip-plan");
   });
+  it("prod to a release it cannot take: the path, and the plan's other mandatory violations, not the ones with a row above", async () => {
+    await printed("preflight-prod-refused", 1, {}, { kubectl: undefined, outputs: { prod: AT_1_5_0 } }, "--stack", "prod", "--to", "2.0.0");
+    const r = await lockstep(env(tempProject(), { outputs: { prod: AT_1_5_0 } }), "preflight", "--stack", "prod", "--to", "2.0.0", "--json");
+    assert.deepEqual([r.code, JSON.parse(r.stdout).ok], [1, false]);
+    const ready = await lockstep(env(tempProject(), { outputs: { staging: AT_1_5_0 } }), "preflight", "--stack", "staging", "--skip-plan", "--json");
+    assert.deepEqual([ready.code, JSON.parse(ready.stdout).ok], [0, true]);
+  });
   it("prod, with no cluster reachable: staging's verification of the target, the policy verdicts by the plan", () =>
     printed("preflight-prod", 0, {}, { kubectl: undefined, outputs: { prod: AT_1_5_0, staging: { release: { version: "1.5.1" }, verification: { status: "passed", version: "1.5.1", setDigest: "sha256:bdf0008f0adb58708773861564dbee0d8249224c411ad4e1cbea6d7849d46f5e", verifiedAt: "2026-11-21T10:00:00Z" } } } },
       "--stack", "prod"));
