@@ -4,6 +4,8 @@
  * restored cluster Ready before the API) and the objects' fields.
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, loadCatalog } from "../lib/catalog";
@@ -340,5 +342,11 @@ describe("the plans of each scenario", () => {
     const carried = await planStack("staging", `deployed=${AFTER_WINDOW}`);
     const data = prop(resource(carried, "lockstep-release"), "data") as Loose;
     assert.equal(JSON.parse(data["restore-point.json"]).backups.platform.backupId, "20261120T101500");
+    assert.equal("restore-drill.json" in data, false, "no drill has run on this stack");
+    const drill = { id: "2026-11-01", database: "platform", cluster: "platform-db-drill", source: "platform-db", passed: true, startedAt: "2026-11-01T10:00:00Z", finishedAt: "2026-11-01T10:04:00Z", seconds: 240 };
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-drilled-")), "deployed.json");
+    fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(AFTER_WINDOW, "utf8")), restoreDrill: drill }));
+    const drilled = prop(resource(await planStack("staging", `deployed=${file}`), "lockstep-release"), "data") as Loose;
+    assert.deepEqual(JSON.parse(drilled["restore-drill.json"]), drill);
   });
 });
