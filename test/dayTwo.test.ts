@@ -18,6 +18,8 @@ import { PROJECT } from "./helpers";
 type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const catalog = loadCatalog(path.join(PROJECT, "releases"));
 const AFTER_WINDOW = JSON.parse(fs.readFileSync(path.join(PROJECT, "test", "fixtures", "deployed-1.5.1-after-window.json"), "utf8")) as Loose;
+/** Staging after the window, its smoke test passed on 1.5.1: what promote reads. */
+const VERIFIED_STAGING = { ...AFTER_WINDOW, verification: { status: "passed", version: "1.5.1", setDigest: setDigest(getRelease(catalog, "1.5.1")), verifiedAt: "2026-11-21T10:00:00Z" }, release: { version: "1.5.1", setDigest: setDigest(getRelease(catalog, "1.5.1")) } };
 const stackValues = (dir: string, stack: string) => (parseYaml(fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8")) as { config: Loose }).config;
 
 describe("lockstep rollback", () => {
@@ -151,13 +153,12 @@ describe("restore drills in preflight and promote", () => {
   });
 
   it("promote --require-drill-days refuses, writing nothing, when prod's last drill is too old or missing", async () => {
-    const staging = { ...AFTER_WINDOW, verification: { status: "passed", version: "1.5.1", setDigest: setDigest(getRelease(catalog, "1.5.1")), verifiedAt: "2026-11-21T10:00:00Z" }, release: { version: "1.5.1", setDigest: setDigest(getRelease(catalog, "1.5.1")) } };
     for (const [prodDrill, ok] of [[drill, false], [undefined, false], [{ ...drill, finishedAt: "2026-11-20T10:00:00Z" }, true]] as const) {
       const dir = tempProject();
       setRelease(dir, "prod", { release: "1.5.0", console: { blue: "1.5.0", green: "1.5.0", live: "blue" }, promotion: { version: "1.5.0", setDigest: setDigest(getRelease(catalog, "1.5.0")), verifiedIn: "staging", verifiedAt: "2026-11-01T00:00:00Z" } });
       const before = snapshot(dir);
       const prod = { ...AFTER_WINDOW, release: { version: "1.5.0" }, ...(prodDrill ? { restoreDrill: prodDrill } : {}) };
-      const r = await lockstep(env(dir, { outputs: { staging, prod } }), "promote", "--require-drill-days", "7");
+      const r = await lockstep(env(dir, { outputs: { staging: VERIFIED_STAGING, prod } }), "promote", "--require-drill-days", "7");
       if (ok) {
         assert.equal(r.code, 0, r.stdout + r.stderr);
         assert.equal(stackValues(dir, "prod")["lockstep:release"], "1.5.1");
@@ -176,8 +177,7 @@ describe("restore drills in preflight and promote", () => {
       restore: { name: "rb-1-5-1-1122", backupIDs: { platform: "a", identity: "b" }, targetImmediate: true },
       promotion: { version: "1.5.0", setDigest: setDigest(getRelease(catalog, "1.5.0")), verifiedIn: "prod", verifiedAt: "2026-11-22T09:00:00Z" },
     });
-    const staging = { ...AFTER_WINDOW, verification: { status: "passed", version: "1.5.1", setDigest: setDigest(getRelease(catalog, "1.5.1")), verifiedAt: "2026-11-21T10:00:00Z" }, release: { version: "1.5.1", setDigest: setDigest(getRelease(catalog, "1.5.1")) } };
-    const r = await lockstep(env(dir, { outputs: { staging } }), "promote");
+    const r = await lockstep(env(dir, { outputs: { staging: VERIFIED_STAGING } }), "promote");
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const config = stackValues(dir, "prod");
     assert.equal(config["lockstep:rollback"], undefined);
@@ -198,7 +198,6 @@ describe("what rollback, restore and promote print, line for line", () => {
     golden(name, [r.code === 0 ? r.stdout : r.stderr, ...written].join("\n"), dir);
   }
   const none = () => undefined;
-  const verifiedStaging = { ...AFTER_WINDOW, verification: { status: "passed", version: "1.5.1", setDigest: setDigest(getRelease(catalog, "1.5.1")), verifiedAt: "2026-11-21T10:00:00Z" }, release: { version: "1.5.1", setDigest: setDigest(getRelease(catalog, "1.5.1")) } };
   const afterRestore = { ...AFTER_WINDOW, databases: { platform: { cluster: "platform-db-r1", serverName: "platform-db-r1", keptOrigin: true }, identity: AFTER_WINDOW.databases.identity } };
 
   it("rollback with the data, as a dry run: the restore it would write and the plan", () =>
@@ -219,7 +218,7 @@ describe("what rollback, restore and promote print, line for line", () => {
   it("restore into a stack that runs nothing, as a dry run", () =>
     printed("restore-new-cluster", 0, null, none, "restore", "--stack", "staging", "--name", "dr1", "--dry-run"));
   it("promote staging -> prod: the window it opens on prod, and the record", () =>
-    printed("promote-prod", 0, { staging: verifiedStaging }, (dir) => setRelease(dir, "prod", { release: "1.5.0", console: { blue: "1.5.0", green: "1.5.0", live: "blue" } }), "promote"));
+    printed("promote-prod", 0, { staging: VERIFIED_STAGING }, (dir) => setRelease(dir, "prod", { release: "1.5.0", console: { blue: "1.5.0", green: "1.5.0", live: "blue" } }), "promote"));
   it("promote of the version prod already runs: the record refreshed", () =>
-    printed("promote-prod-same", 0, { staging: verifiedStaging }, none, "promote", "--dry-run"));
+    printed("promote-prod-same", 0, { staging: VERIFIED_STAGING }, none, "promote", "--dry-run"));
 });

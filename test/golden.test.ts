@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { loadCatalog } from "../lib/catalog";
+import type { CommandOutput } from "../cli/env";
 import { env, lockstep, tempProject } from "./cliKit";
 import { FakeFleet } from "./fleetKit";
 import { golden } from "./goldenKit";
@@ -27,13 +28,13 @@ describe("what the commands print, line for line", () => {
     it("a first install: every resource new, the waves in order, no window", () => plan("plan-staging-first-install", 0, "--stack", "staging"));
     it("an upgrade window with a canary: the set's differences, the split, each resource against the deployed versions", () =>
       plan("plan-staging-window", 0, "--stack", "staging", "--deployed", "1.5.0", "--set", "upgrade.gatewayCanaryPercent=10"));
-    it("a restore and a drill: where each database comes back from, the original kept, the drill's scratch cluster", () =>
+    it("a point-in-time restore of one database: where it comes back from, the original kept, the writers stopped first", () =>
       plan("plan-staging-restore", 0, "--stack", "staging", "--deployed", "1.5.1", "--set", 'restore={"name":"r1","databases":["platform"],"targetTime":"2026-11-20T10:00:00Z"}'));
     it("a drill", () => plan("plan-staging-drill", 0, "--stack", "staging", "--deployed", "1.5.1", "--set", 'restoreDrill={"id":"d1"}'));
     it("a rollback with the data", () => plan("plan-staging-rollback", 0, "--stack", "staging", "--deployed", path.join(PROJECT, "test", "fixtures", "deployed-1.5.1-after-window.json"),
       "--set", "release=1.5.0", "--set", "console.blue=1.5.0", "--set", 'rollback={"from":"1.5.1","mode":"restore"}',
       "--set", 'restore={"name":"rollback-1-5-1","backupIDs":{"platform":"20261120T101500","identity":"20261120T101502"},"targetImmediate":true}'));
-    it("the end of a canary: the canary's resources removed, the sets identical", () =>
+    it("the end of a canary: the stable gateways move, the canary's resources removed", () =>
       plan("plan-staging-canary-done", 0, "--stack", "staging", "--deployed", path.join(PROJECT, "test", "fixtures", "deployed-canary-1.5.1.json")));
     it("a refused plan: each violation with its level, policy and resource", () => plan("plan-prod-refused", 1, "--stack", "prod", "--set", "release=2.0.0", "--set", "console.blue=2.0.0", "--set", "console.green=2.0.0"));
     it("an advisory violation is printed with its level and does not fail the plan", async () => {
@@ -49,8 +50,8 @@ describe("what the commands print, line for line", () => {
   });
 
   describe("lockstep fleet", () => {
-    /** Five installs in three rings: current, mid-canary, behind, never deployed, out of Kubernetes range. */
-    const fleetOf5 = (dir: string) => {
+    /** Six installs in three rings, and staging: current, mid-canary, behind, never deployed, out of Kubernetes range. */
+    const fleetOf6 = (dir: string) => {
       const fleet = new FakeFleet(dir, catalog).add({ stack: "staging", version: "1.5.1" });
       fleet.add({ stack: "c1", ring: "canary", version: "1.5.1", region: "eu", customer: "acme" });
       fleet.add({ stack: "e1", ring: "early", version: "1.5.0", region: "eu" });
@@ -63,40 +64,37 @@ describe("what the commands print, line for line", () => {
       return fleet;
     };
     /** The command's stdout, then the progress lines it reported on the way (one install at a time, so in order). */
-    const run = async (name: string, code: number, fleet: FakeFleet, dir: string, ...args: string[]) => {
+    const run = async (name: string, code: number, { fleet, dir, kubectl }: { fleet: FakeFleet; dir: string; kubectl?: CommandOutput }, ...args: string[]) => {
       const progress: string[] = [];
-      const r = await lockstep(env(dir, { fleet, progress, now: "2026-11-22T12:00:00Z" }), "fleet", ...args);
+      const r = await lockstep(env(dir, { fleet, kubectl, progress, now: "2026-11-22T12:00:00Z" }), "fleet", ...args);
       assert.equal(r.code, code, r.stderr);
       golden(name, progress.length ? `${r.stdout}\n--- progress\n${progress.join("\n")}` : r.stdout, dir);
     };
 
     it("status: each install's versions, window, last update and verification, and the distribution", async () => {
       const dir = tempProject();
-      await run("fleet-status", 0, fleetOf5(dir), dir, "status");
+      await run("fleet-status", 0, { fleet: fleetOf6(dir), dir }, "status");
     });
     it("needs-upgrade: behind with the path, blocked with why, current", async () => {
       const dir = tempProject();
-      await run("fleet-needs-upgrade", 1, fleetOf5(dir), dir, "needs-upgrade", "--to", "1.5.1");
+      await run("fleet-needs-upgrade", 1, { fleet: fleetOf6(dir), dir }, "needs-upgrade", "--to", "1.5.1");
     });
     it("upgrade --dry-run: what would run ring by ring, and what is skipped and why", async () => {
       const dir = tempProject();
-      await run("fleet-upgrade-dry-run", 0, fleetOf5(dir), dir, "upgrade", "--to", "1.5.1", "--dry-run", "--skip-blocked", "--concurrency", "2", "--max-failures", "3");
+      await run("fleet-upgrade-dry-run", 0, { fleet: fleetOf6(dir), dir }, "upgrade", "--to", "1.5.1", "--dry-run", "--skip-blocked", "--concurrency", "2", "--max-failures", "3");
     });
     it("upgrade: the results table with the failed step, its detail and log, and the ring that did not start", async () => {
       const dir = tempProject();
-      const fleet = fleetOf5(dir);
+      const fleet = fleetOf6(dir);
       fleet.add({ stack: "e3", ring: "early", version: "1.5.0" });
       fleet.failUp.set("e3", "update failed: Deployment api was not ready after 600 s");
-      await run("fleet-upgrade", 3, fleet, dir, "upgrade", "--to", "1.5.1", "--skip-blocked");
+      await run("fleet-upgrade", 3, { fleet, dir }, "upgrade", "--to", "1.5.1", "--skip-blocked");
     });
     it("upgrade: a preflight with a failed check stops the install before its preview, naming the check", async () => {
       const dir = tempProject();
       const fleet = new FakeFleet(dir, catalog).add({ stack: "staging", version: "1.5.1" }).add({ stack: "c1", ring: "canary", version: "1.5.0" }).add({ stack: "e1", ring: "early", version: "1.5.0" });
       const notFound = { status: 1, stdout: "", stderr: 'Error from server (NotFound): clusters.postgresql.cnpg.io "platform-db" not found' };
-      const progress: string[] = [];
-      const r = await lockstep(env(dir, { fleet, kubectl: notFound, progress, now: "2026-11-22T12:00:00Z" }), "fleet", "upgrade", "--to", "1.5.1", "--concurrency", "1", "--max-failures", "1");
-      assert.equal(r.code, 3, r.stderr);
-      golden("fleet-upgrade-preflight-failed", `${r.stdout}\n--- progress\n${progress.join("\n")}`, dir);
+      await run("fleet-upgrade-preflight-failed", 3, { fleet, dir, kubectl: notFound }, "upgrade", "--to", "1.5.1", "--concurrency", "1", "--max-failures", "1");
       assert.deepEqual(fleet.calls, ["listStacks"], "no preview or up after a failed preflight");
     });
 
@@ -104,13 +102,13 @@ describe("what the commands print, line for line", () => {
       const dir = tempProject();
       const fleet = new FakeFleet(dir, catalog).add({ stack: "staging", version: "1.5.1" }).add({ stack: "c1", ring: "canary", version: "1.5.0" }).add({ stack: "c2", ring: "canary", version: "1.5.0" });
       fleet.failSmoke.add("c1");
-      await run("fleet-upgrade-smoke-failed", 3, fleet, dir, "upgrade", "--to", "1.5.1", "--max-failures", "2");
+      await run("fleet-upgrade-smoke-failed", 3, { fleet, dir }, "upgrade", "--to", "1.5.1", "--max-failures", "2");
     });
 
     it("upgrade refused: every blocked install with its reason, nothing touched", async () => {
       const dir = tempProject();
-      await run("fleet-upgrade-refused", 1, fleetOf5(dir), dir, "upgrade", "--to", "1.5.1");
-      const json = await lockstep(env(dir, { fleet: fleetOf5(dir) }), "fleet", "upgrade", "--to", "1.5.1", "--json");
+      await run("fleet-upgrade-refused", 1, { fleet: fleetOf6(dir), dir }, "upgrade", "--to", "1.5.1");
+      const json = await lockstep(env(dir, { fleet: fleetOf6(dir) }), "fleet", "upgrade", "--to", "1.5.1", "--json");
       const out = JSON.parse(json.stdout) as { ok: boolean; to: string; refused: string[]; results: unknown[] };
       assert.deepEqual([out.ok, out.to, out.refused.length, out.results], [false, "1.5.1", 3, []]);
     });
@@ -118,7 +116,7 @@ describe("what the commands print, line for line", () => {
       const dir = tempProject();
       const fleet = new FakeFleet(dir, catalog).add({ stack: "staging", version: "1.5.1" });
       for (const [stack, ring] of [["c1", "canary"], ["e1", "early"], ["b1", "broad"]]) fleet.add({ stack, ring, version: "1.5.0" });
-      await run("fleet-export-out", 0, fleet, dir, "export", "--operator", "--to", "1.5.1", "--repo", "https://git.example/p.git", "--commit", "0123456789abcdef0123456789abcdef01234567", "--out", path.join(dir, "stacks.yaml"));
+      await run("fleet-export-out", 0, { fleet, dir }, "export", "--operator", "--to", "1.5.1", "--repo", "https://git.example/p.git", "--commit", "0123456789abcdef0123456789abcdef01234567", "--out", path.join(dir, "stacks.yaml"));
       assert.match(fs.readFileSync(path.join(dir, "stacks.yaml"), "utf8"), /^apiVersion: pulumi\.com\/v1\nkind: Stack\n/);
     });
   });
