@@ -54,6 +54,10 @@ export async function definePlatform(options: ProgramOptions = {}): Promise<Plat
   const cluster = inputs.config.cluster;
   const provider = new k8s.Provider("k8s", {
     enableServerSideApply: true,
+    // The release record is one ConfigMap rewritten by every up. By default the provider replaces a
+    // ConfigMap whose data changes (delete, then create under the same name), so the record would be
+    // missing from the cluster for part of each up; updated in place, it never is.
+    enableConfigMapMutable: true,
     ...(cluster ? { kubeconfig: kubeconfigPath(cluster, PROJECT_ROOT), context: cluster.context } : {}),
   });
   const platform = new Platform("platform", { stack, ...inputs }, { providers: { kubernetes: provider } });

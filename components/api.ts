@@ -55,7 +55,10 @@ export class ControlPlaneApi extends pulumi.ComponentResource {
       resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
       awaitRollout: args.awaitRollout ?? true,
     }, this);
-    this.service = clusterService("api", args.namespace, this.workload.selector, { name: "http", port: 80, targetPort: API_PORT }, this);
+    this.service = clusterService({
+      name: "api", namespace: args.namespace, selector: this.workload.selector,
+      port: { name: "http", port: 80, targetPort: API_PORT }, awaitEndpoints: args.awaitRollout ?? true,
+    }, this);
     this.url = apiServiceUrl(args.namespace);
     this.registerOutputs({ deployment: this.workload.deployment.metadata.name, service: this.service.metadata.name, url: this.url });
   }

@@ -29,6 +29,7 @@ export class Console extends pulumi.ComponentResource {
     super("lockstep:console:Console", name, {}, opts);
     const ha = args.ha ?? false;
     const port = { name: "http", port: 80, targetPort: CONSOLE_PORT };
+    const awaitRollout = args.awaitRollout ?? true;
     const make = (color: Color): WorkloadResources => {
       const workload = createWorkload({
         name: `console-${color}`,
@@ -47,15 +48,17 @@ export class Console extends pulumi.ComponentResource {
         terminationGracePeriodSeconds: 20,
         env: [{ name: "API_URL", value: args.apiUrl }],
         resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
-        awaitRollout: args.awaitRollout ?? true,
+        awaitRollout,
       }, this);
-      clusterService(`console-${color}`, args.namespace, workload.selector, port, this);
+      clusterService({ name: `console-${color}`, namespace: args.namespace, selector: workload.selector, port, awaitEndpoints: awaitRollout }, this);
       return workload;
     };
     this.deployments = { blue: make("blue"), green: make("green") };
     // The flip waits for the new color's rollout: the live Service must never select pods that are not all Ready.
     const live = this.deployments[args.live];
-    this.liveService = clusterService("console", args.namespace, live.selector, port, this, [live.deployment]);
+    this.liveService = clusterService({
+      name: "console", namespace: args.namespace, selector: live.selector, port, awaitEndpoints: awaitRollout, dependsOn: [live.deployment],
+    }, this);
     this.registerOutputs({ live: args.live, blue: args.colors.blue.version, green: args.colors.green.version });
   }
 }

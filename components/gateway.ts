@@ -63,7 +63,9 @@ export class Gateway extends pulumi.ComponentResource {
       replicas: replicasFor(ha), spread: ha, selectorLabels: { [LABELS.track]: "stable" },
     }, this);
     const port = { name: "http", port: 80, targetPort: GATEWAY_PORT };
-    const stableService = clusterService("gateway-stable", args.namespace, this.stable.selector, port, this);
+    const service = (name: string, selector: Record<string, string>) =>
+      clusterService({ name, namespace: args.namespace, selector, port, awaitEndpoints: common.awaitRollout }, this);
+    const stableService = service("gateway-stable", this.stable.selector);
     const backendRefs: { name: pulumi.Input<string>; port: number; weight: number }[] = [
       { name: stableService.metadata.name, port: 80, weight: 100 - (args.canary?.percent ?? 0) },
     ];
@@ -74,7 +76,7 @@ export class Gateway extends pulumi.ComponentResource {
         ...common, name: "gateway-canary", version: args.canary.version, image: args.canary.image,
         replicas: canaryReplicas, spread: ha, selectorLabels: { [LABELS.track]: "canary" },
       }, this);
-      const canaryService = clusterService("gateway-canary", args.namespace, this.canary.selector, port, this);
+      const canaryService = service("gateway-canary", this.canary.selector);
       backendRefs.push({ name: canaryService.metadata.name, port: 80, weight: args.canary.percent });
     }
     // Weights move only after the tracks they point at have rolled out: a canary's share never reaches a track with no Ready pod.

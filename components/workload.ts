@@ -147,16 +147,35 @@ function antiAffinity(selector: Record<string, string>): k8s.types.input.core.v1
   };
 }
 
-/**
- * A ClusterIP Service. `dependsOn` names the Deployments whose rollout must finish before the Service
- * changes: a Service that switches its selector to pods still rolling out sends traffic to none or to the
- * wrong version.
- */
-export function clusterService(name: string, namespace: string, selector: Record<string, string>, port: { name: string; port: number; targetPort: number }, parent: pulumi.Resource, dependsOn: pulumi.Resource[] = []): k8s.core.v1.Service {
-  return new k8s.core.v1.Service(`${name}-svc`, {
-    metadata: { name, namespace, labels: { [LABELS.partOf]: PART_OF } },
-    spec: { type: "ClusterIP", selector, ports: [{ name: port.name, port: port.port, targetPort: port.targetPort, protocol: "TCP" }] },
-  }, { parent, dependsOn });
+export interface ClusterServiceSpec {
+  /** Kubernetes name; the logical name is `<name>-svc`. */
+  name: string;
+  namespace: string;
+  selector: Record<string, string>;
+  port: { name: string; port: number; targetPort: number };
+  /**
+   * Wait, as the Kubernetes provider does by default, until the Service has ready endpoints. Off where
+   * nothing runs pods (`awaitRollouts: false`): the provider would wait its full timeout for endpoints.
+   */
+  awaitEndpoints: boolean;
+  /**
+   * The Deployments whose rollout must finish before the Service changes: a Service that switches its
+   * selector to pods still rolling out sends traffic to none or to the wrong version. @default []
+   */
+  dependsOn?: pulumi.Resource[];
+}
+
+/** A ClusterIP Service in front of a workload's pods. */
+export function clusterService(spec: ClusterServiceSpec, parent: pulumi.Resource): k8s.core.v1.Service {
+  const annotations: Record<string, string> = spec.awaitEndpoints ? {} : { [ANNOTATIONS.skipAwait]: "true" };
+  return new k8s.core.v1.Service(`${spec.name}-svc`, {
+    metadata: { name: spec.name, namespace: spec.namespace, labels: { [LABELS.partOf]: PART_OF }, annotations },
+    spec: {
+      type: "ClusterIP",
+      selector: spec.selector,
+      ports: [{ name: spec.port.name, port: spec.port.port, targetPort: spec.port.targetPort, protocol: "TCP" }],
+    },
+  }, { parent, dependsOn: spec.dependsOn ?? [] });
 }
 
 /** Replica count from HA: three replicas keep a quorum through a rolling update and a node loss. */

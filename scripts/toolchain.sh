@@ -9,8 +9,10 @@
 #   scripts/toolchain.sh [--require name,name]   exit 1 if a required component is not built
 #   scripts/toolchain.sh --print-dir             print the cache directory and exit
 #
-# Components (real binaries; the two provider plugins are TypeScript test doubles, see test/e2e/doubles):
-#   pulumi                   CLI, github.com/pulumi/pulumi/pkg/v3 v3.259.0 (later versions: the proxy answers 403)
+# Components (real binaries; the command provider is a TypeScript test double, see test/e2e/doubles):
+#   pulumi                   CLI, github.com/pulumi/pulumi/pkg/v3 v3.259.0
+#   pulumi-resource-kubernetes  the real Kubernetes provider, github.com/pulumi/pulumi-kubernetes/provider/v4 at
+#                            the only version the proxy serves, a pseudo-version of a 2026-01-15 commit
 #   pulumi-language-nodejs   Node.js language host, github.com/pulumi/pulumi/sdk/v3 v3.68.0 (the last sdk/v3
 #                            release that holds it; its own module is 403 at every version)
 #   helm                     helm.sh/helm/v3 v3.22.0
@@ -27,6 +29,7 @@ HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 KUBE_VERSION="${KUBE_VERSION:-v1.31.14}"
 KCM_VERSION="${KCM_VERSION:-v1.30.14}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+K8S_PROVIDER_VERSION="${K8S_PROVIDER_VERSION:-v4.0.0-20260115033456-f47bc2d6f199}"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/lockstep/toolchain"
 if [[ "${1:-}" == "--print-dir" ]]; then echo "$CACHE"; exit 0; fi
 REQUIRED=""
@@ -113,10 +116,61 @@ build_go pulumi-language-nodejs "$LANGHOST_SDK_VERSION" github.com/pulumi/pulumi
   "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LANGHOST_SDK_VERSION" \
   "github.com/pulumi/pulumi/sdk/v3 $LANGHOST_SDK_VERSION" || failed+=(pulumi-language-nodejs)
 
-# --- Helm, for the kubernetes provider double's helm.sh/v3:Release.
+# --- Helm: `helm template` in the tests and manual checks (the provider embeds its own Helm library).
 build_go helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm "$CACHE/helm-$HELM_VERSION/bin" \
   "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
   "helm.sh/helm/v3 $HELM_VERSION" || failed+=(helm)
+
+# --- The real Kubernetes provider. `go install` refuses its module (a local replace of sdk/v4), and its
+# main package embeds two files that upstream's `go generate` writes from files beside them. So the
+# module is copied out of the module cache, its one local replace is dropped (sdk/v4 then resolves to
+# the published version its go.mod requires), the generator writes the embed files with the schema's
+# version set, and the copy is built as the main module. The binary reports the pseudo-version itself.
+build_kubernetes_provider() {
+  local name=pulumi-resource-kubernetes version="$K8S_PROVIDER_VERSION"
+  local module=github.com/pulumi/pulumi-kubernetes/provider/v4
+  local out="$CACHE/$name-$version/bin" bin
+  bin="$out/$name"
+  if [[ -x "$bin" ]]; then
+    log "$name $version: cached at $bin"
+    record "$name" built "$version" ", \"path\": $(json_string "$bin"), \"cached\": true"
+    return 0
+  fi
+  local work started=$SECONDS err dir
+  work="$(mktemp -d)"
+  local cmd="go mod download -json $module@$version"
+  log "$name $version: resolving $module@$version through the Go module proxy"
+  if ! err="$(cd "$work" && go mod download -json "$module@$version" 2>&1)" || grep -q '"Error"' <<<"$err"; then
+    local msg; msg="$(grep -o '"Error": "[^"]*' <<<"$err" | head -1 | sed 's/"Error": "//' || true)"
+    [[ -n "$msg" ]] || msg="$(tail -1 <<<"$err")"
+    log "$name $version: UNAVAILABLE: $cmd -> $msg"
+    record "$name" unavailable "$version" ", \"command\": $(json_string "$cmd"), \"error\": $(json_string "$msg")"
+    rm -rf "$work"; return 1
+  fi
+  dir="$(sed -nE 's/^[[:space:]]*"Dir": "(.*)",?$/\1/p' <<<"$err")"
+  cp -r "$dir" "$work/provider" && chmod -R u+w "$work/provider"
+  sed -i -E '/^replace github\.com\/pulumi\/pulumi-kubernetes\/sdk\/v4 => \.\.\/sdk$/d' "$work/provider/go.mod"
+  local plain="${version#v}"
+  log "$name $version: writing the schema embed files (upstream's generate.go, VERSION=$plain)"
+  if ! err="$(cd "$work/provider/cmd/$name" && VERSION="$plain" GOFLAGS=-mod=mod go run generate.go 2>&1)"; then
+    log "$name $version: GENERATE FAILED: $(tail -3 <<<"$err")"
+    record "$name" unavailable "$version" ", \"command\": \"go run generate.go\", \"error\": $(json_string "$(tail -3 <<<"$err")")"
+    rm -rf "$work"; return 1
+  fi
+  log "$name $version: compiling $module/cmd/$name (a cold build takes 10 min or more on 2 cores)"
+  mkdir -p "$out"
+  if ! err="$(cd "$work/provider" && GOFLAGS=-mod=mod go build -trimpath \
+      -ldflags "-s -w -X $module/pkg/version.Version=$plain" -o "$bin.tmp" "./cmd/$name" 2>&1)"; then
+    log "$name $version: BUILD FAILED: go build ./cmd/$name -> $(tail -3 <<<"$err")"
+    record "$name" unavailable "$version" ", \"command\": \"go build ./cmd/$name\", \"error\": $(json_string "$(tail -3 <<<"$err")")"
+    rm -rf "$work"; return 1
+  fi
+  mv "$bin.tmp" "$bin"
+  rm -rf "$work"
+  log "$name $version: built in $((SECONDS - started)) s -> $bin"
+  record "$name" built "$version" ", \"path\": $(json_string "$bin"), \"seconds\": $((SECONDS - started))"
+}
+build_kubernetes_provider || failed+=(pulumi-resource-kubernetes)
 
 # --- kube-apiserver and kube-controller-manager: k8s.io/kubernetes replaces every staging module with a
 # local path; the wrapper points each at its published v0.N.M instead. The proxy refuses some staging

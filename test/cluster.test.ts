@@ -39,6 +39,14 @@ describe("lockstep:cluster in the program", () => {
     assert.deepEqual(Object.keys(snapshot?.props.environment as object).filter((k) => k.startsWith("KUBE")), ["KUBECONFIG"]);
   });
 
+  // Found by the real provider: it replaces a ConfigMap whose data changes unless told otherwise, so
+  // every up deleted the release record and created it again.
+  it("updates ConfigMaps in place, so the release record is never deleted and created again", async () => {
+    const [provider] = ofType(await planStack("staging"), PROVIDER);
+    assert.equal(provider.props.enableConfigMapMutable, "true", "provider inputs travel as strings");
+    assert.equal(provider.props.enableServerSideApply, "true");
+  });
+
   it("without it, changes nothing: kubectl's own KUBECONFIG and current context, the scripts' inputs as before", async () => {
     const result = await planStack("staging", "deployed=1.5.0");
     const [provider] = ofType(result, PROVIDER);

@@ -58,6 +58,15 @@ describe("components", () => {
       assert.equal(resource(noWait, "keycloak").props.skipAwait, true);
       assert.equal((prop(resource(noWait, "api"), "metadata.annotations") as Record<string, string>)["pulumi.com/skipAwait"], "true");
     });
+
+    it("skips every Service's endpoint wait only when awaitRollouts is false", async () => {
+      const services = (plan: PlanResult) => plan.resources.filter((r) => r.type === "kubernetes:core/v1:Service");
+      const skips = (r: PlanResult["resources"][number]) => (prop(r, "metadata.annotations") as Record<string, string>)["pulumi.com/skipAwait"];
+      const noWait = await planStack("staging", "awaitRollouts=false");
+      assert.deepEqual(services(noWait).map((r) => [r.name, skips(r)]), services(noWait).map((r) => [r.name, "true"]));
+      assert.ok(services(noWait).length >= 5, services(noWait).map((r) => r.name).join(", "));
+      assert.deepEqual(services(staging).filter(skips).map((r) => r.name), []);
+    });
   });
 
   describe("databases", () => {

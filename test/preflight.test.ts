@@ -18,12 +18,27 @@ interface ClusterState {
   archiving?: { status: string; message?: string } | null;
   secretKeys?: string[] | null;
   backups?: { cluster: string; hoursAgo: number; phase?: string }[];
+  /** Helm's release records by namespace, as the custom columns print them: `name revision status` lines. */
+  helm?: Record<string, string>;
 }
 
-/** A cluster as kubectl reports it; anything asked outside the stack's namespace is not found. */
+/** Every chart deployed, each with an older superseded revision. */
+const HELM_OK: Record<string, string> = {
+  "cnpg-system": "cnpg 1 superseded\ncnpg 2 deployed\nbarman-cloud 1 deployed",
+  [NS]: "keycloak 1 superseded\nkeycloak 2 deployed\nopenbao 1 deployed",
+};
+
+/**
+ * A cluster as kubectl reports it; anything asked outside the stack's namespace is not found, but for
+ * Helm's release records in the operators' namespace.
+ */
 function cluster(state: ClusterState) {
   return (args: string[]): CommandOutput => {
     const ns = args[args.indexOf("-n") + 1];
+    if (args[1] === "secrets" && args.includes("owner=helm")) {
+      const columns = (state.helm ?? HELM_OK)[ns];
+      return columns === undefined ? notFound(`namespace ${ns}`) : ok(columns);
+    }
     if (ns !== NS) return notFound(`namespace ${ns}`);
     if (args[1] === "clusters.postgresql.cnpg.io") {
       if (args[2] !== "platform-db") return notFound(`clusters.postgresql.cnpg.io "${args[2]}"`);
@@ -101,6 +116,39 @@ describe("preflight: last completed backup", () => {
     const { calls } = await rows({});
     const listed = calls.filter((a) => a[1] === "backups.postgresql.cnpg.io");
     assert.deepEqual(listed.map((a) => a[a.indexOf("-n") + 1]), [NS]);
+  });
+});
+
+describe("preflight: Helm releases", () => {
+  it("passes when every chart's newest revision is settled, and asks the operators' and the stack's namespace", async () => {
+    const { code, byCheck, calls } = await rows({});
+    assert.equal(code, 0);
+    assert.deepEqual(byCheck["Helm releases"], { check: "Helm releases", status: "✓", reason: "none pending in cnpg-system or aigw-staging" });
+    const asked = calls.filter((a) => a[1] === "secrets" && a.includes("owner=helm"));
+    assert.deepEqual(asked.map((a) => a[a.indexOf("-n") + 1]), ["cnpg-system", NS]);
+    assert.ok(asked.every((a) => a.some((x) => x.startsWith("custom-columns="))), "labels only: the records' payloads hold chart values");
+  });
+
+  // Found by the real provider: an up killed while Helm upgraded leaves the release pending-upgrade, which
+  // refresh and preview do not show, and the next chart upgrade fails on Helm's lock.
+  it("fails on a release an interrupted upgrade left pending, naming the command that unlocks it", async () => {
+    const { code, byCheck } = await rows({ helm: { ...HELM_OK, [NS]: "keycloak 1 deployed\nkeycloak 2 pending-upgrade\nopenbao 1 deployed" } });
+    assert.equal(code, 1);
+    assert.equal(byCheck["Helm releases"].status, "✗");
+    assert.equal(byCheck["Helm releases"].reason,
+      "keycloak in aigw-staging is pending-upgrade (revision 2): run `helm rollback keycloak -n aigw-staging`; then `pulumi refresh`. An interrupted operation locked it, and Helm refuses the next upgrade");
+  });
+
+  it("uninstalls an interrupted first install, which has no revision to go back to, and judges only the newest revision", async () => {
+    const { byCheck } = await rows({ helm: { "cnpg-system": "cnpg 1 pending-install\nbarman-cloud 1 pending-upgrade\nbarman-cloud 2 deployed", [NS]: "openbao 3 pending-rollback\nopenbao 2 failed" } });
+    assert.equal(byCheck["Helm releases"].status, "✗");
+    assert.match(byCheck["Helm releases"].reason, /^cnpg in cnpg-system is pending-install \(revision 1\): run `helm uninstall cnpg -n cnpg-system`; openbao in aigw-staging is pending-rollback \(revision 3\): run `helm rollback openbao -n aigw-staging`; then `pulumi refresh`\. An interrupted operation locked them/);
+  });
+
+  it("is not checkable when kubectl cannot list them", async () => {
+    const { byCheck } = await rows({ helm: { [NS]: "" } });
+    assert.equal(byCheck["Helm releases"].status, "–");
+    assert.match(byCheck["Helm releases"].reason, /^not checkable offline: no reachable cluster \(kubectl: Error from server \(NotFound\): namespace cnpg-system not found\)$/);
   });
 });
 

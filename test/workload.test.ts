@@ -113,16 +113,30 @@ describe("createWorkload", () => {
     assert.deepEqual(d.metadata.annotations, { "pulumi.com/skipAwait": "true" });
   });
 
-  it("declares a ClusterIP Service that waits for the Deployments it names", async () => {
+  it("declares a ClusterIP Service that waits for the Deployments it names and for its endpoints", async () => {
     const { resources } = await recordProgram("staging", {}, [], () => {
       const parent = new pulumi.ComponentResource("lockstep:test:Parent", "parent");
       const { deployment } = createWorkload(base, parent);
-      clusterService("app", "ns", { "app.kubernetes.io/name": "app" }, { name: "http", port: 80, targetPort: 8080 }, parent, [deployment]);
+      const port = { name: "http", port: 80, targetPort: 8080 };
+      clusterService({ name: "app", namespace: "ns", selector: { "app.kubernetes.io/name": "app" }, port, awaitEndpoints: true, dependsOn: [deployment] }, parent);
     });
     const svc = resources.find((r) => r.name === "app-svc") as RecordedResource;
     assert.deepEqual(svc.props.spec, { type: "ClusterIP", selector: { "app.kubernetes.io/name": "app" }, ports: [{ name: "http", port: 80, targetPort: 8080, protocol: "TCP" }] });
-    assert.deepEqual(svc.props.metadata, { name: "app", namespace: "ns", labels: { "app.kubernetes.io/part-of": "lockstep" } });
+    assert.deepEqual(svc.props.metadata, { name: "app", namespace: "ns", labels: { "app.kubernetes.io/part-of": "lockstep" }, annotations: {} });
     assert.deepEqual(svc.dependencyUrns.map((u) => u.split("::").pop()), ["app"]);
     assert.equal(svc.parentUrn?.split("::").pop(), "parent");
+  });
+
+  // Found by the real provider: it waits on a Service until ready pods back it, and where nothing runs
+  // pods that wait is its whole 10-minute timeout.
+  it("skips the provider's endpoint wait on a Service when rollouts are not awaited", async () => {
+    const { resources } = await recordProgram("staging", {}, [], () => {
+      const parent = new pulumi.ComponentResource("lockstep:test:Parent", "parent");
+      const port = { name: "http", port: 80, targetPort: 8080 };
+      clusterService({ name: "app", namespace: "ns", selector: { "app.kubernetes.io/name": "app" }, port, awaitEndpoints: false }, parent);
+    });
+    const svc = resources.find((r) => r.name === "app-svc") as RecordedResource;
+    assert.deepEqual((svc.props.metadata as { annotations: unknown }).annotations, { "pulumi.com/skipAwait": "true" });
+    assert.deepEqual(svc.dependencyUrns, []);
   });
 });

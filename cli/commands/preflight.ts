@@ -6,6 +6,8 @@ import { parseStackConfig, StackConfig } from "../../lib/config";
 import type { DeployedState } from "../../lib/deployed";
 import { LockstepInputError } from "../../lib/errors";
 import { drillVerdict } from "../../lib/drill";
+import { HELM_RELEASE_COLUMNS, PendingRelease, pendingReleases } from "../../lib/helmStatus";
+import { OPERATOR_NAMESPACE } from "../../lib/names";
 import { databasePlans } from "../../lib/restore";
 import { promotionVerdict } from "../../lib/promotion";
 import { findUpgradePath, kubernetesVerdict } from "../../lib/semverRules";
@@ -104,6 +106,7 @@ export async function preflight(argv: string[], env: CliEnv): Promise<CommandRes
   const kubectl: Kubectl = (args) => env.kubectl([...clusterFlags, ...args]);
   rows.push(continuousBackupRow(kubectl, current.namespace, current.backup, database));
   rows.push(lastBackupRow(kubectl, current.namespace, maxAgeHours, database, env.now()));
+  rows.push(helmReleasesRow(kubectl, [OPERATOR_NAMESPACE, current.namespace]));
   rows.push(drillRow(deployed, env.now(), maxDrillDays));
 
   if (current.environment === "prod") {
@@ -196,6 +199,25 @@ function lastBackupRow(kubectl: Kubectl, namespace: string, maxAgeHours: number,
   return ageHours <= maxAgeHours
     ? { check, status: "✓", reason: `${database} completed a backup ${ageHours.toFixed(1)} h ago (limit ${maxAgeHours} h)` }
     : { check, status: "✗", reason: `${database}'s newest completed backup is ${ageHours.toFixed(1)} h old (limit ${maxAgeHours} h)` };
+}
+
+/**
+ * No chart left locked by an interrupted operation: Helm refuses to upgrade a release whose newest
+ * revision is pending, and nothing else says so before the window's chart wave fails.
+ */
+function helmReleasesRow(kubectl: Kubectl, namespaces: string[]): Row {
+  const check = "Helm releases";
+  const pending: PendingRelease[] = [];
+  for (const namespace of namespaces) {
+    const r = kubectl(["get", "secrets", "-n", namespace, "-l", "owner=helm", "-o", HELM_RELEASE_COLUMNS, "--no-headers", "--request-timeout=5s"]);
+    if (r.status !== 0) return { check, status: "–", reason: offline(r) };
+    const found = pendingReleases(namespace, r.stdout);
+    if (!found) return { check, status: "–", reason: "kubectl answered with something other than Helm's release labels" };
+    pending.push(...found);
+  }
+  if (pending.length === 0) return { check, status: "✓", reason: `none pending in ${namespaces.join(" or ")}` };
+  const each = pending.map((p) => `${p.name} in ${p.namespace} is ${p.status} (revision ${p.revision}): run \`${p.fix}\``);
+  return { check, status: "✗", reason: `${each.join("; ")}; then \`pulumi refresh\`. An interrupted operation locked ${pending.length === 1 ? "it" : "them"}, and Helm refuses the next upgrade` };
 }
 
 /** The last passing restore drill, from the stack's outputs: its age, judged only against --max-drill-age. */

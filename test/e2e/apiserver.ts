@@ -1,7 +1,10 @@
 /**
  * A real Kubernetes API server on loopback for the e2e tier: etcd and kube-apiserver from the toolchain
  * (scripts/toolchain.sh), serving certificates generated at start, and a client credential in a temp
- * kubeconfig. No kubelet, controllers or scheduler: objects are stored and validated, nothing runs.
+ * kubeconfig. Optionally the real kube-controller-manager with the controllers every cluster runs whether
+ * or not it runs pods (the garbage collector and the namespace controller: the Kubernetes provider deletes
+ * in the foreground, which only the garbage collector completes). No kubelet or scheduler: objects are
+ * stored and validated, nothing runs.
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -94,7 +97,14 @@ async function waitFor(what: string, check: () => boolean, timeoutMs: number, lo
   throw new Error(`${what} did not become ready in ${timeoutMs / 1000} s:\n${logs().slice(-3000)}`);
 }
 
-export async function startApiServer(etcdBin: string, apiServerBin: string): Promise<ApiServer> {
+/** The controllers of a cluster that runs no pods: foreground deletes and namespace deletion complete. */
+export const HOUSEKEEPING_CONTROLLERS = ["garbage-collector-controller", "namespace-controller"];
+
+/**
+ * Starts etcd and kube-apiserver and, when `controllerManager` is given, kube-controller-manager with only
+ * the housekeeping controllers (a simulated cluster runs its own, with more).
+ */
+export async function startApiServer(etcdBin: string, apiServerBin: string, controllerManager?: string): Promise<ApiServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-apiserver-"));
   generateCerts(dir);
   const [etcdClient, etcdPeer, securePort] = [await freePort(), await freePort(), await freePort()];
@@ -141,6 +151,11 @@ current-context: e2e
   };
   try {
     await waitFor("kube-apiserver", () => kubectl(["get", "--raw", "/readyz"]).stdout.trim() === "ok", 120_000, () => processes.logs());
+    if (controllerManager) {
+      processes.launch("kube-controller-manager", controllerManager, [
+        `--kubeconfig=${kubeconfig}`, "--leader-elect=false", "--secure-port=0", `--controllers=${HOUSEKEEPING_CONTROLLERS.join(",")}`,
+      ]);
+    }
   } catch (err) {
     await stop();
     throw err;

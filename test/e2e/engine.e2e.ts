@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../../lib/catalog";
@@ -35,10 +35,11 @@ function recorder(): { steps: Step[]; onEvent: (e: EngineEvent) => void } {
 const changed = (s: Step) => s.op !== "same" && s.op !== "read";
 const TRUNCATED_SIDECAR = /failed to load checkpoint: EOF/;
 
+const readme = () => fs.readFileSync(path.join(PROJECT, "README.md"), "utf8");
+
 /** Runs the README's runbook line for an emptied checkpoint sidecar, as written there, on a file backend. */
 function clearEmptySidecars(backendDir: string): { code: number; stderr: string } {
-  const readme = fs.readFileSync(path.join(PROJECT, "README.md"), "utf8");
-  const line = readme.split("\n").find((l) => l.startsWith("find \"$BACKEND_DIR/.pulumi/stacks\""));
+  const line = readme().split("\n").find((l) => l.startsWith("find \"$BACKEND_DIR/.pulumi/stacks\""));
   assert.ok(line, "README's interrupted-up runbook has the sidecar line");
   const r = spawnSync("bash", ["-c", line], { env: { ...process.env, BACKEND_DIR: backendDir }, encoding: "utf8" });
   return { code: r.status ?? 1, stderr: r.stderr };
@@ -226,6 +227,54 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     assert.equal(again.code, 0, `after recovery the stack and the cluster agree:\n${said(again)}`);
     const pdbs = JSON.parse(tier.kubectl(["get", "pdb", "-n", NS, "-o", "json"]).stdout).items.map((p: { metadata: { name: string } }) => p.metadata.name);
     assert.ok(pdbs.includes("api") && pdbs.includes("gateway"), `the interrupted change (HA) is complete: ${pdbs.join(", ")}`);
+  });
+
+  it("a chart upgrade killed half-way leaves its release locked: preflight names it, the runbook's helm line unlocks it, the next chart change goes through", async () => {
+    // What a kill leaves in Helm's storage, made the way Helm makes it: an upgrade that waits for pods
+    // (none run on this API server), killed while it waits.
+    const release = JSON.parse((await tier.helm(["list", "-n", NS, "-o", "json"])).stdout).find((r: { name: string }) => r.name === "keycloak");
+    const chart = path.join(tier.shared, "charts", release.chart);
+    const status = async () => JSON.parse((await tier.helm(["status", "keycloak", "-n", NS, "-o", "json"])).stdout).info.status as string;
+    const upgrade = spawn("helm", ["upgrade", "keycloak", chart, "-n", NS, "--reuse-values", "--wait", "--timeout", "5m"], { env: tier.env, stdio: "ignore" });
+    try {
+      const deadline = Date.now() + 60_000;
+      while ((await status()) !== "pending-upgrade") {
+        assert.ok(Date.now() < deadline, "helm upgrade never reached pending-upgrade");
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      upgrade.kill("SIGKILL");
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await status(), "pending-upgrade", "the killed upgrade left its revision pending");
+
+    // Invisible to the engine: refresh and preview are clean, and the next change to the chart fails on Helm's lock.
+    assert.equal((await tier.cli(["refresh", "--stack", "staging", "--yes", "--skip-preview"])).code, 0);
+    const blind = await tier.cli(["preview", "--stack", "staging", "--expect-no-changes"]);
+    assert.equal(blind.code, 0, `the engine sees nothing to do:\n${said(blind)}`);
+    await tier.setConfig(stack, { "lockstep:chartValues.identity.podAnnotations.lockstep-e2e-unlocked": "yes" });
+    const locked = await tier.cli(["up", "--stack", "staging", "--yes", "--skip-preview"]);
+    assert.notEqual(locked.code, 0);
+    assert.match(locked.stdout + locked.stderr, /keycloak[\s\S]*another operation \(install\/upgrade\/rollback\) is in progress/);
+
+    // Preflight names the release and the command; the runbook runs it, then refresh and up converge.
+    const checked = await tier.lockstep(["preflight", "--stack", "staging", "--skip-plan", "--json"]);
+    const row = (JSON.parse(checked.stdout).rows as { check: string; status: string; reason: string }[]).find((r) => r.check === "Helm releases");
+    assert.equal(row?.status, "✗", checked.stdout);
+    const unlock = /run `(helm rollback keycloak -n aigw-staging)`/.exec(row?.reason ?? "")?.[1];
+    assert.ok(unlock, `preflight says how to unlock it: ${row?.reason}`);
+    assert.match(readme(), new RegExp(`^helm rollback <release> -n <namespace>`, "m"), "the README's runbook has the step");
+    const unlocked = await tier.helm(unlock.split(" ").slice(1));
+    assert.equal(unlocked.code, 0, unlocked.stderr);
+    for (const args of [["refresh", "--stack", "staging", "--yes", "--skip-preview"], ["up", "--stack", "staging", "--yes", "--skip-preview"]]) {
+      const r = await tier.cli(args);
+      assert.equal(r.code, 0, `pulumi ${args.join(" ")}:\n${said(r)}`);
+    }
+    assert.equal(await status(), "deployed");
+    const annotation = tier.kubectl(["get", "statefulset", "keycloak-keycloakx", "-n", NS, "-o", "jsonpath={.spec.template.metadata.annotations.lockstep-e2e-unlocked}"]);
+    assert.equal(annotation.stdout, "yes", "the chart change that Helm's lock refused went through");
+    const again = await tier.cli(["preview", "--stack", "staging", "--expect-no-changes"]);
+    assert.equal(again.code, 0, `the stack and the cluster agree:\n${said(again)}`);
   });
 
   it("a kill inside the file backend's sidecar write (an empty <stack>.json.attrs) is mended by the runbook's first line", async () => {

@@ -12,6 +12,7 @@ import { parse as parseYaml } from "yaml";
 import { editStackConfig } from "../../lib/stackFile";
 import { run } from "./doubles/kube";
 import { BLOCKED_PROMPT, EngineTier, PROJECT } from "./tier";
+import { requireToolchainVersion } from "./toolchain";
 
 const README = fs.readFileSync(path.join(PROJECT, "README.md"), "utf8");
 
@@ -71,6 +72,10 @@ describe("the README's commands with the real Pulumi CLI", { timeout: 900_000 },
         assert.match(r.stdout, new RegExp(resource), `preview shows ${resource}`);
       }
       assert.match(r.stdout, /lockstep@v0\.1\.0 \(local: policy\)/, "the policy pack ran");
+      // The real provider answers with its own version, which is not the one @pulumi/kubernetes asks for.
+      const reported = /resource plugin kubernetes is expected to have version >=4\.34\.2, but has (\S+);/.exec(r.stdout + r.stderr)?.[1];
+      assert.equal(`v${reported}`, requireToolchainVersion("pulumi-resource-kubernetes"), "the provider that ran is the one the toolchain built");
+      console.log(`readme: ${stack}: the Kubernetes provider reported version ${reported}`);
       assert.doesNotMatch(r.stdout, /\[mandatory\]/);
     });
   }

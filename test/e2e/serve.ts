@@ -25,11 +25,11 @@ import { requireShared, requireToolchain } from "./toolchain";
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { "all-crds": { type: "boolean", default: false }, simulated: { type: "boolean", default: false } }, strict: true });
   const shared = requireShared(PROJECT);
-  const tools = requireToolchain("etcd", "kube-apiserver");
+  const tools = requireToolchain("etcd", "kube-apiserver", "kube-controller-manager");
   // Checked before anything starts, so a missing part is named at once.
   const simulatedTools = values.simulated ? requireToolchain("kube-controller-manager", "kwok") : undefined;
-  process.stderr.write(`apiserver: starting etcd and kube-apiserver on 127.0.0.1\n`);
-  const server = await startApiServer(tools.etcd, tools["kube-apiserver"]);
+  process.stderr.write(`apiserver: starting etcd, kube-apiserver and kube-controller-manager on 127.0.0.1\n`);
+  const server = await startApiServer(tools.etcd, tools["kube-apiserver"], simulatedTools ? undefined : tools["kube-controller-manager"]);
   const crds = [...PREREQUISITE_CRDS, ...(values["all-crds"] ? [...CHART_CRDS, ...OPERATOR_CRDS] : [])];
   await applyCrds(server, path.join(shared, "crds"), crds);
   process.stderr.write(`apiserver: applied ${crds.length} CRDs from ${path.join(shared, "crds")}\n`);
@@ -40,7 +40,7 @@ async function main(): Promise<number> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-serve-"));
   const env = engineEnv(root, server.kubeconfig);
   process.stdout.write(`${Object.entries(env).map(([k, v]) => `export ${k}=${JSON.stringify(v)}`).join("\n")}\n`);
-  process.stderr.write("apiserver: ready. Paste the exports above into another shell (the provider plugins there are test doubles); Ctrl-C stops the server and deletes its data\n");
+  process.stderr.write("apiserver: ready. Paste the exports above into another shell (the command provider there is a test double; the Kubernetes provider is the real one); Ctrl-C stops the server and deletes its data\n");
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);

@@ -1,10 +1,10 @@
 /**
- * The real-engine tier: the real Pulumi CLI (v3.259.0) and Node.js language host (v3.68.0) run this
- * project against a real kube-apiserver, through the real provider protocol, with the real Helm and the
- * real charts from ../shared. What cannot be built here stands in as named test doubles:
+ * The real-engine tier: the real Pulumi CLI (v3.259.0), Node.js language host (v3.68.0) and Kubernetes
+ * provider (pulumi-resource-kubernetes, built from the module proxy) run this project against a real
+ * kube-apiserver, with the provider's embedded Helm and the real charts from ../shared. What cannot be
+ * built here stands in as named test doubles:
  *
- *   pulumi-resource-kubernetes  doubles/kubernetesProvider.ts (server-side apply via kubectl, helm for Releases)
- *   pulumi-resource-command     doubles/commandProvider.ts
+ *   pulumi-resource-command     doubles/commandProvider.ts (the module proxy refuses the real one)
  *   pulumi-language-nodejs      doubles/languageHostShim.ts in front of the real v3.68.0 host (adds RunPlugin)
  *   the CNPG operator's status  doubles/cnpgStatus.ts (Clusters Ready with WAL archiving, Backups completed,
  *                               immediate ScheduledBackups), over HTTPS; one per API server
@@ -27,7 +27,7 @@ import { run } from "./doubles/kube";
 import { PlatformEndpoints, startPlatformEndpoints } from "./doubles/platformEndpoints";
 import { SimulatedCluster, startSimulatedCluster } from "./simulated/cluster";
 import type { ReadinessDelays } from "./simulated/kwokStages";
-import { requireShared, requireToolchain } from "./toolchain";
+import { requireShared, requireToolchain, toolchainVersions } from "./toolchain";
 
 export const PROJECT = path.resolve(__dirname, "..", "..");
 const DOUBLES = path.join(__dirname, "doubles");
@@ -61,11 +61,13 @@ function launcher(file: string, target: string, env: Record<string, string> = {}
  * apiserver` prints the same environment for manual use.
  */
 export function engineEnv(root: string, kubeconfig: string): Record<string, string> {
-  const tools = requireToolchain("pulumi", "pulumi-language-nodejs", "helm");
+  const tools = requireToolchain("pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "helm");
   const bin = path.join(root, "bin");
   fs.mkdirSync(bin, { recursive: true });
   launcher(path.join(bin, "pulumi-language-nodejs"), path.join(DOUBLES, "languageHostShim.ts"), { LOCKSTEP_REAL_LANGUAGE_HOST: tools["pulumi-language-nodejs"] });
-  launcher(path.join(bin, "pulumi-resource-kubernetes"), path.join(DOUBLES, "kubernetesProvider.ts"));
+  // The real provider, found on PATH as an ambient plugin: the CLI uses it whatever version it reports.
+  fs.rmSync(path.join(bin, "pulumi-resource-kubernetes"), { force: true });
+  fs.symlinkSync(tools["pulumi-resource-kubernetes"], path.join(bin, "pulumi-resource-kubernetes"));
   launcher(path.join(bin, "pulumi-resource-command"), path.join(DOUBLES, "commandProvider.ts"));
   fs.copyFileSync(path.join(DOUBLES, "kubectl-exec"), path.join(bin, "kubectl-exec"));
   fs.chmodSync(path.join(bin, "kubectl-exec"), 0o755);
@@ -73,11 +75,9 @@ export function engineEnv(root: string, kubeconfig: string): Record<string, stri
     ...LOOPBACK_ENV,
     PATH: [bin, path.dirname(tools.pulumi), path.dirname(tools.helm), path.join(PROJECT, "node_modules", ".bin"), process.env.PATH].join(path.delimiter),
     KUBECONFIG: kubeconfig,
-    LOCKSTEP_HELM: tools.helm,
     HELM_CACHE_HOME: path.join(root, "helm", "cache"), HELM_CONFIG_HOME: path.join(root, "helm", "config"), HELM_DATA_HOME: path.join(root, "helm", "data"),
     KUBECTL: path.join(bin, "kubectl-exec"),
     BAO_TOKEN: "e2e-openbao-token",
-    LOCKSTEP_DOUBLE_AWAIT_SECONDS: "120",
   };
 }
 
@@ -122,8 +122,10 @@ export class EngineTier {
 
   static async start(options: TierOptions = {}): Promise<EngineTier> {
     const shared = requireShared(PROJECT);
-    const tools = requireToolchain("pulumi", "pulumi-language-nodejs", "helm", "etcd", "kube-apiserver");
-    const server = await startApiServer(tools.etcd, tools["kube-apiserver"]);
+    const tools = requireToolchain("pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "helm", "etcd", "kube-apiserver", "kube-controller-manager");
+    console.log(`tier: ${toolchainVersions("pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "kube-apiserver")}`);
+    // A simulated cluster runs its own controller manager, with the housekeeping controllers among its own.
+    const server = await startApiServer(tools.etcd, tools["kube-apiserver"], options.simulated ? undefined : tools["kube-controller-manager"]);
     try {
       await applyCrds(server, path.join(shared, "crds"), PREREQUISITE_CRDS);
       const root = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-engine-"));
@@ -156,8 +158,8 @@ export class EngineTier {
    * one more install. Operators are cluster-scoped (cnpg-system), so installs never share an API server.
    */
   async addCluster(options: TierOptions = {}): Promise<TierCluster> {
-    const tools = requireToolchain("etcd", "kube-apiserver");
-    const server = await startApiServer(tools.etcd, tools["kube-apiserver"]);
+    const tools = requireToolchain("etcd", "kube-apiserver", "kube-controller-manager");
+    const server = await startApiServer(tools.etcd, tools["kube-apiserver"], tools["kube-controller-manager"]);
     const cnpg = new CnpgStatusDouble({ kubeconfig: server.kubeconfig, ...options.cnpg });
     this.clusters.push({ server, cnpg });
     await applyCrds(server, path.join(this.shared, "crds"), PREREQUISITE_CRDS);
@@ -210,6 +212,11 @@ export class EngineTier {
   lockstep(args: string[], options: { timeoutMs?: number } = {}): Promise<CliRun> {
     const node = path.join(PROJECT, "node_modules", ".bin", "node");
     return run(node, ["--import", "tsx", path.join(this.projectDir, "cli", "lockstep.ts"), ...args], { cwd: this.projectDir, env: this.env, timeoutMs: options.timeoutMs ?? 300_000 });
+  }
+
+  /** The real helm CLI against the tier's API server (the provider embeds the same library). */
+  helm(args: string[]): Promise<CliRun> {
+    return run("helm", args, { cwd: this.projectDir, env: this.env, timeoutMs: 300_000 });
   }
 
   /** Starts the real CLI without waiting, for tests that interrupt it. */

@@ -14,7 +14,15 @@ export interface ToolchainComponent {
   error?: string;
 }
 
-export type ComponentName = "pulumi" | "pulumi-language-nodejs" | "helm" | "kube-apiserver" | "kube-controller-manager" | "kwok" | "etcd";
+export type ComponentName =
+  | "pulumi"
+  | "pulumi-language-nodejs"
+  | "pulumi-resource-kubernetes"
+  | "helm"
+  | "kube-apiserver"
+  | "kube-controller-manager"
+  | "kwok"
+  | "etcd";
 
 export function toolchainDir(): string {
   return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "lockstep", "toolchain");
@@ -50,4 +58,16 @@ export function requireShared(project: string): string {
     }
   }
   return shared;
+}
+
+/** `name version (path)` of each named component, as toolchain.json records them: for the e2e log. */
+export function toolchainVersions(...names: ComponentName[]): string {
+  const toolchain = readToolchain() ?? {};
+  return names.map((n) => `${n} ${toolchain[n]?.version ?? "?"} (${toolchain[n]?.path ?? "not built"})`).join(", ");
+}
+
+/** The version toolchain.json records for a built component; throws when it is not built. */
+export function requireToolchainVersion(name: ComponentName): string {
+  requireToolchain(name);
+  return (readToolchain() as Record<string, ToolchainComponent>)[name].version;
 }

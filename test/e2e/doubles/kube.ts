@@ -1,6 +1,7 @@
 /**
- * TEST DOUBLE support: what the provider doubles share. Running a command asynchronously with stdin, and
- * reading the property values the engine sends (secrets and unknowns arrive as signature objects).
+ * TEST DOUBLE support, shared by the command provider double and the tier: running a command
+ * asynchronously with stdin, and reading the property values the engine sends (secrets and unknowns
+ * arrive as signature objects).
  */
 import { spawn } from "node:child_process";
 
@@ -34,7 +35,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SIG = "4dabf18193072939515e22adb298388d";
 const SECRET = "1b47061264138c4ac30d75fd1eb44270";
 /** The string the engine sends for a value not known yet (during preview). */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 function isSecret(v: unknown): v is { value: unknown } {
   return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG] === SECRET;
