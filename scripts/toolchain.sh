@@ -10,7 +10,7 @@
 #   scripts/toolchain.sh --print-dir             print the cache directory and exit
 #
 # Components (real binaries; the command provider is a TypeScript test double, see test/e2e/doubles):
-#   pulumi                   CLI, github.com/pulumi/pulumi/pkg/v3 v3.259.0
+#   pulumi                   CLI, github.com/pulumi/pulumi/pkg/v3 v3.276.0 (v3.259.0 before 2026-12-03)
 #   pulumi-resource-kubernetes  the real Kubernetes provider, github.com/pulumi/pulumi-kubernetes/provider/v4 at
 #                            the only version the proxy serves, a pseudo-version of a 2026-01-15 commit
 #   pulumi-language-nodejs   Node.js language host, github.com/pulumi/pulumi/sdk/v3 v3.68.0 (the last sdk/v3
@@ -23,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PULUMI_VERSION="${PULUMI_VERSION:-v3.259.0}"
+PULUMI_VERSION="${PULUMI_VERSION:-v3.276.0}"
 LANGHOST_SDK_VERSION="${LANGHOST_SDK_VERSION:-v3.68.0}"
 HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 KUBE_VERSION="${KUBE_VERSION:-v1.31.14}"

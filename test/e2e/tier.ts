@@ -1,5 +1,5 @@
 /**
- * The real-engine tier: the real Pulumi CLI (v3.259.0), Node.js language host (v3.68.0) and Kubernetes
+ * The real-engine tier: the real Pulumi CLI (v3.276.0), Node.js language host (v3.68.0) and Kubernetes
  * provider (pulumi-resource-kubernetes, built from the module proxy) run this project against a real
  * kube-apiserver, with the provider's embedded Helm and the real charts from ../shared. What cannot be
  * built here stands in as named test doubles:

@@ -2,8 +2,8 @@
  * TEST SHIM, not a product part: a Node.js language host for the real-engine tier.
  *
  * The only Node.js language host the Go module proxy serves is the one in sdk/v3 v3.68.0, and it answers
- * `RunPlugin` with "not supported". CLI v3.259.0 starts a Node.js policy pack through `RunPlugin`, so
- * `pulumi preview --policy-pack policy` cannot start the pack with that host alone.
+ * `RunPlugin` with "not supported". CLI v3.276.0 (as v3.259.0 did) starts a Node.js policy pack through
+ * `RunPlugin`, so `pulumi preview --policy-pack policy` cannot start the pack with that host alone.
  *
  * This shim stands where the CLI looks for `pulumi-language-nodejs`. It starts the real v3.68.0 host with
  * the same arguments, forwards every LanguageRuntime call to it byte for byte, and implements `RunPlugin`
