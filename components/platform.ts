@@ -71,7 +71,8 @@ export class Platform extends pulumi.ComponentResource {
     };
     const gateways = gatewayTracks(config.release, window);
     if (!window && config.upgrade?.gatewayCanaryPercent !== undefined) {
-      pulumi.log.warn(`lockstep:upgrade.gatewayCanaryPercent (${config.upgrade.gatewayCanaryPercent}) is ignored: every workload already runs ${config.release}, so no upgrade window is open and no canary runs`, this);
+      // The engine prints the warning; nothing waits for it.
+      void pulumi.log.warn(`lockstep:upgrade.gatewayCanaryPercent (${config.upgrade.gatewayCanaryPercent}) is ignored: every workload already runs ${config.release}, so no upgrade window is open and no canary runs`, this);
     }
 
     const restore = config.restore;
@@ -194,7 +195,7 @@ export class Platform extends pulumi.ComponentResource {
       databases: Object.fromEntries(Object.values(databases).map((d) => [d.key, { cluster: d.cluster, serverName: d.serverName, keptOrigin: d.keepOrigin && !!d.recovery }])) as Record<DatabaseKey, DeployedDatabase>,
       restorePoint,
       restoreDrill,
-      verification: (verification as Verification).result,
+      verification: (verification).result,
     };
     this.registerOutputs({ ...this.outputs });
   }

@@ -40,7 +40,7 @@ export class Verification extends pulumi.ComponentResource {
   constructor(name: string, args: VerificationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:verification:Verification", name, {}, opts);
     if (!args.smoke) {
-      pulumi.log.warn("smoke test skipped: lockstep:smoke is not set, so this deployment is not verified and cannot be promoted", this);
+      void pulumi.log.warn("smoke test skipped: lockstep:smoke is not set, so this deployment is not verified and cannot be promoted", this);
       this.result = pulumi.output({ status: "skipped" as const, version: args.version, setDigest: args.setDigest, verifiedAt: null });
     } else {
       const smoke = args.smoke;

@@ -7,7 +7,7 @@
  */
 import * as semver from "semver";
 import type { Catalog } from "./catalog";
-import { BesideApi, compatibleBeside } from "./compatibility";
+import { compatibleBeside } from "./compatibility";
 import type { UpgradeMode } from "./config";
 import { componentOf, waveOf } from "./versions";
 import type { WaveId } from "./waves";
@@ -52,7 +52,7 @@ export function stateProblems(state: RolloutState, catalog: Catalog | undefined)
   return Object.entries(state.versions).flatMap(([workload, version]) => {
     const component = componentOf(workload);
     if (!component || component === "api") return [];
-    const verdict = compatibleBeside(catalog, component as BesideApi, version, api);
+    const verdict = compatibleBeside(catalog, component, version, api);
     return verdict.compatible ? [] : [{ workload, version, reason: verdict.reason }];
   });
 }

@@ -121,7 +121,7 @@ class RecordingMonitor extends MockMonitor {
       recorded.secretProps = Object.keys(raw).filter((k) => (raw[k] as Record<string, unknown> | undefined)?.[SECRET_SIG] === SECRET_VALUE);
     }
     this.registrations.push(recorded);
-    return super.registerResource(req as never, ((err: unknown, resp: { getUrn(): string } | undefined) => {
+    return super.registerResource(req, ((err: unknown, resp: { getUrn(): string } | undefined) => {
       if (resp) recorded.urn = resp.getUrn();
       callback(err, resp);
     }) as never);
@@ -130,7 +130,7 @@ class RecordingMonitor extends MockMonitor {
   override registerResourceOutputs(req: { getUrn(): string; getOutputs(): unknown }, callback: (err: unknown, resp: unknown) => void): void {
     const recorded = this.registrations.find((r) => r.urn === req.getUrn());
     if (recorded) recorded.outputs = unwrapSecrets(deserializeProperties(req.getOutputs() as Parameters<typeof deserializeProperties>[0])) as Record<string, unknown>;
-    super.registerResourceOutputs(req as never, callback as never);
+    super.registerResourceOutputs(req, callback as never);
   }
 }
 

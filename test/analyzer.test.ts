@@ -71,7 +71,7 @@ describe("the policy pack as an analyzer", () => {
       return (await analyze(req)).getDiagnosticsList().map((d) => (d.getUrn() ? d : d.setUrn(r.urn)));
     });
     const [forStack, ...forResources] = await Promise.all([analyzeStack(stack), ...perResource]);
-    const diagnostics = [...(forStack as pb.AnalyzeResponse).getDiagnosticsList(), ...(forResources as pb.AnalyzeDiagnostic[][]).flat()];
+    const diagnostics = [...(forStack).getDiagnosticsList(), ...(forResources).flat()];
     const level = (l: pb.EnforcementLevel) => (l === pb.EnforcementLevel.MANDATORY ? "mandatory" : "advisory");
     // The pack server puts the policy's description on the first line of each message, as the CLI prints it.
     const message = (d: pb.AnalyzeDiagnostic) => d.getMessage().replace(`${d.getDescription()}\n`, "");

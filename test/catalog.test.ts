@@ -96,7 +96,7 @@ describe("release catalog", () => {
     const digest = setDigest(base);
     const pinned = (release: Record<string, unknown>, at: string[] = []): string[][] => Object.entries(release).flatMap(([k, v]) =>
       k === "notes" && at.length === 0 ? [] : v && typeof v === "object" && !Array.isArray(v) ? pinned(v as Record<string, unknown>, [...at, k]) : [[...at, k]]);
-    const leaves = pinned(base as unknown as Record<string, unknown>);
+    const leaves = pinned(base);
     for (const must of [["postgres", "image"], ["postgres", "major"], ["components", "api", "image"], ["charts", "openbao", "version"], ["kubernetes", "min"]]) {
       assert.ok(leaves.some((l) => l.join(".") === must.join(".")), `the set has ${must.join(".")} (have ${leaves.map((l) => l.join(".")).join(", ")})`);
     }

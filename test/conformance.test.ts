@@ -118,7 +118,7 @@ describe("conformance", () => {
       const { Deployment } = await import("kubernetes-models/apps/v1/Deployment");
       const broken = structuredClone(all((t) => t === "kubernetes:apps/v1:Deployment")[0].props) as Loose;
       broken.spec.replicas = "three";
-      assert.throws(() => new Deployment(broken as never).validate(), /replicas must be integer/);
+      assert.throws(() => new Deployment(broken).validate(), /replicas must be integer/);
     });
   });
 

@@ -31,7 +31,7 @@ function peerMatches(peer: Peer, ns: string, e: Endpoint): boolean {
 /** Whether `policies` let `local` (in the policies' namespace) take this connection in one direction. */
 function side(policies: Policy[], type: "Ingress" | "Egress", local: Endpoint, remote: Endpoint, port: number, protocol: string): boolean {
   if (local.external || (local.namespace ?? NS) !== NS) return true; // no policy anywhere else
-  const selecting = policies.filter((p) => (p.spec.policyTypes as string[]).includes(type) && matches(p.spec.podSelector as Selector, local.labels ?? {}));
+  const selecting = policies.filter((p) => (p.spec.policyTypes).includes(type) && matches(p.spec.podSelector, local.labels ?? {}));
   if (selecting.length === 0) return true;
   return selecting.some((p) => ((type === "Ingress" ? p.spec.ingress : p.spec.egress) as Rule[] | undefined ?? []).some((r) => {
     const peers = type === "Ingress" ? r.from : r.to;

@@ -13,7 +13,7 @@ export function edit(base: RecordedResource[], name: string, change: (props: Loo
   const copy = structuredClone(base);
   const target = copy.find((r) => r.name === name);
   if (!target) throw new Error(`no resource ${name}`);
-  change(target.props as Loose);
+  change(target.props);
   return copy;
 }
 /** `base` plus a copy of `template` under a new name and URN, changed by `change`. */

@@ -45,7 +45,7 @@ export async function fleetExport(argv: string[], env: CliEnv): Promise<CommandR
   }
   const commit = values.commit as string;
   if (!/^[0-9a-f]{40}$/.test(commit)) throw new LockstepInputError(`--commit ${JSON.stringify(commit)}: must be a full commit SHA (40 hex digits), so every install runs exactly the tested program`);
-  const namespace = values.namespace as string;
+  const namespace = values.namespace;
   if (!dnsLabel.safeParse(namespace).success) throw new LockstepInputError(`--namespace ${JSON.stringify(namespace)}: must be a DNS-1123 label`);
   const to = values.to as string;
   const catalog = loadCatalog(env.catalogDir);
@@ -61,7 +61,7 @@ export async function fleetExport(argv: string[], env: CliEnv): Promise<CommandR
     if (!decided.ok) throw new LockstepInputError(`stack ${stack}: ${decided.reasons.join("; ")}`);
     return Object.fromEntries(Object.entries(decided.updates).filter(([, v]) => v !== undefined).map(([k, v]) => [`lockstep:${k}`, v]));
   };
-  const options = { namespace, repo: values.repo as string, commit, repoDir: values["repo-dir"], tokensSecret: values["tokens-secret"] as string };
+  const options = { namespace, repo: values.repo as string, commit, repoDir: values["repo-dir"], tokensSecret: values["tokens-secret"] };
   const objects = renderOperatorStacks(
     { stack: fleet.file.verifiedIn, ring: "verification", config: { "lockstep:release": to } },
     fleet.installs.map((i) => ({ stack: i.stack, ring: i.ring, config: configOf(i.stack) })),

@@ -102,7 +102,7 @@ export async function fleetUpgrade(argv: string[], env: CliEnv): Promise<Command
     if (need.status === "blocked") blocked.push({ stack: need.stack, reasons: need.reasons });
     else if (need.status === "behind" && need.path.length > 2) blocked.push({ stack: need.stack, reasons: [`${need.from} -> ${to} takes ${need.path.length - 1} windows (${need.path.join(" -> ")}): upgrade the fleet one release at a time, first --to ${need.path[1]}`] });
     else if (need.status === "current" && verified(need.stack)) current.push({ stack: need.stack, ring: need.ring, from: need.from });
-    else targets.push({ stack: need.stack, ring: need.ring, from: need.from as string });
+    else targets.push({ stack: need.stack, ring: need.ring, from: need.from });
   }
   const refuse = (reasons: string[]): CommandResult => ({
     exitCode: 1,

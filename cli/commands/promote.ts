@@ -78,8 +78,8 @@ export async function promote(argv: string[], env: CliEnv): Promise<CommandResul
   });
   const drillDays = values["require-drill-days"] === undefined ? undefined : Number(values["require-drill-days"]);
   if (drillDays !== undefined && !(drillDays > 0)) throw new LockstepInputError(`--require-drill-days ${JSON.stringify(values["require-drill-days"])}: expected a positive number of days`);
-  const from = values.from as string;
-  const to = values.to as string;
+  const from = values.from;
+  const to = values.to;
   if (from === to) throw new LockstepInputError(`--from and --to are both ${from}; promotion copies a set between two stacks`);
   readStackFile(from, env.projectDir); // the source stack must exist
   const target = readStackFile(to, env.projectDir);

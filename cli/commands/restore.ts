@@ -72,7 +72,7 @@ export async function restore(argv: string[], env: CliEnv): Promise<CommandResul
   parseStackConfig(stackFile.values, catalog, { secretKeys: stackFile.secretKeys }); // the stack must be valid before it is changed
   const { deployed } = await readDeployed(stack, values.deployed, catalog, env);
   const databases = parseDatabases(values.databases);
-  const backupIDs = parseBackupIds((values["backup-id"] as string[] | undefined) ?? []);
+  const backupIDs = parseBackupIds((values["backup-id"]) ?? []);
   // Recover from what runs now: after an earlier restore that is the recovered cluster's archive.
   const source = Object.fromEntries(databases.flatMap((key) => {
     const running = deployed?.databases?.[key]?.serverName;
@@ -91,7 +91,7 @@ export async function restore(argv: string[], env: CliEnv): Promise<CommandResul
     ? `the writers stop first (API and workers at 0 replicas), then the new clusters recover and the platform moves to them${values["origin-lost"] ? "; the original clusters are no longer declared (they are gone)" : "; the original clusters stay, protected, until you retire them"}`
     : "this stack runs nothing yet: the platform comes up on the recovered clusters (restore into a new cluster)"];
   return writeStackChange({
-    stack, updates: { restore: value }, deployed, dryRun: values["dry-run"] as boolean,
+    stack, updates: { restore: value }, deployed, dryRun: values["dry-run"],
     headline: `restore ${stack}: ${databases.join(" and ")} into new clusters named ${values.name}`, notes,
     json: { stack, restore: value },
   }, env);

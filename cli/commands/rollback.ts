@@ -4,7 +4,7 @@ import { compatibleBeside } from "../../lib/compatibility";
 import { parseStackConfig } from "../../lib/config";
 import { LockstepInputError } from "../../lib/errors";
 import { DATABASE_ORIGINS } from "../../lib/restore";
-import { DATABASES, DatabaseKey, ROLLBACK_MODES, RollbackMode } from "../../lib/recoveryConfig";
+import { DATABASES, ROLLBACK_MODES, RollbackMode } from "../../lib/recoveryConfig";
 import { offeredRollback } from "../../lib/rollback";
 import { readStackFile } from "../../lib/stackFile";
 import { parseCommandArgs } from "../args";
@@ -93,8 +93,8 @@ export async function rollback(argv: string[], env: CliEnv): Promise<CommandResu
       ...(values["with-openbao"] ? { openbaoSnapshot: point.openBaoSnapshot } : {}),
     };
     for (const key of databases) {
-      const running = deployed.databases?.[key as DatabaseKey]?.cluster;
-      if (running && running !== DATABASE_ORIGINS[key as DatabaseKey].cluster) {
+      const running = deployed.databases?.[key]?.cluster;
+      if (running && running !== DATABASE_ORIGINS[key].cluster) {
         notes.push(`note: ${running} (a cluster restored earlier) leaves the stack and stays in Kubernetes; it is protected, so first run: pulumi state unprotect --stack ${stack} '<urn of ${running}-cluster>'`);
       }
     }
@@ -105,7 +105,7 @@ export async function rollback(argv: string[], env: CliEnv): Promise<CommandResu
     : `--mode ${mode}`;
   const headline = `rollback ${stack}: ${from} -> ${to} (${mode}: ${mode === "restore" ? `the databases come back from the backups of window ${point.from} -> ${point.to}` : "on the current schema, data kept"}), because ${why}`;
   return writeStackChange({
-    stack, updates, deployed, dryRun: values["dry-run"] as boolean, headline, notes,
+    stack, updates, deployed, dryRun: values["dry-run"], headline, notes,
     json: { stack, from, to, mode, offered, restorePoint: point },
   }, env);
 }

@@ -41,7 +41,7 @@ export function requireToolchain<N extends ComponentName>(...names: N[]): Record
   const toolchain = readToolchain();
   const status = path.join(toolchainDir(), "toolchain.json");
   if (!toolchain) throw new Error(`the real-engine toolchain has not been built: ${status} does not exist; run \`npm run toolchain\` (npm run test:e2e runs it first)`);
-  const missing = names.filter((n) => toolchain[n]?.status !== "built" || !toolchain[n]?.path || !fs.existsSync(toolchain[n]?.path as string));
+  const missing = names.filter((n) => toolchain[n]?.status !== "built" || !toolchain[n]?.path || !fs.existsSync(toolchain[n]?.path));
   if (missing.length) {
     const why = missing.map((n) => `${n} ${toolchain[n]?.version ?? ""}: ${(toolchain[n]?.error ?? "not recorded (run `npm run toolchain`)").split("\n")[0]}`);
     throw new Error(`the real-engine toolchain lacks ${missing.join(", ")} (status in ${status}):\n  ${why.join("\n  ")}`);

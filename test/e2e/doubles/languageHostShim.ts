@@ -107,7 +107,7 @@ async function main(): Promise<void> {
         upstream.makeUnaryRequest(method.path, identity, identity, call.request, call.metadata, (err, value) => callback(err, value));
       };
   }
-  server.addService(definition as grpc.ServiceDefinition, implementation);
+  server.addService(definition, implementation);
   const shimPort = await new Promise<number>((resolve, reject) => {
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
   });
