@@ -43,7 +43,11 @@ export async function loadInputs(options: ProgramOptions = {}): Promise<ProgramI
   const values = lockstepKeys(pulumi.runtime.allConfig());
   // Config is checked before anything is read from the engine, so bad input registers nothing.
   prepareInputs(values, catalog, { secretKeys, projectDir: PROJECT_ROOT, deployed: null, deferWindow: true });
-  return prepareInputs(values, catalog, { secretKeys, projectDir: PROJECT_ROOT, deployed: await deployedOfThisStack() });
+  return prepareInputs(values, catalog, {
+    secretKeys,
+    projectDir: PROJECT_ROOT,
+    deployed: await deployedOfThisStack(),
+  });
 }
 
 export async function definePlatform(options: ProgramOptions = {}): Promise<PlatformOutputs> {

@@ -25,7 +25,9 @@ export function parseCommandArgs<O extends Options>(command: string, argv: strin
     const unknown = /Unknown option '(--?[^']+)'/.exec(message)?.[1];
     if (unknown) {
       const hint = closest(unknown.replace(/^-+/, ""), Object.keys(all));
-      throw new LockstepInputError(`unknown flag ${unknown}${hint ? ` (did you mean --${hint}?)` : ""}; see \`lockstep ${command} --help\``);
+      throw new LockstepInputError(
+        `unknown flag ${unknown}${hint ? ` (did you mean --${hint}?)` : ""}; see \`lockstep ${command} --help\``,
+      );
     }
     throw new LockstepInputError(`${message}; see \`lockstep ${command} --help\``);
   }

@@ -40,12 +40,12 @@ export function defaultEnv(projectDir = PROJECT_ROOT): CliEnv {
     now: () => new Date(),
     stackOutputs: installed
       ? async (stack) => {
-        // Loaded only when a CLI exists: the Automation API drives it.
-        const { LocalWorkspace } = require("@pulumi/pulumi/automation") as typeof automation;
-        const selected = await LocalWorkspace.selectStack({ stackName: stack, workDir: projectDir });
-        const outputs = await selected.outputs();
-        return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value]));
-      }
+          // Loaded only when a CLI exists: the Automation API drives it.
+          const { LocalWorkspace } = require("@pulumi/pulumi/automation") as typeof automation;
+          const selected = await LocalWorkspace.selectStack({ stackName: stack, workDir: projectDir });
+          const outputs = await selected.outputs();
+          return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value]));
+        }
       : null,
     kubectl: (args) => {
       const r = spawnSync("kubectl", args, { encoding: "utf8", timeout: 15_000 });

@@ -33,7 +33,12 @@ export interface FleetBackend {
 /** The policy pack, and every line the engine prints on either stream into the install's log. */
 function engineOptions(options: EngineRunOptions) {
   const lines = (out: string) => out.split("\n").filter(Boolean).forEach(options.onOutput);
-  return { policyPacks: [options.policyPack], policyPackConfigs: [options.policyPackConfig], onOutput: lines, onError: lines };
+  return {
+    policyPacks: [options.policyPack],
+    policyPackConfigs: [options.policyPackConfig],
+    onOutput: lines,
+    onError: lines,
+  };
 }
 
 function lastUpdateOf(history: automation.UpdateSummary[]): LastUpdate | null {
@@ -51,8 +56,18 @@ export function engineFailure(what: string, err: unknown): Error {
   const message = err instanceof Error ? err.message : String(err);
   // The CLI's own exit code; "code: -2" is only the wrapper's.
   const exit = (/exit code:? (-?\d+)/.exec(message) ?? /code: (-?\d+)/.exec(message))?.[1];
-  const lines = message.split("\n").map((l) => l.trim().replace(/^(stdout|stderr|err\?):\s*/, "")).filter(Boolean);
-  const telling = [...new Set(lines.filter((l) => (/\berror\b|mandatory|violation/i.test(l) || /Error: /.test(l)) && !/Command failed with exit code/.test(l)))];
+  const lines = message
+    .split("\n")
+    .map((l) => l.trim().replace(/^(stdout|stderr|err\?):\s*/, ""))
+    .filter(Boolean);
+  const telling = [
+    ...new Set(
+      lines.filter(
+        (l) =>
+          (/\berror\b|mandatory|violation/i.test(l) || /Error: /.test(l)) && !/Command failed with exit code/.test(l),
+      ),
+    ),
+  ];
   const summary = (telling.length ? telling.slice(-3) : lines.slice(-1)).join(" | ").slice(0, 600);
   return new Error(`${what} failed${exit ? ` (exit ${exit})` : ""}: ${summary}`);
 }
@@ -64,27 +79,34 @@ export function automationFleetBackend(projectDir: string): FleetBackend {
   let created: Promise<automation.LocalWorkspace> | undefined;
   const workspace = () => (created ??= api().create({ workDir: projectDir }));
   const select = (stack: string) => api().selectStack({ stackName: stack, workDir: projectDir });
-  const plain = (outputs: automation.OutputMap) => Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value]));
+  const plain = (outputs: automation.OutputMap) =>
+    Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value]));
   return {
     async listStacks() {
       const ws = await workspace();
       const stacks = await ws.listStacks();
-      return Promise.all(stacks.map(async (s) => ({
-        name: s.name,
-        tags: await ws.listTags(s.name),
-        lastUpdate: lastUpdateOf(await (await select(s.name)).history(1)),
-      })));
+      return Promise.all(
+        stacks.map(async (s) => ({
+          name: s.name,
+          tags: await ws.listTags(s.name),
+          lastUpdate: lastUpdateOf(await (await select(s.name)).history(1)),
+        })),
+      );
     },
     async outputs(stack) {
       return plain(await (await workspace()).stackOutputs(stack));
     },
     async preview(stack, options) {
       const selected = await select(stack);
-      await selected.preview(engineOptions(options)).catch((err: unknown) => { throw engineFailure(`pulumi preview of ${stack}`, err); });
+      await selected.preview(engineOptions(options)).catch((err: unknown) => {
+        throw engineFailure(`pulumi preview of ${stack}`, err);
+      });
     },
     async up(stack, options) {
       const selected = await select(stack);
-      await selected.up(engineOptions(options)).catch((err: unknown) => { throw engineFailure(`pulumi up of ${stack}`, err); });
+      await selected.up(engineOptions(options)).catch((err: unknown) => {
+        throw engineFailure(`pulumi up of ${stack}`, err);
+      });
     },
   };
 }

@@ -27,13 +27,18 @@ export function readFleetFile(projectDir: string): FleetFile {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const at = issue.path.join(".");
-    throw new LockstepInputError(`${FLEET_FILE}: ${at || "(root)"}${issue.code === "unrecognized_keys" ? "" : ` = ${showValue(issue.path.reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k as string], raw))}`}: ${issue.message}; allowed keys: rings (ring names in upgrade order), verifiedIn (a stack)`);
+    throw new LockstepInputError(
+      `${FLEET_FILE}: ${at || "(root)"}${issue.code === "unrecognized_keys" ? "" : ` = ${showValue(issue.path.reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k as string], raw))}`}: ${issue.message}; allowed keys: rings (ring names in upgrade order), verifiedIn (a stack)`,
+    );
   }
   return parsed.data;
 }
 
 export function requireFleetBackend(env: CliEnv, command: string): FleetBackend {
-  if (!env.fleet) throw new LockstepInputError(`lockstep fleet ${command} reads the fleet from the Pulumi backend, and no Pulumi CLI is installed; install it and log in to the backend that holds the fleet's stacks`);
+  if (!env.fleet)
+    throw new LockstepInputError(
+      `lockstep fleet ${command} reads the fleet from the Pulumi backend, and no Pulumi CLI is installed; install it and log in to the backend that holds the fleet's stacks`,
+    );
   return env.fleet;
 }
 
@@ -51,27 +56,41 @@ export async function readFleet(backend: FleetBackend, env: CliEnv): Promise<Fle
   const stacks = await backend.listStacks();
   const tagged = stacks.filter((s) => s.tags[FLEET_TAGS.ring]);
   const values = new Map<string, Record<string, unknown>>();
-  const installs = await Promise.all(tagged.map(async (s): Promise<Install> => {
-    const outputs = await backend.outputs(s.name);
-    const stackValues = fs.existsSync(stackFilePath(s.name, env.projectDir)) ? readStackValues(s.name, env.projectDir) : {};
-    values.set(s.name, stackValues);
-    const verification = outputs.verification as { status?: string; version?: string; verifiedAt?: string | null } | undefined;
-    return {
-      stack: s.name,
-      ring: s.tags[FLEET_TAGS.ring],
-      region: s.tags[FLEET_TAGS.region] ?? null,
-      customer: s.tags[FLEET_TAGS.customer] ?? null,
-      deployed: deployedFromOutputs(outputs, `stack ${s.name}`),
-      configuredRelease: typeof stackValues.release === "string" ? stackValues.release : null,
-      kubernetesVersion: typeof stackValues.kubernetesVersion === "string" ? stackValues.kubernetesVersion : null,
-      lastUpdate: s.lastUpdate,
-      verification: verification?.status ? { status: verification.status, version: verification.version ?? null, verifiedAt: verification.verifiedAt ?? null } : null,
-    };
-  }));
+  const installs = await Promise.all(
+    tagged.map(async (s): Promise<Install> => {
+      const outputs = await backend.outputs(s.name);
+      const stackValues = fs.existsSync(stackFilePath(s.name, env.projectDir))
+        ? readStackValues(s.name, env.projectDir)
+        : {};
+      values.set(s.name, stackValues);
+      const verification = outputs.verification as
+        { status?: string; version?: string; verifiedAt?: string | null } | undefined;
+      return {
+        stack: s.name,
+        ring: s.tags[FLEET_TAGS.ring],
+        region: s.tags[FLEET_TAGS.region] ?? null,
+        customer: s.tags[FLEET_TAGS.customer] ?? null,
+        deployed: deployedFromOutputs(outputs, `stack ${s.name}`),
+        configuredRelease: typeof stackValues.release === "string" ? stackValues.release : null,
+        kubernetesVersion: typeof stackValues.kubernetesVersion === "string" ? stackValues.kubernetesVersion : null,
+        lastUpdate: s.lastUpdate,
+        verification: verification?.status
+          ? {
+              status: verification.status,
+              version: verification.version ?? null,
+              verifiedAt: verification.verifiedAt ?? null,
+            }
+          : null,
+      };
+    }),
+  );
   return {
     file,
     installs: byRing(installs, file.rings),
-    untagged: stacks.filter((s) => !s.tags[FLEET_TAGS.ring]).map((s) => s.name).sort(),
+    untagged: stacks
+      .filter((s) => !s.tags[FLEET_TAGS.ring])
+      .map((s) => s.name)
+      .sort(),
     configKeys: (stack) => Object.keys(values.get(stack) ?? {}),
   };
 }

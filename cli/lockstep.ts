@@ -28,16 +28,62 @@ interface Command {
 }
 
 const COMMANDS: Command[] = [
-  { path: ["plan"], summary: "the offline plan of a stack: the program under mocks, then the policy pack", help: PLAN_HELP, run: planCommand },
-  { path: ["catalog", "add"], summary: "turn a build (images by digest, chart pins, notes) into releases/<version>.yaml", help: CATALOG_ADD_HELP, run: catalogAdd },
-  { path: ["promote"], summary: "copy exactly the set staging verified into another stack (default prod)", help: PROMOTE_HELP, run: promote },
+  {
+    path: ["plan"],
+    summary: "the offline plan of a stack: the program under mocks, then the policy pack",
+    help: PLAN_HELP,
+    run: planCommand,
+  },
+  {
+    path: ["catalog", "add"],
+    summary: "turn a build (images by digest, chart pins, notes) into releases/<version>.yaml",
+    help: CATALOG_ADD_HELP,
+    run: catalogAdd,
+  },
+  {
+    path: ["promote"],
+    summary: "copy exactly the set staging verified into another stack (default prod)",
+    help: PROMOTE_HELP,
+    run: promote,
+  },
   { path: ["preflight"], summary: "print the pre-upgrade checklist for a stack", help: PREFLIGHT_HELP, run: preflight },
-  { path: ["rollback"], summary: "return a stack to the release before its last window, with its data (writes the stack file, shows the plan)", help: ROLLBACK_HELP, run: rollback },
-  { path: ["restore"], summary: "recover the databases from the object store into new clusters (writes the stack file, shows the plan)", help: RESTORE_HELP, run: restore },
-  { path: ["fleet", "status"], summary: "what every install of the fleet runs, and the version distribution", help: FLEET_STATUS_HELP, run: fleetStatus },
-  { path: ["fleet", "needs-upgrade"], summary: "which installs are behind a version, their paths, and which cannot take it", help: FLEET_NEEDS_UPGRADE_HELP, run: fleetNeedsUpgrade },
-  { path: ["fleet", "upgrade"], summary: "upgrade the fleet ring by ring: preflight, preview, up, smoke per install", help: FLEET_UPGRADE_HELP, run: fleetUpgrade },
-  { path: ["fleet", "export"], summary: "render the fleet as Pulumi Kubernetes Operator Stacks (rings as prerequisites)", help: FLEET_EXPORT_HELP, run: fleetExport },
+  {
+    path: ["rollback"],
+    summary:
+      "return a stack to the release before its last window, with its data (writes the stack file, shows the plan)",
+    help: ROLLBACK_HELP,
+    run: rollback,
+  },
+  {
+    path: ["restore"],
+    summary: "recover the databases from the object store into new clusters (writes the stack file, shows the plan)",
+    help: RESTORE_HELP,
+    run: restore,
+  },
+  {
+    path: ["fleet", "status"],
+    summary: "what every install of the fleet runs, and the version distribution",
+    help: FLEET_STATUS_HELP,
+    run: fleetStatus,
+  },
+  {
+    path: ["fleet", "needs-upgrade"],
+    summary: "which installs are behind a version, their paths, and which cannot take it",
+    help: FLEET_NEEDS_UPGRADE_HELP,
+    run: fleetNeedsUpgrade,
+  },
+  {
+    path: ["fleet", "upgrade"],
+    summary: "upgrade the fleet ring by ring: preflight, preview, up, smoke per install",
+    help: FLEET_UPGRADE_HELP,
+    run: fleetUpgrade,
+  },
+  {
+    path: ["fleet", "export"],
+    summary: "render the fleet as Pulumi Kubernetes Operator Stacks (rings as prerequisites)",
+    help: FLEET_EXPORT_HELP,
+    run: fleetExport,
+  },
 ];
 
 const name = (c: Command) => c.path.join(" ");
@@ -52,14 +98,22 @@ ${commands.map((c) => `  ${name(c).padEnd(width)}   ${c.summary}`).join("\n")}
 Every command takes --help and --json. Exit codes: 0 ok, 1 refused or a check failed, 2 bad input.`;
 }
 
-export const HELP = overview(COMMANDS, "Usage: lockstep <command> [options]   (npm run lockstep -- <command> ..., npm run plan -- ...)");
+export const HELP = overview(
+  COMMANDS,
+  "Usage: lockstep <command> [options]   (npm run lockstep -- <command> ..., npm run plan -- ...)",
+);
 
-export interface Io { out(text: string): void; err(text: string): void }
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
 
 const isHelp = (arg: string | undefined) => arg === "--help" || arg === "-h" || arg === "help";
 
 /** Finds the command named by the leading words of argv; a group word alone (`catalog`) lists its commands. */
-function resolve(argv: string[]): { command: Command; rest: string[] } | { group: Command[]; word: string } | { unknown: string } | undefined {
+function resolve(
+  argv: string[],
+): { command: Command; rest: string[] } | { group: Command[]; word: string } | { unknown: string } | undefined {
   const first = argv[0];
   if (first === undefined || isHelp(first)) return undefined;
   const group = COMMANDS.filter((c) => c.path[0] === first);
@@ -68,7 +122,11 @@ function resolve(argv: string[]): { command: Command; rest: string[] } | { group
   return command ? { command, rest: argv.slice(command.path.length) } : { group, word: first };
 }
 
-export async function main(argv: string[], env: CliEnv = defaultEnv(), io: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }): Promise<number> {
+export async function main(
+  argv: string[],
+  env: CliEnv = defaultEnv(),
+  io: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) },
+): Promise<number> {
   const found = resolve(argv);
   if (found === undefined) {
     (argv.length ? io.out : io.err)(`${HELP}\n`);
@@ -76,7 +134,9 @@ export async function main(argv: string[], env: CliEnv = defaultEnv(), io: Io = 
   }
   if ("unknown" in found) {
     const hint = closest(found.unknown, [...new Set(COMMANDS.map((c) => c.path[0]))]);
-    io.err(`lockstep: unknown command ${JSON.stringify(found.unknown)}${hint ? ` (did you mean ${hint}?)` : ""}\n\n${HELP}\n`);
+    io.err(
+      `lockstep: unknown command ${JSON.stringify(found.unknown)}${hint ? ` (did you mean ${hint}?)` : ""}\n\n${HELP}\n`,
+    );
     return 2;
   }
   if ("group" in found) {
@@ -86,7 +146,9 @@ export async function main(argv: string[], env: CliEnv = defaultEnv(), io: Io = 
       io.out(`${groupHelp}\n`);
       return 0;
     }
-    io.err(`lockstep ${found.word}: ${asked === undefined ? "needs a command" : `unknown command ${JSON.stringify(asked)}`}\n\n${groupHelp}\n`);
+    io.err(
+      `lockstep ${found.word}: ${asked === undefined ? "needs a command" : `unknown command ${JSON.stringify(asked)}`}\n\n${groupHelp}\n`,
+    );
     return 2;
   }
   const { command, rest } = found;
@@ -114,11 +176,20 @@ if (require.main === module) {
     throw err;
   });
   const io: Io = {
-    out: (text) => { process.stdout.write(text); },
-    err: (text) => { process.stderr.write(text); },
+    out: (text) => {
+      process.stdout.write(text);
+    },
+    err: (text) => {
+      process.stderr.write(text);
+    },
   };
-  main(process.argv.slice(2), defaultEnv(), io).then((code) => { process.exitCode = code; }, (err: unknown) => {
-    process.stderr.write(`lockstep: internal error: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 70;
-  });
+  main(process.argv.slice(2), defaultEnv(), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`lockstep: internal error: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 70;
+    },
+  );
 }

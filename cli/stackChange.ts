@@ -15,15 +15,32 @@ import { renderHuman } from "./commands/plan";
 import type { CliEnv, CommandResult } from "./env";
 
 /** What a stack runs, and from where: `--deployed`, else its last outputs; null when neither is available. */
-export async function readDeployed(stack: string, argument: string | undefined, catalog: Catalog, env: CliEnv): Promise<{ deployed: DeployedState | null; source: string; from: "argument" | "outputs" | "nowhere" }> {
-  if (argument) return { deployed: parseDeployedArgument(argument, catalog), source: `--deployed ${argument}`, from: "argument" };
-  if (env.stackOutputs) return { deployed: deployedFromOutputs(await env.stackOutputs(stack), `stack ${stack}`), source: `the outputs of stack ${stack}`, from: "outputs" };
-  return { deployed: null, source: "nowhere: no Pulumi CLI to read the stack's outputs and no --deployed", from: "nowhere" };
+export async function readDeployed(
+  stack: string,
+  argument: string | undefined,
+  catalog: Catalog,
+  env: CliEnv,
+): Promise<{ deployed: DeployedState | null; source: string; from: "argument" | "outputs" | "nowhere" }> {
+  if (argument)
+    return { deployed: parseDeployedArgument(argument, catalog), source: `--deployed ${argument}`, from: "argument" };
+  if (env.stackOutputs)
+    return {
+      deployed: deployedFromOutputs(await env.stackOutputs(stack), `stack ${stack}`),
+      source: `the outputs of stack ${stack}`,
+      from: "outputs",
+    };
+  return {
+    deployed: null,
+    source: "nowhere: no Pulumi CLI to read the stack's outputs and no --deployed",
+    from: "nowhere",
+  };
 }
 
 /** `--set` forms of stack-file updates: a string as it is, anything else as JSON, `undefined` as a removal. */
 function asSets(updates: Record<string, unknown>): string[] {
-  return Object.entries(updates).map(([key, value]) => (value === undefined ? `${key}=null` : `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`));
+  return Object.entries(updates).map(([key, value]) =>
+    value === undefined ? `${key}=null` : `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`,
+  );
 }
 
 export interface StackChange {
@@ -46,7 +63,13 @@ export interface StackChange {
  * writes the stack file only when nothing mandatory is violated and it is not a dry run.
  */
 export async function writeStackChange(change: StackChange, env: CliEnv): Promise<CommandResult> {
-  const result = await plan({ stack: change.stack, sets: asSets(change.updates), deployed: change.deployed, projectDir: env.projectDir, catalogDir: env.catalogDir });
+  const result = await plan({
+    stack: change.stack,
+    sets: asSets(change.updates),
+    deployed: change.deployed,
+    projectDir: env.projectDir,
+    catalogDir: env.catalogDir,
+  });
   const file = stackFilePath(change.stack, env.projectDir);
   const rel = path.relative(env.projectDir, file);
   const before = fs.readFileSync(file, "utf8");
@@ -57,7 +80,9 @@ export async function writeStackChange(change: StackChange, env: CliEnv): Promis
   if (write) fs.writeFileSync(file, after);
   const status = refused.length
     ? `refused: the plan of the changed stack violates ${refused.length} mandatory policy(ies), so ${rel} was not written`
-    : change.dryRun ? `dry run: ${rel} was not written` : `wrote ${rel}; review it, then run \`pulumi preview\` and \`pulumi up\` on ${change.stack}`;
+    : change.dryRun
+      ? `dry run: ${rel} was not written`
+      : `wrote ${rel}; review it, then run \`pulumi preview\` and \`pulumi up\` on ${change.stack}`;
   const { config: _config, ...planJson } = result;
   return {
     exitCode: refused.length ? 1 : 0,
@@ -68,6 +93,9 @@ export async function writeStackChange(change: StackChange, env: CliEnv): Promis
 
 /** Refuses a command that needs what the stack runs when nothing says it. */
 export function requireDeployed(deployed: DeployedState | null, source: string, command: string): DeployedState {
-  if (!deployed) throw new LockstepInputError(`lockstep ${command} needs what the stack runs, and found nothing deployed in ${source}; install the Pulumi CLI and log in, or pass --deployed <file> (the JSON of \`pulumi stack output --json\`)`);
+  if (!deployed)
+    throw new LockstepInputError(
+      `lockstep ${command} needs what the stack runs, and found nothing deployed in ${source}; install the Pulumi CLI and log in, or pass --deployed <file> (the JSON of \`pulumi stack output --json\`)`,
+    );
   return deployed;
 }

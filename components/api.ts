@@ -33,34 +33,47 @@ export class ControlPlaneApi extends pulumi.ComponentResource {
   constructor(name: string, args: ControlPlaneApiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:api:ControlPlaneApi", name, {}, opts);
     const ha = args.ha ?? false;
-    this.workload = createWorkload({
-      name: "api",
-      appName: "api",
-      namespace: args.namespace,
-      component: "api",
-      version: args.version,
-      image: args.image,
-      replicas: replicasFor(ha),
-      spread: ha,
-      port: { name: "http", containerPort: API_PORT },
-      readinessPath: "/readyz",
-      livenessPath: "/healthz",
-      startupFailureThreshold: 120,
-      preStopSleepSeconds: args.preStopSleepSeconds ?? 10,
-      terminationGracePeriodSeconds: args.terminationGracePeriodSeconds ?? 45,
-      env: [
-        { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: args.databaseSecret, key: "uri" } } },
-        { name: "MIGRATE_ON_START", value: "true" },
-      ],
-      resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-      awaitRollout: args.awaitRollout ?? true,
-    }, this);
-    this.service = clusterService({
-      name: "api", namespace: args.namespace, selector: this.workload.selector,
-      port: { name: "http", port: 80, targetPort: API_PORT }, awaitEndpoints: args.awaitRollout ?? true,
-    }, this);
+    this.workload = createWorkload(
+      {
+        name: "api",
+        appName: "api",
+        namespace: args.namespace,
+        component: "api",
+        version: args.version,
+        image: args.image,
+        replicas: replicasFor(ha),
+        spread: ha,
+        port: { name: "http", containerPort: API_PORT },
+        readinessPath: "/readyz",
+        livenessPath: "/healthz",
+        startupFailureThreshold: 120,
+        preStopSleepSeconds: args.preStopSleepSeconds ?? 10,
+        terminationGracePeriodSeconds: args.terminationGracePeriodSeconds ?? 45,
+        env: [
+          { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: args.databaseSecret, key: "uri" } } },
+          { name: "MIGRATE_ON_START", value: "true" },
+        ],
+        resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+        awaitRollout: args.awaitRollout ?? true,
+      },
+      this,
+    );
+    this.service = clusterService(
+      {
+        name: "api",
+        namespace: args.namespace,
+        selector: this.workload.selector,
+        port: { name: "http", port: 80, targetPort: API_PORT },
+        awaitEndpoints: args.awaitRollout ?? true,
+      },
+      this,
+    );
     this.url = apiServiceUrl(args.namespace);
-    this.registerOutputs({ deployment: this.workload.deployment.metadata.name, service: this.service.metadata.name, url: this.url });
+    this.registerOutputs({
+      deployment: this.workload.deployment.metadata.name,
+      service: this.service.metadata.name,
+      url: this.url,
+    });
   }
 }
 

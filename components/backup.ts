@@ -41,7 +41,9 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
   readonly openBaoSnapshot: command.local.Command;
   readonly snapshotFile: string;
   /** Database -> the cluster backed up, its serverName and the backupId CloudNativePG recorded: the window's restore point. */
-  readonly backups: pulumi.Output<Partial<Record<DatabaseKey, { cluster: string; serverName: string; backupId: string }>>>;
+  readonly backups: pulumi.Output<
+    Partial<Record<DatabaseKey, { cluster: string; serverName: string; backupId: string }>>
+  >;
 
   constructor(name: string, args: PreUpgradeBackupArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:backup:PreUpgradeBackup", name, {}, opts);
@@ -50,34 +52,68 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
     const window = `${versionSlug(args.from)}-to-${versionSlug(args.to)}`;
 
     const clusters = args.databases.map((d) => d.cluster);
-    this.backupObjects = clusters.map((cluster) => new k8s.apiextensions.CustomResource(`pre-upgrade-${cluster}-${window}`, {
-      apiVersion: "postgresql.cnpg.io/v1",
-      kind: "Backup",
-      metadata: {
-        name: `pre-upgrade-${cluster}-${window}`,
-        namespace: args.namespace,
-        labels: { [LABELS.partOf]: PART_OF, [LABELS.upgradeFrom]: args.from, [LABELS.upgradeTo]: args.to },
-        // Awaited by the check below, which also fails fast when the Backup fails; a provider await cannot.
-        annotations: { [ANNOTATIONS.skipAwait]: "true" },
-      },
-      spec: { cluster: { name: cluster }, method: "plugin", pluginConfiguration: { name: BARMAN_PLUGIN } },
-    }, { parent: this, retainOnDelete: true }));
+    this.backupObjects = clusters.map(
+      (cluster) =>
+        new k8s.apiextensions.CustomResource(
+          `pre-upgrade-${cluster}-${window}`,
+          {
+            apiVersion: "postgresql.cnpg.io/v1",
+            kind: "Backup",
+            metadata: {
+              name: `pre-upgrade-${cluster}-${window}`,
+              namespace: args.namespace,
+              labels: { [LABELS.partOf]: PART_OF, [LABELS.upgradeFrom]: args.from, [LABELS.upgradeTo]: args.to },
+              // Awaited by the check below, which also fails fast when the Backup fails; a provider await cannot.
+              annotations: { [ANNOTATIONS.skipAwait]: "true" },
+            },
+            spec: { cluster: { name: cluster }, method: "plugin", pluginConfiguration: { name: BARMAN_PLUGIN } },
+          },
+          { parent: this, retainOnDelete: true },
+        ),
+    );
 
-    this.backupChecks = this.backupObjects.map((backup, i) => new command.local.Command(`await-${clusters[i]}-${window}`, {
-      create: `bash ${AWAIT_BACKUP_SCRIPT}`,
-      // The name as written, not the Backup's output: known at preview, so policies can read it.
-      environment: { ...args.clusterEnv, NAMESPACE: args.namespace, BACKUP: `pre-upgrade-${clusters[i]}-${window}`, TIMEOUT_SECONDS: "3600" },
-      triggers: [args.from, args.to],
-    }, { parent: this, dependsOn: [backup] }));
+    this.backupChecks = this.backupObjects.map(
+      (backup, i) =>
+        new command.local.Command(
+          `await-${clusters[i]}-${window}`,
+          {
+            create: `bash ${AWAIT_BACKUP_SCRIPT}`,
+            // The name as written, not the Backup's output: known at preview, so policies can read it.
+            environment: {
+              ...args.clusterEnv,
+              NAMESPACE: args.namespace,
+              BACKUP: `pre-upgrade-${clusters[i]}-${window}`,
+              TIMEOUT_SECONDS: "3600",
+            },
+            triggers: [args.from, args.to],
+          },
+          { parent: this, dependsOn: [backup] },
+        ),
+    );
 
     this.snapshotFile = path.join(snapshotDir, `openbao-${window}.snap`);
-    this.openBaoSnapshot = new command.local.Command(`openbao-snapshot-${window}`, {
-      create: "bash scripts/openbao-snapshot.sh",
-      environment: { ...args.clusterEnv, NAMESPACE: args.namespace, OPENBAO_POD: pod, SNAPSHOT_FILE: this.snapshotFile },
-      triggers: [args.from, args.to],
-    }, { parent: this });
+    this.openBaoSnapshot = new command.local.Command(
+      `openbao-snapshot-${window}`,
+      {
+        create: "bash scripts/openbao-snapshot.sh",
+        environment: {
+          ...args.clusterEnv,
+          NAMESPACE: args.namespace,
+          OPENBAO_POD: pod,
+          SNAPSHOT_FILE: this.snapshotFile,
+        },
+        triggers: [args.from, args.to],
+      },
+      { parent: this },
+    );
 
-    this.backups = pulumi.all(this.backupChecks.map((c) => c.stdout)).apply((ids) => Object.fromEntries(args.databases.map((d, i) => [d.key, { cluster: d.cluster, serverName: d.serverName, backupId: ids[i] }])));
+    this.backups = pulumi
+      .all(this.backupChecks.map((c) => c.stdout))
+      .apply((ids) =>
+        Object.fromEntries(
+          args.databases.map((d, i) => [d.key, { cluster: d.cluster, serverName: d.serverName, backupId: ids[i] }]),
+        ),
+      );
     this.registerOutputs({
       backupObjects: this.backupObjects.map((b) => b.metadata.name),
       backups: this.backups,

@@ -31,34 +31,54 @@ export class Console extends pulumi.ComponentResource {
     const port = { name: "http", port: 80, targetPort: CONSOLE_PORT };
     const awaitRollout = args.awaitRollout ?? true;
     const make = (color: Color): WorkloadResources => {
-      const workload = createWorkload({
-        name: `console-${color}`,
-        appName: "console",
-        namespace: args.namespace,
-        component: "console",
-        version: args.colors[color].version,
-        image: args.colors[color].image,
-        replicas: replicasFor(ha),
-        spread: ha,
-        selectorLabels: { [LABELS.color]: color },
-        port: { name: "http", containerPort: CONSOLE_PORT },
-        readinessPath: "/api/health",
-        livenessPath: "/api/health",
-        preStopSleepSeconds: 5,
-        terminationGracePeriodSeconds: 20,
-        env: [{ name: "API_URL", value: args.apiUrl }],
-        resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
-        awaitRollout,
-      }, this);
-      clusterService({ name: `console-${color}`, namespace: args.namespace, selector: workload.selector, port, awaitEndpoints: awaitRollout }, this);
+      const workload = createWorkload(
+        {
+          name: `console-${color}`,
+          appName: "console",
+          namespace: args.namespace,
+          component: "console",
+          version: args.colors[color].version,
+          image: args.colors[color].image,
+          replicas: replicasFor(ha),
+          spread: ha,
+          selectorLabels: { [LABELS.color]: color },
+          port: { name: "http", containerPort: CONSOLE_PORT },
+          readinessPath: "/api/health",
+          livenessPath: "/api/health",
+          preStopSleepSeconds: 5,
+          terminationGracePeriodSeconds: 20,
+          env: [{ name: "API_URL", value: args.apiUrl }],
+          resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+          awaitRollout,
+        },
+        this,
+      );
+      clusterService(
+        {
+          name: `console-${color}`,
+          namespace: args.namespace,
+          selector: workload.selector,
+          port,
+          awaitEndpoints: awaitRollout,
+        },
+        this,
+      );
       return workload;
     };
     this.deployments = { blue: make("blue"), green: make("green") };
     // The flip waits for the new color's rollout: the live Service must never select pods that are not all Ready.
     const live = this.deployments[args.live];
-    this.liveService = clusterService({
-      name: "console", namespace: args.namespace, selector: live.selector, port, awaitEndpoints: awaitRollout, dependsOn: [live.deployment],
-    }, this);
+    this.liveService = clusterService(
+      {
+        name: "console",
+        namespace: args.namespace,
+        selector: live.selector,
+        port,
+        awaitEndpoints: awaitRollout,
+        dependsOn: [live.deployment],
+      },
+      this,
+    );
     this.registerOutputs({ live: args.live, blue: args.colors.blue.version, green: args.colors.green.version });
   }
 }

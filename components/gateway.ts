@@ -58,10 +58,18 @@ export class Gateway extends pulumi.ComponentResource {
       resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "2", memory: "1Gi" } },
       awaitRollout: args.awaitRollout ?? true,
     };
-    this.stable = createWorkload({
-      ...common, name: "gateway", version: args.stable.version, image: args.stable.image,
-      replicas: replicasFor(ha), spread: ha, selectorLabels: { [LABELS.track]: "stable" },
-    }, this);
+    this.stable = createWorkload(
+      {
+        ...common,
+        name: "gateway",
+        version: args.stable.version,
+        image: args.stable.image,
+        replicas: replicasFor(ha),
+        spread: ha,
+        selectorLabels: { [LABELS.track]: "stable" },
+      },
+      this,
+    );
     const port = { name: "http", port: 80, targetPort: GATEWAY_PORT };
     const service = (name: string, selector: Record<string, string>) =>
       clusterService({ name, namespace: args.namespace, selector, port, awaitEndpoints: common.awaitRollout }, this);
@@ -72,24 +80,36 @@ export class Gateway extends pulumi.ComponentResource {
     if (args.canary) {
       // Two canary replicas in HA so a node drain never takes the canary track to zero.
       const canaryReplicas = ha ? 2 : 1;
-      this.canary = createWorkload({
-        ...common, name: "gateway-canary", version: args.canary.version, image: args.canary.image,
-        replicas: canaryReplicas, spread: ha, selectorLabels: { [LABELS.track]: "canary" },
-      }, this);
+      this.canary = createWorkload(
+        {
+          ...common,
+          name: "gateway-canary",
+          version: args.canary.version,
+          image: args.canary.image,
+          replicas: canaryReplicas,
+          spread: ha,
+          selectorLabels: { [LABELS.track]: "canary" },
+        },
+        this,
+      );
       const canaryService = service("gateway-canary", this.canary.selector);
       backendRefs.push({ name: canaryService.metadata.name, port: 80, weight: args.canary.percent });
     }
     // Weights move only after the tracks they point at have rolled out: a canary's share never reaches a track with no Ready pod.
-    this.route = new k8s.apiextensions.CustomResource("gateway-route", {
-      apiVersion: "gateway.networking.k8s.io/v1",
-      kind: "HTTPRoute",
-      metadata: { name: "gateway", namespace: args.namespace },
-      spec: {
-        parentRefs: [{ name: args.parentGateway.name, namespace: args.parentGateway.namespace }],
-        ...(hostnames.length ? { hostnames } : {}),
-        rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs }],
+    this.route = new k8s.apiextensions.CustomResource(
+      "gateway-route",
+      {
+        apiVersion: "gateway.networking.k8s.io/v1",
+        kind: "HTTPRoute",
+        metadata: { name: "gateway", namespace: args.namespace },
+        spec: {
+          parentRefs: [{ name: args.parentGateway.name, namespace: args.parentGateway.namespace }],
+          ...(hostnames.length ? { hostnames } : {}),
+          rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs }],
+        },
       },
-    }, { parent: this, dependsOn: [this.stable.deployment, ...(this.canary ? [this.canary.deployment] : [])] });
+      { parent: this, dependsOn: [this.stable.deployment, ...(this.canary ? [this.canary.deployment] : [])] },
+    );
     this.registerOutputs({
       stableVersion: args.stable.version,
       canaryVersion: args.canary?.version,

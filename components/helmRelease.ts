@@ -34,20 +34,34 @@ export interface ChartReleaseArgs {
  * catalog's pinned values, the restricted security contexts, the component's wiring, the stack's overrides,
  * and last the catalog's images by digest, which nothing overrides.
  */
-export function chartRelease(logicalName: string, args: ChartReleaseArgs, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
-  const values = deepMerge(args.pin.values, restrictedChartValues(args.chart), args.componentValues, args.stackValues, chartImageValues(args.chart, args.pin.images, args.mirror));
-  return new k8s.helm.v3.Release(logicalName, {
-    name: args.name,
-    namespace: args.namespace,
-    chart: args.location.chart,
-    version: args.location.version,
-    ...(args.location.repo ? { repositoryOpts: { repo: args.location.repo } } : {}),
-    values: args.secretValues ? pulumi.secret(values) : values,
-    // A failed upgrade rolls itself back to the last good revision instead of leaving a half-applied chart.
-    atomic: args.awaitRollout,
-    cleanupOnFail: true,
-    maxHistory: 10,
-    skipAwait: !args.awaitRollout,
-    timeout: 600,
-  }, opts);
+export function chartRelease(
+  logicalName: string,
+  args: ChartReleaseArgs,
+  opts: pulumi.CustomResourceOptions,
+): k8s.helm.v3.Release {
+  const values = deepMerge(
+    args.pin.values,
+    restrictedChartValues(args.chart),
+    args.componentValues,
+    args.stackValues,
+    chartImageValues(args.chart, args.pin.images, args.mirror),
+  );
+  return new k8s.helm.v3.Release(
+    logicalName,
+    {
+      name: args.name,
+      namespace: args.namespace,
+      chart: args.location.chart,
+      version: args.location.version,
+      ...(args.location.repo ? { repositoryOpts: { repo: args.location.repo } } : {}),
+      values: args.secretValues ? pulumi.secret(values) : values,
+      // A failed upgrade rolls itself back to the last good revision instead of leaving a half-applied chart.
+      atomic: args.awaitRollout,
+      cleanupOnFail: true,
+      maxHistory: 10,
+      skipAwait: !args.awaitRollout,
+      timeout: 600,
+    },
+    opts,
+  );
 }

@@ -39,43 +39,51 @@ export class Identity extends pulumi.ComponentResource {
   constructor(name: string, args: IdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:identity:Identity", name, {}, opts);
     const ha = args.ha ?? false;
-    this.database = new PostgresCluster(args.database.origin, {
-      namespace: args.namespace,
-      plan: args.database,
-      image: mirrored(args.release.postgres.image, args.mirror),
-      instances: ha ? 3 : 1,
-      storageSize: "10Gi",
-      backup: args.backup,
-      awaitRollout: args.awaitRollout ?? true,
-    }, { parent: this });
-    this.chart = chartRelease("keycloak", {
-      name: HELM_RELEASES.identity,
-      chart: "identity",
-      mirror: args.mirror,
-      namespace: args.namespace,
-      pin: args.release.charts.identity,
-      location: args.chart,
-      componentValues: {
-        replicas: ha ? 2 : 1,
-        // Two Keycloak pods in HA: a drain never takes both.
-        podDisruptionBudget: ha ? { maxUnavailable: 1 } : {},
-        // The read-only root filesystem leaves Keycloak its data and scratch directories.
-        extraVolumes: "- name: data\n  emptyDir: {}\n- name: tmp\n  emptyDir: {}\n",
-        extraVolumeMounts: "- name: data\n  mountPath: /opt/keycloak/data\n- name: tmp\n  mountPath: /tmp\n",
-        database: {
-          vendor: "postgres",
-          hostname: `${this.database.clusterName}-rw`,
-          port: 5432,
-          database: "keycloak",
-          username: "keycloak",
-          existingSecret: this.database.appSecretName,
-          existingSecretKey: "password",
-        },
+    this.database = new PostgresCluster(
+      args.database.origin,
+      {
+        namespace: args.namespace,
+        plan: args.database,
+        image: mirrored(args.release.postgres.image, args.mirror),
+        instances: ha ? 3 : 1,
+        storageSize: "10Gi",
+        backup: args.backup,
+        awaitRollout: args.awaitRollout ?? true,
       },
-      stackValues: args.stackValues,
-      secretValues: args.secretValues ?? false,
-      awaitRollout: args.awaitRollout ?? true,
-    }, { parent: this, dependsOn: [this.database] });
+      { parent: this },
+    );
+    this.chart = chartRelease(
+      "keycloak",
+      {
+        name: HELM_RELEASES.identity,
+        chart: "identity",
+        mirror: args.mirror,
+        namespace: args.namespace,
+        pin: args.release.charts.identity,
+        location: args.chart,
+        componentValues: {
+          replicas: ha ? 2 : 1,
+          // Two Keycloak pods in HA: a drain never takes both.
+          podDisruptionBudget: ha ? { maxUnavailable: 1 } : {},
+          // The read-only root filesystem leaves Keycloak its data and scratch directories.
+          extraVolumes: "- name: data\n  emptyDir: {}\n- name: tmp\n  emptyDir: {}\n",
+          extraVolumeMounts: "- name: data\n  mountPath: /opt/keycloak/data\n- name: tmp\n  mountPath: /tmp\n",
+          database: {
+            vendor: "postgres",
+            hostname: `${this.database.clusterName}-rw`,
+            port: 5432,
+            database: "keycloak",
+            username: "keycloak",
+            existingSecret: this.database.appSecretName,
+            existingSecretKey: "password",
+          },
+        },
+        stackValues: args.stackValues,
+        secretValues: args.secretValues ?? false,
+        awaitRollout: args.awaitRollout ?? true,
+      },
+      { parent: this, dependsOn: [this.database] },
+    );
     this.registerOutputs({ databaseCluster: this.database.clusterName, revision: this.chart.status.revision });
   }
 }

@@ -17,7 +17,11 @@ export class NetworkIsolation extends pulumi.ComponentResource {
     super("lockstep:network:NetworkIsolation", name, {}, opts);
     this.policies = networkPolicies(args).map((spec) => {
       const object = networkPolicyObject(spec, args, { [LABELS.partOf]: PART_OF });
-      return new k8s.networking.v1.NetworkPolicy(`netpol-${spec.name}`, { metadata: object.metadata, spec: object.spec }, { parent: this });
+      return new k8s.networking.v1.NetworkPolicy(
+        `netpol-${spec.name}`,
+        { metadata: object.metadata, spec: object.spec },
+        { parent: this },
+      );
     });
     this.registerOutputs({ policies: this.policies.map((p) => p.metadata.name) });
   }

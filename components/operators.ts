@@ -35,15 +35,46 @@ export class Operators extends pulumi.ComponentResource {
     const namespace = args.operatorNamespace ?? OPERATOR_NAMESPACE;
     const awaitRollout = args.awaitRollout ?? true;
 
-    const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: namespace } }, { parent: this, retainOnDelete: true });
-    this.cnpg = chartRelease("cnpg-operator", {
-      name: HELM_RELEASES.cnpgOperator, chart: "cnpgOperator", mirror: args.mirror, namespace, pin: args.release.charts.cnpgOperator, location: args.charts.cnpgOperator, stackValues: args.cnpgValues, secretValues: args.secretValues, awaitRollout,
-    }, { parent: this, dependsOn: [ns] });
+    const ns = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      { metadata: { name: namespace } },
+      { parent: this, retainOnDelete: true },
+    );
+    this.cnpg = chartRelease(
+      "cnpg-operator",
+      {
+        name: HELM_RELEASES.cnpgOperator,
+        chart: "cnpgOperator",
+        mirror: args.mirror,
+        namespace,
+        pin: args.release.charts.cnpgOperator,
+        location: args.charts.cnpgOperator,
+        stackValues: args.cnpgValues,
+        secretValues: args.secretValues,
+        awaitRollout,
+      },
+      { parent: this, dependsOn: [ns] },
+    );
     // The plugin registers itself with the operator, so it goes second.
-    this.barmanCloud = chartRelease("barman-cloud-plugin", {
-      name: HELM_RELEASES.barmanCloudPlugin, chart: "barmanCloudPlugin", mirror: args.mirror, namespace, pin: args.release.charts.barmanCloudPlugin, location: args.charts.barmanCloudPlugin, stackValues: args.barmanValues, secretValues: args.secretValues, awaitRollout,
-    }, { parent: this, dependsOn: [this.cnpg] });
+    this.barmanCloud = chartRelease(
+      "barman-cloud-plugin",
+      {
+        name: HELM_RELEASES.barmanCloudPlugin,
+        chart: "barmanCloudPlugin",
+        mirror: args.mirror,
+        namespace,
+        pin: args.release.charts.barmanCloudPlugin,
+        location: args.charts.barmanCloudPlugin,
+        stackValues: args.barmanValues,
+        secretValues: args.secretValues,
+        awaitRollout,
+      },
+      { parent: this, dependsOn: [this.cnpg] },
+    );
 
-    this.registerOutputs({ cnpgRevision: this.cnpg.status.revision, barmanCloudRevision: this.barmanCloud.status.revision });
+    this.registerOutputs({
+      cnpgRevision: this.cnpg.status.revision,
+      barmanCloudRevision: this.barmanCloud.status.revision,
+    });
   }
 }

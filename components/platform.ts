@@ -72,13 +72,21 @@ export class Platform extends pulumi.ComponentResource {
     const gateways = gatewayTracks(config.release, window);
     if (!window && config.upgrade?.gatewayCanaryPercent !== undefined) {
       // The engine prints the warning; nothing waits for it.
-      void pulumi.log.warn(`lockstep:upgrade.gatewayCanaryPercent (${config.upgrade.gatewayCanaryPercent}) is ignored: every workload already runs ${config.release}, so no upgrade window is open and no canary runs`, this);
+      void pulumi.log.warn(
+        `lockstep:upgrade.gatewayCanaryPercent (${config.upgrade.gatewayCanaryPercent}) is ignored: every workload already runs ${config.release}, so no upgrade window is open and no canary runs`,
+        this,
+      );
     }
 
     const restore = config.restore;
     // Writers stop only where a restore replaces the database they write to (a new stack has none running).
     const writersDown = databases.platform.recovering && deployed !== null;
-    const order = waveOrder({ upgradeWindow: window !== undefined, writersDown, restoreDrill: config.restoreDrill !== undefined, rollback: rollback !== undefined });
+    const order = waveOrder({
+      upgradeWindow: window !== undefined,
+      writersDown,
+      restoreDrill: config.restoreDrill !== undefined,
+      rollback: rollback !== undefined,
+    });
     const postgresImage = mirrored(release.postgres.image, catalog.mirror);
     // Known before any wave is declared, so the waves can run in either direction (a rollback reverses the workloads).
     const apiUrl = apiServiceUrl(ns);
@@ -92,79 +100,214 @@ export class Platform extends pulumi.ComponentResource {
     const build: Record<WaveId, (wave: Wave) => void> = {
       "pre-upgrade-backup": (wave) => {
         if (!window) return;
-        backups = new PreUpgradeBackup("pre-upgrade-backup", {
-          namespace: ns, from: window.from, to: config.release, snapshotDir: config.backup.snapshotDir, clusterEnv,
-          databases: Object.values(databases).map((d) => ({ key: d.key, ...runningCluster(deployed, d) })),
-        }, { parent: wave });
+        backups = new PreUpgradeBackup(
+          "pre-upgrade-backup",
+          {
+            namespace: ns,
+            from: window.from,
+            to: config.release,
+            snapshotDir: config.backup.snapshotDir,
+            clusterEnv,
+            databases: Object.values(databases).map((d) => ({ key: d.key, ...runningCluster(deployed, d) })),
+          },
+          { parent: wave },
+        );
       },
-      "writers-down": (wave) => new WritersDown("writers-down", {
-        namespace: ns, restoreName: restore?.name ?? "", clusterEnv, deployments: WORKLOADS.filter((w) => ["api", "workers"].includes(componentOf(w) ?? "")),
-      }, { parent: wave }),
+      "writers-down": (wave) =>
+        new WritersDown(
+          "writers-down",
+          {
+            namespace: ns,
+            restoreName: restore?.name ?? "",
+            clusterEnv,
+            deployments: WORKLOADS.filter((w) => ["api", "workers"].includes(componentOf(w) ?? "")),
+          },
+          { parent: wave },
+        ),
       "platform-services": (wave) => {
-        const namespace = new k8s.core.v1.Namespace("platform-namespace", {
-          metadata: { name: ns, labels: RESTRICTED_NAMESPACE_LABELS },
-        }, { parent: wave, retainOnDelete: true });
-        new NetworkIsolation("network", {
-          namespace: ns, operatorNamespace: OPERATOR_NAMESPACE, gatewayNamespace: config.route.gatewayNamespace ?? ns,
-          objectStorePort: objectStorePort(config.backup.endpointURL),
-        }, { parent: wave, dependsOn: [namespace] });
-        const operators = new Operators("operators", {
-          release, charts, mirror: catalog.mirror, cnpgValues: config.chartValues.cnpgOperator, barmanValues: config.chartValues.barmanCloudPlugin, secretValues, awaitRollout,
-        }, { parent: wave });
-        const openBao = new OpenBao("secrets", {
-          release, chart: charts.openbao, mirror: catalog.mirror, namespace: ns, ha: config.ha, stackValues: config.chartValues.openbao, secretValues, awaitRollout,
-        }, { parent: wave, dependsOn: [namespace] });
+        const namespace = new k8s.core.v1.Namespace(
+          "platform-namespace",
+          {
+            metadata: { name: ns, labels: RESTRICTED_NAMESPACE_LABELS },
+          },
+          { parent: wave, retainOnDelete: true },
+        );
+        new NetworkIsolation(
+          "network",
+          {
+            namespace: ns,
+            operatorNamespace: OPERATOR_NAMESPACE,
+            gatewayNamespace: config.route.gatewayNamespace ?? ns,
+            objectStorePort: objectStorePort(config.backup.endpointURL),
+          },
+          { parent: wave, dependsOn: [namespace] },
+        );
+        const operators = new Operators(
+          "operators",
+          {
+            release,
+            charts,
+            mirror: catalog.mirror,
+            cnpgValues: config.chartValues.cnpgOperator,
+            barmanValues: config.chartValues.barmanCloudPlugin,
+            secretValues,
+            awaitRollout,
+          },
+          { parent: wave },
+        );
+        const openBao = new OpenBao(
+          "secrets",
+          {
+            release,
+            chart: charts.openbao,
+            mirror: catalog.mirror,
+            namespace: ns,
+            ha: config.ha,
+            stackValues: config.chartValues.openbao,
+            secretValues,
+            awaitRollout,
+          },
+          { parent: wave, dependsOn: [namespace] },
+        );
         if (restore?.openbaoSnapshot) {
-          new OpenBaoRestore("openbao-restore", {
-            namespace: ns, snapshotFile: restore.openbaoSnapshot, force: restore.openbaoForce, restoreName: restore.name, clusterEnv,
-          }, { parent: wave, dependsOn: [openBao] });
+          new OpenBaoRestore(
+            "openbao-restore",
+            {
+              namespace: ns,
+              snapshotFile: restore.openbaoSnapshot,
+              force: restore.openbaoForce,
+              restoreName: restore.name,
+              clusterEnv,
+            },
+            { parent: wave, dependsOn: [openBao] },
+          );
         }
-        new Identity("identity", {
-          release, chart: charts.identity, mirror: catalog.mirror, namespace: ns, ha: config.ha, backup: config.backup, database: databases.identity,
-          stackValues: config.chartValues.identity, secretValues, awaitRollout,
-        }, { parent: wave, dependsOn: [namespace, operators] });
+        new Identity(
+          "identity",
+          {
+            release,
+            chart: charts.identity,
+            mirror: catalog.mirror,
+            namespace: ns,
+            ha: config.ha,
+            backup: config.backup,
+            database: databases.identity,
+            stackValues: config.chartValues.identity,
+            secretValues,
+            awaitRollout,
+          },
+          { parent: wave, dependsOn: [namespace, operators] },
+        );
       },
-      database: (wave) => new PostgresCluster(databases.platform.origin, {
-        namespace: ns, image: postgresImage, plan: databases.platform, instances: config.ha ? 3 : 1, backup: config.backup, awaitRollout,
-      }, { parent: wave }),
-      api: (wave) => new ControlPlaneApi("control-plane-api", {
-        namespace: ns, ...imageOf("api", config.release), databaseSecret, ha: config.ha, awaitRollout,
-      }, { parent: wave }),
-      gateways: (wave) => new Gateway("gateways", {
-        namespace: ns,
-        stable: imageOf("gateway", gateways.stable),
-        canary: gateways.canary ? { ...imageOf("gateway", gateways.canary.version), percent: gateways.canary.percent } : undefined,
-        apiUrl,
-        parentGateway: { name: config.route.gatewayName, namespace: config.route.gatewayNamespace ?? ns },
-        hostnames: config.route.hostnames,
-        ha: config.ha,
-        awaitRollout,
-      }, { parent: wave }),
-      console: (wave) => new Console("console", {
-        namespace: ns,
-        colors: { blue: imageOf("console", config.console.blue), green: imageOf("console", config.console.green) },
-        live: config.console.live, apiUrl, ha: config.ha, awaitRollout,
-      }, { parent: wave }),
-      workers: (wave) => new Workers("workers", {
-        namespace: ns, ...imageOf("workers", config.release),
-        databaseSecret, apiUrl, ha: config.ha, awaitRollout, rollout: release.components.workers.rollout,
-      }, { parent: wave }),
+      database: (wave) =>
+        new PostgresCluster(
+          databases.platform.origin,
+          {
+            namespace: ns,
+            image: postgresImage,
+            plan: databases.platform,
+            instances: config.ha ? 3 : 1,
+            backup: config.backup,
+            awaitRollout,
+          },
+          { parent: wave },
+        ),
+      api: (wave) =>
+        new ControlPlaneApi(
+          "control-plane-api",
+          {
+            namespace: ns,
+            ...imageOf("api", config.release),
+            databaseSecret,
+            ha: config.ha,
+            awaitRollout,
+          },
+          { parent: wave },
+        ),
+      gateways: (wave) =>
+        new Gateway(
+          "gateways",
+          {
+            namespace: ns,
+            stable: imageOf("gateway", gateways.stable),
+            canary: gateways.canary
+              ? { ...imageOf("gateway", gateways.canary.version), percent: gateways.canary.percent }
+              : undefined,
+            apiUrl,
+            parentGateway: { name: config.route.gatewayName, namespace: config.route.gatewayNamespace ?? ns },
+            hostnames: config.route.hostnames,
+            ha: config.ha,
+            awaitRollout,
+          },
+          { parent: wave },
+        ),
+      console: (wave) =>
+        new Console(
+          "console",
+          {
+            namespace: ns,
+            colors: { blue: imageOf("console", config.console.blue), green: imageOf("console", config.console.green) },
+            live: config.console.live,
+            apiUrl,
+            ha: config.ha,
+            awaitRollout,
+          },
+          { parent: wave },
+        ),
+      workers: (wave) =>
+        new Workers(
+          "workers",
+          {
+            namespace: ns,
+            ...imageOf("workers", config.release),
+            databaseSecret,
+            apiUrl,
+            ha: config.ha,
+            awaitRollout,
+            rollout: release.components.workers.rollout,
+          },
+          { parent: wave },
+        ),
       "restore-drill": (wave) => {
         if (!config.restoreDrill) return;
-        drill = new RestoreDrill("restore-drill", {
-          namespace: ns, plan: databases[config.restoreDrill.database], id: config.restoreDrill.id, image: postgresImage, timeoutSeconds: config.restoreDrill.timeoutSeconds, clusterEnv,
-        }, { parent: wave });
+        drill = new RestoreDrill(
+          "restore-drill",
+          {
+            namespace: ns,
+            plan: databases[config.restoreDrill.database],
+            id: config.restoreDrill.id,
+            image: postgresImage,
+            timeoutSeconds: config.restoreDrill.timeoutSeconds,
+            clusterEnv,
+          },
+          { parent: wave },
+        );
       },
       verification: (wave) => {
-        const smoke = new Verification("verification", {
-          stack: args.stack, version: config.release, setDigest: digest, consoleLive: config.console.live,
-          canaryPercent: gateways.canary?.percent, smoke: config.smoke,
-        }, { parent: wave });
-        new ReleaseRecord("release-record", {
-          namespace: ns,
-          record: recordOf({ stack: args.stack, config, setDigest: digest, window, deployed, databases, rollback }),
-          evidence: { ...(restorePoint ? { "restore-point.json": restorePoint } : {}), ...(restoreDrill ? { "restore-drill.json": restoreDrill } : {}) },
-        }, { parent: wave, dependsOn: smoke.smokeTest ? [smoke.smokeTest] : [] });
+        const smoke = new Verification(
+          "verification",
+          {
+            stack: args.stack,
+            version: config.release,
+            setDigest: digest,
+            consoleLive: config.console.live,
+            canaryPercent: gateways.canary?.percent,
+            smoke: config.smoke,
+          },
+          { parent: wave },
+        );
+        new ReleaseRecord(
+          "release-record",
+          {
+            namespace: ns,
+            record: recordOf({ stack: args.stack, config, setDigest: digest, window, deployed, databases, rollback }),
+            evidence: {
+              ...(restorePoint ? { "restore-point.json": restorePoint } : {}),
+              ...(restoreDrill ? { "restore-drill.json": restoreDrill } : {}),
+            },
+          },
+          { parent: wave, dependsOn: smoke.smokeTest ? [smoke.smokeTest] : [] },
+        );
         verification = smoke;
       },
     };
@@ -177,7 +320,13 @@ export class Platform extends pulumi.ComponentResource {
         const taken = backups;
         if (taken && window) {
           const fromSetDigest = deployed?.release === window.from ? deployed.setDigest : null;
-          restorePoint = taken.backups.apply((b) => ({ from: window.from, to: config.release, backups: b, openBaoSnapshot: taken.snapshotFile, fromSetDigest }));
+          restorePoint = taken.backups.apply((b) => ({
+            from: window.from,
+            to: config.release,
+            backups: b,
+            openBaoSnapshot: taken.snapshotFile,
+            fromSetDigest,
+          }));
         }
         if (drill) restoreDrill = drill.result;
       }
@@ -191,11 +340,23 @@ export class Platform extends pulumi.ComponentResource {
       workloads: workloadVersions(config, window),
       waves: order.map(({ id, title, after }) => ({ id, title, after })),
       consoleLive: config.console.live,
-      upgradeWindow: window ? { from: window.from, to: window.to, mode: window.mode, gatewayCanaryPercent: window.gatewayCanaryPercent ?? null } : null,
-      databases: Object.fromEntries(Object.values(databases).map((d) => [d.key, { cluster: d.cluster, serverName: d.serverName, keptOrigin: d.keepOrigin && !!d.recovery }])) as Record<DatabaseKey, DeployedDatabase>,
+      upgradeWindow: window
+        ? {
+            from: window.from,
+            to: window.to,
+            mode: window.mode,
+            gatewayCanaryPercent: window.gatewayCanaryPercent ?? null,
+          }
+        : null,
+      databases: Object.fromEntries(
+        Object.values(databases).map((d) => [
+          d.key,
+          { cluster: d.cluster, serverName: d.serverName, keptOrigin: d.keepOrigin && !!d.recovery },
+        ]),
+      ) as Record<DatabaseKey, DeployedDatabase>,
       restorePoint,
       restoreDrill,
-      verification: (verification).result,
+      verification: verification.result,
     };
     this.registerOutputs({ ...this.outputs });
   }

@@ -50,55 +50,83 @@ export class PostgresCluster extends pulumi.ComponentResource {
     const storeName = objectStoreName(plan.origin);
     const stateful = { parent: this, protect: true, retainOnDelete: true, deleteBeforeReplace: false };
 
-    this.objectStore = new k8s.apiextensions.CustomResource(`${name}-objectstore`, {
-      apiVersion: "barmancloud.cnpg.io/v1",
-      kind: "ObjectStore",
-      metadata: { name: storeName, namespace: args.namespace, labels: { [LABELS.partOf]: PART_OF, [LABELS.name]: plan.origin } },
-      spec: {
-        retentionPolicy: args.backup.retentionPolicy,
-        configuration: {
-          destinationPath: args.backup.destinationPath,
-          ...(args.backup.endpointURL ? { endpointURL: args.backup.endpointURL } : {}),
-          s3Credentials: {
-            accessKeyId: { name: args.backup.credentialsSecret, key: "ACCESS_KEY_ID" },
-            secretAccessKey: { name: args.backup.credentialsSecret, key: "ACCESS_SECRET_KEY" },
+    this.objectStore = new k8s.apiextensions.CustomResource(
+      `${name}-objectstore`,
+      {
+        apiVersion: "barmancloud.cnpg.io/v1",
+        kind: "ObjectStore",
+        metadata: {
+          name: storeName,
+          namespace: args.namespace,
+          labels: { [LABELS.partOf]: PART_OF, [LABELS.name]: plan.origin },
+        },
+        spec: {
+          retentionPolicy: args.backup.retentionPolicy,
+          configuration: {
+            destinationPath: args.backup.destinationPath,
+            ...(args.backup.endpointURL ? { endpointURL: args.backup.endpointURL } : {}),
+            s3Credentials: {
+              accessKeyId: { name: args.backup.credentialsSecret, key: "ACCESS_KEY_ID" },
+              secretAccessKey: { name: args.backup.credentialsSecret, key: "ACCESS_SECRET_KEY" },
+            },
+            wal: { compression: "gzip", maxParallel: 2 },
+            data: { compression: "gzip", jobs: 2 },
           },
-          wal: { compression: "gzip", maxParallel: 2 },
-          data: { compression: "gzip", jobs: 2 },
         },
       },
-    }, stateful);
+      stateful,
+    );
 
     const declare = (clusterName: string, recovered: boolean) => {
       const labels = { [LABELS.partOf]: PART_OF, [LABELS.name]: clusterName };
-      const cluster = new k8s.apiextensions.CustomResource(`${clusterName}-cluster`, {
-        apiVersion: "postgresql.cnpg.io/v1",
-        kind: "Cluster",
-        metadata: {
-          name: clusterName, namespace: args.namespace, labels,
-          // The API's migrations must not start before PostgreSQL serves: the provider waits for Ready.
-          annotations: awaitRollout ? { [ANNOTATIONS.waitFor]: "condition=Ready" } : { [ANNOTATIONS.skipAwait]: "true" },
+      const cluster = new k8s.apiextensions.CustomResource(
+        `${clusterName}-cluster`,
+        {
+          apiVersion: "postgresql.cnpg.io/v1",
+          kind: "Cluster",
+          metadata: {
+            name: clusterName,
+            namespace: args.namespace,
+            labels,
+            // The API's migrations must not start before PostgreSQL serves: the provider waits for Ready.
+            annotations: awaitRollout
+              ? { [ANNOTATIONS.waitFor]: "condition=Ready" }
+              : { [ANNOTATIONS.skipAwait]: "true" },
+          },
+          spec: clusterSpec({
+            image: args.image,
+            plan,
+            name: clusterName,
+            instances,
+            storageSize,
+            ...(recovered ? { serverName: plan.serverName, recovery: plan.recovery } : {}),
+          }),
+          // A recovery replays base backup and WAL first: give it longer than an initdb.
         },
-        spec: clusterSpec({
-          image: args.image, plan, name: clusterName, instances, storageSize,
-          ...(recovered ? { serverName: plan.serverName, recovery: plan.recovery } : {}),
-        }),
-        // A recovery replays base backup and WAL first: give it longer than an initdb.
-      }, { ...stateful, dependsOn: [this.objectStore], customTimeouts: { create: recovered ? "120m" : "30m", update: "30m" } });
-      const scheduledBackup = new k8s.apiextensions.CustomResource(`${clusterName}-scheduled-backup`, {
-        apiVersion: "postgresql.cnpg.io/v1",
-        kind: "ScheduledBackup",
-        metadata: { name: `${clusterName}-daily`, namespace: args.namespace, labels },
-        spec: {
-          schedule: args.backup.schedule,
-          // A recovered cluster archives under a new serverName with no base backup yet: take one at once.
-          immediate: true,
-          backupOwnerReference: "self",
-          cluster: { name: clusterName },
-          method: "plugin",
-          pluginConfiguration: { name: BARMAN_PLUGIN },
+        {
+          ...stateful,
+          dependsOn: [this.objectStore],
+          customTimeouts: { create: recovered ? "120m" : "30m", update: "30m" },
         },
-      }, { parent: this, dependsOn: [cluster] });
+      );
+      const scheduledBackup = new k8s.apiextensions.CustomResource(
+        `${clusterName}-scheduled-backup`,
+        {
+          apiVersion: "postgresql.cnpg.io/v1",
+          kind: "ScheduledBackup",
+          metadata: { name: `${clusterName}-daily`, namespace: args.namespace, labels },
+          spec: {
+            schedule: args.backup.schedule,
+            // A recovered cluster archives under a new serverName with no base backup yet: take one at once.
+            immediate: true,
+            backupOwnerReference: "self",
+            cluster: { name: clusterName },
+            method: "plugin",
+            pluginConfiguration: { name: BARMAN_PLUGIN },
+          },
+        },
+        { parent: this, dependsOn: [cluster] },
+      );
       return { cluster, scheduledBackup };
     };
 
@@ -111,8 +139,11 @@ export class PostgresCluster extends pulumi.ComponentResource {
     this.clusterName = plan.cluster;
     this.appSecretName = appSecretName(plan);
     this.registerOutputs({
-      clusterName: plan.cluster, serverName: plan.serverName, originKept: plan.keepOrigin && !!plan.recovery,
-      objectStore: storeName, appSecretName: this.appSecretName,
+      clusterName: plan.cluster,
+      serverName: plan.serverName,
+      originKept: plan.keepOrigin && !!plan.recovery,
+      objectStore: storeName,
+      appSecretName: this.appSecretName,
     });
   }
 }

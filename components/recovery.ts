@@ -28,11 +28,20 @@ export class WritersDown extends pulumi.ComponentResource {
 
   constructor(name: string, args: WritersDownArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:recovery:WritersDown", name, {}, opts);
-    this.command = new command.local.Command(`writers-down-${args.restoreName}`, {
-      create: `bash ${WRITERS_DOWN_SCRIPT}`,
-      environment: { ...args.clusterEnv, NAMESPACE: args.namespace, DEPLOYMENTS: args.deployments.join(" "), TIMEOUT_SECONDS: String(args.timeoutSeconds ?? 600) },
-      triggers: [args.restoreName],
-    }, { parent: this });
+    this.command = new command.local.Command(
+      `writers-down-${args.restoreName}`,
+      {
+        create: `bash ${WRITERS_DOWN_SCRIPT}`,
+        environment: {
+          ...args.clusterEnv,
+          NAMESPACE: args.namespace,
+          DEPLOYMENTS: args.deployments.join(" "),
+          TIMEOUT_SECONDS: String(args.timeoutSeconds ?? 600),
+        },
+        triggers: [args.restoreName],
+      },
+      { parent: this },
+    );
     this.registerOutputs({ stopped: this.command.stdout });
   }
 }
@@ -61,11 +70,21 @@ export class OpenBaoRestore extends pulumi.ComponentResource {
 
   constructor(name: string, args: OpenBaoRestoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:recovery:OpenBaoRestore", name, {}, opts);
-    this.command = new command.local.Command(`openbao-restore-${args.restoreName}`, {
-      create: `bash ${OPENBAO_RESTORE_SCRIPT}`,
-      environment: { ...args.clusterEnv, NAMESPACE: args.namespace, OPENBAO_POD: args.pod ?? "openbao-0", SNAPSHOT_FILE: args.snapshotFile, FORCE: String(args.force ?? false) },
-      triggers: [args.restoreName, args.snapshotFile, args.force ?? false],
-    }, { parent: this });
+    this.command = new command.local.Command(
+      `openbao-restore-${args.restoreName}`,
+      {
+        create: `bash ${OPENBAO_RESTORE_SCRIPT}`,
+        environment: {
+          ...args.clusterEnv,
+          NAMESPACE: args.namespace,
+          OPENBAO_POD: args.pod ?? "openbao-0",
+          SNAPSHOT_FILE: args.snapshotFile,
+          FORCE: String(args.force ?? false),
+        },
+        triggers: [args.restoreName, args.snapshotFile, args.force ?? false],
+      },
+      { parent: this },
+    );
     this.registerOutputs({ snapshotSha256: this.command.stdout });
   }
 }
@@ -96,21 +115,25 @@ export class RestoreDrill extends pulumi.ComponentResource {
   constructor(name: string, args: RestoreDrillArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:recovery:RestoreDrill", name, {}, opts);
     const manifest = drillCluster({ namespace: args.namespace, plan: args.plan, id: args.id, image: args.image });
-    this.command = new command.local.Command(`restore-drill-${args.id}`, {
-      create: `bash ${RESTORE_DRILL_SCRIPT}`,
-      environment: {
-        ...args.clusterEnv,
-        NAMESPACE: args.namespace,
-        CLUSTER: drillClusterName(args.plan),
-        MANIFEST: JSON.stringify(manifest),
-        DRILL_ID: args.id,
-        DATABASE_KEY: args.plan.key,
-        DATABASE: args.plan.database,
-        SOURCE: args.plan.serverName,
-        TIMEOUT_SECONDS: String(args.timeoutSeconds ?? 1800),
+    this.command = new command.local.Command(
+      `restore-drill-${args.id}`,
+      {
+        create: `bash ${RESTORE_DRILL_SCRIPT}`,
+        environment: {
+          ...args.clusterEnv,
+          NAMESPACE: args.namespace,
+          CLUSTER: drillClusterName(args.plan),
+          MANIFEST: JSON.stringify(manifest),
+          DRILL_ID: args.id,
+          DATABASE_KEY: args.plan.key,
+          DATABASE: args.plan.database,
+          SOURCE: args.plan.serverName,
+          TIMEOUT_SECONDS: String(args.timeoutSeconds ?? 1800),
+        },
+        triggers: [args.id],
       },
-      triggers: [args.id],
-    }, { parent: this });
+      { parent: this },
+    );
     this.result = this.command.stdout.apply((stdout) => parseDrillOutput(stdout));
     this.registerOutputs({ result: this.result });
   }
@@ -126,6 +149,9 @@ export function parseDrillOutput(stdout: string): DrillResult {
     throw new Error(`${RESTORE_DRILL_SCRIPT} must end with its JSON result, not ${JSON.stringify(last.slice(0, 200))}`);
   }
   const parsed = drillResultSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`${RESTORE_DRILL_SCRIPT} result: ${parsed.error.issues[0].path.join(".")}: ${parsed.error.issues[0].message}`);
+  if (!parsed.success)
+    throw new Error(
+      `${RESTORE_DRILL_SCRIPT} result: ${parsed.error.issues[0].path.join(".")}: ${parsed.error.issues[0].message}`,
+    );
   return parsed.data;
 }

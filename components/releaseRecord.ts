@@ -21,14 +21,27 @@ export class ReleaseRecord extends pulumi.ComponentResource {
 
   constructor(name: string, args: ReleaseRecordArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:release:ReleaseRecord", name, {}, opts);
-    this.configMap = new k8s.core.v1.ConfigMap(RELEASE_RECORD_NAME, {
-      metadata: { name: RELEASE_RECORD_NAME, namespace: args.namespace, labels: { [LABELS.partOf]: PART_OF, [LABELS.version]: args.record.release } },
-      data: {
-        [RELEASE_RECORD_KEY]: JSON.stringify(args.record, null, 2),
-        // Separate keys, so the record stays readable at preview while these are still unknown.
-        ...Object.fromEntries(Object.entries(args.evidence ?? {}).map(([key, value]) => [key, pulumi.output(value).apply((v: object) => JSON.stringify(v, null, 2))])),
+    this.configMap = new k8s.core.v1.ConfigMap(
+      RELEASE_RECORD_NAME,
+      {
+        metadata: {
+          name: RELEASE_RECORD_NAME,
+          namespace: args.namespace,
+          labels: { [LABELS.partOf]: PART_OF, [LABELS.version]: args.record.release },
+        },
+        data: {
+          [RELEASE_RECORD_KEY]: JSON.stringify(args.record, null, 2),
+          // Separate keys, so the record stays readable at preview while these are still unknown.
+          ...Object.fromEntries(
+            Object.entries(args.evidence ?? {}).map(([key, value]) => [
+              key,
+              pulumi.output(value).apply((v: object) => JSON.stringify(v, null, 2)),
+            ]),
+          ),
+        },
       },
-    }, { parent: this });
+      { parent: this },
+    );
     this.registerOutputs({ name: this.configMap.metadata.name });
   }
 }

@@ -30,27 +30,31 @@ export class OpenBao extends pulumi.ComponentResource {
   constructor(name: string, args: OpenBaoArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:secrets:OpenBao", name, {}, opts);
     const ha = args.ha ?? false;
-    this.chart = chartRelease("openbao", {
-      name: HELM_RELEASES.openbao,
-      chart: "openbao",
-      mirror: args.mirror,
-      namespace: args.namespace,
-      pin: args.release.charts.openbao,
-      location: args.chart,
-      componentValues: {
-        server: {
-          ha: { enabled: true, replicas: ha ? 3 : 1, raft: { enabled: true } },
-          // The read-only root filesystem leaves the server's config rendering a scratch directory.
-          volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
-          volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+    this.chart = chartRelease(
+      "openbao",
+      {
+        name: HELM_RELEASES.openbao,
+        chart: "openbao",
+        mirror: args.mirror,
+        namespace: args.namespace,
+        pin: args.release.charts.openbao,
+        location: args.chart,
+        componentValues: {
+          server: {
+            ha: { enabled: true, replicas: ha ? 3 : 1, raft: { enabled: true } },
+            // The read-only root filesystem leaves the server's config rendering a scratch directory.
+            volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+          },
+          // lockstep does not use the agent injector: one image and one webhook less.
+          injector: { enabled: false },
         },
-        // lockstep does not use the agent injector: one image and one webhook less.
-        injector: { enabled: false },
+        stackValues: args.stackValues,
+        secretValues: args.secretValues ?? false,
+        awaitRollout: args.awaitRollout ?? true,
       },
-      stackValues: args.stackValues,
-      secretValues: args.secretValues ?? false,
-      awaitRollout: args.awaitRollout ?? true,
-    }, { parent: this });
+      { parent: this },
+    );
     this.registerOutputs({ revision: this.chart.status.revision });
   }
 }

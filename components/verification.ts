@@ -40,26 +40,38 @@ export class Verification extends pulumi.ComponentResource {
   constructor(name: string, args: VerificationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:verification:Verification", name, {}, opts);
     if (!args.smoke) {
-      void pulumi.log.warn("smoke test skipped: lockstep:smoke is not set, so this deployment is not verified and cannot be promoted", this);
-      this.result = pulumi.output({ status: "skipped" as const, version: args.version, setDigest: args.setDigest, verifiedAt: null });
+      void pulumi.log.warn(
+        "smoke test skipped: lockstep:smoke is not set, so this deployment is not verified and cannot be promoted",
+        this,
+      );
+      this.result = pulumi.output({
+        status: "skipped" as const,
+        version: args.version,
+        setDigest: args.setDigest,
+        verifiedAt: null,
+      });
     } else {
       const smoke = args.smoke;
-      this.smokeTest = new command.local.Command("smoke-test", {
-        create: "bash scripts/smoke.sh",
-        environment: {
-          STACK: args.stack,
-          RELEASE: args.version,
-          SET_DIGEST: args.setDigest,
-          GATEWAY_URL: smoke.gatewayUrl,
-          API_URL: smoke.apiUrl ?? "",
-          CONSOLE_URL: smoke.consoleUrl ?? "",
-          BLOCKED_PROMPT: smoke.blockedPrompt,
-          EXPECTED_STATUS: String(smoke.expectedStatus),
-          TOKEN_ENV: smoke.tokenEnv,
-          RECORD_FILE: smoke.recordFile ?? "",
+      this.smokeTest = new command.local.Command(
+        "smoke-test",
+        {
+          create: "bash scripts/smoke.sh",
+          environment: {
+            STACK: args.stack,
+            RELEASE: args.version,
+            SET_DIGEST: args.setDigest,
+            GATEWAY_URL: smoke.gatewayUrl,
+            API_URL: smoke.apiUrl ?? "",
+            CONSOLE_URL: smoke.consoleUrl ?? "",
+            BLOCKED_PROMPT: smoke.blockedPrompt,
+            EXPECTED_STATUS: String(smoke.expectedStatus),
+            TOKEN_ENV: smoke.tokenEnv,
+            RECORD_FILE: smoke.recordFile ?? "",
+          },
+          triggers: [args.setDigest, args.consoleLive, args.canaryPercent ?? 0],
         },
-        triggers: [args.setDigest, args.consoleLive, args.canaryPercent ?? 0],
-      }, { parent: this });
+        { parent: this },
+      );
       this.result = this.smokeTest.stdout.apply((out) => parseSmokeOutput(out ?? "", args.version, args.setDigest));
     }
     this.registerOutputs({ result: this.result });

@@ -32,7 +32,10 @@ export function waveResourceName(id: WaveId): string {
 export class WaveSequence {
   private readonly declared: Wave[] = [];
 
-  constructor(private readonly parent: pulumi.Resource, private readonly order: readonly WaveSpec[]) {}
+  constructor(
+    private readonly parent: pulumi.Resource,
+    private readonly order: readonly WaveSpec[],
+  ) {}
 
   /** Declares wave `id` and its children; throws if the order does not hold it or it comes out of order. */
   run<T>(id: WaveId, build: (wave: Wave) => T): T {
@@ -50,7 +53,11 @@ export class WaveSequence {
       props: args.props,
       opts: pulumi.mergeOptions(args.opts, { dependsOn: earlier }),
     });
-    const wave = new Wave(id, { title: this.order[index].title }, { parent: this.parent, dependsOn: earlier, transformations: earlier.length ? [dependOnEarlierWaves] : [] });
+    const wave = new Wave(
+      id,
+      { title: this.order[index].title },
+      { parent: this.parent, dependsOn: earlier, transformations: earlier.length ? [dependOnEarlierWaves] : [] },
+    );
     const result = build(wave);
     this.declared.push(wave);
     return result;

@@ -25,31 +25,35 @@ export class Workers extends pulumi.ComponentResource {
   constructor(name: string, args: WorkersArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:workers:Workers", name, {}, opts);
     const ha = args.ha ?? false;
-    const make = (kind: WorkerKind) => createWorkload({
-      name: `worker-${kind}`,
-      appName: `worker-${kind}`,
-      namespace: args.namespace,
-      component: "workers",
-      version: args.version,
-      image: args.image,
-      replicas: ha ? 2 : 1,
-      spread: ha,
-      selectorLabels: { [LABELS.worker]: kind },
-      port: { name: "health", containerPort: 9090 },
-      readinessPath: "/readyz",
-      livenessPath: "/healthz",
-      // A worker finishes its current job on SIGTERM, so it gets a long grace period.
-      preStopSleepSeconds: 5,
-      terminationGracePeriodSeconds: 120,
-      env: [
-        { name: "WORKER_KIND", value: kind },
-        { name: "API_URL", value: args.apiUrl },
-        { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: args.databaseSecret, key: "uri" } } },
-      ],
-      resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
-      awaitRollout: args.awaitRollout ?? true,
-      rollout: args.rollout ?? "rolling",
-    }, this);
+    const make = (kind: WorkerKind) =>
+      createWorkload(
+        {
+          name: `worker-${kind}`,
+          appName: `worker-${kind}`,
+          namespace: args.namespace,
+          component: "workers",
+          version: args.version,
+          image: args.image,
+          replicas: ha ? 2 : 1,
+          spread: ha,
+          selectorLabels: { [LABELS.worker]: kind },
+          port: { name: "health", containerPort: 9090 },
+          readinessPath: "/readyz",
+          livenessPath: "/healthz",
+          // A worker finishes its current job on SIGTERM, so it gets a long grace period.
+          preStopSleepSeconds: 5,
+          terminationGracePeriodSeconds: 120,
+          env: [
+            { name: "WORKER_KIND", value: kind },
+            { name: "API_URL", value: args.apiUrl },
+            { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: args.databaseSecret, key: "uri" } } },
+          ],
+          resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+          awaitRollout: args.awaitRollout ?? true,
+          rollout: args.rollout ?? "rolling",
+        },
+        this,
+      );
     this.workloads = { export: make("export"), lifecycle: make("lifecycle"), config: make("config") };
     this.registerOutputs({ kinds: [...WORKER_KINDS], version: args.version });
   }

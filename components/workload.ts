@@ -65,7 +65,9 @@ export function validateWorkloadSpec(spec: WorkloadSpec): void {
   }
   for (const e of spec.env) {
     if (typeof e.value === "string" && looksLikePlaintextSecret(e.name as string, e.value)) {
-      throw new LockstepInputError(`${spec.name}: env ${e.name as string} must come from a secretKeyRef, not a literal value`);
+      throw new LockstepInputError(
+        `${spec.name}: env ${e.name as string} must come from a secretKeyRef, not a literal value`,
+      );
     }
   }
 }
@@ -80,69 +82,109 @@ export function createWorkload(spec: WorkloadSpec, parent: pulumi.Resource): Wor
     [LABELS.partOf]: PART_OF,
     [LABELS.managedBy]: "pulumi",
   };
-  const serviceAccount = new k8s.core.v1.ServiceAccount(`${spec.name}-sa`, {
-    metadata: { name: spec.name, namespace: spec.namespace, labels },
-    automountServiceAccountToken: false,
-  }, { parent });
+  const serviceAccount = new k8s.core.v1.ServiceAccount(
+    `${spec.name}-sa`,
+    {
+      metadata: { name: spec.name, namespace: spec.namespace, labels },
+      automountServiceAccountToken: false,
+    },
+    { parent },
+  );
 
   const annotations: Record<string, string> = spec.awaitRollout ? {} : { [ANNOTATIONS.skipAwait]: "true" };
-  const deployment = new k8s.apps.v1.Deployment(spec.name, {
-    metadata: { name: spec.name, namespace: spec.namespace, labels, annotations },
-    spec: {
-      replicas: spec.replicas,
-      selector: { matchLabels: selector },
-      strategy: spec.rollout === "recreate" ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-      revisionHistoryLimit: 10,
-      template: {
-        metadata: { labels },
-        spec: {
-          serviceAccountName: serviceAccount.metadata.name,
-          automountServiceAccountToken: false,
-          securityContext: restrictedPodSecurityContext(),
-          terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
-          affinity: spec.spread ? antiAffinity(selector) : undefined,
-          topologySpreadConstraints: spec.spread
-            ? [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } }]
-            : undefined,
-          containers: [{
-            name: spec.component,
-            image: spec.image,
-            imagePullPolicy: "IfNotPresent",
-            ports: [{ name: spec.port.name, containerPort: spec.port.containerPort, protocol: "TCP" }],
-            env: spec.env,
-            resources: spec.resources,
-            securityContext: restrictedContainerSecurityContext(),
-            readinessProbe: { httpGet: { path: spec.readinessPath, port: spec.port.containerPort }, initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 3 },
-            livenessProbe: { httpGet: { path: spec.livenessPath, port: spec.port.containerPort }, periodSeconds: 10, failureThreshold: 6 },
-            startupProbe: spec.startupFailureThreshold
-              ? { httpGet: { path: spec.livenessPath, port: spec.port.containerPort }, periodSeconds: 5, failureThreshold: spec.startupFailureThreshold }
+  const deployment = new k8s.apps.v1.Deployment(
+    spec.name,
+    {
+      metadata: { name: spec.name, namespace: spec.namespace, labels, annotations },
+      spec: {
+        replicas: spec.replicas,
+        selector: { matchLabels: selector },
+        strategy:
+          spec.rollout === "recreate"
+            ? { type: "Recreate" }
+            : { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        revisionHistoryLimit: 10,
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: serviceAccount.metadata.name,
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurityContext(),
+            terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
+            affinity: spec.spread ? antiAffinity(selector) : undefined,
+            topologySpreadConstraints: spec.spread
+              ? [
+                  {
+                    maxSkew: 1,
+                    topologyKey: "topology.kubernetes.io/zone",
+                    whenUnsatisfiable: "ScheduleAnyway",
+                    labelSelector: { matchLabels: selector },
+                  },
+                ]
               : undefined,
-            lifecycle: { preStop: { exec: { command: ["sh", "-c", `sleep ${spec.preStopSleepSeconds}`] } } },
-            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-          }],
-          // A read-only root filesystem still needs scratch space.
-          volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
+            containers: [
+              {
+                name: spec.component,
+                image: spec.image,
+                imagePullPolicy: "IfNotPresent",
+                ports: [{ name: spec.port.name, containerPort: spec.port.containerPort, protocol: "TCP" }],
+                env: spec.env,
+                resources: spec.resources,
+                securityContext: restrictedContainerSecurityContext(),
+                readinessProbe: {
+                  httpGet: { path: spec.readinessPath, port: spec.port.containerPort },
+                  initialDelaySeconds: 10,
+                  periodSeconds: 5,
+                  failureThreshold: 3,
+                },
+                livenessProbe: {
+                  httpGet: { path: spec.livenessPath, port: spec.port.containerPort },
+                  periodSeconds: 10,
+                  failureThreshold: 6,
+                },
+                startupProbe: spec.startupFailureThreshold
+                  ? {
+                      httpGet: { path: spec.livenessPath, port: spec.port.containerPort },
+                      periodSeconds: 5,
+                      failureThreshold: spec.startupFailureThreshold,
+                    }
+                  : undefined,
+                lifecycle: { preStop: { exec: { command: ["sh", "-c", `sleep ${spec.preStopSleepSeconds}`] } } },
+                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+              },
+            ],
+            // A read-only root filesystem still needs scratch space.
+            volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
+          },
         },
       },
     },
-  }, { parent });
+    { parent },
+  );
 
-  const pdb = spec.replicas > 1
-    ? new k8s.policy.v1.PodDisruptionBudget(`${spec.name}-pdb`, {
-      metadata: { name: spec.name, namespace: spec.namespace, labels },
-      spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
-    }, { parent })
-    : undefined;
+  const pdb =
+    spec.replicas > 1
+      ? new k8s.policy.v1.PodDisruptionBudget(
+          `${spec.name}-pdb`,
+          {
+            metadata: { name: spec.name, namespace: spec.namespace, labels },
+            spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+          },
+          { parent },
+        )
+      : undefined;
   return { deployment, serviceAccount, pdb, selector };
 }
 
 function antiAffinity(selector: Record<string, string>): k8s.types.input.core.v1.Affinity {
   return {
     podAntiAffinity: {
-      preferredDuringSchedulingIgnoredDuringExecution: [{
-        weight: 100,
-        podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } },
-      }],
+      preferredDuringSchedulingIgnoredDuringExecution: [
+        {
+          weight: 100,
+          podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } },
+        },
+      ],
     },
   };
 }
@@ -168,14 +210,18 @@ export interface ClusterServiceSpec {
 /** A ClusterIP Service in front of a workload's pods. */
 export function clusterService(spec: ClusterServiceSpec, parent: pulumi.Resource): k8s.core.v1.Service {
   const annotations: Record<string, string> = spec.awaitEndpoints ? {} : { [ANNOTATIONS.skipAwait]: "true" };
-  return new k8s.core.v1.Service(`${spec.name}-svc`, {
-    metadata: { name: spec.name, namespace: spec.namespace, labels: { [LABELS.partOf]: PART_OF }, annotations },
-    spec: {
-      type: "ClusterIP",
-      selector: spec.selector,
-      ports: [{ name: spec.port.name, port: spec.port.port, targetPort: spec.port.targetPort, protocol: "TCP" }],
+  return new k8s.core.v1.Service(
+    `${spec.name}-svc`,
+    {
+      metadata: { name: spec.name, namespace: spec.namespace, labels: { [LABELS.partOf]: PART_OF }, annotations },
+      spec: {
+        type: "ClusterIP",
+        selector: spec.selector,
+        ports: [{ name: spec.port.name, port: spec.port.port, targetPort: spec.port.targetPort, protocol: "TCP" }],
+      },
     },
-  }, { parent, dependsOn: spec.dependsOn ?? [] });
+    { parent, dependsOn: spec.dependsOn ?? [] },
+  );
 }
 
 /** Replica count from HA: three replicas keep a quorum through a rolling update and a node loss. */

@@ -74,12 +74,20 @@ export const releaseSchema = z.strictObject({
     /** Semver ranges of the versions this release may be upgraded from directly. */
     upgradeFrom: z.array(semverRange).default([]),
     /** What this release's API works beside, per component; where unset, the default N-1 minor window. */
-    compatibility: z.strictObject({ gateway: semverRange.optional(), console: semverRange.optional(), workers: semverRange.optional() }).optional(),
+    compatibility: z
+      .strictObject({
+        gateway: semverRange.optional(),
+        console: semverRange.optional(),
+        workers: semverRange.optional(),
+      })
+      .optional(),
     /**
      * `expand-only`: the previous API version still works on this release's schema, so deploying it back is
      * a rollback. `contract`: going back needs the pre-upgrade data restore. @default contract
      */
-    migrations: z.enum(MIGRATION_KINDS, { message: `must be one of ${MIGRATION_KINDS.join(", ")}` }).default("contract"),
+    migrations: z
+      .enum(MIGRATION_KINDS, { message: `must be one of ${MIGRATION_KINDS.join(", ")}` })
+      .default("contract"),
   }),
 });
 
@@ -97,10 +105,19 @@ export interface Catalog {
 
 /** `catalog.yaml` beside the releases: settings for the whole catalog. */
 export const CATALOG_SETTINGS_FILE = "catalog.yaml";
-const registryHost = z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?$/, { message: "must be a registry host like ghcr.io or registry.example:5000" });
+const registryHost = z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?$/, {
+  message: "must be a registry host like ghcr.io or registry.example:5000",
+});
 const catalogSettingsSchema = z.strictObject({
   /** Registry -> the mirror that serves its images under a prefix: `ghcr.io: mirror.internal/ghcr`. */
-  mirror: z.record(registryHost, z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9._-]+)*$/, { message: "must be a registry host with an optional path, like mirror.internal/ghcr" })).default({}),
+  mirror: z
+    .record(
+      registryHost,
+      z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9._-]+)*$/, {
+        message: "must be a registry host with an optional path, like mirror.internal/ghcr",
+      }),
+    )
+    .default({}),
 });
 
 function readCatalogSettings(file: string): { mirror: Mirror } {
@@ -114,7 +131,9 @@ function readCatalogSettings(file: string): { mirror: Mirror } {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]] : issue.path;
-    throw new LockstepInputError(`${file}: field ${field.join(".") || "(root)"} = ${showValue(valueAt(raw, field))}: ${issue.code === "unrecognized_keys" ? "unknown field; catalog.yaml has only mirror" : issue.message}`);
+    throw new LockstepInputError(
+      `${file}: field ${field.join(".") || "(root)"} = ${showValue(valueAt(raw, field))}: ${issue.code === "unrecognized_keys" ? "unknown field; catalog.yaml has only mirror" : issue.message}`,
+    );
   }
   return parsed.data;
 }
@@ -168,12 +187,22 @@ function checkCatalogEntry(full: string): void {
   try {
     stat = fs.statSync(full);
   } catch {
-    throw new LockstepInputError(`${full}: cannot be read (a dangling link?); the catalog holds one regular file <x.y.z>.yaml per release`);
+    throw new LockstepInputError(
+      `${full}: cannot be read (a dangling link?); the catalog holds one regular file <x.y.z>.yaml per release`,
+    );
   }
-  if (!stat.isFile()) throw new LockstepInputError(`${full}: not a regular file; the catalog holds one regular file <x.y.z>.yaml per release`);
-  if (!name.endsWith(".yaml")) throw new LockstepInputError(`${full}: a release file must end in .yaml, not ${path.extname(name)} (rename it to ${name.replace(/\.ya?ml$/i, ".yaml")})`);
+  if (!stat.isFile())
+    throw new LockstepInputError(
+      `${full}: not a regular file; the catalog holds one regular file <x.y.z>.yaml per release`,
+    );
+  if (!name.endsWith(".yaml"))
+    throw new LockstepInputError(
+      `${full}: a release file must end in .yaml, not ${path.extname(name)} (rename it to ${name.replace(/\.ya?ml$/i, ".yaml")})`,
+    );
   if (!EXACT_VERSION.test(name.slice(0, -".yaml".length))) {
-    throw new LockstepInputError(`${full}: the file name must be the release's exact version, <x.y.z>.yaml like 1.5.1.yaml (no v prefix, pre-release or build suffix)`);
+    throw new LockstepInputError(
+      `${full}: the file name must be the release's exact version, <x.y.z>.yaml like 1.5.1.yaml (no v prefix, pre-release or build suffix)`,
+    );
   }
 }
 
@@ -190,9 +219,13 @@ export function parseReleaseFile(file: string, text: string): Release {
     const issue = result.error.issues[0];
     if (issue.code === "unrecognized_keys") {
       const field = [...issue.path, issue.keys[0]];
-      throw new LockstepInputError(`${file}: field ${field.join(".")} = ${showValue(valueAt(raw, field))}: unknown field; a release file has only the fields of the catalog schema (see README "Release catalog")`);
+      throw new LockstepInputError(
+        `${file}: field ${field.join(".")} = ${showValue(valueAt(raw, field))}: unknown field; a release file has only the fields of the catalog schema (see README "Release catalog")`,
+      );
     }
-    throw new LockstepInputError(`${file}: field ${issue.path.join(".") || "(root)"} = ${showValue(valueAt(raw, issue.path))}: ${issue.message}`);
+    throw new LockstepInputError(
+      `${file}: field ${issue.path.join(".") || "(root)"} = ${showValue(valueAt(raw, issue.path))}: ${issue.message}`,
+    );
   }
   const expected = path.basename(file).replace(/\.ya?ml$/, "");
   if (expected !== result.data.version) {
@@ -212,18 +245,23 @@ export function parseReleaseFile(file: string, text: string): Release {
     const have = Object.keys(result.data.charts[key].images).sort();
     const want = [...CHART_IMAGES[key]].sort();
     if (have.join() !== want.join()) {
-      throw new LockstepInputError(`${file}: field charts.${key}.images = ${showValue(result.data.charts[key].images)}: must pin exactly the images ${want.join(", ")} (the chart runs these), each by digest`);
+      throw new LockstepInputError(
+        `${file}: field charts.${key}.images = ${showValue(result.data.charts[key].images)}: must pin exactly the images ${want.join(", ")} (the chart runs these), each by digest`,
+      );
     }
   }
   if (semver.compare(`${result.data.kubernetes.min}.0`, `${result.data.kubernetes.max}.0`) > 0) {
-    throw new LockstepInputError(`${file}: field kubernetes.min = ${showValue(result.data.kubernetes.min)} must not be above kubernetes.max = ${showValue(result.data.kubernetes.max)}`);
+    throw new LockstepInputError(
+      `${file}: field kubernetes.min = ${showValue(result.data.kubernetes.min)} must not be above kubernetes.max = ${showValue(result.data.kubernetes.max)}`,
+    );
   }
   return result.data;
 }
 
 export function getRelease(catalog: Catalog, version: string): Release {
   const release = catalog.releases.get(version);
-  if (!release) throw new LockstepInputError(`release ${version} is not in the catalog (${catalog.versions.join(", ")})`);
+  if (!release)
+    throw new LockstepInputError(`release ${version} is not in the catalog (${catalog.versions.join(", ")})`);
   return release;
 }
 
@@ -247,7 +285,9 @@ export function canonicalJson(value: unknown): string {
 
 /** The release set digest: `sha256:<hex>` over the canonical serialization of the pinned set. */
 export function setDigest(release: Release): string {
-  return `sha256:${createHash("sha256").update(canonicalJson(pinnedSet(release))).digest("hex")}`;
+  return `sha256:${createHash("sha256")
+    .update(canonicalJson(pinnedSet(release)))
+    .digest("hex")}`;
 }
 
 /** Upgrade sources per version, the shape `findUpgradePath` wants. */
@@ -270,16 +310,31 @@ export function diffSets(from: Release, to: Release): SetDifference[] {
   for (const name of FIRST_PARTY) {
     const a = from.components[name];
     const b = to.components[name];
-    if (a.version !== b.version || a.image !== b.image) diffs.push({ key: `components.${name}`, from: `${a.version} (${a.image})`, to: `${b.version} (${b.image})` });
+    if (a.version !== b.version || a.image !== b.image)
+      diffs.push({ key: `components.${name}`, from: `${a.version} (${a.image})`, to: `${b.version} (${b.image})` });
   }
   for (const name of CHARTS) {
     const a = from.charts[name];
     const b = to.charts[name];
-    if (canonicalJson(a) !== canonicalJson(b)) diffs.push({ key: `charts.${name}`, from: `${a.chart} ${a.version} (app ${a.appVersion})`, to: `${b.chart} ${b.version} (app ${b.appVersion})` });
+    if (canonicalJson(a) !== canonicalJson(b))
+      diffs.push({
+        key: `charts.${name}`,
+        from: `${a.chart} ${a.version} (app ${a.appVersion})`,
+        to: `${b.chart} ${b.version} (app ${b.appVersion})`,
+      });
   }
-  if (from.postgres.image !== to.postgres.image) diffs.push({ key: "postgres", from: `${from.postgres.major} (${from.postgres.image})`, to: `${to.postgres.major} (${to.postgres.image})` });
+  if (from.postgres.image !== to.postgres.image)
+    diffs.push({
+      key: "postgres",
+      from: `${from.postgres.major} (${from.postgres.image})`,
+      to: `${to.postgres.major} (${to.postgres.image})`,
+    });
   if (from.kubernetes.min !== to.kubernetes.min || from.kubernetes.max !== to.kubernetes.max) {
-    diffs.push({ key: "kubernetes", from: `${from.kubernetes.min}-${from.kubernetes.max}`, to: `${to.kubernetes.min}-${to.kubernetes.max}` });
+    diffs.push({
+      key: "kubernetes",
+      from: `${from.kubernetes.min}-${from.kubernetes.max}`,
+      to: `${to.kubernetes.min}-${to.kubernetes.max}`,
+    });
   }
   return diffs;
 }

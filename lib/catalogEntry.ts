@@ -5,7 +5,16 @@
  */
 import * as semver from "semver";
 import { stringify } from "yaml";
-import { Catalog, CHART_IMAGES, ChartKey, FIRST_PARTY, FirstPartyComponent, MIGRATION_KINDS, parseReleaseFile, Release } from "./catalog";
+import {
+  Catalog,
+  CHART_IMAGES,
+  ChartKey,
+  FIRST_PARTY,
+  FirstPartyComponent,
+  MIGRATION_KINDS,
+  parseReleaseFile,
+  Release,
+} from "./catalog";
 import { CONFIG_KEYS } from "./config";
 import { closest } from "./hints";
 import { LockstepInputError } from "./errors";
@@ -42,49 +51,77 @@ export interface CatalogEntry {
 
 export function composeRelease(catalog: Catalog, input: BuildInput): CatalogEntry {
   const version = input.version;
-  if (!EXACT_VERSION.test(version)) throw new LockstepInputError(`--version ${JSON.stringify(version)}: must be an exact version x.y.z like 1.6.0 (no v prefix, pre-release or build suffix)`);
+  if (!EXACT_VERSION.test(version))
+    throw new LockstepInputError(
+      `--version ${JSON.stringify(version)}: must be an exact version x.y.z like 1.6.0 (no v prefix, pre-release or build suffix)`,
+    );
   if (catalog.releases.has(version)) {
-    throw new LockstepInputError(`--version ${version}: already in the catalog (releases/${version}.yaml); the catalog is append-only and a published set never changes, so release a new patch instead`);
+    throw new LockstepInputError(
+      `--version ${version}: already in the catalog (releases/${version}.yaml); the catalog is append-only and a published set never changes, so release a new patch instead`,
+    );
   }
-  const line = catalog.versions.filter((v) => semver.major(v) === semver.major(version) && semver.minor(v) === semver.minor(version));
+  const line = catalog.versions.filter(
+    (v) => semver.major(v) === semver.major(version) && semver.minor(v) === semver.minor(version),
+  );
   const latestOfLine = line.at(-1);
   if (latestOfLine && !semver.gt(version, latestOfLine)) {
-    throw new LockstepInputError(`--version ${version}: must be greater than ${latestOfLine}, the latest release of the ${semver.major(version)}.${semver.minor(version)} line`);
+    throw new LockstepInputError(
+      `--version ${version}: must be greater than ${latestOfLine}, the latest release of the ${semver.major(version)}.${semver.minor(version)} line`,
+    );
   }
   const baseVersion = input.base ?? [...catalog.versions].reverse().find((v) => semver.lt(v, version)) ?? null;
-  if (input.base && !catalog.releases.has(input.base)) throw new LockstepInputError(`--base ${input.base}: not in the release catalog (${catalog.versions.join(", ")})`);
+  if (input.base && !catalog.releases.has(input.base))
+    throw new LockstepInputError(`--base ${input.base}: not in the release catalog (${catalog.versions.join(", ")})`);
   const base = baseVersion ? catalog.releases.get(baseVersion) : undefined;
 
   const fromFile = input.file ?? {};
-  const fileComponents = (fromFile.components ?? {}) as Record<string, { version?: string; image?: string } | undefined>;
+  const fileComponents = (fromFile.components ?? {}) as Record<
+    string,
+    { version?: string; image?: string } | undefined
+  >;
   const components: Values = {};
   for (const name of FIRST_PARTY) {
     const image = input.images[name] ?? fileComponents[name]?.image;
-    if (!image) throw new LockstepInputError(`components.${name}.image is missing: a release pins every first-party image by digest (pass --image ${name}=<repo>@sha256:<digest>)`);
+    if (!image)
+      throw new LockstepInputError(
+        `components.${name}.image is missing: a release pins every first-party image by digest (pass --image ${name}=<repo>@sha256:<digest>)`,
+      );
     components[name] = { version: fileComponents[name]?.version ?? version, image };
   }
   const chartPins: Values = {};
-  for (const [key, pin] of Object.entries(input.charts ?? {}) as [ChartKey, { version: string; appVersion?: string } | undefined][]) {
+  for (const [key, pin] of Object.entries(input.charts ?? {}) as [
+    ChartKey,
+    { version: string; appVersion?: string } | undefined,
+  ][]) {
     if (!pin) continue;
     // A chart that moves runs other images: they are pinned again, never carried from the base release.
     const images = input.chartImages?.[key] ?? {};
     const missing = CHART_IMAGES[key].filter((name) => !images[name]);
     if (missing.length) {
-      throw new LockstepInputError(`--chart ${key}=${pin.version} moves the chart, so its images must be pinned again: pass ${missing.map((name) => `--chart-image ${key}.${name}=<repo>@sha256:<digest>`).join(" ")}`);
+      throw new LockstepInputError(
+        `--chart ${key}=${pin.version} moves the chart, so its images must be pinned again: pass ${missing.map((name) => `--chart-image ${key}.${name}=<repo>@sha256:<digest>`).join(" ")}`,
+      );
     }
     chartPins[key] = { version: pin.version, ...(pin.appVersion ? { appVersion: pin.appVersion } : {}), images };
   }
   for (const key of Object.keys(input.chartImages ?? {})) {
-    if (!input.charts?.[key as ChartKey]) throw new LockstepInputError(`--chart-image ${key}.*: images change only with the chart's version; pass --chart ${key}=<version> too`);
+    if (!input.charts?.[key as ChartKey])
+      throw new LockstepInputError(
+        `--chart-image ${key}.*: images change only with the chart's version; pass --chart ${key}=<version> too`,
+      );
   }
   for (const key of input.requiredConfig ?? []) {
     if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
       const hint = closest(key, CONFIG_KEYS);
-      throw new LockstepInputError(`--require-config ${JSON.stringify(key)}: not a stack config key${hint ? ` (did you mean ${hint}?)` : ""}; a release that required it could never be planned; the keys are ${CONFIG_KEYS.join(", ")}`);
+      throw new LockstepInputError(
+        `--require-config ${JSON.stringify(key)}: not a stack config key${hint ? ` (did you mean ${hint}?)` : ""}; a release that required it could never be planned; the keys are ${CONFIG_KEYS.join(", ")}`,
+      );
     }
   }
   if (input.migrations !== undefined && !(MIGRATION_KINDS as readonly string[]).includes(input.migrations)) {
-    throw new LockstepInputError(`--migrations ${JSON.stringify(input.migrations)}: must be one of ${MIGRATION_KINDS.join(", ")}`);
+    throw new LockstepInputError(
+      `--migrations ${JSON.stringify(input.migrations)}: must be one of ${MIGRATION_KINDS.join(", ")}`,
+    );
   }
   const fileNotes = (fromFile.notes ?? {}) as { upgradeFrom?: string[] };
   const upgradeFrom = input.upgradeFrom ?? fileNotes.upgradeFrom ?? defaultUpgradeFrom(version);
@@ -121,7 +158,9 @@ export function composeRelease(catalog: Catalog, input: BuildInput): CatalogEntr
 function defaultUpgradeFrom(version: string): string[] {
   const v = semver.parse(version) as semver.SemVer;
   if (v.minor === 0 && v.patch === 0) {
-    throw new LockstepInputError(`--version ${version} is a major release, so it must say which versions may upgrade to it: pass --upgrade-from "<range>" (for example ">=${v.major - 1}.N.0 <${v.major}.0.0")`);
+    throw new LockstepInputError(
+      `--version ${version} is a major release, so it must say which versions may upgrade to it: pass --upgrade-from "<range>" (for example ">=${v.major - 1}.N.0 <${v.major}.0.0")`,
+    );
   }
   if (v.patch === 0) return [`>=${v.major}.${v.minor - 1}.0 <${v.major}.${v.minor}.0`];
   return [`>=${v.major}.${Math.max(v.minor - 1, 0)}.0 <${v.major}.${v.minor + 1}.0`];

@@ -32,7 +32,9 @@ function localChart(key: ChartKey, pin: ChartPin, dir: string, source: string): 
   const manifest = path.join(folder, "Chart.yaml");
   const where = `lockstep:chartSource = ${JSON.stringify(source)}`;
   if (!fs.existsSync(manifest)) {
-    throw new LockstepInputError(`${where}: has no ${chartFolder(pin)}/Chart.yaml for charts.${key} (${pin.chart} ${pin.version}); the directory must hold a <chart>-<version>/ folder for every chart the release pins (looked in ${dir})`);
+    throw new LockstepInputError(
+      `${where}: has no ${chartFolder(pin)}/Chart.yaml for charts.${key} (${pin.chart} ${pin.version}); the directory must hold a <chart>-<version>/ folder for every chart the release pins (looked in ${dir})`,
+    );
   }
   let chart: { name?: unknown; version?: unknown };
   try {
@@ -41,7 +43,9 @@ function localChart(key: ChartKey, pin: ChartPin, dir: string, source: string): 
     throw new LockstepInputError(`${manifest}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
   }
   if (chart.name !== pin.chart || String(chart.version) !== pin.version) {
-    throw new LockstepInputError(`${manifest}: holds chart ${String(chart.name)} ${String(chart.version)}, but charts.${key} pins ${pin.chart} ${pin.version}`);
+    throw new LockstepInputError(
+      `${manifest}: holds chart ${String(chart.name)} ${String(chart.version)}, but charts.${key} pins ${pin.chart} ${pin.version}`,
+    );
   }
   return { chart: folder, version: pin.version };
 }

@@ -8,7 +8,13 @@ import { z } from "zod";
 
 export const clusterSchema = z.strictObject({
   /** Path to the kubeconfig file of this install's cluster; relative paths are from the project directory. */
-  kubeconfig: z.string({ error: (issue) => (issue.input === undefined ? "is required: the path of the install's kubeconfig file" : "must be the path of a kubeconfig file") })
+  kubeconfig: z
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? "is required: the path of the install's kubeconfig file"
+          : "must be the path of a kubeconfig file",
+    })
     .min(1, { message: "must be the path of a kubeconfig file" }),
   /** Context inside that file. @default the file's current-context */
   context: z.string().min(1, { message: "must be a context name from the kubeconfig file" }).optional(),
@@ -27,11 +33,18 @@ export function kubeconfigPath(cluster: ClusterTarget, projectDir: string): stri
  */
 export function clusterEnvironment(cluster: ClusterTarget | undefined, projectDir: string): Record<string, string> {
   if (!cluster) return {};
-  return { KUBECONFIG: kubeconfigPath(cluster, projectDir), ...(cluster.context ? { KUBE_CONTEXT: cluster.context } : {}) };
+  return {
+    KUBECONFIG: kubeconfigPath(cluster, projectDir),
+    ...(cluster.context ? { KUBE_CONTEXT: cluster.context } : {}),
+  };
 }
 
 /** kubectl's global flags for the target; none without one. */
 export function kubectlTarget(cluster: ClusterTarget | undefined, projectDir: string): string[] {
   if (!cluster) return [];
-  return ["--kubeconfig", kubeconfigPath(cluster, projectDir), ...(cluster.context ? ["--context", cluster.context] : [])];
+  return [
+    "--kubeconfig",
+    kubeconfigPath(cluster, projectDir),
+    ...(cluster.context ? ["--context", cluster.context] : []),
+  ];
 }

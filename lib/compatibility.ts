@@ -22,7 +22,9 @@ export function defaultCompatibility(apiVersion: string): string {
 
 /** The range `component` must be in beside an API at `apiVersion`: the release's declaration, or the default. */
 export function compatibilityRange(catalog: Catalog | undefined, component: BesideApi, apiVersion: string): string {
-  const release = catalog ? [...catalog.releases.values()].find((r) => r.components.api.version === apiVersion) : undefined;
+  const release = catalog
+    ? [...catalog.releases.values()].find((r) => r.components.api.version === apiVersion)
+    : undefined;
   return release?.notes.compatibility?.[component] ?? defaultCompatibility(apiVersion);
 }
 
@@ -35,8 +37,17 @@ export interface CompatibilityVerdict {
 }
 
 /** Whether `component` at `version` may run beside the API at `apiVersion`. */
-export function compatibleBeside(catalog: Catalog | undefined, component: BesideApi, version: string, apiVersion: string): CompatibilityVerdict {
+export function compatibleBeside(
+  catalog: Catalog | undefined,
+  component: BesideApi,
+  version: string,
+  apiVersion: string,
+): CompatibilityVerdict {
   const range = compatibilityRange(catalog, component, apiVersion);
   const compatible = semver.satisfies(version, range);
-  return { compatible, range, reason: compatible ? "" : `${component} ${version} must be in ${range} beside API ${apiVersion}` };
+  return {
+    compatible,
+    range,
+    reason: compatible ? "" : `${component} ${version} must be in ${range} beside API ${apiVersion}`,
+  };
 }

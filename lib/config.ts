@@ -45,23 +45,31 @@ const upgradeSchema = z.strictObject({
 const consoleSchema = z.strictObject({
   blue: exactVersion,
   green: exactVersion,
-  live: z.enum(["blue", "green"], { message: "must be \"blue\" or \"green\"" }),
+  live: z.enum(["blue", "green"], { message: 'must be "blue" or "green"' }),
 });
 
 const backupSchema = z.strictObject({
   /** Object-store prefix the Barman Cloud plugin writes base backups and WAL to. */
-  destinationPath: z.string().regex(/^(s3|gs|https?):\/\/\S+$/, { message: "must be an object-store URL like s3://bucket/prefix/" }),
+  destinationPath: z
+    .string()
+    .regex(/^(s3|gs|https?):\/\/\S+$/, { message: "must be an object-store URL like s3://bucket/prefix/" }),
   /** S3-compatible endpoint; omit for AWS S3. */
   endpointURL: absoluteUrl.optional(),
   /** Secret in the platform namespace with ACCESS_KEY_ID and ACCESS_SECRET_KEY. */
   credentialsSecret: dnsLabel,
   /** CloudNativePG retention policy, like 30d, 4w or 3m. */
-  retentionPolicy: z.string().regex(/^[1-9][0-9]*[dwm]$/, { message: "must be a CloudNativePG retention like 30d, 4w or 3m" }).default("30d"),
+  retentionPolicy: z
+    .string()
+    .regex(/^[1-9][0-9]*[dwm]$/, { message: "must be a CloudNativePG retention like 30d, 4w or 3m" })
+    .default("30d"),
   /** Six-field cron (seconds first), as CloudNativePG's ScheduledBackup expects. */
-  schedule: z.string().superRefine((s, ctx) => {
-    const problem = cronProblem(s);
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
-  }).default("0 0 2 * * *"),
+  schedule: z
+    .string()
+    .superRefine((s, ctx) => {
+      const problem = cronProblem(s);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .default("0 0 2 * * *"),
   /** Where the pre-upgrade OpenBao raft snapshot is written on the machine running `pulumi up`. */
   snapshotDir: z.string().min(1).default("./backups"),
 });
@@ -74,7 +82,10 @@ const smokeSchema = z.strictObject({
   apiUrl: absoluteUrl.optional(),
   consoleUrl: absoluteUrl.optional(),
   /** Name of the environment variable holding the smoke-test bearer token. */
-  tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: "must be an environment variable name like LOCKSTEP_SMOKE_TOKEN" }).default("LOCKSTEP_SMOKE_TOKEN"),
+  tokenEnv: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/, { message: "must be an environment variable name like LOCKSTEP_SMOKE_TOKEN" })
+    .default("LOCKSTEP_SMOKE_TOKEN"),
   /** Where a passed smoke test writes its verification record (read by `lockstep promote --record`). */
   recordFile: z.string().min(1).optional(),
 });
@@ -92,7 +103,13 @@ const routeSchema = z.strictObject({
   gatewayName: dnsLabel.default("platform-gateway"),
   /** Namespace of that Gateway; defaults to the platform namespace. */
   gatewayNamespace: dnsLabel.optional(),
-  hostnames: z.array(z.string().refine(isHostname, { message: "must be a lowercase DNS hostname like gateway.example.com (optionally *.example.com)" })).default([]),
+  hostnames: z
+    .array(
+      z.string().refine(isHostname, {
+        message: "must be a lowercase DNS hostname like gateway.example.com (optionally *.example.com)",
+      }),
+    )
+    .default([]),
 });
 
 const chartValuesSchema = z.partialRecord(z.enum(CHARTS), z.record(z.string(), z.unknown()));
@@ -102,15 +119,18 @@ const chartValuesSchema = z.partialRecord(z.enum(CHARTS), z.record(z.string(), z
  * `<chart>-<version>/` folders (air-gapped installs, the e2e tier), or an OCI registry path. The versions
  * stay the catalog's.
  */
-const chartSourceSchema = z.string().min(1, { message: "must be a directory or an oci:// registry path" }).refine(
-  (s) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /^oci:\/\/[^\s/]+(\/[^\s]*)?$/.test(s),
-  { message: "must be a directory path or an oci://<registry>/<path> URL (http and https chart repositories come from the catalog)" },
-);
+const chartSourceSchema = z
+  .string()
+  .min(1, { message: "must be a directory or an oci:// registry path" })
+  .refine((s) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /^oci:\/\/[^\s/]+(\/[^\s]*)?$/.test(s), {
+    message:
+      "must be a directory path or an oci://<registry>/<path> URL (http and https chart repositories come from the catalog)",
+  });
 
 /** The schema of each key, with how its raw Pulumi config string is decoded. */
 const KEYS = {
   release: { kind: "string", schema: exactVersion },
-  environment: { kind: "string", schema: z.enum(["staging", "prod"], { message: "must be \"staging\" or \"prod\"" }) },
+  environment: { kind: "string", schema: z.enum(["staging", "prod"], { message: 'must be "staging" or "prod"' }) },
   namespace: { kind: "string", schema: dnsLabel.default("lockstep") },
   ha: { kind: "boolean", schema: boolish().default(false) },
   upgrade: { kind: "object", schema: upgradeSchema.optional() },
@@ -118,7 +138,13 @@ const KEYS = {
   backup: { kind: "object", schema: backupSchema },
   awaitRollouts: { kind: "boolean", schema: boolish().default(true) },
   smoke: { kind: "object", schema: smokeSchema.optional() },
-  kubernetesVersion: { kind: "string", schema: z.string().regex(/^v?1\.\d+(\.\d+)?$/, { message: "must be a Kubernetes version like 1.31 or 1.31.4" }).optional() },
+  kubernetesVersion: {
+    kind: "string",
+    schema: z
+      .string()
+      .regex(/^v?1\.\d+(\.\d+)?$/, { message: "must be a Kubernetes version like 1.31 or 1.31.4" })
+      .optional(),
+  },
   promotion: { kind: "object", schema: promotionSchema.optional() },
   chartValues: { kind: "object", schema: chartValuesSchema.default({}) },
   chartSource: { kind: "string", schema: chartSourceSchema.optional() },
@@ -207,13 +233,16 @@ interface Problem {
   allowed: string;
 }
 
-const line = (p: Problem) => `${CONFIG_PREFIX}:${p.path.join(".")} = ${p.value === SECRET_PLACEHOLDER ? "[secret]" : showValue(p.value)}: ${p.allowed}`;
+const line = (p: Problem) =>
+  `${CONFIG_PREFIX}:${p.path.join(".")} = ${p.value === SECRET_PLACEHOLDER ? "[secret]" : showValue(p.value)}: ${p.allowed}`;
 
 /** One error for every problem found: a single line for one, a list for several. */
 function refuse(problems: Problem[], source?: string): never {
   const where = source ? `${source}: ` : "";
   if (problems.length === 1) throw new LockstepInputError(`${where}${line(problems[0])}`);
-  throw new LockstepInputError(`${where}${problems.length} invalid config values:\n${problems.map((p) => `  ${line(p)}`).join("\n")}`);
+  throw new LockstepInputError(
+    `${where}${problems.length} invalid config values:\n${problems.map((p) => `  ${line(p)}`).join("\n")}`,
+  );
 }
 
 export interface ParseOptions {
@@ -227,18 +256,30 @@ export interface ParseOptions {
  * Parses the decoded `lockstep:*` values. Throws one `LockstepInputError` that names every bad key, its
  * value and what is allowed; nothing downstream runs on bad input.
  */
-export function parseStackConfig(values: Record<string, unknown>, catalog: Catalog, options: ParseOptions = {}): StackConfig {
+export function parseStackConfig(
+  values: Record<string, unknown>,
+  catalog: Catalog,
+  options: ParseOptions = {},
+): StackConfig {
   const problems: Problem[] = [];
   const secretKeys = CONFIG_KEYS.filter((k) => options.secretKeys?.includes(k));
   for (const key of Object.keys(values)) {
     if (!(key in KEYS)) {
       const hint = closest(key, CONFIG_KEYS);
-      problems.push({ path: [key], value: values[key], allowed: `unknown key${hint ? ` (did you mean ${hint}?)` : ""}; the keys are ${CONFIG_KEYS.join(", ")}` });
+      problems.push({
+        path: [key],
+        value: values[key],
+        allowed: `unknown key${hint ? ` (did you mean ${hint}?)` : ""}; the keys are ${CONFIG_KEYS.join(", ")}`,
+      });
     }
   }
   for (const key of options.secretKeys ?? []) {
     if (key in KEYS && !SECRET_CAPABLE_KEYS.includes(key as ConfigKey)) {
-      problems.push({ path: [key], value: SECRET_PLACEHOLDER, allowed: `is stored as a secret, but lockstep reads this value itself; only ${SECRET_CAPABLE_KEYS.join(", ")} may hold secrets (set it without --secret)` });
+      problems.push({
+        path: [key],
+        value: SECRET_PLACEHOLDER,
+        allowed: `is stored as a secret, but lockstep reads this value itself; only ${SECRET_CAPABLE_KEYS.join(", ")} may hold secrets (set it without --secret)`,
+      });
     }
   }
   const parsed: Record<string, unknown> = {};
@@ -260,7 +301,11 @@ export function parseStackConfig(values: Record<string, unknown>, catalog: Catal
           const field = [...path, unknownKey];
           const allowed = allowedFields(key, path);
           const hint = closest(unknownKey, allowed);
-          problems.push({ path: [key, ...field], value: valueAt(value, field), allowed: `unknown field${hint ? ` (did you mean ${hint}?)` : ""}; allowed fields are ${allowed.join(", ")}` });
+          problems.push({
+            path: [key, ...field],
+            value: valueAt(value, field),
+            allowed: `unknown field${hint ? ` (did you mean ${hint}?)` : ""}; allowed fields are ${allowed.join(", ")}`,
+          });
         }
       } else {
         problems.push({ path: [key, ...path], value: valueAt(value, path), allowed: issue.message });
@@ -269,19 +314,33 @@ export function parseStackConfig(values: Record<string, unknown>, catalog: Catal
   }
   const chartValues = (parsed.chartValues ?? {}) as Record<string, unknown>;
   for (const path of imageOverrides(chartValues)) {
-    problems.push({ path: ["chartValues", ...path], value: valueAt(chartValues, path), allowed: "images come from the release catalog, pinned by digest, and a stack cannot choose one; for a private registry, name a mirror in the catalog's catalog.yaml" });
+    problems.push({
+      path: ["chartValues", ...path],
+      value: valueAt(chartValues, path),
+      allowed:
+        "images come from the release catalog, pinned by digest, and a stack cannot choose one; for a private registry, name a mirror in the catalog's catalog.yaml",
+    });
   }
   for (const key of CONFIG_KEYS) {
     if (secretKeys.includes(key) || parsed[key] === undefined) continue;
     for (const path of plaintextSecrets(parsed[key], key === "chartValues")) {
-      problems.push({ path: [key, ...path], value: SECRET_PLACEHOLDER, allowed: `looks like a plaintext secret; store it encrypted: pulumi config set --secret --path ${CONFIG_PREFIX}:${[key, ...path].join(".")} <value>${key === "chartValues" ? "" : " (only chartValues may hold secrets)"}` });
+      problems.push({
+        path: [key, ...path],
+        value: SECRET_PLACEHOLDER,
+        allowed: `looks like a plaintext secret; store it encrypted: pulumi config set --secret --path ${CONFIG_PREFIX}:${[key, ...path].join(".")} <value>${key === "chartValues" ? "" : " (only chartValues may hold secrets)"}`,
+      });
     }
   }
   if (problems.length > 0) refuse(problems, options.source);
 
   const config = parsed as Omit<StackConfig, "console" | "secretKeys"> & { console?: StackConfig["console"] };
   const inCatalog = (path: (string | number)[], v: string) => {
-    if (!catalog.releases.has(v)) problems.push({ path, value: v, allowed: `not in the release catalog; available versions: ${catalog.versions.join(", ")}` });
+    if (!catalog.releases.has(v))
+      problems.push({
+        path,
+        value: v,
+        allowed: `not in the release catalog; available versions: ${catalog.versions.join(", ")}`,
+      });
   };
   inCatalog(["release"], config.release);
   if (config.upgrade?.from) inCatalog(["upgrade", "from"], config.upgrade.from);
@@ -291,11 +350,21 @@ export function parseStackConfig(values: Record<string, unknown>, catalog: Catal
   if (config.rollback) inCatalog(["rollback", "from"], config.rollback.from);
   problems.push(...restoreProblems(config.restore));
   if (config.rollback && config.upgrade?.gatewayCanaryPercent !== undefined) {
-    problems.push({ path: ["upgrade", "gatewayCanaryPercent"], value: config.upgrade.gatewayCanaryPercent, allowed: "a rollback runs no canary (lockstep:rollback is set): the previous set was already known good; remove it" });
+    problems.push({
+      path: ["upgrade", "gatewayCanaryPercent"],
+      value: config.upgrade.gatewayCanaryPercent,
+      allowed:
+        "a rollback runs no canary (lockstep:rollback is set): the previous set was already known good; remove it",
+    });
   }
   if (problems.length > 0) refuse(problems, options.source);
   for (const required of getRelease(catalog, config.release).notes.requiredConfig) {
-    if (values[required] === undefined) problems.push({ path: [required], value: undefined, allowed: `is required by release ${config.release} (see its release notes)` });
+    if (values[required] === undefined)
+      problems.push({
+        path: [required],
+        value: undefined,
+        allowed: `is required by release ${config.release} (see its release notes)`,
+      });
   }
   if (problems.length > 0) refuse(problems, options.source);
   return { ...config, console: consoleConfig, secretKeys };
@@ -305,7 +374,8 @@ export function parseStackConfig(values: Record<string, unknown>, catalog: Catal
 function allowedFields(key: ConfigKey, path: (string | number)[] = []): string[] {
   let schema = KEYS[key].schema as z.ZodType;
   for (const segment of [...path, undefined]) {
-    while (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault) schema = (schema as z.ZodOptional<z.ZodType>).unwrap();
+    while (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault)
+      schema = (schema as z.ZodOptional<z.ZodType>).unwrap();
     if (schema instanceof z.ZodRecord && segment === undefined) {
       const keys = schema.keyType as z.ZodType;
       return keys instanceof z.ZodEnum ? (keys.options as string[]) : [];

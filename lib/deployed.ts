@@ -19,7 +19,10 @@ const databaseKey = z.enum(DATABASES);
 const restorePointSchema = z.object({
   from: exactVersion,
   to: exactVersion,
-  backups: z.partialRecord(databaseKey, z.object({ cluster: z.string(), serverName: z.string(), backupId: z.string() })),
+  backups: z.partialRecord(
+    databaseKey,
+    z.object({ cluster: z.string(), serverName: z.string(), backupId: z.string() }),
+  ),
   openBaoSnapshot: z.string(),
   /** The set that ran before the window: a rollback returns to exactly it. */
   fromSetDigest: setDigestString.nullable(),
@@ -71,10 +74,17 @@ const outputsSchema = z.object({
 /** A record file: stack outputs, or the short form `{release: "1.5.1", workloads: {...}}`. */
 const recordSchema = z.union([
   outputsSchema,
-  z.object({ release: exactVersion, setDigest: setDigestString.optional(), workloads: z.record(z.string(), exactVersion), ...dayTwo }),
+  z.object({
+    release: exactVersion,
+    setDigest: setDigestString.optional(),
+    workloads: z.record(z.string(), exactVersion),
+    ...dayTwo,
+  }),
 ]);
 
-function dayTwoOf(data: z.infer<typeof outputsSchema> | z.infer<typeof recordSchema>): Pick<DeployedState, "databases" | "restorePoint" | "restoreDrill"> {
+function dayTwoOf(
+  data: z.infer<typeof outputsSchema> | z.infer<typeof recordSchema>,
+): Pick<DeployedState, "databases" | "restorePoint" | "restoreDrill"> {
   return {
     ...(data.databases ? { databases: data.databases } : {}),
     ...(data.restorePoint ? { restorePoint: data.restorePoint } : {}),
@@ -83,28 +93,47 @@ function dayTwoOf(data: z.infer<typeof outputsSchema> | z.infer<typeof recordSch
 }
 
 /** Reads the deployed state from a stack's last outputs; null when the stack has deployed nothing. */
-export function deployedFromOutputs(outputs: Record<string, unknown> | undefined, source: string): DeployedState | null {
+export function deployedFromOutputs(
+  outputs: Record<string, unknown> | undefined,
+  source: string,
+): DeployedState | null {
   if (!outputs || outputs.release === undefined) return null;
   const parsed = outputsSchema.safeParse(outputs);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new LockstepInputError(`${source}: the last deployment's outputs do not describe a lockstep release (${issue.path.join(".")}: ${issue.message}); was this stack deployed by another program?`);
+    throw new LockstepInputError(
+      `${source}: the last deployment's outputs do not describe a lockstep release (${issue.path.join(".")}: ${issue.message}); was this stack deployed by another program?`,
+    );
   }
-  return { release: parsed.data.release.version, setDigest: parsed.data.release.setDigest ?? null, workloads: parsed.data.workloads, ...dayTwoOf(parsed.data) };
+  return {
+    release: parsed.data.release.version,
+    setDigest: parsed.data.release.setDigest ?? null,
+    workloads: parsed.data.workloads,
+    ...dayTwoOf(parsed.data),
+  };
 }
 
 /** Every workload at one version, as after a completed rollout of that release. */
 export function deployedAt(version: string, catalog: Catalog): DeployedState {
   const release = catalog.releases.get(version);
-  if (!release) throw new LockstepInputError(`--deployed ${version}: not in the release catalog; available versions: ${catalog.versions.join(", ")}`);
-  return { release: version, setDigest: null, workloads: Object.fromEntries(WORKLOADS.filter((w) => w !== "gateway-canary").map((w) => [w, version])) };
+  if (!release)
+    throw new LockstepInputError(
+      `--deployed ${version}: not in the release catalog; available versions: ${catalog.versions.join(", ")}`,
+    );
+  return {
+    release: version,
+    setDigest: null,
+    workloads: Object.fromEntries(WORKLOADS.filter((w) => w !== "gateway-canary").map((w) => [w, version])),
+  };
 }
 
 /** `--deployed <version>` or `--deployed <file>`; every version named must be in the catalog. */
 export function parseDeployedArgument(argument: string, catalog: Catalog): DeployedState {
   if (EXACT_VERSION.test(argument)) return deployedAt(argument, catalog);
   if (!fs.existsSync(argument)) {
-    throw new LockstepInputError(`--deployed ${JSON.stringify(argument)}: neither an exact version like 1.5.1 nor an existing record file`);
+    throw new LockstepInputError(
+      `--deployed ${JSON.stringify(argument)}: neither an exact version like 1.5.1 nor an existing record file`,
+    );
   }
   let raw: unknown;
   try {
@@ -115,16 +144,38 @@ export function parseDeployedArgument(argument: string, catalog: Catalog): Deplo
   const parsed = recordSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new LockstepInputError(`--deployed ${argument}: field ${issue.path.join(".") || "(root)"}: ${issue.message}; expected {release, workloads} or the JSON of \`pulumi stack output --json\``);
+    throw new LockstepInputError(
+      `--deployed ${argument}: field ${issue.path.join(".") || "(root)"}: ${issue.message}; expected {release, workloads} or the JSON of \`pulumi stack output --json\``,
+    );
   }
   const data = parsed.data;
-  const state: DeployedState = typeof data.release === "string"
-    ? { release: data.release, setDigest: ("setDigest" in data ? data.setDigest : undefined) ?? null, workloads: data.workloads, ...dayTwoOf(data) }
-    : { release: data.release.version, setDigest: data.release.setDigest ?? null, workloads: data.workloads, ...dayTwoOf(data) };
-  for (const [name, version] of [["release", state.release], ...Object.entries(state.workloads)] as [string, string][]) {
-    if (!catalog.releases.has(version)) throw new LockstepInputError(`--deployed ${argument}: ${name} runs ${version}, which is not in the release catalog (${catalog.versions.join(", ")})`);
+  const state: DeployedState =
+    typeof data.release === "string"
+      ? {
+          release: data.release,
+          setDigest: ("setDigest" in data ? data.setDigest : undefined) ?? null,
+          workloads: data.workloads,
+          ...dayTwoOf(data),
+        }
+      : {
+          release: data.release.version,
+          setDigest: data.release.setDigest ?? null,
+          workloads: data.workloads,
+          ...dayTwoOf(data),
+        };
+  for (const [name, version] of [["release", state.release], ...Object.entries(state.workloads)] as [
+    string,
+    string,
+  ][]) {
+    if (!catalog.releases.has(version))
+      throw new LockstepInputError(
+        `--deployed ${argument}: ${name} runs ${version}, which is not in the release catalog (${catalog.versions.join(", ")})`,
+      );
   }
   const unknown = Object.keys(state.workloads).filter((w) => !(WORKLOADS as readonly string[]).includes(w));
-  if (unknown.length) throw new LockstepInputError(`--deployed ${argument}: unknown workload ${unknown.join(", ")}; the workloads are ${WORKLOADS.join(", ")}`);
+  if (unknown.length)
+    throw new LockstepInputError(
+      `--deployed ${argument}: unknown workload ${unknown.join(", ")}; the workloads are ${WORKLOADS.join(", ")}`,
+    );
   return state;
 }

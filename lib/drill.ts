@@ -31,11 +31,20 @@ export function drillCluster(args: DrillArgs): Record<string, unknown> {
   return {
     apiVersion: "postgresql.cnpg.io/v1",
     kind: "Cluster",
-    metadata: { name, namespace: args.namespace, labels: { [LABELS.partOf]: PART_OF, [LABELS.name]: name, [LABELS.drill]: args.id } },
+    metadata: {
+      name,
+      namespace: args.namespace,
+      labels: { [LABELS.partOf]: PART_OF, [LABELS.name]: name, [LABELS.drill]: args.id },
+    },
     spec: clusterSpec({
-      image: args.image, plan: args.plan, name, serverName: `${name}-${args.id}`,
+      image: args.image,
+      plan: args.plan,
+      name,
+      serverName: `${name}-${args.id}`,
       recovery: { name: `drill-${args.id}`, source, description: `the latest state of ${source}` },
-      instances: 1, storageSize: args.storageSize ?? "20Gi", enablePDB: false,
+      instances: 1,
+      storageSize: args.storageSize ?? "20Gi",
+      enablePDB: false,
     }),
   };
 }
@@ -50,10 +59,16 @@ export interface DrillVerdict {
 /** How old the last passing drill is, and whether it is within `maxDays` (no limit: any passing drill is ok). */
 export function drillVerdict(drill: DrillResult | undefined, now: Date, maxDays?: number): DrillVerdict {
   if (!drill?.passed) {
-    return { ok: false, ageDays: null, reason: "no passing restore drill is recorded in the stack's outputs (set lockstep:restoreDrill.id and run pulumi up)" };
+    return {
+      ok: false,
+      ageDays: null,
+      reason:
+        "no passing restore drill is recorded in the stack's outputs (set lockstep:restoreDrill.id and run pulumi up)",
+    };
   }
   const ageDays = (now.getTime() - Date.parse(drill.finishedAt)) / 86_400_000;
   const what = `restore drill ${drill.id} passed ${ageDays.toFixed(1)} days ago (${drill.cluster} recovered ${drill.source} in ${drill.seconds} s)`;
-  if (maxDays !== undefined && ageDays > maxDays) return { ok: false, ageDays, reason: `${what}, older than the ${maxDays} days required` };
+  if (maxDays !== undefined && ageDays > maxDays)
+    return { ok: false, ageDays, reason: `${what}, older than the ${maxDays} days required` };
   return { ok: true, ageDays, reason: maxDays !== undefined ? `${what}, within ${maxDays} days` : what };
 }

@@ -13,6 +13,6 @@ export class LockstepInputError extends Error {
 /** Renders a value for an error message: short, JSON-ish, never `[object Object]`. */
 export function showValue(value: unknown): string {
   if (value === undefined) return "(unset)";
-  const text = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  const text = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }

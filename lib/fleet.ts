@@ -19,7 +19,10 @@ export const DEFAULT_RINGS = ["canary", "early", "broad"] as const;
 
 export const fleetFileSchema = z.strictObject({
   /** Ring names in upgrade order. @default canary, early, broad */
-  rings: z.array(dnsLabel).min(1, { message: "must name at least one ring" }).default([...DEFAULT_RINGS])
+  rings: z
+    .array(dnsLabel)
+    .min(1, { message: "must name at least one ring" })
+    .default([...DEFAULT_RINGS])
     .refine((rings) => new Set(rings).size === rings.length, { message: "must not name a ring twice" }),
   /** The stack whose verification a fleet upgrade requires of its target version. @default staging */
   verifiedIn: z.string().min(1).default("staging"),
@@ -57,7 +60,9 @@ export function windowOpen(deployed: DeployedState | null): boolean {
 export function byRing(installs: readonly Install[], rings: readonly string[]): Install[] {
   for (const install of installs) {
     if (!rings.includes(install.ring)) {
-      throw new LockstepInputError(`stack ${install.stack}: tag ${FLEET_TAGS.ring} = ${JSON.stringify(install.ring)} is not a ring of this fleet (${rings.join(", ")}); fix the tag or add the ring to fleet.yaml`);
+      throw new LockstepInputError(
+        `stack ${install.stack}: tag ${FLEET_TAGS.ring} = ${JSON.stringify(install.ring)} is not a ring of this fleet (${rings.join(", ")}); fix the tag or add the ring to fleet.yaml`,
+      );
     }
   }
   return [...installs].sort((a, b) => rings.indexOf(a.ring) - rings.indexOf(b.ring) || a.stack.localeCompare(b.stack));
@@ -79,7 +84,11 @@ export function distribution(installs: readonly Install[]): VersionShare[] {
   }
   const versions = [...groups.keys()].filter((v) => semver.valid(v)).sort(semver.rcompare);
   const ordered = groups.has("not deployed") ? [...versions, "not deployed"] : versions;
-  return ordered.map((version) => ({ version, count: groups.get(version)?.length ?? 0, stacks: [...(groups.get(version) ?? [])].sort() }));
+  return ordered.map((version) => ({
+    version,
+    count: groups.get(version)?.length ?? 0,
+    stacks: [...(groups.get(version) ?? [])].sort(),
+  }));
 }
 
 export type UpgradeNeed =
@@ -92,16 +101,35 @@ export type UpgradeNeed =
  * or blocked (why it cannot take the path: no path, Kubernetes out of a release's range, config a release
  * requires, a window or rollback still open, nothing deployed).
  */
-export function upgradeNeeds(installs: readonly Install[], to: string, catalog: Catalog, configKeys: (stack: string) => readonly string[]): UpgradeNeed[] {
+export function upgradeNeeds(
+  installs: readonly Install[],
+  to: string,
+  catalog: Catalog,
+  configKeys: (stack: string) => readonly string[],
+): UpgradeNeed[] {
   exactVersion.parse(to);
-  if (!catalog.releases.has(to)) throw new LockstepInputError(`--to ${to}: not in the release catalog; available versions: ${catalog.versions.join(", ")}`);
+  if (!catalog.releases.has(to))
+    throw new LockstepInputError(
+      `--to ${to}: not in the release catalog; available versions: ${catalog.versions.join(", ")}`,
+    );
   return installs.map((install): UpgradeNeed => {
     const { stack, ring, deployed } = install;
-    if (!deployed) return { stack, ring, status: "blocked", from: null, path: null, reasons: ["it has deployed nothing: a first install is a `pulumi up` of its own, not an upgrade"] };
+    if (!deployed)
+      return {
+        stack,
+        ring,
+        status: "blocked",
+        from: null,
+        path: null,
+        reasons: ["it has deployed nothing: a first install is a `pulumi up` of its own, not an upgrade"],
+      };
     const from = deployed.release;
     if (from === to && !windowOpen(deployed)) return { stack, ring, status: "current", from };
     const reasons: string[] = [];
-    if (windowOpen(deployed)) reasons.push(`a window is open (workloads at ${[...new Set(Object.values(deployed.workloads))].sort(semver.compare).join(" and ")}): finish or close it first`);
+    if (windowOpen(deployed))
+      reasons.push(
+        `a window is open (workloads at ${[...new Set(Object.values(deployed.workloads))].sort(semver.compare).join(" and ")}): finish or close it first`,
+      );
     if (from === to) return { stack, ring, status: "blocked", from, path: [from], reasons };
     const found = findUpgradePath(from, to, upgradeSources(catalog));
     const path = found.suggested;
@@ -115,9 +143,13 @@ export function upgradeNeeds(installs: readonly Install[], to: string, catalog: 
       const missing = release.notes.requiredConfig.filter((key) => !keys.includes(key));
       if (missing.length) reasons.push(`release ${version} requires config the stack lacks: ${missing.join(", ")}`);
       if (semver.major(version) !== semver.major(path[path.indexOf(version) - 1])) {
-        reasons.push(`${path[path.indexOf(version) - 1]} -> ${version} crosses a major: a coordinated window, announced, one install at a time (lockstep promote)`);
+        reasons.push(
+          `${path[path.indexOf(version) - 1]} -> ${version} crosses a major: a coordinated window, announced, one install at a time (lockstep promote)`,
+        );
       }
     }
-    return reasons.length ? { stack, ring, status: "blocked", from, path, reasons } : { stack, ring, status: "behind", from, path };
+    return reasons.length
+      ? { stack, ring, status: "blocked", from, path, reasons }
+      : { stack, ring, status: "behind", from, path };
   });
 }

@@ -81,15 +81,36 @@ async function upgradeOne(target: FleetTarget, options: FleetRunOptions): Promis
     log(`== ${step}: ${outcome.ok ? "ok" : "FAILED"}: ${outcome.detail}`);
     if (!outcome.ok) {
       options.progress(`${target.ring}/${target.stack}: ${step} FAILED: ${outcome.detail}`);
-      return { ...target, status: "failed", failedStep: step, detail: outcome.detail, logFile: steps.logFile(target.stack), seconds: Math.round((options.now() - started) / 1000) };
+      return {
+        ...target,
+        status: "failed",
+        failedStep: step,
+        detail: outcome.detail,
+        logFile: steps.logFile(target.stack),
+        seconds: Math.round((options.now() - started) / 1000),
+      };
     }
     options.progress(`${target.ring}/${target.stack}: ${step} ok: ${outcome.detail}`);
   }
-  return { ...target, status: "passed", failedStep: null, detail: "upgraded and verified", logFile: steps.logFile(target.stack), seconds: Math.round((options.now() - started) / 1000) };
+  return {
+    ...target,
+    status: "passed",
+    failedStep: null,
+    detail: "upgraded and verified",
+    logFile: steps.logFile(target.stack),
+    seconds: Math.round((options.now() - started) / 1000),
+  };
 }
 
 export async function runFleetUpgrade(options: FleetRunOptions): Promise<FleetRunResult> {
-  const results: InstallResult[] = options.current.map((t) => ({ ...t, status: "skipped-current" as const, failedStep: null, detail: "already at the target and verified", logFile: null, seconds: 0 }));
+  const results: InstallResult[] = options.current.map((t) => ({
+    ...t,
+    status: "skipped-current" as const,
+    failedStep: null,
+    detail: "already at the target and verified",
+    logFile: null,
+    seconds: 0,
+  }));
   const haltedRings: FleetRunResult["haltedRings"] = [];
   let failures = 0;
   let halt: string | null = null;
@@ -98,16 +119,34 @@ export async function runFleetUpgrade(options: FleetRunOptions): Promise<FleetRu
     if (queue.length === 0) continue;
     if (halt) {
       haltedRings.push({ ring, reason: halt });
-      results.push(...queue.map((t) => ({ ...t, status: "not-started" as const, failedStep: null, detail: `ring ${ring} did not start: ${halt}`, logFile: null, seconds: 0 })));
+      results.push(
+        ...queue.map((t) => ({
+          ...t,
+          status: "not-started" as const,
+          failedStep: null,
+          detail: `ring ${ring} did not start: ${halt}`,
+          logFile: null,
+          seconds: 0,
+        })),
+      );
       continue;
     }
-    options.progress(`ring ${ring}: ${queue.length} install(s), ${Math.min(options.concurrency, queue.length)} at a time`);
+    options.progress(
+      `ring ${ring}: ${queue.length} install(s), ${Math.min(options.concurrency, queue.length)} at a time`,
+    );
     const ringResults: InstallResult[] = [];
     const pending = [...queue];
     const worker = async () => {
       for (let next = pending.shift(); next; next = pending.shift()) {
         if (failures >= options.maxFailures) {
-          ringResults.push({ ...next, status: "not-started", failedStep: null, detail: `not started: ${failures} failure(s) reached --max-failures ${options.maxFailures}`, logFile: null, seconds: 0 });
+          ringResults.push({
+            ...next,
+            status: "not-started",
+            failedStep: null,
+            detail: `not started: ${failures} failure(s) reached --max-failures ${options.maxFailures}`,
+            logFile: null,
+            seconds: 0,
+          });
           continue;
         }
         const result = await upgradeOne(next, options);
@@ -120,5 +159,9 @@ export async function runFleetUpgrade(options: FleetRunOptions): Promise<FleetRu
     const failed = ringResults.filter((r) => r.status !== "passed");
     if (failed.length) halt = `ring ${ring} did not pass (${failed.map((r) => `${r.stack}: ${r.status}`).join(", ")})`;
   }
-  return { results, haltedRings, allPassed: results.every((r) => r.status === "passed" || r.status === "skipped-current") };
+  return {
+    results,
+    haltedRings,
+    allPassed: results.every((r) => r.status === "passed" || r.status === "skipped-current"),
+  };
 }

@@ -7,7 +7,8 @@
  */
 
 /** `kubectl get secrets -l owner=helm` columns: release name, revision, status. */
-export const HELM_RELEASE_COLUMNS = "custom-columns=NAME:.metadata.labels.name,REVISION:.metadata.labels.version,STATUS:.metadata.labels.status";
+export const HELM_RELEASE_COLUMNS =
+  "custom-columns=NAME:.metadata.labels.name,REVISION:.metadata.labels.version,STATUS:.metadata.labels.status";
 
 export interface PendingRelease {
   namespace: string;
@@ -26,7 +27,10 @@ const RECORD_LINE = /^(\S+)\s+(\d+)\s+([a-z-]+)$/;
  */
 export function pendingReleases(namespace: string, columns: string): PendingRelease[] | undefined {
   const newest = new Map<string, { revision: number; status: string }>();
-  for (const line of columns.split("\n").map((l) => l.trim()).filter(Boolean)) {
+  for (const line of columns
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const match = RECORD_LINE.exec(line);
     if (!match) return undefined;
     const [, name, revisionText, status] = match;

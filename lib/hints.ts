@@ -25,5 +25,7 @@ export function closest(word: string, candidates: readonly string[]): string | u
     const distance = editDistance(lower, candidate.toLowerCase());
     if (!best || distance < best.distance) best = { candidate, distance };
   }
-  return best && best.candidate !== word && best.distance <= Math.max(1, Math.floor(word.length / 3)) ? best.candidate : undefined;
+  return best && best.candidate !== word && best.distance <= Math.max(1, Math.floor(word.length / 3))
+    ? best.candidate
+    : undefined;
 }

@@ -63,7 +63,13 @@ export function chartImageValues(chart: ChartKey, images: Record<string, string>
     }
     case "identity": {
       const keycloak = ref("keycloak");
-      return { image: { repository: `${keycloak.registry}/${keycloak.repository}`, tag: keycloak.tag, digest: keycloak.digest } };
+      return {
+        image: {
+          repository: `${keycloak.registry}/${keycloak.repository}`,
+          tag: keycloak.tag,
+          digest: keycloak.digest,
+        },
+      };
     }
     case "openbao": {
       const server = ref("server");
@@ -73,10 +79,22 @@ export function chartImageValues(chart: ChartKey, images: Record<string, string>
 }
 
 /** Value keys that choose an image: a stack may not set them (the catalog pins images by digest). */
-export const IMAGE_VALUE_KEYS = new Set(["image", "images", "imageName", "sidecarImage", "registry", "repository", "tag", "digest", "imageTag"]);
+export const IMAGE_VALUE_KEYS = new Set([
+  "image",
+  "images",
+  "imageName",
+  "sidecarImage",
+  "registry",
+  "repository",
+  "tag",
+  "digest",
+  "imageTag",
+]);
 
 /** The paths under a chart's values that would choose an image, for the refusal message. */
 export function imageOverrides(values: unknown, path: string[] = []): string[][] {
   if (!values || typeof values !== "object" || Array.isArray(values)) return [];
-  return Object.entries(values).flatMap(([key, value]) => (IMAGE_VALUE_KEYS.has(key) ? [[...path, key]] : imageOverrides(value, [...path, key])));
+  return Object.entries(values).flatMap(([key, value]) =>
+    IMAGE_VALUE_KEYS.has(key) ? [[...path, key]] : imageOverrides(value, [...path, key]),
+  );
 }

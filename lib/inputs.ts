@@ -38,14 +38,25 @@ export interface PrepareOptions extends ParseOptions {
 }
 
 /** Parses decoded `lockstep:*` values; throws `LockstepInputError` naming every bad key, value and what is allowed. */
-export function prepareInputs(values: Record<string, unknown>, catalog: Catalog, options: PrepareOptions): ProgramInputs {
+export function prepareInputs(
+  values: Record<string, unknown>,
+  catalog: Catalog,
+  options: PrepareOptions,
+): ProgramInputs {
   const config = parseStackConfig(values, catalog, options);
   const charts = chartLocations(getRelease(catalog, config.release), config.chartSource, options.projectDir);
   const deployed = options.deployed;
-  const databases = databasePlans(config.restore, deployed ? deployed.databases ?? {} : null);
-  if (options.deferWindow) return { catalog, config, charts, deployed, window: undefined, databases, rollback: undefined };
+  const databases = databasePlans(config.restore, deployed ? (deployed.databases ?? {}) : null);
+  if (options.deferWindow)
+    return { catalog, config, charts, deployed, window: undefined, databases, rollback: undefined };
   const window = upgradeWindow(config, deployed);
-  const rollback = planRollback(catalog, { rollback: config.rollback, restore: config.restore, window, deployed, platformDatabase: databases.platform });
+  const rollback = planRollback(catalog, {
+    rollback: config.rollback,
+    restore: config.restore,
+    window,
+    deployed,
+    platformDatabase: databases.platform,
+  });
   checkRestoreInWindow(window, rollback, Object.values(databases));
   return { catalog, config, charts, deployed, window, databases, rollback };
 }

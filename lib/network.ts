@@ -27,7 +27,10 @@ export interface Peer {
   /** An address block (the API server, object stores and AI providers live outside the cluster's pods). */
   cidr?: string;
 }
-export interface Rule { peers: Peer[]; ports: { port: number; protocol?: "TCP" | "UDP" }[] }
+export interface Rule {
+  peers: Peer[];
+  ports: { port: number; protocol?: "TCP" | "UDP" }[];
+}
 export interface NetworkPolicySpec {
   name: string;
   /** What the flow is, for people reading `kubectl get networkpolicy`. */
@@ -66,10 +69,31 @@ export function networkPolicies(ctx: NetworkContext): NetworkPolicySpec[] {
     ],
   });
   return [
-    { name: DEFAULT_DENY, description: "deny all ingress and egress in the platform namespace; every flow below is allowed by name", pods: {}, ingress: [], egress: [] },
-    { name: "allow-dns", description: "every pod resolves names through the cluster DNS", pods: {}, egress: [{ peers: [{ namespace: "kube-system", pods: { "k8s-app": "kube-dns" } }], ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] }] },
     {
-      name: "gateway", description: "users reach the gateways through the Gateway; gateways call the API, Keycloak, OpenBao and the AI providers",
+      name: DEFAULT_DENY,
+      description: "deny all ingress and egress in the platform namespace; every flow below is allowed by name",
+      pods: {},
+      ingress: [],
+      egress: [],
+    },
+    {
+      name: "allow-dns",
+      description: "every pod resolves names through the cluster DNS",
+      pods: {},
+      egress: [
+        {
+          peers: [{ namespace: "kube-system", pods: { "k8s-app": "kube-dns" } }],
+          ports: [
+            { port: 53, protocol: "UDP" },
+            { port: 53, protocol: "TCP" },
+          ],
+        },
+      ],
+    },
+    {
+      name: "gateway",
+      description:
+        "users reach the gateways through the Gateway; gateways call the API, Keycloak, OpenBao and the AI providers",
       pods: app("gateway"),
       ingress: [{ peers: [gatewayNs], ports: tcp(41002) }],
       egress: [
@@ -79,15 +103,23 @@ export function networkPolicies(ctx: NetworkContext): NetworkPolicySpec[] {
       ],
     },
     {
-      name: "console", description: "users reach the console through the Gateway; the console calls the API and Keycloak",
+      name: "console",
+      description: "users reach the console through the Gateway; the console calls the API and Keycloak",
       pods: app("console"),
       ingress: [{ peers: [gatewayNs], ports: tcp(3000) }],
       egress: [{ peers: [{ pods: app("api") }, { pods: KEYCLOAK }], ports: tcp(8080) }],
     },
     {
-      name: "api", description: "gateways, console, workers and the Gateway reach the API; the API calls PostgreSQL, Keycloak and OpenBao",
+      name: "api",
+      description:
+        "gateways, console, workers and the Gateway reach the API; the API calls PostgreSQL, Keycloak and OpenBao",
       pods: app("api"),
-      ingress: [{ peers: [{ pods: app("gateway") }, { pods: app("console") }, { pods: component("workers") }, gatewayNs], ports: tcp(8080) }],
+      ingress: [
+        {
+          peers: [{ pods: app("gateway") }, { pods: app("console") }, { pods: component("workers") }, gatewayNs],
+          ports: tcp(8080),
+        },
+      ],
       egress: [
         { peers: [{ pods: cnpg(PLATFORM_DB) }], ports: tcp(5432) },
         { peers: [{ pods: KEYCLOAK }], ports: tcp(8080) },
@@ -95,7 +127,8 @@ export function networkPolicies(ctx: NetworkContext): NetworkPolicySpec[] {
       ],
     },
     {
-      name: "workers", description: "workers call the API, PostgreSQL, OpenBao, and the object stores exports go to",
+      name: "workers",
+      description: "workers call the API, PostgreSQL, OpenBao, and the object stores exports go to",
       pods: component("workers"),
       egress: [
         { peers: [{ pods: app("api") }], ports: tcp(8080) },
@@ -107,10 +140,15 @@ export function networkPolicies(ctx: NetworkContext): NetworkPolicySpec[] {
     database(PLATFORM_DB, [{ pods: app("api") }, { pods: component("workers") }]),
     database(IDENTITY_DB, [{ pods: KEYCLOAK }]),
     {
-      name: "keycloak", description: "users (through the Gateway), gateways, console and API reach Keycloak; its pods cluster over JGroups; it calls its database",
+      name: "keycloak",
+      description:
+        "users (through the Gateway), gateways, console and API reach Keycloak; its pods cluster over JGroups; it calls its database",
       pods: KEYCLOAK,
       ingress: [
-        { peers: [gatewayNs, { pods: app("gateway") }, { pods: app("console") }, { pods: app("api") }], ports: tcp(8080) },
+        {
+          peers: [gatewayNs, { pods: app("gateway") }, { pods: app("console") }, { pods: app("api") }],
+          ports: tcp(8080),
+        },
         { peers: [{ pods: KEYCLOAK }], ports: tcp(7800, 57800) },
       ],
       egress: [
@@ -119,7 +157,9 @@ export function networkPolicies(ctx: NetworkContext): NetworkPolicySpec[] {
       ],
     },
     {
-      name: "openbao", description: "the API, gateways and workers read secrets from OpenBao; its pods form a raft cluster; it calls the API server",
+      name: "openbao",
+      description:
+        "the API, gateways and workers read secrets from OpenBao; its pods form a raft cluster; it calls the API server",
       pods: OPENBAO,
       ingress: [
         { peers: [{ pods: app("api") }, { pods: app("gateway") }, { pods: component("workers") }], ports: tcp(8200) },
@@ -147,11 +187,20 @@ export function networkPolicyObject(spec: NetworkPolicySpec, ctx: NetworkContext
       ...(other ? { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": p.namespace } } } : {}),
     };
   };
-  const rules = (list: Rule[] | undefined, side: "from" | "to") => (list ?? []).map((r) => ({ [side]: r.peers.map(peer), ports: r.ports.map((x) => ({ port: x.port, protocol: x.protocol ?? "TCP" })) }));
+  const rules = (list: Rule[] | undefined, side: "from" | "to") =>
+    (list ?? []).map((r) => ({
+      [side]: r.peers.map(peer),
+      ports: r.ports.map((x) => ({ port: x.port, protocol: x.protocol ?? "TCP" })),
+    }));
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
-    metadata: { name: spec.name, namespace: ctx.namespace, labels, annotations: { "lockstep.dev/flow": spec.description } },
+    metadata: {
+      name: spec.name,
+      namespace: ctx.namespace,
+      labels,
+      annotations: { "lockstep.dev/flow": spec.description },
+    },
     spec: {
       podSelector: selector(spec.pods),
       policyTypes: [...(spec.ingress ? ["Ingress"] : []), ...(spec.egress ? ["Egress"] : [])],

@@ -28,11 +28,20 @@ export interface ExportInstall {
   config: Record<string, unknown>;
 }
 
-export const TOKEN_KEYS = ["PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE", "BAO_TOKEN", "LOCKSTEP_SMOKE_TOKEN"] as const;
+export const TOKEN_KEYS = [
+  "PULUMI_ACCESS_TOKEN",
+  "PULUMI_CONFIG_PASSPHRASE",
+  "BAO_TOKEN",
+  "LOCKSTEP_SMOKE_TOKEN",
+] as const;
 
 /** A Stack object name: the stack name as a DNS label (`acme/eu-prod` -> `acme-eu-prod`). */
 export function stackObjectName(stack: string): string {
-  return stack.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63);
+  return stack
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63);
 }
 
 /**
@@ -52,7 +61,12 @@ export function workspaceTemplate(serviceAccountName: string) {
   };
 }
 
-function stackObject(install: ExportInstall, prerequisites: string[], options: OperatorExportOptions, verifier: boolean) {
+function stackObject(
+  install: ExportInstall,
+  prerequisites: string[],
+  options: OperatorExportOptions,
+  verifier: boolean,
+) {
   return {
     apiVersion: "pulumi.com/v1",
     kind: "Stack",
@@ -67,17 +81,31 @@ function stackObject(install: ExportInstall, prerequisites: string[], options: O
       commit: options.commit,
       repoDir: options.repoDir ?? ".",
       config: install.config,
-      envRefs: Object.fromEntries(TOKEN_KEYS.map((key) => [key, { type: "Secret", secret: { name: options.tokensSecret, key } }])),
+      envRefs: Object.fromEntries(
+        TOKEN_KEYS.map((key) => [key, { type: "Secret", secret: { name: options.tokensSecret, key } }]),
+      ),
       refresh: true,
       destroyOnFinalize: false,
-      ...(prerequisites.length ? { prerequisites: prerequisites.map((name) => ({ name, requirement: { succeededWithinDuration: options.prerequisiteWithin ?? "24h" } })) } : {}),
+      ...(prerequisites.length
+        ? {
+            prerequisites: prerequisites.map((name) => ({
+              name,
+              requirement: { succeededWithinDuration: options.prerequisiteWithin ?? "24h" },
+            })),
+          }
+        : {}),
       workspaceTemplate: workspaceTemplate(options.serviceAccountName ?? "pulumi"),
     },
   };
 }
 
 /** The verifying stack first (no prerequisite), then each ring waiting on the one before it. */
-export function renderOperatorStacks(verifier: ExportInstall, installs: readonly ExportInstall[], rings: readonly string[], options: OperatorExportOptions) {
+export function renderOperatorStacks(
+  verifier: ExportInstall,
+  installs: readonly ExportInstall[],
+  rings: readonly string[],
+  options: OperatorExportOptions,
+) {
   const objects = [stackObject(verifier, [], options, true)];
   let before = [stackObjectName(verifier.stack)];
   for (const ring of rings) {

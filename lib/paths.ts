@@ -5,7 +5,8 @@ import * as path from "node:path";
 export function findProjectRoot(start: string = __dirname): string {
   for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`no Pulumi.yaml above ${start}: run lockstep from its project checkout`);
+    if (path.dirname(dir) === dir)
+      throw new Error(`no Pulumi.yaml above ${start}: run lockstep from its project checkout`);
   }
 }
 

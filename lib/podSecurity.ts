@@ -20,7 +20,13 @@ export function restrictedContainer() {
 
 /** Every pod, running as `uid` (the user the image is built for). */
 export function restrictedPod(uid: number, gid: number = uid) {
-  return { runAsNonRoot: true, runAsUser: uid, runAsGroup: gid, fsGroup: gid, seccompProfile: { type: "RuntimeDefault" } };
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: gid,
+    fsGroup: gid,
+    seccompProfile: { type: "RuntimeDefault" },
+  };
 }
 
 interface ChartSecurity {
@@ -35,9 +41,24 @@ interface ChartSecurity {
 
 export const CHART_SECURITY: Record<ChartKey, ChartSecurity> = {
   cnpgOperator: { pod: [["podSecurityContext"]], container: [["containerSecurityContext"]], uid: 10001, gid: 10001 },
-  barmanCloudPlugin: { pod: [["podSecurityContext"]], container: [["containerSecurityContext"]], uid: 10001, gid: 10001 },
-  identity: { pod: [["podSecurityContext"]], container: [["securityContext"], ["dbchecker", "securityContext"]], uid: 1000, gid: 1000 },
-  openbao: { pod: [["server", "statefulSet", "securityContext", "pod"]], container: [["server", "statefulSet", "securityContext", "container"]], uid: 100, gid: 1000 },
+  barmanCloudPlugin: {
+    pod: [["podSecurityContext"]],
+    container: [["containerSecurityContext"]],
+    uid: 10001,
+    gid: 10001,
+  },
+  identity: {
+    pod: [["podSecurityContext"]],
+    container: [["securityContext"], ["dbchecker", "securityContext"]],
+    uid: 1000,
+    gid: 1000,
+  },
+  openbao: {
+    pod: [["server", "statefulSet", "securityContext", "pod"]],
+    container: [["server", "statefulSet", "securityContext", "container"]],
+    uid: 100,
+    gid: 1000,
+  },
 };
 
 function setAt(target: Values, path: readonly string[], value: unknown): void {
@@ -51,6 +72,7 @@ export function restrictedChartValues(chart: ChartKey): Values {
   const security = CHART_SECURITY[chart];
   const values: Values = {};
   for (const path of security.pod) setAt(values, path, restrictedPod(security.uid, security.gid));
-  for (const path of security.container) setAt(values, path, { ...restrictedContainer(), runAsUser: security.uid, runAsGroup: security.gid });
+  for (const path of security.container)
+    setAt(values, path, { ...restrictedContainer(), runAsUser: security.uid, runAsGroup: security.gid });
   return values;
 }

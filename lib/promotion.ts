@@ -33,13 +33,21 @@ export type PromotionDecision =
 export function decidePromotion(req: PromotionRequest): PromotionDecision {
   const { record, catalog } = req;
   const reasons: string[] = [];
-  if (record.stack !== req.fromStack) reasons.push(`the verification record is for stack ${record.stack}, not ${req.fromStack}`);
-  if (record.smoke !== "passed") reasons.push(`${req.fromStack} is not verified: its smoke test ${record.smoke === "skipped" ? "was skipped (lockstep:smoke is not set)" : "failed"}`);
+  if (record.stack !== req.fromStack)
+    reasons.push(`the verification record is for stack ${record.stack}, not ${req.fromStack}`);
+  if (record.smoke !== "passed")
+    reasons.push(
+      `${req.fromStack} is not verified: its smoke test ${record.smoke === "skipped" ? "was skipped (lockstep:smoke is not set)" : "failed"}`,
+    );
   const release = catalog.releases.get(record.version);
   if (!release) {
-    reasons.push(`${req.fromStack} verified ${record.version}, which is not in the release catalog (${catalog.versions.join(", ")})`);
+    reasons.push(
+      `${req.fromStack} verified ${record.version}, which is not in the release catalog (${catalog.versions.join(", ")})`,
+    );
   } else if (setDigest(release) !== record.setDigest) {
-    reasons.push(`the catalog's set for ${record.version} is ${setDigest(release)}, but ${req.fromStack} verified ${record.setDigest}: the set changed after verification, so it must be verified again`);
+    reasons.push(
+      `the catalog's set for ${record.version} is ${setDigest(release)}, but ${req.fromStack} verified ${record.setDigest}: the set changed after verification, so it must be verified again`,
+    );
   }
   if (release && req.currentRelease !== record.version) {
     const path = findUpgradePath(req.currentRelease, record.version, upgradeSources(catalog));
@@ -64,7 +72,9 @@ export function decidePromotion(req: PromotionRequest): PromotionDecision {
     const major = semver.major(record.version) !== semver.major(req.currentRelease);
     updates.upgrade = major ? { mode: "coordinated" } : undefined;
     const idle = req.currentConsole.live === "blue" ? "green" : "blue";
-    updates.console = major ? { ...req.currentConsole, blue: record.version, green: record.version } : { ...req.currentConsole, [idle]: record.version };
+    updates.console = major
+      ? { ...req.currentConsole, blue: record.version, green: record.version }
+      : { ...req.currentConsole, [idle]: record.version };
   }
   return { ok: true, release: record.version, previous: req.currentRelease, promotion, updates };
 }
@@ -80,18 +90,36 @@ export interface PromotionVerdict {
  * preflight's "staging verified" row): the promotion record names the release, and its digest is the
  * catalog's digest for that release.
  */
-export function promotionVerdict(promotion: Promotion | null | undefined, release: string, catalog: Catalog, stack: string): PromotionVerdict {
+export function promotionVerdict(
+  promotion: Promotion | null | undefined,
+  release: string,
+  catalog: Catalog,
+  stack: string,
+): PromotionVerdict {
   const known = catalog.releases.get(release);
-  if (!known) return { ok: false, reason: `release ${release} is not in the release catalog (${catalog.versions.join(", ")})` };
+  if (!known)
+    return { ok: false, reason: `release ${release} is not in the release catalog (${catalog.versions.join(", ")})` };
   if (!promotion) {
-    return { ok: false, reason: `${stack} must run a promoted set: lockstep:promotion is missing; promote ${release} from staging with \`lockstep promote --from staging --to ${stack}\`` };
+    return {
+      ok: false,
+      reason: `${stack} must run a promoted set: lockstep:promotion is missing; promote ${release} from staging with \`lockstep promote --from staging --to ${stack}\``,
+    };
   }
   if (promotion.version !== release) {
-    return { ok: false, reason: `${stack} release ${release} must be the promoted version, but the promotion record is for ${promotion.version}` };
+    return {
+      ok: false,
+      reason: `${stack} release ${release} must be the promoted version, but the promotion record is for ${promotion.version}`,
+    };
   }
   const expected = setDigest(known);
   if (promotion.setDigest !== expected) {
-    return { ok: false, reason: `the set digest verified in ${promotion.verifiedIn} (${promotion.setDigest}) must equal the catalog's digest for ${release} (${expected}); the set changed after verification` };
+    return {
+      ok: false,
+      reason: `the set digest verified in ${promotion.verifiedIn} (${promotion.setDigest}) must equal the catalog's digest for ${release} (${expected}); the set changed after verification`,
+    };
   }
-  return { ok: true, reason: `${release} verified in ${promotion.verifiedIn} at ${promotion.verifiedAt}, set ${expected}` };
+  return {
+    ok: true,
+    reason: `${release} verified in ${promotion.verifiedIn} at ${promotion.verifiedAt}, set ${expected}`,
+  };
 }

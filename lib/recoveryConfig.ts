@@ -13,22 +13,35 @@ export type DatabaseKey = (typeof DATABASES)[number];
 const databaseKey = z.enum(DATABASES, { message: `must be one of ${DATABASES.join(", ")}` });
 
 /** RFC 3339 with a zone, as PostgreSQL's recovery_target_time and CloudNativePG's targetTime take it. */
-export const rfc3339 = z.string()
+export const rfc3339 = z
+  .string()
   .datetime({ offset: true, message: "must be an RFC 3339 timestamp with a zone, like 2026-11-20T10:00:00Z" })
-  .refine((s) => !Number.isNaN(Date.parse(s)), { message: "must be a real date and time (RFC 3339, like 2026-11-20T10:00:00Z)" });
+  .refine((s) => !Number.isNaN(Date.parse(s)), {
+    message: "must be a real date and time (RFC 3339, like 2026-11-20T10:00:00Z)",
+  });
 
 /** Short enough that `<cluster>-<name>` stays a readable DNS label with room for CloudNativePG's suffixes. */
 export const RESTORE_NAME = /^[a-z0-9]([-a-z0-9]{0,18}[a-z0-9])?$/;
 
 export const restoreSchema = z.strictObject({
   /** Names this restore: each recovered cluster is `<cluster>-<name>` (platform-db-r1). Change it to restore again. */
-  name: z.string().regex(RESTORE_NAME, { message: "must be a short DNS label (at most 20 characters) like r1 or rollback-1-5-1" }),
+  name: z
+    .string()
+    .regex(RESTORE_NAME, { message: "must be a short DNS label (at most 20 characters) like r1 or rollback-1-5-1" }),
   /** Which databases to recover into new clusters. @default ["platform", "identity"] */
-  databases: z.array(databaseKey).min(1, { message: "must name at least one database" }).default([...DATABASES]),
+  databases: z
+    .array(databaseKey)
+    .min(1, { message: "must name at least one database" })
+    .default([...DATABASES]),
   /** Recover to this point in time (RFC 3339). @default the end of the archived WAL (the latest state) */
   targetTime: rfc3339.optional(),
   /** The base backup to start from, per database, as CloudNativePG recorded it (status.backupId). @default the latest before targetTime */
-  backupIDs: z.partialRecord(databaseKey, z.string().regex(/^[0-9A-Za-z._-]{1,64}$/, { message: "must be a backupId like 20261120T100000" })).optional(),
+  backupIDs: z
+    .partialRecord(
+      databaseKey,
+      z.string().regex(/^[0-9A-Za-z._-]{1,64}$/, { message: "must be a backupId like 20261120T100000" }),
+    )
+    .optional(),
   /**
    * Stop at the end of each base backup in backupIDs: the state when it finished, no WAL after it (what a
    * rollback wants: the data before the window's migrations). @default false: replay WAL to targetTime or the end
@@ -64,7 +77,9 @@ export type RollbackConfig = z.infer<typeof rollbackSchema>;
 
 export const restoreDrillSchema = z.strictObject({
   /** A drill runs whenever this changes (a date is a good id). */
-  id: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,18}[a-z0-9])?$/, { message: "must be a short DNS label (at most 20 characters) like 2026-11-22" }),
+  id: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,18}[a-z0-9])?$/, {
+    message: "must be a short DNS label (at most 20 characters) like 2026-11-22",
+  }),
   /** The database whose latest backup the scratch cluster recovers. @default platform */
   database: databaseKey.default("platform"),
   /** How long the scratch cluster may take to become Ready. @default 1800 */

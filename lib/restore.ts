@@ -84,8 +84,10 @@ export function recoveredClusterName(origin: string, restoreName: string): strin
 
 function describeTarget(target: RecoveryTarget | undefined, source: string): string {
   if (!target) return `the latest state: the newest base backup of ${source}, then every archived WAL`;
-  if (target.backupID && target.targetImmediate) return `backup ${target.backupID} of ${source} as it was when the backup ended (no WAL after it)`;
-  if (target.backupID && target.targetTime) return `backup ${target.backupID} of ${source}, then WAL up to ${target.targetTime}`;
+  if (target.backupID && target.targetImmediate)
+    return `backup ${target.backupID} of ${source} as it was when the backup ended (no WAL after it)`;
+  if (target.backupID && target.targetTime)
+    return `backup ${target.backupID} of ${source}, then WAL up to ${target.targetTime}`;
   if (target.backupID) return `backup ${target.backupID} of ${source}, then every archived WAL after it`;
   return `${source} as it was at ${target.targetTime} (the newest base backup before it, then WAL up to that time)`;
 }
@@ -121,9 +123,13 @@ export function databasePlans(
     const target = recoveryTarget(restore, key);
     // The origin is kept only where this stack runs it: a new stack restoring another's archive has none,
     // and declaring one would start an empty cluster archiving under the origin's serverName.
-    const originDeployed = deployed !== null && (before === undefined || before.cluster === origin || before.keptOrigin);
+    const originDeployed =
+      deployed !== null && (before === undefined || before.cluster === origin || before.keptOrigin);
     plans[key] = {
-      key, origin, database, cluster,
+      key,
+      origin,
+      database,
+      cluster,
       serverName: restore.archiveServerName?.[key] ?? cluster,
       keepOrigin: !restore.retireOrigin && originDeployed,
       recovery: { name: restore.name, source, target, description: describeTarget(target, source) },
@@ -141,7 +147,11 @@ export function restoreProblems(restore: RestoreConfig | undefined): RestoreProb
   for (const field of ["backupIDs", "source", "archiveServerName"] as const) {
     for (const key of Object.keys(restore[field] ?? {}) as DatabaseKey[]) {
       if (!recovered.has(key)) {
-        problems.push({ path: ["restore", field, key], value: restore[field]?.[key], allowed: `names ${key}, which restore.databases (${restore.databases.join(", ")}) does not recover; add it there or remove this entry` });
+        problems.push({
+          path: ["restore", field, key],
+          value: restore[field]?.[key],
+          allowed: `names ${key}, which restore.databases (${restore.databases.join(", ")}) does not recover; add it there or remove this entry`,
+        });
       }
     }
   }
@@ -151,27 +161,47 @@ export function restoreProblems(restore: RestoreConfig | undefined): RestoreProb
     const cluster = recoveredClusterName(origin, restore.name);
     const archive = restore.archiveServerName?.[key] ?? cluster;
     if (archive === source) {
-      const path = restore.archiveServerName?.[key] !== undefined ? ["restore", "archiveServerName", key] : ["restore", "source", key];
+      const path =
+        restore.archiveServerName?.[key] !== undefined
+          ? ["restore", "archiveServerName", key]
+          : ["restore", "source", key];
       problems.push({
-        path, value: archive,
+        path,
+        value: archive,
         allowed: `the recovered cluster ${cluster} would archive WAL under ${archive}, the serverName it recovers from; the plugin finds that archive non-empty and the cluster never leaves "Setting up primary": archive under a new serverName (choose another restore.name or archiveServerName.${key})`,
       });
     }
   }
   if (restore.targetImmediate) {
-    if (restore.targetTime) problems.push({ path: ["restore", "targetImmediate"], value: true, allowed: "stops at the end of a base backup, so it cannot also recover to restore.targetTime; set one of them" });
+    if (restore.targetTime)
+      problems.push({
+        path: ["restore", "targetImmediate"],
+        value: true,
+        allowed: "stops at the end of a base backup, so it cannot also recover to restore.targetTime; set one of them",
+      });
     for (const key of restore.databases.filter((k) => !restore.backupIDs?.[k])) {
-      problems.push({ path: ["restore", "backupIDs", key], value: undefined, allowed: `is required with restore.targetImmediate: it names the backup whose end ${key} stops at` });
+      problems.push({
+        path: ["restore", "backupIDs", key],
+        value: undefined,
+        allowed: `is required with restore.targetImmediate: it names the backup whose end ${key} stops at`,
+      });
     }
   }
   if (restore.openbaoForce && !restore.openbaoSnapshot) {
-    problems.push({ path: ["restore", "openbaoForce"], value: true, allowed: "forces an OpenBao snapshot restore, so restore.openbaoSnapshot must name the snapshot file" });
+    problems.push({
+      path: ["restore", "openbaoForce"],
+      value: true,
+      allowed: "forces an OpenBao snapshot restore, so restore.openbaoSnapshot must name the snapshot file",
+    });
   }
   return problems;
 }
 
 /** The Cluster spec fields a recovery sets: the bootstrap and the external cluster it reads from. */
-export function recoverySpec(plan: Pick<DatabasePlan, "origin" | "database">, recovery: Recovery): { bootstrap: Record<string, unknown>; externalClusters: Record<string, unknown>[] } {
+export function recoverySpec(
+  plan: Pick<DatabasePlan, "origin" | "database">,
+  recovery: Recovery,
+): { bootstrap: Record<string, unknown>; externalClusters: Record<string, unknown>[] } {
   const sourceName = "origin";
   return {
     bootstrap: {
@@ -184,9 +214,14 @@ export function recoverySpec(plan: Pick<DatabasePlan, "origin" | "database">, re
     },
     // An externalClusters recovery with a backupID target, not `recovery.backup.name`: recovering from a
     // plugin Backup object by name is broken upstream (cloudnative-pg/plugin-barman-cloud#510).
-    externalClusters: [{
-      name: sourceName,
-      plugin: { name: BARMAN_PLUGIN, parameters: { barmanObjectName: objectStoreName(plan.origin), serverName: recovery.source } },
-    }],
+    externalClusters: [
+      {
+        name: sourceName,
+        plugin: {
+          name: BARMAN_PLUGIN,
+          parameters: { barmanObjectName: objectStoreName(plan.origin), serverName: recovery.source },
+        },
+      },
+    ],
   };
 }

@@ -73,19 +73,34 @@ export function describeState(state: RolloutState, problems: StateProblem[]): st
 }
 
 /** Checks a rollout: every state in a rolling window, the final state in a coordinated one. */
-export function checkRollout(deployed: Versions | null, target: Versions, waves: readonly WaveId[], mode: UpgradeMode, catalog: Catalog | undefined): RolloutVerdict {
+export function checkRollout(
+  deployed: Versions | null,
+  target: Versions,
+  waves: readonly WaveId[],
+  mode: UpgradeMode,
+  catalog: Catalog | undefined,
+): RolloutVerdict {
   const states = rolloutStates(deployed, target, waves);
   const checked = mode === "coordinated" ? states.slice(-1) : states;
   for (const state of checked) {
     const problems = stateProblems(state, catalog);
     if (problems.length === 0) continue;
-    const majorMove = deployed?.api !== undefined && target.api !== undefined && semver.major(deployed.api) !== semver.major(target.api);
-    const wayThrough = mode === "coordinated"
-      ? `the final state must be compatible: move ${problems.map((p) => p.workload).join(", ")} into ${problems[0].reason.replace(/^.* must be in /, "")}`
-      : majorMove
-        ? "a major version moves in a coordinated window: set lockstep:upgrade.mode=coordinated and put both console colors on the new version (README: \"Major versions\")"
-        : `bring ${problems.map((p) => p.workload).join(", ")} inside the API's window first, one minor at a time`;
-    return { ok: false, firstBad: { state, problems, description: describeState(state, problems) }, wayThrough, states };
+    const majorMove =
+      deployed?.api !== undefined &&
+      target.api !== undefined &&
+      semver.major(deployed.api) !== semver.major(target.api);
+    const wayThrough =
+      mode === "coordinated"
+        ? `the final state must be compatible: move ${problems.map((p) => p.workload).join(", ")} into ${problems[0].reason.replace(/^.* must be in /, "")}`
+        : majorMove
+          ? 'a major version moves in a coordinated window: set lockstep:upgrade.mode=coordinated and put both console colors on the new version (README: "Major versions")'
+          : `bring ${problems.map((p) => p.workload).join(", ")} inside the API's window first, one minor at a time`;
+    return {
+      ok: false,
+      firstBad: { state, problems, description: describeState(state, problems) },
+      wayThrough,
+      states,
+    };
   }
   return { ok: true, states };
 }

@@ -30,12 +30,18 @@ export const SECRET_PLACEHOLDER = "[secret]";
 
 /** `{secure: "v1:..."}`: how a stack file stores a value set with `pulumi config set --secret`. */
 export function isEncryptedValue(value: unknown): value is { secure: string } {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    && Object.keys(value).length === 1 && typeof (value as { secure?: unknown }).secure === "string";
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.keys(value).length === 1 &&
+    typeof (value as { secure?: unknown }).secure === "string"
+  );
 }
 
 /** Free-form keys (chart values) whose value is a credential: a password, a token, a key. Names of secrets are not. */
-const SECRET_FIELD = /(password|passwd|token|apikey|api_key|privatekey|private_key|secretkey|secret_key|clientsecret|client_secret)$/i;
+const SECRET_FIELD =
+  /(password|passwd|token|apikey|api_key|privatekey|private_key|secretkey|secret_key|clientsecret|client_secret)$/i;
 const NOT_A_SECRET_FIELD = /(existing|name|ref|file|path|env|key_?ref)/i;
 
 /**
@@ -45,10 +51,16 @@ const NOT_A_SECRET_FIELD = /(existing|name|ref|file|path|env|key_?ref)/i;
 export function plaintextSecrets(value: unknown, byName: boolean, path: string[] = []): string[][] {
   if (typeof value === "string") {
     const field = path[path.length - 1] ?? "";
-    const named = byName && SECRET_FIELD.test(field) && !NOT_A_SECRET_FIELD.test(field) && value.length > 0 && value !== SECRET_PLACEHOLDER;
+    const named =
+      byName &&
+      SECRET_FIELD.test(field) &&
+      !NOT_A_SECRET_FIELD.test(field) &&
+      value.length > 0 &&
+      value !== SECRET_PLACEHOLDER;
     return named || SECRET_VALUE.some((re) => re.test(value)) ? [path] : [];
   }
   if (Array.isArray(value)) return value.flatMap((v, i) => plaintextSecrets(v, byName, [...path, String(i)]));
-  if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => plaintextSecrets(v, byName, [...path, k]));
+  if (value && typeof value === "object")
+    return Object.entries(value).flatMap(([k, v]) => plaintextSecrets(v, byName, [...path, k]));
   return [];
 }

@@ -64,7 +64,10 @@ export function upgradeStep(from: Version, to: Version, allowedSources: readonly
   const t = parseVersion(to);
   if (semver.eq(f, t)) return { allowed: true, reason: "" };
   if (semver.lt(t, f)) {
-    return { allowed: false, reason: `${from} -> ${to} is a downgrade; upgrades must move forward (roll back by restoring the pre-upgrade backup)` };
+    return {
+      allowed: false,
+      reason: `${from} -> ${to} is a downgrade; upgrades must move forward (roll back by restoring the pre-upgrade backup)`,
+    };
   }
   const listed = allowedSources.some((range) => semver.satisfies(f, range));
   if (t.major !== f.major) {
@@ -77,10 +80,16 @@ export function upgradeStep(from: Version, to: Version, allowedSources: readonly
     return { allowed: true, reason: "" };
   }
   if (t.minor - f.minor > 1) {
-    return { allowed: false, reason: `${from} -> ${to} skips ${t.minor - f.minor - 1} minor version(s); upgrades must go one minor at a time` };
+    return {
+      allowed: false,
+      reason: `${from} -> ${to} skips ${t.minor - f.minor - 1} minor version(s); upgrades must go one minor at a time`,
+    };
   }
   if (allowedSources.length > 0 && !listed) {
-    return { allowed: false, reason: `${to} must list ${from} among its upgrade sources (it lists: ${allowedSources.join(", ")})` };
+    return {
+      allowed: false,
+      reason: `${to} must list ${from} among its upgrade sources (it lists: ${allowedSources.join(", ")})`,
+    };
   }
   return { allowed: true, reason: "" };
 }
@@ -111,9 +120,7 @@ export function findUpgradePath(
 
 function shortestPath(from: Version, to: Version, releases: ReadonlyMap<Version, readonly string[]>): Version[] | null {
   // Newest first, so among equally short paths BFS settles on the newest patch of each minor.
-  const candidates = [...releases.keys()]
-    .filter((v) => semver.gt(v, from) && semver.lte(v, to))
-    .sort(semver.rcompare);
+  const candidates = [...releases.keys()].filter((v) => semver.gt(v, from) && semver.lte(v, to)).sort(semver.rcompare);
   const previous = new Map<Version, Version>();
   const queue: Version[] = [from];
   const seen = new Set<Version>([from]);
@@ -151,10 +158,20 @@ export interface KubernetesVerdict {
 }
 
 /** The one check of a cluster's Kubernetes version against a release's supported range (policy and preflight). */
-export function kubernetesVerdict(version: string | null | undefined, release: { version: string; kubernetes: { min: string; max: string } }): KubernetesVerdict {
+export function kubernetesVerdict(
+  version: string | null | undefined,
+  release: { version: string; kubernetes: { min: string; max: string } },
+): KubernetesVerdict {
   const range = `${release.kubernetes.min} - ${release.kubernetes.max}`;
-  if (!version) return { ok: false, reason: `the stack must declare lockstep:kubernetesVersion so it can be checked against release ${release.version}'s supported range ${range}` };
+  if (!version)
+    return {
+      ok: false,
+      reason: `the stack must declare lockstep:kubernetesVersion so it can be checked against release ${release.version}'s supported range ${range}`,
+    };
   return kubernetesInRange(version, release.kubernetes)
     ? { ok: true, reason: `Kubernetes ${version} is inside release ${release.version}'s supported range ${range}` }
-    : { ok: false, reason: `Kubernetes ${version} must be inside release ${release.version}'s supported range ${range}` };
+    : {
+        ok: false,
+        reason: `Kubernetes ${version} must be inside release ${release.version}'s supported range ${range}`,
+      };
 }

@@ -18,13 +18,20 @@ export const PROJECT_DIR = PROJECT_ROOT;
 const STACK_NAME = /^[A-Za-z0-9_.-]+$/;
 
 export function stackFilePath(stack: string, projectDir = PROJECT_DIR): string {
-  if (!STACK_NAME.test(stack)) throw new LockstepInputError(`--stack ${JSON.stringify(stack)}: a stack name has letters, digits, '-', '_' and '.' only`);
+  if (!STACK_NAME.test(stack))
+    throw new LockstepInputError(
+      `--stack ${JSON.stringify(stack)}: a stack name has letters, digits, '-', '_' and '.' only`,
+    );
   return path.join(projectDir, `Pulumi.${stack}.yaml`);
 }
 
 /** Lists the stacks that have a `Pulumi.<stack>.yaml`, for error messages. */
 export function knownStacks(projectDir = PROJECT_DIR): string[] {
-  return fs.readdirSync(projectDir).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined).sort();
+  return fs
+    .readdirSync(projectDir)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
 }
 
 export interface StackFile {
@@ -45,7 +52,10 @@ function replaceEncrypted(value: unknown): { value: unknown; secret: boolean } {
   }
   if (value && typeof value === "object") {
     const entries = Object.entries(value).map(([k, v]) => [k, replaceEncrypted(v)] as const);
-    return { value: Object.fromEntries(entries.map(([k, r]) => [k, r.value])), secret: entries.some(([, r]) => r.secret) };
+    return {
+      value: Object.fromEntries(entries.map(([k, r]) => [k, r.value])),
+      secret: entries.some(([, r]) => r.secret),
+    };
   }
   return { value, secret: false };
 }
@@ -55,7 +65,9 @@ export function readStackFile(stack: string, projectDir = PROJECT_DIR): StackFil
   const file = stackFilePath(stack, projectDir);
   const name = path.basename(file);
   if (!fs.existsSync(file)) {
-    throw new LockstepInputError(`--stack ${stack}: no ${name} in ${projectDir}; known stacks: ${knownStacks(projectDir).join(", ") || "none"}`);
+    throw new LockstepInputError(
+      `--stack ${stack}: no ${name} in ${projectDir}; known stacks: ${knownStacks(projectDir).join(", ") || "none"}`,
+    );
   }
   if (!fs.statSync(file).isFile()) throw new LockstepInputError(`${file}: not a file`);
   const text = fs.readFileSync(file, "utf8");
@@ -65,17 +77,27 @@ export function readStackFile(stack: string, projectDir = PROJECT_DIR): StackFil
   } catch (err) {
     throw new LockstepInputError(`${file}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
   }
-  if (doc === null || doc === undefined) throw new LockstepInputError(`${file}: the file is empty; a stack file holds a config: map of ${CONFIG_PREFIX}: keys`);
-  if (typeof doc !== "object" || Array.isArray(doc)) throw new LockstepInputError(`${file}: must be a YAML map with a config: key, not ${showValue(doc)}`);
+  if (doc === null || doc === undefined)
+    throw new LockstepInputError(
+      `${file}: the file is empty; a stack file holds a config: map of ${CONFIG_PREFIX}: keys`,
+    );
+  if (typeof doc !== "object" || Array.isArray(doc))
+    throw new LockstepInputError(`${file}: must be a YAML map with a config: key, not ${showValue(doc)}`);
   const config = (doc as { config?: unknown }).config ?? {};
-  if (typeof config !== "object" || config === null || Array.isArray(config)) throw new LockstepInputError(`${file}: field config must be a map of keys to values`);
+  if (typeof config !== "object" || config === null || Array.isArray(config))
+    throw new LockstepInputError(`${file}: field config must be a map of keys to values`);
   // The CLI would hand the program Go's rendering of a timestamp, not the text: refuse before it does.
   const as11 = (readsAs11(text) as { config?: unknown } | undefined)?.config;
   const stamp = timestampsIn(as11).find((t) => t.path[0]?.startsWith(`${CONFIG_PREFIX}:`));
   if (stamp) {
     const written = String(valueAt(config, stamp.path));
-    const goForm = `${stamp.value.toISOString().replace("T", " ").replace(/(\.000)?Z$/, "")} +0000 UTC`;
-    throw new LockstepInputError(`${file}: ${stamp.path.join(".")} = ${written}: written as a plain YAML timestamp, which the Pulumi CLI reads as ${JSON.stringify(goForm)}; quote it, like "${written}"`);
+    const goForm = `${stamp.value
+      .toISOString()
+      .replace("T", " ")
+      .replace(/(\.000)?Z$/, "")} +0000 UTC`;
+    throw new LockstepInputError(
+      `${file}: ${stamp.path.join(".")} = ${written}: written as a plain YAML timestamp, which the Pulumi CLI reads as ${JSON.stringify(goForm)}; quote it, like "${written}"`,
+    );
   }
   const values: Record<string, unknown> = {};
   const secretKeys: string[] = [];
@@ -84,7 +106,9 @@ export function readStackFile(stack: string, projectDir = PROJECT_DIR): StackFil
     const key = fullKey.slice(CONFIG_PREFIX.length + 1);
     // YAML reads an unquoted 1.30 as the number 1.3, and so does the Pulumi CLI: a version would change.
     if (typeof raw === "number" && kindOf(key) === "string") {
-      throw new LockstepInputError(`${file}: ${fullKey} = ${raw}: written as a YAML number, which Pulumi reads as ${JSON.stringify(String(raw))}; quote it, like ${fullKey}: "${raw}"`);
+      throw new LockstepInputError(
+        `${file}: ${fullKey} = ${raw}: written as a YAML number, which Pulumi reads as ${JSON.stringify(String(raw))}; quote it, like ${fullKey}: "${raw}"`,
+      );
     }
     const { value, secret } = replaceEncrypted(raw);
     values[key] = value;
@@ -122,19 +146,30 @@ export function applySets(values: Record<string, unknown>, sets: readonly string
   const out = structuredClone(values);
   for (const assignment of sets) {
     const eq = assignment.indexOf("=");
-    if (eq <= 0) throw new LockstepInputError(`--set ${JSON.stringify(assignment)}: expected key=value, like upgrade.from=1.4.2`);
+    if (eq <= 0)
+      throw new LockstepInputError(`--set ${JSON.stringify(assignment)}: expected key=value, like upgrade.from=1.4.2`);
     const rawKey = assignment.slice(0, eq);
-    const keyPath = (rawKey.startsWith(`${CONFIG_PREFIX}:`) ? rawKey.slice(CONFIG_PREFIX.length + 1) : rawKey).split(".");
-    if (keyPath.some((k) => k === "")) throw new LockstepInputError(`--set ${JSON.stringify(assignment)}: empty segment in key ${JSON.stringify(rawKey)}`);
+    const keyPath = (rawKey.startsWith(`${CONFIG_PREFIX}:`) ? rawKey.slice(CONFIG_PREFIX.length + 1) : rawKey).split(
+      ".",
+    );
+    if (keyPath.some((k) => k === ""))
+      throw new LockstepInputError(
+        `--set ${JSON.stringify(assignment)}: empty segment in key ${JSON.stringify(rawKey)}`,
+      );
     const forbidden = keyPath.find((k) => FORBIDDEN_SEGMENTS.has(k));
-    if (forbidden) throw new LockstepInputError(`--set ${JSON.stringify(rawKey)}: ${JSON.stringify(forbidden)} is not a config field; keys are names like upgrade.from`);
+    if (forbidden)
+      throw new LockstepInputError(
+        `--set ${JSON.stringify(rawKey)}: ${JSON.stringify(forbidden)} is not a config field; keys are names like upgrade.from`,
+      );
     const value = parseSetValue(keyPath, assignment.slice(eq + 1));
     let cursor: Record<string, unknown> = out;
     for (const segment of keyPath.slice(0, -1)) {
       const next = Object.hasOwn(cursor, segment) ? cursor[segment] : undefined;
       if (next === undefined || next === null) cursor[segment] = {};
       else if (typeof next !== "object" || Array.isArray(next)) {
-        throw new LockstepInputError(`--set ${rawKey}: ${segment} is ${JSON.stringify(next)}, not an object, so it has no field ${keyPath[keyPath.length - 1]}`);
+        throw new LockstepInputError(
+          `--set ${rawKey}: ${segment} is ${JSON.stringify(next)}, not an object, so it has no field ${keyPath[keyPath.length - 1]}`,
+        );
       }
       cursor = cursor[segment] as Record<string, unknown>;
     }
@@ -147,13 +182,16 @@ export function applySets(values: Record<string, unknown>, sets: readonly string
 
 /** Encodes values as the CLI passes them to the program: `lockstep:key` -> string (objects as JSON). */
 export function toPulumiConfig(values: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [`${CONFIG_PREFIX}:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [`${CONFIG_PREFIX}:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
 }
 
 /** Sets (or, with `undefined`, removes) `lockstep:<key>` values under `config:`; text in, text out. */
 export function editStackConfig(file: string, text: string, updates: Record<string, unknown>): string {
   const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw new LockstepInputError(`${file}: not valid YAML: ${doc.errors[0].message.split("\n")[0]}`);
+  if (doc.errors.length > 0)
+    throw new LockstepInputError(`${file}: not valid YAML: ${doc.errors[0].message.split("\n")[0]}`);
   if (!isMap(doc.get("config"))) throw new LockstepInputError(`${file}: field config must be a map of keys to values`);
   for (const [key, value] of Object.entries(updates)) {
     const keyPath = ["config", `${CONFIG_PREFIX}:${key}`];
@@ -171,7 +209,8 @@ export function editStackConfig(file: string, text: string, updates: Record<stri
 function quoteAmbiguous<T>(node: T): T {
   visit(node as Parameters<typeof visit>[0], {
     Scalar(_, scalar) {
-      if (typeof scalar.value === "string" && readsAs11(scalar.value) !== scalar.value) scalar.type = Scalar.QUOTE_DOUBLE;
+      if (typeof scalar.value === "string" && readsAs11(scalar.value) !== scalar.value)
+        scalar.type = Scalar.QUOTE_DOUBLE;
     },
   });
   return node;

@@ -17,5 +17,11 @@ export type VerificationRecord = z.infer<typeof verificationRecordSchema>;
 export function verificationInOutputs(stack: string, outputs: Record<string, unknown>): Record<string, unknown> {
   const release = outputs.release as { version?: string; setDigest?: string } | undefined;
   const verification = outputs.verification as { status?: string; verifiedAt?: string | null } | undefined;
-  return { stack, version: release?.version, setDigest: release?.setDigest, smoke: verification?.status ?? "skipped", verifiedAt: verification?.verifiedAt ?? null };
+  return {
+    stack,
+    version: release?.version,
+    setDigest: release?.setDigest,
+    smoke: verification?.status ?? "skipped",
+    verifiedAt: verification?.verifiedAt ?? null,
+  };
 }

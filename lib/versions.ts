@@ -49,7 +49,10 @@ export function gatewayTracks(release: string, window: WindowVersions | undefine
 }
 
 /** Deployment name -> the version it runs once this configuration is deployed. */
-export function workloadVersions(config: Pick<StackConfig, "release" | "console">, window: WindowVersions | undefined): Record<WorkloadName, string> & Record<string, string> {
+export function workloadVersions(
+  config: Pick<StackConfig, "release" | "console">,
+  window: WindowVersions | undefined,
+): Record<WorkloadName, string> & Record<string, string> {
   const gateways = gatewayTracks(config.release, window);
   const out: Record<string, string> = { api: config.release, gateway: gateways.stable };
   if (gateways.canary) out["gateway-canary"] = gateways.canary.version;

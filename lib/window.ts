@@ -25,21 +25,35 @@ export interface UpgradeWindow {
 export function runningFrom(deployed: DeployedState, target: string): string | undefined {
   if (deployed.release !== target) return deployed.release;
   // Console colors are chosen per stack (the idle color may stay behind on purpose), so they do not hold a window open.
-  const moving = Object.entries(deployed.workloads).filter(([w]) => componentOf(w) !== "console").map(([, v]) => v);
+  const moving = Object.entries(deployed.workloads)
+    .filter(([w]) => componentOf(w) !== "console")
+    .map(([, v]) => v);
   const oldest = moving.filter((v) => v !== target).sort(semver.compare)[0];
   return oldest;
 }
 
 /** Opens the window from the deployed state; throws `LockstepInputError` when `upgrade.from` disagrees with it. */
-export function upgradeWindow(config: Pick<StackConfig, "release" | "upgrade">, deployed: DeployedState | null): UpgradeWindow | undefined {
+export function upgradeWindow(
+  config: Pick<StackConfig, "release" | "upgrade">,
+  deployed: DeployedState | null,
+): UpgradeWindow | undefined {
   const written = config.upgrade?.from;
   const from = deployed ? runningFrom(deployed, config.release) : undefined;
   if (written !== undefined && written !== config.release && written !== from) {
     const runs = deployed
-      ? from ? `this stack runs ${from} (its last deployment)` : `this stack already runs ${config.release} everywhere (its last deployment)`
+      ? from
+        ? `this stack runs ${from} (its last deployment)`
+        : `this stack already runs ${config.release} everywhere (its last deployment)`
       : "this stack has deployed nothing yet (a first install)";
-    throw new LockstepInputError(`lockstep:upgrade.from = ${JSON.stringify(written)}, but ${runs}; the window opens from what runs, so remove upgrade.from${from ? ` or set it to ${from}` : ""}`);
+    throw new LockstepInputError(
+      `lockstep:upgrade.from = ${JSON.stringify(written)}, but ${runs}; the window opens from what runs, so remove upgrade.from${from ? ` or set it to ${from}` : ""}`,
+    );
   }
   if (from === undefined) return undefined;
-  return { from, to: config.release, mode: config.upgrade?.mode ?? "rolling", gatewayCanaryPercent: config.upgrade?.gatewayCanaryPercent };
+  return {
+    from,
+    to: config.release,
+    mode: config.upgrade?.mode ?? "rolling",
+    gatewayCanaryPercent: config.upgrade?.gatewayCanaryPercent,
+  };
 }

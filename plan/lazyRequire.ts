@@ -22,19 +22,23 @@ export function deferHeavySdkModules(): void {
   installed = true;
   const original = loader._load;
   loader._load = function deferringLoad(this: unknown, request, parent, isMain) {
-    if (!DEFERRED.has(request) || !parent?.filename?.includes(SDK_DIR)) return original.call(this, request, parent, isMain);
+    if (!DEFERRED.has(request) || !parent?.filename?.includes(SDK_DIR))
+      return original.call(this, request, parent, isMain);
     let real: Record<PropertyKey, unknown> | undefined;
     const load = () => (real ??= original.call(this, request, parent, isMain) as Record<PropertyKey, unknown>);
     // Claims to be an ES module so the SDK's __importStar/__importDefault helpers do not enumerate it
     // (which would load it); `default` then maps to the CommonJS export itself.
-    return new Proxy({}, {
-      get: (_t, key) => {
-        if (key === "__esModule") return true;
-        const mod = load();
-        return key === "default" && !("default" in mod) ? mod : mod[key];
+    return new Proxy(
+      {},
+      {
+        get: (_t, key) => {
+          if (key === "__esModule") return true;
+          const mod = load();
+          return key === "default" && !("default" in mod) ? mod : mod[key];
+        },
+        has: (_t, key) => key in load(),
       },
-      has: (_t, key) => key in load(),
-    });
+    );
   };
 }
 

@@ -2,7 +2,15 @@
  * The offline plan: the real program under mocks, then the policy pack, with no CLI, cluster or
  * credentials. Returns data; `cli/plan.ts` prints it.
  */
-import { Catalog, canonicalJson, DEFAULT_CATALOG_DIR, diffSets, getRelease, loadCatalog, SetDifference } from "../lib/catalog";
+import {
+  Catalog,
+  canonicalJson,
+  DEFAULT_CATALOG_DIR,
+  diffSets,
+  getRelease,
+  loadCatalog,
+  SetDifference,
+} from "../lib/catalog";
 import { lockstepKeys, StackConfig } from "../lib/config";
 import { DeployedState, parseDeployedArgument } from "../lib/deployed";
 import type { DatabaseKey } from "../lib/recoveryConfig";
@@ -94,8 +102,15 @@ export async function runStack(options: PlanOptions): Promise<StackRun> {
   const stackFile = readStackFile(options.stack, projectDir);
   // Encoded and decoded exactly as the CLI hands config to the program, so both read the same values.
   const pulumiConfig = toPulumiConfig(applySets(stackFile.values, options.sets ?? []));
-  const deployed = typeof options.deployed === "string" ? parseDeployedArgument(options.deployed, catalog) : options.deployed ?? null;
-  const inputs = prepareInputs(lockstepKeys(pulumiConfig), catalog, { secretKeys: stackFile.secretKeys, projectDir, deployed });
+  const deployed =
+    typeof options.deployed === "string"
+      ? parseDeployedArgument(options.deployed, catalog)
+      : (options.deployed ?? null);
+  const inputs = prepareInputs(lockstepKeys(pulumiConfig), catalog, {
+    secretKeys: stackFile.secretKeys,
+    projectDir,
+    deployed,
+  });
   return { inputs, run: await runProgram(options.stack, inputs, pulumiConfig, stackFile.secretKeys) };
 }
 
@@ -115,7 +130,9 @@ async function planOnce(options: PlanOptions): Promise<PlanResult> {
   const { catalog, config, window } = inputs;
   usePolicyCatalog(catalog);
   const violations = await runPolicies(options.stack, run.resources, readPolicyConfig(options.stack, projectDir));
-  const changes = inputs.deployed ? markChanges(await declarationAt(options, inputs.deployed, config.restoreDrill?.id), run.resources) : null;
+  const changes = inputs.deployed
+    ? markChanges(await declarationAt(options, inputs.deployed, config.restoreDrill?.id), run.resources)
+    : null;
   return {
     stack: options.stack,
     release: run.outputs.release,
@@ -124,13 +141,23 @@ async function planOnce(options: PlanOptions): Promise<PlanResult> {
     violations,
     deployed: inputs.deployed,
     upgrade: window
-      ? { from: window.from, to: window.to, mode: window.mode, differences: diffSets(getRelease(catalog, window.from), getRelease(catalog, config.release)) }
+      ? {
+          from: window.from,
+          to: window.to,
+          mode: window.mode,
+          differences: diffSets(getRelease(catalog, window.from), getRelease(catalog, config.release)),
+        }
       : null,
     changes,
     rollback: inputs.rollback ?? null,
     databases: inputs.databases,
     restoreDrill: config.restoreDrill
-      ? { id: config.restoreDrill.id, database: config.restoreDrill.database, cluster: drillClusterName(inputs.databases[config.restoreDrill.database]), source: inputs.databases[config.restoreDrill.database].serverName }
+      ? {
+          id: config.restoreDrill.id,
+          database: config.restoreDrill.database,
+          cluster: drillClusterName(inputs.databases[config.restoreDrill.database]),
+          source: inputs.databases[config.restoreDrill.database].serverName,
+        }
       : null,
     config,
   };
@@ -140,7 +167,11 @@ async function planOnce(options: PlanOptions): Promise<PlanResult> {
  * What the program declares for the deployed versions, with the same stack config: the deployed release,
  * its console colors, and its canary if one ran. The baseline the plan marks its resources against.
  */
-async function declarationAt(options: PlanOptions, deployed: DeployedState, drillId: string | undefined): Promise<RecordedResource[]> {
+async function declarationAt(
+  options: PlanOptions,
+  deployed: DeployedState,
+  drillId: string | undefined,
+): Promise<RecordedResource[]> {
   const w = deployed.workloads;
   const sets = [
     ...(options.sets ?? []),
@@ -149,7 +180,9 @@ async function declarationAt(options: PlanOptions, deployed: DeployedState, dril
     ...(w["console-green"] ? [`console.green=${w["console-green"]}`] : []),
     "upgrade.from=null",
     // A deployed canary is declared again; its share is not in the record, so the current one (or 1 %) stands in.
-    w["gateway-canary"] ? `upgrade.gatewayCanaryPercent=${options.sets?.find((s) => s.startsWith("upgrade.gatewayCanaryPercent="))?.split("=")[1] ?? 1}` : "upgrade.gatewayCanaryPercent=null",
+    w["gateway-canary"]
+      ? `upgrade.gatewayCanaryPercent=${options.sets?.find((s) => s.startsWith("upgrade.gatewayCanaryPercent="))?.split("=")[1] ?? 1}`
+      : "upgrade.gatewayCanaryPercent=null",
     "rollback=null",
     // A restore or drill the deployment has not run yet was not declared then.
     ...(restoreDeployed(deployed) ? [] : ["restore=null"]),
@@ -160,7 +193,9 @@ async function declarationAt(options: PlanOptions, deployed: DeployedState, dril
 
 /** Whether the deployment ran on a recovered cluster (its `databases` output names one). */
 function restoreDeployed(deployed: DeployedState): boolean {
-  return Object.entries(deployed.databases ?? {}).some(([key, d]) => d && d.cluster !== DATABASE_ORIGINS[key as DatabaseKey].cluster);
+  return Object.entries(deployed.databases ?? {}).some(
+    ([key, d]) => d && d.cluster !== DATABASE_ORIGINS[key as DatabaseKey].cluster,
+  );
 }
 
 /** Marks every real resource of `after` against `before` by type and name. */
@@ -171,11 +206,16 @@ export function markChanges(before: readonly RecordedResource[], after: readonly
   const now = after.filter(real);
   const marks: ResourceChange[] = now.map((r) => {
     const previous = old.get(key(r));
-    const change: ChangeKind = !previous ? "new" : canonicalJson(previous.props) === canonicalJson(r.props) ? "unchanged" : "changed";
+    const change: ChangeKind = !previous
+      ? "new"
+      : canonicalJson(previous.props) === canonicalJson(r.props)
+        ? "unchanged"
+        : "changed";
     return { type: r.type, name: r.name, change };
   });
   const kept = new Set(now.map(key));
-  for (const r of before.filter(real)) if (!kept.has(key(r))) marks.push({ type: r.type, name: r.name, change: "removed" });
+  for (const r of before.filter(real))
+    if (!kept.has(key(r))) marks.push({ type: r.type, name: r.name, change: "removed" });
   return marks;
 }
 
@@ -184,19 +224,29 @@ function toPlanned(all: readonly RecordedResource[]) {
   return (r: RecordedResource): PlannedResource => ({
     type: r.type,
     name: r.name,
-    parent: r.parentUrn ? nameOf.get(r.parentUrn) ?? r.parentUrn : null,
+    parent: r.parentUrn ? (nameOf.get(r.parentUrn) ?? r.parentUrn) : null,
     dependsOn: r.dependencyUrns.map((u) => nameOf.get(u) ?? u),
     props: r.props,
   });
 }
 
-function wavesOf(waves: { id: WaveId; title: string; after: WaveId[] }[], resources: readonly RecordedResource[]): PlannedWave[] {
+function wavesOf(
+  waves: { id: WaveId; title: string; after: WaveId[] }[],
+  resources: readonly RecordedResource[],
+): PlannedWave[] {
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const waveOf = (r: RecordedResource): string | undefined => {
-    for (let p = r.parentUrn ? byUrn.get(r.parentUrn) : undefined; p; p = p.parentUrn ? byUrn.get(p.parentUrn) : undefined) {
+    for (
+      let p = r.parentUrn ? byUrn.get(r.parentUrn) : undefined;
+      p;
+      p = p.parentUrn ? byUrn.get(p.parentUrn) : undefined
+    ) {
       if (p.type === "lockstep:platform:Wave") return p.name;
     }
     return undefined;
   };
-  return waves.map((w) => ({ ...w, resources: resources.filter((r) => r.custom && waveOf(r) === waveResourceName(w.id)).map((r) => r.name) }));
+  return waves.map((w) => ({
+    ...w,
+    resources: resources.filter((r) => r.custom && waveOf(r) === waveResourceName(w.id)).map((r) => r.name),
+  }));
 }

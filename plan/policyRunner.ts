@@ -5,7 +5,15 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { EnforcementLevel, Policy, PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import type {
+  EnforcementLevel,
+  Policy,
+  PolicyResource,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
 
 import Ajv from "ajv";
 import { LockstepInputError, showValue } from "../lib/errors";
@@ -55,9 +63,13 @@ export function readPolicyConfig(stack: string, projectDir = PROJECT_DIR): PackC
   } catch (err) {
     throw new LockstepInputError(`${file}: not valid JSON (${(err as Error).message})`);
   }
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new LockstepInputError(`${file}: must be a JSON object of policy names to levels or settings`);
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+    throw new LockstepInputError(`${file}: must be a JSON object of policy names to levels or settings`);
   const problems = policyConfigProblems(parsed as Record<string, unknown>);
-  if (problems.length) throw new LockstepInputError(`${file}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join("\n  ")}`}`);
+  if (problems.length)
+    throw new LockstepInputError(
+      `${file}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join("\n  ")}`}`,
+    );
   return parsed as PackConfig;
 }
 
@@ -68,7 +80,10 @@ const schemaValidator = new Ajv({ allErrors: true, strict: false });
 export function policyConfigProblems(config: Record<string, unknown>): string[] {
   const byName = new Map(ALL_POLICIES.map((p) => [p.name, p]));
   const problems: string[] = [];
-  const levelProblem = (key: string, level: unknown) => (typeof level === "string" && (LEVELS as readonly string[]).includes(level) ? [] : [`${key} = ${showValue(level)}: the enforcement level must be one of ${LEVELS.join(", ")}`]);
+  const levelProblem = (key: string, level: unknown) =>
+    typeof level === "string" && (LEVELS as readonly string[]).includes(level)
+      ? []
+      : [`${key} = ${showValue(level)}: the enforcement level must be one of ${LEVELS.join(", ")}`];
   for (const [key, entry] of Object.entries(config)) {
     if (key === "all") {
       problems.push(...levelProblem("all", entry));
@@ -77,7 +92,9 @@ export function policyConfigProblems(config: Record<string, unknown>): string[] 
     const policy = byName.get(key);
     if (!policy) {
       const hint = closest(key, [...byName.keys(), "all"]);
-      problems.push(`${key}: unknown policy${hint ? ` (did you mean ${hint}?)` : ""}; the policies are ${[...byName.keys()].join(", ")}`);
+      problems.push(
+        `${key}: unknown policy${hint ? ` (did you mean ${hint}?)` : ""}; the policies are ${[...byName.keys()].join(", ")}`,
+      );
       continue;
     }
     if (typeof entry === "string") {
@@ -85,7 +102,9 @@ export function policyConfigProblems(config: Record<string, unknown>): string[] 
       continue;
     }
     if (!entry || typeof entry !== "object" || Array.isArray(entry)) {
-      problems.push(`${key} = ${showValue(entry)}: must be an enforcement level or an object with enforcementLevel and the policy's settings`);
+      problems.push(
+        `${key} = ${showValue(entry)}: must be an enforcement level or an object with enforcementLevel and the policy's settings`,
+      );
       continue;
     }
     const { enforcementLevel, ...settings } = entry as Record<string, unknown>;
@@ -95,13 +114,17 @@ export function policyConfigProblems(config: Record<string, unknown>): string[] 
       const schema = properties[setting];
       if (!schema) {
         const hint = closest(setting, Object.keys(properties));
-        problems.push(`${key}.${setting} = ${showValue(value)}: unknown setting${hint ? ` (did you mean ${hint}?)` : ""}; ${key} takes ${Object.keys(properties).length ? Object.keys(properties).join(", ") : "no settings"}`);
+        problems.push(
+          `${key}.${setting} = ${showValue(value)}: unknown setting${hint ? ` (did you mean ${hint}?)` : ""}; ${key} takes ${Object.keys(properties).length ? Object.keys(properties).join(", ") : "no settings"}`,
+        );
         continue;
       }
       const validate = schemaValidator.compile(schema as object);
       if (!validate(value)) {
         const error = validate.errors?.[0];
-        problems.push(`${key}.${setting} = ${showValue(value)}: ${error?.instancePath ? `${error.instancePath} ` : ""}${error?.message ?? "does not match the policy's configSchema"} (${describeSchema(schema as Record<string, unknown>)})`);
+        problems.push(
+          `${key}.${setting} = ${showValue(value)}: ${error?.instancePath ? `${error.instancePath} ` : ""}${error?.message ?? "does not match the policy's configSchema"} (${describeSchema(schema as Record<string, unknown>)})`,
+        );
       }
     }
   }
@@ -116,7 +139,10 @@ function describeSchema(schema: Record<string, unknown>): string {
 }
 
 /** Enforcement and config of one policy: schema defaults, then `all`, then the policy's own entry. */
-export function resolvePolicy(policy: Policy, packConfig: PackConfig): { level: EnforcementLevel; config: Record<string, unknown> } {
+export function resolvePolicy(
+  policy: Policy,
+  packConfig: PackConfig,
+): { level: EnforcementLevel; config: Record<string, unknown> } {
   let level: EnforcementLevel = policy.enforcementLevel ?? "advisory";
   const config: Record<string, unknown> = {};
   for (const [key, schema] of Object.entries(policy.configSchema?.properties ?? {})) {
@@ -131,7 +157,10 @@ export function resolvePolicy(policy: Policy, packConfig: PackConfig): { level: 
     if (enforcementLevel) level = enforcementLevel;
     Object.assign(config, rest);
   }
-  if (!LEVELS.includes(level)) throw new LockstepInputError(`policy config: ${policy.name} enforcementLevel ${JSON.stringify(level)} must be one of ${LEVELS.join(", ")}`);
+  if (!LEVELS.includes(level))
+    throw new LockstepInputError(
+      `policy config: ${policy.name} enforcementLevel ${JSON.stringify(level)} must be one of ${LEVELS.join(", ")}`,
+    );
   return { level, config };
 }
 
@@ -145,16 +174,26 @@ class NotApplicable extends Error {}
 export function toPolicyResources(recorded: readonly RecordedResource[]): PolicyResource[] {
   const byUrn = new Map<string, PolicyResource>();
   const options = (r: RecordedResource) => ({
-    protect: r.protect, ignoreChanges: [], deleteBeforeReplace: r.deleteBeforeReplace, aliases: [],
-    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [],
+    protect: r.protect,
+    ignoreChanges: [],
+    deleteBeforeReplace: r.deleteBeforeReplace,
+    aliases: [],
+    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    additionalSecretOutputs: [],
     parent: r.parentUrn ?? undefined,
   });
   for (const r of recorded) {
     const resource: PolicyResource = {
-      type: r.type, props: unknownCheckingProxy(r.props), urn: r.urn, name: r.name, opts: options(r),
-      dependencies: [], propertyDependencies: {},
+      type: r.type,
+      props: unknownCheckingProxy(r.props),
+      urn: r.urn,
+      name: r.name,
+      opts: options(r),
+      dependencies: [],
+      propertyDependencies: {},
       isType: (cls) => (cls as unknown as { __pulumiType?: string }).__pulumiType === r.type,
-      asType: (cls) => ((cls as unknown as { __pulumiType?: string }).__pulumiType === r.type ? (r.props as never) : undefined),
+      asType: (cls) =>
+        (cls as unknown as { __pulumiType?: string }).__pulumiType === r.type ? (r.props as never) : undefined,
     };
     byUrn.set(r.urn, resource);
   }
@@ -162,12 +201,18 @@ export function toPolicyResources(recorded: readonly RecordedResource[]): Policy
     const resource = byUrn.get(r.urn) as PolicyResource;
     resource.parent = r.parentUrn ? byUrn.get(r.parentUrn) : undefined;
     resource.dependencies = r.dependencyUrns.flatMap((u) => byUrn.get(u) ?? []);
-    resource.propertyDependencies = Object.fromEntries(Object.entries(r.propertyDependencyUrns).map(([k, urns]) => [k, urns.flatMap((u) => byUrn.get(u) ?? [])]));
+    resource.propertyDependencies = Object.fromEntries(
+      Object.entries(r.propertyDependencyUrns).map(([k, urns]) => [k, urns.flatMap((u) => byUrn.get(u) ?? [])]),
+    );
   }
   return [...byUrn.values()];
 }
 
-export async function runPolicies(stack: string, recorded: readonly RecordedResource[], packConfig: PackConfig = readPolicyConfig(stack)): Promise<Violation[]> {
+export async function runPolicies(
+  stack: string,
+  recorded: readonly RecordedResource[],
+  packConfig: PackConfig = readPolicyConfig(stack),
+): Promise<Violation[]> {
   const resources = toPolicyResources(recorded);
   const violations: Violation[] = [];
   for (const policy of ALL_POLICIES) violations.push(...(await evaluatePolicy(policy, resources, packConfig)));
@@ -175,31 +220,65 @@ export async function runPolicies(stack: string, recorded: readonly RecordedReso
 }
 
 /** Runs one policy the way the analyzer would: stack policies once, resource policies per resource. */
-export async function evaluatePolicy(policy: ResourceValidationPolicy | StackValidationPolicy, resources: readonly PolicyResource[], packConfig: PackConfig = {}): Promise<Violation[]> {
+export async function evaluatePolicy(
+  policy: ResourceValidationPolicy | StackValidationPolicy,
+  resources: readonly PolicyResource[],
+  packConfig: PackConfig = {},
+): Promise<Violation[]> {
   const { level, config } = resolvePolicy(policy, packConfig);
   if (level === "disabled") return [];
   const violations: Violation[] = [];
   const reportLevel = level === "mandatory" || level === "remediate" ? "mandatory" : "advisory";
-  const nameOf = (urn?: string) => (urn ? resources.find((r) => r.urn === urn)?.name ?? urn : null);
-  const notApplicable = (): never => { throw new NotApplicable(); };
+  const nameOf = (urn?: string) => (urn ? (resources.find((r) => r.urn === urn)?.name ?? urn) : null);
+  const notApplicable = (): never => {
+    throw new NotApplicable();
+  };
   const getConfig = <T extends object>() => config as T;
   if ("validateStack" in policy) {
     const args: StackValidationArgs = { resources: [...resources], stackTags: new Map(), getConfig, notApplicable };
-    await guard(() => policy.validateStack(args, (message, urn) => {
-      violations.push({ policy: policy.name, level: reportLevel, message, resource: nameOf(urn) });
-    }), (unknown) => violations.push({ policy: policy.name, level: "advisory", message: `can't run policy '${policy.name}' during preview: ${unknown}`, resource: null }));
+    await guard(
+      () =>
+        policy.validateStack(args, (message, urn) => {
+          violations.push({ policy: policy.name, level: reportLevel, message, resource: nameOf(urn) });
+        }),
+      (unknown) =>
+        violations.push({
+          policy: policy.name,
+          level: "advisory",
+          message: `can't run policy '${policy.name}' during preview: ${unknown}`,
+          resource: null,
+        }),
+    );
     return violations;
   }
   const validations = policy.validateResource;
   for (const validate of Array.isArray(validations) ? validations : validations ? [validations] : []) {
     for (const r of resources) {
       const args: ResourceValidationArgs = {
-        type: r.type, props: r.props, urn: r.urn, name: r.name, opts: r.opts, stackTags: new Map(),
-        isType: r.isType, asType: r.asType as ResourceValidationArgs["asType"], getConfig, notApplicable,
+        type: r.type,
+        props: r.props,
+        urn: r.urn,
+        name: r.name,
+        opts: r.opts,
+        stackTags: new Map(),
+        isType: r.isType,
+        asType: r.asType as ResourceValidationArgs["asType"],
+        getConfig,
+        notApplicable,
       };
-      await guard(() => validate(args, (message, urn) => {
-        violations.push({ policy: policy.name, level: reportLevel, message, resource: nameOf(urn ?? r.urn) });
-      }), (unknown) => violations.push({ policy: policy.name, level: "advisory", message: `can't run policy '${policy.name}' during preview: ${unknown}`, resource: r.name }));
+      await guard(
+        () =>
+          validate(args, (message, urn) => {
+            violations.push({ policy: policy.name, level: reportLevel, message, resource: nameOf(urn ?? r.urn) });
+          }),
+        (unknown) =>
+          violations.push({
+            policy: policy.name,
+            level: "advisory",
+            message: `can't run policy '${policy.name}' during preview: ${unknown}`,
+            resource: r.name,
+          }),
+      );
     }
   }
   return violations;

@@ -34,7 +34,8 @@ export interface RecordedResource {
 }
 
 /** Resource type prefixes the program may register; anything else is a bug the mocks must not hide. */
-const KNOWN_TYPES = /^(kubernetes:|command:|lockstep:|pulumi:pulumi:(Stack|StackReference)$|pulumi:providers:(kubernetes|command)$)/;
+const KNOWN_TYPES =
+  /^(kubernetes:|command:|lockstep:|pulumi:pulumi:(Stack|StackReference)$|pulumi:providers:(kubernetes|command)$)/;
 
 interface RegisterRequest {
   getType(): string;
@@ -97,9 +98,14 @@ function timeoutsOf(req: RegisterRequest): RecordedResource["customTimeouts"] {
 class RecordingMonitor extends MockMonitor {
   readonly registrations: RecordedResource[] = [];
 
-  override async registerResource(req: RegisterRequest, callback: (err: unknown, resp: unknown) => void): Promise<void> {
+  override async registerResource(
+    req: RegisterRequest,
+    callback: (err: unknown, resp: unknown) => void,
+  ): Promise<void> {
     const propertyDependencyUrns: Record<string, string[]> = {};
-    req.getPropertydependenciesMap().forEach((value, key) => { propertyDependencyUrns[key] = value.getUrnsList(); });
+    req.getPropertydependenciesMap().forEach((value, key) => {
+      propertyDependencyUrns[key] = value.getUrnsList();
+    });
     const recorded: RecordedResource = {
       urn: "", // the monitor assigns it, below
       type: req.getType(),
@@ -116,9 +122,14 @@ class RecordingMonitor extends MockMonitor {
       secretProps: [],
     };
     if (req.getCustom()) {
-      const raw = deserializeProperties(req.getObject() as Parameters<typeof deserializeProperties>[0]) as Record<string, unknown>;
+      const raw = deserializeProperties(req.getObject() as Parameters<typeof deserializeProperties>[0]) as Record<
+        string,
+        unknown
+      >;
       recorded.props = unwrapSecrets(raw) as Record<string, unknown>;
-      recorded.secretProps = Object.keys(raw).filter((k) => (raw[k] as Record<string, unknown> | undefined)?.[SECRET_SIG] === SECRET_VALUE);
+      recorded.secretProps = Object.keys(raw).filter(
+        (k) => (raw[k] as Record<string, unknown> | undefined)?.[SECRET_SIG] === SECRET_VALUE,
+      );
     }
     this.registrations.push(recorded);
     return super.registerResource(req, ((err: unknown, resp: { getUrn(): string } | undefined) => {
@@ -127,9 +138,15 @@ class RecordingMonitor extends MockMonitor {
     }) as never);
   }
 
-  override registerResourceOutputs(req: { getUrn(): string; getOutputs(): unknown }, callback: (err: unknown, resp: unknown) => void): void {
+  override registerResourceOutputs(
+    req: { getUrn(): string; getOutputs(): unknown },
+    callback: (err: unknown, resp: unknown) => void,
+  ): void {
     const recorded = this.registrations.find((r) => r.urn === req.getUrn());
-    if (recorded) recorded.outputs = unwrapSecrets(deserializeProperties(req.getOutputs() as Parameters<typeof deserializeProperties>[0])) as Record<string, unknown>;
+    if (recorded)
+      recorded.outputs = unwrapSecrets(
+        deserializeProperties(req.getOutputs() as Parameters<typeof deserializeProperties>[0]),
+      ) as Record<string, unknown>;
     super.registerResourceOutputs(req, callback as never);
   }
 }
@@ -146,7 +163,12 @@ export interface ProgramRun {
 }
 
 /** Runs the program for validated inputs somewhere other than this thread (see runProgramsWith). */
-export type ProgramRunner = (stack: string, inputs: ProgramInputs, config: Record<string, string>, secretKeys: readonly string[]) => Promise<ProgramRun>;
+export type ProgramRunner = (
+  stack: string,
+  inputs: ProgramInputs,
+  config: Record<string, string>,
+  secretKeys: readonly string[],
+) => Promise<ProgramRun>;
 let runner: ProgramRunner | undefined;
 
 /**
@@ -185,12 +207,19 @@ let memo: Map<string, { run: ProgramRun; text: string }> | undefined;
  */
 export function memoizeProgramRuns(on: boolean): boolean {
   const was = memo !== undefined;
-  memo = on ? memo ?? new Map() : undefined;
+  memo = on ? (memo ?? new Map()) : undefined;
   return was;
 }
 
-const memoKey = (stack: string, inputs: ProgramInputs, config: Record<string, string>, secretKeys: readonly string[]): string =>
-  JSON.stringify([stack, config, secretKeys, inputs], (_key, value: unknown) => (value instanceof Map || value instanceof Set ? [...value] : value));
+const memoKey = (
+  stack: string,
+  inputs: ProgramInputs,
+  config: Record<string, string>,
+  secretKeys: readonly string[],
+): string =>
+  JSON.stringify([stack, config, secretKeys, inputs], (_key, value: unknown) =>
+    value instanceof Map || value instanceof Set ? [...value] : value,
+  );
 
 /**
  * Runs the program for `stack` with its Pulumi config. With `inputs` the program skips its own parsing
@@ -199,7 +228,12 @@ const memoKey = (stack: string, inputs: ProgramInputs, config: Record<string, st
  * While memoizeProgramRuns is on, a repeated run is answered from the memo; a shared run a caller has
  * changed since is refused, naming the stack, rather than handed on.
  */
-export async function runProgram(stack: string, inputs: ProgramInputs | undefined, config: Record<string, string>, secretKeys: readonly string[] = []): Promise<ProgramRun> {
+export async function runProgram(
+  stack: string,
+  inputs: ProgramInputs | undefined,
+  config: Record<string, string>,
+  secretKeys: readonly string[] = [],
+): Promise<ProgramRun> {
   if (!inputs) return runProgramHere(stack, inputs, config, secretKeys);
   if (!memo) return (runner ?? runProgramHere)(stack, inputs, config, secretKeys);
   const key = memoKey(stack, inputs, config, secretKeys);
@@ -207,7 +241,9 @@ export async function runProgram(stack: string, inputs: ProgramInputs | undefine
   if (kept) {
     if (JSON.stringify(kept.run) !== kept.text) {
       memo.delete(key);
-      throw new Error(`a caller changed a shared program run of stack ${stack} (memoizeProgramRuns): copy it with structuredClone before changing it`);
+      throw new Error(
+        `a caller changed a shared program run of stack ${stack} (memoizeProgramRuns): copy it with structuredClone before changing it`,
+      );
     }
     return kept.run;
   }
@@ -217,7 +253,12 @@ export async function runProgram(stack: string, inputs: ProgramInputs | undefine
 }
 
 /** One program run in this thread, whatever runner is set: what a runner elsewhere calls. */
-export async function runProgramHere(stack: string, inputs: ProgramInputs | undefined, config: Record<string, string>, secretKeys: readonly string[]): Promise<ProgramRun> {
+export async function runProgramHere(
+  stack: string,
+  inputs: ProgramInputs | undefined,
+  config: Record<string, string>,
+  secretKeys: readonly string[],
+): Promise<ProgramRun> {
   const { result, resources } = await recordProgram(stack, config, secretKeys, () => definePlatform({ inputs }));
   const { restorePoint: _restorePoint, restoreDrill: _restoreDrill, verification: _verification, ...planned } = result;
   return { outputs: planned, resources };
@@ -228,7 +269,12 @@ export async function runProgramHere(stack: string, inputs: ProgramInputs | unde
  * returned with every registration. The program run uses it with the whole platform; tests use it to
  * declare one component alone. A throw from `body` is rethrown with the registrations made before it.
  */
-export async function recordProgram<T>(stack: string, config: Record<string, string>, secretKeys: readonly string[], body: () => Promise<T> | T): Promise<{ result: T; resources: RecordedResource[] }> {
+export async function recordProgram<T>(
+  stack: string,
+  config: Record<string, string>,
+  secretKeys: readonly string[],
+  body: () => Promise<T> | T,
+): Promise<{ result: T; resources: RecordedResource[] }> {
   const monitor = new RecordingMonitor(planMocks);
   settings.setMockOptions(monitor, "lockstep", stack, true);
   const store = state.getStore();
@@ -238,7 +284,10 @@ export async function recordProgram<T>(stack: string, config: Record<string, str
   store.supportsDeletedWith = true;
   store.supportsAliasSpecs = true;
   store.supportsTransforms = true;
-  pulumi.runtime.setAllConfig(config, secretKeys.map((k) => `lockstep:${k}`));
+  pulumi.runtime.setAllConfig(
+    config,
+    secretKeys.map((k) => `lockstep:${k}`),
+  );
 
   let result: { value: T } | undefined;
   let failure: unknown;

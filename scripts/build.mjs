@@ -12,13 +12,24 @@ const SOURCES = ["index.ts", "program.ts", "components", "lib", "plan", "cli", "
 function collect(path) {
   const full = join(root, path);
   if (statSync(full).isFile()) return [full];
-  return readdirSync(full).flatMap((name) => collect(join(path, name))).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
+  return readdirSync(full)
+    .flatMap((name) => collect(join(path, name)))
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
 }
 
 const entryPoints = SOURCES.flatMap(collect);
 const stamp = join(root, "bin", ".build-stamp");
-const builtAt = (() => { try { return statSync(stamp).mtimeMs; } catch { return 0; } })();
-const newest = Math.max(...entryPoints.map((f) => statSync(f).mtimeMs), statSync(fileURLToPath(import.meta.url)).mtimeMs);
+const builtAt = (() => {
+  try {
+    return statSync(stamp).mtimeMs;
+  } catch {
+    return 0;
+  }
+})();
+const newest = Math.max(
+  ...entryPoints.map((f) => statSync(f).mtimeMs),
+  statSync(fileURLToPath(import.meta.url)).mtimeMs,
+);
 if (process.argv.includes("--if-stale") && builtAt > newest) process.exit(0);
 const started = performance.now();
 // A full rebuild starts from an empty bin/, so a deleted or renamed source never leaves a stale file behind.
@@ -35,5 +46,7 @@ await build({
 });
 writeFileSync(stamp, `${new Date().toISOString()}\n`);
 if (!process.argv.includes("--quiet")) {
-  console.error(`built ${entryPoints.length} files to ${relative(process.cwd(), join(root, "bin")) || "bin"} in ${(performance.now() - started).toFixed(0)} ms`);
+  console.error(
+    `built ${entryPoints.length} files to ${relative(process.cwd(), join(root, "bin")) || "bin"} in ${(performance.now() - started).toFixed(0)} ms`,
+  );
 }

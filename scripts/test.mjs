@@ -14,7 +14,11 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const files = process.argv.slice(2);
 for (const f of files) {
-  const problem = f.startsWith("-") ? `unknown option ${f}` : !existsSync(join(root, f)) ? `no test file ${f} (paths are from the project root)` : null;
+  const problem = f.startsWith("-")
+    ? `unknown option ${f}`
+    : !existsSync(join(root, f))
+      ? `no test file ${f} (paths are from the project root)`
+      : null;
   if (problem) {
     console.error(`npm test: ${problem}; pass test files (test/x.test.ts) or nothing`);
     process.exit(2);
@@ -29,15 +33,18 @@ function job(name, args, { live }) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
-    const take = (stream, into) => stream.on("data", (d) => {
-      output += d;
-      if (live) into.write(d);
-    });
+    const take = (stream, into) =>
+      stream.on("data", (d) => {
+        output += d;
+        if (live) into.write(d);
+      });
     take(child.stdout, process.stdout);
     take(child.stderr, process.stderr);
     child.on("close", (code, signal) => {
       if (!live && output) process.stdout.write(`\n== ${name} (output kept until it ended)\n${output}`);
-      const counts = Object.fromEntries([...output.matchAll(/^ℹ (pass|fail|skipped|todo|cancelled) (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
+      const counts = Object.fromEntries(
+        [...output.matchAll(/^ℹ (pass|fail|skipped|todo|cancelled) (\d+)$/gm)].map((m) => [m[1], Number(m[2])]),
+      );
       resolve({ name, code: code ?? 1, signal, seconds: seconds(), counts });
     });
   });
@@ -51,7 +58,11 @@ mkdirSync(cache, { recursive: true });
 process.env.NODE_COMPILE_CACHE ??= join(cache, "compile");
 // The same check as `npm run typecheck`, started first: it runs beside the tests.
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-const typecheck = job("type check (tsc)", [tsc, "-p", "tsconfig.json", "--noEmit", "--incremental", "--tsBuildInfoFile", join(cache, "typecheck.tsbuildinfo")], { live: false });
+const typecheck = job(
+  "type check (tsc)",
+  [tsc, "-p", "tsconfig.json", "--noEmit", "--incremental", "--tsBuildInfoFile", join(cache, "typecheck.tsbuildinfo")],
+  { live: false },
+);
 
 const build = await job("build (esbuild to bin/)", [join(root, "scripts", "build.mjs"), "--quiet"], { live: true });
 if (build.code !== 0) {
@@ -66,14 +77,28 @@ const timesFile = join(cache, "test-times.json");
  * with those. A file not listed took under 0.4 s and counts as 0.3 s.
  */
 const FIRST_RUN_SECONDS = {
-  "test/analyzer.test.ts": 8.8, "test/badInput.test.ts": 4.6, "test/plan.test.ts": 4.6, "test/programWorker.test.ts": 3.2,
-  "test/dayTwo.test.ts": 2.6, "test/planCommand.test.ts": 2.3, "test/scripts.test.ts": 2.1, "test/conformance.test.ts": 2.1,
-  "test/golden.test.ts": 1.7, "test/fleet.test.ts": 1.7, "test/releaseFlow.test.ts": 1.5, "test/components.test.ts": 1.5,
-  "test/mutationScript.test.ts": 1.3, "test/componentShapes.test.ts": 1.3, "test/cluster.test.ts": 1.2, "test/recovery.test.ts": 1.1,
-  "test/preflight.test.ts": 0.9, "test/policies.test.ts": 0.7, "test/policyEdges.test.ts": 0.7,
+  "test/analyzer.test.ts": 8.8,
+  "test/badInput.test.ts": 4.6,
+  "test/plan.test.ts": 4.6,
+  "test/programWorker.test.ts": 3.2,
+  "test/dayTwo.test.ts": 2.6,
+  "test/planCommand.test.ts": 2.3,
+  "test/scripts.test.ts": 2.1,
+  "test/conformance.test.ts": 2.1,
+  "test/golden.test.ts": 1.7,
+  "test/fleet.test.ts": 1.7,
+  "test/releaseFlow.test.ts": 1.5,
+  "test/components.test.ts": 1.5,
+  "test/mutationScript.test.ts": 1.3,
+  "test/componentShapes.test.ts": 1.3,
+  "test/cluster.test.ts": 1.2,
+  "test/recovery.test.ts": 1.1,
+  "test/preflight.test.ts": 0.9,
+  "test/policies.test.ts": 0.7,
+  "test/policyEdges.test.ts": 0.7,
 };
 const recorded = existsSync(timesFile) ? JSON.parse(readFileSync(timesFile, "utf8")) : {};
-const weight = (f) => (recorded[f] !== undefined ? recorded[f] / 1000 : FIRST_RUN_SECONDS[f] ?? 0.3);
+const weight = (f) => (recorded[f] !== undefined ? recorded[f] / 1000 : (FIRST_RUN_SECONDS[f] ?? 0.3));
 
 /** The heaviest file first, each to the lightest shard so far (longest-processing-time first). */
 function balance(all, n) {
@@ -87,13 +112,26 @@ function balance(all, n) {
 }
 
 const all = files.length > 0 ? files : globSync("test/**/*.test.ts", { cwd: root }).sort();
-const shards = balance(all, SHARDS).map((shardFiles, i) => job(
-  SHARDS > 1 ? `tests, shard ${i + 1} of ${SHARDS} (${shardFiles.length} files)` : "tests",
-  ["--import", "tsx", "--import", join(root, "test", "planPreload.ts"), "--test", "--test-isolation=none", "--test-reporter=spec", "--test-reporter-destination=stdout",
-    `--test-reporter=${join(root, "scripts", "testTimes.mjs")}`, `--test-reporter-destination=${join(cache, `test-times.${i}.json`)}`, ...shardFiles],
-  // The first shard streams (progress); the second keeps its output, printed whole when it ends.
-  { live: i === 0 },
-));
+const shards = balance(all, SHARDS).map((shardFiles, i) =>
+  job(
+    SHARDS > 1 ? `tests, shard ${i + 1} of ${SHARDS} (${shardFiles.length} files)` : "tests",
+    [
+      "--import",
+      "tsx",
+      "--import",
+      join(root, "test", "planPreload.ts"),
+      "--test",
+      "--test-isolation=none",
+      "--test-reporter=spec",
+      "--test-reporter-destination=stdout",
+      `--test-reporter=${join(root, "scripts", "testTimes.mjs")}`,
+      `--test-reporter-destination=${join(cache, `test-times.${i}.json`)}`,
+      ...shardFiles,
+    ],
+    // The first shard streams (progress); the second keeps its output, printed whole when it ends.
+    { live: i === 0 },
+  ),
+);
 const results = [await typecheck, ...(await Promise.all(shards))];
 
 // Keep this run's times for the next run's balance (only files that ran are replaced).
@@ -115,8 +153,12 @@ let failed = false;
 for (const r of results) {
   const ok = r.code === 0;
   failed ||= !ok;
-  const counts = Object.entries(r.counts).map(([k, v]) => `${v} ${k}`).join(", ");
-  console.log(`  ${ok ? "ok  " : "FAIL"} ${r.name}${counts ? `: ${counts}` : ""} (ended at ${r.seconds} s${r.signal ? `, killed by ${r.signal}` : ok ? "" : `, exit ${r.code}`})`);
+  const counts = Object.entries(r.counts)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(", ");
+  console.log(
+    `  ${ok ? "ok  " : "FAIL"} ${r.name}${counts ? `: ${counts}` : ""} (ended at ${r.seconds} s${r.signal ? `, killed by ${r.signal}` : ok ? "" : `, exit ${r.code}`})`,
+  );
 }
 console.log(`  wall time ${seconds()} s`);
 process.exit(failed ? 1 : 0);

@@ -10,7 +10,8 @@ import { PROJECT } from "./helpers";
 /** A throwaway project: stack files, catalog and policy config copied from the real one. */
 export function tempProject(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-flow-"));
-  for (const f of ["Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"]) fs.copyFileSync(path.join(PROJECT, f), path.join(dir, f));
+  for (const f of ["Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"])
+    fs.copyFileSync(path.join(PROJECT, f), path.join(dir, f));
   fs.cpSync(path.join(PROJECT, "releases"), path.join(dir, "releases"), { recursive: true });
   fs.cpSync(path.join(PROJECT, "policy", "config"), path.join(dir, "policy", "config"), { recursive: true });
   return dir;
@@ -21,7 +22,8 @@ export function snapshot(dir: string): Record<string, string> {
   const walk = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p); else out[path.relative(dir, p)] = fs.readFileSync(p, "utf8");
+      if (e.isDirectory()) walk(p);
+      else out[path.relative(dir, p)] = fs.readFileSync(p, "utf8");
     }
   };
   walk(dir);
@@ -38,20 +40,27 @@ export interface Fakes {
   fleet?: FleetBackend;
   progress?: string[];
 }
-const REFUSED: CommandOutput = { status: 1, stdout: "", stderr: "The connection to the server localhost:8080 was refused" };
+const REFUSED: CommandOutput = {
+  status: 1,
+  stdout: "",
+  stderr: "The connection to the server localhost:8080 was refused",
+};
 export function env(dir: string, fakes: Fakes = {}): CliEnv {
   return {
     projectDir: dir,
     catalogDir: path.join(dir, "releases"),
     now: () => new Date(fakes.now ?? "2026-11-21T12:00:00Z"),
-    stackOutputs: fakes.outputs === null || fakes.outputs === undefined ? null : async (stack) => {
-      const found = fakes.outputs?.[stack];
-      if (!found) throw new Error(`fake Automation API: no stack ${stack}`);
-      return found;
-    },
+    stackOutputs:
+      fakes.outputs === null || fakes.outputs === undefined
+        ? null
+        : async (stack) => {
+            const found = fakes.outputs?.[stack];
+            if (!found) throw new Error(`fake Automation API: no stack ${stack}`);
+            return found;
+          },
     kubectl: (args) => {
       fakes.kubectlCalls?.push(args);
-      return typeof fakes.kubectl === "function" ? fakes.kubectl(args) : fakes.kubectl ?? REFUSED;
+      return typeof fakes.kubectl === "function" ? fakes.kubectl(args) : (fakes.kubectl ?? REFUSED);
     },
     fleet: fakes.fleet ?? null,
     progress: (line) => fakes.progress?.push(line),
@@ -61,7 +70,13 @@ export function env(dir: string, fakes: Fakes = {}): CliEnv {
 export async function lockstep(e: CliEnv, ...argv: string[]) {
   let stdout = "";
   let stderr = "";
-  const code = await main(argv, e, { out: (t) => { stdout += t; }, err: (t) => { stderr += t; } });
+  const code = await main(argv, e, {
+    out: (t) => {
+      stdout += t;
+    },
+    err: (t) => {
+      stderr += t;
+    },
+  });
   return { code, stdout, stderr };
 }
-

@@ -17,12 +17,25 @@ const KUBECTL_SCRIPTS = /^(await-|openbao-snapshot-|openbao-restore-|writers-dow
 
 describe("lockstep:cluster in the program", () => {
   it("points the provider and every kubectl script at the named kubeconfig and context", async () => {
-    const result = await planStack("staging", "deployed=1.5.0", "cluster.kubeconfig=clusters/acme-eu.yaml", "cluster.context=acme");
+    const result = await planStack(
+      "staging",
+      "deployed=1.5.0",
+      "cluster.kubeconfig=clusters/acme-eu.yaml",
+      "cluster.context=acme",
+    );
     const [provider] = ofType(result, PROVIDER);
-    assert.equal(provider.props.kubeconfig, path.join(PROJECT, "clusters", "acme-eu.yaml"), "a relative path is the project's");
+    assert.equal(
+      provider.props.kubeconfig,
+      path.join(PROJECT, "clusters", "acme-eu.yaml"),
+      "a relative path is the project's",
+    );
     assert.equal(provider.props.context, "acme");
     const scripts = ofType(result, COMMAND).filter((c) => KUBECTL_SCRIPTS.test(c.name));
-    assert.deepEqual(scripts.map((c) => c.name).sort(), ["await-keycloak-db-1-5-0-to-1-5-1", "await-platform-db-1-5-0-to-1-5-1", "openbao-snapshot-1-5-0-to-1-5-1"]);
+    assert.deepEqual(scripts.map((c) => c.name).sort(), [
+      "await-keycloak-db-1-5-0-to-1-5-1",
+      "await-platform-db-1-5-0-to-1-5-1",
+      "openbao-snapshot-1-5-0-to-1-5-1",
+    ]);
     for (const c of scripts) {
       const environment = c.props.environment as Record<string, string>;
       assert.equal(environment.KUBECONFIG, path.join(PROJECT, "clusters", "acme-eu.yaml"), c.name);
@@ -36,7 +49,10 @@ describe("lockstep:cluster in the program", () => {
     assert.equal(provider.props.kubeconfig, "/etc/lockstep/acme.yaml");
     assert.equal(provider.props.context, undefined);
     const snapshot = ofType(result, COMMAND).find((c) => c.name.startsWith("openbao-snapshot-"));
-    assert.deepEqual(Object.keys(snapshot?.props.environment as object).filter((k) => k.startsWith("KUBE")), ["KUBECONFIG"]);
+    assert.deepEqual(
+      Object.keys(snapshot?.props.environment as object).filter((k) => k.startsWith("KUBE")),
+      ["KUBECONFIG"],
+    );
   });
 
   // Found by the real provider: it replaces a ConfigMap whose data changes unless told otherwise, so
@@ -52,14 +68,27 @@ describe("lockstep:cluster in the program", () => {
     const [provider] = ofType(result, PROVIDER);
     assert.equal(provider.props.kubeconfig, undefined);
     for (const c of ofType(result, COMMAND)) {
-      assert.deepEqual(Object.keys(c.props.environment as object).filter((k) => k.startsWith("KUBE")), [], c.name);
+      assert.deepEqual(
+        Object.keys(c.props.environment as object).filter((k) => k.startsWith("KUBE")),
+        [],
+        c.name,
+      );
     }
   });
 
   it("refuses a cluster without a kubeconfig, or with a field it does not know, naming the key", async () => {
-    await assert.rejects(planStack("staging", "cluster.context=acme"), /lockstep:cluster\.kubeconfig = \(unset\): is required: the path of the install.s kubeconfig file/);
-    await assert.rejects(planStack("staging", "cluster.kubeconfig=a.yaml", "cluster.namespace=x"), /lockstep:cluster\.namespace = "x": unknown field; allowed fields are kubeconfig, context/);
-    await assert.rejects(planStack("staging", "cluster.kubeconfig="), /lockstep:cluster\.kubeconfig = "": must be the path of a kubeconfig file/);
+    await assert.rejects(
+      planStack("staging", "cluster.context=acme"),
+      /lockstep:cluster\.kubeconfig = \(unset\): is required: the path of the install.s kubeconfig file/,
+    );
+    await assert.rejects(
+      planStack("staging", "cluster.kubeconfig=a.yaml", "cluster.namespace=x"),
+      /lockstep:cluster\.namespace = "x": unknown field; allowed fields are kubeconfig, context/,
+    );
+    await assert.rejects(
+      planStack("staging", "cluster.kubeconfig="),
+      /lockstep:cluster\.kubeconfig = "": must be the path of a kubeconfig file/,
+    );
   });
 });
 
@@ -73,16 +102,43 @@ describe("lockstep:cluster in preflight", () => {
     const dir = tempProject();
     target(dir, { kubeconfig: "clusters/staging.yaml", context: "staging-east" });
     const calls: string[][] = [];
-    const r = await lockstep(env(dir, { kubectlCalls: calls }), "preflight", "--stack", "staging", "--skip-plan", "--json");
+    const r = await lockstep(
+      env(dir, { kubectlCalls: calls }),
+      "preflight",
+      "--stack",
+      "staging",
+      "--skip-plan",
+      "--json",
+    );
     assert.equal(r.code, 0, r.stdout);
-    assert.ok(calls.length >= 2, `preflight asked the cluster for the database and its backups (${calls.length} calls)`);
-    for (const args of calls) assert.deepEqual(args.slice(0, 4), ["--kubeconfig", path.join(dir, "clusters", "staging.yaml"), "--context", "staging-east"], args.join(" "));
+    assert.ok(
+      calls.length >= 2,
+      `preflight asked the cluster for the database and its backups (${calls.length} calls)`,
+    );
+    for (const args of calls)
+      assert.deepEqual(
+        args.slice(0, 4),
+        ["--kubeconfig", path.join(dir, "clusters", "staging.yaml"), "--context", "staging-east"],
+        args.join(" "),
+      );
   });
 
   it("without it, leaves kubectl's target alone", async () => {
     const calls: string[][] = [];
-    await lockstep(env(tempProject(), { kubectlCalls: calls }), "preflight", "--stack", "staging", "--skip-plan", "--json");
+    await lockstep(
+      env(tempProject(), { kubectlCalls: calls }),
+      "preflight",
+      "--stack",
+      "staging",
+      "--skip-plan",
+      "--json",
+    );
     assert.ok(calls.length >= 2);
-    for (const args of calls) assert.equal(args.some((a) => a === "--kubeconfig" || a === "--context"), false, args.join(" "));
+    for (const args of calls)
+      assert.equal(
+        args.some((a) => a === "--kubeconfig" || a === "--context"),
+        false,
+        args.join(" "),
+      );
   });
 });

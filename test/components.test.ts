@@ -12,7 +12,8 @@ const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 // Tests read deep Kubernetes shapes; a loose type keeps the assertions readable.
 type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-const container = (r: { props: Record<string, unknown> }): Loose => (prop(r as never, "spec.template.spec.containers") as Loose[])[0];
+const container = (r: { props: Record<string, unknown> }): Loose =>
+  (prop(r as never, "spec.template.spec.containers") as Loose[])[0];
 
 describe("components", () => {
   let staging: PlanResult;
@@ -44,7 +45,10 @@ describe("components", () => {
     });
 
     it("layers values: catalog, then component wiring, then stack overrides", async () => {
-      const withOverride = await planStack("staging", 'chartValues.openbao={"server":{"ha":{"replicas":5}},"injector":{"enabled":false}}');
+      const withOverride = await planStack(
+        "staging",
+        'chartValues.openbao={"server":{"ha":{"replicas":5}},"injector":{"enabled":false}}',
+      );
       const values = resource(withOverride, "openbao").props.values as Loose;
       assert.equal(values.server.ha.replicas, 5, "stack override wins");
       assert.equal(values.server.ha.raft.enabled, true, "catalog value kept beside it");
@@ -56,16 +60,33 @@ describe("components", () => {
       assert.equal(resource(staging, "keycloak").props.skipAwait, false);
       const noWait = await planStack("staging", "awaitRollouts=false");
       assert.equal(resource(noWait, "keycloak").props.skipAwait, true);
-      assert.equal((prop(resource(noWait, "api"), "metadata.annotations") as Record<string, string>)["pulumi.com/skipAwait"], "true");
+      assert.equal(
+        (prop(resource(noWait, "api"), "metadata.annotations") as Record<string, string>)["pulumi.com/skipAwait"],
+        "true",
+      );
     });
 
     it("skips every Service's endpoint wait only when awaitRollouts is false", async () => {
       const services = (plan: PlanResult) => plan.resources.filter((r) => r.type === "kubernetes:core/v1:Service");
-      const skips = (r: PlanResult["resources"][number]) => (prop(r, "metadata.annotations") as Record<string, string>)["pulumi.com/skipAwait"];
+      const skips = (r: PlanResult["resources"][number]) =>
+        (prop(r, "metadata.annotations") as Record<string, string>)["pulumi.com/skipAwait"];
       const noWait = await planStack("staging", "awaitRollouts=false");
-      assert.deepEqual(services(noWait).map((r) => [r.name, skips(r)]), services(noWait).map((r) => [r.name, "true"]));
-      assert.ok(services(noWait).length >= 5, services(noWait).map((r) => r.name).join(", "));
-      assert.deepEqual(services(staging).filter(skips).map((r) => r.name), []);
+      assert.deepEqual(
+        services(noWait).map((r) => [r.name, skips(r)]),
+        services(noWait).map((r) => [r.name, "true"]),
+      );
+      assert.ok(
+        services(noWait).length >= 5,
+        services(noWait)
+          .map((r) => r.name)
+          .join(", "),
+      );
+      assert.deepEqual(
+        services(staging)
+          .filter(skips)
+          .map((r) => r.name),
+        [],
+      );
     });
   });
 
@@ -81,7 +102,13 @@ describe("components", () => {
     it("archives WAL through the Barman Cloud plugin to an ObjectStore with retention, on a schedule", () => {
       for (const db of ["platform-db", "keycloak-db"]) {
         const plugins = prop(resource(staging, `${db}-cluster`), "spec.plugins") as Loose[];
-        assert.deepEqual(plugins, [{ name: "barman-cloud.cloudnative-pg.io", isWALArchiver: true, parameters: { barmanObjectName: `${db}-store` } }]);
+        assert.deepEqual(plugins, [
+          {
+            name: "barman-cloud.cloudnative-pg.io",
+            isWALArchiver: true,
+            parameters: { barmanObjectName: `${db}-store` },
+          },
+        ]);
         const store = resource(staging, `${db}-objectstore`);
         assert.equal(prop(store, "metadata.name"), `${db}-store`);
         assert.equal(prop(store, "spec.retentionPolicy"), "14d");
@@ -96,42 +123,80 @@ describe("components", () => {
 
     it("protects stateful resources so an upgrade can never replace or delete them", async () => {
       const resources = await runStack("staging", "deployed=1.5.0");
-      const protectedNames = resources.filter((r) => r.protect).map((r) => r.name).sort();
-      assert.deepEqual(protectedNames, ["keycloak-db-cluster", "keycloak-db-objectstore", "platform-db-cluster", "platform-db-objectstore"]);
-      const retained = resources.filter((r) => r.retainOnDelete).map((r) => r.name).sort();
+      const protectedNames = resources
+        .filter((r) => r.protect)
+        .map((r) => r.name)
+        .sort();
+      assert.deepEqual(protectedNames, [
+        "keycloak-db-cluster",
+        "keycloak-db-objectstore",
+        "platform-db-cluster",
+        "platform-db-objectstore",
+      ]);
+      const retained = resources
+        .filter((r) => r.retainOnDelete)
+        .map((r) => r.name)
+        .sort();
       // Clusters and their ObjectStores too: removing a database is always an explicit act, even after `pulumi state unprotect`.
-      assert.deepEqual(retained, ["keycloak-db-cluster", "keycloak-db-objectstore", "operators-namespace", "platform-db-cluster", "platform-db-objectstore", "platform-namespace", "pre-upgrade-keycloak-db-1-5-0-to-1-5-1", "pre-upgrade-platform-db-1-5-0-to-1-5-1"]);
+      assert.deepEqual(retained, [
+        "keycloak-db-cluster",
+        "keycloak-db-objectstore",
+        "operators-namespace",
+        "platform-db-cluster",
+        "platform-db-objectstore",
+        "platform-namespace",
+        "pre-upgrade-keycloak-db-1-5-0-to-1-5-1",
+        "pre-upgrade-platform-db-1-5-0-to-1-5-1",
+      ]);
     });
   });
 
   describe("pre-upgrade backups", () => {
     it("declares none while no window is open", () => {
       assert.equal(ofType(staging, "kubernetes:postgresql.cnpg.io/v1:Backup").length, 0);
-      assert.equal(ofType(staging, "command:local:Command").map((c) => c.name).join(), "smoke-test");
+      assert.equal(
+        ofType(staging, "command:local:Command")
+          .map((c) => c.name)
+          .join(),
+        "smoke-test",
+      );
     });
 
     it("declares a from->to named Backup per database, each awaited by a check that fails fast, and an OpenBao raft snapshot", () => {
       const backups = ofType(canary, "kubernetes:postgresql.cnpg.io/v1:Backup");
-      assert.deepEqual(backups.map((b) => prop(b, "metadata.name")).sort(), ["pre-upgrade-keycloak-db-1-5-0-to-1-5-1", "pre-upgrade-platform-db-1-5-0-to-1-5-1"]);
+      assert.deepEqual(backups.map((b) => prop(b, "metadata.name")).sort(), [
+        "pre-upgrade-keycloak-db-1-5-0-to-1-5-1",
+        "pre-upgrade-platform-db-1-5-0-to-1-5-1",
+      ]);
       for (const b of backups) {
         // The provider does not wait (it could not stop at "failed"); the check Command does.
         assert.equal((prop(b, "metadata.annotations") as Record<string, string>)["pulumi.com/skipAwait"], "true");
         assert.equal(prop(b, "spec.method"), "plugin");
-        const db = (prop(b, "spec.cluster.name") as string);
+        const db = prop(b, "spec.cluster.name") as string;
         const check = resource(canary, `await-${db}-1-5-0-to-1-5-1`);
         assert.equal(check.props.create, "bash scripts/await-backup.sh");
-        assert.deepEqual(check.props.environment, { NAMESPACE: "aigw-staging", BACKUP: prop(b, "metadata.name"), TIMEOUT_SECONDS: "3600" });
+        assert.deepEqual(check.props.environment, {
+          NAMESPACE: "aigw-staging",
+          BACKUP: prop(b, "metadata.name"),
+          TIMEOUT_SECONDS: "3600",
+        });
         assert.ok(check.dependsOn.includes(b.name), "the check starts after its Backup exists");
       }
       const snapshot = resource(canary, "openbao-snapshot-1-5-0-to-1-5-1");
       assert.equal(snapshot.props.create, "bash scripts/openbao-snapshot.sh");
       assert.deepEqual(snapshot.props.triggers, ["1.5.0", "1.5.1"]);
-      assert.equal((snapshot.props.environment as Record<string, string>).SNAPSHOT_FILE, "backups/openbao-1-5-0-to-1-5-1.snap");
+      assert.equal(
+        (snapshot.props.environment as Record<string, string>).SNAPSHOT_FILE,
+        "backups/openbao-1-5-0-to-1-5-1.snap",
+      );
     });
 
     it("is the same declaration on every up inside one window (no second backup)", async () => {
       const again = await planStack("staging", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=30");
-      const names = (r: PlanResult) => ofType(r, "kubernetes:postgresql.cnpg.io/v1:Backup").map((b) => JSON.stringify(b.props)).sort();
+      const names = (r: PlanResult) =>
+        ofType(r, "kubernetes:postgresql.cnpg.io/v1:Backup")
+          .map((b) => JSON.stringify(b.props))
+          .sort();
       assert.deepEqual(names(again), names(canary), "moving the canary does not change the backups");
     });
   });
@@ -139,14 +204,23 @@ describe("components", () => {
   describe("control-plane API", () => {
     it("rolls one pod at a time, gates on /readyz, and drains with preStop shorter than the grace period", () => {
       const api = resource(staging, "api");
-      assert.deepEqual(prop(api, "spec.strategy"), { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }, "a new pod is Ready before an old one goes, even with one replica");
+      assert.deepEqual(
+        prop(api, "spec.strategy"),
+        { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        "a new pod is Ready before an old one goes, even with one replica",
+      );
       const c = container(api);
       assert.equal(c.image, getRelease(catalog, "1.5.1").components.api.image);
       assert.equal(c.readinessProbe.httpGet.path, "/readyz");
-      assert.ok(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds >= 300, "migrations get minutes to finish");
+      assert.ok(
+        c.startupProbe.failureThreshold * c.startupProbe.periodSeconds >= 300,
+        "migrations get minutes to finish",
+      );
       assert.deepEqual(c.lifecycle.preStop.exec.command, ["sh", "-c", "sleep 10"]);
       assert.ok((prop(api, "spec.template.spec.terminationGracePeriodSeconds") as number) > 10);
-      assert.deepEqual(c.env.find((e: { name: string }) => e.name === "DATABASE_URL").valueFrom, { secretKeyRef: { name: "platform-db-app", key: "uri" } });
+      assert.deepEqual(c.env.find((e: { name: string }) => e.name === "DATABASE_URL").valueFrom, {
+        secretKeyRef: { name: "platform-db-app", key: "uri" },
+      });
       assert.equal(prop(resource(staging, "api-svc"), "spec.ports.0.targetPort"), 8080);
     });
 
@@ -171,9 +245,14 @@ describe("components", () => {
     });
 
     it("without a canary: one stable Deployment at the release and a single 100% backend", () => {
-      assert.equal((prop(resource(staging, "gateway"), "metadata.labels") as Record<string, string>)["app.kubernetes.io/version"], "1.5.1");
+      assert.equal(
+        (prop(resource(staging, "gateway"), "metadata.labels") as Record<string, string>)["app.kubernetes.io/version"],
+        "1.5.1",
+      );
       assert.throws(() => resource(staging, "gateway-canary"));
-      assert.deepEqual(prop(resource(staging, "gateway-route"), "spec.rules.0.backendRefs"), [{ name: "gateway-stable", port: 80, weight: 100 }]);
+      assert.deepEqual(prop(resource(staging, "gateway-route"), "spec.rules.0.backendRefs"), [
+        { name: "gateway-stable", port: 80, weight: 100 },
+      ]);
     });
 
     it("with a canary: stable runs upgrade.from, canary runs release, weights p and 100-p", () => {
@@ -181,12 +260,17 @@ describe("components", () => {
       assert.equal(labels("gateway")["app.kubernetes.io/version"], "1.5.0");
       assert.equal(labels("gateway-canary")["app.kubernetes.io/version"], "1.5.1");
       assert.equal(container(resource(canary, "gateway")).image, getRelease(catalog, "1.5.0").components.gateway.image);
-      assert.equal(container(resource(canary, "gateway-canary")).image, getRelease(catalog, "1.5.1").components.gateway.image);
+      assert.equal(
+        container(resource(canary, "gateway-canary")).image,
+        getRelease(catalog, "1.5.1").components.gateway.image,
+      );
       assert.deepEqual(prop(resource(canary, "gateway-route"), "spec.rules.0.backendRefs"), [
         { name: "gateway-stable", port: 80, weight: 90 },
         { name: "gateway-canary", port: 80, weight: 10 },
       ]);
-      assert.deepEqual(prop(resource(canary, "gateway-route"), "spec.parentRefs"), [{ name: "platform-gateway", namespace: "aigw-staging" }]);
+      assert.deepEqual(prop(resource(canary, "gateway-route"), "spec.parentRefs"), [
+        { name: "platform-gateway", namespace: "aigw-staging" },
+      ]);
     });
   });
 
@@ -195,11 +279,24 @@ describe("components", () => {
       const labels = (r: PlanResult, n: string) => prop(resource(r, n), "metadata.labels") as Record<string, string>;
       assert.equal(labels(staging, "console-blue")["app.kubernetes.io/version"], "1.5.1");
       assert.equal(labels(staging, "console-green")["app.kubernetes.io/version"], "1.5.0");
-      assert.equal((prop(resource(staging, "console-svc"), "spec.selector") as Record<string, string>)["lockstep.dev/color"], "blue");
-      assert.equal((prop(resource(staging, "console-green-svc"), "spec.selector") as Record<string, string>)["lockstep.dev/color"], "green");
+      assert.equal(
+        (prop(resource(staging, "console-svc"), "spec.selector") as Record<string, string>)["lockstep.dev/color"],
+        "blue",
+      );
+      assert.equal(
+        (prop(resource(staging, "console-green-svc"), "spec.selector") as Record<string, string>)["lockstep.dev/color"],
+        "green",
+      );
       const flipped = await planStack("staging", "console.live=green");
-      assert.equal((prop(resource(flipped, "console-svc"), "spec.selector") as Record<string, string>)["lockstep.dev/color"], "green");
-      assert.deepEqual(resource(flipped, "console-blue").props, resource(staging, "console-blue").props, "flipping changes only the Service");
+      assert.equal(
+        (prop(resource(flipped, "console-svc"), "spec.selector") as Record<string, string>)["lockstep.dev/color"],
+        "green",
+      );
+      assert.deepEqual(
+        resource(flipped, "console-blue").props,
+        resource(staging, "console-blue").props,
+        "flipping changes only the Service",
+      );
     });
   });
 
@@ -225,10 +322,16 @@ describe("components", () => {
           assert.equal(c.securityContext.readOnlyRootFilesystem, true, d.name);
           assert.deepEqual(c.securityContext.capabilities.drop, ["ALL"], d.name);
           assert.ok(c.resources.requests.cpu && c.resources.limits.memory, d.name);
-          for (const e of c.env) assert.ok(!/SECRET|PASSWORD|TOKEN/.test(e.name) || e.valueFrom?.secretKeyRef, `${d.name} ${e.name}`);
+          for (const e of c.env)
+            assert.ok(!/SECRET|PASSWORD|TOKEN/.test(e.name) || e.valueFrom?.secretKeyRef, `${d.name} ${e.name}`);
         }
       }
-      assert.equal(((prop(resource(prod, "platform-namespace"), "metadata.labels")) as Record<string, string>)["pod-security.kubernetes.io/enforce"], "restricted");
+      assert.equal(
+        (prop(resource(prod, "platform-namespace"), "metadata.labels") as Record<string, string>)[
+          "pod-security.kubernetes.io/enforce"
+        ],
+        "restricted",
+      );
     });
   });
 
@@ -244,8 +347,14 @@ describe("components", () => {
 
     it("reads the smoke script's verdict and time, which promotion takes from the stack outputs", () => {
       const d = `sha256:${"a".repeat(64)}`;
-      assert.deepEqual(parseSmokeOutput("smoke: ok    gateway\nverified-at: 2026-11-21T10:00:00Z\nverification: passed\n", "1.5.1", d), { status: "passed", version: "1.5.1", setDigest: d, verifiedAt: "2026-11-21T10:00:00Z" });
-      assert.deepEqual(parseSmokeOutput("verified-at: 2026-11-21T10:00:00Z\nverification: failed (1 check(s))\n", "1.5.1", d), { status: "failed", version: "1.5.1", setDigest: d, verifiedAt: null });
+      assert.deepEqual(
+        parseSmokeOutput("smoke: ok    gateway\nverified-at: 2026-11-21T10:00:00Z\nverification: passed\n", "1.5.1", d),
+        { status: "passed", version: "1.5.1", setDigest: d, verifiedAt: "2026-11-21T10:00:00Z" },
+      );
+      assert.deepEqual(
+        parseSmokeOutput("verified-at: 2026-11-21T10:00:00Z\nverification: failed (1 check(s))\n", "1.5.1", d),
+        { status: "failed", version: "1.5.1", setDigest: d, verifiedAt: null },
+      );
     });
 
     it("takes the verdict and the time only from whole lines, not from a check's text that contains them", () => {
@@ -254,7 +363,8 @@ describe("components", () => {
       const echoed = "smoke: FAIL  expected 'verification: passed'\nverification: passed (0 of 3 checks ran)\n";
       assert.equal(parseSmokeOutput(echoed, "1.5.1", d).status, "failed");
       assert.equal(parseSmokeOutput("smoke: FAIL x\nnot verification: passed\n", "1.5.1", d).status, "failed");
-      const time = "note: verified-at: 1999-01-01T00:00:00Z\nverified-at: 2026-11-21T10:00:00Z trailing\nverified-at: 2026-11-22T08:30:00Z\nverification: passed\n";
+      const time =
+        "note: verified-at: 1999-01-01T00:00:00Z\nverified-at: 2026-11-21T10:00:00Z trailing\nverified-at: 2026-11-22T08:30:00Z\nverification: passed\n";
       assert.equal(parseSmokeOutput(time, "1.5.1", d).verifiedAt, "2026-11-22T08:30:00Z");
     });
 
@@ -262,22 +372,44 @@ describe("components", () => {
       const unverified = await planStack("staging", "smoke=null");
       assert.throws(() => resource(unverified, "smoke-test"));
       assert.ok(resource(unverified, "lockstep-release"));
-      assert.deepEqual(await warningsOf("smoke=null"), ["warning: [runtime] smoke test skipped: lockstep:smoke is not set, so this deployment is not verified and cannot be promoted"]);
+      assert.deepEqual(await warningsOf("smoke=null"), [
+        "warning: [runtime] smoke test skipped: lockstep:smoke is not set, so this deployment is not verified and cannot be promoted",
+      ]);
     });
 
     it("warns that a canary share set with no window open is ignored, naming the key and the version", async () => {
-      assert.deepEqual(await warningsOf("upgrade.gatewayCanaryPercent=10"), ["warning: [runtime] lockstep:upgrade.gatewayCanaryPercent (10) is ignored: every workload already runs 1.5.1, so no upgrade window is open and no canary runs"]);
-      assert.deepEqual(await warningsOf("deployed=1.5.0", "upgrade.gatewayCanaryPercent=10"), [], "in a window the canary runs");
+      assert.deepEqual(await warningsOf("upgrade.gatewayCanaryPercent=10"), [
+        "warning: [runtime] lockstep:upgrade.gatewayCanaryPercent (10) is ignored: every workload already runs 1.5.1, so no upgrade window is open and no canary runs",
+      ]);
+      assert.deepEqual(
+        await warningsOf("deployed=1.5.0", "upgrade.gatewayCanaryPercent=10"),
+        [],
+        "in a window the canary runs",
+      );
     });
 
     it("records the release set in the cluster and in the stack outputs", () => {
-      const record = JSON.parse((resource(canary, "lockstep-release").props.data as Record<string, string>)["release.json"]);
+      const record = JSON.parse(
+        (resource(canary, "lockstep-release").props.data as Record<string, string>)["release.json"],
+      );
       assert.equal(record.release, "1.5.1");
       assert.equal(record.setDigest, canary.release.setDigest);
       assert.equal(record.upgradeFrom, "1.5.0");
       assert.equal(record.gatewayCanaryPercent, 10);
       assert.equal(canary.release.version, "1.5.1");
-      assert.deepEqual(canary.waves.map((w) => w.id), ["pre-upgrade-backup", "platform-services", "database", "api", "gateways", "console", "workers", "verification"]);
+      assert.deepEqual(
+        canary.waves.map((w) => w.id),
+        [
+          "pre-upgrade-backup",
+          "platform-services",
+          "database",
+          "api",
+          "gateways",
+          "console",
+          "workers",
+          "verification",
+        ],
+      );
     });
 
     it("gives every registration a unique logical name", () => {

@@ -3,7 +3,17 @@ import { describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, loadCatalog } from "../lib/catalog";
 import * as fs from "node:fs";
 import { parse } from "yaml";
-import { CONFIG_KEYS, CONFIG_PREFIX, ConfigKey, decodeConfigValue, defaultOf, isRequiredKey, kindOf, lockstepKeys, parseStackConfig } from "../lib/config";
+import {
+  CONFIG_KEYS,
+  CONFIG_PREFIX,
+  ConfigKey,
+  decodeConfigValue,
+  defaultOf,
+  isRequiredKey,
+  kindOf,
+  lockstepKeys,
+  parseStackConfig,
+} from "../lib/config";
 import { deployedAt } from "../lib/deployed";
 import { LockstepInputError } from "../lib/errors";
 import { prepareInputs } from "../lib/inputs";
@@ -14,31 +24,69 @@ import { applySets, readStackValues, toPulumiConfig } from "../lib/stackFile";
 
 /** [--set overrides, what the one error must say] — each names key, value and what is allowed. */
 const BAD: [string[], RegExp][] = [
-  [["release=9.9.9"], /^lockstep:release = "9\.9\.9": not in the release catalog; available versions: 1\.3\.4, 1\.4\.2, 1\.5\.0, 1\.5\.1, 2\.0\.0$/],
+  [
+    ["release=9.9.9"],
+    /^lockstep:release = "9\.9\.9": not in the release catalog; available versions: 1\.3\.4, 1\.4\.2, 1\.5\.0, 1\.5\.1, 2\.0\.0$/,
+  ],
   [["release=latest"], /^lockstep:release = "latest": must be an exact version x\.y\.z like/],
   [["environment=dev"], /^lockstep:environment = "dev": must be "staging" or "prod"$/],
   [["namespace=Bad_NS"], /^lockstep:namespace = "Bad_NS": must be a DNS-1123 label/],
   [["ha=yes"], /^lockstep:ha = "yes": must be true or false$/],
-  [["upgrade.from=1.9.0"], /^lockstep:upgrade\.from = "1\.9\.0": not in the release catalog; available versions: 1\.3\.4/],
-  [["upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=150"], /^lockstep:upgrade\.gatewayCanaryPercent = 150: must be a whole number from 0 to 100$/],
-  [["upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=12.5"], /^lockstep:upgrade\.gatewayCanaryPercent = 12\.5: must be a whole number from 0 to 100$/],
-  [["upgrade.from=1.5.0", "upgrade.canary=10"], /^lockstep:upgrade\.canary = 10: unknown field; allowed fields are from, gatewayCanaryPercent, mode$/],
+  [
+    ["upgrade.from=1.9.0"],
+    /^lockstep:upgrade\.from = "1\.9\.0": not in the release catalog; available versions: 1\.3\.4/,
+  ],
+  [
+    ["upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=150"],
+    /^lockstep:upgrade\.gatewayCanaryPercent = 150: must be a whole number from 0 to 100$/,
+  ],
+  [
+    ["upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=12.5"],
+    /^lockstep:upgrade\.gatewayCanaryPercent = 12\.5: must be a whole number from 0 to 100$/,
+  ],
+  [
+    ["upgrade.from=1.5.0", "upgrade.canary=10"],
+    /^lockstep:upgrade\.canary = 10: unknown field; allowed fields are from, gatewayCanaryPercent, mode$/,
+  ],
   [["console.live=purple"], /^lockstep:console\.live = "purple": must be "blue" or "green"$/],
   [["console.blue=0.9.0"], /^lockstep:console\.blue = "0\.9\.0": not in the release catalog/],
-  [["backup=null"], /^lockstep:backup = \(unset\): is required \(an object with destinationPath, endpointURL, credentialsSecret, retentionPolicy, schedule, snapshotDir\)$/],
+  [
+    ["backup=null"],
+    /^lockstep:backup = \(unset\): is required \(an object with destinationPath, endpointURL, credentialsSecret, retentionPolicy, schedule, snapshotDir\)$/,
+  ],
   [["backup.destinationPath=ftp://x"], /^lockstep:backup\.destinationPath = "ftp:\/\/x": must be an object-store URL/],
-  [["backup.retentionPolicy=30 days"], /^lockstep:backup\.retentionPolicy = "30 days": must be a CloudNativePG retention like 30d, 4w or 3m$/],
+  [
+    ["backup.retentionPolicy=30 days"],
+    /^lockstep:backup\.retentionPolicy = "30 days": must be a CloudNativePG retention like 30d, 4w or 3m$/,
+  ],
   [["backup.schedule=0 2 * * *"], /^lockstep:backup\.schedule = "0 2 \* \* \*": must be a six-field cron expression/],
   [["backup.credentialsSecret=Bad"], /^lockstep:backup\.credentialsSecret = "Bad": must be a DNS-1123 label/],
   [["awaitRollouts=maybe"], /^lockstep:awaitRollouts = "maybe": must be true or false$/],
   [["smoke.gatewayUrl=not-a-url"], /^lockstep:smoke\.gatewayUrl = "not-a-url": must be an absolute URL$/],
   [["smoke.expectedStatus=42"], /^lockstep:smoke\.expectedStatus = 42: /],
   [["kubernetesVersion=latest"], /^lockstep:kubernetesVersion = "latest": must be a Kubernetes version like 1\.31/],
-  [["promotion.version=1.5.1", "promotion.setDigest=abc", "promotion.verifiedIn=staging", "promotion.verifiedAt=2026-11-20T00:00:00Z"], /^lockstep:promotion\.setDigest = "abc": must be a set digest like sha256:<64 hex>$/],
-  [["chartValues.mystery={}"], /^lockstep:chartValues\.mystery = \{\}: unknown field; allowed fields are cnpgOperator, barmanCloudPlugin, identity, openbao$/],
+  [
+    [
+      "promotion.version=1.5.1",
+      "promotion.setDigest=abc",
+      "promotion.verifiedIn=staging",
+      "promotion.verifiedAt=2026-11-20T00:00:00Z",
+    ],
+    /^lockstep:promotion\.setDigest = "abc": must be a set digest like sha256:<64 hex>$/,
+  ],
+  [
+    ["chartValues.mystery={}"],
+    /^lockstep:chartValues\.mystery = \{\}: unknown field; allowed fields are cnpgOperator, barmanCloudPlugin, identity, openbao$/,
+  ],
   [["route.gatewayName=UPPER"], /^lockstep:route\.gatewayName = "UPPER": must be a DNS-1123 label/],
-  [["bogus=1"], /^lockstep:bogus = "1": unknown key; the keys are release, environment, namespace, ha, upgrade, console, backup, awaitRollouts, smoke, kubernetesVersion, promotion, chartValues, chartSource, route, restore, rollback, restoreDrill, cluster$/],
-  [["release=2.0.0", "console.blue=2.0.0", "console.green=2.0.0", "smoke=null"], /^lockstep:smoke = \(unset\): is required by release 2\.0\.0 \(see its release notes\)$/],
+  [
+    ["bogus=1"],
+    /^lockstep:bogus = "1": unknown key; the keys are release, environment, namespace, ha, upgrade, console, backup, awaitRollouts, smoke, kubernetesVersion, promotion, chartValues, chartSource, route, restore, rollback, restoreDrill, cluster$/,
+  ],
+  [
+    ["release=2.0.0", "console.blue=2.0.0", "console.green=2.0.0", "smoke=null"],
+    /^lockstep:smoke = \(unset\): is required by release 2\.0\.0 \(see its release notes\)$/,
+  ],
 ];
 
 describe("stack config", () => {
@@ -55,13 +103,20 @@ describe("stack config", () => {
 
   it("under the real entry path, bad config registers nothing but the root stack", async () => {
     const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
-    for (const sets of [["release=9.9.9"], ["upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=150"], ["backup=null"]]) {
+    for (const sets of [
+      ["release=9.9.9"],
+      ["upgrade.from=1.5.0", "upgrade.gatewayCanaryPercent=150"],
+      ["backup=null"],
+    ]) {
       const values = applySets(readStackValues("staging"), sets);
       assert.throws(() => parseStackConfig(values, catalog), LockstepInputError);
       await assert.rejects(runProgram("staging", undefined, toPulumiConfig(values)), (err: unknown) => {
         assert.ok(err instanceof LockstepInputError);
         const registered = (err as unknown as { registrations: { type: string }[] }).registrations;
-        assert.deepEqual(registered.map((r) => r.type), ["pulumi:pulumi:Stack"]);
+        assert.deepEqual(
+          registered.map((r) => r.type),
+          ["pulumi:pulumi:Stack"],
+        );
         return true;
       });
     }
@@ -73,14 +128,20 @@ describe("stack config", () => {
   it("applies defaults once", () => {
     const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
     const base = readStackValues("staging");
-    const config = parseStackConfig({ ...base, namespace: undefined, ha: undefined, awaitRollouts: undefined, console: undefined }, catalog);
+    const config = parseStackConfig(
+      { ...base, namespace: undefined, ha: undefined, awaitRollouts: undefined, console: undefined },
+      catalog,
+    );
     assert.equal(config.namespace, "lockstep");
     assert.equal(config.ha, false);
     assert.equal(config.awaitRollouts, true);
     assert.deepEqual(config.console, { blue: "1.5.1", green: "1.5.1", live: "blue" });
     assert.equal(config.backup.snapshotDir, "./backups");
     assert.equal(config.upgrade, undefined);
-    assert.deepEqual(parseStackConfig({ ...base, upgrade: { gatewayCanaryPercent: 5 } }, catalog).upgrade, { gatewayCanaryPercent: 5, mode: "rolling" });
+    assert.deepEqual(parseStackConfig({ ...base, upgrade: { gatewayCanaryPercent: 5 } }, catalog).upgrade, {
+      gatewayCanaryPercent: 5,
+      mode: "rolling",
+    });
   });
 
   it("decodes raw Pulumi strings by the kind each key expects", () => {
@@ -92,7 +153,10 @@ describe("stack config", () => {
 });
 
 describe("Pulumi.yaml's config section", () => {
-  const project = parse(fs.readFileSync(`${__dirname}/../Pulumi.yaml`, "utf8")) as { name: string; config: Record<string, { type?: string; description?: string; default?: unknown }> };
+  const project = parse(fs.readFileSync(`${__dirname}/../Pulumi.yaml`, "utf8")) as {
+    name: string;
+    config: Record<string, { type?: string; description?: string; default?: unknown }>;
+  };
 
   it("declares exactly the keys the real CLI may require: required ones, and ones with a default", () => {
     assert.equal(project.name, CONFIG_PREFIX, "the project name is the config namespace");
@@ -106,7 +170,11 @@ describe("Pulumi.yaml's config section", () => {
     for (const [key, declared] of Object.entries(project.config)) {
       assert.equal(declared.type, kindOf(key), `${key} type`);
       assert.ok((declared.description ?? "").length > 20, `${key} has a description`);
-      assert.equal("default" in declared, !isRequiredKey(key as ConfigKey), `${key}: declared with a default exactly when the schema has one`);
+      assert.equal(
+        "default" in declared,
+        !isRequiredKey(key as ConfigKey),
+        `${key}: declared with a default exactly when the schema has one`,
+      );
       if ("default" in declared) assert.deepEqual(declared.default, defaultOf(key as ConfigKey), `${key} default`);
     }
   });
@@ -126,23 +194,51 @@ describe("parseStackConfig, directly", () => {
   };
 
   it("keeps only lockstep: keys from the CLI's config, decoded by kind", () => {
-    assert.deepEqual(lockstepKeys({ "aws:region": "eu-west-1", "lockstep:ha": "true", "lockstepx:ha": "false", "lockstep:release": "1.5.0" }), { ha: true, release: "1.5.0" });
+    assert.deepEqual(
+      lockstepKeys({
+        "aws:region": "eu-west-1",
+        "lockstep:ha": "true",
+        "lockstepx:ha": "false",
+        "lockstep:release": "1.5.0",
+      }),
+      { ha: true, release: "1.5.0" },
+    );
   });
 
   it("names the file the values came from, and lists several problems one per line", () => {
-    assert.equal(refusal({ ...base, bogus: 1 }, { source: "Pulumi.qa.yaml" }).split(";")[0], "Pulumi.qa.yaml: lockstep:bogus = 1: unknown key");
+    assert.equal(
+      refusal({ ...base, bogus: 1 }, { source: "Pulumi.qa.yaml" }).split(";")[0],
+      "Pulumi.qa.yaml: lockstep:bogus = 1: unknown key",
+    );
     const several = refusal({ ...base, release: "9.9.9", console: { blue: "9.9.8", green: "1.5.1", live: "blue" } });
-    assert.deepEqual(several.split("\n").map((l) => l.split(":").slice(0, 2).join(":")), ["2 invalid config values:", "  lockstep:release = \"9.9.9\"", "  lockstep:console.blue = \"9.9.8\""]);
+    assert.deepEqual(
+      several.split("\n").map((l) => l.split(":").slice(0, 2).join(":")),
+      ["2 invalid config values:", '  lockstep:release = "9.9.9"', '  lockstep:console.blue = "9.9.8"'],
+    );
   });
 
   it("names console.green and rollback.from when their versions are not in the catalog", () => {
-    assert.match(refusal({ ...base, console: { blue: "1.5.1", green: "1.5.7", live: "blue" } }), /^lockstep:console\.green = "1\.5\.7": not in the release catalog; available versions: /);
-    assert.match(refusal({ ...base, rollback: { from: "1.5.7", mode: "restore" } }), /^lockstep:rollback\.from = "1\.5\.7": not in the release catalog/);
+    assert.match(
+      refusal({ ...base, console: { blue: "1.5.1", green: "1.5.7", live: "blue" } }),
+      /^lockstep:console\.green = "1\.5\.7": not in the release catalog; available versions: /,
+    );
+    assert.match(
+      refusal({ ...base, rollback: { from: "1.5.7", mode: "restore" } }),
+      /^lockstep:rollback\.from = "1\.5\.7": not in the release catalog/,
+    );
   });
 
   it("refuses a canary beside a rollback", () => {
-    assert.equal(refusal({ ...base, release: "1.5.0", console: { blue: "1.5.0", green: "1.5.0", live: "blue" }, rollback: { from: "1.5.1", mode: "restore" }, upgrade: { gatewayCanaryPercent: 10 } }),
-      "lockstep:upgrade.gatewayCanaryPercent = 10: a rollback runs no canary (lockstep:rollback is set): the previous set was already known good; remove it");
+    assert.equal(
+      refusal({
+        ...base,
+        release: "1.5.0",
+        console: { blue: "1.5.0", green: "1.5.0", live: "blue" },
+        rollback: { from: "1.5.1", mode: "restore" },
+        upgrade: { gatewayCanaryPercent: 10 },
+      }),
+      "lockstep:upgrade.gatewayCanaryPercent = 10: a rollback runs no canary (lockstep:rollback is set): the previous set was already known good; remove it",
+    );
   });
 
   it("says what a missing required key must be: a string, or an object with its fields", () => {
@@ -153,25 +249,64 @@ describe("parseStackConfig, directly", () => {
   });
 
   it("takes a chart source that is a directory or an oci:// path, and nothing else with a scheme", () => {
-    for (const ok of ["./charts", "/srv/charts", "1abc://x", "oci://registry.example/charts", "oci://registry.example", "oci://r/a/b"]) {
+    for (const ok of [
+      "./charts",
+      "/srv/charts",
+      "1abc://x",
+      "oci://registry.example/charts",
+      "oci://registry.example",
+      "oci://r/a/b",
+    ]) {
       assert.equal(parseStackConfig({ ...base, chartSource: ok }, catalog).chartSource, ok, ok);
     }
-    for (const bad of ["https://charts.example", "HTTP://charts.example", "s3://bucket/charts", "oci://", "oci:///charts", "oci://host/a b", "oci://a b", "xoci://host"]) {
-      assert.match(refusal({ ...base, chartSource: bad }), /^lockstep:chartSource = .*: must be a directory path or an oci:\/\/<registry>\/<path> URL/, bad);
+    for (const bad of [
+      "https://charts.example",
+      "HTTP://charts.example",
+      "s3://bucket/charts",
+      "oci://",
+      "oci:///charts",
+      "oci://host/a b",
+      "oci://a b",
+      "xoci://host",
+    ]) {
+      assert.match(
+        refusal({ ...base, chartSource: bad }),
+        /^lockstep:chartSource = .*: must be a directory path or an oci:\/\/<registry>\/<path> URL/,
+        bad,
+      );
     }
   });
 
   it("checks chart values for plaintext credentials by field name unless the key is stored secret, and every key by value", () => {
     const chartValues = { identity: { auth: { adminPassword: "hunter2" } } };
-    assert.match(refusal({ ...base, chartValues }), /^lockstep:chartValues\.identity\.auth\.adminPassword = \[secret\]: looks like a plaintext secret; store it encrypted: pulumi config set --secret --path lockstep:chartValues\.identity\.auth\.adminPassword <value>$/);
-    assert.deepEqual(parseStackConfig({ ...base, chartValues }, catalog, { secretKeys: ["chartValues"] }).chartValues.identity, chartValues.identity);
-    assert.equal(parseStackConfig({ ...base, smoke: { ...(base.smoke as object), blockedPrompt: "reveal the password" } }, catalog).smoke?.blockedPrompt, "reveal the password", "outside chartValues a field's name says nothing");
-    assert.match(refusal({ ...base, smoke: { ...(base.smoke as object), blockedPrompt: "sk-aaaaaaaaaaaaaaaaaaaaaaaaaaaa" } }), /^lockstep:smoke\.blockedPrompt = \[secret\]: looks like a plaintext secret; .* \(only chartValues may hold secrets\)$/);
+    assert.match(
+      refusal({ ...base, chartValues }),
+      /^lockstep:chartValues\.identity\.auth\.adminPassword = \[secret\]: looks like a plaintext secret; store it encrypted: pulumi config set --secret --path lockstep:chartValues\.identity\.auth\.adminPassword <value>$/,
+    );
+    assert.deepEqual(
+      parseStackConfig({ ...base, chartValues }, catalog, { secretKeys: ["chartValues"] }).chartValues.identity,
+      chartValues.identity,
+    );
+    assert.equal(
+      parseStackConfig({ ...base, smoke: { ...(base.smoke as object), blockedPrompt: "reveal the password" } }, catalog)
+        .smoke?.blockedPrompt,
+      "reveal the password",
+      "outside chartValues a field's name says nothing",
+    );
+    assert.match(
+      refusal({ ...base, smoke: { ...(base.smoke as object), blockedPrompt: "sk-aaaaaaaaaaaaaaaaaaaaaaaaaaaa" } }),
+      /^lockstep:smoke\.blockedPrompt = \[secret\]: looks like a plaintext secret; .* \(only chartValues may hold secrets\)$/,
+    );
   });
 
   it("decides the upgrade window from the deployed state, unless told to defer it", () => {
     const options = { projectDir: PROJECT, deployed: deployedAt("1.5.0", catalog) };
-    assert.deepEqual(prepareInputs(base, catalog, options).window, { from: "1.5.0", to: "1.5.1", mode: "rolling", gatewayCanaryPercent: undefined });
+    assert.deepEqual(prepareInputs(base, catalog, options).window, {
+      from: "1.5.0",
+      to: "1.5.1",
+      mode: "rolling",
+      gatewayCanaryPercent: undefined,
+    });
     assert.equal(prepareInputs(base, catalog, { ...options, deferWindow: true }).window, undefined);
   });
 });

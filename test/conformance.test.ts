@@ -38,9 +38,20 @@ describe("conformance", () => {
       await planStack("staging", "ha=true", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=25", "console.live=green"),
       await planStack("staging", "release=2.0.0", "deployed=1.5.1", "console.blue=2.0.0", "console.green=2.0.0"),
       // Day two: a point-in-time restore, a rollback with data from a backupID, and a drill.
-      await planStack("staging", "deployed=1.5.1", 'restore={"name":"r1","targetTime":"2026-11-20T10:00:00Z"}', 'restoreDrill={"id":"2026-11-22"}'),
-      await planStack("staging", `deployed=${path.join(PROJECT, "test", "fixtures", "deployed-1.5.1-after-window.json")}`, "release=1.5.0", "console.blue=1.5.0",
-        'rollback={"from":"1.5.1","mode":"restore"}', 'restore={"name":"rb","backupIDs":{"platform":"20261120T101500","identity":"20261120T101502"},"targetImmediate":true}'),
+      await planStack(
+        "staging",
+        "deployed=1.5.1",
+        'restore={"name":"r1","targetTime":"2026-11-20T10:00:00Z"}',
+        'restoreDrill={"id":"2026-11-22"}',
+      ),
+      await planStack(
+        "staging",
+        `deployed=${path.join(PROJECT, "test", "fixtures", "deployed-1.5.1-after-window.json")}`,
+        "release=1.5.0",
+        "console.blue=1.5.0",
+        'rollback={"from":"1.5.1","mode":"restore"}',
+        'restore={"name":"rb","backupIDs":{"platform":"20261120T101500","identity":"20261120T101502"},"targetImmediate":true}',
+      ),
     ];
   });
 
@@ -48,18 +59,33 @@ describe("conformance", () => {
   function known(value: unknown): unknown {
     if (Array.isArray(value)) return value.filter((v) => !pulumi.isUnknown(v)).map(known);
     if (!value || typeof value !== "object") return value;
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => !pulumi.isUnknown(v)).map(([k, v]) => [k, known(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => !pulumi.isUnknown(v))
+        .map(([k, v]) => [k, known(v)]),
+    );
   }
 
-  const all = (type: (t: string) => boolean): PlannedResource[] => plans.flatMap((p) => p.resources.filter((r) => type(r.type)).map((r) => ({ ...r, props: known(r.props) as PlannedResource["props"] })));
+  const all = (type: (t: string) => boolean): PlannedResource[] =>
+    plans.flatMap((p) =>
+      p.resources.filter((r) => type(r.type)).map((r) => ({ ...r, props: known(r.props) as PlannedResource["props"] })),
+    );
 
   describe("CRD conformance (../shared/crds)", () => {
     let validators = new CrdValidators(new Map());
-    before(() => { validators = loadCrdValidators(); });
+    before(() => {
+      validators = loadCrdValidators();
+    });
 
     it("loads the CNPG, Barman Cloud and Gateway API schemas", () => {
-      for (const key of ["kubernetes:postgresql.cnpg.io/v1:Cluster", "kubernetes:postgresql.cnpg.io/v1:Backup", "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup",
-        "kubernetes:barmancloud.cnpg.io/v1:ObjectStore", "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"]) assert.ok(validators.has(key), key);
+      for (const key of [
+        "kubernetes:postgresql.cnpg.io/v1:Cluster",
+        "kubernetes:postgresql.cnpg.io/v1:Backup",
+        "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup",
+        "kubernetes:barmancloud.cnpg.io/v1:ObjectStore",
+        "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
+      ])
+        assert.ok(validators.has(key), key);
     });
 
     it("validates every custom object the program declares", () => {
@@ -77,9 +103,18 @@ describe("conformance", () => {
 
     it("validates the recovered clusters and the drill's scratch cluster, which carry bootstrap.recovery and externalClusters", () => {
       const validate = validators.get("kubernetes:postgresql.cnpg.io/v1:Cluster") as ValidateFunction;
-      const recovered = all((t) => t === "kubernetes:postgresql.cnpg.io/v1:Cluster").filter((r) => (r.props as Loose).spec.bootstrap.recovery);
-      assert.deepEqual([...new Set(recovered.map((r) => r.name))].sort(), ["keycloak-db-r1-cluster", "keycloak-db-rb-cluster", "platform-db-r1-cluster", "platform-db-rb-cluster"]);
-      const drills = all((t) => t === "command:local:Command").filter((r) => r.name.startsWith("restore-drill-")).map((r) => JSON.parse((r.props as Loose).environment.MANIFEST) as Loose);
+      const recovered = all((t) => t === "kubernetes:postgresql.cnpg.io/v1:Cluster").filter(
+        (r) => (r.props as Loose).spec.bootstrap.recovery,
+      );
+      assert.deepEqual([...new Set(recovered.map((r) => r.name))].sort(), [
+        "keycloak-db-r1-cluster",
+        "keycloak-db-rb-cluster",
+        "platform-db-r1-cluster",
+        "platform-db-rb-cluster",
+      ]);
+      const drills = all((t) => t === "command:local:Command")
+        .filter((r) => r.name.startsWith("restore-drill-"))
+        .map((r) => JSON.parse((r.props as Loose).environment.MANIFEST) as Loose);
       assert.equal(drills.length, 1);
       for (const object of [...recovered.map((r) => r.props as Loose), ...drills]) {
         assert.ok(validate(object), `${object.metadata.name}: ${JSON.stringify(validate.errors?.slice(0, 3))}`);
@@ -97,7 +132,9 @@ describe("conformance", () => {
       const cluster = structuredClone(all((t) => t === "kubernetes:postgresql.cnpg.io/v1:Cluster")[0].props) as Loose;
       cluster.spec.instances = "three";
       assert.equal(validators.get("kubernetes:postgresql.cnpg.io/v1:Cluster")?.(cluster), false);
-      const route = structuredClone(all((t) => t === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")[0].props) as Loose;
+      const route = structuredClone(
+        all((t) => t === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")[0].props,
+      ) as Loose;
       route.spec.rules[0].backendRefs[0].weight = -5;
       assert.equal(validators.get("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")?.(route), false);
     });
@@ -108,7 +145,10 @@ describe("conformance", () => {
       let count = 0;
       for (const [type, module] of Object.entries(CORE)) {
         const kind = module.split("/").pop() as string;
-        const models = (await import(`kubernetes-models/${module}`)) as Record<string, new (data: unknown) => { validate(): void }>;
+        const models = (await import(`kubernetes-models/${module}`)) as Record<
+          string,
+          new (data: unknown) => { validate(): void }
+        >;
         for (const r of all((t) => t === type)) {
           assert.doesNotThrow(() => new models[kind](r.props).validate(), `${r.name} (${type})`);
           count++;
@@ -123,10 +163,15 @@ describe("conformance", () => {
   });
 
   describe("chart values (../shared/chart-schemas)", () => {
-    const schemas: [string, string][] = [["cnpg-operator", "cloudnative-pg-0.29.0"], ["barman-cloud-plugin", "plugin-barman-cloud-0.7.0"]];
+    const schemas: [string, string][] = [
+      ["cnpg-operator", "cloudnative-pg-0.29.0"],
+      ["barman-cloud-plugin", "plugin-barman-cloud-0.7.0"],
+    ];
     for (const [release, schemaName] of schemas) {
       it(`validates the ${release} values against ${schemaName}'s values.schema.json`, () => {
-        const schema = JSON.parse(fs.readFileSync(path.join(requireShared("chart-schemas"), `${schemaName}.values.schema.json`), "utf8"));
+        const schema = JSON.parse(
+          fs.readFileSync(path.join(requireShared("chart-schemas"), `${schemaName}.values.schema.json`), "utf8"),
+        );
         const validate = ajv().compile(schema);
         const releases = all((t) => t === "kubernetes:helm.sh/v3:Release").filter((x) => x.name === release);
         assert.equal(releases.length, plans.length, `one ${release} per plan`);
@@ -148,9 +193,20 @@ describe("conformance", () => {
           const pin = catalog.releases.get(version)?.charts[key];
           assert.ok(pin);
           const manifest = path.join(charts, chartFolder(pin), "Chart.yaml");
-          assert.ok(fs.existsSync(manifest), `${version} pins ${key} ${pin.chart} ${pin.version}, which has no release upstream (no ${manifest})`);
-          const chart = parseYaml(fs.readFileSync(manifest, "utf8")) as { name: string; version: string; appVersion: string };
-          assert.deepEqual([chart.name, String(chart.version), String(chart.appVersion)], [pin.chart, pin.version, pin.appVersion], `${version} ${key}`);
+          assert.ok(
+            fs.existsSync(manifest),
+            `${version} pins ${key} ${pin.chart} ${pin.version}, which has no release upstream (no ${manifest})`,
+          );
+          const chart = parseYaml(fs.readFileSync(manifest, "utf8")) as {
+            name: string;
+            version: string;
+            appVersion: string;
+          };
+          assert.deepEqual(
+            [chart.name, String(chart.version), String(chart.appVersion)],
+            [pin.chart, pin.version, pin.appVersion],
+            `${version} ${key}`,
+          );
           checked++;
         }
       }

@@ -19,8 +19,16 @@ export function ajv(): Ajv {
  */
 export function strict(schema: Loose): Loose {
   if (!schema || typeof schema !== "object") return schema;
-  const out: Loose = Array.isArray(schema) ? schema.map(strict) : Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, strict(v)]));
-  if (!Array.isArray(schema) && schema.type === "object" && schema.properties && schema.additionalProperties === undefined && !schema["x-kubernetes-preserve-unknown-fields"]) {
+  const out: Loose = Array.isArray(schema)
+    ? schema.map(strict)
+    : Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, strict(v)]));
+  if (
+    !Array.isArray(schema) &&
+    schema.type === "object" &&
+    schema.properties &&
+    schema.additionalProperties === undefined &&
+    !schema["x-kubernetes-preserve-unknown-fields"]
+  ) {
     out.additionalProperties = false;
   }
   return out;
@@ -36,7 +44,9 @@ function crdDocuments(file: string): Loose[] {
   const cacheDir = path.join(__dirname, "..", "node_modules", ".cache", "lockstep", "crds");
   const cached = path.join(cacheDir, `${path.basename(file)}.${stat.size}.${Math.trunc(stat.mtimeMs)}.json`);
   if (fs.existsSync(cached)) return JSON.parse(fs.readFileSync(cached, "utf8")) as Loose[];
-  const docs = parseAllDocuments(fs.readFileSync(file, "utf8")).map((d) => d.toJSON() as Loose | null).filter((d): d is Loose => d?.kind === "CustomResourceDefinition");
+  const docs = parseAllDocuments(fs.readFileSync(file, "utf8"))
+    .map((d) => d.toJSON() as Loose | null)
+    .filter((d): d is Loose => d?.kind === "CustomResourceDefinition");
   fs.mkdirSync(cacheDir, { recursive: true });
   fs.writeFileSync(cached, JSON.stringify(docs));
   return docs;
@@ -52,7 +62,11 @@ export function loadCrdValidators(include: (file: string) => boolean = () => tru
   const crds = requireShared("crds");
   for (const file of fs.readdirSync(crds).filter((f) => f.endsWith(".yaml") && include(f))) {
     for (const crd of crdDocuments(path.join(crds, file))) {
-      for (const version of crd.spec.versions) schemas.set(`kubernetes:${crd.spec.group}/${version.name}:${crd.spec.names.kind}`, version.schema.openAPIV3Schema);
+      for (const version of crd.spec.versions)
+        schemas.set(
+          `kubernetes:${crd.spec.group}/${version.name}:${crd.spec.names.kind}`,
+          version.schema.openAPIV3Schema,
+        );
     }
   }
   return new CrdValidators(schemas);

@@ -8,7 +8,10 @@ describe("LockstepInputError", () => {
   it("is an Error named LockstepInputError that exits 2", () => {
     const err = new LockstepInputError("lockstep:release = 9.9.9: not in the catalog");
     assert.ok(err instanceof Error);
-    assert.deepEqual([err.name, err.message, err.exitCode], ["LockstepInputError", "lockstep:release = 9.9.9: not in the catalog", 2]);
+    assert.deepEqual(
+      [err.name, err.message, err.exitCode],
+      ["LockstepInputError", "lockstep:release = 9.9.9: not in the catalog", 2],
+    );
     assert.match(String(err), /^LockstepInputError: lockstep:release/);
   });
 });
@@ -20,7 +23,10 @@ describe("showValue", () => {
     assert.equal(showValue({ a: [1, null] }), '{"a":[1,null]}');
     assert.equal(showValue(undefined), "(unset)");
     assert.equal(showValue(Symbol("x")), "Symbol(x)");
-    assert.match(showValue(() => 1), /^\(\)\s*=>\s*1$/);
+    assert.match(
+      showValue(() => 1),
+      /^\(\)\s*=>\s*1$/,
+    );
   });
 
   it("cuts text over 120 characters to 117 and an ellipsis", () => {
@@ -45,8 +51,12 @@ describe("valueAt", () => {
 describe("deepFreeze", () => {
   it("freezes the value and everything reachable from it, and leaves scalars and functions alone", () => {
     const value = deepFreeze({ a: { b: [1, { c: 2 }] } });
-    assert.ok(Object.isFrozen(value) && Object.isFrozen(value.a) && Object.isFrozen(value.a.b) && Object.isFrozen(value.a.b[1]));
-    assert.throws(() => { (value.a.b[1] as { c: number }).c = 3; }, TypeError);
+    assert.ok(
+      Object.isFrozen(value) && Object.isFrozen(value.a) && Object.isFrozen(value.a.b) && Object.isFrozen(value.a.b[1]),
+    );
+    assert.throws(() => {
+      (value.a.b[1] as { c: number }).c = 3;
+    }, TypeError);
     assert.equal(deepFreeze("text"), "text");
     assert.equal(deepFreeze(null), null);
     const withFunction = deepFreeze({ render: () => "x" });

@@ -10,14 +10,31 @@ import { Catalog, getRelease, setDigest } from "../lib/catalog";
 import { FLEET_TAGS } from "../lib/fleet";
 import { editStackConfig, readStackValues, stackFilePath } from "../lib/stackFile";
 
-export interface FakeInstall { stack: string; ring?: string; version: string | null; kubernetesVersion?: string; region?: string; customer?: string }
+export interface FakeInstall {
+  stack: string;
+  ring?: string;
+  version: string | null;
+  kubernetesVersion?: string;
+  region?: string;
+  customer?: string;
+}
 
 /** What a completed `up` at `version` leaves in the outputs. */
 export function outputsAt(catalog: Catalog, version: string, stack: string): Record<string, unknown> {
   return {
     release: { version, setDigest: setDigest(getRelease(catalog, version)) },
-    workloads: Object.fromEntries(["api", "gateway", "console-blue", "console-green", "worker-export", "worker-lifecycle", "worker-config"].map((w) => [w, version])),
-    verification: { status: "passed", version, setDigest: setDigest(getRelease(catalog, version)), verifiedAt: "2026-11-21T10:00:00Z", stack },
+    workloads: Object.fromEntries(
+      ["api", "gateway", "console-blue", "console-green", "worker-export", "worker-lifecycle", "worker-config"].map(
+        (w) => [w, version],
+      ),
+    ),
+    verification: {
+      status: "passed",
+      version,
+      setDigest: setDigest(getRelease(catalog, version)),
+      verifiedAt: "2026-11-21T10:00:00Z",
+      stack,
+    },
   };
 }
 
@@ -30,22 +47,31 @@ export class FakeFleet implements FleetBackend {
   /** Stacks whose up succeeds but whose smoke test then reports failed in the outputs. */
   readonly failSmoke = new Set<string>();
 
-  constructor(private readonly dir: string, private readonly catalog: Catalog) {}
+  constructor(
+    private readonly dir: string,
+    private readonly catalog: Catalog,
+  ) {}
 
   /** Adds an install: a stack file copied from staging at its version, tags, and outputs when it deployed. */
   add(install: FakeInstall): this {
     const file = stackFilePath(install.stack, this.dir);
     const template = fs.readFileSync(stackFilePath("staging", this.dir), "utf8");
     const version = install.version ?? "1.5.0";
-    fs.writeFileSync(file, editStackConfig(file, template, {
-      release: version, console: { blue: version, green: version, live: "blue" }, kubernetesVersion: install.kubernetesVersion ?? "1.31",
-    }));
+    fs.writeFileSync(
+      file,
+      editStackConfig(file, template, {
+        release: version,
+        console: { blue: version, green: version, live: "blue" },
+        kubernetesVersion: install.kubernetesVersion ?? "1.31",
+      }),
+    );
     const tags: Record<string, string> = {};
     if (install.ring) tags[FLEET_TAGS.ring] = install.ring;
     if (install.region) tags[FLEET_TAGS.region] = install.region;
     if (install.customer) tags[FLEET_TAGS.customer] = install.customer;
     this.stacks.set(install.stack, {
-      name: install.stack, tags,
+      name: install.stack,
+      tags,
       lastUpdate: install.version ? { result: "succeeded", at: "2026-11-20T08:00:00.000Z" } : null,
       outputs: install.version ? outputsAt(this.catalog, install.version, install.stack) : {},
     });
@@ -60,7 +86,9 @@ export class FakeFleet implements FleetBackend {
 
   private checkEngineArgs(stack: string, options: EngineRunOptions) {
     if (path.basename(options.policyPack) !== "policy" || !fs.existsSync(options.policyPackConfig)) {
-      throw new Error(`fake Automation API: ${stack} was not given the policy pack and an existing config (${options.policyPack}, ${options.policyPackConfig})`);
+      throw new Error(
+        `fake Automation API: ${stack} was not given the policy pack and an existing config (${options.policyPack}, ${options.policyPackConfig})`,
+      );
     }
   }
 

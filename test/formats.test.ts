@@ -5,15 +5,33 @@ import { cronProblem, isHostname } from "../lib/formats";
 
 describe("cronProblem", () => {
   it("accepts six-field schedules: numbers at their bounds, lists, ranges, steps, names in any case, ? in the day fields", () => {
-    for (const ok of ["0 0 2 * * *", "59 59 23 31 12 6", "0 0 0 1 1 0", " 0 0 2 * * * ", "0\t0  2 * * *", "0 */15 1-5 ? * MON-FRI",
-      "0 0,30 2 * jan,Dec sun", "0 0 2 ? * *", "0 0 2 * * ?", "0 0-59/5 * * * *", "0 0 2 1-31/2 * *", "5 0 12 * * *"]) {
+    for (const ok of [
+      "0 0 2 * * *",
+      "59 59 23 31 12 6",
+      "0 0 0 1 1 0",
+      " 0 0 2 * * * ",
+      "0\t0  2 * * *",
+      "0 */15 1-5 ? * MON-FRI",
+      "0 0,30 2 * jan,Dec sun",
+      "0 0 2 ? * *",
+      "0 0 2 * * ?",
+      "0 0-59/5 * * * *",
+      "0 0 2 1-31/2 * *",
+      "5 0 12 * * *",
+    ]) {
       assert.equal(cronProblem(ok), undefined, ok);
     }
   });
 
   it("refuses the wrong number of fields, saying how many it got", () => {
-    assert.equal(cronProblem("0 2 * * *"), 'must be a six-field cron expression (seconds first), like "0 0 2 * * *", not 5 fields');
-    assert.equal(cronProblem("0 0 2 * * * 2026"), 'must be a six-field cron expression (seconds first), like "0 0 2 * * *", not 7 fields');
+    assert.equal(
+      cronProblem("0 2 * * *"),
+      'must be a six-field cron expression (seconds first), like "0 0 2 * * *", not 5 fields',
+    );
+    assert.equal(
+      cronProblem("0 0 2 * * * 2026"),
+      'must be a six-field cron expression (seconds first), like "0 0 2 * * *", not 7 fields',
+    );
   });
 
   it("refuses a value outside its field, naming the field, its range and, where it has them, its names", () => {
@@ -41,7 +59,11 @@ describe("cronProblem", () => {
     assert.equal(cronProblem("0 0 12x * * *"), 'the hour field "12x" must be within 0-23');
     assert.equal(cronProblem("0 0 1,25 * * *"), 'the hour field "1,25" must be within 0-23');
     assert.equal(cronProblem("0 0 - * * *"), 'the hour field "-" must be within 0-23');
-    assert.equal(cronProblem("0 0 1e1 * * *"), 'the hour field "1e1" must be within 0-23', "a number JavaScript reads, not cron");
+    assert.equal(
+      cronProblem("0 0 1e1 * * *"),
+      'the hour field "1e1" must be within 0-23',
+      "a number JavaScript reads, not cron",
+    );
     assert.equal(cronProblem("0 0 0x1 * * *"), 'the hour field "0x1" must be within 0-23');
   });
 
@@ -65,12 +87,38 @@ describe("cronProblem", () => {
 
 describe("isHostname", () => {
   it("accepts lowercase RFC 1123 names and one leading wildcard label", () => {
-    for (const ok of ["gw.example.com", "a", "a-b.c0", "*.example.com", `${"a".repeat(63)}.example`, `${"a.".repeat(126)}a`]) assert.equal(isHostname(ok), true, ok);
+    for (const ok of [
+      "gw.example.com",
+      "a",
+      "a-b.c0",
+      "*.example.com",
+      `${"a".repeat(63)}.example`,
+      `${"a.".repeat(126)}a`,
+    ])
+      assert.equal(isHostname(ok), true, ok);
   });
 
   it("refuses empty names, names over 253 characters, bad labels anywhere and a wildcard not in front", () => {
-    for (const bad of ["", "*.", "Gw.example.com", "gw.example.com.", "-gw.example.com", "gw-.example.com", "gw.-x.com", "gw..com", "gw_1.example.com", "x.gw.example.com/",
-      `${"a".repeat(64)}.example`, `${"a.".repeat(126)}ab`, "example.*.com", "gw.example.*", "*example.com", "**.example.com", "example.com*.", " gw.example.com"]) {
+    for (const bad of [
+      "",
+      "*.",
+      "Gw.example.com",
+      "gw.example.com.",
+      "-gw.example.com",
+      "gw-.example.com",
+      "gw.-x.com",
+      "gw..com",
+      "gw_1.example.com",
+      "x.gw.example.com/",
+      `${"a".repeat(64)}.example`,
+      `${"a.".repeat(126)}ab`,
+      "example.*.com",
+      "gw.example.*",
+      "*example.com",
+      "**.example.com",
+      "example.com*.",
+      " gw.example.com",
+    ]) {
       assert.equal(isHostname(bad), false, JSON.stringify(bad));
     }
   });

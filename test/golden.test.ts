@@ -25,22 +25,89 @@ describe("what the commands print, line for line", () => {
       golden(name, r.stdout);
     };
 
-    it("a first install: every resource new, the waves in order, no window", () => plan("plan-staging-first-install", 0, "--stack", "staging"));
+    it("a first install: every resource new, the waves in order, no window", () =>
+      plan("plan-staging-first-install", 0, "--stack", "staging"));
     it("an upgrade window with a canary: the set's differences, the split, each resource against the deployed versions", () =>
-      plan("plan-staging-window", 0, "--stack", "staging", "--deployed", "1.5.0", "--set", "upgrade.gatewayCanaryPercent=10"));
+      plan(
+        "plan-staging-window",
+        0,
+        "--stack",
+        "staging",
+        "--deployed",
+        "1.5.0",
+        "--set",
+        "upgrade.gatewayCanaryPercent=10",
+      ));
     it("a point-in-time restore of one database: where it comes back from, the original kept, the writers stopped first", () =>
-      plan("plan-staging-restore", 0, "--stack", "staging", "--deployed", "1.5.1", "--set", 'restore={"name":"r1","databases":["platform"],"targetTime":"2026-11-20T10:00:00Z"}'));
-    it("a drill", () => plan("plan-staging-drill", 0, "--stack", "staging", "--deployed", "1.5.1", "--set", 'restoreDrill={"id":"d1"}'));
-    it("a rollback with the data", () => plan("plan-staging-rollback", 0, "--stack", "staging", "--deployed", path.join(PROJECT, "test", "fixtures", "deployed-1.5.1-after-window.json"),
-      "--set", "release=1.5.0", "--set", "console.blue=1.5.0", "--set", 'rollback={"from":"1.5.1","mode":"restore"}',
-      "--set", 'restore={"name":"rollback-1-5-1","backupIDs":{"platform":"20261120T101500","identity":"20261120T101502"},"targetImmediate":true}'));
+      plan(
+        "plan-staging-restore",
+        0,
+        "--stack",
+        "staging",
+        "--deployed",
+        "1.5.1",
+        "--set",
+        'restore={"name":"r1","databases":["platform"],"targetTime":"2026-11-20T10:00:00Z"}',
+      ));
+    it("a drill", () =>
+      plan("plan-staging-drill", 0, "--stack", "staging", "--deployed", "1.5.1", "--set", 'restoreDrill={"id":"d1"}'));
+    it("a rollback with the data", () =>
+      plan(
+        "plan-staging-rollback",
+        0,
+        "--stack",
+        "staging",
+        "--deployed",
+        path.join(PROJECT, "test", "fixtures", "deployed-1.5.1-after-window.json"),
+        "--set",
+        "release=1.5.0",
+        "--set",
+        "console.blue=1.5.0",
+        "--set",
+        'rollback={"from":"1.5.1","mode":"restore"}',
+        "--set",
+        'restore={"name":"rollback-1-5-1","backupIDs":{"platform":"20261120T101500","identity":"20261120T101502"},"targetImmediate":true}',
+      ));
     it("the end of a canary: the stable gateways move, the canary's resources removed", () =>
-      plan("plan-staging-canary-done", 0, "--stack", "staging", "--deployed", path.join(PROJECT, "test", "fixtures", "deployed-canary-1.5.1.json")));
-    it("a refused plan: each violation with its level, policy and resource", () => plan("plan-prod-refused", 1, "--stack", "prod", "--set", "release=2.0.0", "--set", "console.blue=2.0.0", "--set", "console.green=2.0.0"));
+      plan(
+        "plan-staging-canary-done",
+        0,
+        "--stack",
+        "staging",
+        "--deployed",
+        path.join(PROJECT, "test", "fixtures", "deployed-canary-1.5.1.json"),
+      ));
+    it("a refused plan: each violation with its level, policy and resource", () =>
+      plan(
+        "plan-prod-refused",
+        1,
+        "--stack",
+        "prod",
+        "--set",
+        "release=2.0.0",
+        "--set",
+        "console.blue=2.0.0",
+        "--set",
+        "console.green=2.0.0",
+      ));
     it("an advisory violation is printed with its level and does not fail the plan", async () => {
       const dir = tempProject();
-      fs.writeFileSync(path.join(dir, "policy", "config", "prod.json"), JSON.stringify({ all: "mandatory", "prod-promoted-only": "advisory" }));
-      const r = await lockstep(env(dir), "plan", "--stack", "prod", "--set", "release=2.0.0", "--set", "console.blue=2.0.0", "--set", "console.green=2.0.0");
+      fs.writeFileSync(
+        path.join(dir, "policy", "config", "prod.json"),
+        JSON.stringify({ all: "mandatory", "prod-promoted-only": "advisory" }),
+      );
+      const r = await lockstep(
+        env(dir),
+        "plan",
+        "--stack",
+        "prod",
+        "--set",
+        "release=2.0.0",
+        "--set",
+        "console.blue=2.0.0",
+        "--set",
+        "console.green=2.0.0",
+      );
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(r.stdout.trimEnd().split("\n").slice(-2), [
         "policies: 1 violation(s)",
@@ -64,7 +131,12 @@ describe("what the commands print, line for line", () => {
       return fleet;
     };
     /** The command's stdout, then the progress lines it reported on the way (one install at a time, so in order). */
-    const run = async (name: string, code: number, { fleet, dir, kubectl }: { fleet: FakeFleet; dir: string; kubectl?: CommandOutput }, ...args: string[]) => {
+    const run = async (
+      name: string,
+      code: number,
+      { fleet, dir, kubectl }: { fleet: FakeFleet; dir: string; kubectl?: CommandOutput },
+      ...args: string[]
+    ) => {
       const progress: string[] = [];
       const r = await lockstep(env(dir, { fleet, kubectl, progress, now: "2026-11-22T12:00:00Z" }), "fleet", ...args);
       assert.equal(r.code, code, r.stderr);
@@ -81,7 +153,20 @@ describe("what the commands print, line for line", () => {
     });
     it("upgrade --dry-run: what would run ring by ring, and what is skipped and why", async () => {
       const dir = tempProject();
-      await run("fleet-upgrade-dry-run", 0, { fleet: fleetOf6(dir), dir }, "upgrade", "--to", "1.5.1", "--dry-run", "--skip-blocked", "--concurrency", "2", "--max-failures", "3");
+      await run(
+        "fleet-upgrade-dry-run",
+        0,
+        { fleet: fleetOf6(dir), dir },
+        "upgrade",
+        "--to",
+        "1.5.1",
+        "--dry-run",
+        "--skip-blocked",
+        "--concurrency",
+        "2",
+        "--max-failures",
+        "3",
+      );
     });
     it("upgrade: the results table with the failed step, its detail and log, and the ring that did not start", async () => {
       const dir = tempProject();
@@ -92,15 +177,36 @@ describe("what the commands print, line for line", () => {
     });
     it("upgrade: a preflight with a failed check stops the install before its preview, naming the check", async () => {
       const dir = tempProject();
-      const fleet = new FakeFleet(dir, catalog).add({ stack: "staging", version: "1.5.1" }).add({ stack: "c1", ring: "canary", version: "1.5.0" }).add({ stack: "e1", ring: "early", version: "1.5.0" });
-      const notFound = { status: 1, stdout: "", stderr: 'Error from server (NotFound): clusters.postgresql.cnpg.io "platform-db" not found' };
-      await run("fleet-upgrade-preflight-failed", 3, { fleet, dir, kubectl: notFound }, "upgrade", "--to", "1.5.1", "--concurrency", "1", "--max-failures", "1");
+      const fleet = new FakeFleet(dir, catalog)
+        .add({ stack: "staging", version: "1.5.1" })
+        .add({ stack: "c1", ring: "canary", version: "1.5.0" })
+        .add({ stack: "e1", ring: "early", version: "1.5.0" });
+      const notFound = {
+        status: 1,
+        stdout: "",
+        stderr: 'Error from server (NotFound): clusters.postgresql.cnpg.io "platform-db" not found',
+      };
+      await run(
+        "fleet-upgrade-preflight-failed",
+        3,
+        { fleet, dir, kubectl: notFound },
+        "upgrade",
+        "--to",
+        "1.5.1",
+        "--concurrency",
+        "1",
+        "--max-failures",
+        "1",
+      );
       assert.deepEqual(fleet.calls, ["listStacks"], "no preview or up after a failed preflight");
     });
 
     it("upgrade: an up whose smoke test failed is a failed install, saying what the outputs hold", async () => {
       const dir = tempProject();
-      const fleet = new FakeFleet(dir, catalog).add({ stack: "staging", version: "1.5.1" }).add({ stack: "c1", ring: "canary", version: "1.5.0" }).add({ stack: "c2", ring: "canary", version: "1.5.0" });
+      const fleet = new FakeFleet(dir, catalog)
+        .add({ stack: "staging", version: "1.5.1" })
+        .add({ stack: "c1", ring: "canary", version: "1.5.0" })
+        .add({ stack: "c2", ring: "canary", version: "1.5.0" });
       fleet.failSmoke.add("c1");
       await run("fleet-upgrade-smoke-failed", 3, { fleet, dir }, "upgrade", "--to", "1.5.1", "--max-failures", "2");
     });
@@ -115,17 +221,52 @@ describe("what the commands print, line for line", () => {
     it("export --out: the summary of what was written", async () => {
       const dir = tempProject();
       const fleet = new FakeFleet(dir, catalog).add({ stack: "staging", version: "1.5.1" });
-      for (const [stack, ring] of [["c1", "canary"], ["e1", "early"], ["b1", "broad"]]) fleet.add({ stack, ring, version: "1.5.0" });
-      await run("fleet-export-out", 0, { fleet, dir }, "export", "--operator", "--to", "1.5.1", "--repo", "https://git.example/p.git", "--commit", "0123456789abcdef0123456789abcdef01234567", "--out", path.join(dir, "stacks.yaml"));
-      assert.match(fs.readFileSync(path.join(dir, "stacks.yaml"), "utf8"), /^apiVersion: pulumi\.com\/v1\nkind: Stack\n/);
+      for (const [stack, ring] of [
+        ["c1", "canary"],
+        ["e1", "early"],
+        ["b1", "broad"],
+      ])
+        fleet.add({ stack, ring, version: "1.5.0" });
+      await run(
+        "fleet-export-out",
+        0,
+        { fleet, dir },
+        "export",
+        "--operator",
+        "--to",
+        "1.5.1",
+        "--repo",
+        "https://git.example/p.git",
+        "--commit",
+        "0123456789abcdef0123456789abcdef01234567",
+        "--out",
+        path.join(dir, "stacks.yaml"),
+      );
+      assert.match(
+        fs.readFileSync(path.join(dir, "stacks.yaml"), "utf8"),
+        /^apiVersion: pulumi\.com\/v1\nkind: Stack\n/,
+      );
     });
   });
 
   describe("lockstep catalog add", () => {
-    const IMAGES = ["api", "gateway", "console", "workers"].flatMap((c) => ["--image", `${c}=registry.example/aigw/${c}@sha256:${"a".repeat(64)}`]);
+    const IMAGES = ["api", "gateway", "console", "workers"].flatMap((c) => [
+      "--image",
+      `${c}=registry.example/aigw/${c}@sha256:${"a".repeat(64)}`,
+    ]);
     it("--dry-run: the file it would write, carried from the newest release, and the set digest", async () => {
       const dir = tempProject();
-      const r = await lockstep(env(dir), "catalog", "add", "--version", "1.6.0", ...IMAGES, "--postgres-image", `ghcr.io/cloudnative-pg/postgresql@sha256:${"d".repeat(64)}`, "--dry-run");
+      const r = await lockstep(
+        env(dir),
+        "catalog",
+        "add",
+        "--version",
+        "1.6.0",
+        ...IMAGES,
+        "--postgres-image",
+        `ghcr.io/cloudnative-pg/postgresql@sha256:${"d".repeat(64)}`,
+        "--dry-run",
+      );
       assert.equal(r.code, 0, r.stderr);
       golden("catalog-add-dry-run", r.stdout, dir);
       assert.equal(fs.existsSync(path.join(dir, "releases", "1.6.0.yaml")), false, "a dry run writes nothing");

@@ -19,12 +19,15 @@ export function golden(name: string, text: string, dir?: string): void {
     fs.writeFileSync(file, stable);
     assert.fail(`wrote ${path.relative(PROJECT, file)}: review it, then run again without LOCKSTEP_UPDATE_GOLDEN`);
   }
-  if (!fs.existsSync(file)) assert.fail(`no golden file ${path.relative(PROJECT, file)}: write it with LOCKSTEP_UPDATE_GOLDEN=1 and review it`);
+  if (!fs.existsSync(file))
+    assert.fail(`no golden file ${path.relative(PROJECT, file)}: write it with LOCKSTEP_UPDATE_GOLDEN=1 and review it`);
   const want = fs.readFileSync(file, "utf8").split("\n");
   const got = stable.split("\n");
   const at = got.findIndex((line, i) => line !== want[i]);
   if (at >= 0 || got.length !== want.length) {
     const line = at >= 0 ? at : Math.min(got.length, want.length);
-    assert.fail(`${name}: line ${line + 1} differs from ${path.relative(PROJECT, file)}\n  want: ${JSON.stringify(want[line])}\n  got:  ${JSON.stringify(got[line])}`);
+    assert.fail(
+      `${name}: line ${line + 1} differs from ${path.relative(PROJECT, file)}\n  want: ${JSON.stringify(want[line])}\n  got:  ${JSON.stringify(got[line])}`,
+    );
   }
 }

@@ -8,12 +8,17 @@ import { LockstepInputError } from "../lib/errors";
 
 export const PROJECT = path.resolve(__dirname, "..");
 /** ../shared beside the checkout; LOCKSTEP_SHARED names it for runs that copy the project elsewhere (the mutation sandbox). */
-export const SHARED = process.env.LOCKSTEP_SHARED ? path.resolve(process.env.LOCKSTEP_SHARED) : path.resolve(PROJECT, "..", "shared");
+export const SHARED = process.env.LOCKSTEP_SHARED
+  ? path.resolve(process.env.LOCKSTEP_SHARED)
+  : path.resolve(PROJECT, "..", "shared");
 
 /** A folder of ../shared; throws (failing the test, never skipping it) when it is absent. */
 export function requireShared(part: "crds" | "charts" | "chart-schemas"): string {
   const dir = path.join(SHARED, part);
-  if (!fs.existsSync(dir)) throw new Error(`../shared is absent: ${dir} does not exist; this test reads the real CRDs, charts and chart schemas from ../shared beside the checkout`);
+  if (!fs.existsSync(dir))
+    throw new Error(
+      `../shared is absent: ${dir} does not exist; this test reads the real CRDs, charts and chart schemas from ../shared beside the checkout`,
+    );
   return dir;
 }
 
@@ -70,7 +75,9 @@ export function orderedAfter(result: PlanResult, from: string, to: string): bool
 
 /** Reads a nested prop by dotted path. */
 export function prop(r: PlannedResource, dotted: string): unknown {
-  return dotted.split(".").reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), r.props);
+  return dotted
+    .split(".")
+    .reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), r.props);
 }
 
 /** The message of the LockstepInputError `fn` throws; fails the test when it throws nothing or another error. */

@@ -11,7 +11,11 @@ import { describe, it } from "node:test";
 import { PROJECT } from "./helpers";
 
 function mutation(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [path.join(PROJECT, "scripts", "mutation.mjs"), ...args], { cwd: PROJECT, encoding: "utf8", env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [path.join(PROJECT, "scripts", "mutation.mjs"), ...args], {
+    cwd: PROJECT,
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -19,16 +23,25 @@ describe("npm run test:mutation", () => {
   it("refuses an unknown folder, naming it and the allowed ones, before running anything", () => {
     const r = mutation(["libs"]);
     assert.equal(r.code, 2);
-    assert.equal(r.stderr.trim(), 'test:mutation: unknown folder "libs"; allowed: lib, policy, components, cli/commands');
+    assert.equal(
+      r.stderr.trim(),
+      'test:mutation: unknown folder "libs"; allowed: lib, policy, components, cli/commands',
+    );
     assert.equal(r.stdout, "");
-    assert.equal(mutation(["--since", "main"]).stderr.trim(), "test:mutation: unknown option --since; allowed: --changed <git ref>, --report, and folder names");
+    assert.equal(
+      mutation(["--since", "main"]).stderr.trim(),
+      "test:mutation: unknown option --since; allowed: --changed <git ref>, --report, and folder names",
+    );
   });
 
   it("fails naming ../shared when the suites' CRDs and charts are absent", () => {
     const missing = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-noshared-")), "shared");
     const r = mutation(["lib"], { LOCKSTEP_SHARED: missing });
     assert.equal(r.code, 2);
-    assert.match(r.stderr, new RegExp(`\\.\\./shared is absent: ${missing.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} does not exist`));
+    assert.match(
+      r.stderr,
+      new RegExp(`\\.\\./shared is absent: ${missing.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} does not exist`),
+    );
     assert.doesNotMatch(r.stdout, /== mutating/);
   });
 
@@ -38,24 +51,50 @@ describe("npm run test:mutation", () => {
     assert.match(bare.stderr, /--changed needs a git ref to compare with/);
     const none = mutation(["--changed", "HEAD"]);
     assert.equal(none.code, 0, none.stderr);
-    assert.match(none.stdout, /no file under lib, policy, components, cli\/commands changed since HEAD; nothing to mutate/);
+    assert.match(
+      none.stdout,
+      /no file under lib, policy, components, cli\/commands changed since HEAD; nothing to mutate/,
+    );
   });
 
   it("mutates against every in-process suite: a test file is in test/mutation/mocharc.json or named here as one that spawns processes", () => {
     // These test a process or thread boundary (the built CLI, the policy pack's gRPC server, ts-node, the shell
     // scripts, the program worker thread): the other side runs unmutated code, so under Stryker they would cost
     // seconds a mutant, and the worker's comparison would "kill" every mutant of the program for no assertion.
-    const spawning = ["test/analyzer.test.ts", "test/mutationScript.test.ts", "test/plan.test.ts", "test/programWorker.test.ts", "test/pulumiRuntime.test.ts", "test/scripts.test.ts"];
-    const spec = (JSON.parse(fs.readFileSync(path.join(PROJECT, "test", "mutation", "mocharc.json"), "utf8")) as { spec: string[] }).spec;
-    const files = fs.readdirSync(path.join(PROJECT, "test")).filter((f) => f.endsWith(".test.ts")).map((f) => `test/${f}`);
-    assert.deepEqual(files.filter((f) => !spec.includes(f) && !spawning.includes(f)), [], "a new suite must be mutated against (or named above with the reason)");
-    assert.deepEqual(spec.filter((f) => !files.includes(f)), [], "the spec names only suites that exist");
+    const spawning = [
+      "test/analyzer.test.ts",
+      "test/mutationScript.test.ts",
+      "test/plan.test.ts",
+      "test/programWorker.test.ts",
+      "test/pulumiRuntime.test.ts",
+      "test/scripts.test.ts",
+    ];
+    const spec = (
+      JSON.parse(fs.readFileSync(path.join(PROJECT, "test", "mutation", "mocharc.json"), "utf8")) as { spec: string[] }
+    ).spec;
+    const files = fs
+      .readdirSync(path.join(PROJECT, "test"))
+      .filter((f) => f.endsWith(".test.ts"))
+      .map((f) => `test/${f}`);
+    assert.deepEqual(
+      files.filter((f) => !spec.includes(f) && !spawning.includes(f)),
+      [],
+      "a new suite must be mutated against (or named above with the reason)",
+    );
+    assert.deepEqual(
+      spec.filter((f) => !files.includes(f)),
+      [],
+      "the spec names only suites that exist",
+    );
   });
 
   it("--report prints a row per folder with how many of its files have results", () => {
     const r = mutation(["--report"]);
     assert.equal(r.code, 0, r.stderr);
-    for (const [folder, files] of [["lib", fs.readdirSync(path.join(PROJECT, "lib")).filter((f) => f.endsWith(".ts")).length], ["policy", fs.readdirSync(path.join(PROJECT, "policy", "policies")).filter((f) => f.endsWith(".ts")).length]] as const) {
+    for (const [folder, files] of [
+      ["lib", fs.readdirSync(path.join(PROJECT, "lib")).filter((f) => f.endsWith(".ts")).length],
+      ["policy", fs.readdirSync(path.join(PROJECT, "policy", "policies")).filter((f) => f.endsWith(".ts")).length],
+    ] as const) {
       assert.match(r.stdout, new RegExp(`^${folder} .* of ${files}\\s*$`, "m"), `${folder} row`);
     }
   });
@@ -63,7 +102,12 @@ describe("npm run test:mutation", () => {
 
 describe("node:test under mocha (test/mutation/nodeTestAsMocha.cjs)", () => {
   const shim = path.join(PROJECT, "test", "mutation", "nodeTestAsMocha.cjs");
-  const run = (body: string) => spawnSync(process.execPath, ["-e", `require(${JSON.stringify(shim)}); globalThis.it = (n) => console.log("mocha it: " + n); ${body}`], { encoding: "utf8" });
+  const run = (body: string) =>
+    spawnSync(
+      process.execPath,
+      ["-e", `require(${JSON.stringify(shim)}); globalThis.it = (n) => console.log("mocha it: " + n); ${body}`],
+      { encoding: "utf8" },
+    );
 
   it("forwards describe/it to mocha's globals", () => {
     const r = run(`require("node:test").it("a test", () => {});`);
@@ -74,7 +118,10 @@ describe("node:test under mocha (test/mutation/nodeTestAsMocha.cjs)", () => {
   it("refuses what mocha would read differently: a callback taking the test context, or options", () => {
     const context = run(`require("node:test").it("a test", (t) => {});`);
     assert.notEqual(context.status, 0);
-    assert.match(context.stderr, /node:test's it with a callback taking arguments \(test context or done\) has no mocha equivalent here/);
+    assert.match(
+      context.stderr,
+      /node:test's it with a callback taking arguments \(test context or done\) has no mocha equivalent here/,
+    );
     const options = run(`require("node:test").it("a test", { timeout: 5 }, () => {});`);
     assert.match(options.stderr, /node:test's it with options \{"timeout":5\} has no mocha equivalent here/);
   });
@@ -82,7 +129,10 @@ describe("node:test under mocha (test/mutation/nodeTestAsMocha.cjs)", () => {
   it("refuses a hook at a file's top level, which mocha would run before every file's tests", () => {
     const r = run(`globalThis.before = () => {}; require("node:test").before(() => {});`);
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /node:test's before at a file's top level would run for every test file under mocha; put it inside a describe/);
+    assert.match(
+      r.stderr,
+      /node:test's before at a file's top level would run for every test file under mocha; put it inside a describe/,
+    );
   });
 
   // A fake mocha and Stryker's instrumenter state: the hook covers mutant 7 in the dry run.
@@ -106,31 +156,53 @@ describe("node:test under mocha (test/mutation/nodeTestAsMocha.cjs)", () => {
   it("credits a before-all hook's dry-run coverage to every test under its describe, not to the previous test or to static", () => {
     const r = run(FAKE_RUN);
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout.trim().split("\n").pop() ?? ""), { static: {}, perTest: { "s t1": { 7: 1 }, "s t2": { 7: 1 } } });
+    assert.deepEqual(JSON.parse(r.stdout.trim().split("\n").pop() ?? ""), {
+      static: {},
+      perTest: { "s t1": { 7: 1 }, "s t2": { 7: 1 } },
+    });
   });
 
   it("leaves coverage alone while a mutant is active (a mutant run, not the dry run)", () => {
-    const r = run(FAKE_RUN.replace("const ns = (globalThis.__stryker__ = {", 'const ns = (globalThis.__stryker__ = { activeMutant: "7",'));
+    const r = run(
+      FAKE_RUN.replace(
+        "const ns = (globalThis.__stryker__ = {",
+        'const ns = (globalThis.__stryker__ = { activeMutant: "7",',
+      ),
+    );
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout.trim().split("\n").pop() ?? ""), { static: {}, perTest: { "last test of the previous suite": { 7: 1 } } });
+    assert.deepEqual(JSON.parse(r.stdout.trim().split("\n").pop() ?? ""), {
+      static: {},
+      perTest: { "last test of the previous suite": { 7: 1 } },
+    });
   });
 
   it("finds no hook at a test file's top level: one process runs many files (mocha here, npm test's shards), where it would run for all", () => {
-    const topLevel = fs.readdirSync(path.join(PROJECT, "test")).filter((f) => f.endsWith(".test.ts"))
-      .filter((f) => /^(before|after|beforeEach|afterEach)\(/m.test(fs.readFileSync(path.join(PROJECT, "test", f), "utf8")));
+    const topLevel = fs
+      .readdirSync(path.join(PROJECT, "test"))
+      .filter((f) => f.endsWith(".test.ts"))
+      .filter((f) =>
+        /^(before|after|beforeEach|afterEach)\(/m.test(fs.readFileSync(path.join(PROJECT, "test", f), "utf8")),
+      );
     assert.deepEqual(topLevel, []);
   });
 });
 
 describe("npm test (scripts/test.mjs)", () => {
-  const npmTest = (...args: string[]) => spawnSync(process.execPath, [path.join(PROJECT, "scripts", "test.mjs"), ...args], { cwd: PROJECT, encoding: "utf8" });
+  const npmTest = (...args: string[]) =>
+    spawnSync(process.execPath, [path.join(PROJECT, "scripts", "test.mjs"), ...args], {
+      cwd: PROJECT,
+      encoding: "utf8",
+    });
   it("refuses an option or a file that does not exist, naming it, before the type check or any test", () => {
     const option = npmTest("--only", "x");
     assert.equal(option.status, 2);
     assert.equal(option.stderr.trim(), "npm test: unknown option --only; pass test files (test/x.test.ts) or nothing");
     const missing = npmTest("test/nope.test.ts");
     assert.equal(missing.status, 2);
-    assert.equal(missing.stderr.trim(), "npm test: no test file test/nope.test.ts (paths are from the project root); pass test files (test/x.test.ts) or nothing");
+    assert.equal(
+      missing.stderr.trim(),
+      "npm test: no test file test/nope.test.ts (paths are from the project root); pass test files (test/x.test.ts) or nothing",
+    );
     assert.equal(missing.stdout, "");
   });
 });

@@ -12,13 +12,19 @@ import { PROJECT } from "./helpers";
 
 /** Runs the built CLI exactly as `npm run plan` does, after rebuilding bin/ if any source is newer. */
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(PROJECT, "bin", "cli", "lockstep.js"), "plan", ...args], { cwd: PROJECT, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [path.join(PROJECT, "bin", "cli", "lockstep.js"), "plan", ...args], {
+    cwd: PROJECT,
+    encoding: "utf8",
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe("npm run plan", () => {
   before(() => {
-    const build = spawnSync(process.execPath, [path.join(PROJECT, "scripts", "build.mjs"), "--quiet", "--if-stale"], { cwd: PROJECT, encoding: "utf8" });
+    const build = spawnSync(process.execPath, [path.join(PROJECT, "scripts", "build.mjs"), "--quiet", "--if-stale"], {
+      cwd: PROJECT,
+      encoding: "utf8",
+    });
     assert.equal(build.status, 0, build.stderr);
   });
 
@@ -26,7 +32,11 @@ describe("npm run plan", () => {
     it("gives the same plan as the in-process run (the CLI's startup shortcuts change nothing)", async () => {
       const r = cli("--stack", "staging", "--json", "--deployed", "1.5.0", "--set", "upgrade.gatewayCanaryPercent=20");
       assert.equal(r.code, 0, r.stderr);
-      const { config: _c, ...inProcess } = await plan({ stack: "staging", sets: ["upgrade.gatewayCanaryPercent=20"], deployed: "1.5.0" });
+      const { config: _c, ...inProcess } = await plan({
+        stack: "staging",
+        sets: ["upgrade.gatewayCanaryPercent=20"],
+        deployed: "1.5.0",
+      });
       assert.deepEqual(JSON.parse(r.stdout), JSON.parse(JSON.stringify(inProcess)));
     });
 
@@ -39,7 +49,15 @@ describe("npm run plan", () => {
   });
 
   describe("the plan on a pipe", () => {
-    const piped = (args: string) => spawnSync("bash", ["-c", `"${process.execPath}" "${path.join(PROJECT, "bin", "cli", "lockstep.js")}" plan ${args} | head -c 20 >/dev/null; exit \${PIPESTATUS[0]}`], { cwd: PROJECT, encoding: "utf8" });
+    const piped = (args: string) =>
+      spawnSync(
+        "bash",
+        [
+          "-c",
+          `"${process.execPath}" "${path.join(PROJECT, "bin", "cli", "lockstep.js")}" plan ${args} | head -c 20 >/dev/null; exit \${PIPESTATUS[0]}`,
+        ],
+        { cwd: PROJECT, encoding: "utf8" },
+      );
     it("ends quietly when the reader closes early, with the plan's own exit code", () => {
       const ok = piped("--stack staging --json");
       assert.equal(ok.status, 0);

@@ -9,8 +9,12 @@ import { memoizeProgramRuns } from "../plan/runtime";
 
 describe("memoizeProgramRuns", () => {
   let was = false;
-  before(() => { was = memoizeProgramRuns(true); });
-  after(() => { memoizeProgramRuns(was); });
+  before(() => {
+    was = memoizeProgramRuns(true);
+  });
+  after(() => {
+    memoizeProgramRuns(was);
+  });
 
   // A canary no other suite asks for, so this suite's entries are its own.
   const options = { stack: "staging", deployed: "1.5.0", sets: ["upgrade.gatewayCanaryPercent=17"] };
@@ -20,8 +24,14 @@ describe("memoizeProgramRuns", () => {
     assert.equal((await runStack(options)).run, first);
     const other = (await runStack({ ...options, sets: ["upgrade.gatewayCanaryPercent=18"] })).run;
     assert.notEqual(other, first);
-    const weights = (run: typeof first) => run.resources.filter((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
-      .flatMap((r) => (r.props as { spec: { rules: { backendRefs: { weight: number }[] }[] } }).spec.rules.flatMap((rule) => rule.backendRefs.map((b) => b.weight)));
+    const weights = (run: typeof first) =>
+      run.resources
+        .filter((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
+        .flatMap((r) =>
+          (r.props as { spec: { rules: { backendRefs: { weight: number }[] }[] } }).spec.rules.flatMap((rule) =>
+            rule.backendRefs.map((b) => b.weight),
+          ),
+        );
     assert.ok(weights(first).includes(17), `the 17 % canary's weights: ${weights(first).join(", ")}`);
     assert.ok(weights(other).includes(18), `the 18 % canary's weights: ${weights(other).join(", ")}`);
   });
@@ -29,7 +39,10 @@ describe("memoizeProgramRuns", () => {
   it("refuses a shared run a caller changed, naming the stack, and runs the program afresh next time", async () => {
     const shared = (await runStack(options)).run;
     shared.resources[0].props.tampered = true;
-    await assert.rejects(runStack(options), { message: "a caller changed a shared program run of stack staging (memoizeProgramRuns): copy it with structuredClone before changing it" });
+    await assert.rejects(runStack(options), {
+      message:
+        "a caller changed a shared program run of stack staging (memoizeProgramRuns): copy it with structuredClone before changing it",
+    });
     const fresh = (await runStack(options)).run;
     assert.notEqual(fresh, shared);
     assert.equal(fresh.resources[0].props.tampered, undefined);

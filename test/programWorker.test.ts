@@ -41,7 +41,11 @@ describe("the program worker thread", () => {
   }
 
   it("answers with the run this thread makes: every resource, its props and edges, and the outputs", async () => {
-    const { here, there } = await bothWays({ stack: "prod", deployed: "1.5.0", sets: ["upgrade.gatewayCanaryPercent=12"] });
+    const { here, there } = await bothWays({
+      stack: "prod",
+      deployed: "1.5.0",
+      sets: ["upgrade.gatewayCanaryPercent=12"],
+    });
     assert.notEqual(there, here);
     assert.deepEqual(there, here);
     assert.ok(there.resources.length > 50, `a whole platform: ${there.resources.length} resources`);
@@ -67,7 +71,10 @@ describe("the program worker thread", () => {
   it("refuses inputs that cannot cross to the worker, naming the stack, and keeps serving", async () => {
     const { inputs } = await runStack({ stack: "staging" });
     const uncloneable = { ...inputs, config: { ...inputs.config, hook: () => undefined } } as unknown as typeof inputs;
-    await assert.rejects(worker("staging", uncloneable, {}, []), /^Error: the program worker thread cannot take the inputs of stack staging: .*could not be cloned/);
+    await assert.rejects(
+      worker("staging", uncloneable, {}, []),
+      /^Error: the program worker thread cannot take the inputs of stack staging: .*could not be cloned/,
+    );
     assert.equal((await worker("staging", inputs, {}, [])).outputs.release.version, "1.5.1");
   });
 });

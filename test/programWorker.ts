@@ -32,7 +32,12 @@ port.on("message", (req: RunRequest) => {
       port.postMessage({ id: req.id, run: await runProgramHere(req.stack, req.inputs, req.config, req.secretKeys) });
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
-      const sent: SentError = { name: e.name, message: e.message, stack: e.stack, fields: JSON.parse(JSON.stringify({ ...e })) as Record<string, unknown> };
+      const sent: SentError = {
+        name: e.name,
+        message: e.message,
+        stack: e.stack,
+        fields: JSON.parse(JSON.stringify({ ...e })) as Record<string, unknown>,
+      };
       port.postMessage({ id: req.id, error: sent });
     }
   });

@@ -25,7 +25,10 @@ export function programWorker(): ProgramRunner {
 
   function start(): Worker {
     // execArgv empty: not the test runner's flags, and not this preload again (a worker would start a worker).
-    const w = new Worker(`require("tsx/cjs"); require(${JSON.stringify(path.join(__dirname, "programWorker.ts"))});`, { eval: true, execArgv: [] });
+    const w = new Worker(`require("tsx/cjs"); require(${JSON.stringify(path.join(__dirname, "programWorker.ts"))});`, {
+      eval: true,
+      execArgv: [],
+    });
     w.on("message", (msg: { id: number; run?: ProgramRun; error?: SentError }) => {
       const waiting = pending.get(msg.id);
       if (!waiting) return;
@@ -45,19 +48,22 @@ export function programWorker(): ProgramRunner {
     return w;
   }
 
-  return (stack: string, inputs: ProgramInputs, config: Record<string, string>, secretKeys: readonly string[]) => new Promise<ProgramRun>((resolve, reject) => {
-    worker ??= start();
-    const id = nextId++;
-    pending.set(id, { resolve, reject });
-    worker.ref();
-    const req: RunRequest = { id, stack, inputs, config, secretKeys };
-    try {
-      worker.postMessage(req);
-    } catch (err) {
-      // Inputs that cannot be cloned (a function, a class instance with private state) never reach the worker.
-      pending.delete(id);
-      if (pending.size === 0) worker.unref();
-      reject(new Error(`the program worker thread cannot take the inputs of stack ${stack}: ${(err as Error).message}`));
-    }
-  });
+  return (stack: string, inputs: ProgramInputs, config: Record<string, string>, secretKeys: readonly string[]) =>
+    new Promise<ProgramRun>((resolve, reject) => {
+      worker ??= start();
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      worker.ref();
+      const req: RunRequest = { id, stack, inputs, config, secretKeys };
+      try {
+        worker.postMessage(req);
+      } catch (err) {
+        // Inputs that cannot be cloned (a function, a class instance with private state) never reach the worker.
+        pending.delete(id);
+        if (pending.size === 0) worker.unref();
+        reject(
+          new Error(`the program worker thread cannot take the inputs of stack ${stack}: ${(err as Error).message}`),
+        );
+      }
+    });
 }

@@ -11,7 +11,10 @@ import { PROJECT } from "./helpers";
 
 describe("the Pulumi runtime's TypeScript loader", () => {
   it("resolves ts-node from the project, not the SDK's vendored 7.0.1", () => {
-    const r = spawnSync(process.execPath, ["-e", "process.stdout.write(require('ts-node').VERSION)"], { cwd: PROJECT, encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["-e", "process.stdout.write(require('ts-node').VERSION)"], {
+      cwd: PROJECT,
+      encoding: "utf8",
+    });
     assert.equal(r.stdout, "10.9.2");
   });
 });

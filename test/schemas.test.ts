@@ -6,7 +6,10 @@ import { boolish, wholeNumber } from "../lib/schemas";
 describe("boolish", () => {
   it("takes true and false, as booleans or as the strings the CLI stores, and nothing else", () => {
     const schema = boolish();
-    assert.deepEqual([schema.parse(true), schema.parse(false), schema.parse("true"), schema.parse("false")], [true, false, true, false]);
+    assert.deepEqual(
+      [schema.parse(true), schema.parse(false), schema.parse("true"), schema.parse("false")],
+      [true, false, true, false],
+    );
     for (const bad of ["yes", "True", "", "1", 1, null]) {
       const result = schema.safeParse(bad);
       assert.equal(result.success, false, JSON.stringify(bad));
@@ -17,9 +20,15 @@ describe("boolish", () => {
 });
 
 describe("wholeNumber", () => {
-  const schema = { parse: (v: unknown) => wholeNumber(-5, 100).parse(v), safeParse: (v: unknown) => wholeNumber(-5, 100).safeParse(v) };
+  const schema = {
+    parse: (v: unknown) => wholeNumber(-5, 100).parse(v),
+    safeParse: (v: unknown) => wholeNumber(-5, 100).safeParse(v),
+  };
   it("takes whole numbers in range, also as decimal strings with spaces around", () => {
-    assert.deepEqual([schema.parse(42), schema.parse("42"), schema.parse(" 42 "), schema.parse("-5"), schema.parse("100")], [42, 42, 42, -5, 100]);
+    assert.deepEqual(
+      [schema.parse(42), schema.parse("42"), schema.parse(" 42 "), schema.parse("-5"), schema.parse("100")],
+      [42, 42, 42, -5, 100],
+    );
   });
 
   it("refuses other text, fractions and numbers out of range with one message naming the range", () => {

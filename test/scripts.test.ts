@@ -10,13 +10,22 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { PROJECT } from "./helpers";
 
-function run(script: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  script: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn("bash", [path.join(PROJECT, "scripts", script)], { env: { PATH: process.env.PATH ?? "", ...env } });
+    const child = spawn("bash", [path.join(PROJECT, "scripts", script)], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+    });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d) => { stdout += d; });
-    child.stderr.on("data", (d) => { stderr += d; });
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
@@ -29,7 +38,9 @@ describe("scripts/smoke.sh", () => {
   before(async () => {
     server = http.createServer((req, res) => {
       let body = "";
-      req.on("data", (d) => { body += d; });
+      req.on("data", (d) => {
+        body += d;
+      });
       req.on("end", () => {
         seen.push({ url: req.url ?? "", auth: req.headers.authorization, body });
         if (req.url === "/v1/chat/completions") res.writeHead(blockedStatus).end();
@@ -43,8 +54,18 @@ describe("scripts/smoke.sh", () => {
   after(() => server.close());
 
   const env = (record: string) => ({
-    STACK: "staging", RELEASE: "1.5.1", SET_DIGEST: `sha256:${"a".repeat(64)}`, GATEWAY_URL: base, API_URL: base, CONSOLE_URL: base,
-    BLOCKED_PROMPT: 'say "forbidden"', EXPECTED_STATUS: "409", TOKEN_ENV: "SMOKE_TOKEN", SMOKE_TOKEN: "t0ken", RECORD_FILE: record, SMOKE_RETRY_DELAY: "0",
+    STACK: "staging",
+    RELEASE: "1.5.1",
+    SET_DIGEST: `sha256:${"a".repeat(64)}`,
+    GATEWAY_URL: base,
+    API_URL: base,
+    CONSOLE_URL: base,
+    BLOCKED_PROMPT: 'say "forbidden"',
+    EXPECTED_STATUS: "409",
+    TOKEN_ENV: "SMOKE_TOKEN",
+    SMOKE_TOKEN: "t0ken",
+    RECORD_FILE: record,
+    SMOKE_RETRY_DELAY: "0",
   });
 
   it("passes when health answers 200 and the blocked prompt answers 409, and writes the record", async () => {
@@ -78,15 +99,25 @@ describe("scripts/openbao-snapshot.sh", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-kubectl-"));
     const log = path.join(dir, "calls.log");
     fs.writeFileSync(path.join(dir, "snapshot.bin"), snapshot);
-    fs.writeFileSync(path.join(dir, "kubectl"), `#!/usr/bin/env bash
+    fs.writeFileSync(
+      path.join(dir, "kubectl"),
+      `#!/usr/bin/env bash
 echo "$*" >> ${JSON.stringify(log)}
 if [[ "$*" == *"sh -c"* ]]; then echo "stdin-token=$(cat)" >> ${JSON.stringify(log)}; exit 0; fi
 if [[ "$*" == *" cat "* ]]; then cat ${JSON.stringify(path.join(dir, "snapshot.bin"))}; exit 0; fi
 exit 0
-`, { mode: 0o755 });
+`,
+      { mode: 0o755 },
+    );
     return { bin: dir, log };
   }
-  const baseEnv = (bin: string, file: string) => ({ PATH: `${bin}:${process.env.PATH}`, NAMESPACE: "aigw", OPENBAO_POD: "openbao-0", SNAPSHOT_FILE: file, BAO_TOKEN: "s.secret" });
+  const baseEnv = (bin: string, file: string) => ({
+    PATH: `${bin}:${process.env.PATH}`,
+    NAMESPACE: "aigw",
+    OPENBAO_POD: "openbao-0",
+    SNAPSHOT_FILE: file,
+    BAO_TOKEN: "s.secret",
+  });
 
   it("saves, copies and verifies the snapshot, passing the token on stdin only", async () => {
     const { bin, log } = fakeKubectl(gzipSync(Buffer.from("raft snapshot")));
@@ -97,7 +128,13 @@ exit 0
     const calls = fs.readFileSync(log, "utf8");
     assert.match(calls, /-n aigw exec -i openbao-0 -- sh -c BAO_TOKEN="\$\(cat\)" bao operator raft snapshot save/);
     assert.match(calls, /stdin-token=s\.secret/);
-    assert.ok(!calls.split("\n").filter((l) => !l.startsWith("stdin-token=")).some((l) => l.includes("s.secret")), "token never on a command line");
+    assert.ok(
+      !calls
+        .split("\n")
+        .filter((l) => !l.startsWith("stdin-token="))
+        .some((l) => l.includes("s.secret")),
+      "token never on a command line",
+    );
   });
 
   it("refuses an empty or corrupt snapshot and leaves no file behind", async () => {
@@ -118,7 +155,9 @@ describe("scripts/await-backup.sh", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "await-backup-"));
     const log = path.join(dir, "calls.log");
     fs.writeFileSync(path.join(dir, "phases"), phases.join("\n") + "\n");
-    fs.writeFileSync(path.join(dir, "kubectl"), `#!/usr/bin/env bash
+    fs.writeFileSync(
+      path.join(dir, "kubectl"),
+      `#!/usr/bin/env bash
 echo "$*" >> ${JSON.stringify(log)}
 case "$*" in
   *"{.status.phase}"*)
@@ -128,24 +167,39 @@ case "$*" in
   *"{.status.backupId}"*) printf '%s' ${JSON.stringify(extra.backupId ?? "20261122T120000")} ;;
   *"{.status.error}"*) printf '%s' ${JSON.stringify(extra.error ?? "")} ;;
 esac
-`, { mode: 0o755 });
+`,
+      { mode: 0o755 },
+    );
     return { bin: dir, log };
   }
-  const envFor = (bin: string) => ({ PATH: `${bin}:${process.env.PATH}`, NAMESPACE: "aigw", BACKUP: "pre-upgrade-platform-db-1-5-0-to-1-5-1", INTERVAL_SECONDS: "0", TIMEOUT_SECONDS: "5" });
+  const envFor = (bin: string) => ({
+    PATH: `${bin}:${process.env.PATH}`,
+    NAMESPACE: "aigw",
+    BACKUP: "pre-upgrade-platform-db-1-5-0-to-1-5-1",
+    INTERVAL_SECONDS: "0",
+    TIMEOUT_SECONDS: "5",
+  });
 
   it("waits through running and prints the backupId once the Backup completes", async () => {
     const { bin, log } = fakeKubectl(["", "running", "completed"]);
     const r = await run("await-backup.sh", envFor(bin));
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), "20261122T120000");
-    assert.match(fs.readFileSync(log, "utf8"), /-n aigw get backups\.postgresql\.cnpg\.io pre-upgrade-platform-db-1-5-0-to-1-5-1/);
+    assert.match(
+      fs.readFileSync(log, "utf8"),
+      /-n aigw get backups\.postgresql\.cnpg\.io pre-upgrade-platform-db-1-5-0-to-1-5-1/,
+    );
   });
 
   it("asks the install's context when KUBE_CONTEXT names one (lockstep:cluster), and no --context otherwise", async () => {
     const named = fakeKubectl(["completed"]);
     assert.equal((await run("await-backup.sh", { ...envFor(named.bin), KUBE_CONTEXT: "acme-eu" })).code, 0);
     const calls = fs.readFileSync(named.log, "utf8").trim().split("\n");
-    assert.ok(calls.length >= 2 && calls.every((c) => c.startsWith("--context=acme-eu -n aigw get backups.postgresql.cnpg.io ")), calls.join("\n"));
+    assert.ok(
+      calls.length >= 2 &&
+        calls.every((c) => c.startsWith("--context=acme-eu -n aigw get backups.postgresql.cnpg.io ")),
+      calls.join("\n"),
+    );
     const plain = fakeKubectl(["completed"]);
     assert.equal((await run("await-backup.sh", envFor(plain.bin))).code, 0);
     assert.equal(fs.readFileSync(plain.log, "utf8").includes("--context"), false);
@@ -156,7 +210,10 @@ esac
     const started = Date.now();
     const r = await run("await-backup.sh", { ...envFor(bin), TIMEOUT_SECONDS: "3600" });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /pre-upgrade-platform-db-1-5-0-to-1-5-1 FAILED: can't upload to s3:\/\/aigw-backups; the upgrade stops here/);
+    assert.match(
+      r.stderr,
+      /pre-upgrade-platform-db-1-5-0-to-1-5-1 FAILED: can't upload to s3:\/\/aigw-backups; the upgrade stops here/,
+    );
     assert.ok(Date.now() - started < 30_000, "it did not wait for the hour-long timeout");
   });
 
@@ -175,25 +232,41 @@ esac
 function scriptedKubectl(answers: [RegExp, string, number?][], options: { stdinLog?: boolean } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubectl-"));
   const log = path.join(dir, "calls.log");
-  const cases = answers.map(([pattern, out, code], i) => {
-    fs.writeFileSync(path.join(dir, `answer-${i}`), out);
-    fs.writeFileSync(path.join(dir, `pattern-${i}`), pattern.source);
-    return `if [[ "$*" =~ $(cat ${JSON.stringify(path.join(dir, `pattern-${i}`))}) ]]; then cat ${JSON.stringify(path.join(dir, `answer-${i}`))}; exit ${code ?? 0}; fi`;
-  }).join("\n");
-  fs.writeFileSync(path.join(dir, "kubectl"), `#!/usr/bin/env bash
+  const cases = answers
+    .map(([pattern, out, code], i) => {
+      fs.writeFileSync(path.join(dir, `answer-${i}`), out);
+      fs.writeFileSync(path.join(dir, `pattern-${i}`), pattern.source);
+      return `if [[ "$*" =~ $(cat ${JSON.stringify(path.join(dir, `pattern-${i}`))}) ]]; then cat ${JSON.stringify(path.join(dir, `answer-${i}`))}; exit ${code ?? 0}; fi`;
+    })
+    .join("\n");
+  fs.writeFileSync(
+    path.join(dir, "kubectl"),
+    `#!/usr/bin/env bash
 echo "$*" >> ${JSON.stringify(log)}
 ${options.stdinLog ? `if [[ "$*" == *" -i "* || "$*" == *"-f -"* ]]; then echo "stdin=$(head -c 200 | tr -d '\\0' | base64 -w0)" >> ${JSON.stringify(log)}; fi` : ""}
 ${cases}
 exit 0
-`, { mode: 0o755 });
+`,
+    { mode: 0o755 },
+  );
   return { bin: dir, calls: () => fs.readFileSync(log, "utf8") };
 }
 
 describe("scripts/writers-down.sh", () => {
-  const env = (bin: string, extra: Record<string, string> = {}) => ({ PATH: `${bin}:${process.env.PATH}`, NAMESPACE: "aigw", DEPLOYMENTS: "api worker-export", INTERVAL_SECONDS: "0", TIMEOUT_SECONDS: "5", ...extra });
+  const env = (bin: string, extra: Record<string, string> = {}) => ({
+    PATH: `${bin}:${process.env.PATH}`,
+    NAMESPACE: "aigw",
+    DEPLOYMENTS: "api worker-export",
+    INTERVAL_SECONDS: "0",
+    TIMEOUT_SECONDS: "5",
+    ...extra,
+  });
 
   it("scales every existing writer to 0, waits until it has no pods, and names what it stopped", async () => {
-    const k = scriptedKubectl([[/get deployment worker-export$/, "NotFound", 1], [/status\.replicas/, ""]]);
+    const k = scriptedKubectl([
+      [/get deployment worker-export$/, "NotFound", 1],
+      [/status\.replicas/, ""],
+    ]);
     const r = await run("writers-down.sh", env(k.bin));
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), "api");
@@ -211,7 +284,14 @@ describe("scripts/writers-down.sh", () => {
 });
 
 describe("scripts/openbao-restore.sh", () => {
-  const env = (bin: string, file: string, extra: Record<string, string> = {}) => ({ PATH: `${bin}:${process.env.PATH}`, NAMESPACE: "aigw", OPENBAO_POD: "openbao-0", SNAPSHOT_FILE: file, BAO_TOKEN: "s.secret", ...extra });
+  const env = (bin: string, file: string, extra: Record<string, string> = {}) => ({
+    PATH: `${bin}:${process.env.PATH}`,
+    NAMESPACE: "aigw",
+    OPENBAO_POD: "openbao-0",
+    SNAPSHOT_FILE: file,
+    BAO_TOKEN: "s.secret",
+    ...extra,
+  });
   const snapshot = () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "snap-")), "openbao.snap");
     fs.writeFileSync(file, gzipSync(Buffer.from("raft snapshot")));
@@ -226,9 +306,20 @@ describe("scripts/openbao-restore.sh", () => {
       assert.match(r.stdout.trim(), /^[a-f0-9]{64}$/);
       const calls = k.calls();
       assert.match(calls, /-n aigw exec -i openbao-0 -- sh -c cat > \/tmp\/lockstep-restore\.snap/);
-      assert.match(calls, new RegExp(`bao operator raft snapshot restore ${force === "true" ? "-force " : " "}/tmp/lockstep-restore\\.snap`));
+      assert.match(
+        calls,
+        new RegExp(
+          `bao operator raft snapshot restore ${force === "true" ? "-force " : " "}/tmp/lockstep-restore\\.snap`,
+        ),
+      );
       assert.ok(calls.includes(`stdin=${Buffer.from("s.secret").toString("base64")}`), "the token went on stdin");
-      assert.ok(!calls.split("\n").filter((l) => !l.startsWith("stdin=")).some((l) => l.includes("s.secret")), "token never on a command line");
+      assert.ok(
+        !calls
+          .split("\n")
+          .filter((l) => !l.startsWith("stdin="))
+          .some((l) => l.includes("s.secret")),
+        "token never on a command line",
+      );
     }
   });
 
@@ -236,7 +327,11 @@ describe("scripts/openbao-restore.sh", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "snap-"));
     fs.writeFileSync(path.join(dir, "empty"), "");
     fs.writeFileSync(path.join(dir, "corrupt"), "not gzip");
-    for (const [file, why] of [[path.join(dir, "absent"), /missing or empty/], [path.join(dir, "empty"), /missing or empty/], [path.join(dir, "corrupt"), /not an intact gzip archive/]] as const) {
+    for (const [file, why] of [
+      [path.join(dir, "absent"), /missing or empty/],
+      [path.join(dir, "empty"), /missing or empty/],
+      [path.join(dir, "corrupt"), /not an intact gzip archive/],
+    ] as const) {
       const k = scriptedKubectl([]);
       const r = await run("openbao-restore.sh", env(k.bin, file));
       assert.equal(r.code, 1);
@@ -247,23 +342,60 @@ describe("scripts/openbao-restore.sh", () => {
 });
 
 describe("scripts/restore-drill.sh", () => {
-  const manifest = JSON.stringify({ apiVersion: "postgresql.cnpg.io/v1", kind: "Cluster", metadata: { name: "platform-db-drill", namespace: "aigw" } });
+  const manifest = JSON.stringify({
+    apiVersion: "postgresql.cnpg.io/v1",
+    kind: "Cluster",
+    metadata: { name: "platform-db-drill", namespace: "aigw" },
+  });
   const env = (bin: string, extra: Record<string, string> = {}) => ({
-    PATH: `${bin}:${process.env.PATH}`, NAMESPACE: "aigw", CLUSTER: "platform-db-drill", MANIFEST: manifest, DRILL_ID: "2026-11-22",
-    DATABASE_KEY: "platform", DATABASE: "platform", SOURCE: "platform-db", INTERVAL_SECONDS: "0", TIMEOUT_SECONDS: "5", ...extra,
+    PATH: `${bin}:${process.env.PATH}`,
+    NAMESPACE: "aigw",
+    CLUSTER: "platform-db-drill",
+    MANIFEST: manifest,
+    DRILL_ID: "2026-11-22",
+    DATABASE_KEY: "platform",
+    DATABASE: "platform",
+    SOURCE: "platform-db",
+    INTERVAL_SECONDS: "0",
+    TIMEOUT_SECONDS: "5",
+    ...extra,
   });
 
   it("applies the scratch cluster, waits for Ready, queries it, deletes it, and prints the result as JSON", async () => {
-    const k = scriptedKubectl([[/Ready/, "True"], [/psql/, " 12\n"]], { stdinLog: true });
+    const k = scriptedKubectl(
+      [
+        [/Ready/, "True"],
+        [/psql/, " 12\n"],
+      ],
+      { stdinLog: true },
+    );
     const r = await run("restore-drill.sh", env(k.bin));
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout.trim().split("\n").at(-1) as string);
-    assert.deepEqual({ ...result, startedAt: "-", finishedAt: "-", seconds: 0 }, { id: "2026-11-22", database: "platform", cluster: "platform-db-drill", source: "platform-db", passed: true, startedAt: "-", finishedAt: "-", seconds: 0 });
+    assert.deepEqual(
+      { ...result, startedAt: "-", finishedAt: "-", seconds: 0 },
+      {
+        id: "2026-11-22",
+        database: "platform",
+        cluster: "platform-db-drill",
+        source: "platform-db",
+        passed: true,
+        startedAt: "-",
+        finishedAt: "-",
+        seconds: 0,
+      },
+    );
     assert.match(result.startedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     const calls = k.calls();
-    assert.ok(calls.includes(`stdin=${Buffer.from(manifest).toString("base64").slice(0, 20)}`), "the manifest went to kubectl apply on stdin");
+    assert.ok(
+      calls.includes(`stdin=${Buffer.from(manifest).toString("base64").slice(0, 20)}`),
+      "the manifest went to kubectl apply on stdin",
+    );
     assert.match(calls, /-n aigw exec platform-db-drill-1 -c postgres -- psql -d platform -tAc/);
-    assert.match(calls, /-n aigw delete clusters\.postgresql\.cnpg\.io platform-db-drill --ignore-not-found --wait=false/);
+    assert.match(
+      calls,
+      /-n aigw delete clusters\.postgresql\.cnpg\.io platform-db-drill --ignore-not-found --wait=false/,
+    );
     assert.match(r.stderr, /passed: platform-db-drill Ready, database platform holds 12 table\(s\)/);
   });
 
@@ -271,12 +403,18 @@ describe("scripts/restore-drill.sh", () => {
     const k = scriptedKubectl([[/\{\.status\.phase\}/, "Setting up primary"]]);
     const r = await run("restore-drill.sh", env(k.bin, { TIMEOUT_SECONDS: "0" }));
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /FAILED: platform-db-drill was not Ready after 0 s \(phase: Setting up primary\); the backups of platform-db did not restore/);
+    assert.match(
+      r.stderr,
+      /FAILED: platform-db-drill was not Ready after 0 s \(phase: Setting up primary\); the backups of platform-db did not restore/,
+    );
     assert.match(k.calls(), /delete clusters\.postgresql\.cnpg\.io platform-db-drill/);
   });
 
   it("fails when the restored database does not answer", async () => {
-    const k = scriptedKubectl([[/Ready/, "True"], [/psql/, "psql: error: connection refused"]]);
+    const k = scriptedKubectl([
+      [/Ready/, "True"],
+      [/psql/, "psql: error: connection refused"],
+    ]);
     const r = await run("restore-drill.sh", env(k.bin));
     assert.equal(r.code, 1);
     assert.match(r.stderr, /Ready but database platform did not answer/);

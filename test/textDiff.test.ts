@@ -26,7 +26,15 @@ describe("lineDiff", () => {
   it("keeps the longest common run, so a moved block shows once, not as everything changed", () => {
     assert.equal(lineDiff("1\n2\n3\n4\n5", "2\n3\n4\n5\n1"), "- 1\n+ 1");
     assert.equal(lineDiff("a\nb\nc\nd\ne\nf", "a\nx\nc\nd\ny\nf"), "- b\n+ x\n- e\n+ y");
-    assert.equal(lineDiff("k: 1\nr: 2\ns: 3\nt: 4", "k: 1\ns: 3\nr: 2\nt: 4"), "- r: 2\n+ r: 2", "two swapped lines: on a tie the removal comes first");
-    assert.equal(lineDiff("s\nt", "p\nq\nr\ns"), "+ p\n+ q\n+ r\n- t", "the common line is kept even where the other side is longer");
+    assert.equal(
+      lineDiff("k: 1\nr: 2\ns: 3\nt: 4", "k: 1\ns: 3\nr: 2\nt: 4"),
+      "- r: 2\n+ r: 2",
+      "two swapped lines: on a tie the removal comes first",
+    );
+    assert.equal(
+      lineDiff("s\nt", "p\nq\nr\ns"),
+      "+ p\n+ q\n+ r\n- t",
+      "the common line is kept even where the other side is longer",
+    );
   });
 });

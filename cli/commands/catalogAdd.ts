@@ -1,7 +1,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { CHART_IMAGES, CHARTS, ChartKey, FIRST_PARTY, FirstPartyComponent, loadCatalog, setDigest } from "../../lib/catalog";
+import {
+  CHART_IMAGES,
+  CHARTS,
+  ChartKey,
+  FIRST_PARTY,
+  FirstPartyComponent,
+  loadCatalog,
+  setDigest,
+} from "../../lib/catalog";
 import { BuildInput, composeRelease } from "../../lib/catalogEntry";
 import { LockstepInputError } from "../../lib/errors";
 import type { Values } from "../../lib/merge";
@@ -46,45 +54,73 @@ function pairs(flag: string, values: string[] | undefined): [string, string][] {
 
 export async function catalogAdd(argv: string[], env: CliEnv): Promise<CommandResult> {
   const values = parseCommandArgs("catalog add", argv, {
-    version: { type: "string" }, image: { type: "string", multiple: true }, "from-file": { type: "string" },
-    chart: { type: "string", multiple: true }, "postgres-image": { type: "string" }, "postgres-major": { type: "string" },
-    kubernetes: { type: "string" }, summary: { type: "string" }, breaking: { type: "string", multiple: true },
-    "require-config": { type: "string", multiple: true }, "upgrade-from": { type: "string", multiple: true },
-    base: { type: "string" }, "dry-run": { type: "boolean", default: false },
-    "chart-image": { type: "string", multiple: true }, migrations: { type: "string" },
+    version: { type: "string" },
+    image: { type: "string", multiple: true },
+    "from-file": { type: "string" },
+    chart: { type: "string", multiple: true },
+    "postgres-image": { type: "string" },
+    "postgres-major": { type: "string" },
+    kubernetes: { type: "string" },
+    summary: { type: "string" },
+    breaking: { type: "string", multiple: true },
+    "require-config": { type: "string", multiple: true },
+    "upgrade-from": { type: "string", multiple: true },
+    base: { type: "string" },
+    "dry-run": { type: "boolean", default: false },
+    "chart-image": { type: "string", multiple: true },
+    migrations: { type: "string" },
   });
   if (!values.version) throw new LockstepInputError("--version is required, like --version 1.6.0");
 
   const images: BuildInput["images"] = {};
   for (const [component, ref] of pairs("--image", values.image)) {
-    if (!(FIRST_PARTY as readonly string[]).includes(component)) throw new LockstepInputError(`--image ${component}=...: unknown component; the components are ${FIRST_PARTY.join(", ")}`);
+    if (!(FIRST_PARTY as readonly string[]).includes(component))
+      throw new LockstepInputError(
+        `--image ${component}=...: unknown component; the components are ${FIRST_PARTY.join(", ")}`,
+      );
     images[component as FirstPartyComponent] = ref;
   }
   const charts: BuildInput["charts"] = {};
   for (const [key, spec] of pairs("--chart", values.chart)) {
-    if (!(CHARTS as readonly string[]).includes(key)) throw new LockstepInputError(`--chart ${key}=...: unknown chart; the charts are ${CHARTS.join(", ")}`);
+    if (!(CHARTS as readonly string[]).includes(key))
+      throw new LockstepInputError(`--chart ${key}=...: unknown chart; the charts are ${CHARTS.join(", ")}`);
     const [version, appVersion] = spec.split("@");
     charts[key as ChartKey] = { version, appVersion };
   }
   const chartImages: BuildInput["chartImages"] = {};
   for (const [target, ref] of pairs("--chart-image", values["chart-image"])) {
     const [key, name] = target.split(".");
-    if (!(CHARTS as readonly string[]).includes(key) || !name || !(CHART_IMAGES[key as ChartKey] as readonly string[]).includes(name)) {
-      throw new LockstepInputError(`--chart-image ${target}=...: expected <chart>.<image>, one of ${CHARTS.flatMap((k) => CHART_IMAGES[k].map((n) => `${k}.${n}`)).join(", ")}`);
+    if (
+      !(CHARTS as readonly string[]).includes(key) ||
+      !name ||
+      !(CHART_IMAGES[key as ChartKey] as readonly string[]).includes(name)
+    ) {
+      throw new LockstepInputError(
+        `--chart-image ${target}=...: expected <chart>.<image>, one of ${CHARTS.flatMap((k) => CHART_IMAGES[k].map((n) => `${k}.${n}`)).join(", ")}`,
+      );
     }
     (chartImages[key as ChartKey] ??= {})[name] = ref;
   }
   let kubernetes: BuildInput["kubernetes"];
   if (values.kubernetes) {
     const m = /^(1\.\d+)-(1\.\d+)$/.exec(values.kubernetes);
-    if (!m) throw new LockstepInputError(`--kubernetes ${JSON.stringify(values.kubernetes)}: expected <min>-<max> minors, like 1.31-1.34`);
+    if (!m)
+      throw new LockstepInputError(
+        `--kubernetes ${JSON.stringify(values.kubernetes)}: expected <min>-<max> minors, like 1.31-1.34`,
+      );
     kubernetes = { min: m[1], max: m[2] };
   }
   let postgres: BuildInput["postgres"];
   if (values["postgres-image"] || values["postgres-major"]) {
     const major = values["postgres-major"] === undefined ? undefined : Number(values["postgres-major"]);
-    if (major !== undefined && !Number.isInteger(major)) throw new LockstepInputError(`--postgres-major ${JSON.stringify(values["postgres-major"])}: expected a whole number like 17`);
-    postgres = { ...(values["postgres-image"] ? { image: values["postgres-image"] } : {}), ...(major !== undefined ? { major } : {}) };
+    if (major !== undefined && !Number.isInteger(major))
+      throw new LockstepInputError(
+        `--postgres-major ${JSON.stringify(values["postgres-major"])}: expected a whole number like 17`,
+      );
+    postgres = {
+      ...(values["postgres-image"] ? { image: values["postgres-image"] } : {}),
+      ...(major !== undefined ? { major } : {}),
+    };
   }
   let file: Values | undefined;
   if (values["from-file"]) {
@@ -92,7 +128,8 @@ export async function catalogAdd(argv: string[], env: CliEnv): Promise<CommandRe
     if (!fs.existsSync(full)) throw new LockstepInputError(`--from-file ${values["from-file"]}: no such file`);
     try {
       const parsed: unknown = parseYaml(fs.readFileSync(full, "utf8")); // YAML is a superset of JSON
-      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("must hold an object shaped like a release file");
+      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+        throw new Error("must hold an object shaped like a release file");
       file = parsed as Values;
     } catch (err) {
       throw new LockstepInputError(`--from-file ${values["from-file"]}: ${(err as Error).message.split("\n")[0]}`);
@@ -101,9 +138,19 @@ export async function catalogAdd(argv: string[], env: CliEnv): Promise<CommandRe
 
   const catalog = loadCatalog(env.catalogDir);
   const entry = composeRelease(catalog, {
-    version: values.version, images, file, charts, kubernetes, postgres, base: values.base,
-    summary: values.summary, breakingChanges: values.breaking, requiredConfig: values["require-config"], upgradeFrom: values["upgrade-from"],
-    migrations: values.migrations, chartImages,
+    version: values.version,
+    images,
+    file,
+    charts,
+    kubernetes,
+    postgres,
+    base: values.base,
+    summary: values.summary,
+    breakingChanges: values.breaking,
+    requiredConfig: values["require-config"],
+    upgradeFrom: values["upgrade-from"],
+    migrations: values.migrations,
+    chartImages,
   });
   const target = path.join(env.catalogDir, entry.fileName);
   const digest = setDigest(entry.release);
@@ -112,5 +159,15 @@ export async function catalogAdd(argv: string[], env: CliEnv): Promise<CommandRe
   const human = values["dry-run"]
     ? `dry run: would write ${rel}${entry.base ? ` (carried from ${entry.base})` : ""}\n\n${entry.text}\nset digest ${digest}`
     : `added ${rel}${entry.base ? ` (charts, PostgreSQL and Kubernetes range carried from ${entry.base} where not given)` : ""}\nset digest ${digest}`;
-  return { exitCode: 0, human, json: { version: entry.release.version, file: rel, base: entry.base, setDigest: digest, written: !values["dry-run"] } };
+  return {
+    exitCode: 0,
+    human,
+    json: {
+      version: entry.release.version,
+      file: rel,
+      base: entry.base,
+      setDigest: digest,
+      written: !values["dry-run"],
+    },
+  };
 }

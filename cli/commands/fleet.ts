@@ -47,32 +47,52 @@ export async function fleetStatus(argv: string[], env: CliEnv): Promise<CommandR
   const fleet = await readFleet(requireFleetBackend(env, "status"), env);
   const shares = distribution(fleet.installs);
   const rows = fleet.installs.map((i) => ({
-    stack: i.stack, ring: i.ring, region: i.region, customer: i.customer,
-    release: i.deployed?.release ?? null, setDigest: i.deployed?.setDigest ?? null,
-    workloads: i.deployed?.workloads ?? {}, windowOpen: windowOpen(i.deployed),
-    configuredRelease: i.configuredRelease, lastUpdate: i.lastUpdate, verification: i.verification,
+    stack: i.stack,
+    ring: i.ring,
+    region: i.region,
+    customer: i.customer,
+    release: i.deployed?.release ?? null,
+    setDigest: i.deployed?.setDigest ?? null,
+    workloads: i.deployed?.workloads ?? {},
+    windowOpen: windowOpen(i.deployed),
+    configuredRelease: i.configuredRelease,
+    lastUpdate: i.lastUpdate,
+    verification: i.verification,
   }));
   const max = Math.max(1, ...shares.map((s) => s.count));
   const human = [
     `fleet: ${fleet.installs.length} install(s) in rings ${fleet.file.rings.join(" -> ")}${fleet.untagged.length ? `; not in the fleet (no ring tag): ${fleet.untagged.join(", ")}` : ""}`,
     "",
-    table(["stack", "ring", "region", "customer", "runs", "set", "window", "last update", "verified"], fleet.installs.map((i) => [
-      i.stack, i.ring, i.region ?? "-", i.customer ?? "-", workloadsText(i), short(i.deployed?.setDigest),
-      windowOpen(i.deployed) ? "open" : "closed",
-      i.lastUpdate ? `${i.lastUpdate.result} ${i.lastUpdate.at ?? ""}`.trim() : "never",
-      i.verification ? `${i.verification.status} ${i.verification.version ?? ""}`.trim() : "-",
-    ])),
+    table(
+      ["stack", "ring", "region", "customer", "runs", "set", "window", "last update", "verified"],
+      fleet.installs.map((i) => [
+        i.stack,
+        i.ring,
+        i.region ?? "-",
+        i.customer ?? "-",
+        workloadsText(i),
+        short(i.deployed?.setDigest),
+        windowOpen(i.deployed) ? "open" : "closed",
+        i.lastUpdate ? `${i.lastUpdate.result} ${i.lastUpdate.at ?? ""}`.trim() : "never",
+        i.verification ? `${i.verification.status} ${i.verification.version ?? ""}`.trim() : "-",
+      ]),
+    ),
     "",
     "versions:",
     ...shares.map((s) => `  ${s.version.padEnd(12)} ${bar(s.count, max)} ${s.count}`),
   ].join("\n");
-  return { exitCode: 0, human, json: { rings: fleet.file.rings, installs: rows, distribution: shares, untagged: fleet.untagged } };
+  return {
+    exitCode: 0,
+    human,
+    json: { rings: fleet.file.rings, installs: rows, distribution: shares, untagged: fleet.untagged },
+  };
 }
 
 export async function fleetNeedsUpgrade(argv: string[], env: CliEnv): Promise<CommandResult> {
   const values = parseCommandArgs("fleet needs-upgrade", argv, { to: { type: "string" } });
   const catalog = loadCatalog(env.catalogDir);
-  if (!values.to) throw new LockstepInputError(`--to is required, like --to ${catalog.versions[catalog.versions.length - 1]}`);
+  if (!values.to)
+    throw new LockstepInputError(`--to is required, like --to ${catalog.versions[catalog.versions.length - 1]}`);
   const fleet = await readFleet(requireFleetBackend(env, "needs-upgrade"), env);
   const needs = upgradeNeeds(fleet.installs, values.to, catalog, fleet.configKeys);
   const blocked = needs.filter((n) => n.status === "blocked");
@@ -80,10 +100,16 @@ export async function fleetNeedsUpgrade(argv: string[], env: CliEnv): Promise<Co
   const human = [
     `fleet -> ${values.to}: ${behind.length} behind, ${blocked.length} blocked, ${needs.length - behind.length - blocked.length} current`,
     "",
-    table(["stack", "ring", "runs", "status", "path / why not"], needs.map((n) => [
-      n.stack, n.ring, n.from ?? "-", n.status,
-      n.status === "behind" ? n.path.join(" -> ") : n.status === "blocked" ? n.reasons.join("; ") : "-",
-    ])),
+    table(
+      ["stack", "ring", "runs", "status", "path / why not"],
+      needs.map((n) => [
+        n.stack,
+        n.ring,
+        n.from ?? "-",
+        n.status,
+        n.status === "behind" ? n.path.join(" -> ") : n.status === "blocked" ? n.reasons.join("; ") : "-",
+      ]),
+    ),
   ].join("\n");
   return { exitCode: blocked.length ? 1 : 0, human, json: { to: values.to, needs } };
 }

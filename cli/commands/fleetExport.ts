@@ -35,40 +35,70 @@ storage. Apply the YAML with kubectl; the operator runs the rings in order.
 
 export async function fleetExport(argv: string[], env: CliEnv): Promise<CommandResult> {
   const values = parseCommandArgs("fleet export", argv, {
-    operator: { type: "boolean", default: false }, to: { type: "string" }, repo: { type: "string" }, commit: { type: "string" },
-    namespace: { type: "string", default: "pulumi-fleet" }, "tokens-secret": { type: "string", default: "lockstep-tokens" },
-    "repo-dir": { type: "string" }, out: { type: "string" },
+    operator: { type: "boolean", default: false },
+    to: { type: "string" },
+    repo: { type: "string" },
+    commit: { type: "string" },
+    namespace: { type: "string", default: "pulumi-fleet" },
+    "tokens-secret": { type: "string", default: "lockstep-tokens" },
+    "repo-dir": { type: "string" },
+    out: { type: "string" },
   });
-  if (!values.operator) throw new LockstepInputError("--operator is required: the Pulumi Kubernetes Operator is the one export format");
+  if (!values.operator)
+    throw new LockstepInputError("--operator is required: the Pulumi Kubernetes Operator is the one export format");
   for (const flag of ["to", "repo", "commit"] as const) {
     if (!values[flag]) throw new LockstepInputError(`--${flag} is required; see \`lockstep fleet export --help\``);
   }
   const commit = values.commit as string;
-  if (!/^[0-9a-f]{40}$/.test(commit)) throw new LockstepInputError(`--commit ${JSON.stringify(commit)}: must be a full commit SHA (40 hex digits), so every install runs exactly the tested program`);
+  if (!/^[0-9a-f]{40}$/.test(commit))
+    throw new LockstepInputError(
+      `--commit ${JSON.stringify(commit)}: must be a full commit SHA (40 hex digits), so every install runs exactly the tested program`,
+    );
   const namespace = values.namespace;
-  if (!dnsLabel.safeParse(namespace).success) throw new LockstepInputError(`--namespace ${JSON.stringify(namespace)}: must be a DNS-1123 label`);
+  if (!dnsLabel.safeParse(namespace).success)
+    throw new LockstepInputError(`--namespace ${JSON.stringify(namespace)}: must be a DNS-1123 label`);
   const to = values.to as string;
   const catalog = loadCatalog(env.catalogDir);
-  if (!catalog.releases.has(to)) throw new LockstepInputError(`--to ${to}: not in the release catalog; available versions: ${catalog.versions.join(", ")}`);
+  if (!catalog.releases.has(to))
+    throw new LockstepInputError(
+      `--to ${to}: not in the release catalog; available versions: ${catalog.versions.join(", ")}`,
+    );
   const backend = requireFleetBackend(env, "export");
   const fleet = await readFleet(backend, env);
   const record = await verifiedRecord(backend, fleet.file.verifiedIn);
   if (record.version !== to || record.smoke !== "passed") {
-    throw new LockstepInputError(`--to ${to}: ${fleet.file.verifiedIn} verified ${record.version} (smoke ${record.smoke}); export only a set its verifying stack passed`);
+    throw new LockstepInputError(
+      `--to ${to}: ${fleet.file.verifiedIn} verified ${record.version} (smoke ${record.smoke}); export only a set its verifying stack passed`,
+    );
   }
   const configOf = (stack: string) => {
     const decided = installUpdates(stack, record, fleet.file.verifiedIn, catalog, env);
     if (!decided.ok) throw new LockstepInputError(`stack ${stack}: ${decided.reasons.join("; ")}`);
-    return Object.fromEntries(Object.entries(decided.updates).filter(([, v]) => v !== undefined).map(([k, v]) => [`lockstep:${k}`, v]));
+    return Object.fromEntries(
+      Object.entries(decided.updates)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [`lockstep:${k}`, v]),
+    );
   };
-  const options = { namespace, repo: values.repo as string, commit, repoDir: values["repo-dir"], tokensSecret: values["tokens-secret"] };
+  const options = {
+    namespace,
+    repo: values.repo as string,
+    commit,
+    repoDir: values["repo-dir"],
+    tokensSecret: values["tokens-secret"],
+  };
   const objects = renderOperatorStacks(
     { stack: fleet.file.verifiedIn, ring: "verification", config: { "lockstep:release": to } },
     fleet.installs.map((i) => ({ stack: i.stack, ring: i.ring, config: configOf(i.stack) })),
-    fleet.file.rings, options,
+    fleet.file.rings,
+    options,
   );
   const yaml = objects.map((o) => stringify(o)).join("---\n");
   if (values.out) fs.writeFileSync(path.resolve(values.out), yaml);
   const summary = `${objects.length} Stack object(s) for ${to}: ${fleet.file.verifiedIn} first, then rings ${fleet.file.rings.join(" -> ")}${values.out ? `; wrote ${values.out}` : ""}`;
-  return { exitCode: 0, human: values.out ? summary : yaml.trimEnd(), json: { to, objects, ...(values.out ? { file: values.out } : {}) } };
+  return {
+    exitCode: 0,
+    human: values.out ? summary : yaml.trimEnd(),
+    json: { to, objects, ...(values.out ? { file: values.out } : {}) },
+  };
 }

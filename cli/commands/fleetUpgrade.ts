@@ -44,14 +44,18 @@ Exit codes: 0 every install passed (or was already done), 1 refused before start
 function positive(flag: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new LockstepInputError(`--${flag} ${JSON.stringify(raw)}: expected a whole number of at least 1`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new LockstepInputError(`--${flag} ${JSON.stringify(raw)}: expected a whole number of at least 1`);
   return n;
 }
 
 /** The verifying stack's last verification, which must be of exactly the target set. */
 export async function verifiedRecord(backend: FleetBackend, stack: string): Promise<VerificationRecord> {
   const parsed = verificationRecordSchema.safeParse(verificationInOutputs(stack, await backend.outputs(stack)));
-  if (!parsed.success) throw new LockstepInputError(`stack ${stack} (the verifying stack) has no verification in its outputs: run \`pulumi up\` on it first`);
+  if (!parsed.success)
+    throw new LockstepInputError(
+      `stack ${stack} (the verifying stack) has no verification in its outputs: run \`pulumi up\` on it first`,
+    );
   return parsed.data;
 }
 
@@ -60,14 +64,29 @@ export async function verifiedRecord(backend: FleetBackend, stack: string): Prom
  * the new version on the idle console color), and, unattended, the console flip in the same up (the live
  * Service moves once the new color is Ready).
  */
-export function installUpdates(stack: string, record: VerificationRecord, verifiedIn: string, catalog: Catalog, env: CliEnv): { ok: true; updates: Record<string, unknown> } | { ok: false; reasons: string[] } {
+export function installUpdates(
+  stack: string,
+  record: VerificationRecord,
+  verifiedIn: string,
+  catalog: Catalog,
+  env: CliEnv,
+): { ok: true; updates: Record<string, unknown> } | { ok: false; reasons: string[] } {
   const file = readStackFile(stack, env.projectDir);
   const config = parseStackConfig(file.values, catalog, { secretKeys: file.secretKeys });
-  const decision = decidePromotion({ fromStack: verifiedIn, toStack: stack, record, catalog, currentRelease: config.release, currentConsole: config.console, now: env.now() });
+  const decision = decidePromotion({
+    fromStack: verifiedIn,
+    toStack: stack,
+    record,
+    catalog,
+    currentRelease: config.release,
+    currentConsole: config.console,
+    now: env.now(),
+  });
   if (!decision.ok) return decision;
   const updates = { ...decision.updates };
   const colors = updates.console as typeof config.console | undefined;
-  if (colors && colors.blue !== colors.green) updates.console = { ...colors, live: colors.live === "blue" ? "green" : "blue" };
+  if (colors && colors.blue !== colors.green)
+    updates.console = { ...colors, live: colors.live === "blue" ? "green" : "blue" };
   return { ok: true, updates };
 }
 
@@ -79,11 +98,15 @@ function policyConfigFor(projectDir: string, stack: string): string {
 
 export async function fleetUpgrade(argv: string[], env: CliEnv): Promise<CommandResult> {
   const values = parseCommandArgs("fleet upgrade", argv, {
-    to: { type: "string" }, concurrency: { type: "string" }, "max-failures": { type: "string" },
-    "skip-blocked": { type: "boolean", default: false }, "dry-run": { type: "boolean", default: false },
+    to: { type: "string" },
+    concurrency: { type: "string" },
+    "max-failures": { type: "string" },
+    "skip-blocked": { type: "boolean", default: false },
+    "dry-run": { type: "boolean", default: false },
   });
   const catalog = loadCatalog(env.catalogDir);
-  if (!values.to) throw new LockstepInputError(`--to is required, like --to ${catalog.versions[catalog.versions.length - 1]}`);
+  if (!values.to)
+    throw new LockstepInputError(`--to is required, like --to ${catalog.versions[catalog.versions.length - 1]}`);
   const to = values.to;
   const concurrency = positive("concurrency", values.concurrency, 1);
   const maxFailures = positive("max-failures", values["max-failures"], 1);
@@ -100,8 +123,15 @@ export async function fleetUpgrade(argv: string[], env: CliEnv): Promise<Command
   const blocked: { stack: string; reasons: string[] }[] = [];
   for (const need of needs) {
     if (need.status === "blocked") blocked.push({ stack: need.stack, reasons: need.reasons });
-    else if (need.status === "behind" && need.path.length > 2) blocked.push({ stack: need.stack, reasons: [`${need.from} -> ${to} takes ${need.path.length - 1} windows (${need.path.join(" -> ")}): upgrade the fleet one release at a time, first --to ${need.path[1]}`] });
-    else if (need.status === "current" && verified(need.stack)) current.push({ stack: need.stack, ring: need.ring, from: need.from });
+    else if (need.status === "behind" && need.path.length > 2)
+      blocked.push({
+        stack: need.stack,
+        reasons: [
+          `${need.from} -> ${to} takes ${need.path.length - 1} windows (${need.path.join(" -> ")}): upgrade the fleet one release at a time, first --to ${need.path[1]}`,
+        ],
+      });
+    else if (need.status === "current" && verified(need.stack))
+      current.push({ stack: need.stack, ring: need.ring, from: need.from });
     else targets.push({ stack: need.stack, ring: need.ring, from: need.from });
   }
   const refuse = (reasons: string[]): CommandResult => ({
@@ -109,16 +139,41 @@ export async function fleetUpgrade(argv: string[], env: CliEnv): Promise<Command
     human: `refused: the fleet was not upgraded to ${to}, and nothing was touched:\n${reasons.map((r) => `  - ${r}`).join("\n")}`,
     json: { ok: false, to, refused: reasons, results: [] },
   });
-  if (blocked.length && !values["skip-blocked"]) return refuse(blocked.map((b) => `${b.stack}: ${b.reasons.join("; ")} (or --skip-blocked)`));
+  if (blocked.length && !values["skip-blocked"])
+    return refuse(blocked.map((b) => `${b.stack}: ${b.reasons.join("; ")} (or --skip-blocked)`));
   const record = await verifiedRecord(backend, fleet.file.verifiedIn);
-  if (record.version !== to) return refuse([`${fleet.file.verifiedIn} verified ${record.version}, not ${to}: verify ${to} there first`]);
+  if (record.version !== to)
+    return refuse([`${fleet.file.verifiedIn} verified ${record.version}, not ${to}: verify ${to} there first`]);
   // The same rule as promote: a passed smoke test of exactly the catalog's set (the path is checked per install).
-  const promotable = decidePromotion({ fromStack: fleet.file.verifiedIn, toStack: "the fleet", record, catalog, currentRelease: to, currentConsole: { blue: to, green: to, live: "blue" }, now: env.now() });
+  const promotable = decidePromotion({
+    fromStack: fleet.file.verifiedIn,
+    toStack: "the fleet",
+    record,
+    catalog,
+    currentRelease: to,
+    currentConsole: { blue: to, green: to, live: "blue" },
+    now: env.now(),
+  });
   if (!promotable.ok) return refuse(promotable.reasons);
 
   if (values["dry-run"]) {
-    const human = [`dry run: the fleet -> ${to} (verified in ${fleet.file.verifiedIn}), ${concurrency} at a time, stop after ${maxFailures} failure(s)`, "",
-      table(["ring", "stack", "from", "action"], [...targets.map((t) => [t.ring, t.stack, t.from, "upgrade"]), ...current.map((t) => [t.ring, t.stack, t.from, "skip: done"]), ...blocked.map((b) => [byStack.get(b.stack)?.ring ?? "-", b.stack, byStack.get(b.stack)?.deployed?.release ?? "-", `skip: ${b.reasons[0]}`])])].join("\n");
+    const human = [
+      `dry run: the fleet -> ${to} (verified in ${fleet.file.verifiedIn}), ${concurrency} at a time, stop after ${maxFailures} failure(s)`,
+      "",
+      table(
+        ["ring", "stack", "from", "action"],
+        [
+          ...targets.map((t) => [t.ring, t.stack, t.from, "upgrade"]),
+          ...current.map((t) => [t.ring, t.stack, t.from, "skip: done"]),
+          ...blocked.map((b) => [
+            byStack.get(b.stack)?.ring ?? "-",
+            b.stack,
+            byStack.get(b.stack)?.deployed?.release ?? "-",
+            `skip: ${b.reasons[0]}`,
+          ]),
+        ],
+      ),
+    ].join("\n");
     return { exitCode: 0, human, json: { ok: true, dryRun: true, to, targets, current, blocked } };
   }
 
@@ -126,7 +181,11 @@ export async function fleetUpgrade(argv: string[], env: CliEnv): Promise<Command
   fs.mkdirSync(runDir, { recursive: true });
   const logFile = (stack: string) => path.join(runDir, `${stack}.log`);
   const stepEnv: CliEnv = { ...env, stackOutputs: (stack) => backend.outputs(stack) };
-  const engine = (stack: string, log: (line: string) => void) => ({ policyPack: path.join(env.projectDir, "policy"), policyPackConfig: policyConfigFor(env.projectDir, stack), onOutput: log });
+  const engine = (stack: string, log: (line: string) => void) => ({
+    policyPack: path.join(env.projectDir, "policy"),
+    policyPackConfig: policyConfigFor(env.projectDir, stack),
+    onOutput: log,
+  });
   const run = async (step: FleetStep, target: FleetTarget, log: (line: string) => void): Promise<StepOutcome> => {
     const { stack } = target;
     switch (step) {
@@ -136,13 +195,23 @@ export async function fleetUpgrade(argv: string[], env: CliEnv): Promise<Command
         const updates = decision.updates;
         const full = stackFilePath(stack, env.projectDir);
         fs.writeFileSync(full, editStackConfig(full, fs.readFileSync(full, "utf8"), updates));
-        return { ok: true, detail: `${path.basename(full)}: release ${to}, promotion ${record.setDigest.slice(7, 19)}` };
+        return {
+          ok: true,
+          detail: `${path.basename(full)}: release ${to}, promotion ${record.setDigest.slice(7, 19)}`,
+        };
       }
       case "preflight": {
         const r = await preflight(["--stack", stack, "--skip-plan"], stepEnv);
         log(r.human);
-        const failed = ((r.json.rows ?? []) as { check: string; status: string; reason: string }[]).filter((row) => row.status === "✗");
-        return r.exitCode === 0 ? { ok: true, detail: "no ✗ row" } : { ok: false, detail: failed.map((row) => `${row.check}: ${row.reason}`).join("; ") || r.human.split("\n")[0] };
+        const failed = ((r.json.rows ?? []) as { check: string; status: string; reason: string }[]).filter(
+          (row) => row.status === "✗",
+        );
+        return r.exitCode === 0
+          ? { ok: true, detail: "no ✗ row" }
+          : {
+              ok: false,
+              detail: failed.map((row) => `${row.check}: ${row.reason}`).join("; ") || r.human.split("\n")[0],
+            };
       }
       case "preview":
         await backend.preview(stack, engine(stack, log));
@@ -156,20 +225,49 @@ export async function fleetUpgrade(argv: string[], env: CliEnv): Promise<Command
         const verification = outputs.verification as { status?: string } | undefined;
         return release === to && verification?.status === "passed"
           ? { ok: true, detail: `runs ${to}, smoke passed` }
-          : { ok: false, detail: `after the up it runs ${release ?? "nothing"} and its smoke test ${verification?.status ?? "did not run"}` };
+          : {
+              ok: false,
+              detail: `after the up it runs ${release ?? "nothing"} and its smoke test ${verification?.status ?? "did not run"}`,
+            };
       }
     }
   };
   const outcome = await runFleetUpgrade({
-    rings: fleet.file.rings, targets, current, concurrency, maxFailures, progress: env.progress, now: () => Date.now(),
+    rings: fleet.file.rings,
+    targets,
+    current,
+    concurrency,
+    maxFailures,
+    progress: env.progress,
+    now: () => Date.now(),
     steps: { run, logFile, appendLog: (stack, line) => fs.appendFileSync(logFile(stack), `${line}\n`) },
   });
-  const rows = outcome.results.map((r) => [r.ring, r.stack, r.from, r.status, r.failedStep ?? "-", r.detail, r.logFile ? path.relative(env.projectDir, r.logFile) : "-"]);
+  const rows = outcome.results.map((r) => [
+    r.ring,
+    r.stack,
+    r.from,
+    r.status,
+    r.failedStep ?? "-",
+    r.detail,
+    r.logFile ? path.relative(env.projectDir, r.logFile) : "-",
+  ]);
   const passed = outcome.results.filter((r) => r.status === "passed").length;
   const human = [
     `fleet -> ${to}: ${passed} upgraded, ${outcome.results.filter((r) => r.status === "skipped-current").length} already done, ${outcome.results.filter((r) => r.status === "failed").length} failed, ${outcome.results.filter((r) => r.status === "not-started").length} not started${blocked.length ? `, ${blocked.length} blocked and left out` : ""}`,
-    "", table(["ring", "stack", "from", "status", "step", "detail", "log"], rows),
+    "",
+    table(["ring", "stack", "from", "status", "step", "detail", "log"], rows),
     ...outcome.haltedRings.map((h) => `ring ${h.ring} did not start: ${h.reason}`),
   ].join("\n");
-  return { exitCode: outcome.allPassed ? 0 : 3, human, json: { ok: outcome.allPassed, to, results: outcome.results, haltedRings: outcome.haltedRings, blocked, logDir: path.relative(env.projectDir, runDir) } };
+  return {
+    exitCode: outcome.allPassed ? 0 : 3,
+    human,
+    json: {
+      ok: outcome.allPassed,
+      to,
+      results: outcome.results,
+      haltedRings: outcome.haltedRings,
+      blocked,
+      logDir: path.relative(env.projectDir, runDir),
+    },
+  };
 }

@@ -37,70 +37,147 @@ Prints the pre-upgrade checklist for a stack as a table: ✓ passes, ✗ fails, 
   -h, --help                show this help`;
 
 export type Mark = "✓" | "✗" | "–";
-export interface Row { check: string; status: Mark; reason: string }
+export interface Row {
+  check: string;
+  status: Mark;
+  reason: string;
+}
 
-interface CnpgBackupList { items?: { spec?: { cluster?: { name?: string } }; status?: { phase?: string; stoppedAt?: string } }[] }
-interface CnpgCluster { status?: { conditions?: { type: string; status: string; message?: string }[] } }
+interface CnpgBackupList {
+  items?: { spec?: { cluster?: { name?: string } }; status?: { phase?: string; stoppedAt?: string } }[];
+}
+interface CnpgCluster {
+  status?: { conditions?: { type: string; status: string; message?: string }[] };
+}
 
 /** The "deployed state" row for what `readDeployed` found: `--deployed`, the stack's last outputs, or unknown (a first install is assumed). */
 function deployedRow(found: Awaited<ReturnType<typeof readDeployed>>, argument: string | undefined): Row {
   const check = "deployed state";
   const { deployed } = found;
-  if (found.from === "argument" && deployed) return { check, status: "✓", reason: `runs ${deployed.release} (--deployed ${argument})` };
-  if (found.from === "outputs") return { check, status: "✓", reason: deployed ? `runs ${deployed.release} (the stack's last outputs)` : "nothing deployed yet (the stack has no outputs): a first install" };
-  return { check, status: "–", reason: "unknown: no Pulumi CLI to read the stack's outputs and no --deployed; the checks below assume a first install" };
+  if (found.from === "argument" && deployed)
+    return { check, status: "✓", reason: `runs ${deployed.release} (--deployed ${argument})` };
+  if (found.from === "outputs")
+    return {
+      check,
+      status: "✓",
+      reason: deployed
+        ? `runs ${deployed.release} (the stack's last outputs)`
+        : "nothing deployed yet (the stack has no outputs): a first install",
+    };
+  return {
+    check,
+    status: "–",
+    reason:
+      "unknown: no Pulumi CLI to read the stack's outputs and no --deployed; the checks below assume a first install",
+  };
 }
 
 export async function preflight(argv: string[], env: CliEnv): Promise<CommandResult> {
   const values = parseCommandArgs("preflight", argv, {
-    stack: { type: "string" }, to: { type: "string" }, deployed: { type: "string" }, "max-backup-age": { type: "string", default: "24" }, "max-drill-age": { type: "string" },
+    stack: { type: "string" },
+    to: { type: "string" },
+    deployed: { type: "string" },
+    "max-backup-age": { type: "string", default: "24" },
+    "max-drill-age": { type: "string" },
     "skip-plan": { type: "boolean", default: false },
   });
   if (!values.stack) throw new LockstepInputError("--stack is required, like --stack staging");
   const maxAgeHours = Number(values["max-backup-age"]);
-  if (!(maxAgeHours > 0)) throw new LockstepInputError(`--max-backup-age ${JSON.stringify(values["max-backup-age"])}: expected a positive number of hours`);
+  if (!(maxAgeHours > 0))
+    throw new LockstepInputError(
+      `--max-backup-age ${JSON.stringify(values["max-backup-age"])}: expected a positive number of hours`,
+    );
   const maxDrillDays = values["max-drill-age"] === undefined ? undefined : Number(values["max-drill-age"]);
-  if (maxDrillDays !== undefined && !(maxDrillDays > 0)) throw new LockstepInputError(`--max-drill-age ${JSON.stringify(values["max-drill-age"])}: expected a positive number of days`);
+  if (maxDrillDays !== undefined && !(maxDrillDays > 0))
+    throw new LockstepInputError(
+      `--max-drill-age ${JSON.stringify(values["max-drill-age"])}: expected a positive number of days`,
+    );
   const stack = values.stack;
   const catalog = loadCatalog(env.catalogDir);
   const stackFile = readStackFile(stack, env.projectDir);
   const stackValues = stackFile.values;
   const current = parseStackConfig(stackValues, catalog, { secretKeys: stackFile.secretKeys });
-  if (values.to && !catalog.releases.has(values.to)) throw new LockstepInputError(`--to ${values.to}: not in the release catalog; available versions: ${catalog.versions.join(", ")}`);
+  if (values.to && !catalog.releases.has(values.to))
+    throw new LockstepInputError(
+      `--to ${values.to}: not in the release catalog; available versions: ${catalog.versions.join(", ")}`,
+    );
   const to = values.to ?? current.release;
   const found = await readDeployed(stack, values.deployed, catalog, env);
   const { deployed } = found;
-  const from = deployed ? runningFrom(deployed, to) ?? to : to;
+  const from = deployed ? (runningFrom(deployed, to) ?? to) : to;
   const target = getRelease(catalog, to);
   const sets = to !== current.release ? [`release=${to}`] : [];
   const rows: Row[] = [deployedRow(found, values.deployed)];
 
-  rows.push(target.notes.breakingChanges.length
-    ? { check: "release notes: breaking changes", status: "–", reason: `read before upgrading: ${target.notes.breakingChanges.join(" | ")}` }
-    : { check: "release notes: breaking changes", status: "✓", reason: `${to} lists none` });
+  rows.push(
+    target.notes.breakingChanges.length
+      ? {
+          check: "release notes: breaking changes",
+          status: "–",
+          reason: `read before upgrading: ${target.notes.breakingChanges.join(" | ")}`,
+        }
+      : { check: "release notes: breaking changes", status: "✓", reason: `${to} lists none` },
+  );
   const missing = target.notes.requiredConfig.filter((key) => stackValues[key] === undefined);
-  rows.push(missing.length
-    ? { check: "release notes: required config", status: "✗", reason: `${to} requires lockstep:${missing.join(", lockstep:")}, missing from Pulumi.${stack}.yaml` }
-    : { check: "release notes: required config", status: "✓", reason: target.notes.requiredConfig.length ? `present: ${target.notes.requiredConfig.join(", ")}` : `${to} requires no new keys` });
+  rows.push(
+    missing.length
+      ? {
+          check: "release notes: required config",
+          status: "✗",
+          reason: `${to} requires lockstep:${missing.join(", lockstep:")}, missing from Pulumi.${stack}.yaml`,
+        }
+      : {
+          check: "release notes: required config",
+          status: "✓",
+          reason: target.notes.requiredConfig.length
+            ? `present: ${target.notes.requiredConfig.join(", ")}`
+            : `${to} requires no new keys`,
+        },
+  );
 
   if (from === to) rows.push({ check: "upgrade path", status: "✓", reason: `no upgrade: ${stack} stays at ${to}` });
   else if (semver.lt(to, from)) {
-    rows.push(current.rollback?.from === from
-      ? { check: "upgrade path", status: "✓", reason: `rollback ${from} -> ${to} (${current.rollback.mode}); the plan row below checks it` }
-      : { check: "upgrade path", status: "✗", reason: `${from} -> ${to} moves backward; roll back with \`lockstep rollback --stack ${stack}\`` });
+    rows.push(
+      current.rollback?.from === from
+        ? {
+            check: "upgrade path",
+            status: "✓",
+            reason: `rollback ${from} -> ${to} (${current.rollback.mode}); the plan row below checks it`,
+          }
+        : {
+            check: "upgrade path",
+            status: "✗",
+            reason: `${from} -> ${to} moves backward; roll back with \`lockstep rollback --stack ${stack}\``,
+          },
+    );
   } else {
     const path = findUpgradePath(from, to, upgradeSources(catalog));
-    const windows = (path.suggested ?? []).slice(1).map((v, i) => `${(path.suggested as string[])[i]} -> ${v}: API ${v} beside gateways ${compatibilityRange(catalog, "gateway", v)}`);
-    rows.push(path.allowed
-      ? { check: "upgrade path", status: "✓", reason: `${from} -> ${to}; mixed-version window: ${windows.join("; ")}` }
-      : { check: "upgrade path", status: "✗", reason: path.reason + (windows.length ? `; windows on that path: ${windows.join("; ")}` : "") });
+    const windows = (path.suggested ?? [])
+      .slice(1)
+      .map(
+        (v, i) =>
+          `${(path.suggested as string[])[i]} -> ${v}: API ${v} beside gateways ${compatibilityRange(catalog, "gateway", v)}`,
+      );
+    rows.push(
+      path.allowed
+        ? {
+            check: "upgrade path",
+            status: "✓",
+            reason: `${from} -> ${to}; mixed-version window: ${windows.join("; ")}`,
+          }
+        : {
+            check: "upgrade path",
+            status: "✗",
+            reason: path.reason + (windows.length ? `; windows on that path: ${windows.join("; ")}` : ""),
+          },
+    );
   }
 
   const kubernetes = kubernetesVerdict(current.kubernetesVersion, target);
   rows.push({ check: "Kubernetes version", status: kubernetes.ok ? "✓" : "✗", reason: kubernetes.reason });
 
   // The cluster the platform runs on: after a restore, the recovered one.
-  const database = databasePlans(current.restore, deployed ? deployed.databases ?? {} : null).platform.cluster;
+  const database = databasePlans(current.restore, deployed ? (deployed.databases ?? {}) : null).platform.cluster;
   // The stack's own cluster (lockstep:cluster), never just whatever context the shell has selected.
   const clusterFlags = kubectlTarget(current.cluster, env.projectDir);
   const kubectl: Kubectl = (args) => env.kubectl([...clusterFlags, ...args]);
@@ -113,17 +190,30 @@ export async function preflight(argv: string[], env: CliEnv): Promise<CommandRes
     const verdict = promotionVerdict(current.promotion, to, catalog, stack);
     rows.push({ check: "staging verified", status: verdict.ok ? "✓" : "✗", reason: verdict.reason });
   } else {
-    rows.push({ check: "staging verified", status: "–", reason: `${stack} is ${current.environment}; promotion applies to prod` });
+    rows.push({
+      check: "staging verified",
+      status: "–",
+      reason: `${stack} is ${current.environment}; promotion applies to prod`,
+    });
   }
 
-  rows.push(values["skip-plan"]
-    ? { check: "policy verdicts (offline plan)", status: "–", reason: "not run here (--skip-plan): the preview with the policy pack that follows checks them" }
-    : await planRow(stack, sets, deployed, to, env));
+  rows.push(
+    values["skip-plan"]
+      ? {
+          check: "policy verdicts (offline plan)",
+          status: "–",
+          reason: "not run here (--skip-plan): the preview with the policy pack that follows checks them",
+        }
+      : await planRow(stack, sets, deployed, to, env),
+  );
 
   const failed = rows.filter((r) => r.status === "✗").length;
   const width = Math.max(...rows.map((r) => r.check.length));
-  const human = [`preflight: ${stack} ${from === to ? `at ${to}` : `${from} -> ${to}`}`, ...rows.map((r) => `${r.status}  ${r.check.padEnd(width)}  ${r.reason}`),
-    failed ? `${failed} check(s) failed` : "ready: nothing failed"].join("\n");
+  const human = [
+    `preflight: ${stack} ${from === to ? `at ${to}` : `${from} -> ${to}`}`,
+    ...rows.map((r) => `${r.status}  ${r.check.padEnd(width)}  ${r.reason}`),
+    failed ? `${failed} check(s) failed` : "ready: nothing failed",
+  ].join("\n");
   return { exitCode: failed ? 1 : 0, human, json: { stack, from, to, ok: failed === 0, rows } };
 }
 
@@ -134,7 +224,13 @@ const OWN_ROWS: Record<string, string> = {
   "prod-promoted-only": "staging verified",
 };
 
-async function planRow(stack: string, sets: string[], deployed: DeployedState | null, to: string, env: CliEnv): Promise<Row> {
+async function planRow(
+  stack: string,
+  sets: string[],
+  deployed: DeployedState | null,
+  to: string,
+  env: CliEnv,
+): Promise<Row> {
   const check = "policy verdicts (offline plan)";
   try {
     const result = await plan({ stack, sets, deployed, projectDir: env.projectDir, catalogDir: env.catalogDir });
@@ -144,14 +240,19 @@ async function planRow(stack: string, sets: string[], deployed: DeployedState | 
     const elsewhere = covered.length ? `; ${covered.map((p) => `${p} is the "${OWN_ROWS[p]}" row`).join(", ")}` : "";
     return mandatory.length
       ? { check, status: "✗", reason: mandatory.map((v) => `${v.policy}: ${v.message}`).join(" | ") + elsewhere }
-      : { check, status: "✓", reason: `no other mandatory violations${advisory ? ` (${advisory} advisory)` : ""} in the plan of ${to}${elsewhere}` };
+      : {
+          check,
+          status: "✓",
+          reason: `no other mandatory violations${advisory ? ` (${advisory} advisory)` : ""} in the plan of ${to}${elsewhere}`,
+        };
   } catch (err) {
     if (!(err instanceof LockstepInputError)) throw err;
     return { check, status: "✗", reason: `the stack's config is not valid at ${to}: ${err.message}` };
   }
 }
 
-const offline = (r: CommandOutput) => `not checkable offline: no reachable cluster (kubectl: ${(r.stderr.trim().split("\n").pop() || `exit ${r.status}`).slice(0, 160)})`;
+const offline = (r: CommandOutput) =>
+  `not checkable offline: no reachable cluster (kubectl: ${(r.stderr.trim().split("\n").pop() || `exit ${r.status}`).slice(0, 160)})`;
 
 /**
  * Continuous backup, verified where it happens: the platform Cluster reports WAL archiving working
@@ -159,25 +260,73 @@ const offline = (r: CommandOutput) => `not checkable offline: no reachable clust
  */
 type Kubectl = CliEnv["kubectl"];
 
-function continuousBackupRow(kubectl: Kubectl, namespace: string, backup: StackConfig["backup"], database: string): Row {
+function continuousBackupRow(
+  kubectl: Kubectl,
+  namespace: string,
+  backup: StackConfig["backup"],
+  database: string,
+): Row {
   const check = "continuous backup";
-  const cluster = kubectl(["get", "clusters.postgresql.cnpg.io", database, "-n", namespace, "-o", "json", "--request-timeout=5s"]);
-  if (cluster.status !== 0 && /NotFound|not found/.test(cluster.stderr)) return { check, status: "✗", reason: `no CloudNativePG Cluster ${database} in ${namespace}, so nothing is being backed up` };
-  if (cluster.status !== 0) return { check, status: "–", reason: `${offline(cluster)}; configured: WAL archiving to ${backup.destinationPath}, retention ${backup.retentionPolicy}` };
+  const cluster = kubectl([
+    "get",
+    "clusters.postgresql.cnpg.io",
+    database,
+    "-n",
+    namespace,
+    "-o",
+    "json",
+    "--request-timeout=5s",
+  ]);
+  if (cluster.status !== 0 && /NotFound|not found/.test(cluster.stderr))
+    return {
+      check,
+      status: "✗",
+      reason: `no CloudNativePG Cluster ${database} in ${namespace}, so nothing is being backed up`,
+    };
+  if (cluster.status !== 0)
+    return {
+      check,
+      status: "–",
+      reason: `${offline(cluster)}; configured: WAL archiving to ${backup.destinationPath}, retention ${backup.retentionPolicy}`,
+    };
   let archiving: { status: string; message?: string } | undefined;
   try {
-    archiving = (JSON.parse(cluster.stdout) as CnpgCluster).status?.conditions?.find((c) => c.type === "ContinuousArchiving");
+    archiving = (JSON.parse(cluster.stdout) as CnpgCluster).status?.conditions?.find(
+      (c) => c.type === "ContinuousArchiving",
+    );
   } catch {
     return { check, status: "✗", reason: "kubectl answered with something other than JSON" };
   }
   if (archiving?.status !== "True") {
-    return { check, status: "✗", reason: `${database} does not report working WAL archiving (ContinuousArchiving ${archiving ? `${archiving.status}: ${archiving.message ?? ""}` : "not reported"}) to ${backup.destinationPath}` };
+    return {
+      check,
+      status: "✗",
+      reason: `${database} does not report working WAL archiving (ContinuousArchiving ${archiving ? `${archiving.status}: ${archiving.message ?? ""}` : "not reported"}) to ${backup.destinationPath}`,
+    };
   }
-  const secret = kubectl(["get", "secret", backup.credentialsSecret, "-n", namespace, "-o", "jsonpath={.data}", "--request-timeout=5s"]);
-  const keys = secret.status === 0 ? Object.keys((JSON.parse(secret.stdout || "{}") as Record<string, string>)) : [];
+  const secret = kubectl([
+    "get",
+    "secret",
+    backup.credentialsSecret,
+    "-n",
+    namespace,
+    "-o",
+    "jsonpath={.data}",
+    "--request-timeout=5s",
+  ]);
+  const keys = secret.status === 0 ? Object.keys(JSON.parse(secret.stdout || "{}") as Record<string, string>) : [];
   const lacking = ["ACCESS_KEY_ID", "ACCESS_SECRET_KEY"].filter((k) => !keys.includes(k));
-  if (lacking.length) return { check, status: "✗", reason: `Secret ${backup.credentialsSecret} in ${namespace} ${secret.status === 0 ? `lacks ${lacking.join(" and ")}` : "does not exist"}; the ObjectStore needs ACCESS_KEY_ID and ACCESS_SECRET_KEY` };
-  return { check, status: "✓", reason: `${database} archives WAL to ${backup.destinationPath} (ContinuousArchiving True), retention ${backup.retentionPolicy}, credentials in ${backup.credentialsSecret}` };
+  if (lacking.length)
+    return {
+      check,
+      status: "✗",
+      reason: `Secret ${backup.credentialsSecret} in ${namespace} ${secret.status === 0 ? `lacks ${lacking.join(" and ")}` : "does not exist"}; the ObjectStore needs ACCESS_KEY_ID and ACCESS_SECRET_KEY`,
+    };
+  return {
+    check,
+    status: "✓",
+    reason: `${database} archives WAL to ${backup.destinationPath} (ContinuousArchiving True), retention ${backup.retentionPolicy}, credentials in ${backup.credentialsSecret}`,
+  };
 }
 
 function lastBackupRow(kubectl: Kubectl, namespace: string, maxAgeHours: number, database: string, now: Date): Row {
@@ -194,11 +343,20 @@ function lastBackupRow(kubectl: Kubectl, namespace: string, maxAgeHours: number,
     .filter((b) => b.spec?.cluster?.name === database && b.status?.phase === "completed" && b.status.stoppedAt)
     .map((b) => Date.parse(b.status?.stoppedAt as string))
     .filter((t) => !Number.isNaN(t));
-  if (completed.length === 0) return { check, status: "✗", reason: `no completed backup of ${database} in ${namespace}` };
+  if (completed.length === 0)
+    return { check, status: "✗", reason: `no completed backup of ${database} in ${namespace}` };
   const ageHours = (now.getTime() - Math.max(...completed)) / 3_600_000;
   return ageHours <= maxAgeHours
-    ? { check, status: "✓", reason: `${database} completed a backup ${ageHours.toFixed(1)} h ago (limit ${maxAgeHours} h)` }
-    : { check, status: "✗", reason: `${database}'s newest completed backup is ${ageHours.toFixed(1)} h old (limit ${maxAgeHours} h)` };
+    ? {
+        check,
+        status: "✓",
+        reason: `${database} completed a backup ${ageHours.toFixed(1)} h ago (limit ${maxAgeHours} h)`,
+      }
+    : {
+        check,
+        status: "✗",
+        reason: `${database}'s newest completed backup is ${ageHours.toFixed(1)} h old (limit ${maxAgeHours} h)`,
+      };
 }
 
 /**
@@ -209,21 +367,40 @@ function helmReleasesRow(kubectl: Kubectl, namespaces: string[]): Row {
   const check = "Helm releases";
   const pending: PendingRelease[] = [];
   for (const namespace of namespaces) {
-    const r = kubectl(["get", "secrets", "-n", namespace, "-l", "owner=helm", "-o", HELM_RELEASE_COLUMNS, "--no-headers", "--request-timeout=5s"]);
+    const r = kubectl([
+      "get",
+      "secrets",
+      "-n",
+      namespace,
+      "-l",
+      "owner=helm",
+      "-o",
+      HELM_RELEASE_COLUMNS,
+      "--no-headers",
+      "--request-timeout=5s",
+    ]);
     if (r.status !== 0) return { check, status: "–", reason: offline(r) };
     const found = pendingReleases(namespace, r.stdout);
-    if (!found) return { check, status: "–", reason: "kubectl answered with something other than Helm's release labels" };
+    if (!found)
+      return { check, status: "–", reason: "kubectl answered with something other than Helm's release labels" };
     pending.push(...found);
   }
   if (pending.length === 0) return { check, status: "✓", reason: `none pending in ${namespaces.join(" or ")}` };
-  const each = pending.map((p) => `${p.name} in ${p.namespace} is ${p.status} (revision ${p.revision}): run \`${p.fix}\``);
-  return { check, status: "✗", reason: `${each.join("; ")}; then \`pulumi refresh\`. An interrupted operation locked ${pending.length === 1 ? "it" : "them"}, and Helm refuses the next upgrade` };
+  const each = pending.map(
+    (p) => `${p.name} in ${p.namespace} is ${p.status} (revision ${p.revision}): run \`${p.fix}\``,
+  );
+  return {
+    check,
+    status: "✗",
+    reason: `${each.join("; ")}; then \`pulumi refresh\`. An interrupted operation locked ${pending.length === 1 ? "it" : "them"}, and Helm refuses the next upgrade`,
+  };
 }
 
 /** The last passing restore drill, from the stack's outputs: its age, judged only against --max-drill-age. */
 function drillRow(deployed: DeployedState | null, now: Date, maxDays: number | undefined): Row {
   const check = "restore drill";
-  if (!deployed) return { check, status: "–", reason: "unknown: nothing deployed, or no outputs to read the last drill from" };
+  if (!deployed)
+    return { check, status: "–", reason: "unknown: nothing deployed, or no outputs to read the last drill from" };
   const verdict = drillVerdict(deployed.restoreDrill, now, maxDays);
   if (verdict.ok) return { check, status: "✓", reason: verdict.reason };
   return { check, status: maxDays === undefined ? "–" : "✗", reason: verdict.reason };

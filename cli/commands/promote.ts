@@ -36,12 +36,19 @@ Where the verified set comes from:
 
 /** The target's last passing restore drill, judged against the required age; needs its stack outputs. */
 async function targetDrill(to: string, days: number, env: CliEnv) {
-  if (!env.stackOutputs) throw new LockstepInputError(`--require-drill-days needs ${to}'s last restore drill from its stack outputs, and no Pulumi CLI is installed to read them`);
+  if (!env.stackOutputs)
+    throw new LockstepInputError(
+      `--require-drill-days needs ${to}'s last restore drill from its stack outputs, and no Pulumi CLI is installed to read them`,
+    );
   const deployed = deployedFromOutputs(await env.stackOutputs(to), `stack ${to}`);
   return drillVerdict(deployed?.restoreDrill, env.now(), days);
 }
 
-async function readVerification(from: string, recordFile: string | undefined, env: CliEnv): Promise<{ record: VerificationRecord; source: string }> {
+async function readVerification(
+  from: string,
+  recordFile: string | undefined,
+  env: CliEnv,
+): Promise<{ record: VerificationRecord; source: string }> {
   const parse = (raw: unknown, source: string) => {
     const parsed = verificationRecordSchema.safeParse(raw);
     if (!parsed.success) {
@@ -55,7 +62,9 @@ async function readVerification(from: string, recordFile: string | undefined, en
     try {
       raw = JSON.parse(fs.readFileSync(file, "utf8"));
     } catch (err) {
-      throw new LockstepInputError(`--record ${file}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "not valid JSON"}`);
+      throw new LockstepInputError(
+        `--record ${file}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "not valid JSON"}`,
+      );
     }
     return parse(raw, file);
   };
@@ -73,14 +82,21 @@ async function readVerification(from: string, recordFile: string | undefined, en
 
 export async function promote(argv: string[], env: CliEnv): Promise<CommandResult> {
   const values = parseCommandArgs("promote", argv, {
-    from: { type: "string", default: "staging" }, to: { type: "string", default: "prod" }, record: { type: "string" },
-    "require-drill-days": { type: "string" }, "dry-run": { type: "boolean", default: false },
+    from: { type: "string", default: "staging" },
+    to: { type: "string", default: "prod" },
+    record: { type: "string" },
+    "require-drill-days": { type: "string" },
+    "dry-run": { type: "boolean", default: false },
   });
   const drillDays = values["require-drill-days"] === undefined ? undefined : Number(values["require-drill-days"]);
-  if (drillDays !== undefined && !(drillDays > 0)) throw new LockstepInputError(`--require-drill-days ${JSON.stringify(values["require-drill-days"])}: expected a positive number of days`);
+  if (drillDays !== undefined && !(drillDays > 0))
+    throw new LockstepInputError(
+      `--require-drill-days ${JSON.stringify(values["require-drill-days"])}: expected a positive number of days`,
+    );
   const from = values.from;
   const to = values.to;
-  if (from === to) throw new LockstepInputError(`--from and --to are both ${from}; promotion copies a set between two stacks`);
+  if (from === to)
+    throw new LockstepInputError(`--from and --to are both ${from}; promotion copies a set between two stacks`);
   readStackFile(from, env.projectDir); // the source stack must exist
   const target = readStackFile(to, env.projectDir);
   const targetValues = target.values;
@@ -88,11 +104,26 @@ export async function promote(argv: string[], env: CliEnv): Promise<CommandResul
   const current = parseStackConfig(targetValues, catalog, { secretKeys: target.secretKeys }); // the target must be valid before it is changed
 
   const { record, source } = await readVerification(from, values.record, env);
-  const decided = decidePromotion({ fromStack: from, toStack: to, record, catalog, currentRelease: current.release, currentConsole: current.console, now: env.now() });
+  const decided = decidePromotion({
+    fromStack: from,
+    toStack: to,
+    record,
+    catalog,
+    currentRelease: current.release,
+    currentConsole: current.console,
+    now: env.now(),
+  });
   const drill = drillDays === undefined ? undefined : await targetDrill(to, drillDays, env);
-  const decision = drill && !drill.ok
-    ? { ok: false as const, reasons: [...(decided.ok ? [] : decided.reasons), `--require-drill-days ${drillDays}: ${to}'s ${drill.reason}`] }
-    : decided;
+  const decision =
+    drill && !drill.ok
+      ? {
+          ok: false as const,
+          reasons: [
+            ...(decided.ok ? [] : decided.reasons),
+            `--require-drill-days ${drillDays}: ${to}'s ${drill.reason}`,
+          ],
+        }
+      : decided;
   if (!decision.ok) {
     return {
       exitCode: 1,
@@ -108,13 +139,26 @@ export async function promote(argv: string[], env: CliEnv): Promise<CommandResul
   const diff = lineDiff(before, after);
   if (!values["dry-run"]) fs.writeFileSync(file, after);
   const rel = path.relative(env.projectDir, file);
-  const window = decision.previous !== decision.release
-    ? `; upgrade window opened from ${decision.previous} (pre-upgrade backups run first), new console on the idle color`
-    : "; same version, promotion record refreshed";
+  const window =
+    decision.previous !== decision.release
+      ? `; upgrade window opened from ${decision.previous} (pre-upgrade backups run first), new console on the idle color`
+      : "; same version, promotion record refreshed";
   const human = `${values["dry-run"] ? "dry run: would promote" : "promoted"} ${from} -> ${to}: release ${decision.release} (set ${decision.promotion.setDigest}, verified ${decision.promotion.verifiedAt}, from ${source})${window}\n${values["dry-run"] ? "" : `wrote ${rel}\n`}\n${diff}`;
   return {
     exitCode: 0,
     human,
-    json: { ok: true, from, to, source, release: decision.release, previous: decision.previous, promotion: decision.promotion, written: !values["dry-run"], file: rel, diff, ...(drill ? { drill } : {}) },
+    json: {
+      ok: true,
+      from,
+      to,
+      source,
+      release: decision.release,
+      previous: decision.previous,
+      promotion: decision.promotion,
+      written: !values["dry-run"],
+      file: rel,
+      diff,
+      ...(drill ? { drill } : {}),
+    },
   };
 }

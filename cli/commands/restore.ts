@@ -43,7 +43,9 @@ function parseBackupIds(entries: string[]): Partial<Record<DatabaseKey, string>>
   for (const entry of entries) {
     const [db, id] = entry.split("=", 2);
     if (!(DATABASES as readonly string[]).includes(db) || !id) {
-      throw new LockstepInputError(`--backup-id ${JSON.stringify(entry)}: expected <database>=<backupId> with database one of ${DATABASES.join(", ")}, like platform=20261120T101500`);
+      throw new LockstepInputError(
+        `--backup-id ${JSON.stringify(entry)}: expected <database>=<backupId> with database one of ${DATABASES.join(", ")}, like platform=20261120T101500`,
+      );
     }
     out[db as DatabaseKey] = id;
   }
@@ -52,34 +54,51 @@ function parseBackupIds(entries: string[]): Partial<Record<DatabaseKey, string>>
 
 function parseDatabases(list: string | undefined): DatabaseKey[] {
   if (list === undefined) return [...DATABASES];
-  const names = list.split(",").map((s) => s.trim()).filter(Boolean);
+  const names = list
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = names.filter((n) => !(DATABASES as readonly string[]).includes(n));
-  if (names.length === 0 || unknown.length) throw new LockstepInputError(`--databases ${JSON.stringify(list)}: expected a comma-separated list of ${DATABASES.join(", ")}`);
+  if (names.length === 0 || unknown.length)
+    throw new LockstepInputError(
+      `--databases ${JSON.stringify(list)}: expected a comma-separated list of ${DATABASES.join(", ")}`,
+    );
   return names as DatabaseKey[];
 }
 
 export async function restore(argv: string[], env: CliEnv): Promise<CommandResult> {
   const values = parseCommandArgs("restore", argv, {
-    stack: { type: "string" }, name: { type: "string" }, "target-time": { type: "string" }, "backup-id": { type: "string", multiple: true },
-    databases: { type: "string" }, "origin-lost": { type: "boolean", default: false }, "openbao-snapshot": { type: "string" },
-    "force-openbao": { type: "boolean", default: false }, deployed: { type: "string" }, "dry-run": { type: "boolean", default: false },
+    stack: { type: "string" },
+    name: { type: "string" },
+    "target-time": { type: "string" },
+    "backup-id": { type: "string", multiple: true },
+    databases: { type: "string" },
+    "origin-lost": { type: "boolean", default: false },
+    "openbao-snapshot": { type: "string" },
+    "force-openbao": { type: "boolean", default: false },
+    deployed: { type: "string" },
+    "dry-run": { type: "boolean", default: false },
   });
   if (!values.stack) throw new LockstepInputError("--stack is required, like --stack prod");
-  if (!values.name) throw new LockstepInputError("--name is required: it names the recovered clusters, like --name dr1");
+  if (!values.name)
+    throw new LockstepInputError("--name is required: it names the recovered clusters, like --name dr1");
   const stack = values.stack;
   const catalog = loadCatalog(env.catalogDir);
   const stackFile = readStackFile(stack, env.projectDir);
   parseStackConfig(stackFile.values, catalog, { secretKeys: stackFile.secretKeys }); // the stack must be valid before it is changed
   const { deployed } = await readDeployed(stack, values.deployed, catalog, env);
   const databases = parseDatabases(values.databases);
-  const backupIDs = parseBackupIds((values["backup-id"]) ?? []);
+  const backupIDs = parseBackupIds(values["backup-id"] ?? []);
   // Recover from what runs now: after an earlier restore that is the recovered cluster's archive.
-  const source = Object.fromEntries(databases.flatMap((key) => {
-    const running = deployed?.databases?.[key]?.serverName;
-    return running && running !== DATABASE_ORIGINS[key].cluster ? [[key, running]] : [];
-  }));
+  const source = Object.fromEntries(
+    databases.flatMap((key) => {
+      const running = deployed?.databases?.[key]?.serverName;
+      return running && running !== DATABASE_ORIGINS[key].cluster ? [[key, running]] : [];
+    }),
+  );
   const value: Record<string, unknown> = {
-    name: values.name, databases,
+    name: values.name,
+    databases,
     ...(values["target-time"] ? { targetTime: values["target-time"] } : {}),
     ...(Object.keys(backupIDs).length ? { backupIDs } : {}),
     ...(Object.keys(source).length ? { source } : {}),
@@ -87,12 +106,21 @@ export async function restore(argv: string[], env: CliEnv): Promise<CommandResul
     ...(values["openbao-snapshot"] ? { openbaoSnapshot: values["openbao-snapshot"] } : {}),
     ...(values["force-openbao"] ? { openbaoForce: true } : {}),
   };
-  const notes = [deployed
-    ? `the writers stop first (API and workers at 0 replicas), then the new clusters recover and the platform moves to them${values["origin-lost"] ? "; the original clusters are no longer declared (they are gone)" : "; the original clusters stay, protected, until you retire them"}`
-    : "this stack runs nothing yet: the platform comes up on the recovered clusters (restore into a new cluster)"];
-  return writeStackChange({
-    stack, updates: { restore: value }, deployed, dryRun: values["dry-run"],
-    headline: `restore ${stack}: ${databases.join(" and ")} into new clusters named ${values.name}`, notes,
-    json: { stack, restore: value },
-  }, env);
+  const notes = [
+    deployed
+      ? `the writers stop first (API and workers at 0 replicas), then the new clusters recover and the platform moves to them${values["origin-lost"] ? "; the original clusters are no longer declared (they are gone)" : "; the original clusters stay, protected, until you retire them"}`
+      : "this stack runs nothing yet: the platform comes up on the recovered clusters (restore into a new cluster)",
+  ];
+  return writeStackChange(
+    {
+      stack,
+      updates: { restore: value },
+      deployed,
+      dryRun: values["dry-run"],
+      headline: `restore ${stack}: ${databases.join(" and ")} into new clusters named ${values.name}`,
+      notes,
+      json: { stack, restore: value },
+    },
+    env,
+  );
 }

@@ -41,8 +41,11 @@ function restoreName(from: string, now: Date): string {
 
 export async function rollback(argv: string[], env: CliEnv): Promise<CommandResult> {
   const values = parseCommandArgs("rollback", argv, {
-    stack: { type: "string" }, mode: { type: "string" }, deployed: { type: "string" },
-    "with-openbao": { type: "boolean", default: false }, "dry-run": { type: "boolean", default: false },
+    stack: { type: "string" },
+    mode: { type: "string" },
+    deployed: { type: "string" },
+    "with-openbao": { type: "boolean", default: false },
+    "dry-run": { type: "boolean", default: false },
   });
   if (!values.stack) throw new LockstepInputError("--stack is required, like --stack prod");
   if (values.mode !== undefined && !(ROLLBACK_MODES as readonly string[]).includes(values.mode)) {
@@ -56,16 +59,21 @@ export async function rollback(argv: string[], env: CliEnv): Promise<CommandResu
   const deployed = requireDeployed(read.deployed, read.source, "rollback");
   const point = deployed.restorePoint;
   if (!point) {
-    throw new LockstepInputError(`stack ${stack} has no restore point in ${read.source}: no upgrade window has completed its pre-upgrade backups on it, so there is nothing to roll back to`);
+    throw new LockstepInputError(
+      `stack ${stack} has no restore point in ${read.source}: no upgrade window has completed its pre-upgrade backups on it, so there is nothing to roll back to`,
+    );
   }
   if (point.to !== deployed.release) {
-    throw new LockstepInputError(`stack ${stack} runs ${deployed.release}, but its last window went ${point.from} -> ${point.to}; a rollback returns from the release that window installed`);
+    throw new LockstepInputError(
+      `stack ${stack} runs ${deployed.release}, but its last window went ${point.from} -> ${point.to}; a rollback returns from the release that window installed`,
+    );
   }
   const from = deployed.release;
   const to = point.from;
   const offered = offeredRollback(catalog, from);
   const mode = (values.mode as RollbackMode | undefined) ?? offered;
-  if (values["with-openbao"] && mode !== "restore") throw new LockstepInputError("--with-openbao restores OpenBao with the databases: it needs --mode restore");
+  if (values["with-openbao"] && mode !== "restore")
+    throw new LockstepInputError("--with-openbao restores OpenBao with the databases: it needs --mode restore");
 
   const updates: Record<string, unknown> = { release: to, rollback: { from, mode } };
   // A rollback crossing a major moves as one coordinated window, like the upgrade it undoes; no canary either way.
@@ -80,8 +88,16 @@ export async function rollback(argv: string[], env: CliEnv): Promise<CommandResu
   updates.console = console;
   if (current.promotion) {
     // The set the stack ran before the window was promoted then; a rollback returns to exactly it.
-    if (!point.fromSetDigest) throw new LockstepInputError(`stack ${stack}'s restore point does not say which set ran before the window (fromSetDigest), so the rollback cannot prove it returns to the promoted set`);
-    updates.promotion = { version: to, setDigest: point.fromSetDigest, verifiedIn: stack, verifiedAt: env.now().toISOString() };
+    if (!point.fromSetDigest)
+      throw new LockstepInputError(
+        `stack ${stack}'s restore point does not say which set ran before the window (fromSetDigest), so the rollback cannot prove it returns to the promoted set`,
+      );
+    updates.promotion = {
+      version: to,
+      setDigest: point.fromSetDigest,
+      verifiedIn: stack,
+      verifiedAt: env.now().toISOString(),
+    };
   }
   const notes: string[] = [];
   if (mode === "restore") {
@@ -89,23 +105,43 @@ export async function rollback(argv: string[], env: CliEnv): Promise<CommandResu
     const backups = Object.fromEntries(databases.map((key) => [key, point.backups[key]?.backupId]));
     const source = Object.fromEntries(databases.map((key) => [key, point.backups[key]?.serverName]));
     updates.restore = {
-      name: restoreName(from, env.now()), databases, backupIDs: backups, source, targetImmediate: true,
+      name: restoreName(from, env.now()),
+      databases,
+      backupIDs: backups,
+      source,
+      targetImmediate: true,
       ...(values["with-openbao"] ? { openbaoSnapshot: point.openBaoSnapshot } : {}),
     };
     for (const key of databases) {
       const running = deployed.databases?.[key]?.cluster;
       if (running && running !== DATABASE_ORIGINS[key].cluster) {
-        notes.push(`note: ${running} (a cluster restored earlier) leaves the stack and stays in Kubernetes; it is protected, so first run: pulumi state unprotect --stack ${stack} '<urn of ${running}-cluster>'`);
+        notes.push(
+          `note: ${running} (a cluster restored earlier) leaves the stack and stays in Kubernetes; it is protected, so first run: pulumi state unprotect --stack ${stack} '<urn of ${running}-cluster>'`,
+        );
       }
     }
-    if (values["with-openbao"]) notes.push(`OpenBao is restored from ${point.openBaoSnapshot}: keep BAO_TOKEN set and the unseal keys of the cluster that took it at hand`);
+    if (values["with-openbao"])
+      notes.push(
+        `OpenBao is restored from ${point.openBaoSnapshot}: keep BAO_TOKEN set and the unseal keys of the cluster that took it at hand`,
+      );
   }
-  const why = mode === offered
-    ? (mode === "expand-only" ? `${from}'s migrations are expand-only (catalog notes.migrations)` : `${from}'s migrations are ${catalog.releases.get(from)?.notes.migrations} (catalog notes.migrations)`)
-    : `--mode ${mode}`;
+  const why =
+    mode === offered
+      ? mode === "expand-only"
+        ? `${from}'s migrations are expand-only (catalog notes.migrations)`
+        : `${from}'s migrations are ${catalog.releases.get(from)?.notes.migrations} (catalog notes.migrations)`
+      : `--mode ${mode}`;
   const headline = `rollback ${stack}: ${from} -> ${to} (${mode}: ${mode === "restore" ? `the databases come back from the backups of window ${point.from} -> ${point.to}` : "on the current schema, data kept"}), because ${why}`;
-  return writeStackChange({
-    stack, updates, deployed, dryRun: values["dry-run"], headline, notes,
-    json: { stack, from, to, mode, offered, restorePoint: point },
-  }, env);
+  return writeStackChange(
+    {
+      stack,
+      updates,
+      deployed,
+      dryRun: values["dry-run"],
+      headline,
+      notes,
+      json: { stack, from, to, mode, offered, restorePoint: point },
+    },
+    env,
+  );
 }

@@ -10,13 +10,18 @@ function backupChecks(resources: readonly PolicyResource[], backup: PolicyResour
   return resources.filter((r) => {
     if (r.type !== TYPES.command) return false;
     const command = view(commandShape, r.props);
-    return !!command?.create?.includes(AWAIT_BACKUP_SCRIPT) && command.environment?.BACKUP === name && r.dependencies.some((d) => d.urn === backup.urn);
+    return (
+      !!command?.create?.includes(AWAIT_BACKUP_SCRIPT) &&
+      command.environment?.BACKUP === name &&
+      r.dependencies.some((d) => d.urn === backup.urn)
+    );
   });
 }
 
 export const preUpgradeBackup: StackValidationPolicy = {
   name: "pre-upgrade-backup",
-  description: "Checks whether an open upgrade window has an on-demand CNPG Backup of the platform database, awaited to completion by a check that fails as soon as the Backup fails, and whether the API and every chart release depend on that check.",
+  description:
+    "Checks whether an open upgrade window has an on-demand CNPG Backup of the platform database, awaited to completion by a check that fails as soon as the Backup fails, and whether the API and every chart release depend on that check.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const found = readableRecord(args.resources);
@@ -24,24 +29,48 @@ export const preUpgradeBackup: StackValidationPolicy = {
     const { record, resource } = found;
     // The window backs up what runs before it; in a rollback that is not the cluster being restored into.
     const cluster = record.windowBackupCluster ?? record.databaseCluster;
-    const backups = args.resources.filter((r) => r.type === TYPES.cnpgBackup && view(clusterRefShape, r.props)?.spec?.cluster?.name === cluster);
+    const backups = args.resources.filter(
+      (r) => r.type === TYPES.cnpgBackup && view(clusterRefShape, r.props)?.spec?.cluster?.name === cluster,
+    );
     if (backups.length === 0) {
-      reportViolation(`an on-demand Backup of ${cluster} must exist while the window ${record.upgradeFrom} -> ${record.release} is open, so the migration can be rolled back`, resource.urn);
+      reportViolation(
+        `an on-demand Backup of ${cluster} must exist while the window ${record.upgradeFrom} -> ${record.release} is open, so the migration can be rolled back`,
+        resource.urn,
+      );
       return;
     }
     const checks = backups.flatMap((backup) => {
       const found = backupChecks(args.resources, backup);
-      if (found.length === 0) reportViolation(`Backup ${backup.name} must be awaited to completion by a Command that runs ${AWAIT_BACKUP_SCRIPT} for it and depends on it (it fails the up as soon as the Backup fails)`, backup.urn);
+      if (found.length === 0)
+        reportViolation(
+          `Backup ${backup.name} must be awaited to completion by a Command that runs ${AWAIT_BACKUP_SCRIPT} for it and depends on it (it fails the up as soon as the Backup fails)`,
+          backup.urn,
+        );
       return found;
     });
     if (checks.length === 0) return;
     const mustWait = [
-      ...deployments(args.resources).filter((w) => w.component === "api").map((w) => ({ resource: w.resource, what: `API Deployment ${w.name}`, why: "migrations never run before the backup completes" })),
-      ...args.resources.filter((r) => r.type === TYPES.helmRelease).map((r) => ({ resource: r, what: `chart release ${r.name}`, why: "no chart or operator changes before the backup completes" })),
+      ...deployments(args.resources)
+        .filter((w) => w.component === "api")
+        .map((w) => ({
+          resource: w.resource,
+          what: `API Deployment ${w.name}`,
+          why: "migrations never run before the backup completes",
+        })),
+      ...args.resources
+        .filter((r) => r.type === TYPES.helmRelease)
+        .map((r) => ({
+          resource: r,
+          what: `chart release ${r.name}`,
+          why: "no chart or operator changes before the backup completes",
+        })),
     ];
     for (const { resource: dependent, what, why } of mustWait) {
       if (!checks.some((c) => dependsOnThroughParents(dependent, c))) {
-        reportViolation(`${what} must depend on the pre-upgrade backup check (${checks.map((c) => c.name).join(", ")}), so ${why}`, dependent.urn);
+        reportViolation(
+          `${what} must depend on the pre-upgrade backup check (${checks.map((c) => c.name).join(", ")}), so ${why}`,
+          dependent.urn,
+        );
       }
     }
   },
@@ -49,30 +78,54 @@ export const preUpgradeBackup: StackValidationPolicy = {
 
 export const databaseBackup: StackValidationPolicy = {
   name: "database-backup",
-  description: "Checks whether every CloudNativePG Cluster has continuous object-store backup with WAL archiving and a retention policy, and a ScheduledBackup targeting it.",
+  description:
+    "Checks whether every CloudNativePG Cluster has continuous object-store backup with WAL archiving and a retention policy, and a ScheduledBackup targeting it.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
-    const stores = new Map(args.resources.filter((r) => r.type === TYPES.objectStore).flatMap((r) => {
-      const store = view(objectStoreShape, r.props);
-      return store?.metadata?.name ? [[store.metadata.name, store] as const] : [];
-    }));
-    const scheduledFor = new Set(args.resources.filter((r) => r.type === TYPES.cnpgScheduledBackup).flatMap((r) => {
-      const name = view(clusterRefShape, r.props)?.spec?.cluster?.name;
-      return name ? [name] : [];
-    }));
+    const stores = new Map(
+      args.resources
+        .filter((r) => r.type === TYPES.objectStore)
+        .flatMap((r) => {
+          const store = view(objectStoreShape, r.props);
+          return store?.metadata?.name ? [[store.metadata.name, store] as const] : [];
+        }),
+    );
+    const scheduledFor = new Set(
+      args.resources
+        .filter((r) => r.type === TYPES.cnpgScheduledBackup)
+        .flatMap((r) => {
+          const name = view(clusterRefShape, r.props)?.spec?.cluster?.name;
+          return name ? [name] : [];
+        }),
+    );
     for (const r of args.resources.filter((res) => res.type === TYPES.cnpgCluster)) {
       const cluster = view(cnpgClusterShape, r.props);
       const name = cluster?.metadata?.name ?? r.name;
       const archiver = cluster?.spec?.plugins?.find((p) => p.name === BARMAN_PLUGIN && p.isWALArchiver === true);
       if (!archiver) {
-        reportViolation(`Cluster ${name} must archive WAL through the ${BARMAN_PLUGIN} plugin (plugins[].isWALArchiver: true)`, r.urn);
+        reportViolation(
+          `Cluster ${name} must archive WAL through the ${BARMAN_PLUGIN} plugin (plugins[].isWALArchiver: true)`,
+          r.urn,
+        );
       } else {
         const storeName = archiver.parameters?.barmanObjectName;
         const store = storeName ? stores.get(storeName) : undefined;
-        if (!store) reportViolation(`Cluster ${name} must point its backup plugin at an ObjectStore declared in the stack (barmanObjectName ${JSON.stringify(storeName ?? "unset")})`, r.urn);
+        if (!store)
+          reportViolation(
+            `Cluster ${name} must point its backup plugin at an ObjectStore declared in the stack (barmanObjectName ${JSON.stringify(storeName ?? "unset")})`,
+            r.urn,
+          );
         else {
-          if (!store.spec?.configuration?.destinationPath) reportViolation(`ObjectStore ${storeName} for Cluster ${name} must set configuration.destinationPath`, r.urn);
-          if (!store.spec?.retentionPolicy) reportViolation(`ObjectStore ${storeName} for Cluster ${name} must set a retentionPolicy (like 30d)`, r.urn);
+          if (!store.spec?.configuration?.destinationPath)
+            reportViolation(
+              `ObjectStore ${storeName} for Cluster ${name} must set configuration.destinationPath`,
+              r.urn,
+            );
+          if (!store.spec?.retentionPolicy)
+            reportViolation(
+              `ObjectStore ${storeName} for Cluster ${name} must set a retentionPolicy (like 30d)`,
+              r.urn,
+            );
         }
       }
       if (!scheduledFor.has(name)) reportViolation(`Cluster ${name} must have a ScheduledBackup targeting it`, r.urn);

@@ -11,7 +11,8 @@ import { helmReleaseShape, podSpecOf, securityContextShape, view } from "./shape
 
 export const kubernetesBaseline: StackValidationPolicy = {
   name: "kubernetes-baseline",
-  description: "Checks whether the target cluster's Kubernetes version (lockstep:kubernetesVersion) is inside the release's supported range.",
+  description:
+    "Checks whether the target cluster's Kubernetes version (lockstep:kubernetesVersion) is inside the release's supported range.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const found = releaseRecord(args.resources);
@@ -37,7 +38,8 @@ function chartContextProblems(values: unknown, path: readonly string[], kind: "p
   const at = `values.${path.join(".")}`;
   const problems: string[] = [];
   if (context.runAsNonRoot !== true) problems.push(`${at} must set runAsNonRoot: true`);
-  if (kind === "pod" && context.seccompProfile?.type !== "RuntimeDefault") problems.push(`${at} must set seccompProfile RuntimeDefault`);
+  if (kind === "pod" && context.seccompProfile?.type !== "RuntimeDefault")
+    problems.push(`${at} must set seccompProfile RuntimeDefault`);
   if (kind === "container") {
     if (context.allowPrivilegeEscalation !== false) problems.push(`${at} must set allowPrivilegeEscalation: false`);
     if (!(context.capabilities?.drop ?? []).includes("ALL")) problems.push(`${at} must drop ALL capabilities`);
@@ -49,36 +51,48 @@ function chartContextProblems(values: unknown, path: readonly string[], kind: "p
 
 export const podSecurity: ResourceValidationPolicy = {
   name: "pod-security",
-  description: "Checks whether every Pod template, and the security contexts the program passes to each chart, follow the restricted Pod Security profile with a read-only root filesystem, requests and limits, no service-account token, and no env value that looks like a plaintext secret.",
+  description:
+    "Checks whether every Pod template, and the security contexts the program passes to each chart, follow the restricted Pod Security profile with a read-only root filesystem, requests and limits, no service-account token, and no env value that looks like a plaintext secret.",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     if (args.type === TYPES.helmRelease) {
       const release = view(helmReleaseShape, args.props);
       const chart = release?.name ? CHART_OF_RELEASE.get(release.name) : undefined;
       if (!chart) return;
-      for (const path of CHART_SECURITY[chart].pod) for (const p of chartContextProblems(release?.values, path, "pod")) reportViolation(`chart release ${release?.name}: ${p}`);
-      for (const path of CHART_SECURITY[chart].container) for (const p of chartContextProblems(release?.values, path, "container")) reportViolation(`chart release ${release?.name}: ${p}`);
+      for (const path of CHART_SECURITY[chart].pod)
+        for (const p of chartContextProblems(release?.values, path, "pod"))
+          reportViolation(`chart release ${release?.name}: ${p}`);
+      for (const path of CHART_SECURITY[chart].container)
+        for (const p of chartContextProblems(release?.values, path, "container"))
+          reportViolation(`chart release ${release?.name}: ${p}`);
       return;
     }
     const pod = podSpecOf(args.type, args.props);
     if (!pod) return;
     const podCtx = pod.securityContext ?? {};
-    if (pod.hostNetwork || pod.hostPID || pod.hostIPC) reportViolation("pod must not use the host network, PID or IPC namespaces");
+    if (pod.hostNetwork || pod.hostPID || pod.hostIPC)
+      reportViolation("pod must not use the host network, PID or IPC namespaces");
     for (const v of pod.volumes ?? []) if (v.hostPath) reportViolation(`volume ${v.name} must not be a hostPath`);
     if (pod.automountServiceAccountToken !== false) reportViolation("pod must set automountServiceAccountToken: false");
     for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
       const ctx = c.securityContext ?? {};
       const where = `container ${c.name}`;
-      if ((ctx.runAsNonRoot ?? podCtx.runAsNonRoot) !== true) reportViolation(`${where} must run as non-root (runAsNonRoot: true)`);
+      if ((ctx.runAsNonRoot ?? podCtx.runAsNonRoot) !== true)
+        reportViolation(`${where} must run as non-root (runAsNonRoot: true)`);
       if (ctx.allowPrivilegeEscalation !== false) reportViolation(`${where} must set allowPrivilegeEscalation: false`);
       if (ctx.privileged === true) reportViolation(`${where} must not be privileged`);
       if (!(ctx.capabilities?.drop ?? []).includes("ALL")) reportViolation(`${where} must drop ALL capabilities`);
-      if ((ctx.capabilities?.add ?? []).some((cap) => cap !== "NET_BIND_SERVICE")) reportViolation(`${where} must not add capabilities other than NET_BIND_SERVICE`);
+      if ((ctx.capabilities?.add ?? []).some((cap) => cap !== "NET_BIND_SERVICE"))
+        reportViolation(`${where} must not add capabilities other than NET_BIND_SERVICE`);
       const seccomp = (ctx.seccompProfile ?? podCtx.seccompProfile)?.type;
-      if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") reportViolation(`${where} must use seccomp profile RuntimeDefault (or Localhost), not ${JSON.stringify(seccomp ?? "unset")}`);
+      if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost")
+        reportViolation(
+          `${where} must use seccomp profile RuntimeDefault (or Localhost), not ${JSON.stringify(seccomp ?? "unset")}`,
+        );
       if (ctx.readOnlyRootFilesystem !== true) reportViolation(`${where} must have a read-only root filesystem`);
       const { requests, limits } = c.resources ?? {};
-      if (!requests?.cpu || !requests?.memory || !limits?.cpu || !limits?.memory) reportViolation(`${where} must set cpu and memory requests and limits`);
+      if (!requests?.cpu || !requests?.memory || !limits?.cpu || !limits?.memory)
+        reportViolation(`${where} must set cpu and memory requests and limits`);
       for (const env of c.env ?? []) {
         if (env.value !== undefined && looksLikePlaintextSecret(env.name, env.value)) {
           reportViolation(`${where} env ${env.name} looks like a plaintext secret and must come from a secretKeyRef`);

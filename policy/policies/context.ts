@@ -35,17 +35,25 @@ export function usePolicyCatalog(loaded: Catalog): void {
   cachedCatalog = loaded;
 }
 
-export type RecordLookup = { record: ReleaseRecordData; resource: PolicyResource } | { error: string; resource?: PolicyResource } | undefined;
+export type RecordLookup =
+  { record: ReleaseRecordData; resource: PolicyResource } | { error: string; resource?: PolicyResource } | undefined;
 
 /** Finds and parses the `lockstep-release` ConfigMap; undefined when the stack has none (not a lockstep stack). */
 export function releaseRecord(resources: readonly PolicyResource[]): RecordLookup {
-  const resource = resources.find((r) => r.type === TYPES.configMap && view(configMapShape, r.props)?.metadata?.name === RELEASE_RECORD_NAME);
+  const resource = resources.find(
+    (r) => r.type === TYPES.configMap && view(configMapShape, r.props)?.metadata?.name === RELEASE_RECORD_NAME,
+  );
   if (!resource) return undefined;
   const raw = view(configMapShape, resource.props)?.data?.[RELEASE_RECORD_KEY];
-  if (raw === undefined) return { error: `ConfigMap ${RELEASE_RECORD_NAME} must have a ${RELEASE_RECORD_KEY} key`, resource };
+  if (raw === undefined)
+    return { error: `ConfigMap ${RELEASE_RECORD_NAME} must have a ${RELEASE_RECORD_KEY} key`, resource };
   try {
     const parsed = releaseRecordSchema.safeParse(JSON.parse(raw));
-    if (!parsed.success) return { error: `ConfigMap ${RELEASE_RECORD_NAME} ${RELEASE_RECORD_KEY} must match the record schema: ${parsed.error.issues[0].path.join(".")}: ${parsed.error.issues[0].message}`, resource };
+    if (!parsed.success)
+      return {
+        error: `ConfigMap ${RELEASE_RECORD_NAME} ${RELEASE_RECORD_KEY} must match the record schema: ${parsed.error.issues[0].path.join(".")}: ${parsed.error.issues[0].message}`,
+        resource,
+      };
     return { record: parsed.data, resource };
   } catch {
     return { error: `ConfigMap ${RELEASE_RECORD_NAME} ${RELEASE_RECORD_KEY} must be JSON`, resource };
@@ -53,7 +61,9 @@ export function releaseRecord(resources: readonly PolicyResource[]): RecordLooku
 }
 
 /** The parsed release record, or undefined when it is absent or unreadable (kubernetes-baseline reports that). */
-export function readableRecord(resources: readonly PolicyResource[]): { record: ReleaseRecordData; resource: PolicyResource } | undefined {
+export function readableRecord(
+  resources: readonly PolicyResource[],
+): { record: ReleaseRecordData; resource: PolicyResource } | undefined {
   const found = releaseRecord(resources);
   return found && !("error" in found) ? found : undefined;
 }
@@ -69,19 +79,23 @@ export interface DeployedWorkload {
 
 /** Deployments with their labels read out; the ones lockstep manages carry component and version labels. */
 export function deployments(resources: readonly PolicyResource[]): DeployedWorkload[] {
-  return resources.filter((r) => r.type === TYPES.deployment).flatMap((resource) => {
-    const deployment = view(deploymentShape, resource.props);
-    if (!deployment) return [];
-    const labels = labelsOf(resource.props);
-    return [{
-      resource,
-      deployment,
-      name: deployment.metadata?.name ?? resource.name,
-      labels,
-      component: labels[LABELS.component],
-      version: labels[LABELS.version],
-    }];
-  });
+  return resources
+    .filter((r) => r.type === TYPES.deployment)
+    .flatMap((resource) => {
+      const deployment = view(deploymentShape, resource.props);
+      if (!deployment) return [];
+      const labels = labelsOf(resource.props);
+      return [
+        {
+          resource,
+          deployment,
+          name: deployment.metadata?.name ?? resource.name,
+          labels,
+          component: labels[LABELS.component],
+          version: labels[LABELS.version],
+        },
+      ];
+    });
 }
 
 /** Whether every `selector` entry is present in `labels` (a Kubernetes equality selector). */

@@ -11,7 +11,23 @@ import { restoreIntegrity, rollbackWithData } from "./recovery";
 import { prodPromotedOnly, releaseSetPinned } from "./release";
 import { blueGreenIntegrity, canaryBounds, mixedVersionCompatibility, upgradePath } from "./versions";
 
-export { disruptionBudget, rollingSafety, databaseBackup, preUpgradeBackup, kubernetesBaseline, podSecurity, prodPromotedOnly, releaseSetPinned, blueGreenIntegrity, canaryBounds, mixedVersionCompatibility, upgradePath, networkIsolation, restoreIntegrity, rollbackWithData };
+export {
+  disruptionBudget,
+  rollingSafety,
+  databaseBackup,
+  preUpgradeBackup,
+  kubernetesBaseline,
+  podSecurity,
+  prodPromotedOnly,
+  releaseSetPinned,
+  blueGreenIntegrity,
+  canaryBounds,
+  mixedVersionCompatibility,
+  upgradePath,
+  networkIsolation,
+  restoreIntegrity,
+  rollbackWithData,
+};
 
 export const ALL_POLICIES: Policies = [
   releaseSetPinned,

@@ -4,15 +4,18 @@ import { deployments, readableRecord, selects, TYPES } from "./context";
 import { networkPolicyShape, view } from "./shapes";
 
 function policiesIn(resources: readonly PolicyResource[], namespace: string) {
-  return resources.filter((r) => r.type === TYPES.networkPolicy).flatMap((resource) => {
-    const policy = view(networkPolicyShape, resource.props);
-    return policy && policy.metadata?.namespace === namespace ? [{ resource, policy }] : [];
-  });
+  return resources
+    .filter((r) => r.type === TYPES.networkPolicy)
+    .flatMap((resource) => {
+      const policy = view(networkPolicyShape, resource.props);
+      return policy && policy.metadata?.namespace === namespace ? [{ resource, policy }] : [];
+    });
 }
 
 export const networkIsolation: StackValidationPolicy = {
   name: "network-isolation",
-  description: "Checks whether the platform namespace has a default-deny NetworkPolicy for ingress and egress, and whether every lockstep workload is selected by an allow-list of its own (a NetworkPolicy whose pod selector names it).",
+  description:
+    "Checks whether the platform namespace has a default-deny NetworkPolicy for ingress and egress, and whether every lockstep workload is selected by an allow-list of its own (a NetworkPolicy whose pod selector names it).",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const found = readableRecord(args.resources);
@@ -23,16 +26,30 @@ export const networkIsolation: StackValidationPolicy = {
       const spec = policy.spec;
       const everyPod = Object.keys(spec?.podSelector?.matchLabels ?? {}).length === 0;
       const types = spec?.policyTypes ?? [];
-      return everyPod && types.includes("Ingress") && types.includes("Egress") && (spec?.ingress ?? []).length === 0 && (spec?.egress ?? []).length === 0;
+      return (
+        everyPod &&
+        types.includes("Ingress") &&
+        types.includes("Egress") &&
+        (spec?.ingress ?? []).length === 0 &&
+        (spec?.egress ?? []).length === 0
+      );
     });
     if (denies.length === 0) {
-      reportViolation(`the platform namespace ${record.namespace} must have a default-deny NetworkPolicy (empty podSelector, policyTypes Ingress and Egress, no rules), so only the flows written down are allowed`, resource.urn);
+      reportViolation(
+        `the platform namespace ${record.namespace} must have a default-deny NetworkPolicy (empty podSelector, policyTypes Ingress and Egress, no rules), so only the flows written down are allowed`,
+        resource.urn,
+      );
     }
-    for (const w of deployments(args.resources).filter((d) => d.component && d.deployment.metadata?.namespace === record.namespace)) {
+    for (const w of deployments(args.resources).filter(
+      (d) => d.component && d.deployment.metadata?.namespace === record.namespace,
+    )) {
       const podLabels = w.deployment.spec?.template?.metadata?.labels ?? {};
       // An empty selector (the deny, allow-dns) selects no workload here: it is nobody's own allow-list.
       if (!policies.some(({ policy }) => selects(policy.spec?.podSelector?.matchLabels, podLabels))) {
-        reportViolation(`Deployment ${w.name} must be selected by a NetworkPolicy allow-list of its own: under the default deny it gets no traffic until its flows are written down`, w.resource.urn);
+        reportViolation(
+          `Deployment ${w.name} must be selected by a NetworkPolicy allow-list of its own: under the default deny it gets no traffic until its flows are written down`,
+          w.resource.urn,
+        );
       }
     }
   },

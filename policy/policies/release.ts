@@ -10,7 +10,8 @@ import { labelsOf, podSpecOf } from "./shapes";
 
 export const releaseSetPinned: ResourceValidationPolicy = {
   name: "release-set-pinned",
-  description: "Checks whether every container image is pinned by digest and, for lockstep components, equals the catalog's digest for the version the workload declares.",
+  description:
+    "Checks whether every container image is pinned by digest and, for lockstep components, equals the catalog's digest for the version the workload declares.",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     const pod = podSpecOf(args.type, args.props);
@@ -22,18 +23,24 @@ export const releaseSetPinned: ResourceValidationPolicy = {
     for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
       const image = container.image ?? "";
       if (!DIGEST_IMAGE.test(image)) {
-        reportViolation(`container ${container.name} image ${JSON.stringify(image)} must be pinned by digest (repo@sha256:<64 hex>)`);
+        reportViolation(
+          `container ${container.name} image ${JSON.stringify(image)} must be pinned by digest (repo@sha256:<64 hex>)`,
+        );
         continue;
       }
       if (!firstParty) continue;
       const release = version ? catalog().releases.get(version) : undefined;
       if (!release) {
-        reportViolation(`${component} declares ${LABELS.version}=${JSON.stringify(version)}, which must be a version in the release catalog (${catalog().versions.join(", ")})`);
+        reportViolation(
+          `${component} declares ${LABELS.version}=${JSON.stringify(version)}, which must be a version in the release catalog (${catalog().versions.join(", ")})`,
+        );
         continue;
       }
       const pinned = mirrored(release.components[component as FirstPartyComponent].image, catalog().mirror);
       if (image !== pinned) {
-        reportViolation(`container ${container.name} image must equal the catalog's ${component} ${version} digest ${pinned}, not ${image}: no component drifts from the set`);
+        reportViolation(
+          `container ${container.name} image must equal the catalog's ${component} ${version} digest ${pinned}, not ${image}: no component drifts from the set`,
+        );
       }
     }
   },
@@ -48,13 +55,17 @@ export const DEFAULT_PRODUCTION_STACKS = ["prod"];
 
 export const prodPromotedOnly: StackValidationPolicy = {
   name: "prod-promoted-only",
-  description: "Checks whether a production stack (named in productionStacks, or with lockstep:environment prod) runs exactly the release set digest that staging recorded as verified (lockstep:promotion).",
+  description:
+    "Checks whether a production stack (named in productionStacks, or with lockstep:environment prod) runs exactly the release set digest that staging recorded as verified (lockstep:promotion).",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
       productionStacks: {
-        type: "array", items: { type: "string", minLength: 1 }, default: DEFAULT_PRODUCTION_STACKS,
-        description: "Stacks that are production by name, whatever their own lockstep:environment says: the gate keys on the stack, not on a field the stack can flip.",
+        type: "array",
+        items: { type: "string", minLength: 1 },
+        default: DEFAULT_PRODUCTION_STACKS,
+        description:
+          "Stacks that are production by name, whatever their own lockstep:environment says: the gate keys on the stack, not on a field the stack can flip.",
       },
     },
   },
@@ -66,6 +77,10 @@ export const prodPromotedOnly: StackValidationPolicy = {
     const byName = productionStacks.includes(record.stack);
     if (record.environment !== "prod" && !byName) return;
     const verdict = promotionVerdict(record.promotion, record.release, catalog(), record.stack);
-    if (!verdict.ok) reportViolation(`${verdict.reason}${byName && record.environment !== "prod" ? ` (stack ${record.stack} is production by name, whatever its lockstep:environment says)` : ""}`, resource.urn);
+    if (!verdict.ok)
+      reportViolation(
+        `${verdict.reason}${byName && record.environment !== "prod" ? ` (stack ${record.stack} is production by name, whatever its lockstep:environment says)` : ""}`,
+        resource.urn,
+      );
   },
 };

@@ -9,7 +9,9 @@ import { RELEASE_RECORD_KEY } from "../../lib/names";
 import { valueAt } from "../../lib/objects";
 
 const labels = z.record(z.string(), z.string()).optional();
-const metadata = z.object({ name: z.string().optional(), namespace: z.string().optional(), labels, annotations: labels }).optional();
+const metadata = z
+  .object({ name: z.string().optional(), namespace: z.string().optional(), labels, annotations: labels })
+  .optional();
 const intOrString = z.union([z.number(), z.string()]);
 
 const envVar = z.object({
@@ -32,12 +34,16 @@ export const containerShape = z.object({
   image: z.string().optional(),
   env: z.array(envVar).optional(),
   readinessProbe: httpProbe.optional(),
-  lifecycle: z.object({
-    preStop: z.object({
-      exec: z.object({ command: z.array(z.string()) }).optional(),
-      sleep: z.object({ seconds: z.number() }).optional(),
-    }).optional(),
-  }).optional(),
+  lifecycle: z
+    .object({
+      preStop: z
+        .object({
+          exec: z.object({ command: z.array(z.string()) }).optional(),
+          sleep: z.object({ seconds: z.number() }).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   securityContext: securityContextShape.optional(),
   resources: z.object({ requests: resourceList.optional(), limits: resourceList.optional() }).optional(),
 });
@@ -62,30 +68,48 @@ const template = z.object({ metadata, spec: podSpecShape.optional() });
 
 export const deploymentShape = z.object({
   metadata,
-  spec: z.object({
-    replicas: z.number().optional(),
-    selector: z.object({ matchLabels: labels }).optional(),
-    strategy: z.object({
-      type: z.string().optional(),
-      rollingUpdate: z.object({ maxUnavailable: intOrString.optional(), maxSurge: intOrString.optional() }).optional(),
-    }).optional(),
-    template: template.optional(),
-  }).optional(),
+  spec: z
+    .object({
+      replicas: z.number().optional(),
+      selector: z.object({ matchLabels: labels }).optional(),
+      strategy: z
+        .object({
+          type: z.string().optional(),
+          rollingUpdate: z
+            .object({ maxUnavailable: intOrString.optional(), maxSurge: intOrString.optional() })
+            .optional(),
+        })
+        .optional(),
+      template: template.optional(),
+    })
+    .optional(),
 });
 export type Deployment = z.infer<typeof deploymentShape>;
 
 export const pdbShape = z.object({
   metadata,
-  spec: z.object({ minAvailable: intOrString.optional(), maxUnavailable: intOrString.optional(), selector: z.object({ matchLabels: labels }).optional() }).optional(),
+  spec: z
+    .object({
+      minAvailable: intOrString.optional(),
+      maxUnavailable: intOrString.optional(),
+      selector: z.object({ matchLabels: labels }).optional(),
+    })
+    .optional(),
 });
 
 export const serviceShape = z.object({ metadata, spec: z.object({ selector: labels }).optional() });
 
 export const httpRouteShape = z.object({
   metadata,
-  spec: z.object({
-    rules: z.array(z.object({ backendRefs: z.array(z.object({ name: z.string(), weight: z.number().optional() })).optional() })).default([]),
-  }).optional(),
+  spec: z
+    .object({
+      rules: z
+        .array(
+          z.object({ backendRefs: z.array(z.object({ name: z.string(), weight: z.number().optional() })).optional() }),
+        )
+        .default([]),
+    })
+    .optional(),
 });
 
 const pluginRef = z.object({
@@ -95,35 +119,62 @@ const pluginRef = z.object({
 });
 export const cnpgClusterShape = z.object({
   metadata,
-  spec: z.object({
-    plugins: z.array(pluginRef).optional(),
-    bootstrap: z.object({
-      recovery: z.object({
-        source: z.string().optional(),
-        backup: z.object({ name: z.string() }).optional(),
-        recoveryTarget: z.object({ backupID: z.string().optional(), targetTime: z.string().optional(), targetImmediate: z.boolean().optional() }).optional(),
-      }).optional(),
-    }).optional(),
-    externalClusters: z.array(z.object({ name: z.string(), plugin: pluginRef.optional() })).optional(),
-  }).optional(),
+  spec: z
+    .object({
+      plugins: z.array(pluginRef).optional(),
+      bootstrap: z
+        .object({
+          recovery: z
+            .object({
+              source: z.string().optional(),
+              backup: z.object({ name: z.string() }).optional(),
+              recoveryTarget: z
+                .object({
+                  backupID: z.string().optional(),
+                  targetTime: z.string().optional(),
+                  targetImmediate: z.boolean().optional(),
+                })
+                .optional(),
+            })
+            .optional(),
+        })
+        .optional(),
+      externalClusters: z.array(z.object({ name: z.string(), plugin: pluginRef.optional() })).optional(),
+    })
+    .optional(),
 });
 
 export const objectStoreShape = z.object({
   metadata,
-  spec: z.object({
-    retentionPolicy: z.string().optional(),
-    configuration: z.object({ destinationPath: z.string().optional() }).optional(),
-  }).optional(),
+  spec: z
+    .object({
+      retentionPolicy: z.string().optional(),
+      configuration: z.object({ destinationPath: z.string().optional() }).optional(),
+    })
+    .optional(),
 });
 
-export const clusterRefShape = z.object({ metadata, spec: z.object({ cluster: z.object({ name: z.string() }).optional() }).optional() });
+export const clusterRefShape = z.object({
+  metadata,
+  spec: z.object({ cluster: z.object({ name: z.string() }).optional() }).optional(),
+});
 
 /** The release record's ConfigMap: only the record key is read, since its evidence keys are unknown at preview. */
-export const configMapShape = z.object({ metadata, data: z.object({ [RELEASE_RECORD_KEY]: z.string().optional() }).optional() });
+export const configMapShape = z.object({
+  metadata,
+  data: z.object({ [RELEASE_RECORD_KEY]: z.string().optional() }).optional(),
+});
 
-export const commandShape = z.object({ create: z.string().optional(), environment: z.record(z.string(), z.string()).optional() });
+export const commandShape = z.object({
+  create: z.string().optional(),
+  environment: z.record(z.string(), z.string()).optional(),
+});
 
-export const helmReleaseShape = z.object({ name: z.string().optional(), chart: z.string().optional(), values: z.record(z.string(), z.unknown()).optional() });
+export const helmReleaseShape = z.object({
+  name: z.string().optional(),
+  chart: z.string().optional(),
+  values: z.record(z.string(), z.unknown()).optional(),
+});
 
 /** Parses props with a shape, or returns undefined when they do not fit (policies then report it). */
 export function view<T extends z.ZodType>(shape: T, props: unknown): z.infer<T> | undefined {
@@ -135,12 +186,13 @@ export function view<T extends z.ZodType>(shape: T, props: unknown): z.infer<T> 
 export function podSpecOf(type: string, props: unknown): PodSpec | undefined {
   let spec: unknown;
   if (type === "kubernetes:core/v1:Pod") spec = valueAt(props, ["spec"]);
-  else if (type === "kubernetes:batch/v1:CronJob") spec = valueAt(props, ["spec", "jobTemplate", "spec", "template", "spec"]);
-  else if (/^kubernetes:(apps\/v1:(Deployment|StatefulSet|DaemonSet|ReplicaSet)|batch\/v1:Job)$/.test(type)) spec = valueAt(props, ["spec", "template", "spec"]);
+  else if (type === "kubernetes:batch/v1:CronJob")
+    spec = valueAt(props, ["spec", "jobTemplate", "spec", "template", "spec"]);
+  else if (/^kubernetes:(apps\/v1:(Deployment|StatefulSet|DaemonSet|ReplicaSet)|batch\/v1:Job)$/.test(type))
+    spec = valueAt(props, ["spec", "template", "spec"]);
   else return undefined;
   return view(podSpecShape, spec ?? {});
 }
-
 
 const labelMap = z.record(z.string(), z.string());
 /** Labels of a workload and its pod template, merged (template wins). */
@@ -154,10 +206,12 @@ export function labelsOf(props: unknown): Record<string, string> {
 const networkRule = z.object({}).passthrough();
 export const networkPolicyShape = z.object({
   metadata,
-  spec: z.object({
-    podSelector: z.object({ matchLabels: labels }).optional(),
-    policyTypes: z.array(z.string()).optional(),
-    ingress: z.array(networkRule).optional(),
-    egress: z.array(networkRule).optional(),
-  }).optional(),
+  spec: z
+    .object({
+      podSelector: z.object({ matchLabels: labels }).optional(),
+      policyTypes: z.array(z.string()).optional(),
+      ingress: z.array(networkRule).optional(),
+      egress: z.array(networkRule).optional(),
+    })
+    .optional(),
 });

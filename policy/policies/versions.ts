@@ -16,7 +16,8 @@ function apiWorkload(workloads: DeployedWorkload[]): DeployedWorkload | undefine
 
 export const mixedVersionCompatibility: StackValidationPolicy = {
   name: "mixed-version-compatibility",
-  description: "Checks whether every version that runs beside the API is inside the window the catalog declares for it, in the final state and, in a rolling window, in every state between waves (from the deployed versions to the target, wave by wave, canary and stable alike).",
+  description:
+    "Checks whether every version that runs beside the API is inside the window the catalog declares for it, in the final state and, in a rolling window, in every state between waves (from the deployed versions to the target, wave by wave, canary and stable alike).",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const workloads = deployments(args.resources).filter((w) => w.component && w.version);
@@ -25,17 +26,23 @@ export const mixedVersionCompatibility: StackValidationPolicy = {
     const found = readableRecord(args.resources);
     const deployed = found?.record.deployed?.workloads ?? null;
     const mode = found?.record.upgradeMode ?? "rolling";
-    const waves = waveOrder({ upgradeWindow: !!found?.record.upgradeFrom, rollback: !!found?.record.rollback }).map((w) => w.id);
+    const waves = waveOrder({ upgradeWindow: !!found?.record.upgradeFrom, rollback: !!found?.record.rollback }).map(
+      (w) => w.id,
+    );
     const verdict = checkRollout(found?.record.upgradeFrom ? deployed : null, target, waves, mode, catalog());
     if (verdict.ok || !verdict.firstBad) return;
     const offender = workloads.find((w) => w.name === verdict.firstBad?.problems[0].workload);
-    reportViolation(`every state of the rollout must be compatible; the first that is not is ${verdict.firstBad.description}; ${verdict.wayThrough}`, offender?.resource.urn ?? found?.resource.urn);
+    reportViolation(
+      `every state of the rollout must be compatible; the first that is not is ${verdict.firstBad.description}; ${verdict.wayThrough}`,
+      offender?.resource.urn ?? found?.resource.urn,
+    );
   },
 };
 
 export const upgradePath: StackValidationPolicy = {
   name: "upgrade-path",
-  description: "Checks whether an open upgrade window moves forward one minor at a time, whether a major upgrade starts from a version the target release lists, and whether a window that moves backward is a rollback that undoes exactly one such step.",
+  description:
+    "Checks whether an open upgrade window moves forward one minor at a time, whether a major upgrade starts from a version the target release lists, and whether a window that moves backward is a rollback that undoes exactly one such step.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const found = readableRecord(args.resources);
@@ -44,34 +51,51 @@ export const upgradePath: StackValidationPolicy = {
     const { record, resource } = found;
     if (semver.lt(record.release, from)) {
       if (!record.rollback) {
-        reportViolation(`${from} -> ${record.release} moves backward and must be a rollback: with data (the window's pre-upgrade backups restored) or, where ${from}'s migrations are expand-only, on the current schema; \`lockstep rollback --stack ${record.stack}\` writes it`, resource.urn);
+        reportViolation(
+          `${from} -> ${record.release} moves backward and must be a rollback: with data (the window's pre-upgrade backups restored) or, where ${from}'s migrations are expand-only, on the current schema; \`lockstep rollback --stack ${record.stack}\` writes it`,
+          resource.urn,
+        );
         return;
       }
       const undone = findUpgradePath(record.release, from, upgradeSources(catalog()));
-      if (!undone.allowed) reportViolation(`rollback ${from} -> ${record.release} must undo one allowed upgrade step, and ${record.release} -> ${from} is not one: ${undone.reason}`, resource.urn);
+      if (!undone.allowed)
+        reportViolation(
+          `rollback ${from} -> ${record.release} must undo one allowed upgrade step, and ${record.release} -> ${from} is not one: ${undone.reason}`,
+          resource.urn,
+        );
       return;
     }
     const verdict = findUpgradePath(from, record.release, upgradeSources(catalog()));
-    if (!verdict.allowed) reportViolation(`upgrade ${from} -> ${record.release} must follow an allowed path: ${verdict.reason}`, resource.urn);
+    if (!verdict.allowed)
+      reportViolation(
+        `upgrade ${from} -> ${record.release} must follow an allowed path: ${verdict.reason}`,
+        resource.urn,
+      );
     else if (semver.major(from) !== semver.major(record.release) && record.upgradeMode !== "coordinated") {
-      reportViolation(`upgrade ${from} -> ${record.release} crosses a major version and must run as a coordinated window (lockstep:upgrade.mode=coordinated): no state between waves is compatible`, resource.urn);
+      reportViolation(
+        `upgrade ${from} -> ${record.release} crosses a major version and must run as a coordinated window (lockstep:upgrade.mode=coordinated): no state between waves is compatible`,
+        resource.urn,
+      );
     }
   },
 };
 
 /** Services selecting console pods, with the color each selects. */
 function consoleServices(resources: readonly PolicyResource[]) {
-  return resources.filter((r) => r.type === TYPES.service).flatMap((resource) => {
-    const svc = view(serviceShape, resource.props);
-    const selector = svc?.spec?.selector ?? {};
-    if (selector[LABELS.name] !== "console") return [];
-    return [{ resource, name: svc?.metadata?.name ?? resource.name, color: selector[LABELS.color] }];
-  });
+  return resources
+    .filter((r) => r.type === TYPES.service)
+    .flatMap((resource) => {
+      const svc = view(serviceShape, resource.props);
+      const selector = svc?.spec?.selector ?? {};
+      if (selector[LABELS.name] !== "console") return [];
+      return [{ resource, name: svc?.metadata?.name ?? resource.name, color: selector[LABELS.color] }];
+    });
 }
 
 export const blueGreenIntegrity: StackValidationPolicy = {
   name: "blue-green-integrity",
-  description: "Checks whether the live console Service selects exactly one color whose Deployment exists, and whether the idle color is inside the API's compatibility window so flipping back is safe.",
+  description:
+    "Checks whether the live console Service selects exactly one color whose Deployment exists, and whether the idle color is inside the API's compatibility window so flipping back is safe.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const workloads = deployments(args.resources);
@@ -79,22 +103,35 @@ export const blueGreenIntegrity: StackValidationPolicy = {
     const live = consoleServices(args.resources).find((s) => s.name === "console");
     if (!live) return;
     if (live.color !== "blue" && live.color !== "green") {
-      reportViolation(`the live console Service must select exactly one color (${LABELS.color}=blue or green), not ${JSON.stringify(live.color ?? "any")}`, live.resource.urn);
+      reportViolation(
+        `the live console Service must select exactly one color (${LABELS.color}=blue or green), not ${JSON.stringify(live.color ?? "any")}`,
+        live.resource.urn,
+      );
       return;
     }
     const liveDeployment = consoles.find((w) => w.labels[LABELS.color] === live.color);
     if (!liveDeployment) {
-      reportViolation(`the live console Service selects ${live.color}, so a console-${live.color} Deployment must exist`, live.resource.urn);
+      reportViolation(
+        `the live console Service selects ${live.color}, so a console-${live.color} Deployment must exist`,
+        live.resource.urn,
+      );
     }
     const found = readableRecord(args.resources);
     if (found && found.record.console.live !== live.color) {
-      reportViolation(`the live console Service must select the configured live color ${found.record.console.live}, not ${live.color}`, live.resource.urn);
+      reportViolation(
+        `the live console Service must select the configured live color ${found.record.console.live}, not ${live.color}`,
+        live.resource.urn,
+      );
     }
     const api = apiWorkload(workloads);
     const idle = consoles.find((w) => w.labels[LABELS.color] && w.labels[LABELS.color] !== live.color);
     if (api?.version && idle?.version) {
       const verdict = compatibleBeside(catalog(), "console", idle.version, api.version);
-      if (!verdict.compatible) reportViolation(`the idle console color ${idle.labels[LABELS.color]} is the rollback target and ${verdict.reason}`, idle.resource.urn);
+      if (!verdict.compatible)
+        reportViolation(
+          `the idle console color ${idle.labels[LABELS.color]} is the rollback target and ${verdict.reason}`,
+          idle.resource.urn,
+        );
     }
   },
 };
@@ -108,26 +145,47 @@ export const DEFAULT_MAX_CANARY_PERCENT = 50;
 
 export const canaryBounds: StackValidationPolicy = {
   name: "canary-bounds",
-  description: "Checks whether a gateway canary exists only inside a rolling upgrade window, route weights sum to 100, and the canary weight stays at or under the configured maximum.",
+  description:
+    "Checks whether a gateway canary exists only inside a rolling upgrade window, route weights sum to 100, and the canary weight stays at or under the configured maximum.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
-      maxCanaryPercent: { type: "integer", minimum: 0, maximum: 100, default: DEFAULT_MAX_CANARY_PERCENT, description: "Largest share of gateway traffic a canary may take." },
+      maxCanaryPercent: {
+        type: "integer",
+        minimum: 0,
+        maximum: 100,
+        default: DEFAULT_MAX_CANARY_PERCENT,
+        description: "Largest share of gateway traffic a canary may take.",
+      },
     },
   },
   validateStack: (args, reportViolation) => {
     const maxCanaryPercent = args.getConfig<CanaryConfig>().maxCanaryPercent ?? DEFAULT_MAX_CANARY_PERCENT;
     const record = readableRecord(args.resources)?.record;
     const windowOpen = !!record?.upgradeFrom;
-    const canaries = deployments(args.resources).filter((w) => w.component === "gateway" && w.labels[LABELS.track] === "canary");
+    const canaries = deployments(args.resources).filter(
+      (w) => w.component === "gateway" && w.labels[LABELS.track] === "canary",
+    );
     for (const c of canaries) {
-      if (!windowOpen) reportViolation(`gateway canary ${c.name} must only exist inside an upgrade window (the window opens when the release moves; remove upgrade.gatewayCanaryPercent)`, c.resource.urn);
-      if (record?.upgradeMode === "coordinated") reportViolation(`gateway canary ${c.name} must not run in a coordinated window: the whole set moves together there (remove upgrade.gatewayCanaryPercent)`, c.resource.urn);
+      if (!windowOpen)
+        reportViolation(
+          `gateway canary ${c.name} must only exist inside an upgrade window (the window opens when the release moves; remove upgrade.gatewayCanaryPercent)`,
+          c.resource.urn,
+        );
+      if (record?.upgradeMode === "coordinated")
+        reportViolation(
+          `gateway canary ${c.name} must not run in a coordinated window: the whole set moves together there (remove upgrade.gatewayCanaryPercent)`,
+          c.resource.urn,
+        );
     }
-    const canaryServices = new Set(args.resources.filter((r) => r.type === TYPES.service).flatMap((r) => {
-      const svc = view(serviceShape, r.props);
-      return svc?.spec?.selector?.[LABELS.track] === "canary" && svc.metadata?.name ? [svc.metadata.name] : [];
-    }));
+    const canaryServices = new Set(
+      args.resources
+        .filter((r) => r.type === TYPES.service)
+        .flatMap((r) => {
+          const svc = view(serviceShape, r.props);
+          return svc?.spec?.selector?.[LABELS.track] === "canary" && svc.metadata?.name ? [svc.metadata.name] : [];
+        }),
+    );
     for (const route of args.resources.filter((r) => r.type === TYPES.httpRoute)) {
       const spec = view(httpRouteShape, route.props)?.spec;
       for (const rule of spec?.rules ?? []) {
@@ -135,10 +193,18 @@ export const canaryBounds: StackValidationPolicy = {
         if (refs.length < 2 && !refs.some((b) => canaryServices.has(b.name))) continue;
         const weights = refs.map((b) => b.weight ?? 1);
         const total = weights.reduce((a, b) => a + b, 0);
-        if (total !== 100) reportViolation(`route ${route.name} backend weights must sum to 100, not ${total} (${refs.map((b) => `${b.name}=${b.weight ?? 1}`).join(", ")})`, route.urn);
+        if (total !== 100)
+          reportViolation(
+            `route ${route.name} backend weights must sum to 100, not ${total} (${refs.map((b) => `${b.name}=${b.weight ?? 1}`).join(", ")})`,
+            route.urn,
+          );
         for (const ref of refs.filter((b) => canaryServices.has(b.name))) {
           const share = total > 0 ? Math.round(((ref.weight ?? 1) * 100) / total) : 0;
-          if (share > maxCanaryPercent) reportViolation(`canary ${ref.name} must take at most ${maxCanaryPercent}% of traffic, not ${share}% (raise canary-bounds.maxCanaryPercent for this stack to allow more)`, route.urn);
+          if (share > maxCanaryPercent)
+            reportViolation(
+              `canary ${ref.name} must take at most ${maxCanaryPercent}% of traffic, not ${share}% (raise canary-bounds.maxCanaryPercent for this stack to allow more)`,
+              route.urn,
+            );
         }
       }
     }

@@ -11,20 +11,30 @@ import * as path from "node:path";
 import { PROJECT } from "../helpers";
 
 interface RolloutFigures {
-  measuredAt: string; from: string; to: string;
-  criticalPathMs: number; upWallMs: number; rolloutWallMs: number; ratioUp: number; ratioRollout: number;
+  measuredAt: string;
+  from: string;
+  to: string;
+  criticalPathMs: number;
+  upWallMs: number;
+  rolloutWallMs: number;
+  ratioUp: number;
+  ratioRollout: number;
 }
 
 function main(): void {
   const file = path.join(PROJECT, "reports", "e2e", "rollout.json");
   if (!fs.existsSync(file)) {
-    console.log(`rollout on the simulated cluster: not measured on this checkout (${path.relative(PROJECT, file)} is written by \`npm run test:e2e\`, rollout.e2e.ts)`);
+    console.log(
+      `rollout on the simulated cluster: not measured on this checkout (${path.relative(PROJECT, file)} is written by \`npm run test:e2e\`, rollout.e2e.ts)`,
+    );
     return;
   }
   const f = JSON.parse(fs.readFileSync(file, "utf8")) as RolloutFigures;
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  console.log(`rollout ${f.from} -> ${f.to} on the simulated cluster (measured ${f.measuredAt}): critical path of readiness gates ${s(f.criticalPathMs)}; `
-    + `first to last change ${s(f.rolloutWallMs)} = ${f.ratioRollout}x; whole \`pulumi up\` ${s(f.upWallMs)} = ${f.ratioUp}x (goal <= 1.1x)`);
+  console.log(
+    `rollout ${f.from} -> ${f.to} on the simulated cluster (measured ${f.measuredAt}): critical path of readiness gates ${s(f.criticalPathMs)}; ` +
+      `first to last change ${s(f.rolloutWallMs)} = ${f.ratioRollout}x; whole \`pulumi up\` ${s(f.upWallMs)} = ${f.ratioUp}x (goal <= 1.1x)`,
+  );
 }
 
 main();

@@ -30,13 +30,89 @@ function openssl(cwd: string, ...args: string[]): void {
 
 /** A CA, a serving certificate for 127.0.0.1, a system:masters client certificate and a service-account key pair. */
 function generateCerts(dir: string): void {
-  openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=lockstep-e2e-ca");
-  fs.writeFileSync(path.join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n");
-  openssl(dir, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=kube-apiserver");
-  openssl(dir, "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "1", "-extfile", "san.ext");
+  openssl(
+    dir,
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.crt",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=lockstep-e2e-ca",
+  );
+  fs.writeFileSync(
+    path.join(dir, "san.ext"),
+    "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n",
+  );
+  openssl(
+    dir,
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "server.key",
+    "-out",
+    "server.csr",
+    "-subj",
+    "/CN=kube-apiserver",
+  );
+  openssl(
+    dir,
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.crt",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "server.crt",
+    "-days",
+    "1",
+    "-extfile",
+    "san.ext",
+  );
   fs.writeFileSync(path.join(dir, "client.ext"), "extendedKeyUsage=clientAuth\n");
-  openssl(dir, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr", "-subj", "/O=system:masters/CN=lockstep-e2e-admin");
-  openssl(dir, "x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.crt", "-days", "1", "-extfile", "client.ext");
+  openssl(
+    dir,
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "client.key",
+    "-out",
+    "client.csr",
+    "-subj",
+    "/O=system:masters/CN=lockstep-e2e-admin",
+  );
+  openssl(
+    dir,
+    "x509",
+    "-req",
+    "-in",
+    "client.csr",
+    "-CA",
+    "ca.crt",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "client.crt",
+    "-days",
+    "1",
+    "-extfile",
+    "client.ext",
+  );
   openssl(dir, "genrsa", "-out", "sa.key", "2048");
   openssl(dir, "rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub");
 }
@@ -55,7 +131,9 @@ export class Processes {
   launch(name: string, bin: string, args: string[]): void {
     const child = spawn(bin, args, { cwd: this.cwd, stdio: ["ignore", "pipe", "pipe"] });
     this.output[name] = "";
-    const keep = (d: Buffer) => { this.output[name] = (this.output[name] + d.toString()).slice(-20_000); };
+    const keep = (d: Buffer) => {
+      this.output[name] = (this.output[name] + d.toString()).slice(-20_000);
+    };
     child.stdout?.on("data", keep);
     child.stderr?.on("data", keep);
     this.children.push(child);
@@ -68,14 +146,19 @@ export class Processes {
 
   /** The last `chars` of each process's output, named. */
   logs(chars = 3000): string {
-    return Object.entries(this.output).map(([name, text]) => `--- ${name}:\n${text.slice(-chars)}`).join("\n");
+    return Object.entries(this.output)
+      .map(([name, text]) => `--- ${name}:\n${text.slice(-chars)}`)
+      .join("\n");
   }
 
   async stop(): Promise<void> {
     for (const child of [...this.children].reverse()) {
       if (child.exitCode === null) {
         child.kill("SIGTERM");
-        await new Promise((r) => { child.once("exit", r); setTimeout(r, 5000); });
+        await new Promise((r) => {
+          child.once("exit", r);
+          setTimeout(r, 5000);
+        });
       }
     }
   }
@@ -104,27 +187,52 @@ export const HOUSEKEEPING_CONTROLLERS = ["garbage-collector-controller", "namesp
  * Starts etcd and kube-apiserver and, when `controllerManager` is given, kube-controller-manager with only
  * the housekeeping controllers (a simulated cluster runs its own, with more).
  */
-export async function startApiServer(etcdBin: string, apiServerBin: string, controllerManager?: string): Promise<ApiServer> {
+export async function startApiServer(
+  etcdBin: string,
+  apiServerBin: string,
+  controllerManager?: string,
+): Promise<ApiServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-apiserver-"));
   generateCerts(dir);
   const [etcdClient, etcdPeer, securePort] = [await freePort(), await freePort(), await freePort()];
   const processes = new Processes(dir);
   processes.launch("etcd", etcdBin, [
-    "--name", "e2e", "--data-dir", path.join(dir, "etcd"),
-    "--listen-client-urls", `http://127.0.0.1:${etcdClient}`, "--advertise-client-urls", `http://127.0.0.1:${etcdClient}`,
-    "--listen-peer-urls", `http://127.0.0.1:${etcdPeer}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${etcdPeer}`,
-    "--initial-cluster", `e2e=http://127.0.0.1:${etcdPeer}`,
+    "--name",
+    "e2e",
+    "--data-dir",
+    path.join(dir, "etcd"),
+    "--listen-client-urls",
+    `http://127.0.0.1:${etcdClient}`,
+    "--advertise-client-urls",
+    `http://127.0.0.1:${etcdClient}`,
+    "--listen-peer-urls",
+    `http://127.0.0.1:${etcdPeer}`,
+    "--initial-advertise-peer-urls",
+    `http://127.0.0.1:${etcdPeer}`,
+    "--initial-cluster",
+    `e2e=http://127.0.0.1:${etcdPeer}`,
   ]);
   processes.launch("apiserver", apiServerBin, [
     `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-    "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", `--secure-port=${securePort}`,
-    `--tls-cert-file=${dir}/server.crt`, `--tls-private-key-file=${dir}/server.key`, `--client-ca-file=${dir}/ca.crt`,
-    "--service-account-issuer=https://kubernetes.default.svc", `--service-account-key-file=${dir}/sa.pub`, `--service-account-signing-key-file=${dir}/sa.key`,
-    "--service-cluster-ip-range=10.96.0.0/16", "--authorization-mode=RBAC", "--allow-privileged=false",
-    "--enable-priority-and-fairness=false", `--cert-dir=${dir}/certs`,
+    "--bind-address=127.0.0.1",
+    "--advertise-address=127.0.0.1",
+    `--secure-port=${securePort}`,
+    `--tls-cert-file=${dir}/server.crt`,
+    `--tls-private-key-file=${dir}/server.key`,
+    `--client-ca-file=${dir}/ca.crt`,
+    "--service-account-issuer=https://kubernetes.default.svc",
+    `--service-account-key-file=${dir}/sa.pub`,
+    `--service-account-signing-key-file=${dir}/sa.key`,
+    "--service-cluster-ip-range=10.96.0.0/16",
+    "--authorization-mode=RBAC",
+    "--allow-privileged=false",
+    "--enable-priority-and-fairness=false",
+    `--cert-dir=${dir}/certs`,
   ]);
   const kubeconfig = path.join(dir, "kubeconfig");
-  fs.writeFileSync(kubeconfig, `apiVersion: v1
+  fs.writeFileSync(
+    kubeconfig,
+    `apiVersion: v1
 kind: Config
 clusters:
 - name: e2e
@@ -140,9 +248,15 @@ contexts:
 - name: e2e
   context: {cluster: e2e, user: admin}
 current-context: e2e
-`);
+`,
+  );
   const kubectl = (args: string[], input?: string) => {
-    const r = spawnSync("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", input, timeout: 120_000, maxBuffer: 256 * 1024 * 1024 });
+    const r = spawnSync("kubectl", ["--kubeconfig", kubeconfig, ...args], {
+      encoding: "utf8",
+      input,
+      timeout: 120_000,
+      maxBuffer: 256 * 1024 * 1024,
+    });
     return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
   };
   const stop = async () => {
@@ -150,10 +264,18 @@ current-context: e2e
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitFor("kube-apiserver", () => kubectl(["get", "--raw", "/readyz"]).stdout.trim() === "ok", 120_000, () => processes.logs());
+    await waitFor(
+      "kube-apiserver",
+      () => kubectl(["get", "--raw", "/readyz"]).stdout.trim() === "ok",
+      120_000,
+      () => processes.logs(),
+    );
     if (controllerManager) {
       processes.launch("kube-controller-manager", controllerManager, [
-        `--kubeconfig=${kubeconfig}`, "--leader-elect=false", "--secure-port=0", `--controllers=${HOUSEKEEPING_CONTROLLERS.join(",")}`,
+        `--kubeconfig=${kubeconfig}`,
+        "--leader-elect=false",
+        "--secure-port=0",
+        `--controllers=${HOUSEKEEPING_CONTROLLERS.join(",")}`,
       ]);
     }
   } catch (err) {
@@ -164,9 +286,19 @@ current-context: e2e
 }
 
 /** CRD files in ../shared/crds by group: what a cluster provides before lockstep runs, and what charts install. */
-export const PREREQUISITE_CRDS = ["cert-manager.io_certificates.yaml", "cert-manager.io_issuers.yaml", "gateway.networking.k8s.io_gateways.yaml", "gateway.networking.k8s.io_httproutes.yaml"];
+export const PREREQUISITE_CRDS = [
+  "cert-manager.io_certificates.yaml",
+  "cert-manager.io_issuers.yaml",
+  "gateway.networking.k8s.io_gateways.yaml",
+  "gateway.networking.k8s.io_httproutes.yaml",
+];
 /** Installed by the cloudnative-pg and plugin-barman-cloud charts themselves (`crds.create: true`). */
-export const CHART_CRDS = ["postgresql.cnpg.io_backups.yaml", "postgresql.cnpg.io_clusters.yaml", "postgresql.cnpg.io_scheduledbackups.yaml", "barmancloud.cnpg.io_objectstores.yaml"];
+export const CHART_CRDS = [
+  "postgresql.cnpg.io_backups.yaml",
+  "postgresql.cnpg.io_clusters.yaml",
+  "postgresql.cnpg.io_scheduledbackups.yaml",
+  "barmancloud.cnpg.io_objectstores.yaml",
+];
 export const OPERATOR_CRDS = ["pulumi.com_stacks.yaml", "auto.pulumi.com_workspaces.yaml"];
 
 /** Applies CRD files from `dir` and waits until every one is Established. */

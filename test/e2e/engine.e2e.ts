@@ -20,15 +20,32 @@ const NS = "aigw-staging";
 const FROM = "1.4.2";
 const TO = "1.5.0";
 
-interface Step { phase: "pre" | "outputs"; op: string; type: string; name: string }
+interface Step {
+  phase: "pre" | "outputs";
+  op: string;
+  type: string;
+  name: string;
+}
 function recorder(): { steps: Step[]; onEvent: (e: EngineEvent) => void } {
   const steps: Step[] = [];
   const name = (urn: string) => urn.split("::").pop() as string;
   return {
     steps,
     onEvent: (e) => {
-      if (e.resourcePreEvent) steps.push({ phase: "pre", op: e.resourcePreEvent.metadata.op, type: e.resourcePreEvent.metadata.type, name: name(e.resourcePreEvent.metadata.urn) });
-      if (e.resOutputsEvent) steps.push({ phase: "outputs", op: e.resOutputsEvent.metadata.op, type: e.resOutputsEvent.metadata.type, name: name(e.resOutputsEvent.metadata.urn) });
+      if (e.resourcePreEvent)
+        steps.push({
+          phase: "pre",
+          op: e.resourcePreEvent.metadata.op,
+          type: e.resourcePreEvent.metadata.type,
+          name: name(e.resourcePreEvent.metadata.urn),
+        });
+      if (e.resOutputsEvent)
+        steps.push({
+          phase: "outputs",
+          op: e.resOutputsEvent.metadata.op,
+          type: e.resOutputsEvent.metadata.type,
+          name: name(e.resOutputsEvent.metadata.urn),
+        });
     },
   };
 }
@@ -39,17 +56,24 @@ const readme = () => fs.readFileSync(path.join(PROJECT, "README.md"), "utf8");
 
 /** Runs the README's runbook line for an emptied checkpoint sidecar, as written there, on a file backend. */
 function clearEmptySidecars(backendDir: string): { code: number; stderr: string } {
-  const line = readme().split("\n").find((l) => l.startsWith("find \"$BACKEND_DIR/.pulumi/stacks\""));
+  const line = readme()
+    .split("\n")
+    .find((l) => l.startsWith('find "$BACKEND_DIR/.pulumi/stacks"'));
   assert.ok(line, "README's interrupted-up runbook has the sidecar line");
   const r = spawnSync("bash", ["-c", line], { env: { ...process.env, BACKEND_DIR: backendDir }, encoding: "utf8" });
   return { code: r.status ?? 1, stderr: r.stderr };
 }
 
 /** What a failed CLI run said: its error lines and its last lines. */
-const said = (r: { stdout: string; stderr: string }) => [
-  ...r.stdout.split("\n").filter((l) => /error|failed/i.test(l)).slice(0, 20),
-  "--- stderr:", r.stderr.trim().split("\n").slice(-10).join("\n"),
-].join("\n");
+const said = (r: { stdout: string; stderr: string }) =>
+  [
+    ...r.stdout
+      .split("\n")
+      .filter((l) => /error|failed/i.test(l))
+      .slice(0, 20),
+    "--- stderr:",
+    r.stderr.trim().split("\n").slice(-10).join("\n"),
+  ].join("\n");
 
 describe("the real Pulumi CLI and engine against a real API server", { timeout: 1_200_000 }, () => {
   let tier: EngineTier;
@@ -59,11 +83,17 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     tier = await EngineTier.start();
     stack = await tier.stack("staging", {
       ...tier.localConfig("staging"),
-      "lockstep:release": FROM, "lockstep:console.blue": FROM, "lockstep:console.green": FROM, "lockstep:console.live": "blue",
+      "lockstep:release": FROM,
+      "lockstep:console.blue": FROM,
+      "lockstep:console.green": FROM,
+      "lockstep:console.live": "blue",
     });
   });
-  after(async () => { await tier?.stop(); });
-  const uid = (kind: string, name: string) => JSON.parse(tier.kubectl(["get", kind, name, "-n", NS, "-o", "json"]).stdout).metadata.uid as string;
+  after(async () => {
+    await tier?.stop();
+  });
+  const uid = (kind: string, name: string) =>
+    JSON.parse(tier.kubectl(["get", kind, name, "-n", NS, "-o", "json"]).stdout).metadata.uid as string;
 
   it(`first deploy at ${FROM}: preview plans every resource, up creates them, the API server holds the catalog's set`, async () => {
     const preview = await stack.preview();
@@ -72,13 +102,25 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     const up = await stack.up();
     assert.equal(up.summary.result, "succeeded");
     assert.equal(up.summary.resourceChanges?.create, creates, "up creates what preview planned");
-    const image = (name: string) => JSON.parse(tier.kubectl(["get", "deployment", name, "-n", NS, "-o", "json"]).stdout).spec.template.spec.containers[0].image as string;
+    const image = (name: string) =>
+      JSON.parse(tier.kubectl(["get", "deployment", name, "-n", NS, "-o", "json"]).stdout).spec.template.spec
+        .containers[0].image as string;
     assert.equal(image("api"), getRelease(catalog, FROM).components.api.image);
     assert.equal(image("gateway"), getRelease(catalog, FROM).components.gateway.image);
-    const releases = JSON.parse(tier.server.kubectl(["get", "secrets", "-A", "-l", "owner=helm", "-o", "json"]).stdout).items.map((s: { metadata: { labels: Record<string, string> } }) => s.metadata.labels.name).sort();
-    assert.deepEqual([...new Set(releases)], ["barman-cloud", "cnpg", "keycloak", "openbao"], "the four charts are installed by the real helm");
+    const releases = JSON.parse(tier.server.kubectl(["get", "secrets", "-A", "-l", "owner=helm", "-o", "json"]).stdout)
+      .items.map((s: { metadata: { labels: Record<string, string> } }) => s.metadata.labels.name)
+      .sort();
+    assert.deepEqual(
+      [...new Set(releases)],
+      ["barman-cloud", "cnpg", "keycloak", "openbao"],
+      "the four charts are installed by the real helm",
+    );
     assert.equal(up.outputs.release.value.version, FROM);
-    assert.equal(up.outputs.verification.value.status, "passed", "the smoke test ran against the endpoint double and passed");
+    assert.equal(
+      up.outputs.verification.value.status,
+      "passed",
+      "the smoke test ran against the endpoint double and passed",
+    );
     assert.ok(tier.endpoints.served.includes("POST /v1/chat/completions 409"));
   });
 
@@ -92,44 +134,96 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
   });
 
   it(`upgrade window ${FROM} -> ${TO}: backups before any operator or chart change, the API before gateways, gateways before console and workers, nothing stateful replaced`, async () => {
-    const before = { cluster: uid("clusters.postgresql.cnpg.io", "platform-db"), store: uid("objectstores.barmancloud.cnpg.io", "platform-db-store") };
+    const before = {
+      cluster: uid("clusters.postgresql.cnpg.io", "platform-db"),
+      store: uid("objectstores.barmancloud.cnpg.io", "platform-db-store"),
+    };
     // Nothing says where the window starts: the program reads what this stack deployed last (1.4.2).
-    await tier.setConfig(stack, { "lockstep:release": TO, "lockstep:upgrade.gatewayCanaryPercent": "10", "lockstep:console.green": TO });
+    await tier.setConfig(stack, {
+      "lockstep:release": TO,
+      "lockstep:upgrade.gatewayCanaryPercent": "10",
+      "lockstep:console.green": TO,
+    });
     const { steps, onEvent } = recorder();
     const up = await stack.up({ onEvent });
     assert.equal(up.summary.result, "succeeded");
 
     const first = (pred: (s: Step) => boolean) => steps.findIndex(pred);
     const last = (pred: (s: Step) => boolean) => steps.map(pred).lastIndexOf(true);
-    const backupsDone = last((s) => s.phase === "outputs" && (s.type === "kubernetes:postgresql.cnpg.io/v1:Backup" || s.name.startsWith("openbao-snapshot")));
+    const backupsDone = last(
+      (s) =>
+        s.phase === "outputs" &&
+        (s.type === "kubernetes:postgresql.cnpg.io/v1:Backup" || s.name.startsWith("openbao-snapshot")),
+    );
     assert.ok(backupsDone >= 0, "the window took its backups");
-    assert.deepEqual(steps.filter((s) => s.phase === "outputs" && s.type === "kubernetes:postgresql.cnpg.io/v1:Backup").map((s) => s.name).sort(), [`pre-upgrade-keycloak-db-1-4-2-to-1-5-0`, `pre-upgrade-platform-db-1-4-2-to-1-5-0`]);
-    const chartChanges = steps.filter((s) => s.phase === "pre" && s.type === "kubernetes:helm.sh/v3:Release" && changed(s));
+    assert.deepEqual(
+      steps
+        .filter((s) => s.phase === "outputs" && s.type === "kubernetes:postgresql.cnpg.io/v1:Backup")
+        .map((s) => s.name)
+        .sort(),
+      [`pre-upgrade-keycloak-db-1-4-2-to-1-5-0`, `pre-upgrade-platform-db-1-4-2-to-1-5-0`],
+    );
+    const chartChanges = steps.filter(
+      (s) => s.phase === "pre" && s.type === "kubernetes:helm.sh/v3:Release" && changed(s),
+    );
     assert.ok(chartChanges.length >= 2, `keycloakx and openbao move with the set: ${JSON.stringify(chartChanges)}`);
-    const firstChartChange = first((s) => s.phase === "pre" && s.type === "kubernetes:helm.sh/v3:Release" && changed(s));
+    const firstChartChange = first(
+      (s) => s.phase === "pre" && s.type === "kubernetes:helm.sh/v3:Release" && changed(s),
+    );
     assert.ok(backupsDone < firstChartChange, "every backup completes before the first chart or operator change");
     const apiDone = last((s) => s.phase === "outputs" && s.name === "api");
-    const gatewaysStart = first((s) => s.phase === "pre" && (s.name === "gateway" || s.name === "gateway-canary") && changed(s));
+    const gatewaysStart = first(
+      (s) => s.phase === "pre" && (s.name === "gateway" || s.name === "gateway-canary") && changed(s),
+    );
     const gatewaysDone = last((s) => s.phase === "outputs" && (s.name === "gateway" || s.name === "gateway-canary"));
     const laterStart = first((s) => s.phase === "pre" && /^(console-(blue|green)|worker-)/.test(s.name) && changed(s));
     assert.ok(apiDone < gatewaysStart, "the API (and its migrations) completes before any gateway changes");
     assert.ok(gatewaysDone < laterStart, "gateways complete before the console and workers change");
     const stateful = steps.filter((s) => /Cluster|ObjectStore/.test(s.type) && /replace|delete/.test(s.op));
     assert.deepEqual(stateful, [], "no CNPG Cluster or ObjectStore is replaced or deleted");
-    assert.deepEqual({ cluster: uid("clusters.postgresql.cnpg.io", "platform-db"), store: uid("objectstores.barmancloud.cnpg.io", "platform-db-store") }, before);
-    const route = JSON.parse(tier.kubectl(["get", "httproutes.gateway.networking.k8s.io", "gateway", "-n", NS, "-o", "json"]).stdout);
-    assert.deepEqual(route.spec.rules[0].backendRefs.map((b: { name: string; weight: number }) => [b.name, b.weight]), [["gateway-stable", 90], ["gateway-canary", 10]]);
-    assert.ok(fs.existsSync(path.join(tier.projectDir, "backups", "openbao-1-4-2-to-1-5-0.snap")), "the OpenBao snapshot file was written and verified");
+    assert.deepEqual(
+      {
+        cluster: uid("clusters.postgresql.cnpg.io", "platform-db"),
+        store: uid("objectstores.barmancloud.cnpg.io", "platform-db-store"),
+      },
+      before,
+    );
+    const route = JSON.parse(
+      tier.kubectl(["get", "httproutes.gateway.networking.k8s.io", "gateway", "-n", NS, "-o", "json"]).stdout,
+    );
+    assert.deepEqual(
+      route.spec.rules[0].backendRefs.map((b: { name: string; weight: number }) => [b.name, b.weight]),
+      [
+        ["gateway-stable", 90],
+        ["gateway-canary", 10],
+      ],
+    );
+    assert.ok(
+      fs.existsSync(path.join(tier.projectDir, "backups", "openbao-1-4-2-to-1-5-0.snap")),
+      "the OpenBao snapshot file was written and verified",
+    );
     assert.deepEqual(up.outputs.upgradeWindow.value, { from: FROM, to: TO, mode: "rolling", gatewayCanaryPercent: 10 });
-    assert.match(JSON.stringify(up.outputs.restorePoint.value), /"platform":\{"backupId":"\d{14}","cluster":"platform-db"/, "the window's restore point holds the backupId CloudNativePG reported");
+    assert.match(
+      JSON.stringify(up.outputs.restorePoint.value),
+      /"platform":\{"backupId":"\d{14}","cluster":"platform-db"/,
+      "the window's restore point holds the backupId CloudNativePG reported",
+    );
 
     // The order is in the engine's own graph: the checkpoint's dependencies of the real resources.
     const state = (await stack.exportStack()).deployment as { resources: { urn: string; dependencies?: string[] }[] };
-    const deps = (name: string) => (state.resources.find((r) => r.urn.endsWith(`::${name}`))?.dependencies ?? []).map((u) => u.split("::").pop());
+    const deps = (name: string) =>
+      (state.resources.find((r) => r.urn.endsWith(`::${name}`))?.dependencies ?? []).map((u) => u.split("::").pop());
     for (const release of ["cnpg-operator", "openbao", "keycloak"]) {
-      assert.ok(deps(release).includes("await-platform-db-1-4-2-to-1-5-0") && deps(release).includes("openbao-snapshot-1-4-2-to-1-5-0"), `${release} depends on the backups in the checkpoint: ${deps(release).join(", ")}`);
+      assert.ok(
+        deps(release).includes("await-platform-db-1-4-2-to-1-5-0") &&
+          deps(release).includes("openbao-snapshot-1-4-2-to-1-5-0"),
+        `${release} depends on the backups in the checkpoint: ${deps(release).join(", ")}`,
+      );
     }
-    assert.ok(deps("gateway").includes("api") && deps("worker-export").includes("gateway"), "later waves depend on earlier waves' resources");
+    assert.ok(
+      deps("gateway").includes("api") && deps("worker-export").includes("gateway"),
+      "later waves depend on earlier waves' resources",
+    );
   });
 
   it("the policy pack under the real CLI passes the compliant stack and fails a violating one with the policy id", async () => {
@@ -154,7 +248,10 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     await tier.setConfig(stack, { "lockstep:upgrade.from": "1.3.4" });
     try {
       await assert.rejects(stack.preview(), (err: Error) => {
-        assert.match(err.message, /lockstep:upgrade\.from = "1\.3\.4", but this stack runs 1\.4\.2 \(its last deployment\)/);
+        assert.match(
+          err.message,
+          /lockstep:upgrade\.from = "1\.3\.4", but this stack runs 1\.4\.2 \(its last deployment\)/,
+        );
         return true;
       });
     } finally {
@@ -164,11 +261,28 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
 
   it("a stack secret set with --secret appears nowhere in plaintext in the state file", async () => {
     const plaintext = "e2e-s3cr3t-4f9d1c";
-    const set = await tier.cli(["config", "set", "--stack", "staging", "--secret", "--path", "lockstep:chartValues.identity.podAnnotations.lockstep-e2e-secret", plaintext]);
+    const set = await tier.cli([
+      "config",
+      "set",
+      "--stack",
+      "staging",
+      "--secret",
+      "--path",
+      "lockstep:chartValues.identity.podAnnotations.lockstep-e2e-secret",
+      plaintext,
+    ]);
     assert.equal(set.code, 0, set.stderr);
     const up = await stack.up();
     assert.equal(up.summary.result, "succeeded");
-    const values = tier.kubectl(["get", "statefulset", "keycloak-keycloakx", "-n", NS, "-o", "jsonpath={.spec.template.metadata.annotations.lockstep-e2e-secret}"]);
+    const values = tier.kubectl([
+      "get",
+      "statefulset",
+      "keycloak-keycloakx",
+      "-n",
+      NS,
+      "-o",
+      "jsonpath={.spec.template.metadata.annotations.lockstep-e2e-secret}",
+    ]);
     assert.equal(values.stdout, plaintext, "the chart received the secret");
     assert.ok(!tier.stateFile("staging").includes(plaintext), "the checkpoint holds the value only encrypted");
     assert.ok(!fs.readFileSync(path.join(tier.projectDir, "Pulumi.staging.yaml"), "utf8").includes(plaintext));
@@ -184,14 +298,24 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     const started = Date.now();
     try {
       await assert.rejects(stack.up({ onEvent }), (err: Error) => {
-        assert.match(err.message, /pre-upgrade-platform-db-1-5-0-to-1-5-1 FAILED: simulated failure: the object store refused the base backup/);
+        assert.match(
+          err.message,
+          /pre-upgrade-platform-db-1-5-0-to-1-5-1 FAILED: simulated failure: the object store refused the base backup/,
+        );
         return true;
       });
-      assert.ok(Date.now() - started < 120_000, `the up failed fast, in ${Math.round((Date.now() - started) / 1000)} s (the Backup's timeout is an hour)`);
+      assert.ok(
+        Date.now() - started < 120_000,
+        `the up failed fast, in ${Math.round((Date.now() - started) / 1000)} s (the Backup's timeout is an hour)`,
+      );
       const moved = steps.filter((s) => s.phase === "pre" && changed(s) && /helm\.sh|Cluster|Deployment/.test(s.type));
       assert.deepEqual(moved, [], "no chart, operator, database or workload change started");
       const outputs = await stack.outputs();
-      assert.equal(outputs.release.value.version, "1.5.0", "a failed up leaves the deployed record at what really runs");
+      assert.equal(
+        outputs.release.value.version,
+        "1.5.0",
+        "a failed up leaves the deployed record at what really runs",
+      );
     } finally {
       tier.cnpg.failBackups = undefined;
       await tier.setConfig(stack, { "lockstep:release": "1.5.0", "lockstep:console.blue": TO });
@@ -206,7 +330,11 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
       const timer = setTimeout(() => reject(new Error(`up never started changing resources:\n${out}`)), 120_000);
       child.stdout.on("data", (d: Buffer) => {
         out += d.toString();
-        if (/(creating|updating) \(/.test(out)) { clearTimeout(timer); child.kill("SIGKILL"); resolve(); }
+        if (/(creating|updating) \(/.test(out)) {
+          clearTimeout(timer);
+          child.kill("SIGKILL");
+          resolve();
+        }
       });
     });
     await new Promise((r) => child.once("exit", r));
@@ -219,23 +347,39 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     }
     assert.notEqual(locked.code, 0, "the dead process's lock stops the next up");
     assert.match(locked.stderr, /currently locked/);
-    for (const args of [["cancel", "--stack", "staging", "--yes"], ["refresh", "--stack", "staging", "--yes", "--clear-pending-creates", "--skip-preview"], up]) {
+    for (const args of [
+      ["cancel", "--stack", "staging", "--yes"],
+      ["refresh", "--stack", "staging", "--yes", "--clear-pending-creates", "--skip-preview"],
+      up,
+    ]) {
       const r = await tier.cli(args);
       assert.equal(r.code, 0, `pulumi ${args.join(" ")}:\n${said(r)}`);
     }
     const again = await tier.cli(["preview", "--stack", "staging", "--expect-no-changes"]);
     assert.equal(again.code, 0, `after recovery the stack and the cluster agree:\n${said(again)}`);
-    const pdbs = JSON.parse(tier.kubectl(["get", "pdb", "-n", NS, "-o", "json"]).stdout).items.map((p: { metadata: { name: string } }) => p.metadata.name);
-    assert.ok(pdbs.includes("api") && pdbs.includes("gateway"), `the interrupted change (HA) is complete: ${pdbs.join(", ")}`);
+    const pdbs = JSON.parse(tier.kubectl(["get", "pdb", "-n", NS, "-o", "json"]).stdout).items.map(
+      (p: { metadata: { name: string } }) => p.metadata.name,
+    );
+    assert.ok(
+      pdbs.includes("api") && pdbs.includes("gateway"),
+      `the interrupted change (HA) is complete: ${pdbs.join(", ")}`,
+    );
   });
 
   it("a chart upgrade killed half-way leaves its release locked: preflight names it, the runbook's helm line unlocks it, the next chart change goes through", async () => {
     // What a kill leaves in Helm's storage, made the way Helm makes it: an upgrade that waits for pods
     // (none run on this API server), killed while it waits.
-    const release = JSON.parse((await tier.helm(["list", "-n", NS, "-o", "json"])).stdout).find((r: { name: string }) => r.name === "keycloak");
+    const release = JSON.parse((await tier.helm(["list", "-n", NS, "-o", "json"])).stdout).find(
+      (r: { name: string }) => r.name === "keycloak",
+    );
     const chart = path.join(tier.shared, "charts", release.chart);
-    const status = async () => JSON.parse((await tier.helm(["status", "keycloak", "-n", NS, "-o", "json"])).stdout).info.status as string;
-    const upgrade = spawn("helm", ["upgrade", "keycloak", chart, "-n", NS, "--reuse-values", "--wait", "--timeout", "5m"], { env: tier.env, stdio: "ignore" });
+    const status = async () =>
+      JSON.parse((await tier.helm(["status", "keycloak", "-n", NS, "-o", "json"])).stdout).info.status as string;
+    const upgrade = spawn(
+      "helm",
+      ["upgrade", "keycloak", chart, "-n", NS, "--reuse-values", "--wait", "--timeout", "5m"],
+      { env: tier.env, stdio: "ignore" },
+    );
     try {
       const deadline = Date.now() + 60_000;
       while ((await status()) !== "pending-upgrade") {
@@ -255,23 +399,43 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     await tier.setConfig(stack, { "lockstep:chartValues.identity.podAnnotations.lockstep-e2e-unlocked": "yes" });
     const locked = await tier.cli(["up", "--stack", "staging", "--yes", "--skip-preview"]);
     assert.notEqual(locked.code, 0);
-    assert.match(locked.stdout + locked.stderr, /keycloak[\s\S]*another operation \(install\/upgrade\/rollback\) is in progress/);
+    assert.match(
+      locked.stdout + locked.stderr,
+      /keycloak[\s\S]*another operation \(install\/upgrade\/rollback\) is in progress/,
+    );
 
     // Preflight names the release and the command; the runbook runs it, then refresh and up converge.
     const checked = await tier.lockstep(["preflight", "--stack", "staging", "--skip-plan", "--json"]);
-    const row = (JSON.parse(checked.stdout).rows as { check: string; status: string; reason: string }[]).find((r) => r.check === "Helm releases");
+    const row = (JSON.parse(checked.stdout).rows as { check: string; status: string; reason: string }[]).find(
+      (r) => r.check === "Helm releases",
+    );
     assert.equal(row?.status, "✗", checked.stdout);
     const unlock = /run `(helm rollback keycloak -n aigw-staging)`/.exec(row?.reason ?? "")?.[1];
     assert.ok(unlock, `preflight says how to unlock it: ${row?.reason}`);
-    assert.match(readme(), new RegExp(`^helm rollback <release> -n <namespace>`, "m"), "the README's runbook has the step");
+    assert.match(
+      readme(),
+      new RegExp(`^helm rollback <release> -n <namespace>`, "m"),
+      "the README's runbook has the step",
+    );
     const unlocked = await tier.helm(unlock.split(" ").slice(1));
     assert.equal(unlocked.code, 0, unlocked.stderr);
-    for (const args of [["refresh", "--stack", "staging", "--yes", "--skip-preview"], ["up", "--stack", "staging", "--yes", "--skip-preview"]]) {
+    for (const args of [
+      ["refresh", "--stack", "staging", "--yes", "--skip-preview"],
+      ["up", "--stack", "staging", "--yes", "--skip-preview"],
+    ]) {
       const r = await tier.cli(args);
       assert.equal(r.code, 0, `pulumi ${args.join(" ")}:\n${said(r)}`);
     }
     assert.equal(await status(), "deployed");
-    const annotation = tier.kubectl(["get", "statefulset", "keycloak-keycloakx", "-n", NS, "-o", "jsonpath={.spec.template.metadata.annotations.lockstep-e2e-unlocked}"]);
+    const annotation = tier.kubectl([
+      "get",
+      "statefulset",
+      "keycloak-keycloakx",
+      "-n",
+      NS,
+      "-o",
+      "jsonpath={.spec.template.metadata.annotations.lockstep-e2e-unlocked}",
+    ]);
     assert.equal(annotation.stdout, "yes", "the chart change that Helm's lock refused went through");
     const again = await tier.cli(["preview", "--stack", "staging", "--expect-no-changes"]);
     assert.equal(again.code, 0, `the stack and the cluster agree:\n${said(again)}`);
@@ -297,7 +461,12 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     // The operator's command, as users run it: it reads the stack's outputs through the real CLI and writes the stack file.
     const written = await tier.lockstep(["rollback", "--stack", "staging", "--mode", "restore", "--json"]);
     assert.equal(written.code, 0, `lockstep rollback:\n${written.stdout.slice(-2000)}\n${written.stderr}`);
-    const report = JSON.parse(written.stdout) as { from: string; to: string; written: boolean; restorePoint: { backups: Record<string, { backupId: string }> } };
+    const report = JSON.parse(written.stdout) as {
+      from: string;
+      to: string;
+      written: boolean;
+      restorePoint: { backups: Record<string, { backupId: string }> };
+    };
     assert.deepEqual([report.from, report.to, report.written], [TO, FROM, true]);
     const stackFile = fs.readFileSync(path.join(tier.projectDir, "Pulumi.staging.yaml"), "utf8");
     assert.match(stackFile, new RegExp(`lockstep:release: ${FROM.replace(/\./g, "\\.")}`));
@@ -306,7 +475,11 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
 
     const packArgs = { policyPacks: ["policy"], policyPackConfigs: ["policy/config/staging.json"] };
     const preview = await stack.preview(packArgs);
-    assert.doesNotMatch(preview.stdout, /mandatory/, "upgrade-path, rollback-with-data and restore-integrity pass the rollback");
+    assert.doesNotMatch(
+      preview.stdout,
+      /mandatory/,
+      "upgrade-path, rollback-with-data and restore-integrity pass the rollback",
+    );
     const { steps, onEvent } = recorder();
     const up = await stack.up({ onEvent });
     assert.equal(up.summary.result, "succeeded");
@@ -314,21 +487,46 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     const recovered = `platform-db-${restoreName}`;
     const at = (phase: Step["phase"], name: string) => steps.findIndex((s) => s.phase === phase && s.name === name);
     assert.ok(at("outputs", `writers-down-${restoreName}`) >= 0, "the writers were stopped");
-    assert.ok(at("outputs", `writers-down-${restoreName}`) < at("pre", `${recovered}-cluster`), "writers are down before the recovered cluster is created");
+    assert.ok(
+      at("outputs", `writers-down-${restoreName}`) < at("pre", `${recovered}-cluster`),
+      "writers are down before the recovered cluster is created",
+    );
     const apiStart = at("pre", "api");
     for (const workload of ["gateway", "worker-export", "worker-config"]) {
-      assert.ok(at("outputs", workload) >= 0 && at("outputs", workload) < apiStart, `${workload} returns to ${FROM} before the API does`);
+      assert.ok(
+        at("outputs", workload) >= 0 && at("outputs", workload) < apiStart,
+        `${workload} returns to ${FROM} before the API does`,
+      );
     }
-    const cluster = JSON.parse(tier.kubectl(["get", "clusters.postgresql.cnpg.io", recovered, "-n", NS, "-o", "json"]).stdout);
+    const cluster = JSON.parse(
+      tier.kubectl(["get", "clusters.postgresql.cnpg.io", recovered, "-n", NS, "-o", "json"]).stdout,
+    );
     assert.equal(cluster.spec.bootstrap.recovery.source, "origin");
     const origin = cluster.spec.externalClusters.find((c: { name: string }) => c.name === "origin");
     assert.equal(origin.plugin.parameters.serverName, "platform-db", "it recovers what platform-db archived");
-    assert.equal(cluster.spec.bootstrap.recovery.recoveryTarget.backupID, report.restorePoint.backups.platform.backupId, "from the window's pre-upgrade backup");
-    assert.equal(cluster.spec.bootstrap.recovery.recoveryTarget.targetImmediate, true, "as that backup ended, before the migrations");
-    assert.equal(uid("clusters.postgresql.cnpg.io", "platform-db"), originUid, "the original cluster is kept, untouched");
-    const api = JSON.parse(tier.kubectl(["get", "deployment", "api", "-n", NS, "-o", "json"]).stdout).spec.template.spec.containers[0];
+    assert.equal(
+      cluster.spec.bootstrap.recovery.recoveryTarget.backupID,
+      report.restorePoint.backups.platform.backupId,
+      "from the window's pre-upgrade backup",
+    );
+    assert.equal(
+      cluster.spec.bootstrap.recovery.recoveryTarget.targetImmediate,
+      true,
+      "as that backup ended, before the migrations",
+    );
+    assert.equal(
+      uid("clusters.postgresql.cnpg.io", "platform-db"),
+      originUid,
+      "the original cluster is kept, untouched",
+    );
+    const api = JSON.parse(tier.kubectl(["get", "deployment", "api", "-n", NS, "-o", "json"]).stdout).spec.template.spec
+      .containers[0];
     assert.equal(api.image, getRelease(catalog, FROM).components.api.image);
-    assert.match(JSON.stringify(api.env), new RegExp(`"name":"${recovered}-app"`), "the API reads the recovered cluster's credentials");
+    assert.match(
+      JSON.stringify(api.env),
+      new RegExp(`"name":"${recovered}-app"`),
+      "the API reads the recovered cluster's credentials",
+    );
     assert.equal(up.outputs.databases.value.platform.cluster, recovered);
     assert.equal(up.outputs.release.value.version, FROM);
 
@@ -336,7 +534,9 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     // the rollback is done) and touches no database or workload; then the stack is at rest.
     const settle = recorder();
     assert.equal((await stack.up({ onEvent: settle.onEvent })).summary.result, "succeeded");
-    const touched = settle.steps.filter((s) => s.phase === "pre" && changed(s) && /Cluster|Deployment|helm\.sh/.test(s.type));
+    const touched = settle.steps.filter(
+      (s) => s.phase === "pre" && changed(s) && /Cluster|Deployment|helm\.sh/.test(s.type),
+    );
     assert.deepEqual(touched, [], "settling changes no cluster, workload or chart");
     const again = await tier.cli(["preview", "--stack", "staging", "--expect-no-changes"]);
     assert.equal(again.code, 0, `the rolled-back stack is at rest:\n${said(again)}`);
@@ -352,7 +552,8 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     const left = tier.kubectl(["get", "clusters.postgresql.cnpg.io", drill.cluster, "-n", NS]);
     assert.notEqual(left.code, 0, "the scratch cluster is gone");
     assert.match(left.stderr, /NotFound/);
-    const record = JSON.parse(tier.kubectl(["get", "configmap", "lockstep-release", "-n", NS, "-o", "json"]).stdout).data["restore-drill.json"];
+    const record = JSON.parse(tier.kubectl(["get", "configmap", "lockstep-release", "-n", NS, "-o", "json"]).stdout)
+      .data["restore-drill.json"];
     assert.match(record, /"passed": true/, "the release record keeps the drill's result");
   });
 });

@@ -20,7 +20,11 @@ import { requireShared, requireToolchain } from "./toolchain";
 
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
 
-type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string } } & Record<string, unknown>;
+type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string };
+} & Record<string, unknown>;
 
 /**
  * Values known only once the deployment ran (a window's backup ids) are unknown in the offline plan; the engine
@@ -38,13 +42,19 @@ function withUnknownsAsStrings(value: unknown): unknown {
 /** The Kubernetes objects of a plan, as manifests, namespaces first (Helm releases and commands are not objects). */
 function manifests(result: PlanResult): Manifest[] {
   const objects = result.resources
-    .filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release" && !r.type.startsWith("pulumi:"))
+    .filter(
+      (r) =>
+        r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release" && !r.type.startsWith("pulumi:"),
+    )
     .map((r) => withUnknownsAsStrings(r.props) as Manifest);
   return [...objects.filter((o) => o.kind === "Namespace"), ...objects.filter((o) => o.kind !== "Namespace")];
 }
 
 function applyAll(server: ApiServer, objects: Manifest[]) {
-  return server.kubectl(["apply", "--server-side", "--field-manager=lockstep-e2e", "--force-conflicts", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
+  return server.kubectl(
+    ["apply", "--server-side", "--field-manager=lockstep-e2e", "--force-conflicts", "-f", "-"],
+    JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
+  );
 }
 
 function get(server: ApiServer, kind: string, name: string, namespace?: string): Manifest {
@@ -74,12 +84,27 @@ describe("real API server: the declared objects against kube-apiserver and the r
     const tools = requireToolchain("etcd", "kube-apiserver");
     server = await timed("start etcd + kube-apiserver", () => startApiServer(tools.etcd, tools["kube-apiserver"]));
     const crds = fs.readdirSync(path.join(shared, "crds")).map((f) => path.join(shared, "crds", f));
-    const r = await timed("apply CRDs", () => server.kubectl(["apply", "--server-side", ...crds.flatMap((f) => ["-f", f])]));
+    const r = await timed("apply CRDs", () =>
+      server.kubectl(["apply", "--server-side", ...crds.flatMap((f) => ["-f", f])]),
+    );
     assert.equal(r.status, 0, r.stderr);
     const established = server.kubectl(["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"]);
     assert.equal(established.status, 0, established.stderr);
-    first = await plan({ stack: "staging", sets: ["release=1.5.0", "console.blue=1.5.0", "console.green=1.5.0", "awaitRollouts=false"] });
-    upgrade = await plan({ stack: "staging", deployed: "1.5.0", sets: ["release=1.5.1", "upgrade.gatewayCanaryPercent=10", "console.blue=1.5.0", "console.green=1.5.1", "awaitRollouts=false"] });
+    first = await plan({
+      stack: "staging",
+      sets: ["release=1.5.0", "console.blue=1.5.0", "console.green=1.5.0", "awaitRollouts=false"],
+    });
+    upgrade = await plan({
+      stack: "staging",
+      deployed: "1.5.0",
+      sets: [
+        "release=1.5.1",
+        "upgrade.gatewayCanaryPercent=10",
+        "console.blue=1.5.0",
+        "console.green=1.5.1",
+        "awaitRollouts=false",
+      ],
+    });
   });
   after(async () => {
     await server?.stop();
@@ -92,9 +117,13 @@ describe("real API server: the declared objects against kube-apiserver and the r
     assert.equal(r.status, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /would violate PodSecurity/);
     assert.equal(r.stdout.trim().split("\n").length, objects.length, r.stdout);
-    const api = get(server, "deployment", "api", ns) as Manifest & { spec: { template: { spec: { containers: { image: string }[] } } } };
+    const api = get(server, "deployment", "api", ns) as Manifest & {
+      spec: { template: { spec: { containers: { image: string }[] } } };
+    };
     assert.equal(api.spec.template.spec.containers[0].image, getRelease(catalog, "1.5.0").components.api.image);
-    const cluster = get(server, "clusters.postgresql.cnpg.io", "platform-db", ns) as Manifest & { spec: { imageName: string; plugins: { name: string }[] } };
+    const cluster = get(server, "clusters.postgresql.cnpg.io", "platform-db", ns) as Manifest & {
+      spec: { imageName: string; plugins: { name: string }[] };
+    };
     assert.equal(cluster.spec.imageName, getRelease(catalog, "1.5.0").postgres.image);
     assert.equal(cluster.spec.plugins[0].name, "barman-cloud.cloudnative-pg.io");
     assert.equal(get(server, "namespace", ns).metadata.name, ns);
@@ -109,23 +138,60 @@ describe("real API server: the declared objects against kube-apiserver and the r
     // No controller manager runs here to create the namespace's default ServiceAccount that pods fall back to.
     assert.equal(server.kubectl(["create", "serviceaccount", "default", "-n", ns]).status, 0);
     for (const release of releases) {
-      const props = release.props as { name: string; namespace: string; chart: string; version: string; values: Record<string, unknown> };
+      const props = release.props as {
+        name: string;
+        namespace: string;
+        chart: string;
+        version: string;
+        values: Record<string, unknown>;
+      };
       const dir = fs.mkdtempSync(path.join(server.dir, "values-"));
       fs.writeFileSync(path.join(dir, "values.json"), JSON.stringify(props.values));
-      const rendered = spawnSync(helm, ["template", props.name, path.join(charts, `${props.chart}-${props.version}`), "--namespace", ns, "--kube-version", "1.31.0", "--values", path.join(dir, "values.json")], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+      const rendered = spawnSync(
+        helm,
+        [
+          "template",
+          props.name,
+          path.join(charts, `${props.chart}-${props.version}`),
+          "--namespace",
+          ns,
+          "--kube-version",
+          "1.31.0",
+          "--values",
+          path.join(dir, "values.json"),
+        ],
+        { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+      );
       assert.equal(rendered.status, 0, `${props.name}: ${rendered.stderr}`);
-      const templates = parseAllDocuments(rendered.stdout).map((d) => d.toJSON() as Manifest & { spec?: { template?: { spec?: unknown; metadata?: unknown } } })
+      const templates = parseAllDocuments(rendered.stdout)
+        .map((d) => d.toJSON() as Manifest & { spec?: { template?: { spec?: unknown; metadata?: unknown } } })
         .filter((o) => o && ["Deployment", "StatefulSet", "DaemonSet"].includes(o.kind) && o.spec?.template);
       for (const workload of templates) {
         // Each pod the chart would run, submitted as a Pod to the restricted namespace: admission enforces there.
         // The chart's ServiceAccounts are not installed here; Pod Security admission does not look at them.
-        const { serviceAccountName: _sa, serviceAccount: _legacy, ...spec } = (workload.spec?.template?.spec ?? {}) as Record<string, unknown>;
+        const {
+          serviceAccountName: _sa,
+          serviceAccount: _legacy,
+          ...spec
+        } = (workload.spec?.template?.spec ?? {}) as Record<string, unknown>;
         // A StatefulSet's claim templates become volumes of its pods; here they stand as emptyDirs.
-        const claims = ((workload.spec as { volumeClaimTemplates?: { metadata: { name: string } }[] } | undefined)?.volumeClaimTemplates ?? []).map((c) => ({ name: c.metadata.name, emptyDir: {} }));
+        const claims = (
+          (workload.spec as { volumeClaimTemplates?: { metadata: { name: string } }[] } | undefined)
+            ?.volumeClaimTemplates ?? []
+        ).map((c) => ({ name: c.metadata.name, emptyDir: {} }));
         spec.volumes = [...((spec.volumes as unknown[] | undefined) ?? []), ...claims];
-        const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: `psa-${workload.metadata.name}`.slice(0, 63), namespace: ns }, spec };
+        const pod = {
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: `psa-${workload.metadata.name}`.slice(0, 63), namespace: ns },
+          spec,
+        };
         const r = server.kubectl(["apply", "--dry-run=server", "-f", "-"], JSON.stringify(pod));
-        assert.equal(r.status, 0, `${props.name}: ${workload.kind} ${workload.metadata.name}'s pod is refused: ${r.stderr}`);
+        assert.equal(
+          r.status,
+          0,
+          `${props.name}: ${workload.kind} ${workload.metadata.name}'s pod is refused: ${r.stderr}`,
+        );
         assert.doesNotMatch(r.stderr, /would violate PodSecurity/);
         pods++;
       }
@@ -134,7 +200,9 @@ describe("real API server: the declared objects against kube-apiserver and the r
   });
 
   it("Pod Security admission is really on: a pod template that escalates privileges is warned about", () => {
-    const bad = structuredClone(manifests(first).find((o) => o.kind === "Deployment" && o.metadata.name === "worker-export")) as Manifest & { spec: { template: { spec: { containers: { securityContext: Record<string, unknown> }[] } } } };
+    const bad = structuredClone(
+      manifests(first).find((o) => o.kind === "Deployment" && o.metadata.name === "worker-export"),
+    ) as Manifest & { spec: { template: { spec: { containers: { securityContext: Record<string, unknown> }[] } } } };
     bad.metadata.name = "e2e-privileged";
     bad.spec.template.spec.containers[0].securityContext = { allowPrivilegeEscalation: true, runAsNonRoot: false };
     const r = server.kubectl(["apply", "--server-side", "--dry-run=server", "-f", "-"], JSON.stringify(bad));
@@ -142,22 +210,50 @@ describe("real API server: the declared objects against kube-apiserver and the r
   });
 
   it("upgrade window to 1.5.1: backups, canary and route land, and stateful objects keep their identity", async () => {
-    const uids = Object.fromEntries(["platform-db", "keycloak-db"].flatMap((db) => [
-      [`cluster/${db}`, get(server, "clusters.postgresql.cnpg.io", db, ns).metadata.uid],
-      [`objectstore/${db}-store`, get(server, "objectstores.barmancloud.cnpg.io", `${db}-store`, ns).metadata.uid],
-    ]));
+    const uids = Object.fromEntries(
+      ["platform-db", "keycloak-db"].flatMap((db) => [
+        [`cluster/${db}`, get(server, "clusters.postgresql.cnpg.io", db, ns).metadata.uid],
+        [`objectstore/${db}-store`, get(server, "objectstores.barmancloud.cnpg.io", `${db}-store`, ns).metadata.uid],
+      ]),
+    );
     const r = await timed("upgrade apply", () => applyAll(server, manifests(upgrade)));
     assert.equal(r.status, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /would violate PodSecurity/);
-    const backup = get(server, "backups.postgresql.cnpg.io", "pre-upgrade-platform-db-1-5-0-to-1-5-1", ns) as Manifest & { metadata: { annotations: Record<string, string> }; spec: { cluster: { name: string } } };
+    const backup = get(
+      server,
+      "backups.postgresql.cnpg.io",
+      "pre-upgrade-platform-db-1-5-0-to-1-5-1",
+      ns,
+    ) as Manifest & { metadata: { annotations: Record<string, string> }; spec: { cluster: { name: string } } };
     assert.equal(backup.spec.cluster.name, "platform-db");
-    assert.equal(backup.metadata.annotations["pulumi.com/skipAwait"], "true", "awaited by its check Command, which fails fast");
-    const image = (name: string) => (get(server, "deployment", name, ns) as Manifest & { spec: { template: { spec: { containers: { image: string }[] } } } }).spec.template.spec.containers[0].image;
+    assert.equal(
+      backup.metadata.annotations["pulumi.com/skipAwait"],
+      "true",
+      "awaited by its check Command, which fails fast",
+    );
+    const image = (name: string) =>
+      (
+        get(server, "deployment", name, ns) as Manifest & {
+          spec: { template: { spec: { containers: { image: string }[] } } };
+        }
+      ).spec.template.spec.containers[0].image;
     assert.equal(image("api"), getRelease(catalog, "1.5.1").components.api.image);
-    assert.equal(image("gateway"), getRelease(catalog, "1.5.0").components.gateway.image, "stable keeps what was deployed");
+    assert.equal(
+      image("gateway"),
+      getRelease(catalog, "1.5.0").components.gateway.image,
+      "stable keeps what was deployed",
+    );
     assert.equal(image("gateway-canary"), getRelease(catalog, "1.5.1").components.gateway.image);
-    const route = get(server, "httproutes.gateway.networking.k8s.io", "gateway", ns) as Manifest & { spec: { rules: { backendRefs: { name: string; weight: number }[] }[] } };
-    assert.deepEqual(route.spec.rules[0].backendRefs.map((b) => [b.name, b.weight]), [["gateway-stable", 90], ["gateway-canary", 10]]);
+    const route = get(server, "httproutes.gateway.networking.k8s.io", "gateway", ns) as Manifest & {
+      spec: { rules: { backendRefs: { name: string; weight: number }[] }[] };
+    };
+    assert.deepEqual(
+      route.spec.rules[0].backendRefs.map((b) => [b.name, b.weight]),
+      [
+        ["gateway-stable", 90],
+        ["gateway-canary", 10],
+      ],
+    );
     for (const [key, uid] of Object.entries(uids)) {
       const [kind, name] = key.split("/");
       const full = kind === "cluster" ? "clusters.postgresql.cnpg.io" : "objectstores.barmancloud.cnpg.io";
@@ -166,21 +262,46 @@ describe("real API server: the declared objects against kube-apiserver and the r
   });
 
   it("the fleet's Pulumi Kubernetes Operator Stacks are accepted by the API server with the operator's v2.9.0 CRDs", () => {
-    const options = { namespace: ns, repo: "https://git.example/platform/lockstep.git", commit: "0123456789abcdef0123456789abcdef01234567", tokensSecret: "lockstep-tokens" };
+    const options = {
+      namespace: ns,
+      repo: "https://git.example/platform/lockstep.git",
+      commit: "0123456789abcdef0123456789abcdef01234567",
+      tokensSecret: "lockstep-tokens",
+    };
     const stacks = renderOperatorStacks(
       { stack: "staging", ring: "verification", config: { "lockstep:release": "1.5.1" } },
-      [{ stack: "acme-eu", ring: "canary", config: { "lockstep:release": "1.5.1", "lockstep:console": { blue: "1.5.0", green: "1.5.1", live: "green" } } }, { stack: "globex", ring: "broad", config: { "lockstep:release": "1.5.1" } }],
-      ["canary", "early", "broad"], options,
+      [
+        {
+          stack: "acme-eu",
+          ring: "canary",
+          config: { "lockstep:release": "1.5.1", "lockstep:console": { blue: "1.5.0", green: "1.5.1", live: "green" } },
+        },
+        { stack: "globex", ring: "broad", config: { "lockstep:release": "1.5.1" } },
+      ],
+      ["canary", "early", "broad"],
+      options,
     );
-    const workspaces = stacks.map((o) => ({ apiVersion: "auto.pulumi.com/v1alpha1", kind: "Workspace", metadata: { name: o.metadata.name, namespace: ns }, spec: o.spec.workspaceTemplate.spec }));
-    const r = server.kubectl(["apply", "--server-side", "--dry-run=server", "--field-manager=lockstep-e2e", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: [...stacks, ...workspaces] }));
+    const workspaces = stacks.map((o) => ({
+      apiVersion: "auto.pulumi.com/v1alpha1",
+      kind: "Workspace",
+      metadata: { name: o.metadata.name, namespace: ns },
+      spec: o.spec.workspaceTemplate.spec,
+    }));
+    const r = server.kubectl(
+      ["apply", "--server-side", "--dry-run=server", "--field-manager=lockstep-e2e", "-f", "-"],
+      JSON.stringify({ apiVersion: "v1", kind: "List", items: [...stacks, ...workspaces] }),
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim().split("\n").length, 6, r.stdout);
   });
 
   it("applying the same set again changes nothing (every resourceVersion stays)", async () => {
     const objects = manifests(upgrade);
-    const versions = () => objects.map((o) => `${o.kind}/${o.metadata.name}=${get(server, o.kind, o.metadata.name, o.metadata.namespace).metadata.resourceVersion}`);
+    const versions = () =>
+      objects.map(
+        (o) =>
+          `${o.kind}/${o.metadata.name}=${get(server, o.kind, o.metadata.name, o.metadata.namespace).metadata.resourceVersion}`,
+      );
     const before = versions();
     const r = await timed("idempotent re-apply", () => applyAll(server, objects));
     assert.equal(r.status, 0, r.stderr);

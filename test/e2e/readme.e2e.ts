@@ -43,20 +43,32 @@ describe("the README's commands with the real Pulumi CLI", { timeout: 900_000 },
     const work = path.join(tier.root, "readme");
     checkout = path.join(work, "lockstep");
     fs.mkdirSync(work);
-    fs.cpSync(tier.projectDir, checkout, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.endsWith(`${path.sep}.lockstep`) });
+    fs.cpSync(tier.projectDir, checkout, {
+      recursive: true,
+      verbatimSymlinks: true,
+      filter: (src) => !src.endsWith(`${path.sep}.lockstep`),
+    });
     fs.symlinkSync(tier.shared, path.join(work, "shared"));
     // The CLI finds "~" through the user database, not $HOME: `pulumi login --local` would write into the
     // real ~/.pulumi and preview whatever an earlier run left there. The test logs into its own directory
     // instead (the block's "or your own backend") and keeps its credentials out of the user's home.
-    const { PULUMI_BACKEND_URL: _backend, PULUMI_CONFIG_PASSPHRASE: _passphrase, PULUMI_HOME: _home, ...rest } = tier.env;
+    const {
+      PULUMI_BACKEND_URL: _backend,
+      PULUMI_CONFIG_PASSPHRASE: _passphrase,
+      PULUMI_HOME: _home,
+      ...rest
+    } = tier.env;
     backend = path.join(work, "backend");
     fs.mkdirSync(backend);
     env = { ...rest, PULUMI_HOME: path.join(work, "pulumi-home") };
   });
-  after(async () => { await tier?.stop(); });
+  after(async () => {
+    await tier?.stop();
+  });
 
   // Asynchronous, so the doubles living in this process keep answering while the CLI runs.
-  const bash = (script: string) => run("bash", ["-euo", "pipefail", "-c", script], { cwd: checkout, env, timeoutMs: 600_000 });
+  const bash = (script: string) =>
+    run("bash", ["-euo", "pipefail", "-c", script], { cwd: checkout, env, timeoutMs: 600_000 });
 
   for (const stack of ["staging", "prod"]) {
     it(`previews the shipped ${stack} stack with the README's commands: every wave's resources, no error`, async () => {
@@ -68,31 +80,61 @@ describe("the README's commands with the real Pulumi CLI", { timeout: 900_000 },
       for (const wave of ["platform-services", "database", "api", "gateways", "console", "workers", "verification"]) {
         assert.match(r.stdout, new RegExp(`lockstep:platform:Wave +wave-${wave}`), `preview shows wave ${wave}`);
       }
-      for (const resource of ["kubernetes:helm.sh/v3:Release +cnpg-operator", "kubernetes:postgresql.cnpg.io/v1:Cluster +platform-db-cluster", "kubernetes:apps/v1:Deployment +api", "kubernetes:apps/v1:Deployment +gateway", "command:local:Command +smoke-test"]) {
+      for (const resource of [
+        "kubernetes:helm.sh/v3:Release +cnpg-operator",
+        "kubernetes:postgresql.cnpg.io/v1:Cluster +platform-db-cluster",
+        "kubernetes:apps/v1:Deployment +api",
+        "kubernetes:apps/v1:Deployment +gateway",
+        "command:local:Command +smoke-test",
+      ]) {
         assert.match(r.stdout, new RegExp(resource), `preview shows ${resource}`);
       }
       assert.match(r.stdout, /lockstep@v0\.1\.0 \(local: policy\)/, "the policy pack ran");
       // The real provider answers with its own version, which is not the one @pulumi/kubernetes asks for.
-      const reported = /resource plugin kubernetes is expected to have version >=4\.34\.2, but has (\S+);/.exec(r.stdout + r.stderr)?.[1];
-      assert.equal(`v${reported}`, requireToolchainVersion("pulumi-resource-kubernetes"), "the provider that ran is the one the toolchain built");
+      const reported = /resource plugin kubernetes is expected to have version >=4\.34\.2, but has (\S+);/.exec(
+        r.stdout + r.stderr,
+      )?.[1];
+      assert.equal(
+        `v${reported}`,
+        requireToolchainVersion("pulumi-resource-kubernetes"),
+        "the provider that ran is the one the toolchain built",
+      );
       console.log(`readme: ${stack}: the Kubernetes provider reported version ${reported}`);
       assert.doesNotMatch(r.stdout, /\[mandatory\]/);
     });
   }
 
   it("the upgrade-procedure example, on a stack that runs 1.4.2, passes the CLI's config validation and opens the window by itself", async () => {
-    const example = parseYaml(readmeBlock("upgrade-window-config").split("\n").map((l) => l.trim()).join("\n")) as Record<string, unknown>;
+    const example = parseYaml(
+      readmeBlock("upgrade-window-config")
+        .split("\n")
+        .map((l) => l.trim())
+        .join("\n"),
+    ) as Record<string, unknown>;
     const keys = Object.keys(example);
-    assert.ok(keys.length >= 3 && keys.every((k) => k.startsWith("lockstep:")), `the example sets lockstep keys: ${keys.join(", ")}`);
-    assert.ok(!JSON.stringify(example).includes('"from"'), "the example types no upgrade.from: the window opens from what runs");
+    assert.ok(
+      keys.length >= 3 && keys.every((k) => k.startsWith("lockstep:")),
+      `the example sets lockstep keys: ${keys.join(", ")}`,
+    );
+    assert.ok(
+      !JSON.stringify(example).includes('"from"'),
+      "the example types no upgrade.from: the window opens from what runs",
+    );
     const file = path.join(checkout, "Pulumi.staging.yaml");
     const base = fs.readFileSync(file, "utf8");
-    const setKeys = (updates: Record<string, unknown>) => fs.writeFileSync(file, editStackConfig(file, fs.readFileSync(file, "utf8"), updates));
+    const setKeys = (updates: Record<string, unknown>) =>
+      fs.writeFileSync(file, editStackConfig(file, fs.readFileSync(file, "utf8"), updates));
     const login = `pulumi login file://${backend} >/dev/null && export PULUMI_CONFIG_PASSPHRASE=change-me && pulumi stack select staging --create`;
     try {
       // "Say production runs 1.4.2": deploy it.
       // The smoke test calls the endpoint double here: no gateway runs in this tier.
-      const smoke = { gatewayUrl: tier.endpoints.url, apiUrl: tier.endpoints.url, consoleUrl: tier.endpoints.url, blockedPrompt: BLOCKED_PROMPT, expectedStatus: 409 };
+      const smoke = {
+        gatewayUrl: tier.endpoints.url,
+        apiUrl: tier.endpoints.url,
+        consoleUrl: tier.endpoints.url,
+        blockedPrompt: BLOCKED_PROMPT,
+        expectedStatus: 409,
+      };
       setKeys({ release: "1.4.2", console: { blue: "1.4.2", green: "1.4.2", live: "blue" }, smoke });
       const deployed = await bash(`${login} && pulumi up --stack staging --yes --skip-preview`);
       assert.equal(deployed.code, 0, `${deployed.stdout.slice(-2000)}\n${deployed.stderr.slice(-1500)}`);
@@ -100,7 +142,11 @@ describe("the README's commands with the real Pulumi CLI", { timeout: 900_000 },
       setKeys(Object.fromEntries(keys.map((k) => [k.slice("lockstep:".length), example[k]])));
       const r = await bash(`${login} && pulumi preview --stack staging`);
       assert.equal(r.code, 0, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-1500)}`);
-      assert.match(r.stdout, /kubernetes:postgresql.cnpg.io\/v1:Backup +pre-upgrade-platform-db-1-4-2-to-1-5-0/, "the window opens from what runs: the pre-upgrade backup is planned");
+      assert.match(
+        r.stdout,
+        /kubernetes:postgresql.cnpg.io\/v1:Backup +pre-upgrade-platform-db-1-4-2-to-1-5-0/,
+        "the window opens from what runs: the pre-upgrade backup is planned",
+      );
       assert.match(r.stdout, /kubernetes:apps\/v1:Deployment +gateway-canary/, "the canary of the example is planned");
     } finally {
       fs.writeFileSync(file, base);

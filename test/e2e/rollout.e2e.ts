@@ -14,14 +14,33 @@ import type { EngineEvent, Stack, UpResult } from "@pulumi/pulumi/automation";
 import { LABELS } from "../../lib/names";
 import { timelineSvg } from "./simulated/plot";
 import { RolloutWatch } from "./simulated/rolloutWatch";
-import { criticalPathMs, firstReady, GateStep, PodRecord, servedEarly, Timeline, zeroDowntimeViolations, ZeroDowntimeSpec } from "./simulated/timeline";
+import {
+  criticalPathMs,
+  firstReady,
+  GateStep,
+  PodRecord,
+  servedEarly,
+  Timeline,
+  zeroDowntimeViolations,
+  ZeroDowntimeSpec,
+} from "./simulated/timeline";
 import { EngineTier, PROJECT } from "./tier";
 
 const NS = "aigw-staging";
 const FROM = "1.5.0";
 const TO = "1.5.1";
 /** Readiness per app: the API's stands for its migrations at startup. */
-const DELAYS = { byApp: { api: 5000, gateway: 1500, console: 1500, "worker-export": 1000, "worker-lifecycle": 1000, "worker-config": 1000 }, otherMs: 500 };
+const DELAYS = {
+  byApp: {
+    api: 5000,
+    gateway: 1500,
+    console: 1500,
+    "worker-export": 1000,
+    "worker-lifecycle": 1000,
+    "worker-config": 1000,
+  },
+  otherMs: 500,
+};
 const BACKUP_DELAY_MS = 2000;
 const REPLICAS = 3;
 const REPORTS = path.join(PROJECT, "reports", "e2e");
@@ -30,7 +49,10 @@ const SPEC: ZeroDowntimeSpec = {
   services: ["api", "gateway-stable", "console"],
   flipped: { service: "console", deploymentOf: (selector) => `console-${selector[LABELS.color] ?? "?"}` },
 };
-const PLOT = { services: ["api", "gateway-stable", "gateway-canary", "console", "console-blue", "console-green"], marks: /^(backups done|api|gateway-canary|gateway-route|console-green|console flip|worker-export|smoke-test)$/ };
+const PLOT = {
+  services: ["api", "gateway-stable", "gateway-canary", "console", "console-blue", "console-green"],
+  marks: /^(backups done|api|gateway-canary|gateway-route|console-green|console flip|worker-export|smoke-test)$/,
+};
 
 /** The engine's finished steps as timeline marks (the watch's clock), for the plot and the wave order. */
 function marker(watch: RolloutWatch): { onEvent: (e: EngineEvent) => void; done: Map<string, number> } {
@@ -41,7 +63,8 @@ function marker(watch: RolloutWatch): { onEvent: (e: EngineEvent) => void; done:
       const m = e.resOutputsEvent?.metadata;
       if (!m || m.op === "same" || m.op === "read") return;
       const name = m.urn.split("::").pop() as string;
-      const label = name === "console-svc" ? "console flip" : /^await-|^openbao-snapshot-/.test(name) ? "backups done" : name;
+      const label =
+        name === "console-svc" ? "console flip" : /^await-|^openbao-snapshot-/.test(name) ? "backups done" : name;
       watch.mark(label);
       done.set(name, Date.now());
     },
@@ -57,32 +80,63 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
   let upMs = 0;
 
   before(async () => {
-    tier = await EngineTier.start({ simulated: DELAYS, cnpg: { backupDelayMs: BACKUP_DELAY_MS, clusterDelayMs: 1000 } });
+    tier = await EngineTier.start({
+      simulated: DELAYS,
+      cnpg: { backupDelayMs: BACKUP_DELAY_MS, clusterDelayMs: 1000 },
+    });
     stack = await tier.stack("staging", {
       ...tier.localConfig("staging"),
       "lockstep:ha": "true",
-      "lockstep:release": FROM, "lockstep:console.blue": FROM, "lockstep:console.green": FROM, "lockstep:console.live": "blue",
+      "lockstep:release": FROM,
+      "lockstep:console.blue": FROM,
+      "lockstep:console.green": FROM,
+      "lockstep:console.live": "blue",
     });
   });
-  after(async () => { await tier?.stop(); });
+  after(async () => {
+    await tier?.stop();
+  });
 
   it(`first deploy at ${FROM} with every await on: the charts, the databases and every Deployment are Ready when up returns`, async () => {
     const up = await stack.up();
     assert.equal(up.summary.result, "succeeded");
-    const deployments = JSON.parse(tier.kubectl(["get", "deployments", "-n", NS, "-o", "json"]).stdout).items as { metadata: { name: string }; spec: { replicas: number }; status: { availableReplicas?: number } }[];
-    const notReady = deployments.filter((d) => d.status.availableReplicas !== d.spec.replicas).map((d) => d.metadata.name);
+    const deployments = JSON.parse(tier.kubectl(["get", "deployments", "-n", NS, "-o", "json"]).stdout).items as {
+      metadata: { name: string };
+      spec: { replicas: number };
+      status: { availableReplicas?: number };
+    }[];
+    const notReady = deployments
+      .filter((d) => d.status.availableReplicas !== d.spec.replicas)
+      .map((d) => d.metadata.name);
     assert.deepEqual(notReady, [], "up returned only after every Deployment was available");
-    assert.ok(deployments.some((d) => d.metadata.name === "api" && d.spec.replicas === REPLICAS), "HA: the API runs three replicas");
-    const pods = JSON.parse(tier.kubectl(["get", "pods", "-A", "-o", "json"]).stdout).items as { metadata: { namespace: string }; status: { phase: string } }[];
-    assert.ok(pods.filter((p) => p.status.phase === "Running").length >= 20, `pods really run on the kwok node (${pods.length})`);
-    assert.ok(pods.some((p) => p.metadata.namespace === "cnpg-system"), "the operators' chart pods run too");
+    assert.ok(
+      deployments.some((d) => d.metadata.name === "api" && d.spec.replicas === REPLICAS),
+      "HA: the API runs three replicas",
+    );
+    const pods = JSON.parse(tier.kubectl(["get", "pods", "-A", "-o", "json"]).stdout).items as {
+      metadata: { namespace: string };
+      status: { phase: string };
+    }[];
+    assert.ok(
+      pods.filter((p) => p.status.phase === "Running").length >= 20,
+      `pods really run on the kwok node (${pods.length})`,
+    );
+    assert.ok(
+      pods.some((p) => p.metadata.namespace === "cnpg-system"),
+      "the operators' chart pods run too",
+    );
   });
 
   it(`upgrade window ${FROM} -> ${TO} (canary 10 %, console to green): no Service the platform serves from ever has 0 ready endpoints`, async () => {
     const watch = new RolloutWatch(tier.server.kubeconfig, NS);
     await watch.start();
     const { onEvent, done } = marker(watch);
-    await tier.setConfig(stack, { "lockstep:release": TO, "lockstep:upgrade.gatewayCanaryPercent": "10", "lockstep:console.green": TO, "lockstep:console.live": "green" });
+    await tier.setConfig(stack, {
+      "lockstep:release": TO,
+      "lockstep:upgrade.gatewayCanaryPercent": "10",
+      "lockstep:console.green": TO,
+      "lockstep:console.live": "green",
+    });
     const started = Date.now();
     let up: UpResult;
     try {
@@ -92,21 +146,37 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
       timeline = watch.stop();
       fs.mkdirSync(REPORTS, { recursive: true });
       fs.writeFileSync(path.join(REPORTS, "rollout-timeline.json"), `${JSON.stringify(timeline, null, 1)}\n`);
-      fs.writeFileSync(path.join(REPORTS, "rollout-timeline.svg"), timelineSvg(timeline, { ...PLOT, title: `lockstep ${FROM} -> ${TO} on the simulated cluster: ready endpoints per Service` }));
+      fs.writeFileSync(
+        path.join(REPORTS, "rollout-timeline.svg"),
+        timelineSvg(timeline, {
+          ...PLOT,
+          title: `lockstep ${FROM} -> ${TO} on the simulated cluster: ready endpoints per Service`,
+        }),
+      );
     }
     assert.equal(up.summary.result, "succeeded");
     assert.deepEqual(zeroDowntimeViolations(timeline, SPEC), []);
     // The watch saw the rollout it judges: the API rolled through new pods, the canary came up, the console flipped.
     assert.ok(timeline.pods.filter(isNew("api")).length >= REPLICAS, "three new API pods");
-    assert.ok(timeline.endpoints.some((s) => s.service === "gateway-canary" && s.ready === 2), "the canary track's two replicas served");
+    assert.ok(
+      timeline.endpoints.some((s) => s.service === "gateway-canary" && s.ready === 2),
+      "the canary track's two replicas served",
+    );
     const flips = timeline.selectors.filter((s) => s.service === "console").map((s) => s.selector[LABELS.color]);
     assert.deepEqual(flips, ["blue", "green"], "the live console Service switched once, blue to green");
-    assert.ok(done.has("console-svc") && done.has("console-green") && (done.get("console-svc") as number) >= (done.get("console-green") as number), "the flip finished after green's rollout");
+    assert.ok(
+      done.has("console-svc") &&
+        done.has("console-green") &&
+        (done.get("console-svc") as number) >= (done.get("console-green") as number),
+      "the flip finished after green's rollout",
+    );
   });
 
   it("the API's new pods take traffic only after their readiness (migration) delay", () => {
     assert.deepEqual(servedEarly(timeline, isNew("api"), DELAYS.byApp.api), []);
-    const served = timeline.served.filter((s) => s.service === "api" && timeline.pods.some((p) => p.name === s.pod && isNew("api")(p)));
+    const served = timeline.served.filter(
+      (s) => s.service === "api" && timeline.pods.some((p) => p.name === s.pod && isNew("api")(p)),
+    );
     assert.equal(served.length, REPLICAS, "each new API pod joined the Service");
   });
 
@@ -118,10 +188,20 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
       { wave: "console", match: isNew("console") },
       { wave: "workers", match: (p) => p.app.startsWith("worker-") && p.version === TO },
     ]);
-    assert.ok(order.every((w) => w.t !== undefined), `every wave brought up new pods: ${JSON.stringify(order)}`);
+    assert.ok(
+      order.every((w) => w.t !== undefined),
+      `every wave brought up new pods: ${JSON.stringify(order)}`,
+    );
     const times = order.map((w) => w.t as number);
-    assert.ok(backupsDone < times[0], `the backups completed (${backupsDone} ms) before the first new API pod was Ready (${times[0]} ms)`);
-    assert.deepEqual([...times].sort((a, b) => a - b), times, `waves in order: ${order.map((w) => `${w.wave}@${w.t}`).join(", ")}`);
+    assert.ok(
+      backupsDone < times[0],
+      `the backups completed (${backupsDone} ms) before the first new API pod was Ready (${times[0]} ms)`,
+    );
+    assert.deepEqual(
+      [...times].sort((a, b) => a - b),
+      times,
+      `waves in order: ${order.map((w) => `${w.wave}@${w.t}`).join(", ")}`,
+    );
   });
 
   it("reports the upgrade's wall time against the critical path of its readiness gates", () => {
@@ -136,23 +216,51 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
     ];
     const critical = criticalPathMs(steps);
     const changes = timeline.marks.map((m) => m.t);
-    const changing = Math.max(...changes) - Math.min(...timeline.pods.filter((p) => p.version === TO).map((p) => p.created), ...changes);
+    const changing =
+      Math.max(...changes) -
+      Math.min(...timeline.pods.filter((p) => p.version === TO).map((p) => p.created), ...changes);
     const figures = {
-      measuredAt: new Date().toISOString(), from: FROM, to: TO, replicas: REPLICAS, delays: DELAYS, backupDelayMs: BACKUP_DELAY_MS,
-      criticalPathMs: critical, upWallMs: upMs, rolloutWallMs: changing,
-      ratioUp: Number((upMs / critical).toFixed(2)), ratioRollout: Number((changing / critical).toFixed(2)),
+      measuredAt: new Date().toISOString(),
+      from: FROM,
+      to: TO,
+      replicas: REPLICAS,
+      delays: DELAYS,
+      backupDelayMs: BACKUP_DELAY_MS,
+      criticalPathMs: critical,
+      upWallMs: upMs,
+      rolloutWallMs: changing,
+      ratioUp: Number((upMs / critical).toFixed(2)),
+      ratioRollout: Number((changing / critical).toFixed(2)),
     };
     fs.writeFileSync(path.join(REPORTS, "rollout.json"), `${JSON.stringify(figures, null, 2)}\n`);
     process.stdout.write(`rollout figures: ${JSON.stringify(figures)}\n`);
-    assert.ok(changing >= critical, `the rollout cannot beat its own readiness gates: ${changing} ms < ${critical} ms means a gate was skipped`);
+    assert.ok(
+      changing >= critical,
+      `the rollout cannot beat its own readiness gates: ${changing} ms < ${critical} ms means a gate was skipped`,
+    );
   });
 
   it("negative control: with maxUnavailable forced to the replica count, the same watcher sees the API's endpoint gap", async () => {
     const watch = new RolloutWatch(tier.server.kubeconfig, NS);
     await watch.start();
-    const patch = { spec: { strategy: { rollingUpdate: { maxUnavailable: REPLICAS, maxSurge: 0 } }, template: { metadata: { annotations: { "lockstep.e2e/restart": "control" } } } } };
+    const patch = {
+      spec: {
+        strategy: { rollingUpdate: { maxUnavailable: REPLICAS, maxSurge: 0 } },
+        template: { metadata: { annotations: { "lockstep.e2e/restart": "control" } } },
+      },
+    };
     // Asynchronous kubectl: the pod binder and the watch run in this process.
-    const patched = await tier.kubectlAsync(["patch", "deployment", "api", "-n", NS, "--type", "merge", "-p", JSON.stringify(patch)]);
+    const patched = await tier.kubectlAsync([
+      "patch",
+      "deployment",
+      "api",
+      "-n",
+      NS,
+      "--type",
+      "merge",
+      "-p",
+      JSON.stringify(patch),
+    ]);
     assert.equal(patched.code, 0, patched.stderr);
     const rolled = await tier.kubectlAsync(["rollout", "status", "deployment/api", "-n", NS, "--timeout=120s"]);
     assert.equal(rolled.code, 0, rolled.stderr);
@@ -161,6 +269,9 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
     const violations = zeroDowntimeViolations(control, SPEC);
     const gap = violations.find((v) => v.what === "Service api had 0 ready endpoints");
     assert.ok(gap, `the watcher saw the gap: ${JSON.stringify(violations)}`);
-    assert.ok(gap.to - gap.from >= DELAYS.byApp.api * 0.8, `the gap lasted about the API's readiness delay: ${gap.to - gap.from} ms`);
+    assert.ok(
+      gap.to - gap.from >= DELAYS.byApp.api * 0.8,
+      `the gap lasted about the API's readiness delay: ${gap.to - gap.from} ms`,
+    );
   });
 });

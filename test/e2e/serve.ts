@@ -23,24 +23,42 @@ import { engineEnv, PROJECT } from "./tier";
 import { requireShared, requireToolchain } from "./toolchain";
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { "all-crds": { type: "boolean", default: false }, simulated: { type: "boolean", default: false } }, strict: true });
+  const { values } = parseArgs({
+    options: { "all-crds": { type: "boolean", default: false }, simulated: { type: "boolean", default: false } },
+    strict: true,
+  });
   const shared = requireShared(PROJECT);
   const tools = requireToolchain("etcd", "kube-apiserver", "kube-controller-manager");
   // Checked before anything starts, so a missing part is named at once.
   const simulatedTools = values.simulated ? requireToolchain("kube-controller-manager", "kwok") : undefined;
   process.stderr.write(`apiserver: starting etcd, kube-apiserver and kube-controller-manager on 127.0.0.1\n`);
-  const server = await startApiServer(tools.etcd, tools["kube-apiserver"], simulatedTools ? undefined : tools["kube-controller-manager"]);
+  const server = await startApiServer(
+    tools.etcd,
+    tools["kube-apiserver"],
+    simulatedTools ? undefined : tools["kube-controller-manager"],
+  );
   const crds = [...PREREQUISITE_CRDS, ...(values["all-crds"] ? [...CHART_CRDS, ...OPERATOR_CRDS] : [])];
   await applyCrds(server, path.join(shared, "crds"), crds);
   process.stderr.write(`apiserver: applied ${crds.length} CRDs from ${path.join(shared, "crds")}\n`);
   const cnpg = new CnpgStatusDouble({ kubeconfig: server.kubeconfig });
   cnpg.start();
-  const simulated = simulatedTools ? await startSimulatedCluster(server, simulatedTools, { byApp: { api: 5000 }, otherMs: 1000 }) : undefined;
-  if (simulated) process.stderr.write("apiserver: simulated cluster running: kube-controller-manager, kwok (node kwok-node-0), pod binder double\n");
+  const simulated = simulatedTools
+    ? await startSimulatedCluster(server, simulatedTools, { byApp: { api: 5000 }, otherMs: 1000 })
+    : undefined;
+  if (simulated)
+    process.stderr.write(
+      "apiserver: simulated cluster running: kube-controller-manager, kwok (node kwok-node-0), pod binder double\n",
+    );
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-serve-"));
   const env = engineEnv(root, server.kubeconfig);
-  process.stdout.write(`${Object.entries(env).map(([k, v]) => `export ${k}=${JSON.stringify(v)}`).join("\n")}\n`);
-  process.stderr.write("apiserver: ready. Paste the exports above into another shell (the command provider there is a test double; the Kubernetes provider is the real one); Ctrl-C stops the server and deletes its data\n");
+  process.stdout.write(
+    `${Object.entries(env)
+      .map(([k, v]) => `export ${k}=${JSON.stringify(v)}`)
+      .join("\n")}\n`,
+  );
+  process.stderr.write(
+    "apiserver: ready. Paste the exports above into another shell (the command provider there is a test double; the Kubernetes provider is the real one); Ctrl-C stops the server and deletes its data\n",
+  );
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
@@ -52,7 +70,12 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => { process.exitCode = code; }, (err: unknown) => {
-  process.stderr.write(`apiserver: ${(err as Error).message}\n`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`apiserver: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -35,15 +35,23 @@ export const BLOCKED_PROMPT = "test blocked content";
 
 /** Loopback only: anything that tries to reach the internet fails at once. */
 export const LOOPBACK_ENV = {
-  HTTPS_PROXY: "http://127.0.0.1:9", HTTP_PROXY: "http://127.0.0.1:9", https_proxy: "http://127.0.0.1:9", http_proxy: "http://127.0.0.1:9",
-  NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost", PULUMI_SKIP_UPDATE_CHECK: "true",
+  HTTPS_PROXY: "http://127.0.0.1:9",
+  HTTP_PROXY: "http://127.0.0.1:9",
+  https_proxy: "http://127.0.0.1:9",
+  http_proxy: "http://127.0.0.1:9",
+  NO_PROXY: "127.0.0.1,localhost",
+  no_proxy: "127.0.0.1,localhost",
+  PULUMI_SKIP_UPDATE_CHECK: "true",
   PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
 };
 
 /** Files of the working tree the program needs (what a user's checkout has, minus tests and build output). */
 function copyProject(to: string): void {
   const skip = new Set(["node_modules", "bin", ".git", ".lockstep", "backups", "test", ".github"]);
-  fs.cpSync(PROJECT, to, { recursive: true, filter: (src) => !skip.has(path.relative(PROJECT, src).split(path.sep)[0]) || src === PROJECT });
+  fs.cpSync(PROJECT, to, {
+    recursive: true,
+    filter: (src) => !skip.has(path.relative(PROJECT, src).split(path.sep)[0]) || src === PROJECT,
+  });
   fs.symlinkSync(path.join(PROJECT, "node_modules"), path.join(to, "node_modules"));
 }
 
@@ -51,8 +59,14 @@ function copyProject(to: string): void {
 function launcher(file: string, target: string, env: Record<string, string> = {}): void {
   const node = path.join(PROJECT, "node_modules", ".bin", "node");
   const tsx = `file://${path.join(PROJECT, "node_modules", "tsx", "dist", "loader.mjs")}`;
-  const exports = Object.entries(env).map(([k, v]) => `export ${k}=${JSON.stringify(v)}\n`).join("");
-  fs.writeFileSync(file, `#!/bin/sh\n# TEST DOUBLE launcher, written by test/e2e/tier.ts\n${exports}exec ${JSON.stringify(node)} --import ${JSON.stringify(tsx)} ${JSON.stringify(target)} "$@"\n`, { mode: 0o755 });
+  const exports = Object.entries(env)
+    .map(([k, v]) => `export ${k}=${JSON.stringify(v)}\n`)
+    .join("");
+  fs.writeFileSync(
+    file,
+    `#!/bin/sh\n# TEST DOUBLE launcher, written by test/e2e/tier.ts\n${exports}exec ${JSON.stringify(node)} --import ${JSON.stringify(tsx)} ${JSON.stringify(target)} "$@"\n`,
+    { mode: 0o755 },
+  );
 }
 
 /**
@@ -64,7 +78,9 @@ export function engineEnv(root: string, kubeconfig: string): Record<string, stri
   const tools = requireToolchain("pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "helm");
   const bin = path.join(root, "bin");
   fs.mkdirSync(bin, { recursive: true });
-  launcher(path.join(bin, "pulumi-language-nodejs"), path.join(DOUBLES, "languageHostShim.ts"), { LOCKSTEP_REAL_LANGUAGE_HOST: tools["pulumi-language-nodejs"] });
+  launcher(path.join(bin, "pulumi-language-nodejs"), path.join(DOUBLES, "languageHostShim.ts"), {
+    LOCKSTEP_REAL_LANGUAGE_HOST: tools["pulumi-language-nodejs"],
+  });
   // The real provider, found on PATH as an ambient plugin: the CLI uses it whatever version it reports.
   fs.rmSync(path.join(bin, "pulumi-resource-kubernetes"), { force: true });
   fs.symlinkSync(tools["pulumi-resource-kubernetes"], path.join(bin, "pulumi-resource-kubernetes"));
@@ -73,9 +89,17 @@ export function engineEnv(root: string, kubeconfig: string): Record<string, stri
   fs.chmodSync(path.join(bin, "kubectl-exec"), 0o755);
   return {
     ...LOOPBACK_ENV,
-    PATH: [bin, path.dirname(tools.pulumi), path.dirname(tools.helm), path.join(PROJECT, "node_modules", ".bin"), process.env.PATH].join(path.delimiter),
+    PATH: [
+      bin,
+      path.dirname(tools.pulumi),
+      path.dirname(tools.helm),
+      path.join(PROJECT, "node_modules", ".bin"),
+      process.env.PATH,
+    ].join(path.delimiter),
     KUBECONFIG: kubeconfig,
-    HELM_CACHE_HOME: path.join(root, "helm", "cache"), HELM_CONFIG_HOME: path.join(root, "helm", "config"), HELM_DATA_HOME: path.join(root, "helm", "data"),
+    HELM_CACHE_HOME: path.join(root, "helm", "cache"),
+    HELM_CONFIG_HOME: path.join(root, "helm", "config"),
+    HELM_DATA_HOME: path.join(root, "helm", "data"),
     KUBECTL: path.join(bin, "kubectl-exec"),
     BAO_TOKEN: "e2e-openbao-token",
   };
@@ -122,10 +146,24 @@ export class EngineTier {
 
   static async start(options: TierOptions = {}): Promise<EngineTier> {
     const shared = requireShared(PROJECT);
-    const tools = requireToolchain("pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "helm", "etcd", "kube-apiserver", "kube-controller-manager");
-    console.log(`tier: ${toolchainVersions("pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "kube-apiserver")}`);
+    const tools = requireToolchain(
+      "pulumi",
+      "pulumi-language-nodejs",
+      "pulumi-resource-kubernetes",
+      "helm",
+      "etcd",
+      "kube-apiserver",
+      "kube-controller-manager",
+    );
+    console.log(
+      `tier: ${toolchainVersions("pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "kube-apiserver")}`,
+    );
     // A simulated cluster runs its own controller manager, with the housekeeping controllers among its own.
-    const server = await startApiServer(tools.etcd, tools["kube-apiserver"], options.simulated ? undefined : tools["kube-controller-manager"]);
+    const server = await startApiServer(
+      tools.etcd,
+      tools["kube-apiserver"],
+      options.simulated ? undefined : tools["kube-controller-manager"],
+    );
     try {
       await applyCrds(server, path.join(shared, "crds"), PREREQUISITE_CRDS);
       const root = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-engine-"));
@@ -145,7 +183,9 @@ export class EngineTier {
       cnpg.start();
       const endpoints = await startPlatformEndpoints(BLOCKED_PROMPT);
       // Last: it cleans up after itself when it fails to start, and nothing after it can fail.
-      const simulated = options.simulated ? await startSimulatedCluster(server, requireToolchain("kube-controller-manager", "kwok"), options.simulated) : undefined;
+      const simulated = options.simulated
+        ? await startSimulatedCluster(server, requireToolchain("kube-controller-manager", "kwok"), options.simulated)
+        : undefined;
       return new EngineTier(server, root, projectDir, env, pulumiCommand, cnpg, endpoints, shared, simulated);
     } catch (err) {
       await server.stop();
@@ -188,7 +228,10 @@ export class EngineTier {
 
   /** A stack of the project copy through the Automation API, with `config` set by path (`a.b.c`). */
   async stack(name: string, config: Record<string, string> = {}): Promise<Stack> {
-    const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: this.projectDir }, { envVars: this.env, pulumiCommand: this.pulumiCommand });
+    const stack = await LocalWorkspace.createOrSelectStack(
+      { stackName: name, workDir: this.projectDir },
+      { envVars: this.env, pulumiCommand: this.pulumiCommand },
+    );
     await this.setConfig(stack, config);
     return stack;
   }
@@ -205,13 +248,21 @@ export class EngineTier {
    * doubles that answer the smoke test and move CNPG status live in this process and must keep running.
    */
   cli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliRun> {
-    return run("pulumi", args, { cwd: options.cwd ?? this.projectDir, env: { ...this.env, ...options.env }, timeoutMs: 600_000 });
+    return run("pulumi", args, {
+      cwd: options.cwd ?? this.projectDir,
+      env: { ...this.env, ...options.env },
+      timeoutMs: 600_000,
+    });
   }
 
   /** The lockstep CLI of the project copy, as an operator runs it there (it reads stack outputs through the real CLI). */
   lockstep(args: string[], options: { timeoutMs?: number } = {}): Promise<CliRun> {
     const node = path.join(PROJECT, "node_modules", ".bin", "node");
-    return run(node, ["--import", "tsx", path.join(this.projectDir, "cli", "lockstep.ts"), ...args], { cwd: this.projectDir, env: this.env, timeoutMs: options.timeoutMs ?? 300_000 });
+    return run(node, ["--import", "tsx", path.join(this.projectDir, "cli", "lockstep.ts"), ...args], {
+      cwd: this.projectDir,
+      env: this.env,
+      timeoutMs: options.timeoutMs ?? 300_000,
+    });
   }
 
   /** The real helm CLI against the tier's API server (the provider embeds the same library). */
@@ -221,7 +272,12 @@ export class EngineTier {
 
   /** Starts the real CLI without waiting, for tests that interrupt it. */
   spawnCli(args: string[]) {
-    return spawn("pulumi", args, { cwd: this.projectDir, env: this.env, stdio: ["ignore", "pipe", "pipe"], detached: false });
+    return spawn("pulumi", args, {
+      cwd: this.projectDir,
+      env: this.env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: false,
+    });
   }
 
   /** kubectl against the tier's API server (synchronous: for quick reads between steps). */

@@ -33,18 +33,31 @@ export function readToolchain(): Record<string, ToolchainComponent> | undefined 
   const file = path.join(toolchainDir(), "toolchain.json");
   if (!fs.existsSync(file)) return undefined;
   const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
-  return Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === "object")) as Record<string, ToolchainComponent>;
+  return Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === "object")) as Record<
+    string,
+    ToolchainComponent
+  >;
 }
 
 /** Paths of the named components; throws naming every missing one and its recorded error. */
 export function requireToolchain<N extends ComponentName>(...names: N[]): Record<N, string> {
   const toolchain = readToolchain();
   const status = path.join(toolchainDir(), "toolchain.json");
-  if (!toolchain) throw new Error(`the real-engine toolchain has not been built: ${status} does not exist; run \`npm run toolchain\` (npm run test:e2e runs it first)`);
-  const missing = names.filter((n) => toolchain[n]?.status !== "built" || !toolchain[n]?.path || !fs.existsSync(toolchain[n]?.path));
+  if (!toolchain)
+    throw new Error(
+      `the real-engine toolchain has not been built: ${status} does not exist; run \`npm run toolchain\` (npm run test:e2e runs it first)`,
+    );
+  const missing = names.filter(
+    (n) => toolchain[n]?.status !== "built" || !toolchain[n]?.path || !fs.existsSync(toolchain[n]?.path),
+  );
   if (missing.length) {
-    const why = missing.map((n) => `${n} ${toolchain[n]?.version ?? ""}: ${(toolchain[n]?.error ?? "not recorded (run `npm run toolchain`)").split("\n")[0]}`);
-    throw new Error(`the real-engine toolchain lacks ${missing.join(", ")} (status in ${status}):\n  ${why.join("\n  ")}`);
+    const why = missing.map(
+      (n) =>
+        `${n} ${toolchain[n]?.version ?? ""}: ${(toolchain[n]?.error ?? "not recorded (run `npm run toolchain`)").split("\n")[0]}`,
+    );
+    throw new Error(
+      `the real-engine toolchain lacks ${missing.join(", ")} (status in ${status}):\n  ${why.join("\n  ")}`,
+    );
   }
   return Object.fromEntries(names.map((n) => [n, toolchain[n]?.path as string])) as Record<N, string>;
 }
@@ -54,7 +67,9 @@ export function requireShared(project: string): string {
   const shared = path.resolve(project, "..", "shared");
   for (const part of ["crds", "charts"]) {
     if (!fs.existsSync(path.join(shared, part))) {
-      throw new Error(`../shared is absent or incomplete: ${path.join(shared, part)} does not exist; the e2e tier reads the real CRDs and charts from ../shared beside the checkout`);
+      throw new Error(
+        `../shared is absent or incomplete: ${path.join(shared, part)} does not exist; the e2e tier reads the real CRDs and charts from ../shared beside the checkout`,
+      );
     }
   }
   return shared;

@@ -24,15 +24,22 @@ function mocha(name) {
 
 function checkArgs(name, args) {
   for (const arg of args) {
-    if (typeof arg === "function" && arg.length > 0) throw new Error(`node:test's ${name} with a callback taking arguments (test context or done) has no mocha equivalent here`);
-    if (arg !== null && typeof arg === "object") throw new Error(`node:test's ${name} with options ${JSON.stringify(arg)} has no mocha equivalent here`);
+    if (typeof arg === "function" && arg.length > 0)
+      throw new Error(
+        `node:test's ${name} with a callback taking arguments (test context or done) has no mocha equivalent here`,
+      );
+    if (arg !== null && typeof arg === "object")
+      throw new Error(`node:test's ${name} with options ${JSON.stringify(arg)} has no mocha equivalent here`);
   }
 }
 
 function hook(name) {
   return (...args) => {
     checkArgs(name, args);
-    if (depth === 0) throw new Error(`node:test's ${name} at a file's top level would run for every test file under mocha; put it inside a describe`);
+    if (depth === 0)
+      throw new Error(
+        `node:test's ${name} at a file's top level would run for every test file under mocha; put it inside a describe`,
+      );
     return name === "before" ? beforeAll(args[0]) : mocha(name)(...args);
   };
 }
@@ -85,7 +92,15 @@ function it(...args) {
   return mocha("it")(...args);
 }
 
-const nodeTest = { describe, it, test: it, before: hook("before"), after: hook("after"), beforeEach: hook("beforeEach"), afterEach: hook("afterEach") };
+const nodeTest = {
+  describe,
+  it,
+  test: it,
+  before: hook("before"),
+  after: hook("after"),
+  beforeEach: hook("beforeEach"),
+  afterEach: hook("afterEach"),
+};
 
 const load = Module._load;
 Module._load = function loadNodeTestAsMocha(request, ...rest) {

@@ -32,7 +32,14 @@ const PLURAL: Record<Kind, string> = { Cluster: "clusters", Backup: "backups", S
 
 interface Item {
   metadata: { name: string; namespace: string; creationTimestamp: string };
-  spec?: { instances?: number; plugins?: { name: string; isWALArchiver?: boolean }[]; immediate?: boolean; cluster?: { name: string }; method?: string; pluginConfiguration?: unknown };
+  spec?: {
+    instances?: number;
+    plugins?: { name: string; isWALArchiver?: boolean }[];
+    immediate?: boolean;
+    cluster?: { name: string };
+    method?: string;
+    pluginConfiguration?: unknown;
+  };
   status?: { phase?: string; lastScheduleTime?: string };
 }
 
@@ -52,13 +59,22 @@ export class CnpgStatusDouble extends PollingDouble {
    * one double per API server, polling twice a second).
    */
   private async listAll(): Promise<Record<Kind, Item[]>> {
-    const lists = await Promise.all(KINDS.map((kind) => this.api.request<{ items?: Item[] }>("GET", `${GROUP}/${PLURAL[kind]}`)));
+    const lists = await Promise.all(
+      KINDS.map((kind) => this.api.request<{ items?: Item[] }>("GET", `${GROUP}/${PLURAL[kind]}`)),
+    );
     // 404 until the chart installs the CRDs.
-    return Object.fromEntries(KINDS.map((kind, i) => [kind, lists[i].status === 200 ? lists[i].body.items ?? [] : []])) as Record<Kind, Item[]>;
+    return Object.fromEntries(
+      KINDS.map((kind, i) => [kind, lists[i].status === 200 ? (lists[i].body.items ?? []) : []]),
+    ) as Record<Kind, Item[]>;
   }
 
   private async patch(kind: Kind, item: Item, status: Record<string, unknown>, label: string): Promise<void> {
-    const r = await this.api.request("PATCH", `${GROUP}/namespaces/${item.metadata.namespace}/${PLURAL[kind]}/${item.metadata.name}/status`, { status }, "application/merge-patch+json");
+    const r = await this.api.request(
+      "PATCH",
+      `${GROUP}/namespaces/${item.metadata.namespace}/${PLURAL[kind]}/${item.metadata.name}/status`,
+      { status },
+      "application/merge-patch+json",
+    );
     if (r.status === 200) this.written.push(label);
   }
 
@@ -71,35 +87,91 @@ export class CnpgStatusDouble extends PollingDouble {
       const instances = cluster.spec?.instances ?? 1;
       const at = new Date().toISOString();
       const archiver = cluster.spec?.plugins?.find((p) => p.isWALArchiver);
-      await this.patch("Cluster", cluster, {
-        phase: "Cluster in healthy state", instances, readyInstances: instances,
-        conditions: [
-          { type: "Ready", status: "True", reason: "ClusterIsReady", message: "Cluster is Ready", lastTransitionTime: at },
-          ...(archiver ? [{ type: "ContinuousArchiving", status: "True", reason: "ContinuousArchivingSuccess", message: `WAL archiving through ${archiver.name} is working`, lastTransitionTime: at }] : []),
-        ],
-      }, `Cluster/${cluster.metadata.name}=healthy`);
+      await this.patch(
+        "Cluster",
+        cluster,
+        {
+          phase: "Cluster in healthy state",
+          instances,
+          readyInstances: instances,
+          conditions: [
+            {
+              type: "Ready",
+              status: "True",
+              reason: "ClusterIsReady",
+              message: "Cluster is Ready",
+              lastTransitionTime: at,
+            },
+            ...(archiver
+              ? [
+                  {
+                    type: "ContinuousArchiving",
+                    status: "True",
+                    reason: "ContinuousArchivingSuccess",
+                    message: `WAL archiving through ${archiver.name} is working`,
+                    lastTransitionTime: at,
+                  },
+                ]
+              : []),
+          ],
+        },
+        `Cluster/${cluster.metadata.name}=healthy`,
+      );
     }
     for (const scheduled of all.ScheduledBackup) {
       if (!scheduled.spec?.immediate || scheduled.status?.lastScheduleTime) continue;
       const at = new Date().toISOString();
       const name = `${scheduled.metadata.name}-${at.replace(/\D/g, "").slice(0, 14)}`;
       const backup = {
-        apiVersion: "postgresql.cnpg.io/v1", kind: "Backup",
-        metadata: { name, namespace: scheduled.metadata.namespace, labels: { "cnpg.io/scheduled-backup": scheduled.metadata.name } },
-        spec: { cluster: scheduled.spec.cluster, method: scheduled.spec.method ?? "plugin", ...(scheduled.spec.pluginConfiguration ? { pluginConfiguration: scheduled.spec.pluginConfiguration } : {}) },
+        apiVersion: "postgresql.cnpg.io/v1",
+        kind: "Backup",
+        metadata: {
+          name,
+          namespace: scheduled.metadata.namespace,
+          labels: { "cnpg.io/scheduled-backup": scheduled.metadata.name },
+        },
+        spec: {
+          cluster: scheduled.spec.cluster,
+          method: scheduled.spec.method ?? "plugin",
+          ...(scheduled.spec.pluginConfiguration ? { pluginConfiguration: scheduled.spec.pluginConfiguration } : {}),
+        },
       };
-      const created = await this.api.request("POST", `${GROUP}/namespaces/${scheduled.metadata.namespace}/backups`, backup);
+      const created = await this.api.request(
+        "POST",
+        `${GROUP}/namespaces/${scheduled.metadata.namespace}/backups`,
+        backup,
+      );
       if (created.status !== 201) continue;
-      await this.patch("ScheduledBackup", scheduled, { lastScheduleTime: at }, `ScheduledBackup/${scheduled.metadata.name}=scheduled`);
+      await this.patch(
+        "ScheduledBackup",
+        scheduled,
+        { lastScheduleTime: at },
+        `ScheduledBackup/${scheduled.metadata.name}=scheduled`,
+      );
     }
     for (const backup of all.Backup) {
       if (backup.status?.phase || age(backup) < (this.options.backupDelayMs ?? 1000)) continue;
       const failed = this.failBackups?.test(backup.metadata.name) ?? false;
       const stamp = new Date().toISOString();
-      await this.patch("Backup", backup, failed
-        ? { phase: "failed", error: "simulated failure: the object store refused the base backup", startedAt: stamp, stoppedAt: stamp }
-        : { phase: "completed", method: "plugin", backupId: stamp.replace(/\D/g, "").slice(0, 14), startedAt: stamp, stoppedAt: stamp },
-      `Backup/${backup.metadata.name}=${failed ? "failed" : "completed"}`);
+      await this.patch(
+        "Backup",
+        backup,
+        failed
+          ? {
+              phase: "failed",
+              error: "simulated failure: the object store refused the base backup",
+              startedAt: stamp,
+              stoppedAt: stamp,
+            }
+          : {
+              phase: "completed",
+              method: "plugin",
+              backupId: stamp.replace(/\D/g, "").slice(0, 14),
+              startedAt: stamp,
+              stoppedAt: stamp,
+            },
+        `Backup/${backup.metadata.name}=${failed ? "failed" : "completed"}`,
+      );
     }
   }
 }

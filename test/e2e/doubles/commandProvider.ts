@@ -27,7 +27,11 @@ interface CommandInputs {
   triggers?: unknown[];
 }
 
-async function execute(script: string, inputs: CommandInputs, previous?: { stdout?: string; stderr?: string }): Promise<{ stdout: string; stderr: string }> {
+async function execute(
+  script: string,
+  inputs: CommandInputs,
+  previous?: { stdout?: string; stderr?: string },
+): Promise<{ stdout: string; stderr: string }> {
   const [shell, ...shellArgs] = inputs.interpreter?.length ? inputs.interpreter : ["/bin/sh", "-c"];
   const env = {
     ...process.env,
@@ -37,14 +41,17 @@ async function execute(script: string, inputs: CommandInputs, previous?: { stdou
   const r = await run(shell, [...shellArgs, script], { env, cwd: inputs.dir, input: inputs.stdin });
   const trim = (s: string) => s.replace(/\r?\n$/, "");
   if (r.code !== 0) {
-    throw new Error(`command exited with ${r.code}: ${script}\nstderr: ${trim(r.stderr).split("\n").slice(-10).join("\n")}\nstdout: ${trim(r.stdout).split("\n").slice(-5).join("\n")}`);
+    throw new Error(
+      `command exited with ${r.code}: ${script}\nstderr: ${trim(r.stderr).split("\n").slice(-10).join("\n")}\nstdout: ${trim(r.stdout).split("\n").slice(-5).join("\n")}`,
+    );
   }
   return { stdout: trim(r.stdout), stderr: trim(r.stderr) };
 }
 
 function checkType(urn: string): void {
   const { type } = parseUrn(urn);
-  if (type !== COMMAND_TYPE) throw new Error(`the command provider test double serves ${COMMAND_TYPE} only, not ${type}`);
+  if (type !== COMMAND_TYPE)
+    throw new Error(`the command provider test double serves ${COMMAND_TYPE} only, not ${type}`);
 }
 
 const commandDouble: provider.Provider = {
@@ -68,14 +75,19 @@ const commandDouble: provider.Provider = {
     checkType(urn);
     const args = plain(inputs) as CommandInputs;
     const out = args.create ? await execute(args.create, args) : { stdout: "", stderr: "" };
-    return { id: `${parseUrn(urn).name}-${Date.now().toString(36)}`, outs: outputs({ ...inputs, ...out, __inputs: inputs }) };
+    return {
+      id: `${parseUrn(urn).name}-${Date.now().toString(36)}`,
+      outs: outputs({ ...inputs, ...out, __inputs: inputs }),
+    };
   },
 
   async update(_id, _urn, olds, news) {
     const args = plain(news) as CommandInputs;
     const previous = olds as { stdout?: string; stderr?: string };
     const script = args.update ?? args.create;
-    const out = script ? await execute(script, args, previous) : { stdout: previous.stdout ?? "", stderr: previous.stderr ?? "" };
+    const out = script
+      ? await execute(script, args, previous)
+      : { stdout: previous.stdout ?? "", stderr: previous.stderr ?? "" };
     return { outs: outputs({ ...news, ...out, __inputs: news }) };
   },
 

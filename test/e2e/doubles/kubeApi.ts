@@ -10,7 +10,13 @@ import * as https from "node:https";
 import { parse } from "yaml";
 import { sleep } from "./kube";
 
-interface Named<T> { name: string; [key: string]: unknown; cluster?: T; user?: T; context?: T }
+interface Named<T> {
+  name: string;
+  [key: string]: unknown;
+  cluster?: T;
+  user?: T;
+  context?: T;
+}
 interface Kubeconfig {
   "current-context": string;
   contexts: Named<{ cluster: string; user: string }>[];
@@ -32,7 +38,8 @@ export class KubeApi {
     const context = config.contexts.find((c) => c.name === config["current-context"])?.context;
     const cluster = config.clusters.find((c) => c.name === context?.cluster)?.cluster;
     const user = config.users.find((u) => u.name === context?.user)?.user;
-    if (!cluster || !user) throw new Error(`${kubeconfig}: no cluster and user for the current context ${config["current-context"]}`);
+    if (!cluster || !user)
+      throw new Error(`${kubeconfig}: no cluster and user for the current context ${config["current-context"]}`);
     this.server = new URL(cluster.server);
     this.agent = new https.Agent({
       keepAlive: true,
@@ -42,23 +49,42 @@ export class KubeApi {
     });
   }
 
-  request<T = unknown>(method: "GET" | "POST" | "PATCH", path: string, body?: unknown, contentType = "application/json"): Promise<ApiResponse<T>> {
+  request<T = unknown>(
+    method: "GET" | "POST" | "PATCH",
+    path: string,
+    body?: unknown,
+    contentType = "application/json",
+  ): Promise<ApiResponse<T>> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = https.request({
-        host: this.server.hostname, port: this.server.port, path, method, agent: this.agent,
-        headers: { accept: "application/json", ...(payload ? { "content-type": contentType, "content-length": Buffer.byteLength(payload) } : {}) },
-      }, (res) => {
-        let text = "";
-        res.on("data", (d: Buffer) => { text += d.toString(); });
-        res.on("end", () => {
-          try {
-            resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : {}) as T });
-          } catch (err) {
-            reject(new Error(`${method} ${path}: answer is not JSON (${(err as Error).message}): ${text.slice(0, 200)}`));
-          }
-        });
-      });
+      const req = https.request(
+        {
+          host: this.server.hostname,
+          port: this.server.port,
+          path,
+          method,
+          agent: this.agent,
+          headers: {
+            accept: "application/json",
+            ...(payload ? { "content-type": contentType, "content-length": Buffer.byteLength(payload) } : {}),
+          },
+        },
+        (res) => {
+          let text = "";
+          res.on("data", (d: Buffer) => {
+            text += d.toString();
+          });
+          res.on("end", () => {
+            try {
+              resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : {}) as T });
+            } catch (err) {
+              reject(
+                new Error(`${method} ${path}: answer is not JSON (${(err as Error).message}): ${text.slice(0, 200)}`),
+              );
+            }
+          });
+        },
+      );
       req.on("error", reject);
       req.end(payload);
     });
@@ -69,7 +95,12 @@ export class KubeApi {
    * event as it arrives; the returned function ends the watch. The API server closes a watch after a
    * while: `onEnd` hears of it, and a caller that still cares lists and watches again.
    */
-  watch<T>(path: string, resourceVersion: string, onEvent: (type: string, object: T) => void, onEnd: (err?: Error) => void): () => void {
+  watch<T>(
+    path: string,
+    resourceVersion: string,
+    onEvent: (type: string, object: T) => void,
+    onEnd: (err?: Error) => void,
+  ): () => void {
     const separator = path.includes("?") ? "&" : "?";
     // A destroyed request reports its end more than once (error, then close): the caller hears of it once.
     let ended = false;
@@ -78,38 +109,44 @@ export class KubeApi {
       ended = true;
       onEnd(err);
     };
-    const req = https.request({
-      host: this.server.hostname, port: this.server.port, method: "GET", agent: this.agent,
-      path: `${path}${separator}watch=true&allowWatchBookmarks=false&resourceVersion=${encodeURIComponent(resourceVersion)}`,
-      headers: { accept: "application/json" },
-    }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        end(new Error(`watch ${path}: HTTP ${res.statusCode}`));
-        return;
-      }
-      let buffered = "";
-      res.on("data", (d: Buffer) => {
-        buffered += d.toString();
-        let newline: number;
-        while ((newline = buffered.indexOf("\n")) >= 0) {
-          const line = buffered.slice(0, newline).trim();
-          buffered = buffered.slice(newline + 1);
-          if (!line) continue;
-          let event: { type: string; object: T };
-          try {
-            event = JSON.parse(line) as { type: string; object: T };
-          } catch (err) {
-            req.destroy();
-            end(new Error(`watch ${path}: an event is not JSON (${(err as Error).message}): ${line.slice(0, 200)}`));
-            return;
-          }
-          onEvent(event.type, event.object);
+    const req = https.request(
+      {
+        host: this.server.hostname,
+        port: this.server.port,
+        method: "GET",
+        agent: this.agent,
+        path: `${path}${separator}watch=true&allowWatchBookmarks=false&resourceVersion=${encodeURIComponent(resourceVersion)}`,
+        headers: { accept: "application/json" },
+      },
+      (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          end(new Error(`watch ${path}: HTTP ${res.statusCode}`));
+          return;
         }
-      });
-      res.on("end", () => end());
-      res.on("error", (err) => end(err));
-    });
+        let buffered = "";
+        res.on("data", (d: Buffer) => {
+          buffered += d.toString();
+          let newline: number;
+          while ((newline = buffered.indexOf("\n")) >= 0) {
+            const line = buffered.slice(0, newline).trim();
+            buffered = buffered.slice(newline + 1);
+            if (!line) continue;
+            let event: { type: string; object: T };
+            try {
+              event = JSON.parse(line) as { type: string; object: T };
+            } catch (err) {
+              req.destroy();
+              end(new Error(`watch ${path}: an event is not JSON (${(err as Error).message}): ${line.slice(0, 200)}`));
+              return;
+            }
+            onEvent(event.type, event.object);
+          }
+        });
+        res.on("end", () => end());
+        res.on("error", (err) => end(err));
+      },
+    );
     req.on("error", (err) => end(err));
     req.end();
     return () => req.destroy();
@@ -130,7 +167,10 @@ export abstract class PollingDouble {
   private loop: Promise<void> | undefined;
   protected readonly api: KubeApi;
 
-  constructor(kubeconfig: string, private readonly pollMs: number) {
+  constructor(
+    kubeconfig: string,
+    private readonly pollMs: number,
+  ) {
     this.api = new KubeApi(kubeconfig);
   }
 

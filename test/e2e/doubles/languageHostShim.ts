@@ -22,7 +22,9 @@ import { RunPluginRequest, RunPluginResponse } from "@pulumi/pulumi/proto/langua
 
 const realHost = process.env.LOCKSTEP_REAL_LANGUAGE_HOST;
 if (!realHost) {
-  process.stderr.write("languageHostShim: LOCKSTEP_REAL_LANGUAGE_HOST must name the real pulumi-language-nodejs binary\n");
+  process.stderr.write(
+    "languageHostShim: LOCKSTEP_REAL_LANGUAGE_HOST must name the real pulumi-language-nodejs binary\n",
+  );
   process.exit(2);
 }
 
@@ -36,7 +38,9 @@ function startRealHost(args: string[]): Promise<{ child: ChildProcess; port: str
   return new Promise((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
     lines.once("line", (port) => resolve({ child, port: port.trim() }));
-    child.once("exit", (code) => reject(new Error(`the real language host exited with ${code} before printing its port`)));
+    child.once("exit", (code) =>
+      reject(new Error(`the real language host exited with ${code} before printing its port`)),
+    );
   });
 }
 
@@ -50,7 +54,10 @@ function runPlugin(call: grpc.ServerWritableStream<RunPluginRequest, RunPluginRe
   try {
     script = require.resolve(`@pulumi/pulumi/cmd/${runner}`, { paths: [dir] });
   } catch {
-    call.emit("error", { code: grpc.status.FAILED_PRECONDITION, details: `could not find @pulumi/pulumi/cmd/${runner} from ${dir}; run npm install there` });
+    call.emit("error", {
+      code: grpc.status.FAILED_PRECONDITION,
+      details: `could not find @pulumi/pulumi/cmd/${runner} from ${dir}; run npm install there`,
+    });
     return;
   }
   const env: Record<string, string> = { ...(process.env as Record<string, string>) };
@@ -58,7 +65,11 @@ function runPlugin(call: grpc.ServerWritableStream<RunPluginRequest, RunPluginRe
     const eq = entry.indexOf("=");
     if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
-  const child = spawn(process.execPath, [script, ...req.getArgsList(), "."], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [script, ...req.getArgsList(), "."], {
+    cwd: dir,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const send = (set: (r: RunPluginResponse) => void) => {
     const response = new RunPluginResponse();
     set(response);
@@ -75,16 +86,25 @@ function runPlugin(call: grpc.ServerWritableStream<RunPluginRequest, RunPluginRe
 
 async function main(): Promise<void> {
   const { child, port } = await startRealHost(process.argv.slice(2));
-  const stop = () => { if (child.exitCode === null) child.kill("SIGTERM"); };
+  const stop = () => {
+    if (child.exitCode === null) child.kill("SIGTERM");
+  };
   process.once("exit", stop);
-  for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => { stop(); process.exit(0); });
+  for (const signal of ["SIGTERM", "SIGINT"] as const)
+    process.once(signal, () => {
+      stop();
+      process.exit(0);
+    });
   child.once("exit", (code) => process.exit(code ?? 0));
 
   const upstream = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
     "grpc.max_receive_message_length": 400 * 1024 * 1024,
     "grpc.max_send_message_length": 400 * 1024 * 1024,
   });
-  const server = new grpc.Server({ "grpc.max_receive_message_length": 400 * 1024 * 1024, "grpc.max_send_message_length": 400 * 1024 * 1024 });
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": 400 * 1024 * 1024,
+    "grpc.max_send_message_length": 400 * 1024 * 1024,
+  });
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const [name, method] of Object.entries(methods)) {
@@ -94,22 +114,32 @@ async function main(): Promise<void> {
       continue;
     }
     // Everything else passes through untouched: bytes in, bytes out.
-    definition[name] = { ...method, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } as unknown as grpc.MethodDefinition<unknown, unknown>;
+    definition[name] = {
+      ...method,
+      requestSerialize: identity,
+      requestDeserialize: identity,
+      responseSerialize: identity,
+      responseDeserialize: identity,
+    } as unknown as grpc.MethodDefinition<unknown, unknown>;
     implementation[name] = method.responseStream
       ? (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
-        const stream = upstream.makeServerStreamRequest(method.path, identity, identity, call.request, call.metadata);
-        stream.on("data", (b: Buffer) => call.write(b));
-        stream.on("error", (e: grpc.ServiceError) => call.emit("error", e));
-        stream.on("end", () => call.end());
-        call.once("cancelled", () => stream.cancel());
-      }
+          const stream = upstream.makeServerStreamRequest(method.path, identity, identity, call.request, call.metadata);
+          stream.on("data", (b: Buffer) => call.write(b));
+          stream.on("error", (e: grpc.ServiceError) => call.emit("error", e));
+          stream.on("end", () => call.end());
+          call.once("cancelled", () => stream.cancel());
+        }
       : (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-        upstream.makeUnaryRequest(method.path, identity, identity, call.request, call.metadata, (err, value) => callback(err, value));
-      };
+          upstream.makeUnaryRequest(method.path, identity, identity, call.request, call.metadata, (err, value) =>
+            callback(err, value),
+          );
+        };
   }
   server.addService(definition, implementation);
   const shimPort = await new Promise<number>((resolve, reject) => {
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    );
   });
   process.stdout.write(`${shimPort}\n`);
 }

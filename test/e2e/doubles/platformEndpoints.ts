@@ -20,11 +20,14 @@ export async function startPlatformEndpoints(blockedPrompt: string, blockedStatu
   let guardrail = blockedStatus;
   const server = http.createServer((req, res) => {
     let body = "";
-    req.on("data", (d: Buffer) => { body += d.toString(); });
+    req.on("data", (d: Buffer) => {
+      body += d.toString();
+    });
     req.on("end", () => {
       let status = 404;
       if (req.method === "GET" && (req.url === "/readyz" || req.url === "/api/health")) status = 200;
-      else if (req.method === "POST" && req.url === "/v1/chat/completions") status = body.includes(blockedPrompt) ? guardrail : 200;
+      else if (req.method === "POST" && req.url === "/v1/chat/completions")
+        status = body.includes(blockedPrompt) ? guardrail : 200;
       served.push(`${req.method} ${req.url} ${status}`);
       res.writeHead(status, { "content-type": "application/json" }).end("{}");
     });
@@ -34,7 +37,9 @@ export async function startPlatformEndpoints(blockedPrompt: string, blockedStatu
   return {
     url: `http://127.0.0.1:${port}`,
     served,
-    setBlockedStatus: (status) => { guardrail = status; },
+    setBlockedStatus: (status) => {
+      guardrail = status;
+    },
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

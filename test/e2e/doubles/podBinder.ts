@@ -6,14 +6,23 @@
  */
 import { PollingDouble } from "./kubeApi";
 
-interface Pod { metadata: { name: string; namespace: string } }
-interface Claim { metadata: { name: string; namespace: string }; status?: { phase?: string } }
+interface Pod {
+  metadata: { name: string; namespace: string };
+}
+interface Claim {
+  metadata: { name: string; namespace: string };
+  status?: { phase?: string };
+}
 
 export class PodBinder extends PollingDouble {
   /** Pods bound so far, `<namespace>/<name>`. */
   readonly bound: string[] = [];
 
-  constructor(kubeconfig: string, private readonly node: string, pollMs = 200) {
+  constructor(
+    kubeconfig: string,
+    private readonly node: string,
+    pollMs = 200,
+  ) {
     super(kubeconfig, pollMs);
   }
 
@@ -22,14 +31,22 @@ export class PodBinder extends PollingDouble {
     for (const pod of pending.body.items ?? []) {
       const { name, namespace } = pod.metadata;
       const r = await this.api.request("POST", `/api/v1/namespaces/${namespace}/pods/${name}/binding`, {
-        apiVersion: "v1", kind: "Binding", metadata: { name, namespace }, target: { apiVersion: "v1", kind: "Node", name: this.node },
+        apiVersion: "v1",
+        kind: "Binding",
+        metadata: { name, namespace },
+        target: { apiVersion: "v1", kind: "Node", name: this.node },
       });
       if (r.status === 201) this.bound.push(`${namespace}/${name}`);
     }
     const claims = await this.api.request<{ items?: Claim[] }>("GET", "/api/v1/persistentvolumeclaims");
     for (const claim of claims.body.items ?? []) {
       if (claim.status?.phase === "Bound") continue;
-      await this.api.request("PATCH", `/api/v1/namespaces/${claim.metadata.namespace}/persistentvolumeclaims/${claim.metadata.name}/status`, { status: { phase: "Bound" } }, "application/merge-patch+json");
+      await this.api.request(
+        "PATCH",
+        `/api/v1/namespaces/${claim.metadata.namespace}/persistentvolumeclaims/${claim.metadata.name}/status`,
+        { status: { phase: "Bound" } },
+        "application/merge-patch+json",
+      );
     }
   }
 }

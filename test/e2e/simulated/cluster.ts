@@ -14,9 +14,17 @@ import { KWOK_NODE_ANNOTATION, kwokStages, ReadinessDelays } from "./kwokStages"
 export const NODE_NAME = "kwok-node-0";
 /** The controllers a rollout needs; the node lifecycle controller is left out (no kubelet heartbeats). */
 const CONTROLLERS = [
-  "deployment-controller", "replicaset-controller", "statefulset-controller", "job-controller",
-  "endpoints-controller", "endpointslice-controller", "disruption-controller", "serviceaccount-controller",
-  "garbage-collector-controller", "namespace-controller", "pod-garbage-collector-controller",
+  "deployment-controller",
+  "replicaset-controller",
+  "statefulset-controller",
+  "job-controller",
+  "endpoints-controller",
+  "endpointslice-controller",
+  "disruption-controller",
+  "serviceaccount-controller",
+  "garbage-collector-controller",
+  "namespace-controller",
+  "pod-garbage-collector-controller",
 ];
 
 export interface SimulatedClusterTools {
@@ -32,29 +40,52 @@ export interface SimulatedCluster {
   stop(): Promise<void>;
 }
 
-export async function startSimulatedCluster(server: ApiServer, tools: SimulatedClusterTools, delays: ReadinessDelays): Promise<SimulatedCluster> {
+export async function startSimulatedCluster(
+  server: ApiServer,
+  tools: SimulatedClusterTools,
+  delays: ReadinessDelays,
+): Promise<SimulatedCluster> {
   const dir = path.join(server.dir, "simulated");
   fs.mkdirSync(dir, { recursive: true });
   const stagesFile = path.join(dir, "kwok-stages.yaml");
   fs.writeFileSync(stagesFile, kwokStages(delays));
   const processes = new Processes(dir);
   const launch = (name: keyof SimulatedClusterTools, args: string[]) => processes.launch(name, tools[name], args);
-  const node = server.kubectl(["apply", "-f", "-"], JSON.stringify({
-    apiVersion: "v1", kind: "Node",
-    metadata: {
-      name: NODE_NAME, annotations: { [KWOK_NODE_ANNOTATION]: "fake" },
-      labels: { "kubernetes.io/hostname": NODE_NAME, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", "topology.kubernetes.io/zone": "zone-a", type: "kwok" },
-    },
-  }));
+  const node = server.kubectl(
+    ["apply", "-f", "-"],
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: {
+        name: NODE_NAME,
+        annotations: { [KWOK_NODE_ANNOTATION]: "fake" },
+        labels: {
+          "kubernetes.io/hostname": NODE_NAME,
+          "kubernetes.io/os": "linux",
+          "kubernetes.io/arch": "amd64",
+          "topology.kubernetes.io/zone": "zone-a",
+          type: "kwok",
+        },
+      },
+    }),
+  );
   if (node.status !== 0) throw new Error(`creating the fake node ${NODE_NAME} failed: ${node.stderr}`);
   launch("kube-controller-manager", [
-    `--kubeconfig=${server.kubeconfig}`, "--leader-elect=false", "--secure-port=0", `--controllers=${CONTROLLERS.join(",")}`,
-    `--service-account-private-key-file=${server.dir}/sa.key`, `--root-ca-file=${server.dir}/ca.crt`,
-    "--concurrent-deployment-syncs=10", "--concurrent-replicaset-syncs=10",
+    `--kubeconfig=${server.kubeconfig}`,
+    "--leader-elect=false",
+    "--secure-port=0",
+    `--controllers=${CONTROLLERS.join(",")}`,
+    `--service-account-private-key-file=${server.dir}/sa.key`,
+    `--root-ca-file=${server.dir}/ca.crt`,
+    "--concurrent-deployment-syncs=10",
+    "--concurrent-replicaset-syncs=10",
   ]);
   launch("kwok", [
-    `--kubeconfig=${server.kubeconfig}`, `--config=${stagesFile}`,
-    `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`, "--cidr=10.244.0.0/16", "--node-ip=10.0.0.1",
+    `--kubeconfig=${server.kubeconfig}`,
+    `--config=${stagesFile}`,
+    `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
+    "--cidr=10.244.0.0/16",
+    "--node-ip=10.0.0.1",
   ]);
   const binder = new PodBinder(server.kubeconfig, NODE_NAME);
   binder.start();
@@ -66,12 +97,20 @@ export async function startSimulatedCluster(server: ApiServer, tools: SimulatedC
   // The node is Ready once kwok runs its stage: that proves kwok reads its config and reaches the server.
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ready = server.kubectl(["get", "node", NODE_NAME, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]);
+    const ready = server.kubectl([
+      "get",
+      "node",
+      NODE_NAME,
+      "-o",
+      'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+    ]);
     if (ready.stdout.trim() === "True") break;
     const exited = processes.exited();
     if (exited || Date.now() > deadline) {
       await stop();
-      throw new Error(`the simulated cluster did not start (node ${NODE_NAME} not Ready${exited ? `, a process exited with ${exited.exitCode}` : " after 60 s"}):\n${logs()}`);
+      throw new Error(
+        `the simulated cluster did not start (node ${NODE_NAME} not Ready${exited ? `, a process exited with ${exited.exitCode}` : " after 60 s"}):\n${logs()}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 300));
   }

@@ -23,7 +23,12 @@ const expression = (key: string, operator: "In" | "NotIn" | "Exists" | "DoesNotE
 const selector = (...expressions: string[]) => `\n  selector:\n    matchExpressions:\n${expressions.join("")}`;
 
 /** Pending pods not being deleted, narrowed by `extra` (more expressions, or none). */
-const podSelector = (extra: string) => selector(expression(".metadata.deletionTimestamp", "DoesNotExist"), expression(".status.phase", "In", ["Pending"]), extra);
+const podSelector = (extra: string) =>
+  selector(
+    expression(".metadata.deletionTimestamp", "DoesNotExist"),
+    expression(".status.phase", "In", ["Pending"]),
+    extra,
+  );
 
 /** Running and Ready with a pod IP, every container running; the same for init containers as completed. */
 const READY_STATUS = `
@@ -60,19 +65,26 @@ metadata:
   name: ${name}
 spec:${body}`;
 
-const appIs = (operator: "In" | "NotIn", apps: string[]) => expression(`.metadata.labels["${APP_LABEL}"]`, operator, apps);
+const appIs = (operator: "In" | "NotIn", apps: string[]) =>
+  expression(`.metadata.labels["${APP_LABEL}"]`, operator, apps);
 
 /** Pending pods the app selector (`extra`) matches become Running and Ready `ms` after kwok sees them. */
 const podReady = (name: string, extra: string, ms: number) =>
-  stage(name, `\n  resourceRef: {apiGroup: v1, kind: Pod}${podSelector(extra)}  delay:\n    durationMilliseconds: ${ms}${READY_STATUS}`);
+  stage(
+    name,
+    `\n  resourceRef: {apiGroup: v1, kind: Pod}${podSelector(extra)}  delay:\n    durationMilliseconds: ${ms}${READY_STATUS}`,
+  );
 
 /** The whole stage file: the node, one ready stage per delayed app, one for the rest, and deletion. */
 export function kwokStages(delays: ReadinessDelays): string {
   const apps = Object.keys(delays.byApp);
   for (const [app, ms] of Object.entries(delays.byApp)) {
-    if (!/^[a-z0-9][a-z0-9.-]*$/.test(app) || !Number.isInteger(ms) || ms < 0) throw new Error(`readiness delay ${app}=${ms}: an app name and whole milliseconds >= 0 are needed`);
+    if (!/^[a-z0-9][a-z0-9.-]*$/.test(app) || !Number.isInteger(ms) || ms < 0)
+      throw new Error(`readiness delay ${app}=${ms}: an app name and whole milliseconds >= 0 are needed`);
   }
-  const node = stage("node-ready", `
+  const node = stage(
+    "node-ready",
+    `
   resourceRef: {apiGroup: v1, kind: Node}${selector(expression('.status.conditions.[] | select( .type == "Ready" ) | .status', "NotIn", ["True"]))}  next:
     statusTemplate: |
       {{ $now := Now }}
@@ -87,11 +99,15 @@ export function kwokStages(delays: ReadinessDelays): string {
       allocatable: {cpu: 1k, memory: 1Ti, pods: 1M}
       capacity: {cpu: 1k, memory: 1Ti, pods: 1M}
       nodeInfo: {architecture: amd64, operatingSystem: linux, kubeletVersion: "fake", kubeProxyVersion: "fake", containerRuntimeVersion: "kwok", bootID: "", machineID: "", kernelVersion: "", osImage: "", systemUUID: ""}
-      phase: Running`);
+      phase: Running`,
+  );
   const perApp = Object.entries(delays.byApp).map(([app, ms]) => podReady(`pod-ready-${app}`, appIs("In", [app]), ms));
   const rest = podReady("pod-ready", apps.length ? appIs("NotIn", apps) : "", delays.otherMs);
-  const remove = stage("pod-delete", `
+  const remove = stage(
+    "pod-delete",
+    `
   resourceRef: {apiGroup: v1, kind: Pod}${selector(expression(".metadata.deletionTimestamp", "Exists"))}  next:
-    delete: true`);
+    delete: true`,
+  );
   return [node, ...perApp, rest, remove].join("\n") + "\n";
 }

@@ -8,7 +8,8 @@ import type { Timeline } from "./timeline";
 
 const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"];
 
-const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const escape = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 export interface PlotOptions {
   /** The Services to draw, in legend order. */
@@ -40,19 +41,26 @@ export function timelineSvg(tl: Timeline, options: PlotOptions): string {
     `<text x="14" y="${top + plotHeight / 2}" transform="rotate(-90 14 ${top + plotHeight / 2})" text-anchor="middle">ready endpoints</text>`,
   ];
   for (let n = 0; n <= maxReady; n++) {
-    out.push(`<text x="${left - 6}" y="${y(n) + 4}" text-anchor="end">${n}</text>`, `<line x1="${left}" y1="${y(n)}" x2="${width - right}" y2="${y(n)}" stroke="#eee"/>`);
+    out.push(
+      `<text x="${left - 6}" y="${y(n) + 4}" text-anchor="end">${n}</text>`,
+      `<line x1="${left}" y1="${y(n)}" x2="${width - right}" y2="${y(n)}" stroke="#eee"/>`,
+    );
   }
   const stepS = Math.max(1, Math.ceil(endMs / 1000 / 10));
   for (let s = 0; s * 1000 <= endMs; s += stepS) {
     out.push(`<text x="${x(s * 1000)}" y="${top + plotHeight + 14}" text-anchor="middle">${s} s</text>`);
   }
   // One line per label, at its last time (the last backup done is when all are).
-  const lastOf = new Map(tl.marks.filter((m) => !options.marks || options.marks.test(m.label)).map((m) => [m.label, m]));
+  const lastOf = new Map(
+    tl.marks.filter((m) => !options.marks || options.marks.test(m.label)).map((m) => [m.label, m]),
+  );
   const marks = [...lastOf.values()].sort((a, b) => a.t - b.t);
   marks.forEach((m, i) => {
     const mx = x(m.t);
-    out.push(`<line x1="${mx}" y1="${top}" x2="${mx}" y2="${top + plotHeight}" stroke="#999" stroke-dasharray="3,3"/>`,
-      `<text x="${mx}" y="${top + plotHeight + 26 + (i % 8) * 14}" fill="#555">${escape(m.label)}</text>`);
+    out.push(
+      `<line x1="${mx}" y1="${top}" x2="${mx}" y2="${top + plotHeight}" stroke="#999" stroke-dasharray="3,3"/>`,
+      `<text x="${mx}" y="${top + plotHeight + 26 + (i % 8) * 14}" fill="#555">${escape(m.label)}</text>`,
+    );
   });
   options.services.forEach((service, i) => {
     const color = PALETTE[i % PALETTE.length];
@@ -66,9 +74,14 @@ export function timelineSvg(tl: Timeline, options: PlotOptions): string {
       }
       points.push(`${x(endMs)},${y(last)}`);
       // Offset each line a little so equal counts stay visible.
-      out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" transform="translate(0 ${-i * 2})" points="${points.join(" ")}"/>`);
+      out.push(
+        `<polyline fill="none" stroke="${color}" stroke-width="2" transform="translate(0 ${-i * 2})" points="${points.join(" ")}"/>`,
+      );
     }
-    out.push(`<rect x="${width - right + 12}" y="${top + i * 18}" width="12" height="3" fill="${color}"/>`, `<text x="${width - right + 30}" y="${top + i * 18 + 5}">${escape(service)}</text>`);
+    out.push(
+      `<rect x="${width - right + 12}" y="${top + i * 18}" width="12" height="3" fill="${color}"/>`,
+      `<text x="${width - right + 30}" y="${top + i * 18 + 5}">${escape(service)}</text>`,
+    );
   });
   out.push("</svg>");
   return `${out.join("\n")}\n`;

@@ -7,21 +7,52 @@
 import { KubeApi } from "../doubles/kubeApi";
 import type { DeploymentSample, Mark, PodRecord, Timeline } from "./timeline";
 
-interface Meta { name: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string; generation?: number }
-interface Slice { metadata: Meta; endpoints?: { addresses: string[]; conditions?: { ready?: boolean }; targetRef?: { name: string } }[] }
+interface Meta {
+  name: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  resourceVersion?: string;
+  generation?: number;
+}
+interface Slice {
+  metadata: Meta;
+  endpoints?: { addresses: string[]; conditions?: { ready?: boolean }; targetRef?: { name: string } }[];
+}
 interface Deployment {
   metadata: Meta;
-  spec: { replicas?: number; strategy?: { type?: string; rollingUpdate?: { maxUnavailable?: number | string } }; template: { metadata?: { labels?: Record<string, string> } } };
+  spec: {
+    replicas?: number;
+    strategy?: { type?: string; rollingUpdate?: { maxUnavailable?: number | string } };
+    template: { metadata?: { labels?: Record<string, string> } };
+  };
   status?: { availableReplicas?: number; updatedReplicas?: number; observedGeneration?: number };
 }
-interface Pdb { metadata: Meta; status?: { disruptionsAllowed?: number; currentHealthy?: number; desiredHealthy?: number } }
-interface Service { metadata: Meta; spec: { selector?: Record<string, string> } }
-interface Route { metadata: Meta; spec: { rules?: { backendRefs?: { name: string; weight?: number }[] }[] } }
-interface Pod { metadata: Meta & { creationTimestamp: string }; status?: { podIP?: string; conditions?: { type: string; status: string }[] } }
+interface Pdb {
+  metadata: Meta;
+  status?: { disruptionsAllowed?: number; currentHealthy?: number; desiredHealthy?: number };
+}
+interface Service {
+  metadata: Meta;
+  spec: { selector?: Record<string, string> };
+}
+interface Route {
+  metadata: Meta;
+  spec: { rules?: { backendRefs?: { name: string; weight?: number }[] }[] };
+}
+interface Pod {
+  metadata: Meta & { creationTimestamp: string };
+  status?: { podIP?: string; conditions?: { type: string; status: string }[] };
+}
 
 /** A collection the watch follows, and what to do with each of its objects. */
-interface Collection { path: string; onEvent: (type: string, object: unknown) => void }
-const collection = <T>(path: string, onEvent: (type: string, object: T) => void): Collection => ({ path, onEvent: (type, object) => onEvent(type, object as T) });
+interface Collection {
+  path: string;
+  onEvent: (type: string, object: unknown) => void;
+}
+const collection = <T>(path: string, onEvent: (type: string, object: T) => void): Collection => ({
+  path,
+  onEvent: (type, object) => onEvent(type, object as T),
+});
 
 const SERVICE_LABEL = "kubernetes.io/service-name";
 const VERSION_LABEL = "app.kubernetes.io/version";
@@ -52,9 +83,23 @@ export class RolloutWatch {
   private readonly lastRoute = new Map<string, string>();
   private readonly lastPdb = new Map<string, string>();
 
-  constructor(kubeconfig: string, private readonly namespace: string) {
+  constructor(
+    kubeconfig: string,
+    private readonly namespace: string,
+  ) {
     this.api = new KubeApi(kubeconfig);
-    this.tl = { startedAt: this.started, endedAt: this.started, endpoints: [], deployments: [], pdbs: [], selectors: [], routes: [], pods: [], served: [], marks: [] };
+    this.tl = {
+      startedAt: this.started,
+      endedAt: this.started,
+      endpoints: [],
+      deployments: [],
+      pdbs: [],
+      selectors: [],
+      routes: [],
+      pods: [],
+      served: [],
+      marks: [],
+    };
   }
 
   private now(): number {
@@ -107,10 +152,12 @@ export class RolloutWatch {
   private watchFrom(c: Collection, resourceVersion: string): void {
     const stop = this.api.watch<unknown>(c.path, resourceVersion, c.onEvent, () => {
       if (this.stopped) return;
-      void this.list(c.path).then((again) => {
-        again.items.forEach((item) => c.onEvent("ADDED", item));
-        this.watchFrom(c, again.resourceVersion);
-      }).catch(() => undefined);
+      void this.list(c.path)
+        .then((again) => {
+          again.items.forEach((item) => c.onEvent("ADDED", item));
+          this.watchFrom(c, again.resourceVersion);
+        })
+        .catch(() => undefined);
     });
     this.stops.push(stop);
   }
@@ -120,7 +167,9 @@ export class RolloutWatch {
     if (!service) return;
     if (type === "DELETED") this.slices.delete(s.metadata.name);
     else {
-      const ready = (s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses.map((ip) => ({ ip, pod: e.targetRef?.name })));
+      const ready = (s.endpoints ?? [])
+        .filter((e) => e.conditions?.ready !== false)
+        .flatMap((e) => e.addresses.map((ip) => ({ ip, pod: e.targetRef?.name })));
       this.slices.set(s.metadata.name, { service, ready });
     }
     const all = [...this.slices.values()].filter((v) => v.service === service).flatMap((v) => v.ready);
@@ -139,8 +188,12 @@ export class RolloutWatch {
 
   private onDeployment(d: Deployment): void {
     const sample: DeploymentSample = {
-      t: this.now(), name: d.metadata.name, replicas: d.spec.replicas ?? 1, maxUnavailable: maxUnavailableOf(d),
-      available: d.status?.availableReplicas ?? 0, updated: d.status?.updatedReplicas ?? 0,
+      t: this.now(),
+      name: d.metadata.name,
+      replicas: d.spec.replicas ?? 1,
+      maxUnavailable: maxUnavailableOf(d),
+      available: d.status?.availableReplicas ?? 0,
+      updated: d.status?.updatedReplicas ?? 0,
       version: d.spec.template.metadata?.labels?.[VERSION_LABEL],
       observed: (d.status?.observedGeneration ?? 0) >= (d.metadata.generation ?? 0),
     };
@@ -151,7 +204,12 @@ export class RolloutWatch {
   }
 
   private onPdb(p: Pdb): void {
-    const sample = { name: p.metadata.name, disruptionsAllowed: p.status?.disruptionsAllowed ?? 0, currentHealthy: p.status?.currentHealthy ?? 0, desiredHealthy: p.status?.desiredHealthy ?? 0 };
+    const sample = {
+      name: p.metadata.name,
+      disruptionsAllowed: p.status?.disruptionsAllowed ?? 0,
+      currentHealthy: p.status?.currentHealthy ?? 0,
+      desiredHealthy: p.status?.desiredHealthy ?? 0,
+    };
     const key = JSON.stringify(sample);
     if (this.lastPdb.get(p.metadata.name) === key) return;
     this.lastPdb.set(p.metadata.name, key);
@@ -167,7 +225,9 @@ export class RolloutWatch {
   }
 
   private onRoute(r: Route): void {
-    const backends = (r.spec.rules ?? []).flatMap((rule) => rule.backendRefs ?? []).map((b) => ({ service: b.name, weight: b.weight ?? 1 }));
+    const backends = (r.spec.rules ?? [])
+      .flatMap((rule) => rule.backendRefs ?? [])
+      .map((b) => ({ service: b.name, weight: b.weight ?? 1 }));
     const key = JSON.stringify(backends);
     if (this.lastRoute.get(r.metadata.name) === key) return;
     this.lastRoute.set(r.metadata.name, key);
@@ -177,7 +237,10 @@ export class RolloutWatch {
   private onPod(p: Pod): void {
     const labels = p.metadata.labels ?? {};
     const record = this.pods.get(p.metadata.name) ?? {
-      name: p.metadata.name, app: labels[APP_LABEL] ?? "", version: labels[VERSION_LABEL], labels,
+      name: p.metadata.name,
+      app: labels[APP_LABEL] ?? "",
+      version: labels[VERSION_LABEL],
+      labels,
       // Created before the watch started: it counts from the start.
       created: Math.max(0, Date.parse(p.metadata.creationTimestamp) - this.started),
     };

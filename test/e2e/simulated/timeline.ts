@@ -4,19 +4,58 @@
  * Times are milliseconds since the watch started.
  */
 
-export interface EndpointSample { t: number; service: string; ready: number }
+export interface EndpointSample {
+  t: number;
+  service: string;
+  ready: number;
+}
 export interface DeploymentSample {
-  t: number; name: string; replicas: number; maxUnavailable: number; available: number; updated: number; version?: string;
+  t: number;
+  name: string;
+  replicas: number;
+  maxUnavailable: number;
+  available: number;
+  updated: number;
+  version?: string;
   /** Whether the controller had seen this spec (observedGeneration >= generation): counts of an unseen spec are the old one's. @default true */
   observed?: boolean;
 }
-export interface PdbSample { t: number; name: string; disruptionsAllowed: number; currentHealthy: number; desiredHealthy: number }
-export interface SelectorSample { t: number; service: string; selector: Record<string, string> }
-export interface RouteSample { t: number; route: string; backends: { service: string; weight: number }[] }
-export interface PodRecord { name: string; app: string; version?: string; labels: Record<string, string>; created: number; ready?: number; ip?: string }
+export interface PdbSample {
+  t: number;
+  name: string;
+  disruptionsAllowed: number;
+  currentHealthy: number;
+  desiredHealthy: number;
+}
+export interface SelectorSample {
+  t: number;
+  service: string;
+  selector: Record<string, string>;
+}
+export interface RouteSample {
+  t: number;
+  route: string;
+  backends: { service: string; weight: number }[];
+}
+export interface PodRecord {
+  name: string;
+  app: string;
+  version?: string;
+  labels: Record<string, string>;
+  created: number;
+  ready?: number;
+  ip?: string;
+}
 /** When a pod's address first became a ready endpoint of a Service. */
-export interface ServedSample { t: number; service: string; pod: string }
-export interface Mark { t: number; label: string }
+export interface ServedSample {
+  t: number;
+  service: string;
+  pod: string;
+}
+export interface Mark {
+  t: number;
+  label: string;
+}
 
 export interface Timeline {
   /** Wall-clock time the watch started (ms since the epoch). */
@@ -33,7 +72,11 @@ export interface Timeline {
   marks: Mark[];
 }
 
-export interface Violation { what: string; from: number; to: number }
+export interface Violation {
+  what: string;
+  from: number;
+  to: number;
+}
 
 /** The last sample of each key at or before `t`. */
 function latest<S extends { t: number }>(samples: S[], key: (s: S) => string, t: number): Map<string, S> {
@@ -43,7 +86,13 @@ function latest<S extends { t: number }>(samples: S[], key: (s: S) => string, t:
 }
 
 /** Intervals where a sample stream is "bad", once it has been good: [from, to) per key. */
-function badIntervals<S extends { t: number }>(samples: S[], key: (s: S) => string, good: (s: S) => boolean, end: number, describe: (k: string, s: S) => string): Violation[] {
+function badIntervals<S extends { t: number }>(
+  samples: S[],
+  key: (s: S) => string,
+  good: (s: S) => boolean,
+  end: number,
+  describe: (k: string, s: S) => string,
+): Violation[] {
   const out: Violation[] = [];
   const seenGood = new Set<string>();
   const open = new Map<string, { from: number; what: string }>();
@@ -52,7 +101,10 @@ function badIntervals<S extends { t: number }>(samples: S[], key: (s: S) => stri
     if (good(s)) {
       seenGood.add(k);
       const o = open.get(k);
-      if (o) { out.push({ what: o.what, from: o.from, to: s.t }); open.delete(k); }
+      if (o) {
+        out.push({ what: o.what, from: o.from, to: s.t });
+        open.delete(k);
+      }
     } else if (seenGood.has(k) && !open.has(k)) {
       open.set(k, { from: s.t, what: describe(k, s) });
     }
@@ -67,14 +119,24 @@ function badIntervals<S extends { t: number }>(samples: S[], key: (s: S) => stri
  */
 export function endpointGaps(tl: Timeline, services: readonly string[]): Violation[] {
   const wanted = new Set(services);
-  return badIntervals(tl.endpoints.filter((s) => wanted.has(s.service)), (s) => s.service, (s) => s.ready > 0, tl.endedAt - tl.startedAt,
-    (k) => `Service ${k} had 0 ready endpoints`);
+  return badIntervals(
+    tl.endpoints.filter((s) => wanted.has(s.service)),
+    (s) => s.service,
+    (s) => s.ready > 0,
+    tl.endedAt - tl.startedAt,
+    (k) => `Service ${k} had 0 ready endpoints`,
+  );
 }
 
 /** Deployments whose available replicas fell below `replicas - maxUnavailable` after they were first fully available. */
 export function capacityDips(tl: Timeline): Violation[] {
-  return badIntervals(tl.deployments, (s) => s.name, (s) => s.available >= s.replicas - s.maxUnavailable, tl.endedAt - tl.startedAt,
-    (k, s) => `Deployment ${k} had ${s.available} available of ${s.replicas} (maxUnavailable ${s.maxUnavailable})`);
+  return badIntervals(
+    tl.deployments,
+    (s) => s.name,
+    (s) => s.available >= s.replicas - s.maxUnavailable,
+    tl.endedAt - tl.startedAt,
+    (k, s) => `Deployment ${k} had ${s.available} available of ${s.replicas} (maxUnavailable ${s.maxUnavailable})`,
+  );
 }
 
 /** Route backends that carried weight while their Service had no ready endpoint. */
@@ -83,7 +145,12 @@ export function weightedEmptyBackends(tl: Timeline): Violation[] {
   for (const route of tl.routes) {
     const endpoints = latest(tl.endpoints, (s) => s.service, route.t);
     for (const b of route.backends) {
-      if (b.weight > 0 && (endpoints.get(b.service)?.ready ?? 0) === 0) out.push({ what: `HTTPRoute ${route.route} sent weight ${b.weight} to ${b.service}, which had no ready endpoint`, from: route.t, to: route.t });
+      if (b.weight > 0 && (endpoints.get(b.service)?.ready ?? 0) === 0)
+        out.push({
+          what: `HTTPRoute ${route.route} sent weight ${b.weight} to ${b.service}, which had no ready endpoint`,
+          from: route.t,
+          to: route.t,
+        });
     }
   }
   // A backend that loses its endpoints while weighted counts too.
@@ -91,7 +158,12 @@ export function weightedEmptyBackends(tl: Timeline): Violation[] {
     if (s.ready > 0) continue;
     const route = [...tl.routes].reverse().find((r) => r.t <= s.t);
     const weight = route?.backends.find((b) => b.service === s.service)?.weight ?? 0;
-    if (weight > 0) out.push({ what: `${s.service} lost its last ready endpoint while HTTPRoute ${route?.route} sent it weight ${weight}`, from: s.t, to: s.t });
+    if (weight > 0)
+      out.push({
+        what: `${s.service} lost its last ready endpoint while HTTPRoute ${route?.route} sent it weight ${weight}`,
+        from: s.t,
+        to: s.t,
+      });
   }
   return out;
 }
@@ -101,7 +173,11 @@ export function weightedEmptyBackends(tl: Timeline): Violation[] {
  * ends the watch at: all replicas updated and available. A flip to a color that is still at its old version
  * (its own update not yet started) sends the live traffic to pods about to be replaced.
  */
-export function earlyFlips(tl: Timeline, service: string, deploymentOf: (selector: Record<string, string>) => string): Violation[] {
+export function earlyFlips(
+  tl: Timeline,
+  service: string,
+  deploymentOf: (selector: Record<string, string>) => string,
+): Violation[] {
   const flips = tl.selectors.filter((s) => s.service === service);
   const end = tl.endedAt - tl.startedAt;
   const out: Violation[] = [];
@@ -110,10 +186,17 @@ export function earlyFlips(tl: Timeline, service: string, deploymentOf: (selecto
     const target = deploymentOf(flips[i].selector);
     const d = latest(tl.deployments, (s) => s.name, flips[i].t).get(target);
     const final = latest(tl.deployments, (s) => s.name, end).get(target);
-    if (!d || d.observed === false || d.available < d.replicas || d.updated < d.replicas || d.version !== final?.version) {
+    if (
+      !d ||
+      d.observed === false ||
+      d.available < d.replicas ||
+      d.updated < d.replicas ||
+      d.version !== final?.version
+    ) {
       out.push({
         what: `Service ${service} switched to ${target} while it had ${d?.available ?? 0} of ${d?.replicas ?? "?"} available (${d?.updated ?? 0} updated) at version ${d?.version ?? "?"}, before its rollout to ${final?.version ?? "?"} finished`,
-        from: flips[i].t, to: flips[i].t,
+        from: flips[i].t,
+        to: flips[i].t,
       });
     }
   }
@@ -123,12 +206,20 @@ export function earlyFlips(tl: Timeline, service: string, deploymentOf: (selecto
 /** Pods of `match` that a Service served sooner than `minMs` after the pod was created. */
 export function servedEarly(tl: Timeline, match: (p: PodRecord) => boolean, minMs: number): Violation[] {
   const pods = new Map(tl.pods.filter(match).map((p) => [p.name, p]));
-  return tl.served.filter((s) => pods.has(s.pod) && s.t - (pods.get(s.pod) as PodRecord).created < minMs)
-    .map((s) => ({ what: `${s.service} served ${s.pod} ${s.t - (pods.get(s.pod) as PodRecord).created} ms after it was created (its readiness delay is ${minMs} ms)`, from: s.t, to: s.t }));
+  return tl.served
+    .filter((s) => pods.has(s.pod) && s.t - (pods.get(s.pod) as PodRecord).created < minMs)
+    .map((s) => ({
+      what: `${s.service} served ${s.pod} ${s.t - (pods.get(s.pod) as PodRecord).created} ms after it was created (its readiness delay is ${minMs} ms)`,
+      from: s.t,
+      to: s.t,
+    }));
 }
 
 /** The first time a pod matching each wave became Ready; undefined for a wave none of whose pods did. */
-export function firstReady(tl: Timeline, waves: readonly { wave: string; match: (p: PodRecord) => boolean }[]): { wave: string; t?: number }[] {
+export function firstReady(
+  tl: Timeline,
+  waves: readonly { wave: string; match: (p: PodRecord) => boolean }[],
+): { wave: string; t?: number }[] {
   return waves.map(({ wave, match }) => {
     const times = tl.pods.filter((p) => match(p) && p.ready !== undefined).map((p) => p.ready as number);
     return { wave, t: times.length ? Math.min(...times) : undefined };
@@ -136,7 +227,11 @@ export function firstReady(tl: Timeline, waves: readonly { wave: string; match: 
 }
 
 /** One wave of the critical path: how many readiness gates it passes one after another, and each one's delay. */
-export interface GateStep { wave: string; delayMs: number; sequentialSteps: number }
+export interface GateStep {
+  wave: string;
+  delayMs: number;
+  sequentialSteps: number;
+}
 
 /**
  * The critical path of the readiness gates: per wave, its slowest gate times how many times it must be
@@ -154,8 +249,13 @@ export function criticalPathMs(steps: readonly GateStep[]): number {
  * starts below its count until the first pods are Ready, and that is not a disruption.
  */
 export function pdbBreaches(tl: Timeline): Violation[] {
-  return badIntervals(tl.pdbs.filter((s) => s.desiredHealthy > 0), (s) => s.name, (s) => s.currentHealthy >= s.desiredHealthy, tl.endedAt - tl.startedAt,
-    (k, s) => `PodDisruptionBudget ${k} had ${s.currentHealthy} healthy, below the ${s.desiredHealthy} it guards`);
+  return badIntervals(
+    tl.pdbs.filter((s) => s.desiredHealthy > 0),
+    (s) => s.name,
+    (s) => s.currentHealthy >= s.desiredHealthy,
+    tl.endedAt - tl.startedAt,
+    (k, s) => `PodDisruptionBudget ${k} had ${s.currentHealthy} healthy, below the ${s.desiredHealthy} it guards`,
+  );
 }
 
 export interface ZeroDowntimeSpec {
