@@ -5,12 +5,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
-import { DEFAULT_CATALOG_DIR, loadCatalog } from "./lib/catalog";
-import { kubeconfigPath } from "./lib/cluster";
-import { CONFIG_KEYS, CONFIG_PREFIX, lockstepKeys } from "./lib/config";
-import { DeployedState, deployedFromOutputs } from "./lib/deployed";
-import { prepareInputs, ProgramInputs } from "./lib/inputs";
-import { PROJECT_ROOT } from "./lib/paths";
+import { DEFAULT_CATALOG_DIR, loadCatalog } from "./lib/release/catalog";
+import { kubeconfigPath } from "./lib/config/cluster";
+import { CONFIG_KEYS, CONFIG_PREFIX, lockstepKeys } from "./lib/config/config";
+import { DeployedState, deployedFromOutputs } from "./lib/state/deployed";
+import { prepareInputs, ProgramInputs } from "./lib/config/inputs";
+import { PROJECT_ROOT } from "./lib/core/paths";
 import { Platform, PlatformOutputs } from "./components/platform";
 
 export interface ProgramOptions {

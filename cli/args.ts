@@ -4,8 +4,8 @@
  * gets a "did you mean" hint. Every refusal is a `LockstepInputError` (exit 2).
  */
 import { parseArgs, ParseArgsConfig } from "node:util";
-import { LockstepInputError } from "../lib/errors";
-import { closest } from "../lib/hints";
+import { LockstepInputError } from "../lib/core/errors";
+import { closest } from "../lib/core/hints";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 

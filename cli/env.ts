@@ -5,7 +5,7 @@
 import type * as automation from "@pulumi/pulumi/automation";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { PROJECT_ROOT } from "../lib/paths";
+import { PROJECT_ROOT } from "../lib/core/paths";
 import { automationFleetBackend, FleetBackend } from "./fleetBackend";
 
 export interface CommandOutput {

@@ -3,7 +3,7 @@
  * own: stacks, their tags, outputs and update history are the fleet. Tests pass a fake of this interface.
  */
 import type * as automation from "@pulumi/pulumi/automation";
-import type { LastUpdate } from "../lib/fleet";
+import type { LastUpdate } from "../lib/fleet/fleet";
 
 export interface FleetStackSummary {
   name: string;

@@ -5,10 +5,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { deployedFromOutputs } from "../lib/deployed";
-import { LockstepInputError, showValue } from "../lib/errors";
-import { FLEET_TAGS, FleetFile, fleetFileSchema, Install, byRing } from "../lib/fleet";
-import { readStackValues, stackFilePath } from "../lib/stackFile";
+import { deployedFromOutputs } from "../lib/state/deployed";
+import { LockstepInputError, showValue } from "../lib/core/errors";
+import { FLEET_TAGS, FleetFile, fleetFileSchema, Install, byRing } from "../lib/fleet/fleet";
+import { readStackValues, stackFilePath } from "../lib/config/stackFile";
 import type { CliEnv } from "./env";
 import type { FleetBackend } from "./fleetBackend";
 

@@ -6,8 +6,8 @@
  */
 import "./compileCache"; // first: reuses compiled code of everything imported after it
 import "../plan/lazyRequire"; // next: defers SDK modules the CLI never uses, before @pulumi/pulumi loads
-import { LockstepInputError } from "../lib/errors";
-import { closest } from "../lib/hints";
+import { LockstepInputError } from "../lib/core/errors";
+import { closest } from "../lib/core/hints";
 import { catalogAdd, CATALOG_ADD_HELP } from "./commands/catalogAdd";
 import { fleetNeedsUpgrade, FLEET_NEEDS_UPGRADE_HELP, fleetStatus, FLEET_STATUS_HELP } from "./commands/fleet";
 import { fleetExport, FLEET_EXPORT_HELP } from "./commands/fleetExport";

@@ -5,11 +5,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Catalog } from "../lib/catalog";
-import { DeployedState, deployedFromOutputs, parseDeployedArgument } from "../lib/deployed";
-import { LockstepInputError } from "../lib/errors";
-import { editStackConfig, stackFilePath } from "../lib/stackFile";
-import { lineDiff } from "../lib/textDiff";
+import type { Catalog } from "../lib/release/catalog";
+import { DeployedState, deployedFromOutputs, parseDeployedArgument } from "../lib/state/deployed";
+import { LockstepInputError } from "../lib/core/errors";
+import { editStackConfig, stackFilePath } from "../lib/config/stackFile";
+import { lineDiff } from "../lib/core/textDiff";
 import { plan } from "../plan/plan";
 import { renderHuman } from "./commands/plan";
 import type { CliEnv, CommandResult } from "./env";

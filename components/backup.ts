@@ -2,8 +2,8 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { ANNOTATIONS, AWAIT_BACKUP_SCRIPT, BARMAN_PLUGIN, LABELS, PART_OF } from "../lib/names";
-import type { DatabaseKey } from "../lib/recoveryConfig";
+import { ANNOTATIONS, AWAIT_BACKUP_SCRIPT, BARMAN_PLUGIN, LABELS, PART_OF } from "../lib/core/names";
+import type { DatabaseKey } from "../lib/recovery/recoveryConfig";
 
 export interface PreUpgradeBackupArgs {
   namespace: string;

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LABELS } from "../lib/names";
+import { LABELS } from "../lib/core/names";
 import { clusterService, createWorkload, replicasFor, WorkloadResources } from "./workload";
 
 export const CONSOLE_PORT = 3000;

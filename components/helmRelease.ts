@@ -1,10 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ChartKey, ChartPin, Mirror } from "../lib/catalog";
-import type { ChartLocation } from "../lib/charts";
-import { chartImageValues } from "../lib/images";
-import { deepMerge, Values } from "../lib/merge";
-import { restrictedChartValues } from "../lib/podSecurity";
+import type { ChartKey, ChartPin, Mirror } from "../lib/release/catalog";
+import type { ChartLocation } from "../lib/release/charts";
+import { chartImageValues } from "../lib/release/images";
+import { deepMerge, Values } from "../lib/core/merge";
+import { restrictedChartValues } from "../lib/security/podSecurity";
 
 export interface ChartReleaseArgs {
   /** Helm release name. */

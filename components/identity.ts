@@ -1,13 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Mirror, Release } from "../lib/catalog";
-import type { ChartLocation } from "../lib/charts";
-import type { StackConfig } from "../lib/config";
-import type { Values } from "../lib/merge";
-import { mirrored } from "../lib/images";
+import type { Mirror, Release } from "../lib/release/catalog";
+import type { ChartLocation } from "../lib/release/charts";
+import type { StackConfig } from "../lib/config/config";
+import type { Values } from "../lib/core/merge";
+import { mirrored } from "../lib/release/images";
 import { chartRelease } from "./helmRelease";
-import { HELM_RELEASES } from "../lib/names";
-import type { DatabasePlan } from "../lib/restore";
+import { HELM_RELEASES } from "../lib/core/names";
+import type { DatabasePlan } from "../lib/recovery/restore";
 import { PostgresCluster } from "./postgres";
 
 export interface IdentityArgs {

@@ -1,13 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LABELS, PART_OF } from "../lib/names";
-import { NetworkContext, networkPolicies, networkPolicyObject } from "../lib/network";
+import { LABELS, PART_OF } from "../lib/core/names";
+import { NetworkContext, networkPolicies, networkPolicyObject } from "../lib/security/network";
 
 export type NetworkIsolationArgs = NetworkContext;
 
 /**
  * Network isolation of the platform namespace: a default deny for ingress and egress, then one
- * NetworkPolicy per real flow (lib/network.ts lists them with their ports), so a new component gets no
+ * NetworkPolicy per real flow (lib/security/network.ts lists them with their ports), so a new component gets no
  * traffic until its flows are written down.
  */
 export class NetworkIsolation extends pulumi.ComponentResource {

@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../lib/config";
-import { ANNOTATIONS, BARMAN_PLUGIN, LABELS, PART_OF } from "../lib/names";
-import { clusterSpec } from "../lib/postgres";
-import { appSecretName, DatabasePlan, objectStoreName } from "../lib/restore";
+import type { StackConfig } from "../lib/config/config";
+import { ANNOTATIONS, BARMAN_PLUGIN, LABELS, PART_OF } from "../lib/core/names";
+import { clusterSpec } from "../lib/recovery/postgres";
+import { appSecretName, DatabasePlan, objectStoreName } from "../lib/recovery/restore";
 
 export interface PostgresClusterArgs {
   namespace: string;

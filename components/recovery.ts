@@ -1,9 +1,9 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { DrillResult, drillResultSchema } from "../lib/deployed";
-import { drillCluster, drillClusterName } from "../lib/drill";
-import { OPENBAO_RESTORE_SCRIPT, RESTORE_DRILL_SCRIPT, WRITERS_DOWN_SCRIPT } from "../lib/names";
-import type { DatabasePlan } from "../lib/restore";
+import { DrillResult, drillResultSchema } from "../lib/state/deployed";
+import { drillCluster, drillClusterName } from "../lib/recovery/drill";
+import { OPENBAO_RESTORE_SCRIPT, RESTORE_DRILL_SCRIPT, WRITERS_DOWN_SCRIPT } from "../lib/core/names";
+import type { DatabasePlan } from "../lib/recovery/restore";
 
 export interface WritersDownArgs {
   namespace: string;

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ReleaseRecordData } from "../lib/record";
-import { LABELS, PART_OF, RELEASE_RECORD_KEY, RELEASE_RECORD_NAME } from "../lib/names";
+import { ReleaseRecordData } from "../lib/state/record";
+import { LABELS, PART_OF, RELEASE_RECORD_KEY, RELEASE_RECORD_NAME } from "../lib/core/names";
 
 export interface ReleaseRecordArgs {
   namespace: string;

@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Mirror, Release } from "../lib/catalog";
-import type { ChartLocation } from "../lib/charts";
-import type { Values } from "../lib/merge";
-import { HELM_RELEASES } from "../lib/names";
+import type { Mirror, Release } from "../lib/release/catalog";
+import type { ChartLocation } from "../lib/release/charts";
+import type { Values } from "../lib/core/merge";
+import { HELM_RELEASES } from "../lib/core/names";
 import { chartRelease } from "./helmRelease";
 
 export interface OpenBaoArgs {

@@ -3,7 +3,7 @@
  * read-only root filesystem, from the one definition in lib/podSecurity (the charts get the same).
  */
 import type * as k8s from "@pulumi/kubernetes";
-import { restrictedContainer, restrictedPod } from "../lib/podSecurity";
+import { restrictedContainer, restrictedPod } from "../lib/security/podSecurity";
 
 type PodSecurityContext = k8s.types.input.core.v1.PodSecurityContext;
 type SecurityContext = k8s.types.input.core.v1.SecurityContext;

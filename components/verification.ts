@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../lib/config";
+import type { StackConfig } from "../lib/config/config";
 
 export interface VerificationResult {
   status: "passed" | "failed" | "skipped";

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { WaveId, WaveSpec } from "../lib/waves";
+import type { WaveId, WaveSpec } from "../lib/rollout/waves";
 
 export interface WaveArgs {
   /** What the wave does, as the plan prints it. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { WORKER_KINDS, WorkerKind } from "../lib/versions";
-import { LABELS } from "../lib/names";
+import { WORKER_KINDS, WorkerKind } from "../lib/rollout/versions";
+import { LABELS } from "../lib/core/names";
 import { createWorkload, WorkloadResources } from "./workload";
 
 export interface WorkersArgs {

@@ -4,10 +4,10 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { FirstPartyComponent } from "../lib/catalog";
-import { LockstepInputError } from "../lib/errors";
-import { looksLikePlaintextSecret } from "../lib/secrets";
-import { ANNOTATIONS, LABELS, PART_OF } from "../lib/names";
+import type { FirstPartyComponent } from "../lib/release/catalog";
+import { LockstepInputError } from "../lib/core/errors";
+import { looksLikePlaintextSecret } from "../lib/security/secrets";
+import { ANNOTATIONS, LABELS, PART_OF } from "../lib/core/names";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./security";
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;

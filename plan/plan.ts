@@ -10,16 +10,16 @@ import {
   getRelease,
   loadCatalog,
   SetDifference,
-} from "../lib/catalog";
-import { lockstepKeys, StackConfig } from "../lib/config";
-import { DeployedState, parseDeployedArgument } from "../lib/deployed";
-import type { DatabaseKey } from "../lib/recoveryConfig";
-import { drillClusterName } from "../lib/drill";
-import { DATABASE_ORIGINS, DatabasePlan } from "../lib/restore";
-import type { RollbackPlan } from "../lib/rollback";
-import { prepareInputs, ProgramInputs } from "../lib/inputs";
-import { applySets, PROJECT_DIR, readStackFile, toPulumiConfig } from "../lib/stackFile";
-import { WaveId } from "../lib/waves";
+} from "../lib/release/catalog";
+import { lockstepKeys, StackConfig } from "../lib/config/config";
+import { DeployedState, parseDeployedArgument } from "../lib/state/deployed";
+import type { DatabaseKey } from "../lib/recovery/recoveryConfig";
+import { drillClusterName } from "../lib/recovery/drill";
+import { DATABASE_ORIGINS, DatabasePlan } from "../lib/recovery/restore";
+import type { RollbackPlan } from "../lib/recovery/rollback";
+import { prepareInputs, ProgramInputs } from "../lib/config/inputs";
+import { applySets, PROJECT_DIR, readStackFile, toPulumiConfig } from "../lib/config/stackFile";
+import { WaveId } from "../lib/rollout/waves";
 import { waveResourceName } from "../components/wave";
 import { usePolicyCatalog } from "../policy/policies/context";
 import { readPolicyConfig, runPolicies, Violation } from "./policyRunner";

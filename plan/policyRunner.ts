@@ -16,11 +16,11 @@ import type {
 } from "@pulumi/policy";
 
 import Ajv from "ajv";
-import { LockstepInputError, showValue } from "../lib/errors";
-import { closest } from "../lib/hints";
+import { LockstepInputError, showValue } from "../lib/core/errors";
+import { closest } from "../lib/core/hints";
 import { ALL_POLICIES } from "../policy/policies";
 import type { RecordedResource } from "./runtime";
-import { PROJECT_DIR } from "../lib/stackFile";
+import { PROJECT_DIR } from "../lib/config/stackFile";
 
 /**
  * The analyzer's own unknown-value machinery from @pulumi/policy (its typings mark it internal): the proxy

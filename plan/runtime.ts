@@ -9,7 +9,7 @@ import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import * as settingsModule from "@pulumi/pulumi/runtime/settings";
 import * as stateModule from "@pulumi/pulumi/runtime/state";
 import debuggableModule = require("@pulumi/pulumi/runtime/debuggable");
-import type { ProgramInputs } from "../lib/inputs";
+import type { ProgramInputs } from "../lib/config/inputs";
 import { PlatformOutputs } from "../components/platform";
 import { definePlatform } from "../program";
 

@@ -5,7 +5,7 @@
 // had its own process (over half of the suite's CPU). The shards and the type check run at once.
 //
 //   npm test                          everything
-//   npm test -- test/plan.test.ts     only these files (one shard), after the type check and the build
+//   npm test -- test/cli/plan.test.ts     only these files (one shard), after the type check and the build
 import { spawn } from "node:child_process";
 import { existsSync, globSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -77,25 +77,25 @@ const timesFile = join(cache, "test-times.json");
  * with those. A file not listed took under 0.4 s and counts as 0.3 s.
  */
 const FIRST_RUN_SECONDS = {
-  "test/analyzer.test.ts": 8.8,
-  "test/badInput.test.ts": 4.6,
-  "test/plan.test.ts": 4.6,
-  "test/programWorker.test.ts": 3.2,
-  "test/dayTwo.test.ts": 2.6,
-  "test/planCommand.test.ts": 2.3,
-  "test/scripts.test.ts": 2.1,
-  "test/conformance.test.ts": 2.1,
-  "test/golden.test.ts": 1.7,
-  "test/fleet.test.ts": 1.7,
-  "test/releaseFlow.test.ts": 1.5,
-  "test/components.test.ts": 1.5,
+  "test/policy/analyzer.test.ts": 8.8,
+  "test/cli/badInput.test.ts": 4.6,
+  "test/cli/plan.test.ts": 4.6,
+  "test/plan/programWorker.test.ts": 3.2,
+  "test/recovery/dayTwo.test.ts": 2.6,
+  "test/cli/planCommand.test.ts": 2.3,
+  "test/cli/scripts.test.ts": 2.1,
+  "test/components/conformance.test.ts": 2.1,
+  "test/cli/golden.test.ts": 1.7,
+  "test/fleet/fleet.test.ts": 1.7,
+  "test/cli/releaseFlow.test.ts": 1.5,
+  "test/components/components.test.ts": 1.5,
   "test/mutationScript.test.ts": 1.3,
-  "test/componentShapes.test.ts": 1.3,
-  "test/cluster.test.ts": 1.2,
-  "test/recovery.test.ts": 1.1,
-  "test/preflight.test.ts": 0.9,
-  "test/policies.test.ts": 0.7,
-  "test/policyEdges.test.ts": 0.7,
+  "test/components/componentShapes.test.ts": 1.3,
+  "test/config/cluster.test.ts": 1.2,
+  "test/recovery/recovery.test.ts": 1.1,
+  "test/cli/preflight.test.ts": 0.9,
+  "test/policy/policies.test.ts": 0.7,
+  "test/policy/policyEdges.test.ts": 0.7,
 };
 const recorded = existsSync(timesFile) ? JSON.parse(readFileSync(timesFile, "utf8")) : {};
 const weight = (f) => (recorded[f] !== undefined ? recorded[f] / 1000 : (FIRST_RUN_SECONDS[f] ?? 0.3));

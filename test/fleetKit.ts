@@ -6,9 +6,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { EngineRunOptions, FleetBackend, FleetStackSummary } from "../cli/fleetBackend";
-import { Catalog, getRelease, setDigest } from "../lib/catalog";
-import { FLEET_TAGS } from "../lib/fleet";
-import { editStackConfig, readStackValues, stackFilePath } from "../lib/stackFile";
+import { Catalog, getRelease, setDigest } from "../lib/release/catalog";
+import { FLEET_TAGS } from "../lib/fleet/fleet";
+import { editStackConfig, readStackValues, stackFilePath } from "../lib/config/stackFile";
 
 export interface FakeInstall {
   stack: string;

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { plan, PlannedResource, PlanResult, runStack as runStackOptions } from "../plan/plan";
 import type { RecordedResource } from "../plan/runtime";
-import { LockstepInputError } from "../lib/errors";
+import { LockstepInputError } from "../lib/core/errors";
 
 export const PROJECT = path.resolve(__dirname, "..");
 /** ../shared beside the checkout; LOCKSTEP_SHARED names it for runs that copy the project elsewhere (the mutation sandbox). */

@@ -62,19 +62,19 @@ describe("npm run test:mutation", () => {
     // scripts, the program worker thread): the other side runs unmutated code, so under Stryker they would cost
     // seconds a mutant, and the worker's comparison would "kill" every mutant of the program for no assertion.
     const spawning = [
-      "test/analyzer.test.ts",
+      "test/policy/analyzer.test.ts",
       "test/mutationScript.test.ts",
-      "test/plan.test.ts",
-      "test/programWorker.test.ts",
-      "test/pulumiRuntime.test.ts",
-      "test/scripts.test.ts",
+      "test/cli/plan.test.ts",
+      "test/plan/programWorker.test.ts",
+      "test/plan/pulumiRuntime.test.ts",
+      "test/cli/scripts.test.ts",
     ];
     const spec = (
       JSON.parse(fs.readFileSync(path.join(PROJECT, "test", "mutation", "mocharc.json"), "utf8")) as { spec: string[] }
     ).spec;
     const files = fs
-      .readdirSync(path.join(PROJECT, "test"))
-      .filter((f) => f.endsWith(".test.ts"))
+      .readdirSync(path.join(PROJECT, "test"), { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".test.ts") && !f.startsWith("e2e"))
       .map((f) => `test/${f}`);
     assert.deepEqual(
       files.filter((f) => !spec.includes(f) && !spawning.includes(f)),
@@ -92,7 +92,12 @@ describe("npm run test:mutation", () => {
     const r = mutation(["--report"]);
     assert.equal(r.code, 0, r.stderr);
     for (const [folder, files] of [
-      ["lib", fs.readdirSync(path.join(PROJECT, "lib")).filter((f) => f.endsWith(".ts")).length],
+      [
+        "lib",
+        fs
+          .readdirSync(path.join(PROJECT, "lib"), { recursive: true, encoding: "utf8" })
+          .filter((f) => f.endsWith(".ts")).length,
+      ],
       ["policy", fs.readdirSync(path.join(PROJECT, "policy", "policies")).filter((f) => f.endsWith(".ts")).length],
     ] as const) {
       assert.match(r.stdout, new RegExp(`^${folder} .* of ${files}\\s*$`, "m"), `${folder} row`);

@@ -1,7 +1,7 @@
 /** Policy test helpers: a happy path from the real program, changed one field at a time, judged by one policy. */
 import assert from "node:assert/strict";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import type { ReleaseRecordData } from "../lib/record";
+import type { ReleaseRecordData } from "../lib/state/record";
 import { evaluatePolicy, toPolicyResources } from "../plan/policyRunner";
 import type { RecordedResource } from "../plan/runtime";
 

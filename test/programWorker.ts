@@ -3,7 +3,7 @@
  * time (Pulumi's runtime state is global to a thread), and answers with the run or the error.
  */
 import { parentPort } from "node:worker_threads";
-import type { ProgramInputs } from "../lib/inputs";
+import type { ProgramInputs } from "../lib/config/inputs";
 import { runProgramHere } from "../plan/runtime";
 
 export interface RunRequest {

@@ -5,8 +5,8 @@
  */
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import type { ProgramInputs } from "../lib/inputs";
-import { LockstepInputError } from "../lib/errors";
+import type { ProgramInputs } from "../lib/config/inputs";
+import { LockstepInputError } from "../lib/core/errors";
 import type { ProgramRun, ProgramRunner } from "../plan/runtime";
 import type { RunRequest, SentError } from "./programWorker";
 

@@ -9,10 +9,10 @@ import {
   FirstPartyComponent,
   loadCatalog,
   setDigest,
-} from "../../lib/catalog";
-import { BuildInput, composeRelease } from "../../lib/catalogEntry";
-import { LockstepInputError } from "../../lib/errors";
-import type { Values } from "../../lib/merge";
+} from "../../lib/release/catalog";
+import { BuildInput, composeRelease } from "../../lib/release/catalogEntry";
+import { LockstepInputError } from "../../lib/core/errors";
+import type { Values } from "../../lib/core/merge";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 

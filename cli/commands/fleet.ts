@@ -1,7 +1,7 @@
 /** `lockstep fleet status` and `lockstep fleet needs-upgrade`: what every install runs, and who is behind. */
-import { loadCatalog } from "../../lib/catalog";
-import { LockstepInputError } from "../../lib/errors";
-import { distribution, Install, upgradeNeeds, windowOpen } from "../../lib/fleet";
+import { loadCatalog } from "../../lib/release/catalog";
+import { LockstepInputError } from "../../lib/core/errors";
+import { distribution, Install, upgradeNeeds, windowOpen } from "../../lib/fleet/fleet";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 import { readFleet, requireFleetBackend } from "../fleetInventory";

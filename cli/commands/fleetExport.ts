@@ -2,10 +2,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { loadCatalog } from "../../lib/catalog";
-import { LockstepInputError } from "../../lib/errors";
-import { renderOperatorStacks, TOKEN_KEYS } from "../../lib/operatorExport";
-import { dnsLabel } from "../../lib/schemas";
+import { loadCatalog } from "../../lib/release/catalog";
+import { LockstepInputError } from "../../lib/core/errors";
+import { renderOperatorStacks, TOKEN_KEYS } from "../../lib/fleet/operatorExport";
+import { dnsLabel } from "../../lib/release/schemas";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 import { readFleet, requireFleetBackend } from "../fleetInventory";

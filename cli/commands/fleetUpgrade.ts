@@ -1,14 +1,14 @@
 /** `lockstep fleet upgrade --to <version>`: ring by ring, each install preflight -> preview -> up -> smoke. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Catalog, loadCatalog } from "../../lib/catalog";
-import { parseStackConfig } from "../../lib/config";
-import { LockstepInputError } from "../../lib/errors";
-import { FleetTarget, FleetStep, runFleetUpgrade, StepOutcome } from "../../lib/fleetRun";
-import { upgradeNeeds } from "../../lib/fleet";
-import { decidePromotion } from "../../lib/promotion";
-import { editStackConfig, readStackFile, stackFilePath } from "../../lib/stackFile";
-import { verificationInOutputs, verificationRecordSchema, VerificationRecord } from "../../lib/verification";
+import { Catalog, loadCatalog } from "../../lib/release/catalog";
+import { parseStackConfig } from "../../lib/config/config";
+import { LockstepInputError } from "../../lib/core/errors";
+import { FleetTarget, FleetStep, runFleetUpgrade, StepOutcome } from "../../lib/fleet/fleetRun";
+import { upgradeNeeds } from "../../lib/fleet/fleet";
+import { decidePromotion } from "../../lib/state/promotion";
+import { editStackConfig, readStackFile, stackFilePath } from "../../lib/config/stackFile";
+import { verificationInOutputs, verificationRecordSchema, VerificationRecord } from "../../lib/state/verification";
 import { policyConfigPath } from "../../plan/policyRunner";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";

@@ -1,4 +1,4 @@
-import { LockstepInputError } from "../../lib/errors";
+import { LockstepInputError } from "../../lib/core/errors";
 import { ChangeKind, plan, PlanResult } from "../../plan/plan";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";

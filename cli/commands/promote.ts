@@ -1,14 +1,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadCatalog } from "../../lib/catalog";
-import { parseStackConfig } from "../../lib/config";
-import { LockstepInputError, showValue } from "../../lib/errors";
-import { deployedFromOutputs } from "../../lib/deployed";
-import { drillVerdict } from "../../lib/drill";
-import { decidePromotion } from "../../lib/promotion";
-import { lineDiff } from "../../lib/textDiff";
-import { VerificationRecord, verificationInOutputs, verificationRecordSchema } from "../../lib/verification";
-import { editStackConfig, readStackFile, readStackValues, stackFilePath } from "../../lib/stackFile";
+import { loadCatalog } from "../../lib/release/catalog";
+import { parseStackConfig } from "../../lib/config/config";
+import { LockstepInputError, showValue } from "../../lib/core/errors";
+import { deployedFromOutputs } from "../../lib/state/deployed";
+import { drillVerdict } from "../../lib/recovery/drill";
+import { decidePromotion } from "../../lib/state/promotion";
+import { lineDiff } from "../../lib/core/textDiff";
+import { VerificationRecord, verificationInOutputs, verificationRecordSchema } from "../../lib/state/verification";
+import { editStackConfig, readStackFile, readStackValues, stackFilePath } from "../../lib/config/stackFile";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 

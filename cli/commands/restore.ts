@@ -1,9 +1,9 @@
-import { loadCatalog } from "../../lib/catalog";
-import { parseStackConfig } from "../../lib/config";
-import { LockstepInputError } from "../../lib/errors";
-import { DATABASES, DatabaseKey } from "../../lib/recoveryConfig";
-import { DATABASE_ORIGINS } from "../../lib/restore";
-import { readStackFile } from "../../lib/stackFile";
+import { loadCatalog } from "../../lib/release/catalog";
+import { parseStackConfig } from "../../lib/config/config";
+import { LockstepInputError } from "../../lib/core/errors";
+import { DATABASES, DatabaseKey } from "../../lib/recovery/recoveryConfig";
+import { DATABASE_ORIGINS } from "../../lib/recovery/restore";
+import { readStackFile } from "../../lib/config/stackFile";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 import { readDeployed, writeStackChange } from "../stackChange";

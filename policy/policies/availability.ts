@@ -1,7 +1,7 @@
 /** Availability policies: disruption budgets and spread for replicated Deployments, and safe rolling updates. */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { LABELS } from "../../lib/names";
-import { valueAt } from "../../lib/objects";
+import { LABELS } from "../../lib/core/names";
+import { valueAt } from "../../lib/core/objects";
 import { catalog, deployments, selects, TYPES } from "./context";
 import { Container, deploymentShape, helmReleaseShape, labelsOf, pdbShape, view } from "./shapes";
 

@@ -1,6 +1,6 @@
 /** Backup policies: continuous object-store backup for every database, and a verified backup before any upgrade. */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { AWAIT_BACKUP_SCRIPT, BARMAN_PLUGIN } from "../../lib/names";
+import { AWAIT_BACKUP_SCRIPT, BARMAN_PLUGIN } from "../../lib/core/names";
 import { dependsOnThroughParents, deployments, readableRecord, TYPES } from "./context";
 import { clusterRefShape, cnpgClusterShape, commandShape, objectStoreShape, view } from "./shapes";
 

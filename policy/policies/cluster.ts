@@ -1,11 +1,11 @@
 /** Cluster policies: the Kubernetes baseline of the release, and restricted Pod Security for every Pod template. */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { CHARTS } from "../../lib/catalog";
-import { HELM_RELEASES } from "../../lib/names";
-import { valueAt } from "../../lib/objects";
-import { CHART_SECURITY } from "../../lib/podSecurity";
-import { looksLikePlaintextSecret } from "../../lib/secrets";
-import { kubernetesVerdict } from "../../lib/semverRules";
+import { CHARTS } from "../../lib/release/catalog";
+import { HELM_RELEASES } from "../../lib/core/names";
+import { valueAt } from "../../lib/core/objects";
+import { CHART_SECURITY } from "../../lib/security/podSecurity";
+import { looksLikePlaintextSecret } from "../../lib/security/secrets";
+import { kubernetesVerdict } from "../../lib/release/semverRules";
 import { catalog, releaseRecord, TYPES } from "./context";
 import { helmReleaseShape, podSpecOf, securityContextShape, view } from "./shapes";
 

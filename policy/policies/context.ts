@@ -3,9 +3,9 @@
  * stack's resources. Plain functions, no registration side effects.
  */
 import type { PolicyResource } from "@pulumi/policy";
-import { Catalog, DEFAULT_CATALOG_DIR, loadCatalog } from "../../lib/catalog";
-import { ReleaseRecordData, releaseRecordSchema } from "../../lib/record";
-import { LABELS, RELEASE_RECORD_KEY, RELEASE_RECORD_NAME } from "../../lib/names";
+import { Catalog, DEFAULT_CATALOG_DIR, loadCatalog } from "../../lib/release/catalog";
+import { ReleaseRecordData, releaseRecordSchema } from "../../lib/state/record";
+import { LABELS, RELEASE_RECORD_KEY, RELEASE_RECORD_NAME } from "../../lib/core/names";
 import { configMapShape, Deployment, deploymentShape, labelsOf, view } from "./shapes";
 
 export const TYPES = {

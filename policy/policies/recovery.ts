@@ -1,8 +1,8 @@
 /** Recovery policies: every restore reads one archive and writes another, and a rollback is one of the two safe kinds. */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import type { z } from "zod";
-import { getRelease } from "../../lib/catalog";
-import { BARMAN_PLUGIN, WRITERS_DOWN_SCRIPT } from "../../lib/names";
+import { getRelease } from "../../lib/release/catalog";
+import { BARMAN_PLUGIN, WRITERS_DOWN_SCRIPT } from "../../lib/core/names";
 import { catalog, dependsOnThroughParents, deployments, readableRecord, TYPES } from "./context";
 import { cnpgClusterShape, commandShape, objectStoreShape, view } from "./shapes";
 

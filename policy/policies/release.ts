@@ -1,10 +1,10 @@
 /** Release-set policies: what runs is exactly the catalog's set, and prod runs only what staging verified. */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { FIRST_PARTY, FirstPartyComponent } from "../../lib/catalog";
-import { mirrored } from "../../lib/images";
-import { promotionVerdict } from "../../lib/promotion";
-import { DIGEST_IMAGE } from "../../lib/schemas";
-import { LABELS } from "../../lib/names";
+import { FIRST_PARTY, FirstPartyComponent } from "../../lib/release/catalog";
+import { mirrored } from "../../lib/release/images";
+import { promotionVerdict } from "../../lib/state/promotion";
+import { DIGEST_IMAGE } from "../../lib/release/schemas";
+import { LABELS } from "../../lib/core/names";
 import { catalog, readableRecord } from "./context";
 import { labelsOf, podSpecOf } from "./shapes";
 

@@ -5,8 +5,8 @@
  * as `status`), and turns the whole policy into an advisory "can't run during preview" result.
  */
 import { z } from "zod";
-import { RELEASE_RECORD_KEY } from "../../lib/names";
-import { valueAt } from "../../lib/objects";
+import { RELEASE_RECORD_KEY } from "../../lib/core/names";
+import { valueAt } from "../../lib/core/objects";
 
 const labels = z.record(z.string(), z.string()).optional();
 const metadata = z

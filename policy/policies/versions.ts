@@ -1,12 +1,12 @@
 /** Version policies: compatibility in every state of the rollout, upgrade paths, blue/green and canary traffic. */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import * as semver from "semver";
-import { upgradeSources } from "../../lib/catalog";
-import { compatibleBeside } from "../../lib/compatibility";
-import { LABELS } from "../../lib/names";
-import { checkRollout } from "../../lib/rollout";
-import { findUpgradePath } from "../../lib/semverRules";
-import { waveOrder } from "../../lib/waves";
+import { upgradeSources } from "../../lib/release/catalog";
+import { compatibleBeside } from "../../lib/release/compatibility";
+import { LABELS } from "../../lib/core/names";
+import { checkRollout } from "../../lib/rollout/rollout";
+import { findUpgradePath } from "../../lib/release/semverRules";
+import { waveOrder } from "../../lib/rollout/waves";
 import { catalog, DeployedWorkload, deployments, readableRecord, TYPES } from "./context";
 import { httpRouteShape, serviceShape, view } from "./shapes";
 

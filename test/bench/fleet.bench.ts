@@ -6,7 +6,7 @@
  *   npm run bench
  */
 import * as path from "node:path";
-import { loadCatalog } from "../../lib/catalog";
+import { loadCatalog } from "../../lib/release/catalog";
 import { env, lockstep, tempProject } from "../cliKit";
 import { FakeFleet } from "../fleetKit";
 import { PROJECT } from "../helpers";

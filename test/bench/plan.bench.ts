@@ -10,8 +10,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_CATALOG_DIR, loadCatalog } from "../../lib/catalog";
-import { PROJECT_ROOT } from "../../lib/paths";
+import { DEFAULT_CATALOG_DIR, loadCatalog } from "../../lib/release/catalog";
+import { PROJECT_ROOT } from "../../lib/core/paths";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "9" } } });
 const runs = Number(values.runs);

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { spawn, spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../../lib/catalog";
+import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../../lib/release/catalog";
 import { EngineTier, PROJECT } from "./tier";
 
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);

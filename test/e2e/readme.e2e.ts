@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
-import { editStackConfig } from "../../lib/stackFile";
+import { editStackConfig } from "../../lib/config/stackFile";
 import { run } from "./doubles/kube";
 import { BLOCKED_PROMPT, EngineTier, PROJECT } from "./tier";
 import { requireToolchainVersion } from "./toolchain";

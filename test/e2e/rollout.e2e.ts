@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { EngineEvent, Stack, UpResult } from "@pulumi/pulumi/automation";
-import { LABELS } from "../../lib/names";
+import { LABELS } from "../../lib/core/names";
 import { timelineSvg } from "./simulated/plot";
 import { RolloutWatch } from "./simulated/rolloutWatch";
 import {

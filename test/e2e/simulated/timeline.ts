@@ -1,6 +1,6 @@
 /**
  * What the rollout watcher records during an upgrade, and the checks on it. Plain data and functions (no
- * cluster): test/rolloutTimeline.test.ts checks them on hand-made timelines, rollout.e2e.ts on a real run.
+ * cluster): test/rollout/rolloutTimeline.test.ts checks them on hand-made timelines, rollout.e2e.ts on a real run.
  * Times are milliseconds since the watch started.
  */
 

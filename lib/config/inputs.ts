@@ -1,0 +1,62 @@
+/**
+ * Everything the program needs, read and checked at the edge before any resource is declared: the
+ * catalog, the parsed stack config, where each pinned chart comes from, what the stack last deployed and
+ * the upgrade window that follows from it. The program and the offline plan both come through here, so
+ * they accept and refuse exactly the same input.
+ */
+import { Catalog, getRelease } from "../release/catalog";
+import { chartLocations, ChartLocations } from "../release/charts";
+import { ParseOptions, parseStackConfig, StackConfig } from "./config";
+import type { DeployedState } from "../state/deployed";
+import type { DatabaseKey } from "../recovery/recoveryConfig";
+import { databasePlans, DatabasePlan } from "../recovery/restore";
+import { checkRestoreInWindow, planRollback, RollbackPlan } from "../recovery/rollback";
+import { upgradeWindow, UpgradeWindow } from "../state/window";
+
+export interface ProgramInputs {
+  catalog: Catalog;
+  config: StackConfig;
+  /** Where each chart of the target release is installed from. */
+  charts: ChartLocations;
+  /** What the stack last deployed; null for a first install. */
+  deployed: DeployedState | null;
+  /** The open upgrade window, decided from `deployed`; undefined when everything runs the target. */
+  window: UpgradeWindow | undefined;
+  /** Where each database runs, and how it is recovered when `lockstep:restore` says so. */
+  databases: Record<DatabaseKey, DatabasePlan>;
+  /** The rollback the open window performs; undefined when it moves forward or none is open. */
+  rollback: RollbackPlan | undefined;
+}
+
+export interface PrepareOptions extends ParseOptions {
+  /** Directory a relative `lockstep:chartSource` is resolved against: the project directory. */
+  projectDir: string;
+  /** What the stack last deployed; null for a first install. */
+  deployed: DeployedState | null;
+  /** Check config and charts only, before the deployed state is known (the window is not decided). @default false */
+  deferWindow?: boolean;
+}
+
+/** Parses decoded `lockstep:*` values; throws `LockstepInputError` naming every bad key, value and what is allowed. */
+export function prepareInputs(
+  values: Record<string, unknown>,
+  catalog: Catalog,
+  options: PrepareOptions,
+): ProgramInputs {
+  const config = parseStackConfig(values, catalog, options);
+  const charts = chartLocations(getRelease(catalog, config.release), config.chartSource, options.projectDir);
+  const deployed = options.deployed;
+  const databases = databasePlans(config.restore, deployed ? (deployed.databases ?? {}) : null);
+  if (options.deferWindow)
+    return { catalog, config, charts, deployed, window: undefined, databases, rollback: undefined };
+  const window = upgradeWindow(config, deployed);
+  const rollback = planRollback(catalog, {
+    rollback: config.rollback,
+    restore: config.restore,
+    window,
+    deployed,
+    platformDatabase: databases.platform,
+  });
+  checkRestoreInWindow(window, rollback, Object.values(databases));
+  return { catalog, config, charts, deployed, window, databases, rollback };
+}

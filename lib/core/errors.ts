@@ -1,0 +1,22 @@
+/**
+ * lib/core: what every domain shares and none owns. The input error and its exit code, the label and
+ * annotation names the program and the policy pack both read, the project root, a deep merge in Helm's
+ * manner, a line diff and "did you mean" hints. Nothing here knows about releases or stacks.
+ *
+ * An error the user can fix by changing input (config, catalog, flags).
+ * It carries the exit code the CLI uses so every entry point reports it the same way.
+ */
+export class LockstepInputError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = "LockstepInputError";
+  }
+}
+
+/** Renders a value for an error message: short, JSON-ish, never `[object Object]`. */
+export function showValue(value: unknown): string {
+  if (value === undefined) return "(unset)";
+  const text = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}

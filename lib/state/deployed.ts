@@ -1,0 +1,185 @@
+/**
+ * lib/state: what is true of a running stack. What it deployed (its last outputs), the upgrade window
+ * that opens from there, the release record written into the cluster, the verification a smoke test
+ * produced and the promotion that rests on it, and what Helm's own release records say.
+ *
+ * What a stack last deployed: its release and the version each workload runs. The program reads it from
+ * its own stack's last outputs; the offline plan takes it as `--deployed <version>` or
+ * `--deployed <file>` (the JSON of `pulumi stack output --json`, or just `{release, workloads}`).
+ * Nothing deployed (null) means a first install.
+ */
+import * as fs from "node:fs";
+import { z } from "zod";
+import type { Catalog } from "../release/catalog";
+import { LockstepInputError } from "../core/errors";
+import { DATABASES } from "../recovery/recoveryConfig";
+import type { DeployedDatabase } from "../recovery/restore";
+import { EXACT_VERSION, exactVersion, setDigestString } from "../release/schemas";
+import { WORKLOADS } from "../rollout/versions";
+
+const databaseKey = z.enum(DATABASES);
+
+/** The backups an upgrade window took before it changed anything: what a rollback with data restores. */
+const restorePointSchema = z.object({
+  from: exactVersion,
+  to: exactVersion,
+  backups: z.partialRecord(
+    databaseKey,
+    z.object({ cluster: z.string(), serverName: z.string(), backupId: z.string() }),
+  ),
+  openBaoSnapshot: z.string(),
+  /** The set that ran before the window: a rollback returns to exactly it. */
+  fromSetDigest: setDigestString.nullable(),
+});
+export type RestorePoint = z.infer<typeof restorePointSchema>;
+
+/** The last passing restore drill (a failed drill fails the `up`, so it never becomes an output). */
+export const drillResultSchema = z.object({
+  id: z.string(),
+  database: databaseKey,
+  cluster: z.string(),
+  source: z.string(),
+  passed: z.boolean(),
+  startedAt: z.string().datetime({ offset: true }),
+  finishedAt: z.string().datetime({ offset: true }),
+  seconds: z.number(),
+});
+export type DrillResult = z.infer<typeof drillResultSchema>;
+
+const deployedDatabaseSchema = z.object({ cluster: z.string(), serverName: z.string(), keptOrigin: z.boolean() });
+
+export interface DeployedState {
+  release: string;
+  setDigest: string | null;
+  /** Deployment name -> the version it runs. */
+  workloads: Record<string, string>;
+  /** Where each database runs; absent in outputs written before restores existed (the original clusters). */
+  databases?: Partial<Record<(typeof DATABASES)[number], DeployedDatabase>>;
+  /** The last window's pre-upgrade backups. */
+  restorePoint?: RestorePoint;
+  /** The last passing restore drill. */
+  restoreDrill?: DrillResult;
+}
+
+/** Outputs beside the release that day two reads; older stacks lack them. */
+const dayTwo = {
+  databases: z.partialRecord(databaseKey, deployedDatabaseSchema).optional(),
+  restorePoint: restorePointSchema.nullish(),
+  restoreDrill: drillResultSchema.nullish(),
+};
+
+/** The stack outputs that carry the deployed state (`index.ts` exports them). */
+const outputsSchema = z.object({
+  release: z.object({ version: exactVersion, setDigest: setDigestString.optional() }),
+  workloads: z.record(z.string(), exactVersion),
+  ...dayTwo,
+});
+
+/** A record file: stack outputs, or the short form `{release: "1.5.1", workloads: {...}}`. */
+const recordSchema = z.union([
+  outputsSchema,
+  z.object({
+    release: exactVersion,
+    setDigest: setDigestString.optional(),
+    workloads: z.record(z.string(), exactVersion),
+    ...dayTwo,
+  }),
+]);
+
+function dayTwoOf(
+  data: z.infer<typeof outputsSchema> | z.infer<typeof recordSchema>,
+): Pick<DeployedState, "databases" | "restorePoint" | "restoreDrill"> {
+  return {
+    ...(data.databases ? { databases: data.databases } : {}),
+    ...(data.restorePoint ? { restorePoint: data.restorePoint } : {}),
+    ...(data.restoreDrill ? { restoreDrill: data.restoreDrill } : {}),
+  };
+}
+
+/** Reads the deployed state from a stack's last outputs; null when the stack has deployed nothing. */
+export function deployedFromOutputs(
+  outputs: Record<string, unknown> | undefined,
+  source: string,
+): DeployedState | null {
+  if (!outputs || outputs.release === undefined) return null;
+  const parsed = outputsSchema.safeParse(outputs);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new LockstepInputError(
+      `${source}: the last deployment's outputs do not describe a lockstep release (${issue.path.join(".")}: ${issue.message}); was this stack deployed by another program?`,
+    );
+  }
+  return {
+    release: parsed.data.release.version,
+    setDigest: parsed.data.release.setDigest ?? null,
+    workloads: parsed.data.workloads,
+    ...dayTwoOf(parsed.data),
+  };
+}
+
+/** Every workload at one version, as after a completed rollout of that release. */
+export function deployedAt(version: string, catalog: Catalog): DeployedState {
+  const release = catalog.releases.get(version);
+  if (!release)
+    throw new LockstepInputError(
+      `--deployed ${version}: not in the release catalog; available versions: ${catalog.versions.join(", ")}`,
+    );
+  return {
+    release: version,
+    setDigest: null,
+    workloads: Object.fromEntries(WORKLOADS.filter((w) => w !== "gateway-canary").map((w) => [w, version])),
+  };
+}
+
+/** `--deployed <version>` or `--deployed <file>`; every version named must be in the catalog. */
+export function parseDeployedArgument(argument: string, catalog: Catalog): DeployedState {
+  if (EXACT_VERSION.test(argument)) return deployedAt(argument, catalog);
+  if (!fs.existsSync(argument)) {
+    throw new LockstepInputError(
+      `--deployed ${JSON.stringify(argument)}: neither an exact version like 1.5.1 nor an existing record file`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(argument, "utf8"));
+  } catch (err) {
+    throw new LockstepInputError(`--deployed ${argument}: not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = recordSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new LockstepInputError(
+      `--deployed ${argument}: field ${issue.path.join(".") || "(root)"}: ${issue.message}; expected {release, workloads} or the JSON of \`pulumi stack output --json\``,
+    );
+  }
+  const data = parsed.data;
+  const state: DeployedState =
+    typeof data.release === "string"
+      ? {
+          release: data.release,
+          setDigest: ("setDigest" in data ? data.setDigest : undefined) ?? null,
+          workloads: data.workloads,
+          ...dayTwoOf(data),
+        }
+      : {
+          release: data.release.version,
+          setDigest: data.release.setDigest ?? null,
+          workloads: data.workloads,
+          ...dayTwoOf(data),
+        };
+  for (const [name, version] of [["release", state.release], ...Object.entries(state.workloads)] as [
+    string,
+    string,
+  ][]) {
+    if (!catalog.releases.has(version))
+      throw new LockstepInputError(
+        `--deployed ${argument}: ${name} runs ${version}, which is not in the release catalog (${catalog.versions.join(", ")})`,
+      );
+  }
+  const unknown = Object.keys(state.workloads).filter((w) => !(WORKLOADS as readonly string[]).includes(w));
+  if (unknown.length)
+    throw new LockstepInputError(
+      `--deployed ${argument}: unknown workload ${unknown.join(", ")}; the workloads are ${WORKLOADS.join(", ")}`,
+    );
+  return state;
+}

@@ -1,0 +1,111 @@
+/** The release record the program writes into the cluster and the policy pack reads back. */
+import { z } from "zod";
+import { StackConfig, UPGRADE_MODES } from "../config/config";
+import type { DeployedState } from "./deployed";
+import { DATABASES, DatabaseKey, ROLLBACK_MODES } from "../recovery/recoveryConfig";
+import type { DatabasePlan } from "../recovery/restore";
+import type { RollbackPlan } from "../recovery/rollback";
+import type { UpgradeWindow } from "./window";
+
+export const releaseRecordSchema = z.object({
+  stack: z.string(),
+  release: z.string(),
+  setDigest: z.string(),
+  environment: z.enum(["staging", "prod"]),
+  namespace: z.string(),
+  /** The open window's source version, decided from the deployed state; null when closed. */
+  upgradeFrom: z.string().nullable(),
+  upgradeMode: z.enum(UPGRADE_MODES),
+  gatewayCanaryPercent: z.number().nullable(),
+  console: z.object({ blue: z.string(), green: z.string(), live: z.enum(["blue", "green"]) }),
+  kubernetesVersion: z.string().nullable(),
+  databaseCluster: z.string(),
+  promotion: z
+    .object({ version: z.string(), setDigest: z.string(), verifiedIn: z.string(), verifiedAt: z.string() })
+    .nullable(),
+  /** What the stack ran before this deployment: the start of every intermediate state. Null on a first install. */
+  deployed: z.object({ release: z.string(), workloads: z.record(z.string(), z.string()) }).nullable(),
+  /** The cluster the window's pre-upgrade Backup must be of (what runs before it); null outside a window. */
+  windowBackupCluster: z.string().nullable(),
+  /** Where each database runs, and how it came back when it was restored. */
+  databases: z.record(
+    z.enum(DATABASES),
+    z.object({
+      cluster: z.string(),
+      serverName: z.string(),
+      /** The serverName it recovered from; null for an original cluster. */
+      recoveredFrom: z.string().nullable(),
+      /** The recovery happens in this deployment. */
+      recovering: z.boolean(),
+    }),
+  ),
+  /** The rollback this deployment performs, and why that kind. */
+  rollback: z.object({ from: z.string(), to: z.string(), mode: z.enum(ROLLBACK_MODES), reason: z.string() }).nullable(),
+  /** The restore drill configured, if any (its result is the record's restore-drill.json). */
+  restoreDrill: z.object({ id: z.string(), database: z.enum(DATABASES) }).nullable(),
+});
+
+export type ReleaseRecordData = z.infer<typeof releaseRecordSchema>;
+
+export interface RecordInputs {
+  stack: string;
+  config: StackConfig;
+  setDigest: string;
+  window: UpgradeWindow | undefined;
+  deployed: DeployedState | null;
+  databases: Record<DatabaseKey, DatabasePlan>;
+  rollback: RollbackPlan | undefined;
+}
+
+/** The cluster a database ran on before this deployment: the one a window backs up. */
+export function runningCluster(
+  deployed: DeployedState | null,
+  plan: DatabasePlan,
+): { cluster: string; serverName: string } {
+  const before = deployed?.databases?.[plan.key];
+  return before
+    ? { cluster: before.cluster, serverName: before.serverName }
+    : { cluster: plan.origin, serverName: plan.origin };
+}
+
+/** The record, from inputs alone: known at preview, so the policy pack can read it. */
+export function recordOf({
+  stack,
+  config,
+  setDigest,
+  window,
+  deployed,
+  databases,
+  rollback,
+}: RecordInputs): ReleaseRecordData {
+  return {
+    stack,
+    release: config.release,
+    setDigest,
+    environment: config.environment,
+    namespace: config.namespace,
+    upgradeFrom: window?.from ?? null,
+    upgradeMode: window?.mode ?? "rolling",
+    gatewayCanaryPercent: window?.gatewayCanaryPercent ?? null,
+    console: config.console,
+    kubernetesVersion: config.kubernetesVersion ?? null,
+    databaseCluster: databases.platform.cluster,
+    promotion: config.promotion ?? null,
+    // Only a window needs the starting point; outside one the record must not change from one up to the next.
+    deployed: window && deployed ? { release: deployed.release, workloads: deployed.workloads } : null,
+    windowBackupCluster: window ? runningCluster(deployed, databases.platform).cluster : null,
+    databases: Object.fromEntries(
+      Object.values(databases).map((d) => [
+        d.key,
+        {
+          cluster: d.cluster,
+          serverName: d.serverName,
+          recoveredFrom: d.recovery?.source ?? null,
+          recovering: d.recovering,
+        },
+      ]),
+    ) as ReleaseRecordData["databases"],
+    rollback: rollback ?? null,
+    restoreDrill: config.restoreDrill ? { id: config.restoreDrill.id, database: config.restoreDrill.database } : null,
+  };
+}

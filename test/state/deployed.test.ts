@@ -1,0 +1,128 @@
+/** What a stack last deployed, read from `--deployed <version|file>` and from stack outputs (lib/state/deployed.ts). */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { DEFAULT_CATALOG_DIR, loadCatalog } from "../../lib/release/catalog";
+import { deployedAt, deployedFromOutputs, parseDeployedArgument } from "../../lib/state/deployed";
+import { refusal } from "../helpers";
+
+const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
+const VERSIONS = "1.3.4, 1.4.2, 1.5.0, 1.5.1, 2.0.0";
+const WORKLOADS =
+  "api, gateway, gateway-canary, console-blue, console-green, worker-export, worker-lifecycle, worker-config";
+const record = (content: unknown): string => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-deployed-")), "record.json");
+  fs.writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
+  return file;
+};
+describe("deployedAt", () => {
+  it("puts every workload but the canary at the version, with no set digest", () => {
+    assert.deepEqual(deployedAt("1.5.0", catalog), {
+      release: "1.5.0",
+      setDigest: null,
+      workloads: {
+        api: "1.5.0",
+        gateway: "1.5.0",
+        "console-blue": "1.5.0",
+        "console-green": "1.5.0",
+        "worker-export": "1.5.0",
+        "worker-lifecycle": "1.5.0",
+        "worker-config": "1.5.0",
+      },
+    });
+  });
+
+  it("refuses a version the catalog does not have, listing those it has", () => {
+    assert.equal(
+      refusal(() => deployedAt("1.4.9", catalog)),
+      `--deployed 1.4.9: not in the release catalog; available versions: ${VERSIONS}`,
+    );
+  });
+});
+
+describe("parseDeployedArgument", () => {
+  it("takes an exact version, or a record file in the short form or as stack outputs", () => {
+    assert.equal(parseDeployedArgument("1.4.2", catalog).workloads.api, "1.4.2");
+    assert.deepEqual(
+      parseDeployedArgument(record({ release: "1.5.0", workloads: { api: "1.5.1", gateway: "1.5.0" } }), catalog),
+      { release: "1.5.0", setDigest: null, workloads: { api: "1.5.1", gateway: "1.5.0" } },
+    );
+    const digest = `sha256:${"b".repeat(64)}`;
+    assert.deepEqual(
+      parseDeployedArgument(
+        record({ release: { version: "1.5.1", setDigest: digest }, workloads: { api: "1.5.1" } }),
+        catalog,
+      ),
+      { release: "1.5.1", setDigest: digest, workloads: { api: "1.5.1" } },
+    );
+  });
+
+  it("refuses what is neither a version nor an existing file", () => {
+    assert.equal(
+      refusal(() => parseDeployedArgument("1.5", catalog)),
+      '--deployed "1.5": neither an exact version like 1.5.1 nor an existing record file',
+    );
+    assert.equal(
+      refusal(() => parseDeployedArgument("/nonexistent/record.json", catalog)),
+      '--deployed "/nonexistent/record.json": neither an exact version like 1.5.1 nor an existing record file',
+    );
+  });
+
+  it("refuses a file that is not JSON, or not a record, naming the field (or the root)", () => {
+    const text = record("{release: 1.5.0");
+    assert.match(
+      refusal(() => parseDeployedArgument(text, catalog)),
+      new RegExp(`^--deployed ${text.replace(/[.]/g, "\\.")}: not valid JSON \\(.+\\)$`),
+    );
+    const list = record([1, 2]);
+    assert.match(
+      refusal(() => parseDeployedArgument(list, catalog)),
+      new RegExp(
+        `^--deployed ${list.replace(/[.]/g, "\\.")}: field \\(root\\): .+; expected \\{release, workloads\\} or the JSON of \`pulumi stack output --json\`$`,
+      ),
+    );
+    const badVersion = record({ release: "1.5.0", workloads: { api: "latest" } });
+    assert.match(
+      refusal(() => parseDeployedArgument(badVersion, catalog)),
+      /: field workloads\.api: /,
+    );
+  });
+
+  it("refuses a version outside the catalog, naming the workload (or the release) that runs it", () => {
+    const release = record({ release: "1.4.9", workloads: { api: "1.5.0" } });
+    assert.equal(
+      refusal(() => parseDeployedArgument(release, catalog)),
+      `--deployed ${release}: release runs 1.4.9, which is not in the release catalog (${VERSIONS})`,
+    );
+    const workload = record({ release: "1.5.0", workloads: { api: "1.5.0", gateway: "0.9.0" } });
+    assert.equal(
+      refusal(() => parseDeployedArgument(workload, catalog)),
+      `--deployed ${workload}: gateway runs 0.9.0, which is not in the release catalog (${VERSIONS})`,
+    );
+  });
+
+  it("refuses a workload lockstep does not run, listing those it does", () => {
+    const file = record({ release: "1.5.0", workloads: { api: "1.5.0", "worker-billing": "1.5.0", web: "1.5.0" } });
+    assert.equal(
+      refusal(() => parseDeployedArgument(file, catalog)),
+      `--deployed ${file}: unknown workload worker-billing, web; the workloads are ${WORKLOADS}`,
+    );
+    assert.equal(
+      parseDeployedArgument(record({ release: "1.5.0", workloads: { "gateway-canary": "1.5.1" } }), catalog).workloads[
+        "gateway-canary"
+      ],
+      "1.5.1",
+    );
+  });
+});
+
+describe("deployedFromOutputs", () => {
+  it("names the field path of outputs that are not a lockstep release", () => {
+    assert.equal(
+      refusal(() => deployedFromOutputs({ release: { version: "1.5.0" }, workloads: { api: 7 } }, "stack acme")),
+      "stack acme: the last deployment's outputs do not describe a lockstep release (workloads.api: Invalid input: expected string, received number); was this stack deployed by another program?",
+    );
+  });
+});
