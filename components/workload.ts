@@ -91,7 +91,9 @@ export function createWorkload(spec: WorkloadSpec, parent: pulumi.Resource): Wor
     { parent },
   );
 
-  const annotations: Record<string, string> = spec.awaitRollout ? {} : { [ANNOTATIONS.skipAwait]: "true" };
+  const annotations: Record<string, string> = spec.awaitRollout
+    ? { [ANNOTATIONS.waitFor]: rolloutCompleteWaitFor(spec.replicas) }
+    : { [ANNOTATIONS.skipAwait]: "true" };
   const deployment = new k8s.apps.v1.Deployment(
     spec.name,
     {
@@ -221,6 +223,19 @@ export function clusterService(spec: ClusterServiceSpec, parent: pulumi.Resource
       },
     },
     { parent, dependsOn: spec.dependsOn ?? [] },
+  );
+}
+
+/**
+ * When a Deployment's rollout is complete, as `kubectl rollout status` decides it: on the current
+ * generation (the provider's JSONPath conditions wait for `observedGeneration`), every replica updated and
+ * available, and no old pod left. The provider's own Deployment await can call a rolling update done
+ * while the new ReplicaSet is still scaling up (it compares that ReplicaSet's ready pods with its current
+ * size), and a Service that waits for it then switches too early; see docs/design-notes.md.
+ */
+export function rolloutCompleteWaitFor(replicas: number): string {
+  return JSON.stringify(
+    ["updatedReplicas", "availableReplicas", "replicas"].map((field) => `jsonpath={.status.${field}}=${replicas}`),
   );
 }
 

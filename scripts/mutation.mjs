@@ -2,7 +2,7 @@
 // time, each with its own incremental file under test/mutation/incremental/ (committed), so a re-run only
 // tests mutants whose code or covering tests changed. Prints the score per folder from those files.
 //
-//   npm run test:mutation                      every folder (hours on two cores the first time; see README)
+//   npm run test:mutation                      every folder (hours on two cores the first time; see docs/testing.md)
 //   npm run test:mutation -- lib policy        those folders
 //   npm run test:mutation -- --changed main    only the files in scope changed since main (CI on PRs)
 //   npm run test:mutation -- --report          the table from the committed results, no run

@@ -4,7 +4,7 @@
  * the upgrade window that follows from it. The program and the offline plan both come through here, so
  * they accept and refuse exactly the same input.
  */
-import { Catalog, getRelease } from "../release/catalog";
+import { Catalog, getRelease, Release } from "../release/catalog";
 import { chartLocations, ChartLocations } from "../release/charts";
 import { ParseOptions, parseStackConfig, StackConfig } from "./config";
 import type { DeployedState } from "../state/deployed";
@@ -16,6 +16,8 @@ import { upgradeWindow, UpgradeWindow } from "../state/window";
 export interface ProgramInputs {
   catalog: Catalog;
   config: StackConfig;
+  /** The target release (`lockstep:release`), resolved from the catalog once. */
+  release: Release;
   /** Where each chart of the target release is installed from. */
   charts: ChartLocations;
   /** What the stack last deployed; null for a first install. */
@@ -44,11 +46,12 @@ export function prepareInputs(
   options: PrepareOptions,
 ): ProgramInputs {
   const config = parseStackConfig(values, catalog, options);
-  const charts = chartLocations(getRelease(catalog, config.release), config.chartSource, options.projectDir);
+  const release = getRelease(catalog, config.release);
+  const charts = chartLocations(release, config.chartSource, options.projectDir);
   const deployed = options.deployed;
   const databases = databasePlans(config.restore, deployed ? (deployed.databases ?? {}) : null);
   if (options.deferWindow)
-    return { catalog, config, charts, deployed, window: undefined, databases, rollback: undefined };
+    return { catalog, config, release, charts, deployed, window: undefined, databases, rollback: undefined };
   const window = upgradeWindow(config, deployed);
   const rollback = planRollback(catalog, {
     rollback: config.rollback,
@@ -58,5 +61,5 @@ export function prepareInputs(
     platformDatabase: databases.platform,
   });
   checkRestoreInWindow(window, rollback, Object.values(databases));
-  return { catalog, config, charts, deployed, window, databases, rollback };
+  return { catalog, config, release, charts, deployed, window, databases, rollback };
 }

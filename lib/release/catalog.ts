@@ -225,7 +225,7 @@ export function parseReleaseFile(file: string, text: string): Release {
     if (issue.code === "unrecognized_keys") {
       const field = [...issue.path, issue.keys[0]];
       throw new LockstepInputError(
-        `${file}: field ${field.join(".")} = ${showValue(valueAt(raw, field))}: unknown field; a release file has only the fields of the catalog schema (see README "Release catalog")`,
+        `${file}: field ${field.join(".")} = ${showValue(valueAt(raw, field))}: unknown field; a release file has only the fields of the catalog schema (see docs/release-flow.md, "Release catalog")`,
       );
     }
     throw new LockstepInputError(

@@ -96,7 +96,7 @@ export function checkRollout(
       mode === "coordinated"
         ? `the final state must be compatible: move ${problems.map((p) => p.workload).join(", ")} into ${problems[0].reason.replace(/^.* must be in /, "")}`
         : majorMove
-          ? 'a major version moves in a coordinated window: set lockstep:upgrade.mode=coordinated and put both console colors on the new version (README: "Major versions")'
+          ? 'a major version moves in a coordinated window: set lockstep:upgrade.mode=coordinated and put both console colors on the new version (docs/upgrading.md, "Major versions")'
           : `bring ${problems.map((p) => p.workload).join(", ")} inside the API's window first, one minor at a time`;
     return {
       ok: false,

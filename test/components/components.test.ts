@@ -66,6 +66,36 @@ describe("components", () => {
       );
     });
 
+    it("waits for every Deployment's rollout by its own replica count, as kubectl rollout status does", async () => {
+      const prod = await planStack("prod", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=10");
+      const deployments = prod.resources.filter((r) => r.type === "kubernetes:apps/v1:Deployment");
+      const waits = deployments.map((d) => [
+        d.name,
+        JSON.parse((prop(d, "metadata.annotations") as Record<string, string>)["pulumi.com/waitFor"]) as string[],
+      ]);
+      const expected = deployments.map((d) => {
+        const n = prop(d, "spec.replicas") as number;
+        return [
+          d.name,
+          [
+            `jsonpath={.status.updatedReplicas}=${n}`,
+            `jsonpath={.status.availableReplicas}=${n}`,
+            `jsonpath={.status.replicas}=${n}`,
+          ],
+        ];
+      });
+      assert.deepEqual(waits, expected);
+      assert.deepEqual(
+        deployments
+          .map((d) => [d.name, prop(d, "spec.replicas")])
+          .filter(([name]) => name === "api" || name === "gateway-canary"),
+        [
+          ["api", 3],
+          ["gateway-canary", 2],
+        ],
+      );
+    });
+
     it("skips every Service's endpoint wait only when awaitRollouts is false", async () => {
       const services = (plan: PlanResult) => plan.resources.filter((r) => r.type === "kubernetes:core/v1:Service");
       const skips = (r: PlanResult["resources"][number]) =>

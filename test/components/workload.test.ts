@@ -97,7 +97,15 @@ describe("createWorkload", () => {
     assert.deepEqual(d.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
     assert.equal(d.spec.template.spec.affinity, undefined);
     assert.equal(d.spec.template.spec.topologySpreadConstraints, undefined);
-    assert.deepEqual(d.metadata.annotations, {});
+    // Found by the real provider: its own Deployment await once called a rolling update done at one new
+    // pod of three, and the live console Service switched to a colour still rolling out.
+    assert.deepEqual(d.metadata.annotations, {
+      "pulumi.com/waitFor": JSON.stringify([
+        "jsonpath={.status.updatedReplicas}=1",
+        "jsonpath={.status.availableReplicas}=1",
+        "jsonpath={.status.replicas}=1",
+      ]),
+    });
     assert.equal(
       resources.some((r) => r.name === "app-pdb"),
       false,

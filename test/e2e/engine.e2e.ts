@@ -52,14 +52,15 @@ function recorder(): { steps: Step[]; onEvent: (e: EngineEvent) => void } {
 const changed = (s: Step) => s.op !== "same" && s.op !== "read";
 const TRUNCATED_SIDECAR = /failed to load checkpoint: EOF/;
 
-const readme = () => fs.readFileSync(path.join(PROJECT, "README.md"), "utf8");
+/** docs/day-two.md, whose "An interrupted `up`" runbook these tests follow. */
+const runbook = () => fs.readFileSync(path.join(PROJECT, "docs", "day-two.md"), "utf8");
 
-/** Runs the README's runbook line for an emptied checkpoint sidecar, as written there, on a file backend. */
+/** Runs the runbook's line for an emptied checkpoint sidecar, as written there, on a file backend. */
 function clearEmptySidecars(backendDir: string): { code: number; stderr: string } {
-  const line = readme()
+  const line = runbook()
     .split("\n")
     .find((l) => l.startsWith('find "$BACKEND_DIR/.pulumi/stacks"'));
-  assert.ok(line, "README's interrupted-up runbook has the sidecar line");
+  assert.ok(line, "docs/day-two.md's interrupted-up runbook has the sidecar line");
   const r = spawnSync("bash", ["-c", line], { env: { ...process.env, BACKEND_DIR: backendDir }, encoding: "utf8" });
   return { code: r.status ?? 1, stderr: r.stderr };
 }
@@ -413,9 +414,9 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     const unlock = /run `(helm rollback keycloak -n aigw-staging)`/.exec(row?.reason ?? "")?.[1];
     assert.ok(unlock, `preflight says how to unlock it: ${row?.reason}`);
     assert.match(
-      readme(),
+      runbook(),
       new RegExp(`^helm rollback <release> -n <namespace>`, "m"),
-      "the README's runbook has the step",
+      "docs/day-two.md's runbook has the step",
     );
     const unlocked = await tier.helm(unlock.split(" ").slice(1));
     assert.equal(unlocked.code, 0, unlocked.stderr);

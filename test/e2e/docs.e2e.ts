@@ -1,8 +1,9 @@
 /**
- * The README's commands, run as written with the real Pulumi CLI, against the e2e API server: the
- * "Run it for real" block previews each shipped stack (the CLI validates its config first, then the
- * program and the policy pack run), and the upgrade-procedure config example is accepted by the CLI's
- * config validation and the program. A README edit that breaks a command fails here.
+ * The docs' commands, run as written with the real Pulumi CLI, against the e2e API server: the "Run it
+ * for real" block of docs/getting-started.md previews each shipped stack (the CLI validates its config
+ * first, then the program and the policy pack run), and the upgrade example of docs/upgrading.md (the
+ * README's first upgrade too) is accepted by the CLI's config validation and the program. A docs edit
+ * that breaks a command fails here.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -14,24 +15,32 @@ import { run } from "./doubles/kube";
 import { BLOCKED_PROMPT, EngineTier, PROJECT } from "./tier";
 import { requireToolchainVersion } from "./toolchain";
 
-const README = fs.readFileSync(path.join(PROJECT, "README.md"), "utf8");
+/** The README and every page of docs/, by path. */
+export function docs(): Record<string, string> {
+  const pages = fs
+    .readdirSync(path.join(PROJECT, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`);
+  return Object.fromEntries(["README.md", ...pages].map((p) => [p, fs.readFileSync(path.join(PROJECT, p), "utf8")]));
+}
 
-/** The fenced block right after `<!-- e2e: <name> -->` in the README. */
-export function readmeBlock(name: string): string {
+/** The fenced block right after `<!-- e2e: <name> -->` in the docs (exactly one page holds it). */
+export function docsBlock(name: string): string {
   const marker = `<!-- e2e: ${name} -->`;
-  const at = README.indexOf(marker);
-  assert.ok(at >= 0, `README.md has no ${marker}`);
-  const fence = /```(\w+)?\n([\s\S]*?)```/.exec(README.slice(at + marker.length));
-  assert.ok(fence, `README.md has no fenced block after ${marker}`);
+  const holding = Object.entries(docs()).filter(([, text]) => text.includes(marker));
+  assert.equal(holding.length, 1, `exactly one page holds ${marker}: ${holding.map(([p]) => p).join(", ") || "none"}`);
+  const [page, text] = holding[0];
+  const fence = /```(\w+)?\n([\s\S]*?)```/.exec(text.slice(text.indexOf(marker) + marker.length));
+  assert.ok(fence, `${page} has no fenced block after ${marker}`);
   return fence[2];
 }
 
-describe("the README's commands with the real Pulumi CLI", { timeout: 900_000 }, () => {
+describe("the docs' commands with the real Pulumi CLI", { timeout: 900_000 }, () => {
   let tier: EngineTier;
   let checkout: string;
   let env: Record<string, string>;
   let backend: string;
-  /** The README's block with its local login pointed at this test's own backend directory. */
+  /** The docs' block with its local login pointed at this test's own backend directory. */
   const ownBackend = (block: string) => {
     assert.match(block, /^pulumi login --local\b/m, "the block logs in with `pulumi login --local`");
     return block.replace(/^pulumi login --local\b/m, `pulumi login file://${backend}`);
@@ -39,7 +48,7 @@ describe("the README's commands with the real Pulumi CLI", { timeout: 900_000 },
 
   before(async () => {
     tier = await EngineTier.start();
-    // A checkout beside ../shared, as the README assumes, with its own HOME for `pulumi login --local`.
+    // A checkout beside ../shared, as the docs assume, with its own HOME for `pulumi login --local`.
     const work = path.join(tier.root, "readme");
     checkout = path.join(work, "lockstep");
     fs.mkdirSync(work);
@@ -71,11 +80,11 @@ describe("the README's commands with the real Pulumi CLI", { timeout: 900_000 },
     run("bash", ["-euo", "pipefail", "-c", script], { cwd: checkout, env, timeoutMs: 600_000 });
 
   for (const stack of ["staging", "prod"]) {
-    it(`previews the shipped ${stack} stack with the README's commands: every wave's resources, no error`, async () => {
-      const block = readmeBlock("run-for-real");
+    it(`previews the shipped ${stack} stack with the docs' commands: every wave's resources, no error`, async () => {
+      const block = docsBlock("run-for-real");
       assert.match(block, /^export STACK=staging\b/m, "the block selects its stack with `export STACK=staging`");
       const r = await bash(ownBackend(block).replace(/^export STACK=staging\b.*$/m, `export STACK=${stack}`));
-      assert.equal(r.code, 0, `README commands for ${stack}:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-2000)}`);
+      assert.equal(r.code, 0, `docs commands for ${stack}:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-2000)}`);
       assert.doesNotMatch(r.stdout, /\berror:/);
       for (const wave of ["platform-services", "database", "api", "gateways", "console", "workers", "verification"]) {
         assert.match(r.stdout, new RegExp(`lockstep:platform:Wave +wave-${wave}`), `preview shows wave ${wave}`);
@@ -105,12 +114,17 @@ describe("the README's commands with the real Pulumi CLI", { timeout: 900_000 },
   }
 
   it("the upgrade-procedure example, on a stack that runs 1.4.2, passes the CLI's config validation and opens the window by itself", async () => {
-    const example = parseYaml(
-      readmeBlock("upgrade-window-config")
-        .split("\n")
-        .map((l) => l.trim())
-        .join("\n"),
-    ) as Record<string, unknown>;
+    const lines = docsBlock("upgrade-window-config")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean);
+    const readme = docs()["README.md"].split("\n");
+    assert.deepEqual(
+      lines.filter((l) => !readme.includes(l)),
+      [],
+      "the README's first upgrade sets the same keys as docs/upgrading.md's example",
+    );
+    const example = parseYaml(lines.join("\n")) as Record<string, unknown>;
     const keys = Object.keys(example);
     assert.ok(
       keys.length >= 3 && keys.every((k) => k.startsWith("lockstep:")),
@@ -138,7 +152,7 @@ describe("the README's commands with the real Pulumi CLI", { timeout: 900_000 },
       setKeys({ release: "1.4.2", console: { blue: "1.4.2", green: "1.4.2", live: "blue" }, smoke });
       const deployed = await bash(`${login} && pulumi up --stack staging --yes --skip-preview`);
       assert.equal(deployed.code, 0, `${deployed.stdout.slice(-2000)}\n${deployed.stderr.slice(-1500)}`);
-      // Then the README's example, as written.
+      // Then the docs' example, as written.
       setKeys(Object.fromEntries(keys.map((k) => [k.slice("lockstep:".length), example[k]])));
       const r = await bash(`${login} && pulumi preview --stack staging`);
       assert.equal(r.code, 0, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-1500)}`);
