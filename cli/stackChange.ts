@@ -8,7 +8,7 @@ import * as path from "node:path";
 import type { Catalog } from "../lib/release/catalog";
 import { DeployedState, deployedFromOutputs, parseDeployedArgument } from "../lib/state/deployed";
 import { LockstepInputError } from "../lib/core/errors";
-import { editStackConfig, stackFilePath } from "../lib/config/stackFile";
+import { editStackConfig, StackFile } from "../lib/config/stackFile";
 import { lineDiff } from "../lib/core/textDiff";
 import { plan } from "../plan/plan";
 import { renderHuman } from "./commands/plan";
@@ -45,6 +45,10 @@ function asSets(updates: Record<string, unknown>): string[] {
 
 export interface StackChange {
   stack: string;
+  /** The stack file as the command read it: planned with the updates, then edited and written. */
+  stackFile: StackFile;
+  /** The catalog the command loaded. */
+  catalog: Catalog;
   /** `lockstep:<key>` -> new value; `undefined` removes the key. */
   updates: Record<string, unknown>;
   /** What the stack runs; null for a stack that runs nothing yet. */
@@ -68,11 +72,12 @@ export async function writeStackChange(change: StackChange, env: CliEnv): Promis
     sets: asSets(change.updates),
     deployed: change.deployed,
     projectDir: env.projectDir,
-    catalogDir: env.catalogDir,
+    catalog: change.catalog,
+    stackFile: change.stackFile,
   });
-  const file = stackFilePath(change.stack, env.projectDir);
+  const file = change.stackFile.file;
   const rel = path.relative(env.projectDir, file);
-  const before = fs.readFileSync(file, "utf8");
+  const before = change.stackFile.text;
   const after = editStackConfig(file, before, change.updates);
   const diff = lineDiff(before, after);
   const refused = result.violations.filter((v) => v.level === "mandatory");

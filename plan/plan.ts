@@ -18,7 +18,7 @@ import { drillClusterName } from "../lib/recovery/drill";
 import { DATABASE_ORIGINS, DatabasePlan } from "../lib/recovery/restore";
 import type { RollbackPlan } from "../lib/recovery/rollback";
 import { prepareInputs, ProgramInputs } from "../lib/config/inputs";
-import { applySets, PROJECT_DIR, readStackFile, toPulumiConfig } from "../lib/config/stackFile";
+import { applySets, PROJECT_DIR, readStackFile, StackFile, toPulumiConfig } from "../lib/config/stackFile";
 import { WaveId } from "../lib/rollout/waves";
 import { waveResourceName } from "../components/wave";
 import { usePolicyCatalog } from "../policy/policies/context";
@@ -37,6 +37,10 @@ export interface PlanOptions {
    * @default null: nothing deployed, a first install
    */
   deployed?: string | DeployedState | null;
+  /** The catalog a command already loaded, so one run reads it once. @default loaded from `catalogDir` */
+  catalog?: Catalog;
+  /** The stack file a command already read. @default read from `projectDir` */
+  stackFile?: StackFile;
 }
 
 export interface PlannedResource {
@@ -98,8 +102,8 @@ export interface StackRun {
  */
 export async function runStack(options: PlanOptions): Promise<StackRun> {
   const projectDir = options.projectDir ?? PROJECT_DIR;
-  const catalog: Catalog = loadCatalog(options.catalogDir ?? DEFAULT_CATALOG_DIR);
-  const stackFile = readStackFile(options.stack, projectDir);
+  const catalog = options.catalog ?? loadCatalog(options.catalogDir ?? DEFAULT_CATALOG_DIR);
+  const stackFile = options.stackFile ?? readStackFile(options.stack, projectDir);
   // Encoded and decoded exactly as the CLI hands config to the program, so both read the same values.
   const pulumiConfig = toPulumiConfig(applySets(stackFile.values, options.sets ?? []));
   const deployed =
@@ -124,8 +128,14 @@ export function plan(options: PlanOptions): Promise<PlanResult> {
   return next;
 }
 
-async function planOnce(options: PlanOptions): Promise<PlanResult> {
-  const projectDir = options.projectDir ?? PROJECT_DIR;
+async function planOnce(given: PlanOptions): Promise<PlanResult> {
+  const projectDir = given.projectDir ?? PROJECT_DIR;
+  // Read once: the plan runs the program twice (the target, and the deployed baseline) on the same files.
+  const options: PlanOptions = {
+    ...given,
+    catalog: given.catalog ?? loadCatalog(given.catalogDir ?? DEFAULT_CATALOG_DIR),
+    stackFile: given.stackFile ?? readStackFile(given.stack, projectDir),
+  };
   const { inputs, run } = await runStack(options);
   const { catalog, config, window } = inputs;
   usePolicyCatalog(catalog);

@@ -1,5 +1,5 @@
 import * as semver from "semver";
-import { getRelease, loadCatalog, upgradeSources } from "../../lib/release/catalog";
+import { Catalog, getRelease, loadCatalog, upgradeSources } from "../../lib/release/catalog";
 import { compatibilityRange } from "../../lib/release/compatibility";
 import { kubectlTarget } from "../../lib/config/cluster";
 import { parseStackConfig, StackConfig } from "../../lib/config/config";
@@ -11,7 +11,7 @@ import { OPERATOR_NAMESPACE } from "../../lib/core/names";
 import { databasePlans } from "../../lib/recovery/restore";
 import { promotionVerdict } from "../../lib/state/promotion";
 import { findUpgradePath, kubernetesVerdict } from "../../lib/release/semverRules";
-import { readStackFile } from "../../lib/config/stackFile";
+import { readStackFile, StackFile } from "../../lib/config/stackFile";
 import { runningFrom } from "../../lib/state/window";
 import { plan } from "../../plan/plan";
 import { parseCommandArgs } from "../args";
@@ -204,7 +204,7 @@ export async function preflight(argv: string[], env: CliEnv): Promise<CommandRes
           status: "–",
           reason: "not run here (--skip-plan): the preview with the policy pack that follows checks them",
         }
-      : await planRow(stack, sets, deployed, to, env),
+      : await planRow(stack, sets, deployed, to, env, { catalog, stackFile }),
   );
 
   const failed = rows.filter((r) => r.status === "✗").length;
@@ -224,16 +224,23 @@ const OWN_ROWS: Record<string, string> = {
   "prod-promoted-only": "staging verified",
 };
 
+/** What preflight read once and hands to the plan. */
+interface Read {
+  catalog: Catalog;
+  stackFile: StackFile;
+}
+
 async function planRow(
   stack: string,
   sets: string[],
   deployed: DeployedState | null,
   to: string,
   env: CliEnv,
+  { catalog, stackFile }: Read,
 ): Promise<Row> {
   const check = "policy verdicts (offline plan)";
   try {
-    const result = await plan({ stack, sets, deployed, projectDir: env.projectDir, catalogDir: env.catalogDir });
+    const result = await plan({ stack, sets, deployed, projectDir: env.projectDir, catalog, stackFile });
     const mandatory = result.violations.filter((v) => v.level === "mandatory" && !(v.policy in OWN_ROWS));
     const covered = [...new Set(result.violations.filter((v) => v.policy in OWN_ROWS).map((v) => v.policy))];
     const advisory = result.violations.filter((v) => v.level === "advisory").length;

@@ -8,7 +8,7 @@ import { drillVerdict } from "../../lib/recovery/drill";
 import { decidePromotion } from "../../lib/state/promotion";
 import { lineDiff } from "../../lib/core/textDiff";
 import { VerificationRecord, verificationInOutputs, verificationRecordSchema } from "../../lib/state/verification";
-import { editStackConfig, readStackFile, readStackValues, stackFilePath } from "../../lib/config/stackFile";
+import { editStackConfig, readStackFile, readStackValues } from "../../lib/config/stackFile";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 
@@ -131,8 +131,8 @@ export async function promote(argv: string[], env: CliEnv): Promise<CommandResul
       json: { ok: false, from, to, source, reasons: decision.reasons, written: false },
     };
   }
-  const file = stackFilePath(to, env.projectDir);
-  const before = fs.readFileSync(file, "utf8");
+  const file = target.file;
+  const before = target.text;
   const after = editStackConfig(file, before, decision.updates);
   // The edited stack must still be valid config before it is written.
   parseStackConfig({ ...targetValues, ...decision.updates }, catalog, { secretKeys: target.secretKeys });

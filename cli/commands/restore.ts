@@ -114,6 +114,8 @@ export async function restore(argv: string[], env: CliEnv): Promise<CommandResul
   return writeStackChange(
     {
       stack,
+      stackFile,
+      catalog,
       updates: { restore: value },
       deployed,
       dryRun: values["dry-run"],

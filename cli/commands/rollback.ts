@@ -135,6 +135,8 @@ export async function rollback(argv: string[], env: CliEnv): Promise<CommandResu
   return writeStackChange(
     {
       stack,
+      stackFile,
+      catalog,
       updates,
       deployed,
       dryRun: values["dry-run"],

@@ -41,6 +41,8 @@ export interface StackFile {
   values: Record<string, unknown>;
   /** Keys that hold an encrypted value anywhere inside them (the CLI marks the whole key secret). */
   secretKeys: string[];
+  /** The file's text as read: what an edit starts from, so the change written is the change planned. */
+  text: string;
 }
 
 /** Replaces every `{secure: ...}` with the placeholder; returns whether it found one. */
@@ -114,7 +116,7 @@ export function readStackFile(stack: string, projectDir = PROJECT_DIR): StackFil
     values[key] = value;
     if (secret) secretKeys.push(key);
   }
-  return { file, values, secretKeys };
+  return { file, values, secretKeys, text };
 }
 
 /** The decoded `lockstep:*` values of a stack file, keyed without the prefix. */

@@ -262,14 +262,15 @@ describe("stack files at their edges", () => {
   });
 
   it("reads only lockstep: keys, and lets a number through for a key that is not a string", () => {
-    const dir = dirWith({
-      "Pulumi.qa.yaml":
-        'config:\n  aws:region: us-east-1\n  kubernetes:context: kind\n  lockstep:ha: 1\n  lockstep:release: "1.5.0"\n',
-    });
+    const text =
+      'config:\n  aws:region: us-east-1\n  kubernetes:context: kind\n  lockstep:ha: 1\n  lockstep:release: "1.5.0"\n';
+    const dir = dirWith({ "Pulumi.qa.yaml": text });
+    // The text as read comes along: a command edits exactly what it planned.
     assert.deepEqual(readStackFile("qa", dir), {
       file: path.join(dir, "Pulumi.qa.yaml"),
       values: { ha: 1, release: "1.5.0" },
       secretKeys: [],
+      text,
     });
   });
 
