@@ -108,7 +108,7 @@ describe("the docs' commands with the real Pulumi CLI", { timeout: 900_000 }, ()
         requireToolchainVersion("pulumi-resource-kubernetes"),
         "the provider that ran is the one the toolchain built",
       );
-      console.log(`readme: ${stack}: the Kubernetes provider reported version ${reported}`);
+      console.log(`docs: ${stack}: the Kubernetes provider reported version ${reported}`);
       assert.doesNotMatch(r.stdout, /\[mandatory\]/);
     });
   }
