@@ -235,10 +235,13 @@ interface Problem {
   path: (string | number)[];
   value: unknown;
   allowed: string;
+  /** A key or field lockstep does not know: its value is never printed (it may be anything, a token too). */
+  unknown?: boolean;
 }
 
+/** A value whose shape is wrong is checked before anything else; it is still never printed in the clear. */
 const line = (p: Problem) =>
-  `${CONFIG_PREFIX}:${p.path.join(".")} = ${p.value === SECRET_PLACEHOLDER ? "[secret]" : showValue(p.value)}: ${p.allowed}`;
+  `${CONFIG_PREFIX}:${p.path.join(".")} = ${p.unknown && p.value !== undefined ? "(not shown)" : showValue(p.value, p.path)}: ${p.allowed}`;
 
 /** One error for every problem found: a single line for one, a list for several. */
 function refuse(problems: Problem[], source?: string): never {
@@ -273,6 +276,7 @@ export function parseStackConfig(
       problems.push({
         path: [key],
         value: values[key],
+        unknown: true,
         allowed: `unknown key${hint ? ` (did you mean ${hint}?)` : ""}; the keys are ${CONFIG_KEYS.join(", ")}`,
       });
     }
@@ -308,6 +312,7 @@ export function parseStackConfig(
           problems.push({
             path: [key, ...field],
             value: valueAt(value, field),
+            unknown: true,
             allowed: `unknown field${hint ? ` (did you mean ${hint}?)` : ""}; allowed fields are ${allowed.join(", ")}`,
           });
         }

@@ -6,6 +6,8 @@
  * An error the user can fix by changing input (config, catalog, flags).
  * It carries the exit code the CLI uses so every entry point reports it the same way.
  */
+import { REDACTED, redact } from "./redact";
+
 export class LockstepInputError extends Error {
   readonly exitCode = 2;
   constructor(message: string) {
@@ -14,9 +16,14 @@ export class LockstepInputError extends Error {
   }
 }
 
-/** Renders a value for an error message: short, JSON-ish, never `[object Object]`. */
-export function showValue(value: unknown): string {
+/**
+ * Renders a value for an error message: short, JSON-ish, never `[object Object]`, and with every secret
+ * in it redacted (`path` is where the value sits, so a value under a secret's name is redacted whole).
+ */
+export function showValue(value: unknown, path: readonly (string | number)[] = []): string {
   if (value === undefined) return "(unset)";
-  const text = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  const shown = redact(value, path);
+  if (shown === REDACTED) return REDACTED;
+  const text = typeof shown === "string" ? JSON.stringify(shown) : (JSON.stringify(shown) ?? String(shown));
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }

@@ -8,22 +8,13 @@
  * where it cannot be decrypted.
  */
 
-/** Env-var or field names that hold credentials; such a value must come from a secretKeyRef or a secret. */
-export const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
+import { isSecretValue, SECRET_NAME } from "../core/redact";
 
-/** Values that are credentials whatever their name. */
-export const SECRET_VALUE: readonly RegExp[] = [
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
-  /\bAKIA[0-9A-Z]{16}\b/,
-  /:\/\/[^:/\s]+:[^@/\s]+@/, // credentials inside a URL
-  /\bsk-[A-Za-z0-9]{20,}\b/,
-  /\bgh[pousr]_[A-Za-z0-9]{30,}\b/,
-  /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b/, // a JWT
-];
+export { SECRET_NAME, SECRET_VALUE } from "../core/redact";
 
 /** Whether a name/value pair looks like a credential written in plaintext. */
 export function looksLikePlaintextSecret(name: string, value: string): boolean {
-  return SECRET_NAME.test(name) || SECRET_VALUE.some((re) => re.test(value));
+  return SECRET_NAME.test(name) || isSecretValue(value);
 }
 
 /**
@@ -53,18 +44,29 @@ const NOT_A_SECRET_FIELD = /(existing|name|ref|file|path|env|key_?ref)/i;
  * one, and, in free-form values (`byName`), any value under a field named like one.
  */
 export function plaintextSecrets(value: unknown, byName: boolean, path: string[] = []): string[][] {
+  const field = path[path.length - 1] ?? "";
+  const namedSecret = byName && SECRET_FIELD.test(field) && !NOT_A_SECRET_FIELD.test(field);
+  // A number is a credential too when its field says so (an admin password of digits).
+  if (typeof value === "number") return namedSecret ? [path] : [];
   if (typeof value === "string") {
-    const field = path[path.length - 1] ?? "";
-    const named =
-      byName &&
-      SECRET_FIELD.test(field) &&
-      !NOT_A_SECRET_FIELD.test(field) &&
-      value.length > 0 &&
-      value !== SECRET_PLACEHOLDER;
-    return named || SECRET_VALUE.some((re) => re.test(value)) ? [path] : [];
+    const named = namedSecret && value.length > 0 && value !== SECRET_PLACEHOLDER;
+    return named || isSecretValue(value) ? [path] : [];
   }
   if (Array.isArray(value)) return value.flatMap((v, i) => plaintextSecrets(v, byName, [...path, String(i)]));
-  if (value && typeof value === "object")
-    return Object.entries(value).flatMap(([k, v]) => plaintextSecrets(v, byName, [...path, k]));
+  if (value && typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    // An env-var list: `{name: KC_DB_PASSWORD, value: ...}` holds the credential in `value`.
+    const pair =
+      byName &&
+      typeof record.name === "string" &&
+      SECRET_NAME.test(record.name) &&
+      (typeof record.value === "string" || typeof record.value === "number") &&
+      record.value !== "" &&
+      record.value !== SECRET_PLACEHOLDER;
+    const rest = Object.entries(record).flatMap(([k, v]) =>
+      pair && k === "value" ? [] : plaintextSecrets(v, byName, [...path, k]),
+    );
+    return pair ? [[...path, "value"], ...rest] : rest;
+  }
   return [];
 }

@@ -192,13 +192,13 @@ const CASES: Case[] = [
     what: "a misspelled field of upgrade",
     args: [...stagingPlan, "--set", "upgrade.fromm=1.5.0"],
     says: [
-      /lockstep:upgrade\.fromm = "1\.5\.0": unknown field \(did you mean from\?\); allowed fields are from, gatewayCanaryPercent, mode/,
+      /lockstep:upgrade\.fromm = \(not shown\): unknown field \(did you mean from\?\); allowed fields are from, gatewayCanaryPercent, mode/,
     ],
   },
   {
     what: "a misspelled top-level key",
     args: [...stagingPlan, "--set", "relase=1.5.0"],
-    says: [/lockstep:relase = "1\.5\.0": unknown key \(did you mean release\?\)/],
+    says: [/lockstep:relase = \(not shown\): unknown key \(did you mean release\?\)/],
   },
   {
     what: "an empty stack file",

@@ -83,7 +83,7 @@ describe("lockstep:cluster in the program", () => {
     );
     await assert.rejects(
       planStack("staging", "cluster.kubeconfig=a.yaml", "cluster.namespace=x"),
-      /lockstep:cluster\.namespace = "x": unknown field; allowed fields are kubeconfig, context/,
+      /lockstep:cluster\.namespace = \(not shown\): unknown field; allowed fields are kubeconfig, context/,
     );
     await assert.rejects(
       planStack("staging", "cluster.kubeconfig="),
