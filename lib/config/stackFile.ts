@@ -101,11 +101,18 @@ export function readStackFile(stack: string, projectDir = PROJECT_DIR): StackFil
       `${file}: ${stamp.path.join(".")} = ${written}: written as a plain YAML timestamp, which the Pulumi CLI reads as ${JSON.stringify(goForm)}; quote it, like "${written}"`,
     );
   }
-  const values: Record<string, unknown> = {};
+  // Built on a null prototype: no key of a file can reach Object.prototype, whatever its name.
+  const values = Object.create(null) as Record<string, unknown>;
   const secretKeys: string[] = [];
   for (const [fullKey, raw] of Object.entries(config)) {
     if (!fullKey.startsWith(`${CONFIG_PREFIX}:`)) continue;
     const key = fullKey.slice(CONFIG_PREFIX.length + 1);
+    const forbidden = forbiddenPath(raw, [key]);
+    if (forbidden) {
+      throw new LockstepInputError(
+        `${file}: ${CONFIG_PREFIX}:${forbidden.join(".")}: ${JSON.stringify(forbidden[forbidden.length - 1])} is not a config key or field (it would set an object's prototype); remove it`,
+      );
+    }
     // YAML reads an unquoted 1.30 as the number 1.3, and so does the Pulumi CLI: a version would change.
     if (typeof raw === "number" && kindOf(key) === "string") {
       throw new LockstepInputError(
@@ -142,6 +149,18 @@ export function parseSetValue(keyPath: string[], raw: string): unknown {
 
 /** Object keys that would reach the prototype chain instead of a config field. */
 const FORBIDDEN_SEGMENTS = new Set(["__proto__", "prototype", "constructor"]);
+
+/** The path of the first forbidden key or field at any depth of a value (the key itself first). */
+function forbiddenPath(value: unknown, path: string[]): string[] | undefined {
+  if (FORBIDDEN_SEGMENTS.has(path[path.length - 1] ?? "")) return path;
+  if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      const found = forbiddenPath(v, [...path, k]);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
 
 /** Applies `key=value` overrides; dotted keys reach into objects, and `null` removes a key. */
 export function applySets(values: Record<string, unknown>, sets: readonly string[]): Record<string, unknown> {

@@ -142,3 +142,16 @@ describe("lockstep:cluster in preflight", () => {
       );
   });
 });
+
+describe("a kubeconfig smuggled in under lockstep:__proto__", () => {
+  it("is refused before preflight runs kubectl on it", async () => {
+    const dir = tempProject();
+    const file = path.join(dir, "Pulumi.staging.yaml");
+    fs.appendFileSync(file, "  lockstep:__proto__:\n    cluster:\n      kubeconfig: /tmp/evil-kubeconfig\n");
+    const calls: string[][] = [];
+    const r = await lockstep(env(dir, { kubectlCalls: calls }), "preflight", "--stack", "staging", "--skip-plan");
+    assert.equal(r.code, 2, r.stdout);
+    assert.match(r.stderr, /Pulumi\.staging\.yaml: lockstep:__proto__: "__proto__" is not a config key or field/);
+    assert.deepEqual(calls, [], "no kubectl ran");
+  });
+});

@@ -228,6 +228,25 @@ describe("stack files at their edges", () => {
     );
   });
 
+  it("refuses a key or field that would set a prototype, at any depth, naming the file and the path", () => {
+    for (const [yaml, named] of [
+      ["config:\n  lockstep:__proto__:\n    cluster:\n      kubeconfig: /tmp/evil\n", "lockstep:__proto__"],
+      ["config:\n  lockstep:backup:\n    constructor: {x: 1}\n", "lockstep:backup.constructor"],
+      [
+        "config:\n  lockstep:chartValues:\n    identity: [{prototype: 1}]\n",
+        "lockstep:chartValues.identity.0.prototype",
+      ],
+    ]) {
+      const dir = dirWith({ "Pulumi.qa.yaml": yaml });
+      assert.throws(
+        () => readStackFile("qa", dir),
+        (err: Error) =>
+          err.message.startsWith(`${path.join(dir, "Pulumi.qa.yaml")}: ${named}: `) &&
+          /is not a config key or field \(it would set an object's prototype\); remove it$/.test(err.message),
+      );
+    }
+  });
+
   it("refuses a stack file that is a directory, a scalar, or has a config that is not a map", () => {
     const dir = dirWith({});
     fs.mkdirSync(path.join(dir, "Pulumi.qa.yaml"));
@@ -249,7 +268,7 @@ describe("stack files at their edges", () => {
       );
     }
     const none = dirWith({ "Pulumi.qa.yaml": "config:\n" });
-    assert.deepEqual(readStackFile("qa", none).values, {}, "an empty config: is no config");
+    assert.deepEqual({ ...readStackFile("qa", none).values }, {}, "an empty config: is no config");
   });
 
   it("gives only the first line of a YAML error", () => {
@@ -266,12 +285,17 @@ describe("stack files at their edges", () => {
       'config:\n  aws:region: us-east-1\n  kubernetes:context: kind\n  lockstep:ha: 1\n  lockstep:release: "1.5.0"\n';
     const dir = dirWith({ "Pulumi.qa.yaml": text });
     // The text as read comes along: a command edits exactly what it planned.
-    assert.deepEqual(readStackFile("qa", dir), {
-      file: path.join(dir, "Pulumi.qa.yaml"),
-      values: { ha: 1, release: "1.5.0" },
-      secretKeys: [],
-      text,
-    });
+    const read = readStackFile("qa", dir);
+    assert.deepEqual(
+      { ...read, values: { ...read.values } },
+      {
+        file: path.join(dir, "Pulumi.qa.yaml"),
+        values: { ha: 1, release: "1.5.0" },
+        secretKeys: [],
+        text,
+      },
+    );
+    assert.equal(Object.getPrototypeOf(read.values), null, "values sit on a null prototype");
   });
 
   it("marks a key secret when any item of a list inside it is encrypted", () => {
@@ -302,7 +326,7 @@ describe("stack files at their edges", () => {
     const other = dirWith({
       "Pulumi.qa.yaml": 'config:\n  aws:expires: 2026-11-22T10:00:00Z\n  lockstep:release: "1.5.0"\n',
     });
-    assert.deepEqual(readStackFile("qa", other).values, { release: "1.5.0" });
+    assert.deepEqual({ ...readStackFile("qa", other).values }, { release: "1.5.0" });
   });
 
   it("keeps a string key's --set value as text, and parses JSON below a string key's name", () => {
