@@ -96,6 +96,12 @@ export async function restore(argv: string[], env: CliEnv): Promise<CommandResul
       return running && running !== DATABASE_ORIGINS[key].cluster ? [[key, running]] : [];
     }),
   );
+  const targetTime = values["target-time"];
+  // A recovery target later than now replays every WAL there is and stops nowhere the operator meant.
+  if (targetTime !== undefined && Date.parse(targetTime) > env.now().getTime())
+    throw new LockstepInputError(
+      `--target-time ${targetTime}: later than now (${env.now().toISOString()}); a point-in-time recovery targets a time that has passed, or leave the flag out to recover everything archived`,
+    );
   const value: Record<string, unknown> = {
     name: values.name,
     databases,

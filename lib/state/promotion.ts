@@ -49,6 +49,11 @@ export function decidePromotion(req: PromotionRequest): PromotionDecision {
       `the catalog's set for ${record.version} is ${setDigest(release)}, but ${req.fromStack} verified ${record.setDigest}: the set changed after verification, so it must be verified again`,
     );
   }
+  // A verification cannot have happened after now: such a record was written by hand, or its clock is wrong.
+  if (typeof record.verifiedAt === "string" && Date.parse(record.verifiedAt) > req.now.getTime())
+    reasons.push(
+      `the verification record says it was verified at ${record.verifiedAt}, which is later than now (${req.now.toISOString()}); a record from the future is not a verification`,
+    );
   if (release && req.currentRelease !== record.version) {
     const path = findUpgradePath(req.currentRelease, record.version, upgradeSources(catalog));
     if (!path.allowed) reasons.push(`${req.toStack} runs ${req.currentRelease}, and ${path.reason}`);

@@ -409,6 +409,45 @@ describe("lockstep promote", () => {
     assert.deepEqual(snapshot(dir), before, "nothing written");
   });
 
+  it("refuses a record verified later than now, writing nothing", async () => {
+    const dir = tempProject();
+    setRelease(dir, "prod", { release: "1.5.0", console: { blue: "1.5.0", green: "1.5.0", live: "blue" } });
+    const record = path.join(dir, "verified-staging.json");
+    const body = { stack: "staging", version: "1.5.1", setDigest: staged(dir), smoke: "passed", checks: [] };
+    fs.writeFileSync(record, JSON.stringify({ ...body, verifiedAt: "2099-01-01T00:00:00Z" }));
+    const before = snapshot(dir);
+    const r = await lockstep(
+      env(dir, { outputs: null }),
+      "promote",
+      "--from",
+      "staging",
+      "--to",
+      "prod",
+      "--record",
+      record,
+    );
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(
+      r.stdout,
+      /verified at 2099-01-01T00:00:00Z, which is later than now \(2026-11-21T12:00:00\.000Z\); a record from the future is not a verification/,
+    );
+    assert.deepEqual(snapshot(dir), before, "nothing written");
+    // Its boundary: a record verified at exactly now promotes.
+    fs.writeFileSync(record, JSON.stringify({ ...body, verifiedAt: "2026-11-21T12:00:00Z" }));
+    const now = await lockstep(
+      env(dir, { outputs: null }),
+      "promote",
+      "--from",
+      "staging",
+      "--to",
+      "prod",
+      "--record",
+      record,
+      "--dry-run",
+    );
+    assert.equal(now.code, 0, now.stdout + now.stderr);
+  });
+
   it("reads a verification record with --record, or the staging recordFile when no CLI is installed", async () => {
     for (const useFlag of [true, false]) {
       const dir = tempProject();

@@ -214,6 +214,10 @@ describe("lockstep restore", () => {
         /lockstep:restore\.targetTime = "2026-11-20 10:00": must be an RFC 3339 timestamp/,
       ],
       [["--name", "r1", "--backup-id", "platfrom=123"], /--backup-id "platfrom=123": expected <database>=<backupId>/],
+      [
+        ["--name", "r1", "--target-time", "2099-01-01T00:00:00Z"],
+        /^lockstep restore: --target-time 2099-01-01T00:00:00Z: later than now \(2026-11-21T12:00:00\.000Z\); a point-in-time recovery targets a time that has passed/,
+      ],
       [["--name", "R1"], /lockstep:restore\.name = "R1": must be a short DNS label/],
       [
         ["--name", "r1", "--databases", "platform,billing"],
