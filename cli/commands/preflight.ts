@@ -1,7 +1,8 @@
+import * as fs from "node:fs";
 import * as semver from "semver";
 import { Catalog, getRelease, loadCatalog, upgradeSources } from "../../lib/release/catalog";
 import { compatibilityRange } from "../../lib/release/compatibility";
-import { kubectlTarget } from "../../lib/config/cluster";
+import { kubeconfigPath, kubectlTarget } from "../../lib/config/cluster";
 import { parseStackConfig, StackConfig } from "../../lib/config/config";
 import type { DeployedState } from "../../lib/state/deployed";
 import { LockstepInputError } from "../../lib/core/errors";
@@ -180,7 +181,12 @@ export async function preflight(argv: string[], env: CliEnv): Promise<CommandRes
   const database = databasePlans(current.restore, deployed ? (deployed.databases ?? {}) : null).platform.cluster;
   // The stack's own cluster (lockstep:cluster), never just whatever context the shell has selected.
   const clusterFlags = kubectlTarget(current.cluster, env.projectDir);
-  const kubectl: Kubectl = (args) => env.kubectl([...clusterFlags, ...args]);
+  const noKubeconfig = current.cluster ? missingKubeconfig(kubeconfigPath(current.cluster, env.projectDir)) : undefined;
+  if (noKubeconfig) rows.push({ check: "cluster kubeconfig", status: "✗", reason: noKubeconfig });
+  // Without the install's kubeconfig, kubectl would fall back to the shell's: ask nothing at all.
+  const kubectl: Kubectl = noKubeconfig
+    ? () => ({ status: 1, stdout: "", stderr: "the stack's kubeconfig is missing (the cluster kubeconfig row)" })
+    : (args) => env.kubectl([...clusterFlags, ...args]);
   rows.push(continuousBackupRow(kubectl, current.namespace, current.backup, database));
   rows.push(lastBackupRow(kubectl, current.namespace, maxAgeHours, database, env.now()));
   rows.push(helmReleasesRow(kubectl, [OPERATOR_NAMESPACE, current.namespace]));
@@ -364,6 +370,14 @@ function lastBackupRow(kubectl: Kubectl, namespace: string, maxAgeHours: number,
         status: "✗",
         reason: `${database}'s newest completed backup is ${ageHours.toFixed(1)} h old (limit ${maxAgeHours} h)`,
       };
+}
+
+/** Why the stack's kubeconfig cannot be used, or undefined when it is a file. */
+function missingKubeconfig(file: string): string | undefined {
+  if (!fs.existsSync(file))
+    return `lockstep:cluster.kubeconfig ${file}: no such file; without it nothing can reach the install's cluster`;
+  if (!fs.statSync(file).isFile()) return `lockstep:cluster.kubeconfig ${file}: not a file`;
+  return undefined;
 }
 
 /**

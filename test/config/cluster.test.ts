@@ -101,6 +101,8 @@ describe("lockstep:cluster in preflight", () => {
   it("asks the stack's cluster, never the shell's current context", async () => {
     const dir = tempProject();
     target(dir, { kubeconfig: "clusters/staging.yaml", context: "staging-east" });
+    fs.mkdirSync(path.join(dir, "clusters"));
+    fs.writeFileSync(path.join(dir, "clusters", "staging.yaml"), "apiVersion: v1\nkind: Config\n");
     const calls: string[][] = [];
     const r = await lockstep(
       env(dir, { kubectlCalls: calls }),
@@ -140,6 +142,42 @@ describe("lockstep:cluster in preflight", () => {
         false,
         args.join(" "),
       );
+  });
+});
+
+describe("a stack whose kubeconfig is missing", () => {
+  const withCluster = (kubeconfig: string) => {
+    const dir = tempProject();
+    const file = path.join(dir, "Pulumi.staging.yaml");
+    fs.writeFileSync(file, editStackConfig(file, fs.readFileSync(file, "utf8"), { cluster: { kubeconfig } }));
+    return dir;
+  };
+
+  it("fails preflight's cluster kubeconfig row and asks kubectl nothing, for no file and for a directory", async () => {
+    for (const [where, reason] of [
+      [
+        "clusters/gone.yaml",
+        /^lockstep:cluster\.kubeconfig .*clusters\/gone\.yaml: no such file; without it nothing can reach the install's cluster$/,
+      ],
+      ["releases", /^lockstep:cluster\.kubeconfig .*releases: not a file$/],
+    ] as const) {
+      const dir = withCluster(where);
+      const calls: string[][] = [];
+      const r = await lockstep(
+        env(dir, { kubectlCalls: calls }),
+        "preflight",
+        "--stack",
+        "staging",
+        "--skip-plan",
+        "--json",
+      );
+      assert.equal(r.code, 1, r.stdout);
+      const rows = JSON.parse(r.stdout).rows as { check: string; status: string; reason: string }[];
+      const row = rows.find((x) => x.check === "cluster kubeconfig");
+      assert.equal(row?.status, "✗");
+      assert.match(row?.reason ?? "", reason);
+      assert.deepEqual(calls, [], "kubectl would have fallen back to the shell's cluster");
+    }
   });
 });
 
