@@ -22,7 +22,7 @@ import { applySets, PROJECT_DIR, readStackFile, StackFile, toPulumiConfig } from
 import { WaveId } from "../lib/rollout/waves";
 import { waveResourceName } from "../components/wave";
 import { usePolicyCatalog } from "../policy/policies/context";
-import { readPolicyConfig, runPolicies, Violation } from "./policyRunner";
+import { checkProductionGates, notEnforced, readPolicyConfig, runPolicies, Violation } from "./policyRunner";
 import { ProgramRun, RecordedResource, runProgram } from "./runtime";
 
 export interface PlanOptions {
@@ -65,6 +65,8 @@ export interface PlanResult {
   resources: PlannedResource[];
   waves: PlannedWave[];
   violations: Violation[];
+  /** Policies the stack's pack config disables: what this plan did not check. */
+  notEnforced: string[];
   /** What the plan assumed runs now; null is a first install. */
   deployed: DeployedState | null;
   /** The window opened from the deployed state, and what the set changes in it. */
@@ -139,7 +141,9 @@ async function planOnce(given: PlanOptions): Promise<PlanResult> {
   const { inputs, run } = await runStack(options);
   const { catalog, config, window } = inputs;
   usePolicyCatalog(catalog);
-  const violations = await runPolicies(options.stack, run.resources, readPolicyConfig(options.stack, projectDir));
+  const packConfig = readPolicyConfig(options.stack, projectDir);
+  if (config.environment === "prod") checkProductionGates(packConfig, options.stack, projectDir);
+  const violations = await runPolicies(options.stack, run.resources, packConfig);
   const changes = inputs.deployed
     ? markChanges(await declarationAt(options, inputs.deployed, config.restoreDrill?.id), run.resources)
     : null;
@@ -149,6 +153,7 @@ async function planOnce(given: PlanOptions): Promise<PlanResult> {
     resources: run.resources.map(toPlanned(run.resources)),
     waves: wavesOf(run.outputs.waves, run.resources),
     violations,
+    notEnforced: notEnforced(packConfig),
     deployed: inputs.deployed,
     upgrade: window
       ? {

@@ -45,6 +45,37 @@ export interface Violation {
 type PolicyConfigEntry = EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>);
 type PackConfig = Record<string, PolicyConfigEntry>;
 
+/**
+ * The gates that protect production: only promoted sets, backups before a window and continuously, and a
+ * bounded canary. A production stack's pack config may make them advisory, but never switch them off.
+ */
+export const PRODUCTION_GATES = ["prod-promoted-only", "pre-upgrade-backup", "database-backup", "canary-bounds"];
+
+/** A policy's level under a pack config: its own entry, else `all`, else the policy's default. */
+export function enforcementOf(config: PackConfig, policy: string): EnforcementLevel {
+  const entry = config[policy];
+  const own = typeof entry === "string" ? entry : entry?.enforcementLevel;
+  const all = config.all as EnforcementLevel | undefined;
+  return own ?? all ?? ALL_POLICIES.find((p) => p.name === policy)?.enforcementLevel ?? "advisory";
+}
+
+/** The policies a pack config does not enforce (level `disabled`), by name. */
+export function notEnforced(config: PackConfig): string[] {
+  return ALL_POLICIES.map((p) => p.name).filter((name) => enforcementOf(config, name) === "disabled");
+}
+
+/** Refuses a production stack's pack config that disables a production gate, naming the file and the key. */
+export function checkProductionGates(config: PackConfig, stack: string, projectDir = PROJECT_DIR): void {
+  const off = PRODUCTION_GATES.filter((gate) => enforcementOf(config, gate) === "disabled");
+  if (off.length === 0) return;
+  const file = policyConfigPath(stack, projectDir);
+  const keys = off.map((gate) => (config[gate] !== undefined ? gate : "all"));
+  const key = [...new Set(keys)].join(", ");
+  throw new LockstepInputError(
+    `${file}: ${key} disables ${off.join(", ")}, the gates that protect a production stack; ${stack} is environment prod, where they may be mandatory or advisory, never disabled`,
+  );
+}
+
 export function policyConfigPath(stack: string, projectDir = PROJECT_DIR): string {
   return path.join(projectDir, "policy", "config", `${stack}.json`);
 }

@@ -167,6 +167,10 @@ export function renderHuman(result: PlanResult): string {
     for (const v of result.violations)
       lines.push(`  [${v.level}] ${v.policy}${v.resource ? ` (${v.resource})` : ""}: ${v.message}`);
   }
+  if (result.notEnforced.length)
+    lines.push(
+      `policies not enforced (disabled in policy/config/${result.stack}.json): ${result.notEnforced.join(", ")}`,
+    );
   return shortDigests(lines.join("\n"));
 }
 

@@ -36,6 +36,7 @@ describe("lockstep plan", () => {
           "resources",
           "waves",
           "violations",
+          "notEnforced",
           "deployed",
           "upgrade",
           "changes",
@@ -47,6 +48,7 @@ describe("lockstep plan", () => {
         assert.equal(out.upgrade, null);
         assert.equal(out.stack, stack);
         assert.deepEqual(out.violations, []);
+        assert.deepEqual(out.notEnforced, [], "the shipped pack configs enforce every policy");
         const types = new Set(out.resources.map((x: { type: string }) => x.type));
         for (const t of [
           "kubernetes:postgresql.cnpg.io/v1:Cluster",
