@@ -3,12 +3,12 @@
  * stack file only after the offline plan of the changed stack passes, and show that plan. Nothing is
  * applied: `pulumi up` does that, after review.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Catalog } from "../lib/release/catalog";
 import { DeployedState, deployedFromOutputs, parseDeployedArgument } from "../lib/state/deployed";
 import { LockstepInputError } from "../lib/core/errors";
 import { editStackConfig, StackFile } from "../lib/config/stackFile";
+import { commitStackFile } from "../lib/config/stackFileWrite";
 import { lineDiff } from "../lib/core/textDiff";
 import { plan } from "../plan/plan";
 import { renderHuman } from "./commands/plan";
@@ -82,7 +82,7 @@ export async function writeStackChange(change: StackChange, env: CliEnv): Promis
   const diff = lineDiff(before, after);
   const refused = result.violations.filter((v) => v.level === "mandatory");
   const write = refused.length === 0 && !change.dryRun;
-  if (write) fs.writeFileSync(file, after);
+  if (write) commitStackFile(file, before, after);
   const status = refused.length
     ? `refused: the plan of the changed stack violates ${refused.length} mandatory policy(ies), so ${rel} was not written`
     : change.dryRun

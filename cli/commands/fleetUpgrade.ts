@@ -8,6 +8,7 @@ import { FleetTarget, FleetStep, runFleetUpgrade, StepOutcome } from "../../lib/
 import { upgradeNeeds } from "../../lib/fleet/fleet";
 import { decidePromotion } from "../../lib/state/promotion";
 import { editStackConfig, readStackFile, stackFilePath } from "../../lib/config/stackFile";
+import { commitStackFile } from "../../lib/config/stackFileWrite";
 import { verificationInOutputs, verificationRecordSchema, VerificationRecord } from "../../lib/state/verification";
 import { policyConfigPath } from "../../plan/policyRunner";
 import { parseCommandArgs } from "../args";
@@ -194,7 +195,8 @@ export async function fleetUpgrade(argv: string[], env: CliEnv): Promise<Command
         if (!decision.ok) return { ok: false, detail: decision.reasons.join("; ") };
         const updates = decision.updates;
         const full = stackFilePath(stack, env.projectDir);
-        fs.writeFileSync(full, editStackConfig(full, fs.readFileSync(full, "utf8"), updates));
+        const before = fs.readFileSync(full, "utf8");
+        commitStackFile(full, before, editStackConfig(full, before, updates));
         return {
           ok: true,
           detail: `${path.basename(full)}: release ${to}, promotion ${record.setDigest.slice(7, 19)}`,

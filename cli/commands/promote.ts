@@ -9,6 +9,7 @@ import { decidePromotion } from "../../lib/state/promotion";
 import { lineDiff } from "../../lib/core/textDiff";
 import { VerificationRecord, verificationInOutputs, verificationRecordSchema } from "../../lib/state/verification";
 import { editStackConfig, readStackFile, readStackValues } from "../../lib/config/stackFile";
+import { commitStackFile } from "../../lib/config/stackFileWrite";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 
@@ -137,7 +138,7 @@ export async function promote(argv: string[], env: CliEnv): Promise<CommandResul
   // The edited stack must still be valid config before it is written.
   parseStackConfig({ ...targetValues, ...decision.updates }, catalog, { secretKeys: target.secretKeys });
   const diff = lineDiff(before, after);
-  if (!values["dry-run"]) fs.writeFileSync(file, after);
+  if (!values["dry-run"]) commitStackFile(file, before, after);
   const rel = path.relative(env.projectDir, file);
   const window =
     decision.previous !== decision.release
