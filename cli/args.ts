@@ -15,11 +15,34 @@ export const COMMON_OPTIONS = {
   help: { type: "boolean", short: "h", default: false },
 } as const satisfies Options;
 
+/**
+ * `--flag -1` as `--flag=-1` for a flag that takes a value: parseArgs calls a value that starts with a
+ * dash ambiguous (in three lines); a negative number is a value, and the flag's own check judges it.
+ */
+function joinNegativeValues(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith("--") ? argv[i].slice(2) : undefined;
+    const next = argv[i + 1];
+    if (name && options[name]?.type === "string" && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]);
+  }
+  return out;
+}
+
 export function parseCommandArgs<O extends Options>(command: string, argv: string[], options: O) {
   const all = { ...COMMON_OPTIONS, ...options };
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: all, strict: true, allowPositionals: false, tokens: true });
+    parsed = parseArgs({
+      args: joinNegativeValues(argv, all),
+      options: all,
+      strict: true,
+      allowPositionals: false,
+      tokens: true,
+    });
   } catch (err) {
     const message = (err as Error).message;
     const unknown = /Unknown option '(--?[^']+)'/.exec(message)?.[1];
@@ -29,7 +52,13 @@ export function parseCommandArgs<O extends Options>(command: string, argv: strin
         `unknown flag ${unknown}${hint ? ` (did you mean --${hint}?)` : ""}; see \`lockstep ${command} --help\``,
       );
     }
-    throw new LockstepInputError(`${message}; see \`lockstep ${command} --help\``);
+    const ambiguous = /Option '(--[^']+)' argument is ambiguous/.exec(message)?.[1];
+    if (ambiguous)
+      throw new LockstepInputError(
+        `${ambiguous} needs a value, and the word after it is a flag; write ${ambiguous}=<value>; see \`lockstep ${command} --help\``,
+      );
+    // parseArgs explains some refusals over several lines; one line is what a person reads.
+    throw new LockstepInputError(`${message.split("\n")[0]}; see \`lockstep ${command} --help\``);
   }
   const seen = new Set<string>();
   for (const token of parsed.tokens ?? []) {

@@ -103,6 +103,17 @@ export const HELP = overview(
   "Usage: lockstep <command> [options]   (npm run lockstep -- <command> ..., npm run plan -- ...)",
 );
 
+/**
+ * Text with the characters that would rewrite what a terminal shows (bidirectional overrides such as
+ * U+202E, and control characters other than newline and tab) written as `\u{...}` instead.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u{${c.charCodeAt(0).toString(16)}}`,
+  );
+}
+
 export interface Io {
   out(text: string): void;
   err(text: string): void;
@@ -125,8 +136,10 @@ function resolve(
 export async function main(
   argv: string[],
   env: CliEnv = defaultEnv(),
-  io: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) },
+  given: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) },
 ): Promise<number> {
+  // Whatever a command prints may quote input; no control character of it reaches the terminal raw.
+  const io: Io = { out: (t) => given.out(printable(t)), err: (t) => given.err(printable(t)) };
   const found = resolve(argv);
   if (found === undefined) {
     (argv.length ? io.out : io.err)(`${HELP}\n`);

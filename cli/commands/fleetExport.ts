@@ -46,6 +46,8 @@ export async function fleetExport(argv: string[], env: CliEnv): Promise<CommandR
   });
   if (!values.operator)
     throw new LockstepInputError("--operator is required: the Pulumi Kubernetes Operator is the one export format");
+  // Where it writes is checked before the backend is asked anything.
+  if (values.out) checkOut(path.resolve(values.out));
   for (const flag of ["to", "repo", "commit"] as const) {
     if (!values[flag]) throw new LockstepInputError(`--${flag} is required; see \`lockstep fleet export --help\``);
   }
@@ -101,4 +103,15 @@ export async function fleetExport(argv: string[], env: CliEnv): Promise<CommandR
     human: values.out ? summary : yaml.trimEnd(),
     json: { to, objects, ...(values.out ? { file: values.out } : {}) },
   };
+}
+
+/** Refuses an --out in a folder that does not exist, or one that is a folder. */
+function checkOut(file: string): void {
+  const dir = path.dirname(file);
+  if (!fs.existsSync(dir))
+    throw new LockstepInputError(`--out ${file}: the folder ${dir} does not exist; create it first`);
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory())
+    throw new LockstepInputError(
+      `--out ${file}: is a folder; name a file in it, like ${path.join(file, "stacks.yaml")}`,
+    );
 }

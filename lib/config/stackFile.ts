@@ -115,8 +115,10 @@ export function readStackFile(stack: string, projectDir = PROJECT_DIR): StackFil
     }
     // YAML reads an unquoted 1.30 as the number 1.3, and so does the Pulumi CLI: a version would change.
     if (typeof raw === "number" && kindOf(key) === "string") {
+      // Quote what was written (1.30), not the number YAML made of it (1.3).
+      const written = scalarSource(text, fullKey) ?? String(raw);
       throw new LockstepInputError(
-        `${file}: ${fullKey} = ${raw}: written as a YAML number, which Pulumi reads as ${JSON.stringify(String(raw))}; quote it, like ${fullKey}: "${raw}"`,
+        `${file}: ${fullKey} = ${written}: written as a YAML number, which Pulumi reads as ${JSON.stringify(String(raw))}; quote it, like ${fullKey}: "${written}"`,
       );
     }
     const { value, secret } = replaceEncrypted(raw);
@@ -145,6 +147,13 @@ export function parseSetValue(keyPath: string[], raw: string): unknown {
   } catch {
     return raw;
   }
+}
+
+/** The text a top-level config scalar was written as, or undefined when it is not a plain scalar. */
+function scalarSource(text: string, fullKey: string): string | undefined {
+  const node = parseDocument(text).getIn(["config", fullKey], true);
+  if (!(node instanceof Scalar) || !node.range) return undefined;
+  return text.slice(node.range[0], node.range[1]).trim();
 }
 
 /** Object keys that would reach the prototype chain instead of a config field. */

@@ -117,7 +117,8 @@ describe("stack files in the forms `pulumi config set` writes", () => {
     const dir = withStack(shipped.replace('lockstep:kubernetesVersion: "1.31"', "lockstep:kubernetesVersion: 1.30"));
     assert.throws(
       () => readStackFile("staging", dir),
-      /lockstep:kubernetesVersion = 1\.3: written as a YAML number, which Pulumi reads as "1\.3"; quote it/,
+      // What was written is quoted back, not the number YAML made of it.
+      /lockstep:kubernetesVersion = 1\.30: written as a YAML number, which Pulumi reads as "1\.3"; quote it, like lockstep:kubernetesVersion: "1\.30"$/,
     );
   });
 
