@@ -53,7 +53,7 @@ interface RegisterRequest {
 
 // The mock wiring below uses SDK internals that `setMocks` itself uses but the typings mark internal.
 const settings = settingsModule as unknown as {
-  setMockOptions(monitor: unknown, project: string, stack: string, preview: boolean): void;
+  setMockOptions(monitor: unknown, project: string, stack: string, preview: boolean, organization: string): void;
   waitForRPCs(): Promise<void>;
 };
 const state = stateModule as unknown as { getStore(): Record<string, boolean> };
@@ -274,9 +274,12 @@ export async function recordProgram<T>(
   config: Record<string, string>,
   secretKeys: readonly string[],
   body: () => Promise<T> | T,
+  /** What the engine answers; a test stands in for a stack's own last outputs here. @default planMocks */
+  mocks: pulumi.runtime.Mocks = planMocks,
 ): Promise<{ result: T; resources: RecordedResource[] }> {
-  const monitor = new RecordingMonitor(planMocks);
-  settings.setMockOptions(monitor, "lockstep", stack, true);
+  const monitor = new RecordingMonitor(mocks);
+  // The file backend's organization: what the program names its reference to itself with.
+  settings.setMockOptions(monitor, "lockstep", stack, true, "organization");
   const store = state.getStore();
   store.supportsSecrets = true;
   store.supportsResourceReferences = true;
