@@ -486,3 +486,65 @@ describe("what rollback, restore and promote print, line for line", () => {
   it("promote of the version prod already runs: the record refreshed", () =>
     printed("promote-prod-same", 0, { staging: VERIFIED_STAGING }, none, "promote", "--dry-run"));
 });
+
+describe("after a first restore, where a cluster's name, its serverName and its origin differ", () => {
+  // The stack runs platform-db-r1, which archives under a serverName of its own (restore.archiveServerName).
+  const onR1 = {
+    ...AFTER_WINDOW,
+    databases: {
+      platform: { cluster: "platform-db-r1", serverName: "platform-db-r1-wal", keptOrigin: false },
+      identity: { cluster: "keycloak-db", serverName: "keycloak-db", keptOrigin: false },
+    },
+    restorePoint: {
+      ...(AFTER_WINDOW.restorePoint as Loose),
+      backups: {
+        platform: { cluster: "platform-db-r1", serverName: "platform-db-r1-wal", backupId: "20261120T101500" },
+        identity: { cluster: "keycloak-db", serverName: "keycloak-db", backupId: "20261120T101502" },
+      },
+    },
+  };
+  const externalServerName = (plan: Loose, cluster: string) =>
+    plan.resources.find((r: Loose) => r.name === `${cluster}-cluster`).props.spec.externalClusters[0].plugin.parameters;
+
+  it("a second restore recovers from the serverName the running cluster archives under, in the origin's store", async () => {
+    const dir = tempProject();
+    const r = await lockstep(
+      env(dir, { outputs: { staging: onR1 } }),
+      "restore",
+      "--stack",
+      "staging",
+      "--name",
+      "r2",
+      "--databases",
+      "platform",
+      "--dry-run",
+      "--json",
+    );
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const out = JSON.parse(r.stdout) as Loose;
+    assert.deepEqual(out.restore.source, { platform: "platform-db-r1-wal" });
+    assert.deepEqual(externalServerName(out.plan, "platform-db-r2"), {
+      barmanObjectName: "platform-db-store",
+      serverName: "platform-db-r1-wal",
+    });
+  });
+
+  it("a rollback with the data recovers from the serverName the window's backup was taken under", async () => {
+    const dir = tempProject();
+    const r = await lockstep(
+      env(dir, { outputs: { staging: onR1 }, now: "2026-11-22T09:00:00Z" }),
+      "rollback",
+      "--stack",
+      "staging",
+      "--dry-run",
+      "--json",
+    );
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const out = JSON.parse(r.stdout) as Loose;
+    assert.match(out.diff as string, /^\+ +platform: platform-db-r1-wal$/m, "the backup's serverName, not its cluster");
+    const recovered = out.plan.resources.find(
+      (x: Loose) => x.type === "kubernetes:postgresql.cnpg.io/v1:Cluster" && /^platform-db-rb-/.test(x.name),
+    );
+    assert.equal(recovered.props.spec.externalClusters[0].plugin.parameters.serverName, "platform-db-r1-wal");
+  });
+});
