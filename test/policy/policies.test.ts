@@ -609,6 +609,14 @@ describe("policies", () => {
         /automountServiceAccountToken: false/,
       ],
       [
+        // Unset is what Kubernetes treats as "mount the token".
+        "service-account token left unset",
+        (p) => {
+          delete p.spec.template.spec.automountServiceAccountToken;
+        },
+        /pod must set automountServiceAccountToken: false/,
+      ],
+      [
         "host network",
         (p) => {
           p.spec.template.spec.hostNetwork = true;
