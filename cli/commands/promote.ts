@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadCatalog } from "../../lib/release/catalog";
 import { parseStackConfig } from "../../lib/config/config";
-import { LockstepInputError, showValue } from "../../lib/core/errors";
+import { deepestIssue, LockstepInputError, showValue } from "../../lib/core/errors";
 import { deployedFromOutputs } from "../../lib/state/deployed";
 import { drillVerdict } from "../../lib/recovery/drill";
 import { decidePromotion } from "../../lib/state/promotion";
@@ -53,7 +53,7 @@ async function readVerification(
   const parse = (raw: unknown, source: string) => {
     const parsed = verificationRecordSchema.safeParse(raw);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
+      const issue = deepestIssue(parsed.error.issues[0]);
       throw new LockstepInputError(`${source}: field ${issue.path.join(".") || "(root)"}: ${issue.message}`);
     }
     return { record: parsed.data, source };

@@ -70,6 +70,11 @@ export async function rollback(argv: string[], env: CliEnv): Promise<CommandResu
   }
   const from = deployed.release;
   const to = point.from;
+  // Said of the restore point itself, before it becomes a release and console colors nobody typed.
+  if (!catalog.releases.has(to))
+    throw new LockstepInputError(
+      `stack ${stack}'s restore point (in ${read.source}) returns to ${to}, which is not in the release catalog (${catalog.versions.join(", ")}); a rollback can only return to a release the catalog still holds`,
+    );
   const offered = offeredRollback(catalog, from);
   const mode = (values.mode as RollbackMode | undefined) ?? offered;
   if (values["with-openbao"] && mode !== "restore")

@@ -27,3 +27,26 @@ export function showValue(value: unknown, path: readonly (string | number)[] = [
   const text = typeof shown === "string" ? JSON.stringify(shown) : (JSON.stringify(shown) ?? String(shown));
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
+
+/** A zod issue as far as a message needs it. */
+export interface SchemaIssue {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  errors?: SchemaIssue[][];
+}
+
+/**
+ * The issue a message should name: for a union that no branch matched, the branch's issue that got
+ * deepest into the value (the field that is wrong, not "the root"), its path made whole.
+ */
+export function deepestIssue(issue: SchemaIssue): { path: string[]; message: string } {
+  const own = { path: issue.path.map(String), message: issue.message };
+  if (issue.code !== "invalid_union" || !issue.errors?.length) return own;
+  const inner = issue.errors.flat().map(deepestIssue);
+  const deepest = inner.reduce((best, i) => (i.path.length > best.path.length ? i : best), {
+    path: [],
+    message: issue.message,
+  });
+  return deepest.path.length ? { path: [...own.path, ...deepest.path], message: deepest.message } : own;
+}

@@ -11,7 +11,7 @@
 import * as fs from "node:fs";
 import { z } from "zod";
 import type { Catalog } from "../release/catalog";
-import { LockstepInputError } from "../core/errors";
+import { deepestIssue, LockstepInputError } from "../core/errors";
 import { DATABASES } from "../recovery/recoveryConfig";
 import type { DeployedDatabase } from "../recovery/restore";
 import { EXACT_VERSION, exactVersion, setDigestString } from "../release/schemas";
@@ -147,7 +147,7 @@ export function parseDeployedArgument(argument: string, catalog: Catalog): Deplo
   }
   const parsed = recordSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+    const issue = deepestIssue(parsed.error.issues[0]);
     throw new LockstepInputError(
       `--deployed ${argument}: field ${issue.path.join(".") || "(root)"}: ${issue.message}; expected {release, workloads} or the JSON of \`pulumi stack output --json\``,
     );

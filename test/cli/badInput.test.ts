@@ -626,6 +626,14 @@ const CASES: Case[] = [
     says: [/lockstep:namespace = "evil\\u\{202e\}txt"/],
   },
   {
+    what: "a deployed record that matches neither form: the field that is wrong, not the root",
+    setup: write("deployed.json", '{"release":"1.5.1","workloads":{"api":7}}'),
+    args: ["plan", "--stack", "staging", "--deployed", "FILE:deployed.json"],
+    says: [
+      /deployed\.json: field workloads\.api: Invalid input: expected string, received number; expected \{release, workloads\}/,
+    ],
+  },
+  {
     what: "preflight with a zero drill age",
     args: ["preflight", "--stack", "staging", "--max-drill-age", "0"],
     says: [/--max-drill-age "0": expected a positive number of days/],

@@ -35,6 +35,24 @@ const stackValues = (dir: string, stack: string) =>
   (parseYaml(fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8")) as { config: Loose }).config;
 
 describe("lockstep rollback", () => {
+  it("refuses a restore point that returns to a release the catalog lacks, naming the point, not config keys", async () => {
+    const dir = tempProject();
+    const before = snapshot(dir);
+    const point = { ...(AFTER_WINDOW.restorePoint as Loose), from: "1.4.9" };
+    const r = await lockstep(
+      env(dir, { outputs: { staging: { ...AFTER_WINDOW, restorePoint: point } } }),
+      "rollback",
+      "--stack",
+      "staging",
+    );
+    assert.equal(r.code, 2, r.stdout);
+    assert.equal(
+      r.stderr.trim(),
+      "lockstep rollback: stack staging's restore point (in the outputs of stack staging) returns to 1.4.9, which is not in the release catalog (1.3.4, 1.4.2, 1.5.0, 1.5.1, 2.0.0); a rollback can only return to a release the catalog still holds",
+    );
+    assert.deepEqual(snapshot(dir), before);
+  });
+
   it("writes release, rollback and a restore from the window's backups, then the plan of the changed stack passes", async () => {
     const dir = tempProject();
     const r = await lockstep(
