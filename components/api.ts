@@ -18,7 +18,8 @@ export interface ControlPlaneApiArgs {
   /** Seconds the pod keeps serving after it is taken out of endpoints. @default 10 */
   preStopSleepSeconds?: number;
   /** @default 45 */
-  terminationGracePeriodSeconds?: number;
+  terminationGracePeriodSeconds?: number; /** The key the writers were stopped under before this deployment (a restore, a coordinated window). @default none */
+  writersStopped?: string;
 }
 
 /**
@@ -55,6 +56,7 @@ export class ControlPlaneApi extends pulumi.ComponentResource {
         ],
         resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
         awaitRollout: args.awaitRollout ?? true,
+        writersStopped: args.writersStopped,
       },
       this,
     );

@@ -8,6 +8,7 @@ import type { DeployedDatabase } from "../lib/recovery/restore";
 import { workloadVersions } from "../lib/rollout/versions";
 import { waveOrder, WaveId } from "../lib/rollout/waves";
 import type { DrillResult, RestorePoint } from "../lib/state/deployed";
+import { versionSlug } from "./backup";
 import { waveBuilders, WaveResults } from "./platformWaves";
 import type { VerificationResult } from "./verification";
 import { WaveSequence } from "./wave";
@@ -53,18 +54,27 @@ export class Platform extends pulumi.ComponentResource {
       );
     }
     const digest = setDigest(release);
-    // Writers stop only where a restore replaces the database they write to (a new stack has none running).
+    // Writers stop only where some run (a new stack has none): before a restore replaces the database they
+    // write to, or before the API of a coordinated window migrates the schema they read.
     const writersDown = databases.platform.recovering && deployed !== null;
+    const coordinated = window?.mode === "coordinated" && rollback === undefined && deployed !== null;
     const order = waveOrder({
       upgradeWindow: window !== undefined,
       writersDown,
       restoreDrill: config.restoreDrill !== undefined,
       rollback: rollback !== undefined,
+      coordinated,
     });
+    const stopKey = writersDown
+      ? (config.restore?.name ?? "restore")
+      : coordinated && window
+        ? `${versionSlug(window.from)}-to-${versionSlug(window.to)}`
+        : undefined;
     const build = waveBuilders({
       ...args,
       setDigest: digest,
       clusterEnv: clusterEnvironment(config.cluster, PROJECT_ROOT),
+      writersStopped: stopKey,
     });
     const sequence = new WaveSequence(this, order);
     const results = order.reduce<WaveResults>(

@@ -38,6 +38,8 @@ export interface PlatformContext extends ProgramInputs {
   setDigest: string;
   /** KUBECONFIG and KUBE_CONTEXT for the scripts' kubectl: the same cluster as the provider. */
   clusterEnv: Record<string, string>;
+  /** The key the writers stop under first in this deployment (a restore, a coordinated window); undefined when they keep running. */
+  writersStopped?: string;
 }
 
 /** What the waves leave behind, merged wave by wave. */
@@ -102,7 +104,7 @@ export function waveBuilders(ctx: PlatformContext): Record<WaveId, WaveBuilder> 
         "writers-down",
         {
           namespace: ns,
-          restoreName: restore?.name ?? "",
+          key: ctx.writersStopped ?? restore?.name ?? "",
           clusterEnv: ctx.clusterEnv,
           deployments: WORKLOADS.filter((w) => ["api", "workers"].includes(componentOf(w) ?? "")),
         },
@@ -202,7 +204,14 @@ export function waveBuilders(ctx: PlatformContext): Record<WaveId, WaveBuilder> 
     api: (wave) => {
       new ControlPlaneApi(
         "control-plane-api",
-        { namespace: ns, ...imageOf("api", config.release), databaseSecret, ha: config.ha, awaitRollout },
+        {
+          namespace: ns,
+          ...imageOf("api", config.release),
+          databaseSecret,
+          ha: config.ha,
+          awaitRollout,
+          writersStopped: ctx.writersStopped,
+        },
         { parent: wave },
       );
       return {};
@@ -252,6 +261,7 @@ export function waveBuilders(ctx: PlatformContext): Record<WaveId, WaveBuilder> 
           ha: config.ha,
           awaitRollout,
           rollout: release.components.workers.rollout,
+          writersStopped: ctx.writersStopped,
         },
         { parent: wave },
       );

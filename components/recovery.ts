@@ -9,8 +9,11 @@ export interface WritersDownArgs {
   namespace: string;
   /** The Deployments that write to the database. */
   deployments: string[];
-  /** The restore this stops the writers for: a new restore stops them again. */
-  restoreName: string;
+  /**
+   * What this stop is for: the restore's name, or the coordinated window (`1-5-1-to-2-0-0`). A new key
+   * stops the writers again.
+   */
+  key: string;
   /** How long the writers' pods may take to go. @default 600 */
   timeoutSeconds?: number;
   /** KUBECONFIG and KUBE_CONTEXT of the install's cluster for the script's kubectl. @default {} (kubectl's own defaults) */
@@ -19,8 +22,10 @@ export interface WritersDownArgs {
 
 /**
  * Stops every writer (API and workers at 0 replicas) and waits until their pods are gone, so nothing
- * writes to the database being left while the restored one comes up. The waves after it declare those
- * Deployments again, at their replicas, pointed at the restored cluster. Gateways keep serving: they hold
+ * writes to the database being left while the restored one comes up, and no API or worker of the release
+ * before reads the schema a coordinated window's migrations leave. The waves after it declare those
+ * Deployments again, at their replicas (their `lockstep.io/writers-stopped` annotation carries the key,
+ * so the provider applies them even where nothing else of theirs changed). Gateways keep serving: they hold
  * no configuration of their own and keep what the control plane last projected onto them.
  */
 export class WritersDown extends pulumi.ComponentResource {
@@ -29,7 +34,7 @@ export class WritersDown extends pulumi.ComponentResource {
   constructor(name: string, args: WritersDownArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:recovery:WritersDown", name, {}, opts);
     this.command = new command.local.Command(
-      `writers-down-${args.restoreName}`,
+      `writers-down-${args.key}`,
       {
         create: `bash ${WRITERS_DOWN_SCRIPT}`,
         environment: {
@@ -38,7 +43,7 @@ export class WritersDown extends pulumi.ComponentResource {
           DEPLOYMENTS: args.deployments.join(" "),
           TIMEOUT_SECONDS: String(args.timeoutSeconds ?? 600),
         },
-        triggers: [args.restoreName],
+        triggers: [args.key],
       },
       { parent: this },
     );

@@ -15,7 +15,10 @@ export interface WorkersArgs {
   /** @default true */
   awaitRollout?: boolean;
   /** How a new version replaces the old, from the catalog (`components.workers.rollout`). @default "rolling" */
-  rollout?: "rolling" | "recreate";
+  rollout?:
+    | "rolling"
+    | "recreate"; /** The key the writers were stopped under before this deployment (a restore, a coordinated window). @default none */
+  writersStopped?: string;
 }
 
 /** Background workers (export, lifecycle, config). Safe to restart: in-flight jobs are retried on the next poll. */
@@ -51,6 +54,7 @@ export class Workers extends pulumi.ComponentResource {
           resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
           awaitRollout: args.awaitRollout ?? true,
           rollout: args.rollout ?? "rolling",
+          writersStopped: args.writersStopped,
         },
         this,
       );

@@ -43,6 +43,8 @@ export interface WorkloadSpec {
    * `recreate`: the old pods stop before the new start, for workers that must not overlap. @default rolling
    */
   rollout?: "rolling" | "recreate";
+  /** The writers stopped before this deployment under this key (see `ANNOTATIONS.writersStopped`). @default none */
+  writersStopped?: string;
 }
 
 export interface WorkloadResources {
@@ -91,9 +93,12 @@ export function createWorkload(spec: WorkloadSpec, parent: pulumi.Resource): Wor
     { parent },
   );
 
-  const annotations: Record<string, string> = spec.awaitRollout
-    ? { [ANNOTATIONS.waitFor]: rolloutCompleteWaitFor(spec.replicas) }
-    : { [ANNOTATIONS.skipAwait]: "true" };
+  const annotations: Record<string, string> = {
+    ...(spec.awaitRollout
+      ? { [ANNOTATIONS.waitFor]: rolloutCompleteWaitFor(spec.replicas) }
+      : { [ANNOTATIONS.skipAwait]: "true" }),
+    ...(spec.writersStopped ? { [ANNOTATIONS.writersStopped]: spec.writersStopped } : {}),
+  };
   const deployment = new k8s.apps.v1.Deployment(
     spec.name,
     {

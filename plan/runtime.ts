@@ -276,10 +276,12 @@ export async function recordProgram<T>(
   body: () => Promise<T> | T,
   /** What the engine answers; a test stands in for a stack's own last outputs here. @default planMocks */
   mocks: pulumi.runtime.Mocks = planMocks,
+  /** A preview (`pulumi preview`) or an update (`pulumi up`). @default true */
+  preview = true,
 ): Promise<{ result: T; resources: RecordedResource[] }> {
   const monitor = new RecordingMonitor(mocks);
   // The file backend's organization: what the program names its reference to itself with.
-  settings.setMockOptions(monitor, "lockstep", stack, true, "organization");
+  settings.setMockOptions(monitor, "lockstep", stack, preview, "organization");
   const store = state.getStore();
   store.supportsSecrets = true;
   store.supportsResourceReferences = true;

@@ -31,6 +31,19 @@ function split(sets: string[]): { sets: string[]; deployed: string | null } {
   return { sets: sets.filter((s) => !s.startsWith("deployed=")), deployed };
 }
 
+/**
+ * A rolling window on the staging stack file: 1.3.4 -> 1.4.2, whose migrations only expand the schema,
+ * with the new console on the idle color (blue) and 1.3.4 still live on green.
+ */
+export const ROLLING_WINDOW = [
+  "upgrade.mode=rolling",
+  "release=1.4.2",
+  "console.blue=1.4.2",
+  "console.green=1.3.4",
+  "console.live=green",
+  "deployed=1.3.4",
+] as const;
+
 export function planStack(stack: string, ...sets: string[]): Promise<PlanResult> {
   return plan({ stack, ...split(sets) });
 }

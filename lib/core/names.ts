@@ -20,6 +20,12 @@ export const PART_OF = "lockstep";
 export const ANNOTATIONS = {
   waitFor: "pulumi.com/waitFor",
   skipAwait: "pulumi.com/skipAwait",
+  /**
+   * On the writers' Deployments in a deployment that stops them first: the stop's key. `kubectl scale`
+   * left them at 0 and the provider applies only what changed, so a new value here is what brings them
+   * back to their declared replicas when their image and environment stay the same.
+   */
+  writersStopped: "lockstep.io/writers-stopped",
 } as const;
 
 /** Name of the ConfigMap that records the deployed release set; the policy pack reads it. */

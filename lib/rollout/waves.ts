@@ -26,6 +26,7 @@ export interface WaveSpec {
 const TITLES: Record<WaveId, string> = {
   "pre-upgrade-backup": "verified pre-upgrade backups (CNPG Backups, OpenBao raft snapshot)",
   "writers-down": "writers stop (API and workers at 0 replicas) before the databases are restored",
+
   "platform-services": "secrets, identity and operators",
   database: "control-plane PostgreSQL",
   api: "control-plane API (runs migrations at startup)",
@@ -46,7 +47,14 @@ export interface OptionalWaves {
   restoreDrill?: boolean;
   /** The window moves back: the workloads beside the API go back before it, the reverse of an upgrade. @default false */
   rollback?: boolean;
+  /**
+   * A coordinated window moves forward: the writers stop after the database wave, so no API or worker of
+   * the release before runs on the schema the new API's migrations leave. @default false
+   */
+  coordinated?: boolean;
 }
+
+const COORDINATED_WRITERS_DOWN = "writers stop (API and workers at 0 replicas) before the new API migrates";
 
 /** The waves that move first-party workloads, in upgrade order. */
 const WORKLOAD_WAVES: readonly WaveId[] = ["api", "gateways", "console", "workers"];
@@ -62,11 +70,14 @@ export function waveOrder(optional: OptionalWaves): WaveSpec[] {
     "restore-drill": optional.restoreDrill ?? false,
   };
   let ids: WaveId[] = WAVE_IDS.filter((id) => runs[id] ?? true);
+  const stopsBeforeApi = optional.coordinated === true && !optional.rollback && !runs["writers-down"];
+  if (stopsBeforeApi) ids.splice(ids.indexOf("api"), 0, "writers-down");
   if (optional.rollback) {
     // An older API serves the versions before it, not after: gateways, console and workers go back first.
     const reversed = [...WORKLOAD_WAVES.slice(1), WORKLOAD_WAVES[0]];
     let next = 0;
     ids = ids.map((id) => (WORKLOAD_WAVES.includes(id) ? reversed[next++] : id));
   }
-  return ids.map((id, i) => ({ id, title: TITLES[id], after: ids.slice(0, i) }));
+  const title = (id: WaveId) => (id === "writers-down" && stopsBeforeApi ? COORDINATED_WRITERS_DOWN : TITLES[id]);
+  return ids.map((id, i) => ({ id, title: title(id), after: ids.slice(0, i) }));
 }

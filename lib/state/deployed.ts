@@ -53,6 +53,8 @@ export interface DeployedState {
   setDigest: string | null;
   /** Deployment name -> the version it runs. */
   workloads: Record<string, string>;
+  /** The console color the live Service selected; absent in a record typed without it. */
+  consoleLive?: "blue" | "green";
   /** Where each database runs; absent in outputs written before restores existed (the original clusters). */
   databases?: Partial<Record<(typeof DATABASES)[number], DeployedDatabase>>;
   /** The last window's pre-upgrade backups. */
@@ -63,6 +65,7 @@ export interface DeployedState {
 
 /** Outputs beside the release that day two reads; older stacks lack them. */
 const dayTwo = {
+  consoleLive: z.enum(["blue", "green"]).optional(),
   databases: z.partialRecord(databaseKey, deployedDatabaseSchema).optional(),
   restorePoint: restorePointSchema.nullish(),
   restoreDrill: drillResultSchema.nullish(),
@@ -88,8 +91,9 @@ const recordSchema = z.union([
 
 function dayTwoOf(
   data: z.infer<typeof outputsSchema> | z.infer<typeof recordSchema>,
-): Pick<DeployedState, "databases" | "restorePoint" | "restoreDrill"> {
+): Pick<DeployedState, "consoleLive" | "databases" | "restorePoint" | "restoreDrill"> {
   return {
+    ...(data.consoleLive ? { consoleLive: data.consoleLive } : {}),
     ...(data.databases ? { databases: data.databases } : {}),
     ...(data.restorePoint ? { restorePoint: data.restorePoint } : {}),
     ...(data.restoreDrill ? { restoreDrill: data.restoreDrill } : {}),

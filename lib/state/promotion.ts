@@ -72,10 +72,12 @@ export function decidePromotion(req: PromotionRequest): PromotionDecision {
   // A minor or patch puts the new console on the idle color, ready to verify behind its preview Service
   // before the live flip. A major moves as one coordinated window, both console colors included: no
   // state in between is compatible, and the old major's console is no rollback target for the new API.
-  // Re-promoting the same version changes neither.
+  // A release whose migrations contract the schema is coordinated too (its writers stop before the new
+  // API migrates), the console still by the idle color. Re-promoting the same version changes neither.
   if (req.currentRelease !== record.version) {
     const major = semver.major(record.version) !== semver.major(req.currentRelease);
-    updates.upgrade = major ? { mode: "coordinated" } : undefined;
+    const contract = release?.notes.migrations === "contract";
+    updates.upgrade = major || contract ? { mode: "coordinated" } : undefined;
     const idle = req.currentConsole.live === "blue" ? "green" : "blue";
     updates.console = major
       ? { ...req.currentConsole, blue: record.version, green: record.version }

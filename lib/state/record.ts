@@ -7,6 +7,8 @@ import type { DatabasePlan } from "../recovery/restore";
 import type { RollbackPlan } from "../recovery/rollback";
 import type { UpgradeWindow } from "./window";
 
+const consoleSchema = z.object({ blue: z.string(), green: z.string(), live: z.enum(["blue", "green"]) });
+
 export const releaseRecordSchema = z.object({
   stack: z.string(),
   release: z.string(),
@@ -17,7 +19,9 @@ export const releaseRecordSchema = z.object({
   upgradeFrom: z.string().nullable(),
   upgradeMode: z.enum(UPGRADE_MODES),
   gatewayCanaryPercent: z.number().nullable(),
-  console: z.object({ blue: z.string(), green: z.string(), live: z.enum(["blue", "green"]) }),
+  console: consoleSchema,
+  /** The console colors as the last deployment left them: the live one keeps its version. Null on a first install. */
+  consoleBefore: consoleSchema.nullable(),
   kubernetesVersion: z.string().nullable(),
   databaseCluster: z.string(),
   promotion: z
@@ -88,6 +92,7 @@ export function recordOf({
     upgradeMode: window?.mode ?? "rolling",
     gatewayCanaryPercent: window?.gatewayCanaryPercent ?? null,
     console: config.console,
+    consoleBefore: deployed ? consoleOf(deployed, config.console.live) : null,
     kubernetesVersion: config.kubernetesVersion ?? null,
     databaseCluster: databases.platform.cluster,
     promotion: config.promotion ?? null,
@@ -108,4 +113,15 @@ export function recordOf({
     rollback: rollback ?? null,
     restoreDrill: config.restoreDrill ? { id: config.restoreDrill.id, database: config.restoreDrill.database } : null,
   };
+}
+
+/**
+ * The colors the last deployment ran. Its outputs name the live one; a record typed for the offline plan
+ * (`--deployed 1.5.0`) may not, and then the live color is taken as the stack file's.
+ */
+function consoleOf(deployed: DeployedState, configuredLive: "blue" | "green"): ReleaseRecordData["consoleBefore"] {
+  const blue = deployed.workloads["console-blue"];
+  const green = deployed.workloads["console-green"];
+  if (!blue || !green) return null;
+  return { blue, green, live: deployed.consoleLive ?? configuredLive };
 }

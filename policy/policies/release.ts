@@ -2,7 +2,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { FIRST_PARTY, FirstPartyComponent } from "../../lib/release/catalog";
 import { mirrored } from "../../lib/release/images";
-import { promotionVerdict } from "../../lib/state/promotion";
+import { DEFAULT_PRODUCTION_STACKS, promotionRefusal } from "../../lib/state/gates";
 import { DIGEST_IMAGE } from "../../lib/release/schemas";
 import { LABELS } from "../../lib/core/names";
 import { catalog, readableRecord } from "./context";
@@ -50,8 +50,8 @@ interface ProdConfig {
   productionStacks?: string[];
 }
 
-/** Used when the stack's policy config names no production stacks; the analyzer passes config without schema defaults. */
-export const DEFAULT_PRODUCTION_STACKS = ["prod"];
+// Used when the stack's policy config names no production stacks; the analyzer passes config without schema defaults.
+export { DEFAULT_PRODUCTION_STACKS };
 
 export const prodPromotedOnly: StackValidationPolicy = {
   name: "prod-promoted-only",
@@ -71,16 +71,8 @@ export const prodPromotedOnly: StackValidationPolicy = {
   },
   validateStack: (args, reportViolation) => {
     const found = readableRecord(args.resources);
-    if (!found) return;
-    const { record, resource } = found;
     const productionStacks = args.getConfig<ProdConfig>().productionStacks ?? DEFAULT_PRODUCTION_STACKS;
-    const byName = productionStacks.includes(record.stack);
-    if (record.environment !== "prod" && !byName) return;
-    const verdict = promotionVerdict(record.promotion, record.release, catalog(), record.stack);
-    if (!verdict.ok)
-      reportViolation(
-        `${verdict.reason}${byName && record.environment !== "prod" ? ` (stack ${record.stack} is production by name, whatever its lockstep:environment says)` : ""}`,
-        resource.urn,
-      );
+    const refusal = found && promotionRefusal(found.record, catalog(), productionStacks);
+    if (refusal) reportViolation(refusal, found.resource.urn);
   },
 };

@@ -1,11 +1,9 @@
 /** Version policies: compatibility in every state of the rollout, upgrade paths, blue/green and canary traffic. */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import * as semver from "semver";
-import { upgradeSources } from "../../lib/release/catalog";
 import { compatibleBeside } from "../../lib/release/compatibility";
 import { LABELS } from "../../lib/core/names";
 import { checkRollout } from "../../lib/rollout/rollout";
-import { findUpgradePath } from "../../lib/release/semverRules";
+import { liveColorRefusal, upgradePathRefusal } from "../../lib/state/gates";
 import { waveOrder } from "../../lib/rollout/waves";
 import { catalog, DeployedWorkload, deployments, readableRecord, TYPES } from "./context";
 import { httpRouteShape, serviceShape, view } from "./shapes";
@@ -42,41 +40,12 @@ export const mixedVersionCompatibility: StackValidationPolicy = {
 export const upgradePath: StackValidationPolicy = {
   name: "upgrade-path",
   description:
-    "Checks whether an open upgrade window moves forward one minor at a time, whether a major upgrade starts from a version the target release lists, and whether a window that moves backward is a rollback that undoes exactly one such step.",
+    "Checks whether an open upgrade window moves forward one minor at a time, whether a major upgrade starts from a version the target release lists, whether a major or a release whose migrations contract the schema runs as a coordinated window, and whether a window that moves backward is a rollback that undoes exactly one such step.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const found = readableRecord(args.resources);
-    const from = found?.record.upgradeFrom;
-    if (!found || !from) return;
-    const { record, resource } = found;
-    if (semver.lt(record.release, from)) {
-      if (!record.rollback) {
-        reportViolation(
-          `${from} -> ${record.release} moves backward and must be a rollback: with data (the window's pre-upgrade backups restored) or, where ${from}'s migrations are expand-only, on the current schema; \`lockstep rollback --stack ${record.stack}\` writes it`,
-          resource.urn,
-        );
-        return;
-      }
-      const undone = findUpgradePath(record.release, from, upgradeSources(catalog()));
-      if (!undone.allowed)
-        reportViolation(
-          `rollback ${from} -> ${record.release} must undo one allowed upgrade step, and ${record.release} -> ${from} is not one: ${undone.reason}`,
-          resource.urn,
-        );
-      return;
-    }
-    const verdict = findUpgradePath(from, record.release, upgradeSources(catalog()));
-    if (!verdict.allowed)
-      reportViolation(
-        `upgrade ${from} -> ${record.release} must follow an allowed path: ${verdict.reason}`,
-        resource.urn,
-      );
-    else if (semver.major(from) !== semver.major(record.release) && record.upgradeMode !== "coordinated") {
-      reportViolation(
-        `upgrade ${from} -> ${record.release} crosses a major version and must run as a coordinated window (lockstep:upgrade.mode=coordinated): no state between waves is compatible`,
-        resource.urn,
-      );
-    }
+    const refusal = found && upgradePathRefusal(found.record, catalog());
+    if (refusal) reportViolation(refusal, found.resource.urn);
   },
 };
 
@@ -95,7 +64,7 @@ function consoleServices(resources: readonly PolicyResource[]) {
 export const blueGreenIntegrity: StackValidationPolicy = {
   name: "blue-green-integrity",
   description:
-    "Checks whether the live console Service selects exactly one color whose Deployment exists, and whether the idle color is inside the API's compatibility window so flipping back is safe.",
+    "Checks whether the live console Service selects exactly one color whose Deployment exists, whether the color that served before this deployment keeps its version (the idle color moves, then the flip), and whether the idle color is inside the API's compatibility window so flipping back is safe.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const workloads = deployments(args.resources);
@@ -117,6 +86,13 @@ export const blueGreenIntegrity: StackValidationPolicy = {
       );
     }
     const found = readableRecord(args.resources);
+    const rolled = found && liveColorRefusal(found.record);
+    if (rolled)
+      reportViolation(
+        rolled,
+        consoles.find((w) => w.labels[LABELS.color] === found.record.consoleBefore?.live)?.resource.urn ??
+          found.resource.urn,
+      );
     if (found && found.record.console.live !== live.color) {
       reportViolation(
         `the live console Service must select the configured live color ${found.record.console.live}, not ${live.color}`,

@@ -13,7 +13,7 @@ import type { CommandOutput } from "../../cli/env";
 import { env, lockstep, tempProject } from "../cliKit";
 import { FakeFleet } from "../fleetKit";
 import { golden } from "../goldenKit";
-import { PROJECT } from "../helpers";
+import { PROJECT, ROLLING_WINDOW } from "../helpers";
 
 const catalog = loadCatalog(path.join(PROJECT, "releases"));
 
@@ -34,9 +34,23 @@ describe("what the commands print, line for line", () => {
         "--stack",
         "staging",
         "--deployed",
-        "1.5.0",
+        "1.3.4",
+        ...ROLLING_WINDOW.filter((s) => !s.startsWith("deployed=")).flatMap((s) => ["--set", s]),
         "--set",
         "upgrade.gatewayCanaryPercent=10",
+      ));
+    it("a coordinated window for a release whose migrations are contract: the writers stop before the new API", () =>
+      plan(
+        "plan-staging-coordinated",
+        0,
+        "--stack",
+        "staging",
+        "--deployed",
+        "1.5.0",
+        "--set",
+        "upgrade.mode=coordinated",
+        "--set",
+        "console.live=green",
       ));
     it("a point-in-time restore of one database: where it comes back from, the original kept, the writers stopped first", () =>
       plan(

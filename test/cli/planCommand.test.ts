@@ -10,7 +10,11 @@ import { describe, it } from "node:test";
 import { main } from "../../cli/lockstep";
 import { plan } from "../../plan/plan";
 import { env, lockstep } from "../cliKit";
-import { PROJECT } from "../helpers";
+import { PROJECT, ROLLING_WINDOW } from "../helpers";
+
+/** The lawful rolling window (1.3.4 -> 1.4.2) as `--set` values, and as the plan's arguments. */
+const ROLLING_WINDOW_SETS = ROLLING_WINDOW.filter((s) => !s.startsWith("deployed="));
+const ROLLING_WINDOW_ARGS = ["--deployed", "1.3.4", ...ROLLING_WINDOW_SETS.flatMap((s) => ["--set", s])];
 
 /**
  * The same command in this process, through the CLI's own entry (`main`) on the project's files: for what
@@ -106,13 +110,13 @@ describe("lockstep plan", () => {
     });
 
     it("prints a readable summary without --json: set digest, waves and what differs from upgrade.from", async () => {
-      const r = await inProcess("--stack", "staging", "--deployed", "1.5.0");
+      const r = await inProcess("--stack", "staging", ...ROLLING_WINDOW_ARGS);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /release 1\.5\.1  set sha256:[a-f0-9]{12}…/);
-      assert.match(r.stdout, /deployed 1\.5\.0 \(api 1\.5\.0, gateway 1\.5\.0/);
+      assert.match(r.stdout, /release 1\.4\.2  set sha256:[a-f0-9]{12}…/);
+      assert.match(r.stdout, /deployed 1\.3\.4 \(api 1\.3\.4, gateway 1\.3\.4/);
       assert.match(
         r.stdout,
-        /upgrade window 1\.5\.0 -> 1\.5\.1 \(rolling\), opened by what is deployed:\n  ~ components\.api: 1\.5\.0/,
+        /upgrade window 1\.3\.4 -> 1\.4\.2 \(rolling\), opened by what is deployed:\n  ~ components\.api: 1\.3\.4/,
       );
       assert.match(r.stdout, /1\. pre-upgrade-backup - verified pre-upgrade backups/);
       assert.match(r.stdout, /8\. verification/);
@@ -128,16 +132,28 @@ describe("lockstep plan", () => {
         "skipping a minor",
         "1.3.4",
         ["release=1.5.0", "console.blue=1.5.0"],
-        ["mixed-version-compatibility", "upgrade-path"],
+        ["blue-green-integrity", "mixed-version-compatibility", "upgrade-path"],
       ],
-      ["a downgrade", "2.0.0", [], ["mixed-version-compatibility", "upgrade-path"]],
+      ["a downgrade", "2.0.0", [], ["blue-green-integrity", "mixed-version-compatibility", "upgrade-path"]],
+      ["a contract release in a rolling window", "1.5.0", ["console.live=green"], ["upgrade-path"]],
+      [
+        "the live color rolled in place",
+        "1.5.0",
+        ["upgrade.mode=coordinated", "release=1.5.0"],
+        ["blue-green-integrity"],
+      ],
       [
         "a console color two minors behind the API",
         null,
         ["console.green=1.3.4"],
         ["blue-green-integrity", "mixed-version-compatibility"],
       ],
-      ["a canary above the maximum", "1.5.0", ["upgrade.gatewayCanaryPercent=80"], ["canary-bounds"]],
+      [
+        "a canary above the maximum",
+        "1.3.4",
+        [...ROLLING_WINDOW_SETS, "upgrade.gatewayCanaryPercent=80"],
+        ["canary-bounds"],
+      ],
       [
         "a major upgrade with gateways still on the old major",
         "1.5.1",
@@ -154,7 +170,7 @@ describe("lockstep plan", () => {
         "a major upgrade as a rolling window",
         "1.5.1",
         ["release=2.0.0", "console.blue=2.0.0", "console.green=2.0.0"],
-        ["mixed-version-compatibility", "upgrade-path"],
+        ["blue-green-integrity", "mixed-version-compatibility", "upgrade-path"],
       ],
       ["a cluster below the supported range", null, ["kubernetesVersion=1.28"], ["kubernetes-baseline"]],
     ];
@@ -182,8 +198,9 @@ describe("lockstep plan", () => {
 
     it("accepts the compliant variants of the same changes", async () => {
       const variants: [string, string[]][] = [
-        ["1.4.2", ["release=1.5.0", "console.blue=1.5.0", "console.green=1.4.2"]],
-        ["1.5.0", ["upgrade.gatewayCanaryPercent=50"]],
+        ["1.4.2", ["release=1.5.0", "upgrade.mode=coordinated", "console.blue=1.5.0", "console.green=1.4.2"]],
+        ["1.3.4", [...ROLLING_WINDOW_SETS, "upgrade.gatewayCanaryPercent=50"]],
+        ["1.5.0", ["console.live=green", "upgrade.mode=coordinated"]],
         ["1.5.1", ["release=2.0.0", "upgrade.mode=coordinated", "console.blue=2.0.0", "console.green=2.0.0"]],
       ];
       for (const [deployed, sets] of variants) {
@@ -217,10 +234,20 @@ describe("lockstep plan", () => {
     });
 
     it("--deployed 1.5.0 on staging (which targets 1.5.1): wave 1 holds the pre-upgrade backups, with no upgrade.from written", async () => {
-      const r = await inProcess("--stack", "staging", "--deployed", "1.5.0", "--json");
+      // 1.5.1's migrations are contract: a coordinated window, its writers stopped before the new API.
+      const r = await inProcess(
+        "--stack",
+        "staging",
+        "--deployed",
+        "1.5.0",
+        "--set",
+        "upgrade.mode=coordinated",
+        "--json",
+      );
       assert.equal(r.code, 0, r.stderr);
       const out = JSON.parse(r.stdout);
       assert.equal(out.waves[0].id, "pre-upgrade-backup");
+      assert.deepEqual(out.waves.map((w: { id: string }) => w.id).slice(3, 5), ["writers-down", "api"]);
       assert.deepEqual(out.waves[0].resources.filter((n: string) => n.startsWith("pre-upgrade-")).sort(), [
         "pre-upgrade-keycloak-db-1-5-0-to-1-5-1",
         "pre-upgrade-platform-db-1-5-0-to-1-5-1",

@@ -4,8 +4,11 @@
  * must be able to fail, and must read the stack's namespace and the platform cluster only.
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import type { CommandOutput } from "../../cli/env";
+import { editStackConfig } from "../../lib/config/stackFile";
 import { env, lockstep, tempProject } from "../cliKit";
 import { golden } from "../goldenKit";
 
@@ -282,6 +285,14 @@ describe("what preflight prints, line for line", () => {
     ...args: string[]
   ) {
     const dir = tempProject();
+    // 1.5.1's migrations are contract: the window from 1.5.0 into the shipped stacks is coordinated.
+    for (const stack of ["staging", "prod"]) {
+      const file = path.join(dir, `Pulumi.${stack}.yaml`);
+      fs.writeFileSync(
+        file,
+        editStackConfig(file, fs.readFileSync(file, "utf8"), { upgrade: { mode: "coordinated" } }),
+      );
+    }
     const calls: string[][] = [];
     const r = await lockstep(
       env(dir, { kubectl: cluster(state), kubectlCalls: calls, now: NOW, ...fakes }),

@@ -330,10 +330,10 @@ describe("lockstep promote", () => {
     assert.match(text, /verifiedAt: "2026-11-21T10:00:00Z"/);
     const config = (parseYaml(text) as { config: Record<string, unknown> }).config;
     assert.equal(config["lockstep:release"], "1.5.1");
-    assert.equal(
+    assert.deepEqual(
       config["lockstep:upgrade"],
-      undefined,
-      "no upgrade.from to go stale: the window opens from what prod runs",
+      { mode: "coordinated" },
+      "1.5.1's migrations are contract: a coordinated window, and no upgrade.from to go stale (the window opens from what prod runs)",
     );
     assert.deepEqual(
       config["lockstep:console"],

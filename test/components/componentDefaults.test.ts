@@ -260,7 +260,7 @@ describe("components alone, on their defaults", () => {
 
     it("writers down: every writer Deployment named, ten minutes to stop, again for a new restore", async () => {
       const resources = await declare(
-        () => new WritersDown("writers", { namespace: "ns", deployments: ["api", "worker-export"], restoreName: "r1" }),
+        () => new WritersDown("writers", { namespace: "ns", deployments: ["api", "worker-export"], key: "r1" }),
       );
       assert.equal(named(resources, "writers-down-r1").props.create, "bash scripts/writers-down.sh");
       assert.deepEqual(env(resources, "writers-down-r1"), {

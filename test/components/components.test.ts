@@ -6,7 +6,7 @@ import { objectStorePort } from "../../components/platform";
 import { parseSmokeOutput } from "../../components/verification";
 import type { PlanResult } from "../../plan/plan";
 import { memoizeProgramRuns, runProgramsWith } from "../../plan/runtime";
-import { ofType, planStack, prop, resource, runStack } from "../helpers";
+import { ofType, planStack, prop, resource, ROLLING_WINDOW, runStack } from "../helpers";
 
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -412,9 +412,16 @@ describe("components", () => {
         "warning: [runtime] lockstep:upgrade.gatewayCanaryPercent (10) is ignored: every workload already runs 1.5.1, so no upgrade window is open and no canary runs",
       ]);
       assert.deepEqual(
-        await warningsOf("deployed=1.5.0", "upgrade.gatewayCanaryPercent=10"),
+        await warningsOf(...ROLLING_WINDOW, "upgrade.gatewayCanaryPercent=10"),
         [],
         "in a window the canary runs",
+      );
+      assert.deepEqual(
+        (await warningsOf("deployed=1.5.0", "upgrade.gatewayCanaryPercent=10")).map(
+          (w) => /^warning: \[runtime\] ([a-z-]+): /.exec(w)?.[1],
+        ),
+        ["upgrade-path", "blue-green-integrity"],
+        "a preview says which gate `pulumi up` refuses, without a policy pack",
       );
     });
 

@@ -359,8 +359,13 @@ describe("lockstep fleet export --operator", () => {
     }
     assert.deepEqual(
       Object.keys(e1?.spec.config).sort(),
-      ["lockstep:console", "lockstep:promotion", "lockstep:release"],
+      ["lockstep:console", "lockstep:promotion", "lockstep:release", "lockstep:upgrade"],
       "only what changes, nothing unset",
+    );
+    assert.deepEqual(
+      e1?.spec.config["lockstep:upgrade"],
+      { mode: "coordinated" },
+      "1.5.1's migrations are contract: its writers stop before the new API, with or without a policy pack",
     );
     assert.deepEqual(
       objects[0].spec.config,

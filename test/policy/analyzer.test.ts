@@ -15,7 +15,7 @@ import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { runPolicies, Violation } from "../../plan/policyRunner";
 import type { RecordedResource } from "../../plan/runtime";
-import { PROJECT, runStack } from "../helpers";
+import { PROJECT, ROLLING_WINDOW, runStack } from "../helpers";
 
 let pack: ChildProcess;
 let client: AnalyzerClient;
@@ -124,7 +124,7 @@ describe("the policy pack as an analyzer", () => {
       [
         "a compliant window with a canary (HA)",
         "staging",
-        ["ha=true", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=10"],
+        ["ha=true", ...ROLLING_WINDOW, "upgrade.gatewayCanaryPercent=10"],
         null,
       ],
       ["prod as promoted", "prod", [], null],
@@ -137,7 +137,7 @@ describe("the policy pack as an analyzer", () => {
       [
         "a canary above the maximum",
         "staging",
-        ["deployed=1.5.0", "upgrade.gatewayCanaryPercent=80"],
+        [...ROLLING_WINDOW, "upgrade.gatewayCanaryPercent=80"],
         /^canary-bounds \| mandatory/,
       ],
       [

@@ -9,7 +9,7 @@ import { analyzerProxy } from "../../plan/policyRunner";
 import type { RecordedResource } from "../../plan/runtime";
 import * as policies from "../../policy/policies";
 import { preStopSeconds, scaled } from "../../policy/policies/availability";
-import { runStack } from "../helpers";
+import { ROLLING_WINDOW, runStack } from "../helpers";
 import { check, container, edit, editRecord, fails, Loose, passes, withCopy, without } from "../policyKit";
 
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
@@ -17,10 +17,15 @@ const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
 const record = (stack: string, ...sets: string[]): Promise<RecordedResource[]> => runStack(stack, ...sets);
 
 describe("policies", () => {
+  // The 1.5.0 -> 1.5.1 window with a canary, as the program renders it, is where most cases change one
+  // field. 1.5.1's migrations are contract, so that window is lawful only coordinated (no canary), and
+  // its live color rolls in place: the happy paths are a lawful rolling window and prod instead.
   let windowBase: RecordedResource[];
+  let compliantWindow: RecordedResource[];
   let prodBase: RecordedResource[];
   before(async () => {
     windowBase = await record("staging", "ha=true", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=10");
+    compliantWindow = await record("staging", "ha=true", ...ROLLING_WINDOW, "upgrade.gatewayCanaryPercent=10");
     prodBase = await record("prod");
   });
 
@@ -35,7 +40,7 @@ describe("policies", () => {
     });
     it("passes the happy paths with no violations at all", async () => {
       for (const p of policies.ALL_POLICIES) {
-        await passes(p, windowBase);
+        await passes(p, compliantWindow);
         await passes(p, prodBase);
       }
     });
@@ -59,7 +64,7 @@ describe("policies", () => {
     }
 
     it("no policy reads them, so every policy still runs at its own level under pulumi preview", async () => {
-      for (const base of [windowBase, prodBase]) {
+      for (const base of [compliantWindow, prodBase]) {
         for (const p of policies.ALL_POLICIES) {
           const v = await check(p, withPreviewUnknowns(base));
           assert.deepEqual(
@@ -226,6 +231,54 @@ describe("policies", () => {
       );
       await passes(policies.upgradePath, major("coordinated"));
     });
+  });
+
+  describe("upgrade-path: contract migrations", () => {
+    const contract = (mode: "rolling" | "coordinated", from = "1.4.2") =>
+      editRecord(compliantWindow, (r) => {
+        r.release = "1.5.0";
+        r.upgradeFrom = from;
+        r.upgradeMode = mode;
+        if (r.deployed) r.deployed.workloads.api = from;
+      });
+    it("refuses a release whose migrations are contract as a rolling window, and accepts it coordinated", async () => {
+      await fails(
+        policies.upgradePath,
+        contract("rolling"),
+        /upgrade 1\.4\.2 -> 1\.5\.0 must run as a coordinated window \(lockstep:upgrade\.mode=coordinated\): the migrations of 1\.5\.0 are contract/,
+      );
+      await passes(policies.upgradePath, contract("coordinated"));
+    });
+    it("passes an expand-only release as a rolling window (the happy path's 1.3.4 -> 1.4.2)", async () =>
+      passes(policies.upgradePath, compliantWindow));
+    it("has nothing to say once the API runs the target (a canary of the gateways still in flight)", async () =>
+      passes(
+        policies.upgradePath,
+        editRecord(contract("rolling"), (r) => {
+          if (r.deployed) r.deployed.workloads.api = "1.5.0";
+        }),
+      ));
+  });
+
+  describe("blue-green-integrity: the live color keeps its version", () => {
+    it("refuses the live color rolling in place", async () =>
+      fails(
+        policies.blueGreenIntegrity,
+        editRecord(compliantWindow, (r) => {
+          r.console.green = "1.4.2";
+        }),
+        /console-green is the live color and must not roll in place from 1\.3\.4 to 1\.4\.2: put 1\.4\.2 on the idle color \(lockstep:console\.blue: 1\.4\.2\)/,
+      ));
+    it("refuses the old live color moving in the up that flips", async () =>
+      fails(
+        policies.blueGreenIntegrity,
+        editRecord(compliantWindow, (r) => {
+          r.console = { blue: "1.4.2", green: "1.4.2", live: "blue" };
+        }),
+        /console-green served traffic before this deployment and must keep 1\.3\.4 while live flips to blue/,
+      ));
+    it("a flip, a coordinated window and a rollback pass (test/state/gates.test.ts); the rendered window passes", async () =>
+      passes(policies.blueGreenIntegrity, compliantWindow));
   });
 
   describe("pre-upgrade-backup", () => {

@@ -47,7 +47,13 @@ describe("policy edges", () => {
   let withData: RecordedResource[];
   let restored: RecordedResource[];
   before(async () => {
-    windowBase = await runStack("staging", "ha=true", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=10");
+    windowBase = await runStack(
+      "staging",
+      "ha=true",
+      "deployed=1.5.0",
+      "console.live=green",
+      "upgrade.gatewayCanaryPercent=10",
+    );
     closedBase = await runStack("staging");
     withData = await runStack(
       "staging",

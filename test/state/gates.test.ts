@@ -1,0 +1,134 @@
+/**
+ * The update gates as plain functions over the release record: what the policy pack reports at preview
+ * and the program refuses at `up`. A record that passes, changed one field at a time.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { DEFAULT_CATALOG_DIR, loadCatalog } from "../../lib/release/catalog";
+import {
+  DEFAULT_PRODUCTION_STACKS,
+  gateRefusals,
+  liveColorRefusal,
+  refusalText,
+  upgradePathRefusal,
+} from "../../lib/state/gates";
+import type { ReleaseRecordData } from "../../lib/state/record";
+
+const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
+
+/** Staging, 1.3.4 -> 1.4.2 (expand-only), the new console on idle blue, green live. */
+function record(change: (r: ReleaseRecordData) => void = () => {}): ReleaseRecordData {
+  const r: ReleaseRecordData = {
+    stack: "staging",
+    release: "1.4.2",
+    setDigest: "sha256:0",
+    environment: "staging",
+    namespace: "aigw-staging",
+    upgradeFrom: "1.3.4",
+    upgradeMode: "rolling",
+    gatewayCanaryPercent: null,
+    console: { blue: "1.4.2", green: "1.3.4", live: "green" },
+    consoleBefore: { blue: "1.3.4", green: "1.3.4", live: "green" },
+    kubernetesVersion: "1.31",
+    databaseCluster: "platform-db",
+    promotion: null,
+    deployed: { release: "1.3.4", workloads: { api: "1.3.4", gateway: "1.3.4" } },
+    windowBackupCluster: "platform-db",
+    databases: {
+      platform: { cluster: "platform-db", serverName: "platform-db", recoveredFrom: null, recovering: false },
+      identity: { cluster: "keycloak-db", serverName: "keycloak-db", recoveredFrom: null, recovering: false },
+    },
+    rollback: null,
+    restoreDrill: null,
+  };
+  change(r);
+  return r;
+}
+
+describe("update gates", () => {
+  it("pass a lawful rolling window", () => {
+    assert.deepEqual(gateRefusals(record(), catalog, DEFAULT_PRODUCTION_STACKS), []);
+  });
+
+  describe("contract migrations", () => {
+    const to150 = (r: ReleaseRecordData) => {
+      r.release = "1.5.0";
+      r.upgradeFrom = "1.4.2";
+      if (r.deployed) r.deployed.workloads.api = "1.4.2";
+    };
+    it("refuse a rolling window into a release whose migrations are contract", () => {
+      assert.match(upgradePathRefusal(record(to150), catalog) ?? "", /the migrations of 1\.5\.0 are contract/);
+    });
+    it("count every release the API passes: a patch skipped on the way runs its migrations too", () => {
+      // 1.4.2 -> 1.5.1 passes 1.5.0 and 1.5.1; both contract.
+      const skip = record((r) => {
+        r.release = "1.5.1";
+        r.upgradeFrom = "1.4.2";
+        if (r.deployed) r.deployed.workloads.api = "1.4.2";
+      });
+      assert.match(upgradePathRefusal(skip, catalog) ?? "", /the migrations of 1\.5\.0, 1\.5\.1 are contract/);
+    });
+    it("accept the same window coordinated", () => {
+      assert.equal(
+        upgradePathRefusal(
+          record((r) => {
+            to150(r);
+            r.upgradeMode = "coordinated";
+          }),
+          catalog,
+        ),
+        undefined,
+      );
+    });
+  });
+
+  describe("the live color", () => {
+    it("refuses it rolling in place, and names the idle color to use", () => {
+      assert.match(
+        liveColorRefusal(record((r) => (r.console.green = "1.4.2"))) ?? "",
+        /console-green is the live color and must not roll in place from 1\.3\.4 to 1\.4\.2: put 1\.4\.2 on the idle color \(lockstep:console\.blue: 1\.4\.2\)/,
+      );
+    });
+    it("refuses the old live color moving in the up that flips", () => {
+      const both = record((r) => (r.console = { blue: "1.4.2", green: "1.4.2", live: "blue" }));
+      assert.match(
+        liveColorRefusal(both) ?? "",
+        /console-green served traffic .* must keep 1\.3\.4 while live flips to blue/,
+      );
+    });
+    it("accepts the flip on its own: the idle color moves and goes live, the old one keeps its version", () => {
+      assert.equal(liveColorRefusal(record((r) => (r.console.live = "blue"))), undefined);
+    });
+    it("accepts a coordinated window and a rollback, which move the console with the API", () => {
+      const both = (r: ReleaseRecordData) => (r.console = { blue: "1.4.2", green: "1.4.2", live: "blue" });
+      const coordinated = record((r) => {
+        both(r);
+        r.upgradeMode = "coordinated";
+      });
+      const rollback = record((r) => {
+        both(r);
+        r.rollback = { from: "1.4.2", to: "1.3.4", mode: "restore", reason: "contract" };
+      });
+      assert.equal(liveColorRefusal(coordinated), undefined);
+      assert.equal(liveColorRefusal(rollback), undefined);
+    });
+    it("has nothing to say on a first install", () => {
+      assert.equal(liveColorRefusal(record((r) => (r.consoleBefore = null))), undefined);
+    });
+  });
+
+  it("list every refusal, by gate, in one message", () => {
+    const broken = record((r) => {
+      r.console.green = "1.4.2";
+      r.stack = "prod";
+    });
+    const refusals = gateRefusals(broken, catalog, DEFAULT_PRODUCTION_STACKS);
+    assert.deepEqual(
+      refusals.map((x) => x.gate),
+      ["blue-green-integrity", "prod-promoted-only"],
+    );
+    const text = refusalText(refusals);
+    assert.match(text, /^this update is refused before it changes anything/);
+    assert.match(text, /\n {2}prod-promoted-only: .*is production by name/);
+  });
+});
