@@ -2,7 +2,14 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { ANNOTATIONS, AWAIT_BACKUP_SCRIPT, BARMAN_PLUGIN, LABELS, PART_OF } from "../lib/core/names";
+import {
+  ANNOTATIONS,
+  AWAIT_BACKUP_SCRIPT,
+  BARMAN_PLUGIN,
+  LABELS,
+  OPENBAO_SNAPSHOT_SCRIPT,
+  PART_OF,
+} from "../lib/core/names";
 import type { DatabaseKey } from "../lib/recovery/recoveryConfig";
 
 export interface PreUpgradeBackupArgs {
@@ -95,7 +102,7 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
     this.openBaoSnapshot = new command.local.Command(
       `openbao-snapshot-${window}`,
       {
-        create: "bash scripts/openbao-snapshot.sh",
+        create: `bash ${OPENBAO_SNAPSHOT_SCRIPT}`,
         environment: {
           ...args.clusterEnv,
           NAMESPACE: args.namespace,

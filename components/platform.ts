@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { clusterEnvironment } from "../lib/config/cluster";
 import type { ProgramInputs } from "../lib/config/inputs";
 import { PROJECT_ROOT } from "../lib/core/paths";
-import { FIRST_PARTY, Release, setDigest } from "../lib/release/catalog";
+import { FIRST_PARTY, partDigests, Release, setDigest } from "../lib/release/catalog";
 import type { DatabaseKey } from "../lib/recovery/recoveryConfig";
 import type { DeployedDatabase } from "../lib/recovery/restore";
 import { workloadVersions } from "../lib/rollout/versions";
@@ -21,7 +21,7 @@ export interface PlatformArgs extends ProgramInputs {
 }
 
 export interface PlatformOutputs {
-  release: { version: string; setDigest: string };
+  release: { version: string; setDigest: string; parts: Record<string, string> };
   components: Record<string, { version: string; image: string }>;
   workloads: Record<string, string>;
   waves: { id: WaveId; title: string; after: WaveId[] }[];
@@ -84,7 +84,7 @@ export class Platform extends pulumi.ComponentResource {
     if (!results.verification) throw new Error("the wave order must end with verification");
 
     this.outputs = {
-      release: { version: config.release, setDigest: digest },
+      release: { version: config.release, setDigest: digest, parts: partDigests(release) },
       components: componentsOf(release),
       workloads: workloadVersions(config, window),
       waves: order.map(({ id, title, after }) => ({ id, title, after })),

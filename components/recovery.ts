@@ -24,7 +24,7 @@ export interface WritersDownArgs {
  * Stops every writer (API and workers at 0 replicas) and waits until their pods are gone, so nothing
  * writes to the database being left while the restored one comes up, and no API or worker of the release
  * before reads the schema a coordinated window's migrations leave. The waves after it declare those
- * Deployments again, at their replicas (their `lockstep.io/writers-stopped` annotation carries the key,
+ * Deployments again, at their replicas (their `lockstep.dev/writers-stopped` annotation carries the key,
  * so the provider applies them even where nothing else of theirs changed). Gateways keep serving: they hold
  * no configuration of their own and keep what the control plane last projected onto them.
  */
@@ -133,6 +133,7 @@ export class RestoreDrill extends pulumi.ComponentResource {
           DATABASE_KEY: args.plan.key,
           DATABASE: args.plan.database,
           SOURCE: args.plan.serverName,
+          SOURCE_CLUSTER: args.plan.cluster,
           TIMEOUT_SECONDS: String(args.timeoutSeconds ?? 1800),
         },
         triggers: [args.id],

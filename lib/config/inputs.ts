@@ -7,7 +7,7 @@
 import { Catalog, getRelease, Release } from "../release/catalog";
 import { chartLocations, ChartLocations } from "../release/charts";
 import { ParseOptions, parseStackConfig, StackConfig } from "./config";
-import type { DeployedState } from "../state/deployed";
+import { checkDeployedSetUnchanged, DeployedState } from "../state/deployed";
 import type { DatabaseKey } from "../recovery/recoveryConfig";
 import { databasePlans, DatabasePlan } from "../recovery/restore";
 import { checkRestoreInWindow, planRollback, RollbackPlan } from "../recovery/rollback";
@@ -49,6 +49,7 @@ export function prepareInputs(
   const release = getRelease(catalog, config.release);
   const charts = chartLocations(release, config.chartSource, options.projectDir);
   const deployed = options.deployed;
+  checkDeployedSetUnchanged(deployed, catalog);
   const databases = databasePlans(config.restore, deployed ? (deployed.databases ?? {}) : null);
   if (options.deferWindow)
     return { catalog, config, release, charts, deployed, window: undefined, databases, rollback: undefined };

@@ -25,7 +25,7 @@ export const ANNOTATIONS = {
    * left them at 0 and the provider applies only what changed, so a new value here is what brings them
    * back to their declared replicas when their image and environment stay the same.
    */
-  writersStopped: "lockstep.io/writers-stopped",
+  writersStopped: "lockstep.dev/writers-stopped",
 } as const;
 
 /** Name of the ConfigMap that records the deployed release set; the policy pack reads it. */
@@ -45,6 +45,8 @@ export const AWAIT_BACKUP_SCRIPT = "scripts/await-backup.sh";
 /** The script a Command runs to stop the writers before a restore; the policy pack looks for it. */
 export const WRITERS_DOWN_SCRIPT = "scripts/writers-down.sh";
 export const OPENBAO_RESTORE_SCRIPT = "scripts/openbao-restore.sh";
+/** The script a Command runs to take and check OpenBao's raft snapshot; the policy pack looks for it. */
+export const OPENBAO_SNAPSHOT_SCRIPT = "scripts/openbao-snapshot.sh";
 export const RESTORE_DRILL_SCRIPT = "scripts/restore-drill.sh";
 
 /** The Helm release name of each chart the catalog pins. */

@@ -52,6 +52,12 @@ export const WORKER_ROLLOUTS = ["rolling", "recreate"] as const;
 /** Whether the API's migrations only add (the previous API still works on the new schema) or also remove. */
 export const MIGRATION_KINDS = ["expand-only", "contract"] as const;
 
+/** The PostgreSQL major an image's tag names (`postgresql:16.6@sha256:…` is 16); undefined for a digest alone. */
+export function imageMajor(image: string): number | undefined {
+  const tag = /:([0-9]+)(?:[.-][^@/]*)?@/.exec(image.slice(image.lastIndexOf("/")));
+  return tag ? Number(tag[1]) : undefined;
+}
+
 export const releaseSchema = z.strictObject({
   version: exactVersion,
   components: z.strictObject({
@@ -69,7 +75,15 @@ export const releaseSchema = z.strictObject({
     identity: chartPin,
     openbao: chartPin,
   }),
-  postgres: z.strictObject({ major: z.number().int().min(13).max(20), image: digestImage }),
+  postgres: z.strictObject({ major: z.number().int().min(13).max(20), image: digestImage }).superRefine((pg, ctx) => {
+    const tagged = imageMajor(pg.image);
+    if (tagged !== undefined && tagged !== pg.major)
+      ctx.addIssue({
+        code: "custom",
+        path: ["major"],
+        message: `is ${pg.major}, but the image ${pg.image.split("@")[0]} is PostgreSQL ${tagged}; a major moves by a release that says so (and by its data migration), never by an image alone`,
+      });
+  }),
   kubernetes: z.strictObject({ min: kubernetesMinor, max: kubernetesMinor }),
   notes: z.strictObject({
     summary: z.string().default(""),
@@ -293,6 +307,21 @@ export function setDigest(release: Release): string {
   return `sha256:${createHash("sha256")
     .update(canonicalJson(pinnedSet(release)))
     .digest("hex")}`;
+}
+
+/**
+ * A digest per pinned part (`components.api`, `charts.openbao`, `postgres`, `kubernetes`, ...), recorded
+ * with each deployment, so a set digest that changed can be traced to the part that changed.
+ */
+export function partDigests(release: Release): Record<string, string> {
+  const digest = (value: unknown) => `sha256:${createHash("sha256").update(canonicalJson(value)).digest("hex")}`;
+  const { components, charts, postgres, kubernetes } = pinnedSet(release);
+  return Object.fromEntries<string>([
+    ...Object.entries(components).map(([k, v]): [string, string] => [`components.${k}`, digest(v)]),
+    ...Object.entries(charts).map(([k, v]): [string, string] => [`charts.${k}`, digest(v)]),
+    ["postgres", digest(postgres)],
+    ["kubernetes", digest(kubernetes)],
+  ]);
 }
 
 /** Upgrade sources per version, the shape `findUpgradePath` wants. */

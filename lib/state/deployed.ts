@@ -10,7 +10,8 @@
  */
 import * as fs from "node:fs";
 import { z } from "zod";
-import type { Catalog } from "../release/catalog";
+import * as path from "node:path";
+import { Catalog, partDigests, setDigest } from "../release/catalog";
 import { deepestIssue, LockstepInputError } from "../core/errors";
 import { DATABASES } from "../recovery/recoveryConfig";
 import type { DeployedDatabase } from "../recovery/restore";
@@ -40,6 +41,8 @@ export const drillResultSchema = z.object({
   cluster: z.string(),
   source: z.string(),
   passed: z.boolean(),
+  /** Application tables the restored database holds, equal to the source's; absent in older results. */
+  tables: z.number().int().positive().optional(),
   startedAt: z.string().datetime({ offset: true }),
   finishedAt: z.string().datetime({ offset: true }),
   seconds: z.number(),
@@ -51,6 +54,8 @@ const deployedDatabaseSchema = z.object({ cluster: z.string(), serverName: z.str
 export interface DeployedState {
   release: string;
   setDigest: string | null;
+  /** A digest per pinned part of that set (`partDigests`); absent in outputs written before they were. */
+  setParts?: Record<string, string>;
   /** Deployment name -> the version it runs. */
   workloads: Record<string, string>;
   /** The console color the live Service selected; absent in a record typed without it. */
@@ -73,7 +78,11 @@ const dayTwo = {
 
 /** The stack outputs that carry the deployed state (`index.ts` exports them). */
 const outputsSchema = z.object({
-  release: z.object({ version: exactVersion, setDigest: setDigestString.optional() }),
+  release: z.object({
+    version: exactVersion,
+    setDigest: setDigestString.optional(),
+    parts: z.record(z.string(), setDigestString).optional(),
+  }),
   workloads: z.record(z.string(), exactVersion),
   ...dayTwo,
 });
@@ -116,9 +125,33 @@ export function deployedFromOutputs(
   return {
     release: parsed.data.release.version,
     setDigest: parsed.data.release.setDigest ?? null,
+    ...(parsed.data.release.parts ? { setParts: parsed.data.release.parts } : {}),
     workloads: parsed.data.workloads,
     ...dayTwoOf(parsed.data),
   };
+}
+
+/**
+ * A released version is immutable: once a stack deployed it, its set digest is known, and the catalog
+ * giving that version another set is refused, naming the parts that changed. Append-only does not rest
+ * on `catalog add` alone: an edit by hand, or a merge, is caught where it would deploy.
+ */
+export function checkDeployedSetUnchanged(deployed: DeployedState | null, catalog: Catalog): void {
+  if (!deployed?.setDigest) return;
+  const release = catalog.releases.get(deployed.release);
+  if (!release) return;
+  const now = setDigest(release);
+  if (now === deployed.setDigest) return;
+  const parts = partDigests(release);
+  const changed = deployed.setParts
+    ? Object.keys({ ...parts, ...deployed.setParts }).filter((k) => parts[k] !== deployed.setParts?.[k])
+    : undefined;
+  const which = changed
+    ? `changed: ${changed.join(", ")}`
+    : "the deployment's outputs carry no per-part digests, so which part changed is not known";
+  throw new LockstepInputError(
+    `${path.join(catalog.dir, `${deployed.release}.yaml`)}: this stack deployed ${deployed.release} as set ${deployed.setDigest}, and the catalog now gives ${deployed.release} the set ${now} (${which}); a released version is never edited in place: restore the file, and publish the change as a new version (lockstep catalog add)`,
+  );
 }
 
 /** Every workload at one version, as after a completed rollout of that release. */
@@ -168,6 +201,7 @@ export function parseDeployedArgument(argument: string, catalog: Catalog): Deplo
       : {
           release: data.release.version,
           setDigest: data.release.setDigest ?? null,
+          ...(data.release.parts ? { setParts: data.release.parts } : {}),
           workloads: data.workloads,
           ...dayTwoOf(data),
         };

@@ -31,6 +31,8 @@ export const releaseRecordSchema = z.object({
   deployed: z.object({ release: z.string(), workloads: z.record(z.string(), z.string()) }).nullable(),
   /** The cluster the window's pre-upgrade Backup must be of (what runs before it); null outside a window. */
   windowBackupCluster: z.string().nullable(),
+  /** Every database's cluster the window must back up (what runs before it); null outside a window. */
+  windowBackupClusters: z.partialRecord(z.enum(DATABASES), z.string()).nullable(),
   /** Where each database runs, and how it came back when it was restored. */
   databases: z.record(
     z.enum(DATABASES),
@@ -99,6 +101,9 @@ export function recordOf({
     // Only a window needs the starting point; outside one the record must not change from one up to the next.
     deployed: window && deployed ? { release: deployed.release, workloads: deployed.workloads } : null,
     windowBackupCluster: window ? runningCluster(deployed, databases.platform).cluster : null,
+    windowBackupClusters: window
+      ? Object.fromEntries(Object.values(databases).map((d) => [d.key, runningCluster(deployed, d).cluster]))
+      : null,
     databases: Object.fromEntries(
       Object.values(databases).map((d) => [
         d.key,

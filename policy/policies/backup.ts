@@ -1,6 +1,6 @@
 /** Backup policies: continuous object-store backup for every database, and a verified backup before any upgrade. */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { AWAIT_BACKUP_SCRIPT, BARMAN_PLUGIN } from "../../lib/core/names";
+import { AWAIT_BACKUP_SCRIPT, BARMAN_PLUGIN, OPENBAO_SNAPSHOT_SCRIPT } from "../../lib/core/names";
 import { dependsOnThroughParents, deployments, readableRecord, TYPES } from "./context";
 import { clusterRefShape, cnpgClusterShape, commandShape, objectStoreShape, view } from "./shapes";
 
@@ -21,57 +21,71 @@ function backupChecks(resources: readonly PolicyResource[], backup: PolicyResour
 export const preUpgradeBackup: StackValidationPolicy = {
   name: "pre-upgrade-backup",
   description:
-    "Checks whether an open upgrade window has an on-demand CNPG Backup of the platform database, awaited to completion by a check that fails as soon as the Backup fails, and whether the API and every chart release depend on that check.",
+    "Checks whether an open upgrade window has an on-demand CNPG Backup of every database (the platform's and Keycloak's), each awaited to completion by a check that fails as soon as the Backup fails, and the OpenBao raft snapshot, and whether the API and every chart release depend on all of them.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const found = readableRecord(args.resources);
     if (!found?.record.upgradeFrom) return;
     const { record, resource } = found;
+    const window = `${record.upgradeFrom} -> ${record.release}`;
     // The window backs up what runs before it; in a rollback that is not the cluster being restored into.
-    const cluster = record.windowBackupCluster ?? record.databaseCluster;
-    const backups = args.resources.filter(
-      (r) => r.type === TYPES.cnpgBackup && view(clusterRefShape, r.props)?.spec?.cluster?.name === cluster,
+    const clusters = Object.values(
+      record.windowBackupClusters ?? { platform: record.windowBackupCluster ?? record.databaseCluster },
     );
-    if (backups.length === 0) {
+    // What a dependent must wait for: one check of each Backup (any of its checks will do), and the snapshot.
+    const gates: PolicyResource[][] = [];
+    for (const cluster of clusters) {
+      const backups = args.resources.filter(
+        (r) => r.type === TYPES.cnpgBackup && view(clusterRefShape, r.props)?.spec?.cluster?.name === cluster,
+      );
+      if (backups.length === 0)
+        reportViolation(
+          `an on-demand Backup of ${cluster} must exist while the window ${window} is open, so the migration can be rolled back with its data`,
+          resource.urn,
+        );
+      for (const backup of backups) {
+        const awaiting = backupChecks(args.resources, backup);
+        if (awaiting.length === 0)
+          reportViolation(
+            `Backup ${backup.name} must be awaited to completion by a Command that runs ${AWAIT_BACKUP_SCRIPT} for it and depends on it (it fails the up as soon as the Backup fails)`,
+            backup.urn,
+          );
+        if (awaiting.length > 0) gates.push(awaiting);
+      }
+    }
+    const snapshots = args.resources.filter(
+      (r) => r.type === TYPES.command && !!view(commandShape, r.props)?.create?.includes(OPENBAO_SNAPSHOT_SCRIPT),
+    );
+    if (snapshots.length === 0)
       reportViolation(
-        `an on-demand Backup of ${cluster} must exist while the window ${record.upgradeFrom} -> ${record.release} is open, so the migration can be rolled back`,
+        `an OpenBao raft snapshot (a Command that runs ${OPENBAO_SNAPSHOT_SCRIPT}) must be taken while the window ${window} is open, so the secrets can be rolled back with the databases`,
         resource.urn,
       );
-      return;
-    }
-    const checks = backups.flatMap((backup) => {
-      const found = backupChecks(args.resources, backup);
-      if (found.length === 0)
-        reportViolation(
-          `Backup ${backup.name} must be awaited to completion by a Command that runs ${AWAIT_BACKUP_SCRIPT} for it and depends on it (it fails the up as soon as the Backup fails)`,
-          backup.urn,
-        );
-      return found;
-    });
-    if (checks.length === 0) return;
+    if (gates.length === 0) return;
+    if (snapshots.length > 0) gates.push(snapshots);
     const mustWait = [
       ...deployments(args.resources)
         .filter((w) => w.component === "api")
         .map((w) => ({
           resource: w.resource,
           what: `API Deployment ${w.name}`,
-          why: "migrations never run before the backup completes",
+          why: "migrations never run before the backups complete",
         })),
       ...args.resources
         .filter((r) => r.type === TYPES.helmRelease)
         .map((r) => ({
           resource: r,
           what: `chart release ${r.name}`,
-          why: "no chart or operator changes before the backup completes",
+          why: "no chart or operator changes before the backups complete",
         })),
     ];
     for (const { resource: dependent, what, why } of mustWait) {
-      if (!checks.some((c) => dependsOnThroughParents(dependent, c))) {
+      const missing = gates.filter((any) => !any.some((g) => dependsOnThroughParents(dependent, g)));
+      if (missing.length > 0)
         reportViolation(
-          `${what} must depend on the pre-upgrade backup check (${checks.map((c) => c.name).join(", ")}), so ${why}`,
+          `${what} must depend on the pre-upgrade backup checks and the OpenBao snapshot, and does not on ${missing.map((any) => any.map((g) => g.name).join(" or ")).join(", ")}, so ${why}`,
           dependent.urn,
         );
-      }
     }
   },
 };

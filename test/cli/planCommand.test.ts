@@ -280,7 +280,11 @@ describe("lockstep plan", () => {
       fs.writeFileSync(
         file,
         JSON.stringify({
-          release: { version: "1.5.1", setDigest: `sha256:${"b".repeat(64)}` },
+          // The set 1.5.1 really is: a digest the catalog does not give 1.5.1 is refused (an edited release).
+          release: {
+            version: "1.5.1",
+            setDigest: "sha256:bdf0008f0adb58708773861564dbee0d8249224c411ad4e1cbea6d7849d46f5e",
+          },
           workloads,
           consoleLive: "blue",
         }),

@@ -356,6 +356,7 @@ describe("scripts/restore-drill.sh", () => {
     DATABASE_KEY: "platform",
     DATABASE: "platform",
     SOURCE: "platform-db",
+    SOURCE_CLUSTER: "platform-db",
     INTERVAL_SECONDS: "0",
     TIMEOUT_SECONDS: "5",
     ...extra,
@@ -365,7 +366,8 @@ describe("scripts/restore-drill.sh", () => {
     const k = scriptedKubectl(
       [
         [/Ready/, "True"],
-        [/psql/, " 12\n"],
+        [/exec platform-db-drill-1 .*psql/, " 12\n"],
+        [/exec platform-db-1 .*psql/, "12\n"],
       ],
       { stdinLog: true },
     );
@@ -380,6 +382,7 @@ describe("scripts/restore-drill.sh", () => {
         cluster: "platform-db-drill",
         source: "platform-db",
         passed: true,
+        tables: 12,
         startedAt: "-",
         finishedAt: "-",
         seconds: 0,
@@ -396,7 +399,36 @@ describe("scripts/restore-drill.sh", () => {
       calls,
       /-n aigw delete clusters\.postgresql\.cnpg\.io platform-db-drill --ignore-not-found --wait=false/,
     );
-    assert.match(r.stderr, /passed: platform-db-drill Ready, database platform holds 12 table\(s\)/);
+    assert.match(
+      r.stderr,
+      /passed: platform-db-drill Ready, database platform holds 12 table\(s\), as platform-db does/,
+    );
+    assert.match(calls, /-n aigw exec platform-db-1 -c postgres -- psql -d platform -tAc/, "the source is asked too");
+  });
+
+  it("fails a restore with 0 tables, and one that holds fewer tables than the source", async () => {
+    const drill = (restored: string, source: string) =>
+      scriptedKubectl([
+        [/Ready/, "True"],
+        [/exec platform-db-drill-1 .*psql/, restored],
+        [/exec platform-db-1 .*psql/, source],
+      ]);
+    const empty = await run("restore-drill.sh", env(drill("0", "12").bin));
+    assert.equal(empty.code, 1);
+    assert.match(
+      empty.stderr,
+      /FAILED: platform-db-drill restored database platform with 0 tables \(the source platform-db holds 12\): an empty restore is no restore/,
+    );
+    assert.doesNotMatch(empty.stdout, /"passed":true/);
+    const short = await run("restore-drill.sh", env(drill("9", "12").bin));
+    assert.equal(short.code, 1);
+    assert.match(
+      short.stderr,
+      /FAILED: platform-db-drill restored 9 table\(s\) of database platform, and the source platform-db holds 12/,
+    );
+    const silent = await run("restore-drill.sh", env(drill("12", "").bin));
+    assert.equal(silent.code, 1);
+    assert.match(silent.stderr, /the source cluster platform-db did not answer/);
   });
 
   it("fails when the cluster never becomes Ready, and still deletes it", async () => {

@@ -304,6 +304,7 @@ describe("components alone, on their defaults", () => {
           DATABASE_KEY: "platform",
           DATABASE: "app",
           SOURCE: "platform-db",
+          SOURCE_CLUSTER: "platform-db",
           TIMEOUT_SECONDS: "1800",
         },
       );

@@ -450,10 +450,23 @@ describe("component shapes", () => {
         await runStack("staging", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=10"),
         "platform",
       ) as Loose;
-      assert.deepEqual(open.release, {
+      const { parts, ...release } = open.release as { parts: Record<string, string> };
+      assert.deepEqual(release, {
         version: "1.5.1",
         setDigest: "sha256:bdf0008f0adb58708773861564dbee0d8249224c411ad4e1cbea6d7849d46f5e",
       });
+      assert.deepEqual(Object.keys(parts).sort(), [
+        "charts.barmanCloudPlugin",
+        "charts.cnpgOperator",
+        "charts.identity",
+        "charts.openbao",
+        "components.api",
+        "components.console",
+        "components.gateway",
+        "components.workers",
+        "kubernetes",
+        "postgres",
+      ]);
       assert.deepEqual(open.workloads, {
         api: "1.5.1",
         "console-blue": "1.5.1",

@@ -113,7 +113,7 @@ describe("the docs' commands with the real Pulumi CLI", { timeout: 900_000 }, ()
     });
   }
 
-  it("the upgrade-procedure example, on a stack that runs 1.4.2, passes the CLI's config validation and opens the window by itself", async () => {
+  it("the upgrade-procedure example, on a stack that runs 1.3.4, passes the CLI's config validation and opens the window by itself", async () => {
     const lines = docsBlock("upgrade-window-config")
       .split("\n")
       .map((l) => l.trim())
@@ -140,7 +140,7 @@ describe("the docs' commands with the real Pulumi CLI", { timeout: 900_000 }, ()
       fs.writeFileSync(file, editStackConfig(file, fs.readFileSync(file, "utf8"), updates));
     const login = `pulumi login file://${backend} >/dev/null && export PULUMI_CONFIG_PASSPHRASE=change-me && pulumi stack select staging --create`;
     try {
-      // "Say production runs 1.4.2": deploy it.
+      // "Say production runs 1.3.4": deploy it.
       // The smoke test calls the endpoint double here: no gateway runs in this tier.
       const smoke = {
         gatewayUrl: tier.endpoints.url,
@@ -149,7 +149,7 @@ describe("the docs' commands with the real Pulumi CLI", { timeout: 900_000 }, ()
         blockedPrompt: BLOCKED_PROMPT,
         expectedStatus: 409,
       };
-      setKeys({ release: "1.4.2", console: { blue: "1.4.2", green: "1.4.2", live: "blue" }, smoke });
+      setKeys({ release: "1.3.4", console: { blue: "1.3.4", green: "1.3.4", live: "blue" }, smoke });
       const deployed = await bash(`${login} && pulumi up --stack staging --yes --skip-preview`);
       assert.equal(deployed.code, 0, `${deployed.stdout.slice(-2000)}\n${deployed.stderr.slice(-1500)}`);
       // Then the docs' example, as written.
@@ -158,7 +158,7 @@ describe("the docs' commands with the real Pulumi CLI", { timeout: 900_000 }, ()
       assert.equal(r.code, 0, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-1500)}`);
       assert.match(
         r.stdout,
-        /kubernetes:postgresql.cnpg.io\/v1:Backup +pre-upgrade-platform-db-1-4-2-to-1-5-0/,
+        /kubernetes:postgresql.cnpg.io\/v1:Backup +pre-upgrade-platform-db-1-3-4-to-1-4-2/,
         "the window opens from what runs: the pre-upgrade backup is planned",
       );
       assert.match(r.stdout, /kubernetes:apps\/v1:Deployment +gateway-canary/, "the canary of the example is planned");

@@ -134,16 +134,37 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     assert.equal(nop.code, 0, `pulumi preview --expect-no-changes:\n${said(nop)}`);
   });
 
-  it(`upgrade window ${FROM} -> ${TO}: backups before any operator or chart change, the API before gateways, gateways before console and workers, nothing stateful replaced`, async () => {
-    const before = {
-      cluster: uid("clusters.postgresql.cnpg.io", "platform-db"),
-      store: uid("objectstores.barmancloud.cnpg.io", "platform-db-store"),
-    };
+  it(`${TO}'s migrations are contract: a rolling window into it is refused by the program itself, with no policy pack, before anything changes`, async () => {
     // Nothing says where the window starts: the program reads what this stack deployed last (1.4.2).
     await tier.setConfig(stack, {
       "lockstep:release": TO,
       "lockstep:upgrade.gatewayCanaryPercent": "10",
       "lockstep:console.green": TO,
+    });
+    const { steps, onEvent } = recorder();
+    await assert.rejects(stack.up({ onEvent }), (err: Error) => {
+      assert.match(err.message, /this update is refused before it changes anything/);
+      assert.match(
+        err.message,
+        /upgrade-path: upgrade 1\.4\.2 -> 1\.5\.0 must run as a coordinated window \(lockstep:upgrade\.mode=coordinated\): the migrations of 1\.5\.0 are contract/,
+      );
+      return true;
+    });
+    assert.deepEqual(
+      steps.filter((s) => s.phase === "pre" && changed(s) && s.type !== "pulumi:pulumi:Stack"),
+      [],
+      "nothing was touched",
+    );
+  });
+
+  it(`coordinated window ${FROM} -> ${TO}: backups before any operator or chart change, the writers stopped after the database and before the new API, the API before gateways, gateways before console and workers, nothing stateful replaced`, async () => {
+    const before = {
+      cluster: uid("clusters.postgresql.cnpg.io", "platform-db"),
+      store: uid("objectstores.barmancloud.cnpg.io", "platform-db-store"),
+    };
+    await tier.setConfig(stack, {
+      "lockstep:upgrade.gatewayCanaryPercent": "null",
+      "lockstep:upgrade.mode": "coordinated",
     });
     const { steps, onEvent } = recorder();
     const up = await stack.up({ onEvent });
@@ -172,11 +193,20 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
       (s) => s.phase === "pre" && s.type === "kubernetes:helm.sh/v3:Release" && changed(s),
     );
     assert.ok(backupsDone < firstChartChange, "every backup completes before the first chart or operator change");
+    const writersDown = first((s) => s.phase === "outputs" && s.name === "writers-down-1-4-2-to-1-5-0");
+    const databaseDone = last((s) => s.phase === "outputs" && s.type === "kubernetes:postgresql.cnpg.io/v1:Cluster");
+    const apiStart = first((s) => s.phase === "pre" && s.name === "api" && changed(s));
+    assert.ok(writersDown >= 0, "the writers were stopped");
+    assert.ok(databaseDone < writersDown, "after the database wave");
+    assert.ok(writersDown < apiStart, "and before the new API (and its migrations) started");
+    for (const writer of ["api", "worker-export", "worker-lifecycle", "worker-config"]) {
+      const d = JSON.parse(tier.kubectl(["get", "deployment", writer, "-n", NS, "-o", "json"]).stdout);
+      assert.equal(d.spec.replicas, 1, `${writer} is back at its declared replicas after kubectl scale set it to 0`);
+      assert.equal(d.metadata.annotations["lockstep.dev/writers-stopped"], "1-4-2-to-1-5-0");
+    }
     const apiDone = last((s) => s.phase === "outputs" && s.name === "api");
-    const gatewaysStart = first(
-      (s) => s.phase === "pre" && (s.name === "gateway" || s.name === "gateway-canary") && changed(s),
-    );
-    const gatewaysDone = last((s) => s.phase === "outputs" && (s.name === "gateway" || s.name === "gateway-canary"));
+    const gatewaysStart = first((s) => s.phase === "pre" && s.name === "gateway" && changed(s));
+    const gatewaysDone = last((s) => s.phase === "outputs" && s.name === "gateway");
     const laterStart = first((s) => s.phase === "pre" && /^(console-(blue|green)|worker-)/.test(s.name) && changed(s));
     assert.ok(apiDone < gatewaysStart, "the API (and its migrations) completes before any gateway changes");
     assert.ok(gatewaysDone < laterStart, "gateways complete before the console and workers change");
@@ -193,17 +223,20 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
       tier.kubectl(["get", "httproutes.gateway.networking.k8s.io", "gateway", "-n", NS, "-o", "json"]).stdout,
     );
     assert.deepEqual(
-      route.spec.rules[0].backendRefs.map((b: { name: string; weight: number }) => [b.name, b.weight]),
-      [
-        ["gateway-stable", 90],
-        ["gateway-canary", 10],
-      ],
+      route.spec.rules[0].backendRefs.map((b: { name: string }) => b.name),
+      ["gateway-stable"],
+      "a coordinated window moves the whole set: no canary",
     );
     assert.ok(
       fs.existsSync(path.join(tier.projectDir, "backups", "openbao-1-4-2-to-1-5-0.snap")),
       "the OpenBao snapshot file was written and verified",
     );
-    assert.deepEqual(up.outputs.upgradeWindow.value, { from: FROM, to: TO, mode: "rolling", gatewayCanaryPercent: 10 });
+    assert.deepEqual(up.outputs.upgradeWindow.value, {
+      from: FROM,
+      to: TO,
+      mode: "coordinated",
+      gatewayCanaryPercent: null,
+    });
     assert.match(
       JSON.stringify(up.outputs.restorePoint.value),
       /"platform":\{"backupId":"\d{14}","cluster":"platform-db"/,
@@ -227,22 +260,48 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     );
   });
 
-  it("the policy pack under the real CLI passes the compliant stack and fails a violating one with the policy id", async () => {
+  it("the live console color keeps its version: rolled in place, the pack refuses it at preview and the program at up; the flip first, then the old color in a later up", async () => {
     const packArgs = { policyPacks: ["policy"], policyPackConfigs: ["policy/config/staging.json"] };
     const ok = await stack.preview(packArgs);
     assert.match(ok.stdout, /lockstep@v0\.1\.0 \(local: policy\)/);
     assert.doesNotMatch(ok.stdout, /mandatory/);
-    // The window is still open (the stable gateways run 1.4.2 beside the 10 % canary); 80 % is above the maximum.
-    await tier.setConfig(stack, { "lockstep:upgrade.gatewayCanaryPercent": "80" });
-    try {
-      await assert.rejects(stack.preview(packArgs), (err: Error) => {
-        assert.match(err.message, /\[mandatory\] +canary-bounds/);
-        assert.match(err.message, /must take at most 50% of traffic, not 80%/);
-        return true;
-      });
-    } finally {
-      await tier.setConfig(stack, { "lockstep:upgrade.gatewayCanaryPercent": "10" });
-    }
+    // Blue serves 1.4.2; green, idle, was verified at 1.5.0. Moving blue now would roll the live color.
+    await tier.setConfig(stack, { "lockstep:console.blue": TO });
+    const inPlace = /console-blue is the live color and must not roll in place from 1\.4\.2 to 1\.5\.0/;
+    await assert.rejects(stack.preview(packArgs), (err: Error) => {
+      assert.match(err.message, /\[mandatory\] +blue-green-integrity/);
+      assert.match(err.message, inPlace);
+      return true;
+    });
+    await assert.rejects(stack.up(), (err: Error) => {
+      assert.match(err.message, /blue-green-integrity: /);
+      assert.match(err.message, inPlace);
+      return true;
+    });
+    // Moving blue in the up that flips to green is refused too; the flip alone goes through.
+    await tier.setConfig(stack, { "lockstep:console.live": "green" });
+    await assert.rejects(stack.up(), (err: Error) => {
+      assert.match(
+        err.message,
+        /console-blue served traffic before this deployment and must keep 1\.4\.2 while live flips to green/,
+      );
+      return true;
+    });
+    await tier.setConfig(stack, { "lockstep:console.blue": FROM });
+    assert.equal((await stack.up()).summary.result, "succeeded");
+    const live = () =>
+      JSON.parse(tier.kubectl(["get", "service", "console", "-n", NS, "-o", "json"]).stdout).spec.selector[
+        "lockstep.dev/color"
+      ];
+    assert.equal(live(), "green");
+    // Blue is idle now: it moves in the next up.
+    await tier.setConfig(stack, { "lockstep:console.blue": TO });
+    const moved = await stack.up();
+    assert.equal(moved.summary.result, "succeeded");
+    assert.deepEqual(
+      [moved.outputs.workloads.value["console-blue"], moved.outputs.consoleLive.value, live()],
+      [TO, "green", "green"],
+    );
   });
 
   it("an upgrade.from that disagrees with what the stack runs stops preview before anything, naming both versions", async () => {
@@ -251,7 +310,7 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
       await assert.rejects(stack.preview(), (err: Error) => {
         assert.match(
           err.message,
-          /lockstep:upgrade\.from = "1\.3\.4", but this stack runs 1\.4\.2 \(its last deployment\)/,
+          /lockstep:upgrade\.from = "1\.3\.4", but this stack already runs 1\.5\.0 everywhere \(its last deployment\)/,
         );
         return true;
       });
@@ -291,9 +350,7 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
 
   it("a pre-upgrade Backup that fails stops the up at once, before any chart, operator or database change", async () => {
     tier.cnpg.failBackups = /1-5-0-to-1-5-1$/;
-    // Close the running window first (the stable gateways move to 1.5.0), then open 1.5.0 -> 1.5.1.
-    await tier.setConfig(stack, { "lockstep:upgrade": "null" });
-    assert.equal((await stack.up()).summary.result, "succeeded");
+    // 1.5.0 -> 1.5.1, coordinated as well (1.5.1's migrations are contract); blue, idle, takes the new console.
     await tier.setConfig(stack, { "lockstep:release": "1.5.1", "lockstep:console.blue": "1.5.1" });
     const { steps, onEvent } = recorder();
     const started = Date.now();
@@ -533,12 +590,25 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
 
     // The next up settles the finished rollback (its writers-down step leaves the stack, the record says
     // the rollback is done) and touches no database or workload; then the stack is at rest.
+    // The writers' `lockstep.dev/writers-stopped` annotation leaves with the stop: a metadata update of
+    // theirs, no rollout (their pod templates stay as they were).
+    const writers = ["api", "worker-export", "worker-lifecycle", "worker-config"];
+    const templates = () =>
+      writers.map((w) =>
+        JSON.stringify(JSON.parse(tier.kubectl(["get", "deployment", w, "-n", NS, "-o", "json"]).stdout).spec.template),
+      );
+    const before = templates();
     const settle = recorder();
     assert.equal((await stack.up({ onEvent: settle.onEvent })).summary.result, "succeeded");
     const touched = settle.steps.filter(
-      (s) => s.phase === "pre" && changed(s) && /Cluster|Deployment|helm\.sh/.test(s.type),
+      (s) =>
+        s.phase === "pre" &&
+        changed(s) &&
+        /Cluster|Deployment|helm\.sh/.test(s.type) &&
+        !(s.type === "kubernetes:apps/v1:Deployment" && writers.includes(s.name) && s.op === "update"),
     );
     assert.deepEqual(touched, [], "settling changes no cluster, workload or chart");
+    assert.deepEqual(templates(), before, "no writer rolls while settling");
     const again = await tier.cli(["preview", "--stack", "staging", "--expect-no-changes"]);
     assert.equal(again.code, 0, `the rolled-back stack is at rest:\n${said(again)}`);
   });

@@ -234,7 +234,8 @@ describe("a fleet of three installs upgrades for real, ring by ring", { timeout:
       assert.ok(env.stackOutputs && env.fleet, "the `pulumi version` probe found the CLI");
       // Outputs of the stack named: globex-us went through a window, staging never did.
       const globex = await env.stackOutputs("globex-us");
-      assert.deepEqual(globex.upgradeWindow, { from: FROM, to: TO, mode: "rolling", gatewayCanaryPercent: null });
+      // 1.5.1's migrations are contract: the fleet upgrade wrote a coordinated window.
+      assert.deepEqual(globex.upgradeWindow, { from: FROM, to: TO, mode: "coordinated", gatewayCanaryPercent: null });
       assert.equal((await env.stackOutputs("staging")).upgradeWindow, null);
       await assert.rejects(env.stackOutputs("no-such-stack"), /no-such-stack/);
       const listed = await env.fleet.listStacks();

@@ -1,5 +1,5 @@
 /**
- * Zero downtime, measured. The real Pulumi CLI runs an upgrade window (1.5.0 -> 1.5.1, gateway canary at
+ * Zero downtime, measured. The real Pulumi CLI runs an upgrade window (1.3.4 -> 1.4.2, migrations expand-only, gateway canary at
  * 10 %, console flipped to green) with every await on, against a simulated cluster where Deployments
  * really roll (kube-controller-manager and kwok; simulated/cluster.ts). A watcher records every Service's
  * ready endpoints, Deployment availability, PDB status, selectors and route weights; the tests assert on
@@ -27,8 +27,8 @@ import {
 import { EngineTier, PROJECT } from "./tier";
 
 const NS = "aigw-staging";
-const FROM = "1.5.0";
-const TO = "1.5.1";
+const FROM = "1.3.4";
+const TO = "1.4.2";
 /** Readiness per app: the API's stands for its migrations at startup. */
 const DELAYS = {
   byApp: {

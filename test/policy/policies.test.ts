@@ -314,8 +314,35 @@ describe("policies", () => {
         ...r,
         dependencyUrns: r.dependencyUrns.filter((u) => !u.endsWith(`::${check}`)),
       }));
-      await fails(policies.preUpgradeBackup, cut, /API Deployment api must depend on the pre-upgrade backup check/);
-      await fails(policies.preUpgradeBackup, cut, /chart release openbao must depend on the pre-upgrade backup check/);
+      await fails(policies.preUpgradeBackup, cut, /API Deployment api must depend on the pre-upgrade backup checks/);
+      await fails(policies.preUpgradeBackup, cut, /chart release openbao must depend on the pre-upgrade backup checks/);
+    });
+    it("refuses a window without Keycloak's Backup, or without the OpenBao snapshot", async () => {
+      await fails(
+        policies.preUpgradeBackup,
+        without(windowBase, backups[1]),
+        /an on-demand Backup of keycloak-db must exist while the window 1\.5\.0 -> 1\.5\.1 is open/,
+      );
+      await fails(
+        policies.preUpgradeBackup,
+        without(windowBase, "openbao-snapshot-1-5-0-to-1-5-1"),
+        /an OpenBao raft snapshot \(a Command that runs scripts\/openbao-snapshot\.sh\) must be taken while the window 1\.5\.0 -> 1\.5\.1 is open/,
+      );
+    });
+    it("refuses a chart release that does not wait for Keycloak's check or the snapshot", async () => {
+      for (const gate of ["await-keycloak-db-1-5-0-to-1-5-1", "openbao-snapshot-1-5-0-to-1-5-1"]) {
+        const cut = structuredClone(windowBase).map((r) => ({
+          ...r,
+          dependencyUrns: r.dependencyUrns.filter((u) => !u.endsWith(`::${gate}`)),
+        }));
+        await fails(
+          policies.preUpgradeBackup,
+          cut,
+          new RegExp(
+            `chart release keycloak must depend on the pre-upgrade backup checks and the OpenBao snapshot, and does not on ${gate}`,
+          ),
+        );
+      }
     });
   });
 

@@ -249,13 +249,13 @@ describe("policy edges", () => {
       const found = await messages(policies.preUpgradeBackup, cut);
       assert.ok(
         found.includes(
-          `API Deployment api must depend on the pre-upgrade backup check (${check}, await-platform-db-again), so migrations never run before the backup completes`,
+          `API Deployment api must depend on the pre-upgrade backup checks and the OpenBao snapshot, and does not on ${check} or await-platform-db-again, so migrations never run before the backups complete`,
         ),
         JSON.stringify(found),
       );
       assert.ok(
         found.includes(
-          `chart release openbao must depend on the pre-upgrade backup check (${check}, await-platform-db-again), so no chart or operator changes before the backup completes`,
+          `chart release openbao must depend on the pre-upgrade backup checks and the OpenBao snapshot, and does not on ${check} or await-platform-db-again, so no chart or operator changes before the backups complete`,
         ),
         JSON.stringify(found),
       );

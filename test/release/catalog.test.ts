@@ -41,6 +41,18 @@ describe("release catalog", () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  it("refuses a PostgreSQL major that disagrees with its image's tag, naming the file, the field and both", () => {
+    refuses(
+      "1.5.0.yaml",
+      good.replace("major: 16", "major: 17"),
+      /1\.5\.0\.yaml.*postgres\.major.*is 17, but the image ghcr\.io\/cloudnative-pg\/postgresql:16\.6 is PostgreSQL 16/,
+    );
+    assert.equal(parseReleaseFile("1.5.0.yaml", good).postgres.major, 16, "the shipped pair agrees");
+    // A digest alone names no major: nothing to compare.
+    const untagged = good.replace(/postgresql:16\.6@/, "postgresql@");
+    assert.equal(parseReleaseFile("1.5.0.yaml", untagged.replace("major: 16", "major: 17")).postgres.major, 17);
+  });
+
   it("loads the shipped releases oldest first, enough to exercise every rule", () => {
     const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
     assert.deepEqual(catalog.versions, ["1.3.4", "1.4.2", "1.5.0", "1.5.1", "2.0.0"]);

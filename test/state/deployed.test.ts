@@ -4,9 +4,17 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { DEFAULT_CATALOG_DIR, loadCatalog } from "../../lib/release/catalog";
-import { deployedAt, deployedFromOutputs, parseDeployedArgument } from "../../lib/state/deployed";
-import { refusal } from "../helpers";
+import { prepareInputs } from "../../lib/config/inputs";
+import { readStackFile } from "../../lib/config/stackFile";
+import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog, partDigests, setDigest } from "../../lib/release/catalog";
+import {
+  checkDeployedSetUnchanged,
+  deployedAt,
+  DeployedState,
+  deployedFromOutputs,
+  parseDeployedArgument,
+} from "../../lib/state/deployed";
+import { PROJECT, refusal } from "../helpers";
 
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
 const VERSIONS = "1.3.4, 1.4.2, 1.5.0, 1.5.1, 2.0.0";
@@ -123,6 +131,64 @@ describe("deployedFromOutputs", () => {
     assert.equal(
       refusal(() => deployedFromOutputs({ release: { version: "1.5.0" }, workloads: { api: 7 } }, "stack acme")),
       "stack acme: the last deployment's outputs do not describe a lockstep release (workloads.api: Invalid input: expected string, received number); was this stack deployed by another program?",
+    );
+  });
+});
+
+describe("a released version is immutable", () => {
+  /** A copy of the shipped catalog with one edit made to 1.5.1's file. */
+  function editedCatalog(edit: (text: string) => string) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-edited-"));
+    fs.cpSync(DEFAULT_CATALOG_DIR, dir, { recursive: true });
+    const file = path.join(dir, "1.5.1.yaml");
+    fs.writeFileSync(file, edit(fs.readFileSync(file, "utf8")));
+    return loadCatalog(dir);
+  }
+  const release151 = getRelease(catalog, "1.5.1");
+  const ran151 = deployedFromOutputs(
+    {
+      release: { version: "1.5.1", setDigest: setDigest(release151), parts: partDigests(release151) },
+      workloads: { api: "1.5.1" },
+    },
+    "stack staging",
+  );
+  const newApi = (text: string) => text.replace(/api@sha256:[a-f0-9]{64}/, `api@sha256:${"e".repeat(64)}`);
+
+  it("refuses the catalog giving a deployed version another set, naming the file and the part that changed", () => {
+    const edited = editedCatalog(newApi);
+    assert.match(
+      refusal(() => checkDeployedSetUnchanged(ran151, edited)),
+      /1\.5\.1\.yaml: this stack deployed 1\.5\.1 as set sha256:bdf0008f0adb.*, and the catalog now gives 1\.5\.1 the set sha256:[a-f0-9]{64} \(changed: components\.api\); a released version is never edited in place/,
+    );
+  });
+  it("names every changed part, a chart's values among them", () => {
+    const edited = editedCatalog((t) => newApi(t).replace("clusterWide: true", "clusterWide: false"));
+    assert.match(
+      refusal(() => checkDeployedSetUnchanged(ran151, edited)),
+      /\(changed: components\.api, charts\.cnpgOperator\)/,
+    );
+  });
+  it("says when the deployment's outputs carry no per-part digests", () => {
+    const older = { ...ran151, setParts: undefined } as DeployedState;
+    assert.match(
+      refusal(() => checkDeployedSetUnchanged(older, editedCatalog(newApi))),
+      /the deployment's outputs carry no per-part digests/,
+    );
+  });
+  it("passes the same set, a notes-only edit, and a typed --deployed version (no digest to compare)", () => {
+    checkDeployedSetUnchanged(ran151, catalog);
+    checkDeployedSetUnchanged(
+      ran151,
+      editedCatalog((t) => t.replace("retry storm", "retry storm (fixed)")),
+    );
+    checkDeployedSetUnchanged(deployedAt("1.5.1", editedCatalog(newApi)), editedCatalog(newApi));
+  });
+  it("holds in the program and the plan alike: prepareInputs refuses it before anything is declared", () => {
+    const edited = editedCatalog(newApi);
+    const values = { ...readStackFile("staging", PROJECT).values };
+    assert.match(
+      refusal(() => prepareInputs(values, edited, { projectDir: PROJECT, deployed: ran151 })),
+      /changed: components\.api/,
     );
   });
 });

@@ -34,6 +34,7 @@ function record(change: (r: ReleaseRecordData) => void = () => {}): ReleaseRecor
     promotion: null,
     deployed: { release: "1.3.4", workloads: { api: "1.3.4", gateway: "1.3.4" } },
     windowBackupCluster: "platform-db",
+    windowBackupClusters: { platform: "platform-db", identity: "keycloak-db" },
     databases: {
       platform: { cluster: "platform-db", serverName: "platform-db", recoveredFrom: null, recovering: false },
       identity: { cluster: "keycloak-db", serverName: "keycloak-db", recoveredFrom: null, recovering: false },
