@@ -43,6 +43,15 @@ export const ROLLING_WINDOW = [
   "console.live=green",
   "deployed=1.3.4",
 ] as const;
+/** The same window as `--set` values (what runs comes as `deployed`), and as the plan CLI's arguments. */
+export const ROLLING_WINDOW_SETS = ROLLING_WINDOW.filter((s) => !s.startsWith("deployed="));
+export const ROLLING_WINDOW_ARGS = [
+  ...ROLLING_WINDOW.filter((s) => s.startsWith("deployed=")).flatMap((s) => [
+    "--deployed",
+    s.slice("deployed=".length),
+  ]),
+  ...ROLLING_WINDOW_SETS.flatMap((s) => ["--set", s]),
+];
 
 export function planStack(stack: string, ...sets: string[]): Promise<PlanResult> {
   return plan({ stack, ...split(sets) });

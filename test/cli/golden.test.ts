@@ -13,7 +13,7 @@ import type { CommandOutput } from "../../cli/env";
 import { env, lockstep, tempProject } from "../cliKit";
 import { FakeFleet } from "../fleetKit";
 import { golden } from "../goldenKit";
-import { PROJECT, ROLLING_WINDOW } from "../helpers";
+import { PROJECT, ROLLING_WINDOW_ARGS } from "../helpers";
 
 const catalog = loadCatalog(path.join(PROJECT, "releases"));
 
@@ -33,9 +33,7 @@ describe("what the commands print, line for line", () => {
         0,
         "--stack",
         "staging",
-        "--deployed",
-        "1.3.4",
-        ...ROLLING_WINDOW.filter((s) => !s.startsWith("deployed=")).flatMap((s) => ["--set", s]),
+        ...ROLLING_WINDOW_ARGS,
         "--set",
         "upgrade.gatewayCanaryPercent=10",
       ));

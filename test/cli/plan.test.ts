@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { plan } from "../../plan/plan";
-import { PROJECT, ROLLING_WINDOW } from "../helpers";
+import { PROJECT, ROLLING_WINDOW_SETS } from "../helpers";
 
 /** Runs the built CLI exactly as `npm run plan` does, after rebuilding bin/ if any source is newer. */
 function cli(...args: string[]) {
@@ -30,7 +30,7 @@ describe("npm run plan", () => {
 
   describe("the built CLI", () => {
     it("gives the same plan as the in-process run (the CLI's startup shortcuts change nothing)", async () => {
-      const sets = [...ROLLING_WINDOW.filter((s) => !s.startsWith("deployed=")), "upgrade.gatewayCanaryPercent=20"];
+      const sets = [...ROLLING_WINDOW_SETS, "upgrade.gatewayCanaryPercent=20"];
       const r = cli("--stack", "staging", "--json", "--deployed", "1.3.4", ...sets.flatMap((s) => ["--set", s]));
       assert.equal(r.code, 0, r.stderr);
       const { config: _c, ...inProcess } = await plan({ stack: "staging", sets, deployed: "1.3.4" });

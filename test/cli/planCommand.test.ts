@@ -10,11 +10,7 @@ import { describe, it } from "node:test";
 import { main } from "../../cli/lockstep";
 import { plan } from "../../plan/plan";
 import { env, lockstep } from "../cliKit";
-import { PROJECT, ROLLING_WINDOW } from "../helpers";
-
-/** The lawful rolling window (1.3.4 -> 1.4.2) as `--set` values, and as the plan's arguments. */
-const ROLLING_WINDOW_SETS = ROLLING_WINDOW.filter((s) => !s.startsWith("deployed="));
-const ROLLING_WINDOW_ARGS = ["--deployed", "1.3.4", ...ROLLING_WINDOW_SETS.flatMap((s) => ["--set", s])];
+import { PROJECT, ROLLING_WINDOW_ARGS, ROLLING_WINDOW_SETS } from "../helpers";
 
 /**
  * The same command in this process, through the CLI's own entry (`main`) on the project's files: for what
