@@ -94,7 +94,7 @@ export function recordOf({
     upgradeMode: window?.mode ?? "rolling",
     gatewayCanaryPercent: window?.gatewayCanaryPercent ?? null,
     console: config.console,
-    consoleBefore: deployed ? consoleOf(deployed, config.console.live) : null,
+    consoleBefore: deployed ? consoleOf(deployed, config.console) : null,
     kubernetesVersion: config.kubernetesVersion ?? null,
     databaseCluster: databases.platform.cluster,
     promotion: config.promotion ?? null,
@@ -121,12 +121,15 @@ export function recordOf({
 }
 
 /**
- * The colors the last deployment ran. Its outputs name the live one; a record typed for the offline plan
- * (`--deployed 1.5.0`) may not, and then the live color is taken as the stack file's.
+ * The colors the last deployment ran, while they differ from the stack's: like `deployed`, the record at
+ * rest must not change from one up to the next. Its outputs name the live one; a record typed for the
+ * offline plan (`--deployed 1.5.0`) may not, and then the live color is taken as the stack file's.
  */
-function consoleOf(deployed: DeployedState, configuredLive: "blue" | "green"): ReleaseRecordData["consoleBefore"] {
+function consoleOf(deployed: DeployedState, configured: StackConfig["console"]): ReleaseRecordData["consoleBefore"] {
   const blue = deployed.workloads["console-blue"];
   const green = deployed.workloads["console-green"];
   if (!blue || !green) return null;
-  return { blue, green, live: deployed.consoleLive ?? configuredLive };
+  const live = deployed.consoleLive ?? configured.live;
+  const same = blue === configured.blue && green === configured.green && live === configured.live;
+  return same ? null : { blue, green, live };
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../../lib/release/catalog";
 import { versionSlug } from "../../components/backup";
@@ -6,7 +7,7 @@ import { objectStorePort } from "../../components/platform";
 import { parseSmokeOutput } from "../../components/verification";
 import type { PlanResult } from "../../plan/plan";
 import { memoizeProgramRuns, runProgramsWith } from "../../plan/runtime";
-import { ofType, planStack, prop, resource, ROLLING_WINDOW, runStack } from "../helpers";
+import { ofType, planStack, PROJECT, prop, resource, ROLLING_WINDOW, runStack } from "../helpers";
 
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -423,6 +424,20 @@ describe("components", () => {
         ["upgrade-path", "blue-green-integrity"],
         "a preview says which gate `pulumi up` refuses, without a policy pack",
       );
+    });
+
+    it("writes the same release record from one up to the next at rest: the colors before appear only while they differ", async () => {
+      const recordOf = (r: PlanResult) =>
+        JSON.parse((resource(r, "lockstep-release").props.data as Record<string, string>)["release.json"]) as {
+          consoleBefore: unknown;
+        };
+      const atRest = path.join(PROJECT, "test", "fixtures", "deployed-1.5.1-after-window.json");
+      const first = recordOf(await planStack("staging"));
+      const second = recordOf(await planStack("staging", `deployed=${atRest}`));
+      assert.deepEqual(second, first, "a first install and the up after it write the same record");
+      assert.equal(second.consoleBefore, null);
+      const moving = recordOf(await planStack("staging", `deployed=${atRest}`, "console.green=1.5.1"));
+      assert.deepEqual(moving.consoleBefore, { blue: "1.5.1", green: "1.5.0", live: "blue" });
     });
 
     it("records the release set in the cluster and in the stack outputs", () => {
