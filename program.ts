@@ -5,18 +5,18 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { z } from "zod";
 import { DEFAULT_CATALOG_DIR, loadCatalog } from "./lib/release/catalog";
-import { kubeconfigPath } from "./lib/config/cluster";
+import { ClusterTarget, kubeconfigPath } from "./lib/config/cluster";
+import { kubectlServerVersion, ServerVersionRead, serverVersionRefusal } from "./lib/config/serverVersion";
 import { CONFIG_KEYS, CONFIG_PREFIX, lockstepKeys } from "./lib/config/config";
 import { DeployedState, deployedFromOutputs } from "./lib/state/deployed";
 import { prepareInputs, ProgramInputs } from "./lib/config/inputs";
 import { PROJECT_ROOT } from "./lib/core/paths";
 import { LockstepInputError } from "./lib/core/errors";
+import { productionStacks } from "./lib/config/packConfig";
+import { PromotionSource, sourceVerification } from "./lib/state/promotion";
 import { setDigest } from "./lib/release/catalog";
-import { DEFAULT_PRODUCTION_STACKS, gateRefusals, refusalText } from "./lib/state/gates";
+import { gateRefusals, promotionSourceStack, refusalText } from "./lib/state/gates";
 import { recordOf } from "./lib/state/record";
 import { Platform, PlatformOutputs } from "./components/platform";
 
@@ -25,6 +25,8 @@ export interface ProgramOptions {
   catalogDir?: string;
   /** Inputs already loaded and validated (the offline plan validates before the stack exists). @default loaded from config */
   inputs?: ProgramInputs;
+  /** How the cluster's Kubernetes version is read. @default `kubectl version` against the stack's cluster */
+  serverVersion?: (cluster: ClusterTarget | undefined) => ServerVersionRead;
 }
 
 // The SDK knows which config keys are secret; its typings keep the lookup internal.
@@ -35,13 +37,50 @@ const { isConfigSecret } = runtimeConfig as unknown as { isConfigSecret(key: str
  * backend, in `preview` and in `up`; a stack that never deployed has none: a first install).
  */
 async function deployedOfThisStack(): Promise<DeployedState | null> {
-  const name = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
-  const self = new pulumi.StackReference("lockstep-deployed", { name });
+  const name = qualified(pulumi.getStack());
   const keys = ["release", "workloads", "consoleLive", "databases", "restorePoint", "restoreDrill"] as const;
-  const details = await Promise.all(keys.map((key) => self.getOutputDetails(key)));
-  const outputs = Object.fromEntries(keys.map((key, i) => [key, details[i].value ?? details[i].secretValue]));
-  return deployedFromOutputs(outputs, `stack ${name}`);
+  return deployedFromOutputs(await outputsOf("lockstep-deployed", name, keys), `stack ${name}`);
 }
+
+const qualified = (stack: string) => `${pulumi.getOrganization()}/${pulumi.getProject()}/${stack}`;
+
+async function outputsOf(resource: string, name: string, keys: readonly string[]): Promise<Record<string, unknown>> {
+  const ref = new pulumi.StackReference(resource, { name });
+  const details = await Promise.all(keys.map((key) => ref.getOutputDetails(key)));
+  return Object.fromEntries(keys.map((key, i) => [key, details[i].value ?? details[i].secretValue]));
+}
+
+/**
+ * The verifying stack's outputs, read live the same way: a production stack that moves runs only what
+ * they show verified. A stack that does not exist in this backend fails the read, and with it the
+ * preview: nothing verified the set.
+ */
+async function promotionSourceOf(stack: string): Promise<PromotionSource> {
+  const name = qualified(stack);
+  void pulumi.log.info(`prod-promoted-only: reading the outputs of ${name}, the stack lockstep:promotion names`);
+  const outputs = await outputsOf("lockstep-promotion-source", name, ["release", "verification"]);
+  return { stack, origin: `stack ${name}, read live`, verification: sourceVerification(outputs) };
+}
+
+/**
+ * Where the cluster answers, its API server's version must be the one the stack types: the policy pack
+ * judges the release's supported range on the typed value. A cluster that does not answer is warned
+ * about; the provider then fails on it by itself.
+ */
+function checkServerVersion(config: ProgramInputs["config"], read = defaultServerVersion): void {
+  const found = read(config.cluster);
+  if ("problem" in found) {
+    const typed = config.kubernetesVersion ?? "(unset)";
+    void pulumi.log.warn(
+      `the cluster's Kubernetes version could not be read (${found.problem}); lockstep:kubernetesVersion ${typed} is not checked against it`,
+    );
+    return;
+  }
+  const refusal = serverVersionRefusal(config.kubernetesVersion, found.version);
+  if (refusal) throw new LockstepInputError(refusal);
+}
+
+const defaultServerVersion = (cluster: ClusterTarget | undefined) => kubectlServerVersion(cluster, PROJECT_ROOT);
 
 /** Reads and validates everything the program needs; throws `LockstepInputError` on bad input. */
 export async function loadInputs(options: ProgramOptions = {}): Promise<ProgramInputs> {
@@ -49,33 +88,22 @@ export async function loadInputs(options: ProgramOptions = {}): Promise<ProgramI
   const secretKeys = CONFIG_KEYS.filter((key) => isConfigSecret(`${CONFIG_PREFIX}:${key}`));
   const values = lockstepKeys(pulumi.runtime.allConfig());
   // Config is checked before anything is read from the engine, so bad input registers nothing.
-  prepareInputs(values, catalog, { secretKeys, projectDir: PROJECT_ROOT, deployed: null, deferWindow: true });
+  const checked = prepareInputs(values, catalog, {
+    secretKeys,
+    projectDir: PROJECT_ROOT,
+    deployed: null,
+    deferWindow: true,
+  });
+  checkServerVersion(checked.config, options.serverVersion);
+  const stack = pulumi.getStack();
+  const deployed = await deployedOfThisStack();
+  const source = promotionSourceStack(stack, checked.config, deployed, productionStacks(stack, PROJECT_ROOT));
   return prepareInputs(values, catalog, {
     secretKeys,
     projectDir: PROJECT_ROOT,
-    deployed: await deployedOfThisStack(),
+    deployed,
+    promotionSource: source ? await promotionSourceOf(source) : null,
   });
-}
-
-const packConfigSchema = z.object({
-  "prod-promoted-only": z.object({ productionStacks: z.array(z.string()).optional() }).optional(),
-});
-
-/** The stacks the policy pack treats as production: its config for this stack, else its default. */
-export function productionStacks(stack: string, projectDir = PROJECT_ROOT): string[] {
-  const file = path.join(projectDir, "policy", "config", `${stack}.json`);
-  if (!fs.existsSync(file)) return DEFAULT_PRODUCTION_STACKS;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new LockstepInputError(`${file}: not valid JSON (${(err as Error).message})`);
-  }
-  const parsed = packConfigSchema.safeParse(raw);
-  // A malformed entry is the pack's to report; the gate then keys on its default.
-  return parsed.success
-    ? (parsed.data["prod-promoted-only"]?.productionStacks ?? DEFAULT_PRODUCTION_STACKS)
-    : DEFAULT_PRODUCTION_STACKS;
 }
 
 /**
@@ -85,7 +113,7 @@ export function productionStacks(stack: string, projectDir = PROJECT_ROOT): stri
  */
 function enforceGates(inputs: ProgramInputs, stack: string): void {
   const record = recordOf({ stack, ...inputs, setDigest: setDigest(inputs.release) });
-  const refusals = gateRefusals(record, inputs.catalog, productionStacks(stack));
+  const refusals = gateRefusals(record, inputs.catalog, productionStacks(stack, PROJECT_ROOT));
   if (refusals.length === 0) return;
   if (!pulumi.runtime.isDryRun()) throw new LockstepInputError(refusalText(refusals));
   for (const r of refusals) void pulumi.log.warn(`${r.gate}: ${r.message} (\`pulumi up\` refuses this)`);

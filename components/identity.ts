@@ -29,6 +29,10 @@ export interface IdentityArgs {
   secretValues?: boolean;
   /** Wait for Keycloak to be ready. @default true */
   awaitRollout?: boolean;
+  /** The PostgreSQL majors when this window upgrades its database in place (see PostgresCluster). @default undefined */
+  majorUpgrade?: { from: number; to: number };
+  /** KUBECONFIG and KUBE_CONTEXT of the install's cluster, for that upgrade's scripts. @default {} */
+  clusterEnv?: Record<string, string>;
 }
 
 /** Keycloak with its own CloudNativePG database, backed up the same way as the platform's. */
@@ -49,6 +53,7 @@ export class Identity extends pulumi.ComponentResource {
         storageSize: "10Gi",
         backup: args.backup,
         awaitRollout: args.awaitRollout ?? true,
+        ...(args.majorUpgrade ? { majorUpgrade: args.majorUpgrade, clusterEnv: args.clusterEnv } : {}),
       },
       { parent: this },
     );

@@ -9,6 +9,7 @@ import { OPERATOR_NAMESPACE } from "../lib/core/names";
 import type { ProgramInputs } from "../lib/config/inputs";
 import { FirstPartyComponent, getRelease, Release } from "../lib/release/catalog";
 import { mirrored } from "../lib/release/images";
+import { postgresMajorPath } from "../lib/release/postgresMajor";
 import type { DrillResult, RestorePoint } from "../lib/state/deployed";
 import { recordOf, runningCluster } from "../lib/state/record";
 import { appSecretName } from "../lib/recovery/restore";
@@ -64,7 +65,7 @@ export function objectStorePort(endpointURL: string | undefined): number {
 
 /** One builder per wave id; the wave order decides which run, and in which order. */
 export function waveBuilders(ctx: PlatformContext): Record<WaveId, WaveBuilder> {
-  const { config, catalog, charts, window, deployed, databases, rollback, release } = ctx;
+  const { config, catalog, charts, window, deployed, databases, rollback, release, promotionSource } = ctx;
   const ns = config.namespace;
   const awaitRollout = config.awaitRollouts;
   const secretValues = config.secretKeys.includes("chartValues");
@@ -77,6 +78,11 @@ export function waveBuilders(ctx: PlatformContext): Record<WaveId, WaveBuilder> 
 
   const gateways = gatewayTracks(config.release, window);
   const postgresImage = mirrored(release.postgres.image, catalog.mirror);
+  const pgPath = window ? postgresMajorPath(getRelease(catalog, window.from), release) : null;
+  const majorUpgrade =
+    pgPath?.method === "in-place"
+      ? { majorUpgrade: { from: pgPath.from, to: pgPath.to }, clusterEnv: ctx.clusterEnv }
+      : {};
   // Known before any wave is declared, so the waves can run in either direction (a rollback reverses the workloads).
   const apiUrl = apiServiceUrl(ns);
   const databaseSecret = appSecretName(databases.platform);
@@ -181,6 +187,7 @@ export function waveBuilders(ctx: PlatformContext): Record<WaveId, WaveBuilder> 
           stackValues: config.chartValues.identity,
           secretValues,
           awaitRollout,
+          ...majorUpgrade,
         },
         { parent: wave, dependsOn: [namespace, operators] },
       );
@@ -196,6 +203,7 @@ export function waveBuilders(ctx: PlatformContext): Record<WaveId, WaveBuilder> 
           instances: config.ha ? 3 : 1,
           backup: config.backup,
           awaitRollout,
+          ...majorUpgrade,
         },
         { parent: wave },
       );
@@ -311,6 +319,7 @@ export function waveBuilders(ctx: PlatformContext): Record<WaveId, WaveBuilder> 
             deployed,
             databases,
             rollback,
+            promotionSource,
           }),
           evidence: {
             ...(restorePoint ? { "restore-point.json": restorePoint } : {}),

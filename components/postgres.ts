@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../lib/config/config";
-import { ANNOTATIONS, BARMAN_PLUGIN, LABELS, PART_OF } from "../lib/core/names";
+import * as command from "@pulumi/command";
+import { ANNOTATIONS, AWAIT_BACKUP_SCRIPT, BARMAN_PLUGIN, LABELS, PART_OF } from "../lib/core/names";
 import { clusterSpec } from "../lib/recovery/postgres";
 import { appSecretName, DatabasePlan, objectStoreName } from "../lib/recovery/restore";
 
@@ -19,6 +20,14 @@ export interface PostgresClusterArgs {
   backup: StackConfig["backup"];
   /** Wait until CloudNativePG reports the cluster Ready before anything after it starts. @default true */
   awaitRollout?: boolean;
+  /**
+   * The PostgreSQL majors of a window that moves the cluster's up: CloudNativePG runs pg_upgrade in place,
+   * and a base backup of the new major is taken as soon as the cluster is back (the old major's backups
+   * cannot restore it). @default undefined (the major stays)
+   */
+  majorUpgrade?: { from: number; to: number };
+  /** KUBECONFIG and KUBE_CONTEXT for the script awaiting that base backup. @default {} (kubectl's own defaults) */
+  clusterEnv?: Record<string, string>;
 }
 
 /**
@@ -40,6 +49,8 @@ export class PostgresCluster extends pulumi.ComponentResource {
   /** Name of the Secret CloudNativePG generates with the application credentials (`uri`, `password`). */
   readonly appSecretName: string;
   readonly clusterName: string;
+  /** The base backup of the new major, in a window that upgrades it in place. */
+  readonly majorBaseBackup?: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: PostgresClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:database:PostgresCluster", name, {}, opts);
@@ -69,8 +80,8 @@ export class PostgresCluster extends pulumi.ComponentResource {
               accessKeyId: { name: args.backup.credentialsSecret, key: "ACCESS_KEY_ID" },
               secretAccessKey: { name: args.backup.credentialsSecret, key: "ACCESS_SECRET_KEY" },
             },
-            wal: { compression: "gzip", maxParallel: 2 },
-            data: { compression: "gzip", jobs: 2 },
+            wal: { compression: "gzip", maxParallel: 2, encryption: args.backup.encryption },
+            data: { compression: "gzip", jobs: 2, encryption: args.backup.encryption },
           },
         },
       },
@@ -136,12 +147,45 @@ export class PostgresCluster extends pulumi.ComponentResource {
     this.originCluster = origin?.cluster;
     this.cluster = active.cluster;
     this.scheduledBackup = active.scheduledBackup;
+    if (args.majorUpgrade) {
+      const backupName = `${plan.cluster}-pg${args.majorUpgrade.to}-base`;
+      this.majorBaseBackup = new k8s.apiextensions.CustomResource(
+        backupName,
+        {
+          apiVersion: "postgresql.cnpg.io/v1",
+          kind: "Backup",
+          metadata: {
+            name: backupName,
+            namespace: args.namespace,
+            labels: {
+              [LABELS.partOf]: PART_OF,
+              [LABELS.name]: plan.cluster,
+              [LABELS.majorBase]: String(args.majorUpgrade.to),
+            },
+            annotations: { [ANNOTATIONS.skipAwait]: "true" },
+          },
+          spec: { cluster: { name: plan.cluster }, method: "plugin", pluginConfiguration: { name: BARMAN_PLUGIN } },
+        },
+        { parent: this, dependsOn: [this.cluster], retainOnDelete: true },
+      );
+      // Awaited like a pre-upgrade backup: a new major with no base backup has no restore point.
+      new command.local.Command(
+        `await-${backupName}`,
+        {
+          create: `bash ${AWAIT_BACKUP_SCRIPT}`,
+          environment: { ...args.clusterEnv, NAMESPACE: args.namespace, BACKUP: backupName, TIMEOUT_SECONDS: "3600" },
+          triggers: [args.majorUpgrade.from, args.majorUpgrade.to],
+        },
+        { parent: this, dependsOn: [this.majorBaseBackup] },
+      );
+    }
     this.clusterName = plan.cluster;
     this.appSecretName = appSecretName(plan);
     this.registerOutputs({
       clusterName: plan.cluster,
       serverName: plan.serverName,
       originKept: plan.keepOrigin && !!plan.recovery,
+      majorBaseBackup: this.majorBaseBackup?.metadata.name,
       objectStore: storeName,
       appSecretName: this.appSecretName,
     });

@@ -20,6 +20,10 @@ import type { RollbackPlan } from "../lib/recovery/rollback";
 import { prepareInputs, ProgramInputs } from "../lib/config/inputs";
 import { applySets, PROJECT_DIR, readStackFile, StackFile, toPulumiConfig } from "../lib/config/stackFile";
 import { WaveId } from "../lib/rollout/waves";
+import { PostgresMajorPath, postgresMajorPath } from "../lib/release/postgresMajor";
+import { productionStacks } from "../lib/config/packConfig";
+import { promotionSourceStack } from "../lib/state/gates";
+import { PromotionSource, sourceVerification } from "../lib/state/promotion";
 import { waveResourceName } from "../components/wave";
 import { usePolicyCatalog } from "../policy/policies/context";
 import { checkProductionGates, notEnforced, readPolicyConfig, runPolicies, Violation } from "./policyRunner";
@@ -41,6 +45,14 @@ export interface PlanOptions {
   catalog?: Catalog;
   /** The stack file a command already read. @default read from `projectDir` */
   stackFile?: StackFile;
+  /**
+   * The outputs of the stack a promotion names (`--staging-outputs`, or what `promote` read), and where
+   * they came from: a moving production stack's promotion is checked against them. An offline plan reads
+   * no stack, so without them the check is named as not done. @default none
+   */
+  verifierOutputs?: { origin: string; outputs: Record<string, unknown> };
+  /** Where `deployed` was read, when a command read it (the plan says so). @default none */
+  deployedSource?: string;
 }
 
 export interface PlannedResource {
@@ -69,8 +81,17 @@ export interface PlanResult {
   notEnforced: string[];
   /** What the plan assumed runs now; null is a first install. */
   deployed: DeployedState | null;
+  /** Where `deployed` was read from, when a command read it (`--read-outputs`); null otherwise. */
+  deployedSource: string | null;
   /** The window opened from the deployed state, and what the set changes in it. */
-  upgrade: { from: string; to: string; mode: string; differences: SetDifference[] } | null;
+  upgrade: {
+    from: string;
+    to: string;
+    mode: string;
+    differences: SetDifference[];
+    /** The path across PostgreSQL majors the window takes; null when the major stays. */
+    postgres: PostgresMajorPath | null;
+  } | null;
   /**
    * Each resource marked against what the program declares for the deployed versions (with the same
    * stack config): new, changed, unchanged, or removed. Null on a first install (everything is new).
@@ -82,6 +103,8 @@ export interface PlanResult {
   databases: Record<DatabaseKey, DatabasePlan>;
   /** The restore drill this deployment runs; null when none is configured. */
   restoreDrill: { id: string; database: DatabaseKey; cluster: string; source: string } | null;
+  /** The verifying stack's outputs the promotion was checked against; null when the stack needs none. */
+  promotionSource: PromotionSource | null;
   config: StackConfig;
 }
 
@@ -112,12 +135,26 @@ export async function runStack(options: PlanOptions): Promise<StackRun> {
     typeof options.deployed === "string"
       ? parseDeployedArgument(options.deployed, catalog)
       : (options.deployed ?? null);
-  const inputs = prepareInputs(lockstepKeys(pulumiConfig), catalog, {
-    secretKeys: stackFile.secretKeys,
-    projectDir,
-    deployed,
+  const values = lockstepKeys(pulumiConfig);
+  const base = { secretKeys: stackFile.secretKeys, projectDir, deployed };
+  const { config } = prepareInputs(values, catalog, { ...base, deferWindow: true });
+  const source = promotionSourceStack(options.stack, config, deployed, productionStacks(options.stack, projectDir));
+  const inputs = prepareInputs(values, catalog, {
+    ...base,
+    promotionSource: source ? offlineSource(source, options.verifierOutputs) : null,
   });
   return { inputs, run: await runProgram(options.stack, inputs, pulumiConfig, stackFile.secretKeys) };
+}
+
+/** The verifying stack's outputs as the offline plan has them: given, or not read at all. */
+function offlineSource(stack: string, given: PlanOptions["verifierOutputs"]): PromotionSource {
+  if (!given)
+    return {
+      stack,
+      origin: `an offline plan reads no stack (pulumi preview and up read them live); pass --staging-outputs <file>, the JSON of \`pulumi stack output --json --stack ${stack}\``,
+      verification: null,
+    };
+  return { stack, origin: given.origin, verification: sourceVerification(given.outputs) };
 }
 
 // The Pulumi runtime under mocks is process-global: two plans at once would register into each other.
@@ -155,12 +192,14 @@ async function planOnce(given: PlanOptions): Promise<PlanResult> {
     violations,
     notEnforced: notEnforced(packConfig),
     deployed: inputs.deployed,
+    deployedSource: options.deployedSource ?? null,
     upgrade: window
       ? {
           from: window.from,
           to: window.to,
           mode: window.mode,
           differences: diffSets(getRelease(catalog, window.from), getRelease(catalog, config.release)),
+          postgres: postgresMajorPath(getRelease(catalog, window.from), getRelease(catalog, config.release)),
         }
       : null,
     changes,
@@ -174,6 +213,7 @@ async function planOnce(given: PlanOptions): Promise<PlanResult> {
           source: inputs.databases[config.restoreDrill.database].serverName,
         }
       : null,
+    promotionSource: inputs.promotionSource,
     config,
   };
 }

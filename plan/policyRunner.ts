@@ -4,7 +4,7 @@
  * real CLI takes (`--policy-pack-config policy/config/<stack>.json`).
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
+import { policyConfigPath } from "../lib/config/packConfig";
 import type {
   EnforcementLevel,
   Policy,
@@ -74,10 +74,6 @@ export function checkProductionGates(config: PackConfig, stack: string, projectD
   throw new LockstepInputError(
     `${file}: ${key} disables ${off.join(", ")}, the gates that protect a production stack; ${stack} is environment prod, where they may be mandatory or advisory, never disabled`,
   );
-}
-
-export function policyConfigPath(stack: string, projectDir = PROJECT_DIR): string {
-  return path.join(projectDir, "policy", "config", `${stack}.json`);
 }
 
 /**

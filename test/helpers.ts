@@ -112,3 +112,10 @@ export function refusal(fn: () => unknown): string {
   }
   assert.fail("expected a LockstepInputError");
 }
+
+/** A cluster whose API server answers `kubectl version` with `version`: the program's reader, stood in. */
+export const clusterAt = (version: string) => () => ({ version });
+/** The staging stack's cluster (it types 1.31). */
+export const CLUSTER_1_31 = clusterAt("1.31.14");
+/** The prod stack's cluster (it types 1.32). */
+export const CLUSTER_1_32 = clusterAt("1.32.3");

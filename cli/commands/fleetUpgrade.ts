@@ -10,7 +10,7 @@ import { decidePromotion } from "../../lib/state/promotion";
 import { editStackConfig, readStackFile, stackFilePath } from "../../lib/config/stackFile";
 import { commitStackFile } from "../../lib/config/stackFileWrite";
 import { verificationInOutputs, verificationRecordSchema, VerificationRecord } from "../../lib/state/verification";
-import { policyConfigPath } from "../../plan/policyRunner";
+import { policyConfigPath } from "../../lib/config/packConfig";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 import type { FleetBackend } from "../fleetBackend";

@@ -1,9 +1,13 @@
+import * as fs from "node:fs";
 import { LockstepInputError } from "../../lib/core/errors";
+import { readStackValues } from "../../lib/config/stackFile";
+import { DeployedState, deployedFromOutputs } from "../../lib/state/deployed";
 import { ChangeKind, plan, PlanResult } from "../../plan/plan";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 
-export const PLAN_HELP = `Usage: lockstep plan --stack <name> [--deployed <version|file>] [--set key=value ...] [--json] [--catalog <dir>]
+export const PLAN_HELP = `Usage: lockstep plan --stack <name> [--deployed <version|file> | --read-outputs]
+                    [--staging-outputs <file>] [--set key=value ...] [--json] [--catalog <dir>]
        npm run plan -- --stack <name> ...     (npm run -s plan -- ... for clean --json output)
 
 Runs the lockstep program offline under Pulumi's mocks (no CLI, cluster or credentials), then the
@@ -13,6 +17,14 @@ policy pack, and prints the plan.
   --deployed <v|file> what the stack runs now: a version (every workload at it), or a record file
                       ({release, workloads}, or the JSON of \`pulumi stack output --json\`); the upgrade
                       window opens from it. Default: nothing deployed, a first install
+  --read-outputs      read what the stack runs from its outputs in the backend, with the Pulumi CLI
+                      (logged in, as for \`pulumi preview\`), and, for a production stack, the
+                      outputs of the stack its lockstep:promotion names; the plan says where from
+  --staging-outputs <file>
+                      the JSON of \`pulumi stack output --json\` of the stack a production
+                      stack's lockstep:promotion names: a moving production stack's promotion is
+                      checked against it. Default: not checked, and the plan says so (pulumi
+                      preview and up read those outputs live)
   --set key=value     override a lockstep: config key; dotted keys reach into objects
                       (upgrade.from=1.4.2, console.live=green); values parse as JSON, else strings;
                       key=null removes the key
@@ -118,8 +130,11 @@ export function renderHuman(result: PlanResult): string {
       ? `deployed ${result.deployed.release} (${Object.entries(result.deployed.workloads)
           .map(([w, v]) => `${w} ${v}`)
           .join(", ")})`
-      : "deployed: nothing (assumed a first install; pass --deployed <version|file> to plan an upgrade)",
+      : result.deployedSource
+        ? "deployed: nothing (a first install)"
+        : "deployed: nothing (assumed a first install; pass --deployed <version|file> or --read-outputs to plan an upgrade)",
   );
+  if (result.deployedSource) lines.push(`what runs, from ${result.deployedSource}`);
   if (result.upgrade) {
     lines.push(
       "",
@@ -127,6 +142,7 @@ export function renderHuman(result: PlanResult): string {
     );
     for (const d of result.upgrade.differences) lines.push(`  ~ ${d.key}: ${d.from} -> ${d.to}`);
     if (result.upgrade.differences.length === 0) lines.push("  (the pinned sets are identical)");
+    if (result.upgrade.postgres) lines.push(`  ${result.upgrade.postgres.description}`);
   }
   lines.push(...recoveryLines(result));
   lines.push(
@@ -161,6 +177,14 @@ export function renderHuman(result: PlanResult): string {
     "",
     `${real.length} resources${result.changes ? ` (${counts.join(", ")})` : ""}; ${result.resources.length - real.length} more registrations are the stack, its provider and reference, and the components (waves and groupings) that hold the resources`,
   );
+  const source = result.promotionSource;
+  if (source)
+    lines.push(
+      "",
+      source.verification
+        ? `promotion: checked against ${source.stack}'s outputs from ${source.origin}`
+        : `promotion: not checked against ${source.stack}'s outputs: ${source.origin}`,
+    );
   if (result.violations.length === 0) lines.push("policies: no violations");
   else {
     lines.push(`policies: ${result.violations.length} violation(s)`);
@@ -174,20 +198,80 @@ export function renderHuman(result: PlanResult): string {
   return shortDigests(lines.join("\n"));
 }
 
+/**
+ * `--read-outputs`: what the stack runs, from its outputs in the backend, and for a promotion the outputs
+ * of the stack it names, so a PR check plans against what runs instead of a first install.
+ */
+async function readFromBackend(
+  stack: string,
+  deployedFlag: string | undefined,
+  stagingFile: string | undefined,
+  env: CliEnv,
+): Promise<{ deployed: DeployedState | null; source: string; verifier?: VerifierOutputs }> {
+  if (deployedFlag)
+    throw new LockstepInputError(
+      `--read-outputs and --deployed ${deployedFlag} both say what the stack runs; give one`,
+    );
+  if (!env.stackOutputs)
+    throw new LockstepInputError(
+      "--read-outputs reads the stack's outputs with the Pulumi CLI, and none is installed here; install it and log in to the stack's backend, or pass --deployed <file> (the JSON of `pulumi stack output --json`)",
+    );
+  const outputs = await env.stackOutputs(stack);
+  const deployed = deployedFromOutputs(outputs, `stack ${stack}`);
+  const source = deployed
+    ? `the outputs of stack ${stack}, read from the backend`
+    : `the outputs of stack ${stack}, read from the backend: none, so a first install`;
+  const promotion = readStackValues(stack, env.projectDir).promotion as { verifiedIn?: unknown } | undefined;
+  const verifiedIn = typeof promotion?.verifiedIn === "string" ? promotion.verifiedIn : undefined;
+  if (!verifiedIn || verifiedIn === stack || stagingFile) return { deployed, source };
+  const verifier = {
+    origin: `stack ${verifiedIn}, read from the backend with --read-outputs`,
+    outputs: await env.stackOutputs(verifiedIn),
+  };
+  return { deployed, source, verifier };
+}
+
+type VerifierOutputs = { origin: string; outputs: Record<string, unknown> };
+
+/** A file of `pulumi stack output --json`, named by the flag that gave it. */
+export function readOutputsFile(file: string, flag: string): { origin: string; outputs: Record<string, unknown> } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new LockstepInputError(
+      `${flag} ${file}: not a readable JSON file (${(err as Error).message}); write it with \`pulumi stack output --json --stack staging > ${file}\``,
+    );
+  }
+  if (!raw || typeof raw !== "object" || Array.isArray(raw))
+    throw new LockstepInputError(`${flag} ${file}: must be the JSON object of \`pulumi stack output --json\``);
+  return {
+    origin: `the file ${file} (exported outputs given with ${flag}, not read live)`,
+    outputs: raw as Record<string, unknown>,
+  };
+}
+
 export async function planCommand(argv: string[], env: CliEnv): Promise<CommandResult> {
   const values = parseCommandArgs("plan", argv, {
     stack: { type: "string" },
     set: { type: "string", multiple: true },
     catalog: { type: "string" },
     deployed: { type: "string" },
+    "staging-outputs": { type: "string" },
+    "read-outputs": { type: "boolean" },
   });
   if (!values.stack) throw new LockstepInputError("--stack is required, like --stack staging");
+  const given = values["staging-outputs"];
+  const read = values["read-outputs"] ? await readFromBackend(values.stack, values.deployed, given, env) : undefined;
   const result = await plan({
     stack: values.stack,
     sets: values.set ?? [],
-    deployed: values.deployed,
+    deployed: read ? read.deployed : values.deployed,
     catalogDir: values.catalog ?? env.catalogDir,
     projectDir: env.projectDir,
+    ...(given ? { verifierOutputs: readOutputsFile(given, "--staging-outputs") } : {}),
+    ...(read?.verifier ? { verifierOutputs: read.verifier } : {}),
+    ...(read ? { deployedSource: read.source } : {}),
   });
   const { config: _config, ...json } = result;
   return {

@@ -3,6 +3,7 @@ import * as semver from "semver";
 import { Catalog, getRelease, loadCatalog, upgradeSources } from "../../lib/release/catalog";
 import { compatibilityRange } from "../../lib/release/compatibility";
 import { kubeconfigPath, kubectlTarget } from "../../lib/config/cluster";
+import { serverVersionOf, serverVersionRefusal } from "../../lib/config/serverVersion";
 import { parseStackConfig, StackConfig } from "../../lib/config/config";
 import type { DeployedState } from "../../lib/state/deployed";
 import { LockstepInputError } from "../../lib/core/errors";
@@ -187,6 +188,7 @@ export async function preflight(argv: string[], env: CliEnv): Promise<CommandRes
   const kubectl: Kubectl = noKubeconfig
     ? () => ({ status: 1, stdout: "", stderr: "the stack's kubeconfig is missing (the cluster kubeconfig row)" })
     : (args) => env.kubectl([...clusterFlags, ...args]);
+  rows.push(serverVersionRow(kubectl, current.kubernetesVersion));
   rows.push(continuousBackupRow(kubectl, current.namespace, current.backup, database));
   rows.push(lastBackupRow(kubectl, current.namespace, maxAgeHours, database, env.now()));
   rows.push(helmReleasesRow(kubectl, [OPERATOR_NAMESPACE, current.namespace]));
@@ -266,6 +268,23 @@ async function planRow(
 
 const offline = (r: CommandOutput) =>
   `not checkable offline: no reachable cluster (kubectl: ${(r.stderr.trim().split("\n").pop() || `exit ${r.status}`).slice(0, 160)})`;
+
+/** The typed `lockstep:kubernetesVersion` against what the cluster's API server reports. */
+function serverVersionRow(kubectl: Kubectl, typed: string | undefined): Row {
+  const check = "cluster's Kubernetes version";
+  const r = kubectl(["version", "-o", "json", "--request-timeout=5s"]);
+  const server = r.status === 0 ? serverVersionOf(r.stdout) : undefined;
+  if (!server) return { check, status: "–", reason: offline(r) };
+  const refusal = serverVersionRefusal(typed, server);
+  if (refusal) return { check, status: "✗", reason: refusal };
+  return {
+    check,
+    status: typed ? "✓" : "✗",
+    reason: typed
+      ? `the API server reports v${server}, which lockstep:kubernetesVersion ${typed} names`
+      : `the API server reports v${server}; set lockstep:kubernetesVersion to "${server.split(".").slice(0, 2).join(".")}"`,
+  };
+}
 
 /**
  * Continuous backup, verified where it happens: the platform Cluster reports WAL archiving working

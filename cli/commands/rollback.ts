@@ -75,7 +75,7 @@ export async function rollback(argv: string[], env: CliEnv): Promise<CommandResu
     throw new LockstepInputError(
       `stack ${stack}'s restore point (in ${read.source}) returns to ${to}, which is not in the release catalog (${catalog.versions.join(", ")}); a rollback can only return to a release the catalog still holds`,
     );
-  const offered = offeredRollback(catalog, from);
+  const offered = offeredRollback(catalog, from, to);
   const mode = (values.mode as RollbackMode | undefined) ?? offered;
   if (values["with-openbao"] && mode !== "restore")
     throw new LockstepInputError("--with-openbao restores OpenBao with the databases: it needs --mode restore");

@@ -52,6 +52,9 @@ const consoleSchema = z.strictObject({
   live: z.enum(["blue", "green"], { message: 'must be "blue" or "green"' }),
 });
 
+/** What the Barman Cloud plugin's ObjectStore accepts for `configuration.{data,wal}.encryption`. */
+export const BACKUP_ENCRYPTIONS = ["AES256", "aws:kms"] as const;
+
 const backupSchema = z.strictObject({
   /** Object-store prefix the Barman Cloud plugin writes base backups and WAL to. */
   destinationPath: z
@@ -74,6 +77,13 @@ const backupSchema = z.strictObject({
       if (problem) ctx.addIssue({ code: "custom", message: problem });
     })
     .default("0 0 2 * * *"),
+  /**
+   * Server-side encryption the Barman Cloud plugin asks the object store for, on base backups and WAL
+   * alike, whatever the bucket's own policy: `AES256` (SSE-S3) or `aws:kms` (SSE-KMS).
+   */
+  encryption: z
+    .enum(BACKUP_ENCRYPTIONS, { message: `must be ${BACKUP_ENCRYPTIONS.map((e) => `"${e}"`).join(" or ")}` })
+    .default("AES256"),
   /** Where the pre-upgrade OpenBao raft snapshot is written on the machine running `pulumi up`. */
   snapshotDir: z.string().min(1).default("./backups"),
 });

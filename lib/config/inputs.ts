@@ -12,6 +12,7 @@ import type { DatabaseKey } from "../recovery/recoveryConfig";
 import { databasePlans, DatabasePlan } from "../recovery/restore";
 import { checkRestoreInWindow, planRollback, RollbackPlan } from "../recovery/rollback";
 import { upgradeWindow, UpgradeWindow } from "../state/window";
+import type { PromotionSource } from "../state/promotion";
 
 export interface ProgramInputs {
   catalog: Catalog;
@@ -28,6 +29,8 @@ export interface ProgramInputs {
   databases: Record<DatabaseKey, DatabasePlan>;
   /** The rollback the open window performs; undefined when it moves forward or none is open. */
   rollback: RollbackPlan | undefined;
+  /** The verifying stack's outputs, when a production stack moves and its promotion must be backed. */
+  promotionSource: PromotionSource | null;
 }
 
 export interface PrepareOptions extends ParseOptions {
@@ -37,6 +40,8 @@ export interface PrepareOptions extends ParseOptions {
   deployed: DeployedState | null;
   /** Check config and charts only, before the deployed state is known (the window is not decided). @default false */
   deferWindow?: boolean;
+  /** What the promotion's verifying stack's outputs show (see `promotionSourceStack`). @default null */
+  promotionSource?: PromotionSource | null;
 }
 
 /** Parses decoded `lockstep:*` values; throws `LockstepInputError` naming every bad key, value and what is allowed. */
@@ -49,10 +54,21 @@ export function prepareInputs(
   const release = getRelease(catalog, config.release);
   const charts = chartLocations(release, config.chartSource, options.projectDir);
   const deployed = options.deployed;
+  const promotionSource = options.promotionSource ?? null;
   checkDeployedSetUnchanged(deployed, catalog);
   const databases = databasePlans(config.restore, deployed ? (deployed.databases ?? {}) : null);
   if (options.deferWindow)
-    return { catalog, config, release, charts, deployed, window: undefined, databases, rollback: undefined };
+    return {
+      catalog,
+      config,
+      release,
+      charts,
+      deployed,
+      window: undefined,
+      databases,
+      rollback: undefined,
+      promotionSource,
+    };
   const window = upgradeWindow(config, deployed);
   const rollback = planRollback(catalog, {
     rollback: config.rollback,
@@ -62,5 +78,5 @@ export function prepareInputs(
     platformDatabase: databases.platform,
   });
   checkRestoreInWindow(window, rollback, Object.values(databases));
-  return { catalog, config, release, charts, deployed, window, databases, rollback };
+  return { catalog, config, release, charts, deployed, window, databases, rollback, promotionSource };
 }

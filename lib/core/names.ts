@@ -11,6 +11,8 @@ export const LABELS = {
   worker: "lockstep.dev/worker",
   upgradeFrom: "lockstep.dev/upgrade-from",
   upgradeTo: "lockstep.dev/upgrade-to",
+  /** On the base backup a PostgreSQL major upgrade takes of the new major (not a pre-upgrade backup). */
+  majorBase: "lockstep.dev/major-base",
   drill: "lockstep.dev/restore-drill",
 } as const;
 

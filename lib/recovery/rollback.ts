@@ -27,9 +27,14 @@ export interface RollbackPlan {
   reason: string;
 }
 
-/** The kind of rollback the catalog allows from `from`: expand-only migrations can be left without a restore. */
-export function offeredRollback(catalog: Catalog, from: string): RollbackMode {
-  return getRelease(catalog, from).notes.migrations === "expand-only" ? "expand-only" : "restore";
+/**
+ * The kind of rollback the catalog allows from `from` to `to`: expand-only migrations can be left without
+ * a restore, unless the window also moved the PostgreSQL major (the older one cannot read the data).
+ */
+export function offeredRollback(catalog: Catalog, from: string, to: string): RollbackMode {
+  const [left, back] = [getRelease(catalog, from), getRelease(catalog, to)];
+  if (left.postgres.major !== back.postgres.major) return "restore";
+  return left.notes.migrations === "expand-only" ? "expand-only" : "restore";
 }
 
 /**
@@ -93,6 +98,11 @@ export function planRollback(catalog: Catalog, inputs: RollbackInputs): Rollback
   }
   const migrations = getRelease(catalog, window.from).notes.migrations;
   if (rollback.mode === "expand-only") {
+    const majors = [getRelease(catalog, window.from).postgres.major, getRelease(catalog, window.to).postgres.major];
+    if (majors[0] !== majors[1])
+      fail(
+        `lockstep:rollback.mode = "expand-only": ${window.from} -> ${window.to} moves PostgreSQL ${majors[0]} back to ${majors[1]}, which cannot read what ${majors[0]} wrote; roll back with mode "restore" and the window's pre-upgrade backups (lockstep rollback --stack <stack> writes both)`,
+      );
     if (migrations !== "expand-only") {
       fail(
         `lockstep:rollback.mode = "expand-only": release ${window.from}'s migrations are ${migrations} (catalog notes.migrations), so ${window.to} cannot run on its schema; roll back with mode "restore" and the window's pre-upgrade backups (lockstep rollback --stack <stack> writes both)`,

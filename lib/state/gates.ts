@@ -8,7 +8,10 @@
 import * as semver from "semver";
 import { Catalog, upgradeSources } from "../release/catalog";
 import { findUpgradePath } from "../release/semverRules";
-import { promotionVerdict } from "./promotion";
+import { postgresMajorRefusal } from "../release/postgresMajor";
+import type { StackConfig } from "../config/config";
+import type { DeployedState } from "./deployed";
+import { promotionBackingRefusal, promotionVerdict } from "./promotion";
 import type { ReleaseRecordData } from "./record";
 
 /** Production by name when the stack's policy config names none (policy `prod-promoted-only`). */
@@ -25,7 +28,8 @@ export interface GateRefusal {
 /**
  * A window moves forward along an allowed path, backward only as a rollback of one such step, across a
  * major only coordinated, and into a release whose migrations contract the schema only coordinated: the
- * API and workers before it cannot read what those migrations leave, so they must be stopped first.
+ * API and workers before it cannot read what those migrations leave, so they must be stopped first. A
+ * PostgreSQL major moves only by its own path (`postgresMajorRefusal`).
  */
 export function upgradePathRefusal(record: ReleaseRecordData, catalog: Catalog): string | undefined {
   const from = record.upgradeFrom;
@@ -36,14 +40,16 @@ export function upgradePathRefusal(record: ReleaseRecordData, catalog: Catalog):
       return `${from} -> ${to} moves backward and must be a rollback: with data (the window's pre-upgrade backups restored) or, where ${from}'s migrations are expand-only, on the current schema; \`lockstep rollback --stack ${record.stack}\` writes it`;
     const undone = findUpgradePath(to, from, upgradeSources(catalog));
     return undone.allowed
-      ? undefined
+      ? postgresRefusal(record, catalog)
       : `rollback ${from} -> ${to} must undo one allowed upgrade step, and ${to} -> ${from} is not one: ${undone.reason}`;
   }
   const verdict = findUpgradePath(from, to, upgradeSources(catalog));
   if (!verdict.allowed) return `upgrade ${from} -> ${to} must follow an allowed path: ${verdict.reason}`;
-  if (record.upgradeMode === "coordinated") return undefined;
-  if (semver.major(from) !== semver.major(to))
+  const coordinated = record.upgradeMode === "coordinated";
+  if (!coordinated && semver.major(from) !== semver.major(to))
     return `upgrade ${from} -> ${to} crosses a major version and must run as a coordinated window (lockstep:upgrade.mode=coordinated): no state between waves is compatible`;
+  const postgres = postgresRefusal(record, catalog);
+  if (postgres || coordinated) return postgres;
   // Every release the API passes runs its migrations, a skipped patch's included.
   const apiFrom = record.deployed?.workloads.api ?? from;
   const contracting = catalog.versions.filter(
@@ -51,6 +57,19 @@ export function upgradePathRefusal(record: ReleaseRecordData, catalog: Catalog):
   );
   if (contracting.length === 0) return undefined;
   return `upgrade ${from} -> ${to} must run as a coordinated window (lockstep:upgrade.mode=coordinated): the migrations of ${contracting.join(", ")} are contract (releases/<version>.yaml notes.migrations), so the API and workers of ${apiFrom} cannot read the schema they leave, and in a rolling window they would serve on it until their wave. Coordinated, the writers stop before the new API migrates (the API and workers are down until they come back, so announce it); a release whose migrations only expand the schema rolls with no downtime`;
+}
+
+/** A window across PostgreSQL majors takes its own path (`postgresMajorRefusal`). */
+function postgresRefusal(record: ReleaseRecordData, catalog: Catalog): string | undefined {
+  const from = record.upgradeFrom;
+  const [before, after] = [from && catalog.releases.get(from), catalog.releases.get(record.release)];
+  if (!from || !before || !after) return undefined;
+  const coordinated = record.upgradeMode === "coordinated";
+  return postgresMajorRefusal(
+    { from, to: record.release, coordinated, rollbackMode: record.rollback?.mode },
+    before,
+    after,
+  );
 }
 
 /**
@@ -72,16 +91,44 @@ export function liveColorRefusal(record: ReleaseRecordData): string | undefined 
     : `console-${wasLive} is the live color and must not roll in place from ${before[wasLive]} to ${now}: put ${now} on the idle color (lockstep:console.${idle}: ${now}), verify it, then flip lockstep:console.live to ${idle}`;
 }
 
-/** A production stack (by name, or with environment prod) runs exactly a set staging promoted. */
+/** Production: by name in the pack's config, or by `lockstep:environment: prod`. */
+export function isProduction(stack: string, environment: string, productionStacks: readonly string[]): boolean {
+  return environment === "prod" || productionStacks.includes(stack);
+}
+
+/**
+ * The stack whose outputs must back this deployment's promotion: the one the promotion names, whenever a
+ * production stack moves to a release (a first install included). Null when nothing moves, the stack is
+ * not production or has no promotion (the verdict refuses that on its own), or a rollback returns to the
+ * set the stack itself ran before (its restore point backs that).
+ */
+export function promotionSourceStack(
+  stack: string,
+  config: Pick<StackConfig, "environment" | "release" | "promotion" | "rollback">,
+  deployed: DeployedState | null,
+  productionStacks: readonly string[],
+): string | null {
+  if (!isProduction(stack, config.environment, productionStacks) || !config.promotion || config.rollback) return null;
+  if (deployed?.release === config.release) return null;
+  return config.promotion.verifiedIn;
+}
+
+/**
+ * A production stack (by name, or with environment prod) runs exactly a set staging promoted, and when it
+ * moves, the verifying stack's own outputs back the promotion (a typed record alone does not).
+ */
 export function promotionRefusal(
   record: ReleaseRecordData,
   catalog: Catalog,
   productionStacks: readonly string[],
 ): string | undefined {
   const byName = productionStacks.includes(record.stack);
-  if (record.environment !== "prod" && !byName) return undefined;
+  if (!isProduction(record.stack, record.environment, productionStacks)) return undefined;
   const verdict = promotionVerdict(record.promotion, record.release, catalog, record.stack);
-  if (verdict.ok) return undefined;
+  if (verdict.ok)
+    return record.promotion && record.promotionSource
+      ? promotionBackingRefusal(record.promotion, record.promotionSource)
+      : undefined;
   const note =
     byName && record.environment !== "prod"
       ? ` (stack ${record.stack} is production by name, whatever its lockstep:environment says)`

@@ -130,3 +130,62 @@ export function promotionVerdict(
     reason: `${release} verified in ${promotion.verifiedIn} at ${promotion.verifiedAt}, set ${expected}`,
   };
 }
+
+/** What the verifying stack's outputs say about its last deployment: the release and its smoke test. */
+export interface SourceVerification {
+  version: string | null;
+  setDigest: string | null;
+  smoke: string;
+  verifiedAt: string | null;
+}
+
+/** The verifying stack a promotion names, what its outputs show, and where they were read. */
+export interface PromotionSource {
+  /** The stack the promotion names (`lockstep:promotion.verifiedIn`). */
+  stack: string;
+  /** Where its outputs came from, in the words the plan and the refusals use. */
+  origin: string;
+  /** What they show; null when nothing was read (an offline plan given no file of them). */
+  verification: SourceVerification | null;
+}
+
+const text = (value: unknown): string | null => (typeof value === "string" && value !== "" ? value : null);
+
+/** The verification in a stack's outputs (`release` and `verification`), whatever shape an old stack left. */
+export function sourceVerification(outputs: Record<string, unknown>): SourceVerification {
+  const release = (outputs.release ?? {}) as Record<string, unknown>;
+  const verification = (outputs.verification ?? {}) as Record<string, unknown>;
+  return {
+    version: text(release.version),
+    setDigest: text(release.setDigest),
+    smoke: text(verification.status) ?? "skipped",
+    verifiedAt: text(verification.verifiedAt),
+  };
+}
+
+/**
+ * A promotion is backed when the verifying stack's own outputs show it: that stack runs the promoted
+ * version with the promoted set, its smoke test passed, and the record's time is the one its outputs
+ * give (`lockstep promote` copies it). A record typed by hand, or one staging has since moved on from,
+ * is not backed. Every reason is given at once.
+ */
+export function promotionBackingRefusal(promotion: Promotion, source: PromotionSource): string | undefined {
+  const seen = source.verification;
+  if (!seen) return undefined;
+  const from = `${source.stack}'s outputs (${source.origin})`;
+  if (!seen.version)
+    return `${from} show no deployment, so nothing verified ${promotion.version}: deploy and verify it in ${source.stack}, then \`lockstep promote --from ${source.stack}\``;
+  const reasons: string[] = [];
+  if (seen.version !== promotion.version)
+    reasons.push(`${source.stack} runs ${seen.version}, not the promoted ${promotion.version}`);
+  else if (seen.setDigest !== promotion.setDigest)
+    reasons.push(`${source.stack} runs the set ${seen.setDigest}, not the promoted ${promotion.setDigest}`);
+  if (seen.smoke !== "passed")
+    reasons.push(`${source.stack}'s last smoke test ${seen.smoke === "failed" ? "failed" : "was skipped"}`);
+  if (seen.verifiedAt !== promotion.verifiedAt)
+    reasons.push(
+      `the promotion record says ${source.stack} verified it at ${promotion.verifiedAt}, but ${source.stack}'s outputs say ${seen.verifiedAt ?? "never"}: a record not written from them is not a verification`,
+    );
+  if (reasons.length === 0) return undefined;
+  return `the promotion must be backed by ${from}, and is not: ${reasons.join("; ")}; promote again from what ${source.stack} runs and verified (\`lockstep promote --from ${source.stack}\`)`;
+}

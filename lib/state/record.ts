@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { StackConfig, UPGRADE_MODES } from "../config/config";
 import type { DeployedState } from "./deployed";
+import type { PromotionSource } from "./promotion";
 import { DATABASES, DatabaseKey, ROLLBACK_MODES } from "../recovery/recoveryConfig";
 import type { DatabasePlan } from "../recovery/restore";
 import type { RollbackPlan } from "../recovery/rollback";
@@ -26,6 +27,24 @@ export const releaseRecordSchema = z.object({
   databaseCluster: z.string(),
   promotion: z
     .object({ version: z.string(), setDigest: z.string(), verifiedIn: z.string(), verifiedAt: z.string() })
+    .nullable(),
+  /**
+   * The verifying stack's outputs, read when a production stack moves to a release: they must back the
+   * promotion. Null when nothing needs them; `verification` null when nothing was read (an offline plan).
+   */
+  promotionSource: z
+    .object({
+      stack: z.string(),
+      origin: z.string(),
+      verification: z
+        .object({
+          version: z.string().nullable(),
+          setDigest: z.string().nullable(),
+          smoke: z.string(),
+          verifiedAt: z.string().nullable(),
+        })
+        .nullable(),
+    })
     .nullable(),
   /** What the stack ran before this deployment: the start of every intermediate state. Null on a first install. */
   deployed: z.object({ release: z.string(), workloads: z.record(z.string(), z.string()) }).nullable(),
@@ -61,6 +80,8 @@ export interface RecordInputs {
   deployed: DeployedState | null;
   databases: Record<DatabaseKey, DatabasePlan>;
   rollback: RollbackPlan | undefined;
+  /** The verifying stack's outputs a moving production stack's promotion is checked against. @default null */
+  promotionSource?: PromotionSource | null;
 }
 
 /** The cluster a database ran on before this deployment: the one a window backs up. */
@@ -83,6 +104,7 @@ export function recordOf({
   deployed,
   databases,
   rollback,
+  promotionSource = null,
 }: RecordInputs): ReleaseRecordData {
   return {
     stack,
@@ -98,6 +120,7 @@ export function recordOf({
     kubernetesVersion: config.kubernetesVersion ?? null,
     databaseCluster: databases.platform.cluster,
     promotion: config.promotion ?? null,
+    promotionSource,
     // Only a window needs the starting point; outside one the record must not change from one up to the next.
     deployed: window && deployed ? { release: deployed.release, workloads: deployed.workloads } : null,
     windowBackupCluster: window ? runningCluster(deployed, databases.platform).cluster : null,

@@ -1,6 +1,7 @@
 /** Backup policies: continuous object-store backup for every database, and a verified backup before any upgrade. */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { AWAIT_BACKUP_SCRIPT, BARMAN_PLUGIN, OPENBAO_SNAPSHOT_SCRIPT } from "../../lib/core/names";
+import { BACKUP_ENCRYPTIONS } from "../../lib/config/config";
+import { AWAIT_BACKUP_SCRIPT, BARMAN_PLUGIN, LABELS, OPENBAO_SNAPSHOT_SCRIPT } from "../../lib/core/names";
 import { dependsOnThroughParents, deployments, readableRecord, TYPES } from "./context";
 import { clusterRefShape, cnpgClusterShape, commandShape, objectStoreShape, view } from "./shapes";
 
@@ -35,8 +36,12 @@ export const preUpgradeBackup: StackValidationPolicy = {
     // What a dependent must wait for: one check of each Backup (any of its checks will do), and the snapshot.
     const gates: PolicyResource[][] = [];
     for (const cluster of clusters) {
+      // The base backup a major upgrade takes of the new major comes after the database, not before it.
       const backups = args.resources.filter(
-        (r) => r.type === TYPES.cnpgBackup && view(clusterRefShape, r.props)?.spec?.cluster?.name === cluster,
+        (r) =>
+          r.type === TYPES.cnpgBackup &&
+          view(clusterRefShape, r.props)?.spec?.cluster?.name === cluster &&
+          view(clusterRefShape, r.props)?.metadata?.labels?.[LABELS.majorBase] === undefined,
       );
       if (backups.length === 0)
         reportViolation(
@@ -93,7 +98,7 @@ export const preUpgradeBackup: StackValidationPolicy = {
 export const databaseBackup: StackValidationPolicy = {
   name: "database-backup",
   description:
-    "Checks whether every CloudNativePG Cluster has continuous object-store backup with WAL archiving and a retention policy, and a ScheduledBackup targeting it.",
+    "Checks whether every CloudNativePG Cluster has continuous object-store backup with WAL archiving, server-side encryption and a retention policy, and a ScheduledBackup targeting it.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const stores = new Map(
@@ -133,6 +138,17 @@ export const databaseBackup: StackValidationPolicy = {
           if (!store.spec?.configuration?.destinationPath)
             reportViolation(
               `ObjectStore ${storeName} for Cluster ${name} must set configuration.destinationPath`,
+              r.urn,
+            );
+          const unencrypted = (["data", "wal"] as const).filter(
+            (part) =>
+              !(BACKUP_ENCRYPTIONS as readonly (string | undefined)[]).includes(
+                store.spec?.configuration?.[part]?.encryption,
+              ),
+          );
+          if (unencrypted.length)
+            reportViolation(
+              `ObjectStore ${storeName} for Cluster ${name} must ask for server-side encryption of ${unencrypted.map((p) => `configuration.${p}.encryption`).join(" and ")} (${BACKUP_ENCRYPTIONS.join(" or ")}; lockstep:backup.encryption)`,
               r.urn,
             );
           if (!store.spec?.retentionPolicy)

@@ -149,7 +149,13 @@ export const objectStoreShape = z.object({
   spec: z
     .object({
       retentionPolicy: z.string().optional(),
-      configuration: z.object({ destinationPath: z.string().optional() }).optional(),
+      configuration: z
+        .object({
+          destinationPath: z.string().optional(),
+          data: z.object({ encryption: z.string().optional() }).optional(),
+          wal: z.object({ encryption: z.string().optional() }).optional(),
+        })
+        .optional(),
     })
     .optional(),
 });

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { main } from "../../cli/lockstep";
 import { plan } from "../../plan/plan";
+import { readStackFile } from "../../lib/config/stackFile";
 import { env, lockstep } from "../cliKit";
 import { PROJECT, ROLLING_WINDOW_ARGS, ROLLING_WINDOW_SETS } from "../helpers";
 
@@ -17,6 +18,16 @@ import { PROJECT, ROLLING_WINDOW_ARGS, ROLLING_WINDOW_SETS } from "../helpers";
  * the plan says. What the built binary does (exit codes of the process, stdout and stderr apart, pipes)
  * stays with `cli` above.
  */
+const WORKLOADS = [
+  "api",
+  "gateway",
+  "console-blue",
+  "console-green",
+  "worker-export",
+  "worker-lifecycle",
+  "worker-config",
+];
+
 async function inProcess(...args: string[]) {
   return lockstep(env(PROJECT), "plan", ...args);
 }
@@ -38,11 +49,13 @@ describe("lockstep plan", () => {
           "violations",
           "notEnforced",
           "deployed",
+          "deployedSource",
           "upgrade",
           "changes",
           "rollback",
           "databases",
           "restoreDrill",
+          "promotionSource",
         ]);
         assert.equal(out.deployed, null, "without --deployed the plan assumes a first install, and says so");
         assert.equal(out.upgrade, null);
@@ -312,7 +325,7 @@ describe("lockstep plan", () => {
       const r = await inProcess("--stack", "staging");
       assert.match(
         r.stdout,
-        /^deployed: nothing \(assumed a first install; pass --deployed <version\|file> to plan an upgrade\)$/m,
+        /^deployed: nothing \(assumed a first install; pass --deployed <version\|file> or --read-outputs to plan an upgrade\)$/m,
       );
     });
   });
@@ -327,6 +340,122 @@ describe("lockstep plan", () => {
             v.policy === "prod-promoted-only" && /production by name/.test(v.message),
         ),
       );
+    });
+
+    describe("--staging-outputs: the offline path to the check preview and up make live", () => {
+      const prod = readStackFile("prod", PROJECT);
+      const promotion = prod.values.promotion as { setDigest: string; verifiedAt: string };
+      const outputsFile = (verifiedAt: string) => {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-staging-")), "staging.json");
+        const release = { version: "1.5.1", setDigest: promotion.setDigest };
+        fs.writeFileSync(file, JSON.stringify({ release, verification: { status: "passed", verifiedAt } }));
+        return file;
+      };
+
+      it("without the file, prod's first install names the check as not done", async () => {
+        const r = await inProcess("--stack", "prod");
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /promotion: not checked against staging's outputs: an offline plan reads no stack/);
+      });
+
+      it("with staging's outputs, the record they back plans clean and says where they came from", async () => {
+        const file = outputsFile(promotion.verifiedAt);
+        const r = await inProcess("--stack", "prod", "--staging-outputs", file);
+        assert.equal(r.code, 0, r.stderr);
+        assert.ok(r.stdout.includes(`promotion: checked against staging's outputs from the file ${file} (exported`));
+      });
+
+      it("a record they do not back (typed by hand) exits 1 under prod-promoted-only", async () => {
+        const r = await inProcess(
+          "--stack",
+          "prod",
+          "--staging-outputs",
+          outputsFile("2026-12-01T09:00:00Z"),
+          "--json",
+        );
+        assert.equal(r.code, 1, r.stderr);
+        const [violation] = JSON.parse(r.stdout).violations;
+        assert.equal(violation.policy, "prod-promoted-only");
+        assert.match(
+          violation.message,
+          /says staging verified it at 2026-11-20T14:05:00Z, but staging's outputs say 2026-12-01T09:00:00Z/,
+        );
+      });
+
+      it("--read-outputs: the PR check plans against what runs, and reads staging's outputs for prod", async () => {
+        const staging = {
+          release: { version: "1.5.1", setDigest: promotion.setDigest },
+          verification: { status: "passed", verifiedAt: promotion.verifiedAt },
+        };
+        const backend = env(PROJECT, { outputs: { prod: {}, staging } });
+        const first = await lockstep(backend, "plan", "--stack", "prod", "--read-outputs");
+        assert.equal(first.code, 0, first.stderr);
+        assert.match(
+          first.stdout,
+          /what runs, from the outputs of stack prod, read from the backend: none, so a first install/,
+        );
+        assert.match(
+          first.stdout,
+          /promotion: checked against staging's outputs from stack staging, read from the backend/,
+        );
+        const typed = await lockstep(
+          backend,
+          "plan",
+          "--stack",
+          "prod",
+          "--read-outputs",
+          "--set",
+          "promotion.verifiedAt=2026-11-19T00:00:00Z",
+        );
+        assert.equal(typed.code, 1, "a promotion staging's outputs do not back is refused in the PR check too");
+        const ran150 = {
+          release: { version: "1.5.0" },
+          workloads: Object.fromEntries(WORKLOADS.map((w) => [w, "1.5.0"])),
+        };
+        const window = await lockstep(
+          env(PROJECT, { outputs: { staging: ran150 } }),
+          "plan",
+          "--stack",
+          "staging",
+          "--read-outputs",
+        );
+        assert.match(window.stdout, /what runs, from the outputs of stack staging, read from the backend\n/);
+        assert.match(window.stdout, /upgrade window 1\.5\.0 -> 1\.5\.1/);
+        assert.equal(
+          window.code,
+          1,
+          "1.5.1's contract migrations in a rolling window: the PR check refuses what the first-install plan passed",
+        );
+      });
+
+      it("--read-outputs without a Pulumi CLI, or with --deployed: exit 2, saying why", async () => {
+        const none = await inProcess("--stack", "staging", "--read-outputs");
+        assert.equal(none.code, 2);
+        assert.match(
+          none.stderr,
+          /--read-outputs reads the stack's outputs with the Pulumi CLI, and none is installed here/,
+        );
+        const both = await lockstep(
+          env(PROJECT, { outputs: {} }),
+          "plan",
+          "--stack",
+          "staging",
+          "--read-outputs",
+          "--deployed",
+          "1.5.0",
+        );
+        assert.equal(both.code, 2);
+        assert.match(both.stderr, /--read-outputs and --deployed 1\.5\.0 both say what the stack runs; give one/);
+      });
+
+      it("a file that is not JSON exits 2, naming the flag and the file", async () => {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-staging-")), "bad.json");
+        fs.writeFileSync(file, "release: 1.5.1");
+        const r = await inProcess("--stack", "prod", "--staging-outputs", file);
+        assert.equal(r.code, 2);
+        assert.ok(r.stderr.includes(`--staging-outputs ${file}: not a readable JSON file`), r.stderr);
+        assert.equal(r.stdout, "");
+      });
     });
 
     it("never prints an encrypted value, text or JSON: secrets show as [secret]", async () => {

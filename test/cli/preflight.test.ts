@@ -31,6 +31,8 @@ interface ClusterState {
   backups?: { cluster: string; hoursAgo: number; phase?: string }[];
   /** Helm's release records by namespace, as the custom columns print them: `name revision status` lines. */
   helm?: Record<string, string>;
+  /** What the API server reports to `kubectl version`. @default 1.31.14 (staging types 1.31) */
+  server?: string;
 }
 
 /** Every chart deployed, each with an older superseded revision. */
@@ -45,6 +47,11 @@ const HELM_OK: Record<string, string> = {
  */
 function cluster(state: ClusterState) {
   return (args: string[]): CommandOutput => {
+    if (args[0] === "version")
+      return ok({
+        clientVersion: { gitVersion: "v1.31.0" },
+        serverVersion: { gitVersion: `v${state.server ?? "1.31.14"}` },
+      });
     const ns = args[args.indexOf("-n") + 1];
     if (args[1] === "secrets" && args.includes("owner=helm")) {
       const columns = (state.helm ?? HELM_OK)[ns];
@@ -93,6 +100,26 @@ async function rows(state: ClusterState) {
   );
   return { code: r.code, byCheck, calls };
 }
+
+describe("preflight: the cluster's Kubernetes version", () => {
+  it("passes when the API server runs the version the stack types", async () => {
+    const { byCheck } = await rows({});
+    assert.equal(byCheck["cluster's Kubernetes version"].status, "✓");
+    assert.equal(
+      byCheck["cluster's Kubernetes version"].reason,
+      "the API server reports v1.31.14, which lockstep:kubernetesVersion 1.31 names",
+    );
+  });
+  it("fails when it runs another, saying what to type", async () => {
+    const { code, byCheck } = await rows({ server: "1.30.7" });
+    assert.equal(code, 1);
+    assert.equal(byCheck["cluster's Kubernetes version"].status, "✗");
+    assert.match(
+      byCheck["cluster's Kubernetes version"].reason,
+      /reports v1\.30\.7 \(kubectl version\); set it to "1\.30"$/,
+    );
+  });
+});
 
 describe("preflight: continuous backup", () => {
   it("passes when the platform cluster archives WAL and the credentials Secret has both keys", async () => {

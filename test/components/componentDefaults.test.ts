@@ -117,6 +117,7 @@ describe("components alone, on their defaults", () => {
     credentialsSecret: "s3-creds",
     retentionPolicy: "7d",
     schedule: "0 0 3 * * *",
+    encryption: "AES256" as const,
     snapshotDir: "./backups",
   };
   const platformDb: DatabasePlan = {

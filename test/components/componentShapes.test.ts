@@ -172,7 +172,7 @@ describe("component shapes", () => {
   });
 
   describe("the databases", () => {
-    it("back up through one ObjectStore per database: the stack's destination, its credentials' keys, gzip, retention", async () => {
+    it("back up through one ObjectStore per database: the stack's destination, its credentials' keys, gzip, server-side encryption, retention", async () => {
       const store = resource(staging, "platform-db-objectstore");
       assert.equal(prop(store, "metadata.name"), "platform-db-store");
       assert.deepEqual(prop(store, "metadata.labels"), {
@@ -188,8 +188,8 @@ describe("component shapes", () => {
             accessKeyId: { name: "backup-s3-credentials", key: "ACCESS_KEY_ID" },
             secretAccessKey: { name: "backup-s3-credentials", key: "ACCESS_SECRET_KEY" },
           },
-          wal: { compression: "gzip", maxParallel: 2 },
-          data: { compression: "gzip", jobs: 2 },
+          wal: { compression: "gzip", maxParallel: 2, encryption: "AES256" },
+          data: { compression: "gzip", jobs: 2, encryption: "AES256" },
         },
       });
       const noEndpoint = await planStack(

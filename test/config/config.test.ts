@@ -53,7 +53,7 @@ const BAD: [string[], RegExp][] = [
   [["console.blue=0.9.0"], /^lockstep:console\.blue = "0\.9\.0": not in the release catalog/],
   [
     ["backup=null"],
-    /^lockstep:backup = \(unset\): is required \(an object with destinationPath, endpointURL, credentialsSecret, retentionPolicy, schedule, snapshotDir\)$/,
+    /^lockstep:backup = \(unset\): is required \(an object with destinationPath, endpointURL, credentialsSecret, retentionPolicy, schedule, encryption, snapshotDir\)$/,
   ],
   [["backup.destinationPath=ftp://x"], /^lockstep:backup\.destinationPath = "ftp:\/\/x": must be an object-store URL/],
   [
@@ -61,6 +61,7 @@ const BAD: [string[], RegExp][] = [
     /^lockstep:backup\.retentionPolicy = "30 days": must be a CloudNativePG retention like 30d, 4w or 3m$/,
   ],
   [["backup.schedule=0 2 * * *"], /^lockstep:backup\.schedule = "0 2 \* \* \*": must be a six-field cron expression/],
+  [["backup.encryption=none"], /^lockstep:backup\.encryption = "none": must be "AES256" or "aws:kms"$/],
   [["backup.credentialsSecret=Bad"], /^lockstep:backup\.credentialsSecret = "Bad": must be a DNS-1123 label/],
   [["awaitRollouts=maybe"], /^lockstep:awaitRollouts = "maybe": must be true or false$/],
   [["smoke.gatewayUrl=not-a-url"], /^lockstep:smoke\.gatewayUrl = "not-a-url": must be an absolute URL$/],

@@ -41,9 +41,9 @@ describe("the docs' commands with the real Pulumi CLI", { timeout: 900_000 }, ()
   let env: Record<string, string>;
   let backend: string;
   /** The docs' block with its local login pointed at this test's own backend directory. */
-  const ownBackend = (block: string) => {
+  const ownBackend = (block: string, into: string) => {
     assert.match(block, /^pulumi login --local\b/m, "the block logs in with `pulumi login --local`");
-    return block.replace(/^pulumi login --local\b/m, `pulumi login file://${backend}`);
+    return block.replace(/^pulumi login --local\b/m, `pulumi login file://${into}`);
   };
 
   before(async () => {
@@ -79,39 +79,93 @@ describe("the docs' commands with the real Pulumi CLI", { timeout: 900_000 }, ()
   const bash = (script: string) =>
     run("bash", ["-euo", "pipefail", "-c", script], { cwd: checkout, env, timeoutMs: 600_000 });
 
-  for (const stack of ["staging", "prod"]) {
-    it(`previews the shipped ${stack} stack with the docs' commands: every wave's resources, no error`, async () => {
-      const block = docsBlock("run-for-real");
-      assert.match(block, /^export STACK=staging\b/m, "the block selects its stack with `export STACK=staging`");
-      const r = await bash(ownBackend(block).replace(/^export STACK=staging\b.*$/m, `export STACK=${stack}`));
-      assert.equal(r.code, 0, `docs commands for ${stack}:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-2000)}`);
-      assert.doesNotMatch(r.stdout, /\berror:/);
-      for (const wave of ["platform-services", "database", "api", "gateways", "console", "workers", "verification"]) {
-        assert.match(r.stdout, new RegExp(`lockstep:platform:Wave +wave-${wave}`), `preview shows wave ${wave}`);
-      }
-      for (const resource of [
-        "kubernetes:helm.sh/v3:Release +cnpg-operator",
-        "kubernetes:postgresql.cnpg.io/v1:Cluster +platform-db-cluster",
-        "kubernetes:apps/v1:Deployment +api",
-        "kubernetes:apps/v1:Deployment +gateway",
-        "command:local:Command +smoke-test",
-      ]) {
-        assert.match(r.stdout, new RegExp(resource), `preview shows ${resource}`);
-      }
-      assert.match(r.stdout, /lockstep@v0\.1\.0 \(local: policy\)/, "the policy pack ran");
-      // The real provider answers with its own version, which is not the one @pulumi/kubernetes asks for.
-      const reported = /resource plugin kubernetes is expected to have version >=4\.34\.2, but has (\S+);/.exec(
-        r.stdout + r.stderr,
-      )?.[1];
-      assert.equal(
-        `v${reported}`,
-        requireToolchainVersion("pulumi-resource-kubernetes"),
-        "the provider that ran is the one the toolchain built",
-      );
-      console.log(`docs: ${stack}: the Kubernetes provider reported version ${reported}`);
-      assert.doesNotMatch(r.stdout, /\[mandatory\]/);
-    });
+  /** The docs' block for `stack`, logged into `into` (this test's own backend directory). */
+  const runForReal = (stack: string, into = backend) => {
+    const block = docsBlock("run-for-real");
+    assert.match(block, /^export STACK=staging\b/m, "the block selects its stack with `export STACK=staging`");
+    return bash(ownBackend(block, into).replace(/^export STACK=staging\b.*$/m, `export STACK=${stack}`));
+  };
+
+  /** A preview of every wave with the real provider and the pack, and no mandatory violation. */
+  function assertPreviewed(stack: string, r: { code: number | null; stdout: string; stderr: string }) {
+    assert.equal(r.code, 0, `docs commands for ${stack}:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-2000)}`);
+    assert.doesNotMatch(r.stdout, /\berror:/);
+    for (const wave of ["platform-services", "database", "api", "gateways", "console", "workers", "verification"]) {
+      assert.match(r.stdout, new RegExp(`lockstep:platform:Wave +wave-${wave}`), `preview shows wave ${wave}`);
+    }
+    for (const resource of [
+      "kubernetes:helm.sh/v3:Release +cnpg-operator",
+      "kubernetes:postgresql.cnpg.io/v1:Cluster +platform-db-cluster",
+      "kubernetes:apps/v1:Deployment +api",
+      "kubernetes:apps/v1:Deployment +gateway",
+      "command:local:Command +smoke-test",
+    ]) {
+      assert.match(r.stdout, new RegExp(resource), `preview shows ${resource}`);
+    }
+    assert.match(r.stdout, /lockstep@v0\.1\.0 \(local: policy\)/, "the policy pack ran");
+    // The real provider answers with its own version, which is not the one @pulumi/kubernetes asks for.
+    const reported = /resource plugin kubernetes is expected to have version >=4\.34\.2, but has (\S+);/.exec(
+      r.stdout + r.stderr,
+    )?.[1];
+    assert.equal(
+      `v${reported}`,
+      requireToolchainVersion("pulumi-resource-kubernetes"),
+      "the provider that ran is the one the toolchain built",
+    );
+    console.log(`docs: ${stack}: the Kubernetes provider reported version ${reported}`);
+    assert.doesNotMatch(r.stdout, /\[mandatory\]/);
   }
+
+  it("previews the shipped staging stack with the docs' commands: every wave's resources, no error", async () => {
+    assertPreviewed("staging", await runForReal("staging"));
+  });
+
+  it("prod's preview reads staging's own outputs: refused while they do not back Pulumi.prod.yaml's promotion, every wave once `lockstep promote` wrote it from them", async () => {
+    // A backend and a cluster of its own: staging runs for real here, and the upgrade example below
+    // deploys another staging from 1.3.4 (the operators are cluster-scoped, so two cannot share one).
+    const own = path.join(path.dirname(backend), "backend-promotion");
+    fs.mkdirSync(own);
+    const cluster = (await tier.addCluster()).server.kubeconfig;
+    const files = ["Pulumi.prod.yaml", "Pulumi.staging.yaml"].map((f) => path.join(checkout, f));
+    const shipped = files.map((f) => fs.readFileSync(f, "utf8"));
+    const smoke = Object.entries({
+      gatewayUrl: tier.endpoints.url,
+      apiUrl: tier.endpoints.url,
+      consoleUrl: tier.endpoints.url,
+      blockedPrompt: BLOCKED_PROMPT,
+    })
+      .map(([key, value]) => `pulumi config set --stack staging --path lockstep:smoke.${key} ${JSON.stringify(value)}`)
+      .concat(`pulumi config set --stack staging --path lockstep:cluster.kubeconfig ${JSON.stringify(cluster)}`);
+    const login = `pulumi login file://${own} >/dev/null && export PULUMI_CONFIG_PASSPHRASE=change-me`;
+    try {
+      // Staging runs and verifies 1.5.1 (its smoke test calls the endpoint double: no gateway runs here).
+      const staged = await runForReal("staging", own);
+      assert.equal(staged.code, 0, staged.stderr.slice(-2000));
+      const up = await bash(
+        `${login} && ${smoke.join(" && ")} && pulumi up --stack staging --yes --skip-preview --policy-pack policy --policy-pack-config policy/config/staging.json`,
+      );
+      assert.equal(up.code, 0, `${up.stdout.slice(-2000)}\n${up.stderr.slice(-1500)}`);
+      // The shipped promotion record was typed, not written from this staging's outputs: refused at preview.
+      const refused = await runForReal("prod", own);
+      assert.notEqual(refused.code, 0, "prod's preview must refuse a promotion staging's outputs do not back");
+      assert.match(refused.stdout, /\[mandatory\]\s+prod-promoted-only/);
+      assert.match(
+        refused.stdout,
+        /must be backed by staging's outputs \(stack organization\/lockstep\/staging, read live\)/,
+      );
+      assert.match(
+        refused.stdout,
+        /says staging verified it at 2026-11-20T14:05:00Z, but staging's outputs say 20\d\d-/,
+      );
+      // The release flow's promotion, then the same preview as the docs run it.
+      const promoted = await bash(`${login} && npm run -s lockstep -- promote --from staging --to prod`);
+      assert.equal(promoted.code, 0, `${promoted.stdout}\n${promoted.stderr}`);
+      assert.match(promoted.stdout, /promoted staging -> prod: release 1\.5\.1/);
+      assertPreviewed("prod", await runForReal("prod", own));
+    } finally {
+      files.forEach((f, i) => fs.writeFileSync(f, shipped[i]));
+    }
+  });
 
   it("the upgrade-procedure example, on a stack that runs 1.3.4, passes the CLI's config validation and opens the window by itself", async () => {
     const lines = docsBlock("upgrade-window-config")

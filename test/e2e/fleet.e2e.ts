@@ -27,7 +27,7 @@ const INSTALLS = [
 ] as const;
 
 /** An install's stack file as its platform team writes it: a production install at 1.5.0, on its own cluster. */
-function installStackFile(tier: EngineTier, stack: string, kubeconfig: string): string {
+function installStackFile(tier: EngineTier, stack: string, kubeconfig: string, verifiedAt: string): string {
   // The tier's path-style keys, nested as a stack file holds them (the same rule as --set).
   const local = applySets(
     {},
@@ -38,7 +38,7 @@ function installStackFile(tier: EngineTier, stack: string, kubeconfig: string): 
     "lockstep:release": FROM,
     "lockstep:environment": "prod",
     "lockstep:namespace": NS,
-    "lockstep:kubernetesVersion": "1.32",
+    "lockstep:kubernetesVersion": "1.31",
     "lockstep:console": { blue: FROM, green: FROM, live: "blue" },
     "lockstep:backup": {
       destinationPath: `s3://aigw-backups/${stack}/`,
@@ -50,7 +50,7 @@ function installStackFile(tier: EngineTier, stack: string, kubeconfig: string): 
       version: FROM,
       setDigest: setDigest(getRelease(catalog, FROM)),
       verifiedIn: "staging",
-      verifiedAt: "2026-11-01T10:00:00Z",
+      verifiedAt,
     },
     "lockstep:cluster": { kubeconfig },
   };
@@ -67,12 +67,27 @@ describe("a fleet of three installs upgrades for real, ring by ring", { timeout:
   before(async () => {
     tier = await EngineTier.start();
     for (const install of INSTALLS) servers.set(install.stack, (await tier.addCluster()).server);
-    const staging = await tier.stack("staging", tier.localConfig("staging"));
+    // Staging verified FROM first: a production install runs only what the verifying stack's outputs show
+    // verified, so each install's promotion record is written from them, as `lockstep promote` does.
+    const staging = await tier.stack("staging", {
+      ...tier.localConfig("staging"),
+      "lockstep:release": FROM,
+      "lockstep:console.blue": FROM,
+      "lockstep:console.green": FROM,
+    });
+    assert.equal((await staging.up()).summary.result, "succeeded");
+    const verified = (await staging.outputs()).verification.value as { status: string; verifiedAt: string };
+    assert.equal(verified.status, "passed");
     const stacks = await Promise.all(
       INSTALLS.map(async (install) => {
         fs.writeFileSync(
           path.join(tier.projectDir, `Pulumi.${install.stack}.yaml`),
-          installStackFile(tier, install.stack, (servers.get(install.stack) as ApiServer).kubeconfig),
+          installStackFile(
+            tier,
+            install.stack,
+            (servers.get(install.stack) as ApiServer).kubeconfig,
+            verified.verifiedAt,
+          ),
         );
         const stack = await tier.stack(install.stack);
         for (const [key, value] of Object.entries({
@@ -84,12 +99,20 @@ describe("a fleet of three installs upgrades for real, ring by ring", { timeout:
         return stack;
       }),
     );
-    // The verifying stack at the target, and every install at FROM: first installs, without the fleet.
-    const ups = await Promise.all([staging, ...stacks].map((s) => s.up()));
+    // Every install at FROM (first installs, without the fleet), then the verifying stack moves on to the
+    // target: 1.5.1's migrations are contract, so its window is coordinated.
+    const ups = await Promise.all(stacks.map((s) => s.up()));
     assert.deepEqual(
       ups.map((u) => u.summary.result),
-      ["succeeded", "succeeded", "succeeded", "succeeded"],
+      ["succeeded", "succeeded", "succeeded"],
     );
+    await tier.setConfig(staging, {
+      "lockstep:release": TO,
+      "lockstep:console.blue": TO,
+      "lockstep:console.green": TO,
+      "lockstep:upgrade.mode": "coordinated",
+    });
+    assert.equal((await staging.up()).summary.result, "succeeded");
     // The object-store credentials are the platform team's, created beside each install (preflight checks them).
     for (const server of servers.values()) {
       const r = server.kubectl([
@@ -220,9 +243,9 @@ describe("a fleet of three installs upgrades for real, ring by ring", { timeout:
       );
     }
     assert.equal(
-      tier.kubectl(["get", "backups.postgresql.cnpg.io", "-A", "-o", "name"]).stdout.includes("1-5-0-to-1-5-1"),
+      tier.kubectl(["get", "backups.postgresql.cnpg.io", "-n", NS, "-o", "name"]).stdout.includes("1-5-0-to-1-5-1"),
       false,
-      "no install's window touched staging's cluster",
+      "no install's window touched staging's cluster (staging's own window backs up its namespace, aigw-staging)",
     );
   });
 
@@ -232,11 +255,13 @@ describe("a fleet of three installs upgrades for real, ring by ring", { timeout:
     try {
       const env = defaultEnv(tier.projectDir);
       assert.ok(env.stackOutputs && env.fleet, "the `pulumi version` probe found the CLI");
-      // Outputs of the stack named: globex-us went through a window, staging never did.
+      // Outputs of the stack named: each verified at its own time.
       const globex = await env.stackOutputs("globex-us");
       // 1.5.1's migrations are contract: the fleet upgrade wrote a coordinated window.
       assert.deepEqual(globex.upgradeWindow, { from: FROM, to: TO, mode: "coordinated", gatewayCanaryPercent: null });
-      assert.equal((await env.stackOutputs("staging")).upgradeWindow, null);
+      const verifiedAt = (outputs: Record<string, unknown>) =>
+        (outputs.verification as { verifiedAt: string }).verifiedAt;
+      assert.notEqual(verifiedAt(await env.stackOutputs("staging")), verifiedAt(globex));
       await assert.rejects(env.stackOutputs("no-such-stack"), /no-such-stack/);
       const listed = await env.fleet.listStacks();
       assert.deepEqual(

@@ -11,7 +11,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { applySets, readStackFile, toPulumiConfig } from "../../lib/config/stackFile";
 import { planMocks, recordProgram } from "../../plan/runtime";
 import { loadInputs } from "../../program";
-import { PROJECT } from "../helpers";
+import { CLUSTER_1_31, PROJECT } from "../helpers";
 
 const AFTER_WINDOW = JSON.parse(
   fs.readFileSync(path.join(PROJECT, "test", "fixtures", "deployed-1.5.1-after-window.json"), "utf8"),
@@ -35,7 +35,7 @@ async function inputsWith(outputs: Record<string, unknown>, secret: string[]) {
     "staging",
     config,
     file.secretKeys,
-    () => loadInputs(),
+    () => loadInputs({ serverVersion: CLUSTER_1_31 }),
     selfReference(outputs, secret),
   );
   return result;

@@ -530,6 +530,15 @@ describe("policies", () => {
         }),
         /must set a retentionPolicy/,
       ));
+    it("refuses an ObjectStore that does not ask for server-side encryption, naming what lacks it", async () =>
+      fails(
+        policies.databaseBackup,
+        edit(windowBase, "platform-db-objectstore", (p) => {
+          delete p.spec.configuration.wal.encryption;
+          p.spec.configuration.data.encryption = "none";
+        }),
+        /ObjectStore platform-db-store for Cluster platform-db must ask for server-side encryption of configuration\.data\.encryption and configuration\.wal\.encryption \(AES256 or aws:kms; lockstep:backup\.encryption\)/,
+      ));
     it("refuses a Cluster without a ScheduledBackup", async () =>
       fails(
         policies.databaseBackup,

@@ -198,8 +198,8 @@ describe("which rollback (planRollback)", () => {
   });
 
   it("offers expand-only where the catalog says so, else a restore", () => {
-    assert.equal(offeredRollback(catalog, "1.4.2"), "expand-only");
-    assert.equal(offeredRollback(catalog, "1.5.1"), "restore");
+    assert.equal(offeredRollback(catalog, "1.4.2", "1.3.4"), "expand-only");
+    assert.equal(offeredRollback(catalog, "1.5.1", "1.5.0"), "restore");
   });
   it("plans a restore from the window's backup and says why", () => {
     const plan = planRollback(catalog, inputs());

@@ -9,10 +9,14 @@ import {
   DEFAULT_PRODUCTION_STACKS,
   gateRefusals,
   liveColorRefusal,
+  promotionRefusal,
+  promotionSourceStack,
   refusalText,
   upgradePathRefusal,
 } from "../../lib/state/gates";
 import type { ReleaseRecordData } from "../../lib/state/record";
+import { parseDeployedArgument } from "../../lib/state/deployed";
+import { setDigest, getRelease } from "../../lib/release/catalog";
 
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
 
@@ -32,6 +36,7 @@ function record(change: (r: ReleaseRecordData) => void = () => {}): ReleaseRecor
     kubernetesVersion: "1.31",
     databaseCluster: "platform-db",
     promotion: null,
+    promotionSource: null,
     deployed: { release: "1.3.4", workloads: { api: "1.3.4", gateway: "1.3.4" } },
     windowBackupCluster: "platform-db",
     windowBackupClusters: { platform: "platform-db", identity: "keycloak-db" },
@@ -131,5 +136,115 @@ describe("update gates", () => {
     const text = refusalText(refusals);
     assert.match(text, /^this update is refused before it changes anything/);
     assert.match(text, /\n {2}prod-promoted-only: .*is production by name/);
+  });
+
+  describe("the promotion, backed by the verifying stack's outputs", () => {
+    const digest = setDigest(getRelease(catalog, "1.4.2"));
+    const promotion = {
+      version: "1.4.2",
+      setDigest: digest,
+      verifiedIn: "staging",
+      verifiedAt: "2026-11-20T14:05:00Z",
+    };
+    type Seen = NonNullable<NonNullable<ReleaseRecordData["promotionSource"]>["verification"]>;
+    const seen: Seen = { version: "1.4.2", setDigest: digest, smoke: "passed", verifiedAt: "2026-11-20T14:05:00Z" };
+    const prod = (change: (r: ReleaseRecordData) => void = () => {}) =>
+      record((r) => {
+        r.stack = "prod";
+        r.environment = "prod";
+        r.setDigest = digest;
+        r.promotion = { ...promotion };
+        r.promotionSource = {
+          stack: "staging",
+          origin: "stack o/lockstep/staging, read live",
+          verification: { ...seen },
+        };
+        change(r);
+      });
+    const refusal = (change: (r: ReleaseRecordData) => void) =>
+      promotionRefusal(prod(change), catalog, DEFAULT_PRODUCTION_STACKS);
+
+    it("passes what staging's outputs show verified", () => {
+      assert.equal(promotionRefusal(prod(), catalog, DEFAULT_PRODUCTION_STACKS), undefined);
+    });
+    it("refuses each field they do not back, naming it", () => {
+      const v = (r: ReleaseRecordData) => r.promotionSource?.verification as Seen;
+      assert.match(refusal((r) => (v(r).version = "1.3.4")) ?? "", /staging runs 1\.3\.4, not the promoted 1\.4\.2/);
+      assert.match(
+        refusal((r) => (v(r).setDigest = "sha256:1")) ?? "",
+        /staging runs the set sha256:1, not the promoted/,
+      );
+      assert.match(refusal((r) => (v(r).smoke = "skipped")) ?? "", /staging's last smoke test was skipped/);
+      assert.match(refusal((r) => (v(r).verifiedAt = null)) ?? "", /but staging's outputs say never/);
+      assert.match(refusal((r) => (v(r).version = null)) ?? "", /show no deployment, so nothing verified 1\.4\.2/);
+    });
+    it("has nothing to add when the outputs were not read (the offline plan names that itself)", () => {
+      assert.equal(
+        refusal((r) => r.promotionSource && (r.promotionSource.verification = null)),
+        undefined,
+      );
+    });
+  });
+
+  describe("which stack's outputs a deployment reads", () => {
+    const config = {
+      environment: "prod" as const,
+      release: "1.4.2",
+      promotion: { version: "1.4.2", setDigest: "sha256:0", verifiedIn: "staging", verifiedAt: "2026-11-20T14:05:00Z" },
+      rollback: undefined,
+    };
+    const at = (version: string) => parseDeployedArgument(version, catalog);
+    it("a production stack moving to a release, a first install included, reads the stack its promotion names", () => {
+      assert.equal(promotionSourceStack("prod", config, at("1.3.4"), DEFAULT_PRODUCTION_STACKS), "staging");
+      assert.equal(promotionSourceStack("prod", config, null, DEFAULT_PRODUCTION_STACKS), "staging");
+      assert.equal(
+        promotionSourceStack("eu-1", config, null, DEFAULT_PRODUCTION_STACKS),
+        "staging",
+        "environment prod",
+      );
+    });
+    it("reads none when the release does not move, off production, with no promotion, or in a rollback", () => {
+      assert.equal(promotionSourceStack("prod", config, at("1.4.2"), DEFAULT_PRODUCTION_STACKS), null);
+      assert.equal(
+        promotionSourceStack("qa", { ...config, environment: "staging" }, null, DEFAULT_PRODUCTION_STACKS),
+        null,
+      );
+      assert.equal(
+        promotionSourceStack("prod", { ...config, promotion: undefined }, null, DEFAULT_PRODUCTION_STACKS),
+        null,
+      );
+      const rollback = { from: "1.4.2", mode: "restore" as const };
+      assert.equal(promotionSourceStack("prod", { ...config, rollback }, at("1.5.0"), DEFAULT_PRODUCTION_STACKS), null);
+    });
+  });
+
+  describe("a PostgreSQL major in the window", () => {
+    const major = (change: (r: ReleaseRecordData) => void = () => {}) =>
+      record((r) => {
+        r.upgradeFrom = "1.5.1";
+        r.release = "2.0.0";
+        r.upgradeMode = "coordinated";
+        r.deployed = { release: "1.5.1", workloads: { api: "1.5.1" } };
+        change(r);
+      });
+    it("passes coordinated, with an operator that upgrades in place", () => {
+      assert.equal(upgradePathRefusal(major(), catalog), undefined);
+    });
+    it("refuses an operator too old for pg_upgrade in place, after the path itself is lawful", () => {
+      const old = structuredClone(getRelease(catalog, "2.0.0"));
+      old.charts.cnpgOperator.appVersion = "1.24.0";
+      const edited = { ...catalog, releases: new Map(catalog.releases).set("2.0.0", old) };
+      assert.match(upgradePathRefusal(major(), edited) ?? "", /needs CloudNativePG 1\.26\.0 or later/);
+    });
+    it("refuses a rollback across it that keeps the data, and accepts one that restores it", () => {
+      const back = (mode: "restore" | "expand-only") =>
+        major((r) => {
+          r.upgradeFrom = "2.0.0";
+          r.release = "1.5.1";
+          r.rollback = { from: "2.0.0", to: "1.5.1", mode, reason: "" };
+        });
+      assert.match(upgradePathRefusal(back("expand-only"), catalog) ?? "", /PostgreSQL 16 cannot read data 17 wrote/);
+      assert.equal(upgradePathRefusal(back("restore"), catalog), undefined);
+    });
   });
 });
