@@ -10,6 +10,7 @@ import {
   OPENBAO_SNAPSHOT_SCRIPT,
   PART_OF,
 } from "../lib/core/names";
+import type { StackConfig } from "../lib/config/config";
 import type { DatabaseKey } from "../lib/recovery/recoveryConfig";
 
 export interface PreUpgradeBackupArgs {
@@ -22,6 +23,11 @@ export interface PreUpgradeBackupArgs {
   databases: { key: DatabaseKey; cluster: string; serverName: string }[];
   /** Directory on the machine running `pulumi up` that receives the OpenBao raft snapshot. @default "./backups" */
   snapshotDir?: string;
+  /**
+   * The object store the snapshot is uploaded to, beside the database backups (`<destinationPath>openbao/`),
+   * with the credentials Secret the Barman Cloud plugin uses and the server-side encryption asked for.
+   */
+  objectStore: Pick<StackConfig["backup"], "destinationPath" | "endpointURL" | "credentialsSecret" | "encryption">;
   /** OpenBao pod to snapshot from. @default "openbao-0" */
   openBaoPod?: string;
   /** KUBECONFIG and KUBE_CONTEXT of the install's cluster for the script's kubectl. @default {} (kubectl's own defaults) */
@@ -47,6 +53,8 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
   readonly backupChecks: command.local.Command[];
   readonly openBaoSnapshot: command.local.Command;
   readonly snapshotFile: string;
+  /** Where the snapshot is kept beside the database backups, so it survives the machine that took it. */
+  readonly snapshotObject: string;
   /** Database -> the cluster backed up, its serverName and the backupId CloudNativePG recorded: the window's restore point. */
   readonly backups: pulumi.Output<
     Partial<Record<DatabaseKey, { cluster: string; serverName: string; backupId: string }>>
@@ -99,6 +107,8 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
     );
 
     this.snapshotFile = path.join(snapshotDir, `openbao-${window}.snap`);
+    const dest = args.objectStore.destinationPath;
+    this.snapshotObject = `${dest}${dest.endsWith("/") ? "" : "/"}openbao/openbao-${window}.snap`;
     this.openBaoSnapshot = new command.local.Command(
       `openbao-snapshot-${window}`,
       {
@@ -108,6 +118,10 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
           NAMESPACE: args.namespace,
           OPENBAO_POD: pod,
           SNAPSHOT_FILE: this.snapshotFile,
+          DESTINATION_PATH: args.objectStore.destinationPath,
+          ...(args.objectStore.endpointURL ? { ENDPOINT_URL: args.objectStore.endpointURL } : {}),
+          CREDENTIALS_SECRET: args.objectStore.credentialsSecret,
+          ENCRYPTION: args.objectStore.encryption,
         },
         triggers: [args.from, args.to],
       },
@@ -125,6 +139,7 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
       backupObjects: this.backupObjects.map((b) => b.metadata.name),
       backups: this.backups,
       openBaoSnapshot: this.snapshotFile,
+      openBaoSnapshotObject: this.snapshotObject,
       openBaoSnapshotSha256: this.openBaoSnapshot.stdout,
     });
   }

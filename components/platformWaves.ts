@@ -98,6 +98,7 @@ export function waveBuilders(ctx: PlatformContext): Record<WaveId, WaveBuilder> 
           from: window.from,
           to: config.release,
           snapshotDir: config.backup.snapshotDir,
+          objectStore: config.backup,
           clusterEnv: ctx.clusterEnv,
           databases: Object.values(databases).map((d) => ({ key: d.key, ...runningCluster(deployed, d) })),
         },

@@ -56,10 +56,11 @@ const consoleSchema = z.strictObject({
 export const BACKUP_ENCRYPTIONS = ["AES256", "aws:kms"] as const;
 
 const backupSchema = z.strictObject({
-  /** Object-store prefix the Barman Cloud plugin writes base backups and WAL to. */
-  destinationPath: z
-    .string()
-    .regex(/^(s3|gs|https?):\/\/\S+$/, { message: "must be an object-store URL like s3://bucket/prefix/" }),
+  /** Object-store prefix the Barman Cloud plugin writes base backups and WAL to, and the OpenBao snapshot goes under (`openbao/`). */
+  destinationPath: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?$/, {
+    message:
+      "must be an S3 URL like s3://bucket/prefix/ (an S3-compatible store: endpointURL names one that is not AWS); the OpenBao snapshot is uploaded beside the database backups with the S3 API",
+  }),
   /** S3-compatible endpoint; omit for AWS S3. */
   endpointURL: absoluteUrl.optional(),
   /** Secret in the platform namespace with ACCESS_KEY_ID and ACCESS_SECRET_KEY. */
@@ -84,7 +85,7 @@ const backupSchema = z.strictObject({
   encryption: z
     .enum(BACKUP_ENCRYPTIONS, { message: `must be ${BACKUP_ENCRYPTIONS.map((e) => `"${e}"`).join(" or ")}` })
     .default("AES256"),
-  /** Where the pre-upgrade OpenBao raft snapshot is written on the machine running `pulumi up`. */
+  /** Where the pre-upgrade OpenBao raft snapshot is written on the machine running `pulumi up`, before its upload. */
   snapshotDir: z.string().min(1).default("./backups"),
 });
 

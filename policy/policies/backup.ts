@@ -66,6 +66,15 @@ export const preUpgradeBackup: StackValidationPolicy = {
         `an OpenBao raft snapshot (a Command that runs ${OPENBAO_SNAPSHOT_SCRIPT}) must be taken while the window ${window} is open, so the secrets can be rolled back with the databases`,
         resource.urn,
       );
+    for (const snapshot of snapshots) {
+      const env = view(commandShape, snapshot.props)?.environment ?? {};
+      const missing = ["DESTINATION_PATH", "CREDENTIALS_SECRET", "ENCRYPTION"].filter((key) => !env[key]);
+      if (missing.length)
+        reportViolation(
+          `OpenBao snapshot ${snapshot.name} must be uploaded to the object store beside the database backups, encrypted (its environment lacks ${missing.join(", ")}), so it survives the machine that took it`,
+          snapshot.urn,
+        );
+    }
     if (gates.length === 0) return;
     if (snapshots.length > 0) gates.push(snapshots);
     const mustWait = [

@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { PROJECT } from "../helpers";
+import { ObjectStoreDouble, startObjectStore } from "../e2e/doubles/objectStore";
 
 function run(
   script: string,
@@ -105,18 +106,67 @@ describe("scripts/openbao-snapshot.sh", () => {
 echo "$*" >> ${JSON.stringify(log)}
 if [[ "$*" == *"sh -c"* ]]; then echo "stdin-token=$(cat)" >> ${JSON.stringify(log)}; exit 0; fi
 if [[ "$*" == *" cat "* ]]; then cat ${JSON.stringify(path.join(dir, "snapshot.bin"))}; exit 0; fi
+if [[ "$*" == *"get secret backup-s3-credentials"* ]]; then
+  case "$*" in
+    *ACCESS_KEY_ID*) printf '%s' "$(printf AKIAE2E | base64)" ;;
+    *ACCESS_SECRET_KEY*) printf '%s' "$(printf s3-secret-key | base64)" ;;
+  esac
+  exit 0
+fi
+if [[ "$*" == *"get secret"* ]]; then echo 'Error from server (NotFound): secrets not found' >&2; exit 1; fi
 exit 0
 `,
       { mode: 0o755 },
     );
     return { bin: dir, log };
   }
+  let store: ObjectStoreDouble;
+  before(async () => {
+    store = await startObjectStore();
+  });
+  after(() => store.stop());
   const baseEnv = (bin: string, file: string) => ({
     PATH: `${bin}:${process.env.PATH}`,
     NAMESPACE: "aigw",
     OPENBAO_POD: "openbao-0",
     SNAPSHOT_FILE: file,
     BAO_TOKEN: "s.secret",
+    DESTINATION_PATH: "s3://aigw-backups/staging/",
+    ENDPOINT_URL: store.url,
+    CREDENTIALS_SECRET: "backup-s3-credentials",
+    ENCRYPTION: "AES256",
+  });
+
+  it("uploads the verified snapshot beside the database backups, encrypted, and checks what was stored", async () => {
+    const snapshot = gzipSync(Buffer.from("raft snapshot to keep"));
+    const { bin } = fakeKubectl(snapshot);
+    const file = path.join(bin, "openbao-1-4-2-to-1-5-0.snap");
+    const r = await run("openbao-snapshot.sh", baseEnv(bin, file));
+    assert.equal(r.code, 0, r.stderr);
+    const stored = store.objects.get("/aigw-backups/staging/openbao/openbao-1-4-2-to-1-5-0.snap");
+    assert.ok(stored, `stored: ${[...store.objects.keys()].join(", ")}`);
+    assert.deepEqual([stored.body.equals(snapshot), stored.encryption, stored.signedBy], [true, "AES256", "AKIAE2E"]);
+    assert.match(
+      r.stderr,
+      /stored s3:\/\/aigw-backups\/staging\/openbao\/openbao-1-4-2-to-1-5-0\.snap \(\d+ bytes, AES256\)/,
+    );
+  });
+
+  it("fails the upgrade when the object store refuses the upload, the destination is not s3:// or the keys are missing", async () => {
+    const { bin } = fakeKubectl(gzipSync(Buffer.from("raft snapshot")));
+    const file = path.join(bin, "openbao.snap");
+    const refused = await run("openbao-snapshot.sh", { ...baseEnv(bin, file), ENCRYPTION: "none" });
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /the object store answered 400 to the upload of s3:\/\/aigw-backups\/staging\/openbao\/openbao\.snap/,
+    );
+    const gcs = await run("openbao-snapshot.sh", { ...baseEnv(bin, file), DESTINATION_PATH: "gs://aigw-backups/" });
+    assert.equal(gcs.code, 1);
+    assert.match(gcs.stderr, /gs:\/\/aigw-backups\/ is not an s3:\/\/ URL/);
+    const keyless = await run("openbao-snapshot.sh", { ...baseEnv(bin, file), CREDENTIALS_SECRET: "missing" });
+    assert.equal(keyless.code, 1);
+    assert.match(keyless.stderr, /Secret aigw\/missing must hold ACCESS_KEY_ID and ACCESS_SECRET_KEY/);
   });
 
   it("saves, copies and verifies the snapshot, passing the token on stdin only", async () => {

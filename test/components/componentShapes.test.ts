@@ -194,7 +194,7 @@ describe("component shapes", () => {
       });
       const noEndpoint = await planStack(
         "staging",
-        'backup={"destinationPath":"s3://b/p/","credentialsSecret":"creds"}',
+        'backup={"destinationPath":"s3://bkt/p/","credentialsSecret":"creds"}',
       );
       assert.equal(
         "endpointURL" in (prop(resource(noEndpoint, "platform-db-objectstore"), "spec.configuration") as object),
@@ -288,22 +288,27 @@ describe("component shapes", () => {
       assert.ok(check.dependsOn.includes("pre-upgrade-platform-db-1-5-0-to-1-5-1"));
     });
 
-    it("snapshot OpenBao's raft store from openbao-0 into the stack's snapshot directory", () => {
+    it("snapshot OpenBao's raft store from openbao-0 into the stack's snapshot directory, then its object store", () => {
       const snapshot = resource(window, "openbao-snapshot-1-5-0-to-1-5-1");
       assert.equal(snapshot.props.create, "bash scripts/openbao-snapshot.sh");
       assert.deepEqual(snapshot.props.environment, {
         NAMESPACE: "aigw-staging",
         OPENBAO_POD: "openbao-0",
         SNAPSHOT_FILE: "backups/openbao-1-5-0-to-1-5-1.snap",
+        DESTINATION_PATH: "s3://aigw-backups/staging/",
+        ENDPOINT_URL: "https://s3.internal:9000",
+        CREDENTIALS_SECRET: "backup-s3-credentials",
+        ENCRYPTION: "AES256",
       });
       assert.deepEqual(snapshot.props.triggers, ["1.5.0", "1.5.1"]);
     });
 
-    it("register the Backups, the restore point and the snapshot file", () => {
+    it("register the Backups, the restore point, the snapshot file and its object", () => {
       assert.deepEqual(outputsOf(windowRun, "pre-upgrade-backup"), {
         backupObjects: ["pre-upgrade-platform-db-1-5-0-to-1-5-1", "pre-upgrade-keycloak-db-1-5-0-to-1-5-1"],
         backups: UNKNOWN,
         openBaoSnapshot: "backups/openbao-1-5-0-to-1-5-1.snap",
+        openBaoSnapshotObject: "s3://aigw-backups/staging/openbao/openbao-1-5-0-to-1-5-1.snap",
         openBaoSnapshotSha256: UNKNOWN,
       });
     });

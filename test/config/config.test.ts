@@ -55,7 +55,14 @@ const BAD: [string[], RegExp][] = [
     ["backup=null"],
     /^lockstep:backup = \(unset\): is required \(an object with destinationPath, endpointURL, credentialsSecret, retentionPolicy, schedule, encryption, snapshotDir\)$/,
   ],
-  [["backup.destinationPath=ftp://x"], /^lockstep:backup\.destinationPath = "ftp:\/\/x": must be an object-store URL/],
+  [
+    ["backup.destinationPath=ftp://x"],
+    /^lockstep:backup\.destinationPath = "ftp:\/\/x": must be an S3 URL like s3:\/\/bucket\/prefix\//,
+  ],
+  [
+    ["backup.destinationPath=gs://aigw-backups/"],
+    /^lockstep:backup\.destinationPath = "gs:\/\/aigw-backups\/": must be an S3 URL.*uploaded beside the database backups with the S3 API$/,
+  ],
   [
     ["backup.retentionPolicy=30 days"],
     /^lockstep:backup\.retentionPolicy = "30 days": must be a CloudNativePG retention like 30d, 4w or 3m$/,

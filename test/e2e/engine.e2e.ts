@@ -103,6 +103,7 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     const up = await stack.up();
     assert.equal(up.summary.result, "succeeded");
     assert.equal(up.summary.resourceChanges?.create, creates, "up creates what preview planned");
+    tier.backupCredentials("aigw-staging"); // the platform team's, once the namespace exists
     const image = (name: string) =>
       JSON.parse(tier.kubectl(["get", "deployment", name, "-n", NS, "-o", "json"]).stdout).spec.template.spec
         .containers[0].image as string;
@@ -169,6 +170,10 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     const { steps, onEvent } = recorder();
     const up = await stack.up({ onEvent });
     assert.equal(up.summary.result, "succeeded");
+    // The OpenBao snapshot survives this machine: uploaded beside the database backups, encrypted.
+    const snapshot = tier.objectStore.objects.get("/aigw-backups/staging/openbao/openbao-1-4-2-to-1-5-0.snap");
+    assert.ok(snapshot, `object store holds: ${[...tier.objectStore.objects.keys()].join(", ") || "nothing"}`);
+    assert.deepEqual([snapshot.encryption, snapshot.signedBy], ["AES256", "AKIAE2E"]);
 
     const first = (pred: (s: Step) => boolean) => steps.findIndex(pred);
     const last = (pred: (s: Step) => boolean) => steps.map(pred).lastIndexOf(true);

@@ -42,6 +42,7 @@ function installStackFile(tier: EngineTier, stack: string, kubeconfig: string, v
     "lockstep:console": { blue: FROM, green: FROM, live: "blue" },
     "lockstep:backup": {
       destinationPath: `s3://aigw-backups/${stack}/`,
+      endpointURL: tier.objectStore.url,
       credentialsSecret: "backup-s3-credentials",
       retentionPolicy: "30d",
       schedule: "0 0 1 * * *",
@@ -106,6 +107,7 @@ describe("a fleet of three installs upgrades for real, ring by ring", { timeout:
       ups.map((u) => u.summary.result),
       ["succeeded", "succeeded", "succeeded"],
     );
+    tier.backupCredentials("aigw-staging");
     await tier.setConfig(staging, {
       "lockstep:release": TO,
       "lockstep:console.blue": TO,

@@ -100,6 +100,7 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
   it(`first deploy at ${FROM} with every await on: the charts, the databases and every Deployment are Ready when up returns`, async () => {
     const up = await stack.up();
     assert.equal(up.summary.result, "succeeded");
+    tier.backupCredentials(NS); // the platform team's, once the namespace exists
     const deployments = JSON.parse(tier.kubectl(["get", "deployments", "-n", NS, "-o", "json"]).stdout).items as {
       metadata: { name: string };
       spec: { replicas: number };

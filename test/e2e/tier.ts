@@ -10,6 +10,7 @@
  *                               immediate ScheduledBackups), over HTTPS; one per API server
  *   kubectl exec into OpenBao   doubles/kubectl-exec (no container runtime: it returns a raft-snapshot-shaped archive)
  *   the platform's endpoints    doubles/platformEndpoints.ts (what the smoke test calls)
+ *   the object store            doubles/objectStore.ts (S3 PUT and HEAD: where the OpenBao snapshot is uploaded)
  *   kube-scheduler              doubles/podBinder.ts, on a simulated cluster only (simulated/cluster.ts runs
  *                               the real kube-controller-manager and kwok beside the API server)
  *
@@ -25,6 +26,7 @@ import { ApiServer, applyCrds, PREREQUISITE_CRDS, startApiServer } from "./apise
 import { CnpgStatusDouble, CnpgStatusOptions } from "./doubles/cnpgStatus";
 import { run } from "./doubles/kube";
 import { PlatformEndpoints, startPlatformEndpoints } from "./doubles/platformEndpoints";
+import { ObjectStoreDouble, startObjectStore } from "./doubles/objectStore";
 import { SimulatedCluster, startSimulatedCluster } from "./simulated/cluster";
 import type { ReadinessDelays } from "./simulated/kwokStages";
 import { requireShared, requireToolchain, toolchainVersions } from "./toolchain";
@@ -139,6 +141,7 @@ export class EngineTier {
     readonly pulumiCommand: PulumiCommand,
     readonly cnpg: CnpgStatusDouble,
     readonly endpoints: PlatformEndpoints,
+    readonly objectStore: ObjectStoreDouble,
     readonly shared: string,
     /** The simulated cluster, when the tier was started with one. */
     readonly simulated?: SimulatedCluster,
@@ -182,11 +185,23 @@ export class EngineTier {
       const cnpg = new CnpgStatusDouble({ kubeconfig: server.kubeconfig, ...options.cnpg });
       cnpg.start();
       const endpoints = await startPlatformEndpoints(BLOCKED_PROMPT);
+      const objectStore = await startObjectStore();
       // Last: it cleans up after itself when it fails to start, and nothing after it can fail.
       const simulated = options.simulated
         ? await startSimulatedCluster(server, requireToolchain("kube-controller-manager", "kwok"), options.simulated)
         : undefined;
-      return new EngineTier(server, root, projectDir, env, pulumiCommand, cnpg, endpoints, shared, simulated);
+      return new EngineTier(
+        server,
+        root,
+        projectDir,
+        env,
+        pulumiCommand,
+        cnpg,
+        endpoints,
+        objectStore,
+        shared,
+        simulated,
+      );
     } catch (err) {
       await server.stop();
       throw err;
@@ -223,7 +238,26 @@ export class EngineTier {
       "lockstep:smoke.consoleUrl": this.endpoints.url,
       "lockstep:smoke.blockedPrompt": BLOCKED_PROMPT,
       "lockstep:smoke.recordFile": `.lockstep/verified-${stack}.json`,
+      "lockstep:backup.endpointURL": this.objectStore.url,
     };
+  }
+
+  /**
+   * The object-store credentials Secret the platform team creates beside an install once its namespace
+   * exists (the Barman Cloud plugin and the OpenBao snapshot's upload read it).
+   */
+  backupCredentials(namespace: string, server: ApiServer = this.server): void {
+    const secret = {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "backup-s3-credentials", namespace },
+      stringData: { ACCESS_KEY_ID: "AKIAE2E", ACCESS_SECRET_KEY: "e2e-secret-key" },
+    };
+    const r = spawnSync("kubectl", ["--kubeconfig", server.kubeconfig, "apply", "-f", "-"], {
+      input: JSON.stringify(secret),
+      encoding: "utf8",
+    });
+    if (r.status !== 0) throw new Error(`backup credentials in ${namespace}: ${r.stderr}`);
   }
 
   /** A stack of the project copy through the Automation API, with `config` set by path (`a.b.c`). */
@@ -313,6 +347,7 @@ export class EngineTier {
     }
     await this.cnpg.stop();
     await this.endpoints.stop();
+    await this.objectStore.stop();
     await this.simulated?.stop();
     await this.server.stop();
     spawnSync("pkill", ["-f", this.root]); // provider doubles the CLI left behind

@@ -290,6 +290,15 @@ describe("policies", () => {
         without(windowBase, backups[0]),
         /an on-demand Backup of platform-db must exist/,
       ));
+    it("refuses an OpenBao snapshot kept only on the machine that took it", async () =>
+      fails(
+        policies.preUpgradeBackup,
+        edit(windowBase, "openbao-snapshot-1-5-0-to-1-5-1", (p) => {
+          delete p.environment.DESTINATION_PATH;
+          delete p.environment.ENCRYPTION;
+        }),
+        /OpenBao snapshot openbao-snapshot-1-5-0-to-1-5-1 must be uploaded to the object store beside the database backups, encrypted \(its environment lacks DESTINATION_PATH, ENCRYPTION\)/,
+      ));
     it("refuses a Backup nothing awaits to completion", async () =>
       fails(
         policies.preUpgradeBackup,
