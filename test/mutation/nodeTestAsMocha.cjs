@@ -100,6 +100,9 @@ const nodeTest = {
   after: hook("after"),
   beforeEach: hook("beforeEach"),
   afterEach: hook("afterEach"),
+  get mock() {
+    throw new Error("node:test's mock has no mocha equivalent here; stand the function in by hand and restore it");
+  },
 };
 
 const load = Module._load;
