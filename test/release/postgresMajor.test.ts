@@ -22,6 +22,7 @@ describe("the PostgreSQL major path", () => {
   });
   it("back it is a restore, and none when the major stays", () => {
     assert.equal(postgresMajorPath(v200, v151)?.method, "restore");
+    assert.match(postgresMajorPath(v200, v151)?.description ?? "", /^PostgreSQL 17 -> 16: restored, not downgraded/);
     assert.equal(postgresMajorPath(getRelease(catalog, "1.5.0"), v151), null);
   });
 
@@ -38,6 +39,16 @@ describe("the PostgreSQL major path", () => {
     assert.match(
       postgresMajorRefusal(forward, v151, old) ?? "",
       /needs CloudNativePG 1\.26\.0 or later to upgrade in place, and release 2\.0\.0 pins 1\.25\.1$/,
+    );
+  });
+  it("reads the operator's version with or without its v, and gives every problem at once", () => {
+    const tagged: Release = structuredClone(v200);
+    tagged.charts.cnpgOperator.appVersion = "v1.27.0";
+    assert.equal(postgresMajorRefusal(forward, v151, tagged), undefined);
+    tagged.charts.cnpgOperator.appVersion = "v1.25.0";
+    assert.match(
+      postgresMajorRefusal({ ...forward, coordinated: false }, v151, tagged) ?? "",
+      /: it must run as a coordinated window .*, and it needs CloudNativePG 1\.26\.0 or later .* pins 1\.25\.0$/,
     );
   });
   it("back, accepts only a rollback that restores the data", () => {

@@ -199,6 +199,18 @@ describe("the promotion decision and verdict", () => {
     assert.ok(fromGreen.ok);
     assert.deepEqual(fromGreen.updates.console, { blue: "1.5.1", green: "1.5.0", live: "green" });
   });
+  it("writes a coordinated window only for a contract release or a major: an expand-only one rolls", () => {
+    const expandOnly = decidePromotion({
+      ...request("1.3.4"),
+      record: { ...record, version: "1.4.2", setDigest: setDigest(getRelease(catalog, "1.4.2")) },
+    });
+    assert.ok(expandOnly.ok, JSON.stringify(expandOnly));
+    assert.ok("upgrade" in expandOnly.updates, "the key is written (to remove a stale window)");
+    assert.equal(expandOnly.updates.upgrade, undefined);
+    const contract = decidePromotion(request("1.5.0"));
+    assert.ok(contract.ok);
+    assert.deepEqual(contract.updates.upgrade, { mode: "coordinated" });
+  });
   it("changes neither the window nor the console when promoting the version already running", () => {
     const again = decidePromotion(request("1.5.1"));
     assert.ok(again.ok, JSON.stringify(again));

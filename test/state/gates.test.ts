@@ -16,6 +16,7 @@ import {
 } from "../../lib/state/gates";
 import type { ReleaseRecordData } from "../../lib/state/record";
 import { parseDeployedArgument } from "../../lib/state/deployed";
+import { sourceVerification } from "../../lib/state/promotion";
 import { setDigest, getRelease } from "../../lib/release/catalog";
 
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
@@ -178,10 +179,36 @@ describe("update gates", () => {
       assert.match(refusal((r) => (v(r).verifiedAt = null)) ?? "", /but staging's outputs say never/);
       assert.match(refusal((r) => (v(r).version = null)) ?? "", /show no deployment, so nothing verified 1\.4\.2/);
     });
+    it("gives every reason at once", () => {
+      const message = refusal((r) => {
+        const v = r.promotionSource?.verification as Seen;
+        v.smoke = "failed";
+        v.verifiedAt = "2026-12-01T00:00:00Z";
+      });
+      assert.match(message ?? "", /: staging's last smoke test failed; the promotion record says/);
+    });
     it("has nothing to add when the outputs were not read (the offline plan names that itself)", () => {
       assert.equal(
         refusal((r) => r.promotionSource && (r.promotionSource.verification = null)),
         undefined,
+      );
+    });
+  });
+
+  describe("the verification in a stack's outputs", () => {
+    it("reads empty values as absent, and a missing smoke result as skipped", () => {
+      assert.deepEqual(sourceVerification({ release: { version: "", setDigest: "" }, verification: {} }), {
+        version: null,
+        setDigest: null,
+        smoke: "skipped",
+        verifiedAt: null,
+      });
+      assert.deepEqual(
+        sourceVerification({
+          release: { version: "1.4.2", setDigest: "sha256:1" },
+          verification: { status: "passed", verifiedAt: "t" },
+        }),
+        { version: "1.4.2", setDigest: "sha256:1", smoke: "passed", verifiedAt: "t" },
       );
     });
   });
@@ -235,6 +262,21 @@ describe("update gates", () => {
       old.charts.cnpgOperator.appVersion = "1.24.0";
       const edited = { ...catalog, releases: new Map(catalog.releases).set("2.0.0", old) };
       assert.match(upgradePathRefusal(major(), edited) ?? "", /needs CloudNativePG 1\.26\.0 or later/);
+    });
+    it("refuses it rolling even inside one product major (a release that moves only PostgreSQL)", () => {
+      const pg17 = structuredClone(getRelease(catalog, "1.5.1"));
+      pg17.postgres = structuredClone(getRelease(catalog, "2.0.0").postgres);
+      const edited = { ...catalog, releases: new Map(catalog.releases).set("1.5.1", pg17) };
+      const rolling = major((r) => {
+        r.upgradeFrom = "1.5.0";
+        r.release = "1.5.1";
+        r.upgradeMode = "rolling";
+        r.deployed = { release: "1.5.0", workloads: { api: "1.5.0" } };
+      });
+      assert.match(
+        upgradePathRefusal(rolling, edited) ?? "",
+        /^1\.5\.0 -> 1\.5\.1 moves PostgreSQL 16 to 17: it must run as a coordinated window/,
+      );
     });
     it("refuses a rollback across it that keeps the data, and accepts one that restores it", () => {
       const back = (mode: "restore" | "expand-only") =>
