@@ -29,6 +29,12 @@ import { usePolicyCatalog } from "../policy/policies/context";
 import { checkProductionGates, notEnforced, readPolicyConfig, runPolicies, Violation } from "./policyRunner";
 import { ProgramRun, RecordedResource, runProgram } from "./runtime";
 
+/** A stack's outputs as a command got them, and where from, in the words the plan prints. */
+export interface VerifierOutputs {
+  origin: string;
+  outputs: Record<string, unknown>;
+}
+
 export interface PlanOptions {
   stack: string;
   sets?: readonly string[];
@@ -46,11 +52,11 @@ export interface PlanOptions {
   /** The stack file a command already read. @default read from `projectDir` */
   stackFile?: StackFile;
   /**
-   * The outputs of the stack a promotion names (`--staging-outputs`, or what `promote` read), and where
-   * they came from: a moving production stack's promotion is checked against them. An offline plan reads
-   * no stack, so without them the check is named as not done. @default none
+   * The outputs of the stack a promotion names (`--staging-outputs`, or `--read-outputs`), and where they
+   * came from: a moving production stack's promotion is checked against them. An offline plan reads no
+   * stack, so without them the check is named as not done. @default none
    */
-  verifierOutputs?: { origin: string; outputs: Record<string, unknown> };
+  verifierOutputs?: VerifierOutputs;
   /** Where `deployed` was read, when a command read it (the plan says so). @default none */
   deployedSource?: string;
 }

@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import { LockstepInputError } from "../../lib/core/errors";
-import { readStackValues } from "../../lib/config/stackFile";
+import { readStackFile, StackFile } from "../../lib/config/stackFile";
 import { DeployedState, deployedFromOutputs } from "../../lib/state/deployed";
-import { ChangeKind, plan, PlanResult } from "../../plan/plan";
+import { ChangeKind, plan, PlanResult, VerifierOutputs } from "../../plan/plan";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 
@@ -204,6 +204,7 @@ export function renderHuman(result: PlanResult): string {
  */
 async function readFromBackend(
   stack: string,
+  stackFile: StackFile,
   deployedFlag: string | undefined,
   stagingFile: string | undefined,
   env: CliEnv,
@@ -221,7 +222,7 @@ async function readFromBackend(
   const source = deployed
     ? `the outputs of stack ${stack}, read from the backend`
     : `the outputs of stack ${stack}, read from the backend: none, so a first install`;
-  const promotion = readStackValues(stack, env.projectDir).promotion as { verifiedIn?: unknown } | undefined;
+  const promotion = stackFile.values.promotion as { verifiedIn?: unknown } | undefined;
   const verifiedIn = typeof promotion?.verifiedIn === "string" ? promotion.verifiedIn : undefined;
   if (!verifiedIn || verifiedIn === stack || stagingFile) return { deployed, source };
   const verifier = {
@@ -231,10 +232,8 @@ async function readFromBackend(
   return { deployed, source, verifier };
 }
 
-type VerifierOutputs = { origin: string; outputs: Record<string, unknown> };
-
 /** A file of `pulumi stack output --json`, named by the flag that gave it. */
-export function readOutputsFile(file: string, flag: string): { origin: string; outputs: Record<string, unknown> } {
+export function readOutputsFile(file: string, flag: string): VerifierOutputs {
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, "utf8"));
@@ -262,9 +261,12 @@ export async function planCommand(argv: string[], env: CliEnv): Promise<CommandR
   });
   if (!values.stack) throw new LockstepInputError("--stack is required, like --stack staging");
   const given = values["staging-outputs"];
-  const read = values["read-outputs"] ? await readFromBackend(values.stack, values.deployed, given, env) : undefined;
+  // Read once: the plan takes the same stack file it asks about the promotion.
+  const stackFile = values["read-outputs"] ? readStackFile(values.stack, env.projectDir) : undefined;
+  const read = stackFile ? await readFromBackend(values.stack, stackFile, values.deployed, given, env) : undefined;
   const result = await plan({
     stack: values.stack,
+    ...(stackFile ? { stackFile } : {}),
     sets: values.set ?? [],
     deployed: read ? read.deployed : values.deployed,
     catalogDir: values.catalog ?? env.catalogDir,
