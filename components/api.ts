@@ -66,7 +66,6 @@ export class ControlPlaneApi extends pulumi.ComponentResource {
         namespace: args.namespace,
         selector: this.workload.selector,
         port: { name: "http", port: 80, targetPort: API_PORT },
-        awaitEndpoints: args.awaitRollout ?? true,
       },
       this,
     );

@@ -59,7 +59,6 @@ export class Console extends pulumi.ComponentResource {
           namespace: args.namespace,
           selector: workload.selector,
           port,
-          awaitEndpoints: awaitRollout,
         },
         this,
       );
@@ -74,7 +73,6 @@ export class Console extends pulumi.ComponentResource {
         namespace: args.namespace,
         selector: live.selector,
         port,
-        awaitEndpoints: awaitRollout,
         dependsOn: [live.deployment],
       },
       this,

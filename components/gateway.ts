@@ -72,7 +72,7 @@ export class Gateway extends pulumi.ComponentResource {
     );
     const port = { name: "http", port: 80, targetPort: GATEWAY_PORT };
     const service = (name: string, selector: Record<string, string>) =>
-      clusterService({ name, namespace: args.namespace, selector, port, awaitEndpoints: common.awaitRollout }, this);
+      clusterService({ name, namespace: args.namespace, selector, port }, this);
     const stableService = service("gateway-stable", this.stable.selector);
     const backendRefs: { name: pulumi.Input<string>; port: number; weight: number }[] = [
       { name: stableService.metadata.name, port: 80, weight: 100 - (args.canary?.percent ?? 0) },

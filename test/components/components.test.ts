@@ -97,26 +97,28 @@ describe("components", () => {
       );
     });
 
-    it("skips every Service's endpoint wait only when awaitRollouts is false", async () => {
+    it("readiness lives on the Deployments: no Service waits on the provider's settle, every Deployment on its rollout", async () => {
       const services = (plan: PlanResult) => plan.resources.filter((r) => r.type === "kubernetes:core/v1:Service");
-      const skips = (r: PlanResult["resources"][number]) =>
-        (prop(r, "metadata.annotations") as Record<string, string>)["pulumi.com/skipAwait"];
+      const annotation = (r: PlanResult["resources"][number], key: string) =>
+        (prop(r, "metadata.annotations") as Record<string, string> | undefined)?.[key];
       const noWait = await planStack("staging", "awaitRollouts=false");
+      for (const plan of [staging, noWait]) {
+        assert.ok(services(plan).length >= 5, `${services(plan).length} Services`);
+        assert.deepEqual(
+          services(plan).filter((r) => annotation(r, "pulumi.com/skipAwait") !== "true").map((r) => r.name),
+          [],
+        );
+      }
+      const deployments = staging.resources.filter((r) => r.type === "kubernetes:apps/v1:Deployment");
       assert.deepEqual(
-        services(noWait).map((r) => [r.name, skips(r)]),
-        services(noWait).map((r) => [r.name, "true"]),
-      );
-      assert.ok(
-        services(noWait).length >= 5,
-        services(noWait)
-          .map((r) => r.name)
-          .join(", "),
-      );
-      assert.deepEqual(
-        services(staging)
-          .filter(skips)
-          .map((r) => r.name),
+        deployments.filter((d) => annotation(d, "pulumi.com/waitFor") === undefined).map((d) => d.name),
         [],
+        "every Deployment of an awaited stack waits for its whole rollout",
+      );
+      assert.equal(
+        resource(staging, "console-svc").dependsOn.includes("console-blue"),
+        true,
+        "the live console Service waits for the live color's rollout",
       );
     });
   });

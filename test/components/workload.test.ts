@@ -196,7 +196,6 @@ describe("createWorkload", () => {
           namespace: "ns",
           selector: { "app.kubernetes.io/name": "app" },
           port,
-          awaitEndpoints: true,
           dependsOn: [deployment],
         },
         parent,
@@ -212,7 +211,7 @@ describe("createWorkload", () => {
       name: "app",
       namespace: "ns",
       labels: { "app.kubernetes.io/part-of": "lockstep" },
-      annotations: {},
+      annotations: { "pulumi.com/skipAwait": "true" },
     });
     assert.deepEqual(
       svc.dependencyUrns.map((u) => u.split("::").pop()),
@@ -221,16 +220,13 @@ describe("createWorkload", () => {
     assert.equal(svc.parentUrn?.split("::").pop(), "parent");
   });
 
-  // Found by the real provider: it waits on a Service until ready pods back it, and where nothing runs
-  // pods that wait is its whole 10-minute timeout.
-  it("skips the provider's endpoint wait on a Service when rollouts are not awaited", async () => {
+  // The provider's Service await is a fixed 10-second settle after the first Endpoints event (it does not
+  // require a ready endpoint), and where nothing runs pods it is its whole timeout; readiness is the Deployment's.
+  it("never waits on the provider's Service await, and depends on nothing it was not given", async () => {
     const { resources } = await recordProgram("staging", {}, [], () => {
       const parent = new pulumi.ComponentResource("lockstep:test:Parent", "parent");
       const port = { name: "http", port: 80, targetPort: 8080 };
-      clusterService(
-        { name: "app", namespace: "ns", selector: { "app.kubernetes.io/name": "app" }, port, awaitEndpoints: false },
-        parent,
-      );
+      clusterService({ name: "app", namespace: "ns", selector: { "app.kubernetes.io/name": "app" }, port }, parent);
     });
     const svc = resources.find((r) => r.name === "app-svc") as RecordedResource;
     assert.deepEqual((svc.props.metadata as { annotations: unknown }).annotations, { "pulumi.com/skipAwait": "true" });

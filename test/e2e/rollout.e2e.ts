@@ -14,6 +14,7 @@ import type { EngineEvent, Stack, UpResult } from "@pulumi/pulumi/automation";
 import { LABELS } from "../../lib/core/names";
 import { timelineSvg } from "./simulated/plot";
 import { RolloutWatch } from "./simulated/rolloutWatch";
+import { splitLines, StepTimes, WindowSplit, windowSplit } from "./simulated/split";
 import {
   criticalPathMs,
   firstReady,
@@ -54,12 +55,31 @@ const PLOT = {
   marks: /^(backups done|api|gateway-canary|gateway-route|console-green|console flip|worker-export|smoke-test)$/,
 };
 
-/** The engine's finished steps as timeline marks (the watch's clock), for the plot and the wave order. */
-function marker(watch: RolloutWatch): { onEvent: (e: EngineEvent) => void; done: Map<string, number> } {
+/**
+ * The engine's steps: finished ones as timeline marks (the watch's clock), for the plot and the wave
+ * order, and every step's start and end (wall clock) for the split of the `up`'s time.
+ */
+function marker(watch: RolloutWatch): {
+  onEvent: (e: EngineEvent) => void;
+  done: Map<string, number>;
+  steps: Map<string, StepTimes>;
+} {
   const done = new Map<string, number>();
+  const steps = new Map<string, StepTimes>();
   return {
     done,
+    steps,
     onEvent: (e) => {
+      const started = e.resourcePreEvent?.metadata;
+      if (started && started.op !== "same" && started.op !== "read") {
+        const state = started.new ?? started.old;
+        steps.set(started.urn, {
+          urn: started.urn,
+          parent: state?.parent || undefined,
+          custom: state?.custom ?? true,
+          started: Date.now(),
+        });
+      }
       const m = e.resOutputsEvent?.metadata;
       if (!m || m.op === "same" || m.op === "read") return;
       const name = m.urn.split("::").pop() as string;
@@ -67,6 +87,8 @@ function marker(watch: RolloutWatch): { onEvent: (e: EngineEvent) => void; done:
         name === "console-svc" ? "console flip" : /^await-|^openbao-snapshot-/.test(name) ? "backups done" : name;
       watch.mark(label);
       done.set(name, Date.now());
+      const step = steps.get(m.urn);
+      if (step) step.done = Date.now();
     },
   };
 }
@@ -78,6 +100,7 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
   let stack: Stack;
   let timeline: Timeline;
   let upMs = 0;
+  let split: WindowSplit;
 
   before(async () => {
     tier = await EngineTier.start({
@@ -131,7 +154,7 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
   it(`upgrade window ${FROM} -> ${TO} (canary 10 %, console to green): no Service the platform serves from ever has 0 ready endpoints`, async () => {
     const watch = new RolloutWatch(tier.server.kubeconfig, NS);
     await watch.start();
-    const { onEvent, done } = marker(watch);
+    const { onEvent, done, steps } = marker(watch);
     await tier.setConfig(stack, {
       "lockstep:release": TO,
       "lockstep:upgrade.gatewayCanaryPercent": "10",
@@ -143,7 +166,9 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
     try {
       up = await stack.up({ onEvent });
     } finally {
-      upMs = Date.now() - started;
+      const ended = Date.now();
+      upMs = ended - started;
+      split = windowSplit([...steps.values()], started, ended);
       timeline = watch.stop();
       fs.mkdirSync(REPORTS, { recursive: true });
       fs.writeFileSync(path.join(REPORTS, "rollout-timeline.json"), `${JSON.stringify(timeline, null, 1)}\n`);
@@ -232,9 +257,10 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
       rolloutWallMs: changing,
       ratioUp: Number((upMs / critical).toFixed(2)),
       ratioRollout: Number((changing / critical).toFixed(2)),
+      split,
     };
     fs.writeFileSync(path.join(REPORTS, "rollout.json"), `${JSON.stringify(figures, null, 2)}\n`);
-    process.stdout.write(`rollout figures: ${JSON.stringify(figures)}\n`);
+    process.stdout.write(`rollout figures: ${JSON.stringify(figures)}\n${splitLines(split).join("\n")}\n`);
     assert.ok(
       changing >= critical,
       `the rollout cannot beat its own readiness gates: ${changing} ms < ${critical} ms means a gate was skipped`,
