@@ -210,6 +210,10 @@ describe("scripts/await-backup.sh", () => {
       `#!/usr/bin/env bash
 echo "$*" >> ${JSON.stringify(log)}
 case "$*" in
+  *"--watch"*)
+    # A watch reports every phase of the list, then stays open, as the API server's does.
+    cat ${JSON.stringify(path.join(dir, "phases"))}
+    exec sleep 30 ;;
   *"{.status.phase}"*)
     # Each call reports the next phase of the list; the last one repeats.
     n=$(( $(cat ${JSON.stringify(path.join(dir, "count"))} 2>/dev/null || echo 0) + 1 )); echo "$n" > ${JSON.stringify(path.join(dir, "count"))}
@@ -265,6 +269,32 @@ esac
       /pre-upgrade-platform-db-1-5-0-to-1-5-1 FAILED: can't upload to s3:\/\/aigw-backups; the upgrade stops here/,
     );
     assert.ok(Date.now() - started < 30_000, "it did not wait for the hour-long timeout");
+  });
+
+  it("watches the Backup instead of polling it, and opens the watch again when the API server closes it", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "await-backup-"));
+    const log = path.join(dir, "calls.log");
+    const count = path.join(dir, "count");
+    // Each watch reports one phase and closes: running, then completed.
+    fs.writeFileSync(
+      path.join(dir, "kubectl"),
+      `#!/usr/bin/env bash
+echo "$*" >> ${JSON.stringify(log)}
+case "$*" in
+  *"--watch"*)
+    n=$(( $(cat ${JSON.stringify(count)} 2>/dev/null || echo 0) + 1 )); echo "$n" > ${JSON.stringify(count)}
+    if (( n == 1 )); then echo running; else echo completed; fi ;;
+  *"{.status.backupId}"*) printf 20261122T130000 ;;
+esac
+`,
+      { mode: 0o755 },
+    );
+    const r = await run("await-backup.sh", envFor(dir));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "20261122T130000");
+    const calls = fs.readFileSync(log, "utf8").trim().split("\n");
+    assert.equal(calls.filter((c) => c.includes("--watch")).length, 2, calls.join("\n"));
+    assert.equal(calls.filter((c) => !c.includes("--watch") && c.includes("{.status.phase}")).length, 0, "no poll");
   });
 
   it("fails after the timeout when the Backup never finishes", async () => {

@@ -71,12 +71,13 @@ function marker(watch: RolloutWatch): {
     steps,
     onEvent: (e) => {
       const started = e.resourcePreEvent?.metadata;
-      if (started && started.op !== "same" && started.op !== "read") {
+      if (started) {
         const state = started.new ?? started.old;
         steps.set(started.urn, {
           urn: started.urn,
           parent: state?.parent || undefined,
           custom: state?.custom ?? true,
+          changed: started.op !== "same" && started.op !== "read",
           started: Date.now(),
         });
       }

@@ -13,6 +13,7 @@ const component = (u: string, parent: string | undefined, started: number): Step
   urn: u,
   parent,
   custom: false,
+  changed: false,
   started,
   done: started,
 });
@@ -20,6 +21,7 @@ const custom = (name: string, parent: string, started: number, done?: number): S
   urn: `${parent}$k8s::${name}`,
   parent,
   custom: true,
+  changed: true,
   started,
   ...(done === undefined ? {} : { done }),
 });
@@ -60,6 +62,12 @@ describe("the split of an up's wall time", () => {
   it("ends at the last step of any kind, the release record included", () => {
     assert.equal(split.endMs, 2500);
     assert.equal(split.totalMs, 29000);
+  });
+
+  it("an unchanged step is no work, though its children's waves are found through it", () => {
+    const same = windowSplit([...STEPS, { ...custom("api-pdb", API, 1800, 1900), changed: false }], 1000, 30000);
+    assert.equal(same.startMs, 5000);
+    assert.deepEqual(same.waves, split.waves);
   });
 
   it("a step that never finished ends its wave at its start", () => {

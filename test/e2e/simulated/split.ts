@@ -5,12 +5,14 @@
  * return). Pure, so the split is tested on recorded events (test/rollout/windowSplit.test.ts).
  */
 
-/** One engine step: a resource that changed (not `same` or `read`), with its parent for the wave. */
+/** One engine step, with its parent: unchanged ones too, since a changed child's wave is found through them. */
 export interface StepTimes {
   urn: string;
   parent?: string;
   /** A custom resource; a component's step is its registration, not work, so it only places children. */
   custom: boolean;
+  /** Anything but `same` and `read`: only a change is work. */
+  changed: boolean;
   started: number;
   done?: number;
 }
@@ -52,7 +54,7 @@ function waveOf(urn: string, parents: ReadonlyMap<string, string | undefined>): 
  */
 export function windowSplit(all: readonly StepTimes[], upStarted: number, upEnded: number): WindowSplit {
   const parents = new Map(all.map((s) => [s.urn, s.parent]));
-  const steps = all.filter((s) => s.custom);
+  const steps = all.filter((s) => s.custom && s.changed);
   const byWave = new Map<string, { started: number; done: number }>();
   for (const s of steps) {
     const wave = waveOf(s.urn, parents);
