@@ -8,7 +8,6 @@
 import * as fs from "node:fs";
 import * as https from "node:https";
 import { parse } from "yaml";
-import { sleep } from "./kube";
 
 interface Named<T> {
   name: string;
@@ -158,13 +157,17 @@ export class KubeApi {
 }
 
 /**
- * A double that looks at the API server every `pollMs`, as an operator's reconcile loop does: `start()`
- * begins the loop, `stop()` ends it and closes the connection. A failed look (the API server stopping
- * first, a refused connection) is the next tick's business.
+ * A double that looks at the API server every `pollMs`, as an operator's reconcile loop does, and at once
+ * when a collection it watches changes (`wakeOn`), as a controller's informer does: `start()` begins the
+ * loop, `stop()` ends it and closes the connection. A failed look (the API server stopping first, a
+ * refused connection) is the next tick's business.
  */
 export abstract class PollingDouble {
   private running = false;
   private loop: Promise<void> | undefined;
+  private woken = false;
+  private wake: (() => void) | undefined;
+  private readonly watches: (() => void)[] = [];
   protected readonly api: KubeApi;
 
   constructor(
@@ -176,19 +179,56 @@ export abstract class PollingDouble {
 
   protected abstract tick(): Promise<void>;
 
+  /**
+   * Ticks as soon as the API server reports a change in `path`, not only every `pollMs`: a real scheduler
+   * binds a pod when it appears, and a double that waits for its next poll adds that wait to every
+   * rolling update it stands in for. A watch the server ends is opened again.
+   */
+  protected wakeOn(path: string): void {
+    const follow = () => {
+      if (!this.running) return;
+      const stop = this.api.watch(
+        path,
+        "",
+        () => this.nudge(),
+        () => {
+          if (this.running) setTimeout(follow, this.pollMs);
+        },
+      );
+      this.watches.push(stop);
+    };
+    follow();
+  }
+
+  private nudge(): void {
+    this.woken = true;
+    this.wake?.();
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
     this.loop = (async () => {
       while (this.running) {
+        this.woken = false;
         await this.tick().catch(() => undefined);
-        await sleep(this.pollMs);
+        if (this.woken) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.pollMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
       }
     })();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.wake?.();
+    for (const stop of this.watches.splice(0)) stop();
     await this.loop;
     this.api.close();
   }

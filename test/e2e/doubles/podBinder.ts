@@ -26,6 +26,11 @@ export class PodBinder extends PollingDouble {
     super(kubeconfig, pollMs);
   }
 
+  start(): void {
+    super.start();
+    this.wakeOn("/api/v1/pods?fieldSelector=spec.nodeName%3D");
+  }
+
   protected async tick(): Promise<void> {
     const pending = await this.api.request<{ items?: Pod[] }>("GET", "/api/v1/pods?fieldSelector=spec.nodeName%3D");
     for (const pod of pending.body.items ?? []) {
