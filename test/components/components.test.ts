@@ -105,7 +105,9 @@ describe("components", () => {
       for (const plan of [staging, noWait]) {
         assert.ok(services(plan).length >= 5, `${services(plan).length} Services`);
         assert.deepEqual(
-          services(plan).filter((r) => annotation(r, "pulumi.com/skipAwait") !== "true").map((r) => r.name),
+          services(plan)
+            .filter((r) => annotation(r, "pulumi.com/skipAwait") !== "true")
+            .map((r) => r.name),
           [],
         );
       }

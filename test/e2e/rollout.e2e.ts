@@ -171,7 +171,6 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
       const ended = Date.now();
       upMs = ended - started;
       split = windowSplit([...steps.values()], started, ended);
-      fs.writeFileSync("/tmp/steps.json", JSON.stringify({ started, ended, steps: [...steps.values()] }));
       timeline = watch.stop();
       fs.mkdirSync(REPORTS, { recursive: true });
       fs.writeFileSync(path.join(REPORTS, "rollout-timeline.json"), `${JSON.stringify(timeline, null, 1)}\n`);

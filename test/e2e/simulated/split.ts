@@ -67,7 +67,12 @@ export function windowSplit(all: readonly StepTimes[], upStarted: number, upEnde
     });
   }
   const waves = [...byWave.entries()]
-    .map(([wave, t]) => ({ wave, startedMs: t.started - upStarted, doneMs: t.done - upStarted, ms: t.done - t.started }))
+    .map(([wave, t]) => ({
+      wave,
+      startedMs: t.started - upStarted,
+      doneMs: t.done - upStarted,
+      ms: t.done - t.started,
+    }))
     .sort((a, b) => a.startedMs - b.startedMs);
   const gaps = waves.slice(1).map((w, i) => ({
     after: waves[i].wave,
