@@ -1,8 +1,9 @@
 /**
- * `pulumi up` loads index.ts through the project's ts-node with the project's tsconfig (the SDK's runner
- * falls back to a vendored ts-node 7 when none is installed, which predates TypeScript 5). Loading and
- * type-checking the program through that loader is what the real-engine tier does on every `pulumi
- * preview` and `pulumi up` (test/e2e); here, only which ts-node the runner would find.
+ * The policy pack (policy/index.ts) loads through the project's ts-node with its tsconfig (the SDK's
+ * runner falls back to a vendored ts-node 7 when none is installed, which predates TypeScript 5); the
+ * program itself runs compiled (test/plan/programEntry.test.ts). Loading and type-checking the pack
+ * through that loader is what the real-engine tier does on every `pulumi preview --policy-pack policy`
+ * (test/e2e); here, only which ts-node the runner would find.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
