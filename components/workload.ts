@@ -77,17 +77,20 @@ export function validateWorkloadSpec(spec: WorkloadSpec): void {
 export function createWorkload(spec: WorkloadSpec, parent: pulumi.Resource): WorkloadResources {
   validateWorkloadSpec(spec);
   const selector = { [LABELS.name]: spec.appName, ...spec.selectorLabels };
-  const labels = {
+  // The ServiceAccount and PDB outlive a release, so they carry no version: a label that changed every
+  // release would update both in every window, put them in every preview's diff, and hold the Deployment
+  // (which waits for its ServiceAccount) back by that update's round trip.
+  const lastingLabels = {
     ...selector,
     [LABELS.component]: spec.component,
-    [LABELS.version]: spec.version,
     [LABELS.partOf]: PART_OF,
     [LABELS.managedBy]: "pulumi",
   };
+  const labels = { ...lastingLabels, [LABELS.version]: spec.version };
   const serviceAccount = new k8s.core.v1.ServiceAccount(
     `${spec.name}-sa`,
     {
-      metadata: { name: spec.name, namespace: spec.namespace, labels },
+      metadata: { name: spec.name, namespace: spec.namespace, labels: lastingLabels },
       automountServiceAccountToken: false,
     },
     { parent },
@@ -174,7 +177,7 @@ export function createWorkload(spec: WorkloadSpec, parent: pulumi.Resource): Wor
       ? new k8s.policy.v1.PodDisruptionBudget(
           `${spec.name}-pdb`,
           {
-            metadata: { name: spec.name, namespace: spec.namespace, labels },
+            metadata: { name: spec.name, namespace: spec.namespace, labels: lastingLabels },
             spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
           },
           { parent },

@@ -28,6 +28,7 @@ import { waveResourceName } from "../components/wave";
 import { usePolicyCatalog } from "../policy/policies/context";
 import { checkProductionGates, notEnforced, readPolicyConfig, runPolicies, Violation } from "./policyRunner";
 import { ProgramRun, RecordedResource, runProgram } from "./runtime";
+import type { ChartValuesCheck } from "../lib/release/chartSchema";
 
 /** A stack's outputs as a command got them, and where from, in the words the plan prints. */
 export interface VerifierOutputs {
@@ -85,6 +86,8 @@ export interface PlanResult {
   violations: Violation[];
   /** Policies the stack's pack config disables: what this plan did not check. */
   notEnforced: string[];
+  /** Each chart's values against its `values.schema.json`: checked, or why not. */
+  chartValues: ChartValuesCheck[];
   /** What the plan assumed runs now; null is a first install. */
   deployed: DeployedState | null;
   /** Where `deployed` was read from, when a command read it (`--read-outputs`); null otherwise. */
@@ -197,6 +200,7 @@ async function planOnce(given: PlanOptions): Promise<PlanResult> {
     waves: wavesOf(run.outputs.waves, run.resources),
     violations,
     notEnforced: notEnforced(packConfig),
+    chartValues: inputs.chartValuesChecks,
     deployed: inputs.deployed,
     deployedSource: options.deployedSource ?? null,
     upgrade: window

@@ -121,6 +121,23 @@ function recoveryLines(result: PlanResult): string[] {
   return lines;
 }
 
+/** Which charts' values were checked against their schema; a refused value never gets this far. */
+function chartValuesLines(checks: PlanResult["chartValues"]): string[] {
+  const checked = checks.filter((c) => c.checked);
+  const unchecked = checks.filter((c) => !c.checked);
+  const name = (c: (typeof checks)[number]) => `${c.name} ${c.version}`;
+  return [
+    ...(checked.length
+      ? [`chart values: valid against the values.schema.json of ${checked.map(name).join(", ")}`]
+      : []),
+    ...(unchecked.length
+      ? [
+          `chart values not checked here: ${unchecked.map(name).join(", ")} (${[...new Set(unchecked.map((c) => (c.checked ? "" : c.reason)))].join("; ")})`,
+        ]
+      : []),
+  ];
+}
+
 export function renderHuman(result: PlanResult): string {
   const lines: string[] = [];
   lines.push(`lockstep plan: stack ${result.stack}`);
@@ -185,6 +202,7 @@ export function renderHuman(result: PlanResult): string {
         ? `promotion: checked against ${source.stack}'s outputs from ${source.origin}`
         : `promotion: not checked against ${source.stack}'s outputs: ${source.origin}`,
     );
+  lines.push(...chartValuesLines(result.chartValues));
   if (result.violations.length === 0) lines.push("policies: no violations");
   else {
     lines.push(`policies: ${result.violations.length} violation(s)`);

@@ -6,6 +6,9 @@
  */
 import { Catalog, getRelease, Release } from "../release/catalog";
 import { chartLocations, ChartLocations } from "../release/charts";
+import { ChartValuesCheck, ChartValuesRefusal, checkChartValues } from "../release/chartSchema";
+import { LockstepInputError, showValue } from "../core/errors";
+import { REDACTED } from "../core/redact";
 import { ParseOptions, parseStackConfig, StackConfig } from "./config";
 import { checkDeployedSetUnchanged, DeployedState } from "../state/deployed";
 import type { DatabaseKey } from "../recovery/recoveryConfig";
@@ -21,6 +24,8 @@ export interface ProgramInputs {
   release: Release;
   /** Where each chart of the target release is installed from. */
   charts: ChartLocations;
+  /** Which charts' values were checked against their `values.schema.json`, and why the others were not. */
+  chartValuesChecks: ChartValuesCheck[];
   /** What the stack last deployed; null for a first install. */
   deployed: DeployedState | null;
   /** The open upgrade window, decided from `deployed`; undefined when everything runs the target. */
@@ -53,6 +58,13 @@ export function prepareInputs(
   const config = parseStackConfig(values, catalog, options);
   const release = getRelease(catalog, config.release);
   const charts = chartLocations(release, config.chartSource, options.projectDir);
+  const { checks: chartValuesChecks, refusals } = checkChartValues({
+    release,
+    charts,
+    mirror: catalog.mirror,
+    stackValues: config.chartValues,
+  });
+  if (refusals.length) refuseChartValues(refusals, config.release, config.secretKeys.includes("chartValues"));
   const deployed = options.deployed;
   const promotionSource = options.promotionSource ?? null;
   checkDeployedSetUnchanged(deployed, catalog);
@@ -63,6 +75,7 @@ export function prepareInputs(
       config,
       release,
       charts,
+      chartValuesChecks,
       deployed,
       window: undefined,
       databases,
@@ -78,5 +91,33 @@ export function prepareInputs(
     platformDatabase: databases.platform,
   });
   checkRestoreInWindow(window, rollback, Object.values(databases));
-  return { catalog, config, release, charts, deployed, window, databases, rollback, promotionSource };
+  return {
+    catalog,
+    config,
+    release,
+    charts,
+    chartValuesChecks,
+    deployed,
+    window,
+    databases,
+    rollback,
+    promotionSource,
+  };
+}
+
+/** One line per refused value: where the value was written, what it is, and what the chart's schema allows. */
+function refuseChartValues(refusals: ChartValuesRefusal[], version: string, secret: boolean): never {
+  const lines = refusals.map((r) => {
+    const at = r.path.join(".");
+    const where = r.fromStack
+      ? `lockstep:chartValues.${r.chart}.${at}`
+      : `release ${version}'s charts.${r.chart}.values.${at} (the catalog's, with lockstep's defaults)`;
+    const value = r.value === undefined ? "(unset)" : secret ? REDACTED : showValue(r.value, r.path);
+    return `${where} = ${value}: the ${r.name} ${r.version} chart (pinned by release ${version}) refuses it: ${r.allowed} (${r.schemaFile})`;
+  });
+  throw new LockstepInputError(
+    lines.length === 1
+      ? lines[0]
+      : `${lines.length} chart values the charts refuse:\n${lines.map((l) => `  ${l}`).join("\n")}`,
+  );
 }

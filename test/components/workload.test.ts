@@ -128,17 +128,18 @@ describe("createWorkload", () => {
     assert.equal(propsOf(resources, "app-sa").automountServiceAccountToken, false);
   });
 
-  it("labels the ServiceAccount, Deployment and pods alike, gives the read-only root a /tmp scratch volume, and owns them", async () => {
-    const resources = await render({});
-    const labels = {
+  it("labels the Deployment and pods with the version, the ServiceAccount and PDB without it, gives the read-only root a /tmp scratch volume, and owns them", async () => {
+    const resources = await render({ replicas: 2 });
+    const lasting = {
       "app.kubernetes.io/name": "app",
       "app.kubernetes.io/component": "api",
-      "app.kubernetes.io/version": "1.5.1",
       "app.kubernetes.io/part-of": "lockstep",
       "app.kubernetes.io/managed-by": "pulumi",
     };
+    const labels = { ...lasting, "app.kubernetes.io/version": "1.5.1" };
     const sa = propsOf(resources, "app-sa");
-    assert.deepEqual(sa.metadata, { name: "app", namespace: "ns", labels });
+    assert.deepEqual(sa.metadata, { name: "app", namespace: "ns", labels: lasting });
+    assert.deepEqual(propsOf(resources, "app-pdb").metadata.labels, lasting);
     const d = propsOf(resources, "app");
     assert.deepEqual([d.metadata.name, d.metadata.namespace, d.metadata.labels], ["app", "ns", labels]);
     assert.deepEqual(d.spec.template.metadata.labels, labels);

@@ -31,7 +31,7 @@ type Kind = (typeof KINDS)[number];
 const PLURAL: Record<Kind, string> = { Cluster: "clusters", Backup: "backups", ScheduledBackup: "scheduledbackups" };
 
 interface Item {
-  metadata: { name: string; namespace: string; creationTimestamp: string };
+  metadata: { name: string; namespace: string; creationTimestamp: string; uid?: string };
   spec?: {
     instances?: number;
     plugins?: { name: string; isWALArchiver?: boolean }[];
@@ -49,9 +49,32 @@ export class CnpgStatusDouble extends PollingDouble {
   /** Every status this double wrote, in order, for assertions: `<kind>/<name>=<phase>`. */
   readonly written: string[] = [];
 
+  /**
+   * When this double first saw each object, by uid: its delay counts from there, not from the
+   * creationTimestamp, which has whole seconds and would make a 2 s delay anything from 1 s to 2 s.
+   */
+  private readonly firstSeen = new Map<string, number>();
+
   constructor(private readonly options: CnpgStatusOptions) {
     super(options.kubeconfig, options.pollMs ?? 500);
     this.failBackups = options.failBackups;
+  }
+
+  start(): void {
+    super.start();
+    // As the operator's informers do: a new Cluster or Backup is seen when it is created (404s until the
+    // chart installs the CRDs; the watch is opened again).
+    for (const kind of ["Cluster", "Backup"] as const) this.wakeOn(`${GROUP}/${PLURAL[kind]}`);
+  }
+
+  /** How long ago this double first saw `item`; the first sight asks for a tick when `delayMs` is up. */
+  private ageOf(item: Item, now: number, delayMs: number): number {
+    const key = item.metadata.uid ?? `${item.metadata.namespace}/${item.metadata.name}`;
+    const seen = this.firstSeen.get(key);
+    if (seen !== undefined) return now - seen;
+    this.firstSeen.set(key, now);
+    this.tickIn(delayMs);
+    return 0;
   }
 
   /**
@@ -80,10 +103,10 @@ export class CnpgStatusDouble extends PollingDouble {
 
   protected async tick(): Promise<void> {
     const now = Date.now();
-    const age = (i: Item) => now - Date.parse(i.metadata.creationTimestamp);
     const all = await this.listAll();
     for (const cluster of all.Cluster) {
-      if (cluster.status?.phase || age(cluster) < (this.options.clusterDelayMs ?? 500)) continue;
+      const clusterDelay = this.options.clusterDelayMs ?? 500;
+      if (cluster.status?.phase || this.ageOf(cluster, now, clusterDelay) < clusterDelay) continue;
       const instances = cluster.spec?.instances ?? 1;
       const at = new Date().toISOString();
       const archiver = cluster.spec?.plugins?.find((p) => p.isWALArchiver);
@@ -150,7 +173,8 @@ export class CnpgStatusDouble extends PollingDouble {
       );
     }
     for (const backup of all.Backup) {
-      if (backup.status?.phase || age(backup) < (this.options.backupDelayMs ?? 1000)) continue;
+      const backupDelay = this.options.backupDelayMs ?? 1000;
+      if (backup.status?.phase || this.ageOf(backup, now, backupDelay) < backupDelay) continue;
       const failed = this.failBackups?.test(backup.metadata.name) ?? false;
       const stamp = new Date().toISOString();
       await this.patch(

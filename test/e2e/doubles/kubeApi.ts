@@ -200,6 +200,12 @@ export abstract class PollingDouble {
     follow();
   }
 
+  /** Ticks once `ms` from now: a delay that ends between two polls ends when it says, not at the next poll. */
+  protected tickIn(ms: number): void {
+    const timer = setTimeout(() => this.nudge(), Math.max(0, ms));
+    timer.unref();
+  }
+
   private nudge(): void {
     this.woken = true;
     this.wake?.();
