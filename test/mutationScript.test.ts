@@ -59,7 +59,7 @@ describe("npm run test:mutation", () => {
 
   it("mutates against every in-process suite: a test file is in test/mutation/mocharc.json or named here as one that spawns processes", () => {
     // These test a process or thread boundary (the built CLI, the policy pack's gRPC server, ts-node, the shell
-    // scripts, the program worker thread): the other side runs unmutated code, so under Stryker they would cost
+    // scripts, the program worker thread, the program's build): the other side runs unmutated code, so under Stryker they would cost
     // seconds a mutant, and the worker's comparison would "kill" every mutant of the program for no assertion.
     const spawning = [
       "test/policy/analyzer.test.ts",
@@ -68,6 +68,7 @@ describe("npm run test:mutation", () => {
       "test/plan/programWorker.test.ts",
       "test/plan/pulumiRuntime.test.ts",
       "test/cli/scripts.test.ts",
+      "test/plan/programEntry.test.ts",
     ];
     const spec = (
       JSON.parse(fs.readFileSync(path.join(PROJECT, "test", "mutation", "mocharc.json"), "utf8")) as { spec: string[] }

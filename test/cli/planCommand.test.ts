@@ -48,6 +48,7 @@ describe("lockstep plan", () => {
           "waves",
           "violations",
           "notEnforced",
+          "chartValues",
           "deployed",
           "deployedSource",
           "upgrade",
