@@ -95,8 +95,8 @@ function compiled(schema: object): ValidateFunction {
 }
 
 /**
- * Every value of `values` the JSON schema refuses, deepest first as Ajv reports them. A union (`anyOf`,
- * `oneOf`) no branch matched is reported once, by its own error, not by each branch's.
+ * Every value of `values` the JSON schema refuses, in Ajv's order, once per path and keyword. A union
+ * (`anyOf`, `oneOf`) no branch matched is reported once, by its own error, not by each branch's.
  */
 export function chartValueProblems(values: Values, schema: object): ChartValueProblem[] {
   const validate = compiled(schema);
@@ -118,7 +118,7 @@ export function chartValueProblems(values: Values, schema: object): ChartValuePr
   return problems;
 }
 
-/** The chart's defaults (`values.yaml`) and schema, read from its folder once; null when it ships no schema. */
+/** A chart folder's defaults (`values.yaml`) and schema. */
 interface ChartFolder {
   defaults: Values;
   schema: object;
@@ -126,6 +126,7 @@ interface ChartFolder {
 }
 const folders = new Map<string, ChartFolder | null>();
 
+/** The chart folder's defaults and schema, read once a process; null when it ships no schema. */
 function readChartFolder(folder: string): ChartFolder | null {
   if (!folders.has(folder)) folders.set(folder, readChartFolderOnce(folder));
   return folders.get(folder) ?? null;
@@ -148,8 +149,11 @@ function readChartFolderOnce(folder: string): ChartFolder | null {
 }
 
 export interface ChartValuesInput {
+  /** The target release: in an upgrade window, the one the window moves to. */
   release: Release;
+  /** Where each of its charts is installed from; only a folder on disk is checked. */
   charts: ChartLocations;
+  /** The catalog's registry mirror, as the images are rendered. @default none */
   mirror?: Mirror;
   /** `lockstep:chartValues`, by chart. */
   stackValues: Partial<Record<ChartKey, Values>>;

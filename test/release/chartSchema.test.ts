@@ -1,3 +1,6 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { loadCatalog, getRelease, CHARTS } from "../../lib/release/catalog";
@@ -91,6 +94,32 @@ describe("checkChartValues against the real charts (../shared/charts)", () => {
       refused.map((r) => [r.name, r.version, r.path.join(".")]),
       [["keycloakx", "7.1.11", "httpRoute.enabled"]],
     );
+  });
+
+  it("says so when a chart folder ships no schema, and checks nothing for it", () => {
+    const release = getRelease(catalog, "1.4.2");
+    const bare = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-chart-"));
+    try {
+      const charts = {
+        ...chartLocations(release, undefined, PROJECT),
+        cnpgOperator: { chart: bare, version: "0.29.0" },
+      };
+      const { checks, refusals } = checkChartValues({
+        release,
+        charts,
+        stackValues: { cnpgOperator: { replicaCount: "one" } },
+      });
+      assert.deepEqual(refusals, []);
+      assert.deepEqual(checks[0], {
+        chart: "cnpgOperator",
+        name: "cloudnative-pg",
+        version: "0.29.0",
+        checked: false,
+        reason: "the chart ships no values.schema.json",
+      });
+    } finally {
+      fs.rmSync(bare, { recursive: true, force: true });
+    }
   });
 
   it("says why an upstream chart is not checked", () => {
