@@ -15,7 +15,8 @@ import { promotionVerdict } from "../../lib/state/promotion";
 import { findUpgradePath, kubernetesVerdict } from "../../lib/release/semverRules";
 import { readStackFile, StackFile } from "../../lib/config/stackFile";
 import { runningFrom } from "../../lib/state/window";
-import { plan } from "../../plan/plan";
+import { plan, PlanResult } from "../../plan/plan";
+import { capacityRow } from "./capacityRow";
 import { parseCommandArgs } from "../args";
 import { readDeployed } from "../stackChange";
 import type { CliEnv, CommandOutput, CommandResult } from "../env";
@@ -205,15 +206,18 @@ export async function preflight(argv: string[], env: CliEnv): Promise<CommandRes
     });
   }
 
-  rows.push(
-    values["skip-plan"]
-      ? {
+  const planned = values["skip-plan"]
+    ? {
+        row: {
           check: "policy verdicts (offline plan)",
-          status: "–",
+          status: "–" as const,
           reason: "not run here (--skip-plan): the preview with the policy pack that follows checks them",
-        }
-      : await planRow(stack, sets, deployed, to, env, { catalog, stackFile }),
-  );
+        },
+        result: undefined,
+      }
+    : await planRow(stack, sets, deployed, to, env, { catalog, stackFile });
+  rows.push(planned.row);
+  rows.push(capacityRow(kubectl, current.namespace, planned.result));
 
   const failed = rows.filter((r) => r.status === "✗").length;
   const width = Math.max(...rows.map((r) => r.check.length));
@@ -245,25 +249,30 @@ async function planRow(
   to: string,
   env: CliEnv,
   { catalog, stackFile }: Read,
-): Promise<Row> {
+): Promise<{ row: Row; result?: PlanResult }> {
   const check = "policy verdicts (offline plan)";
   try {
     const result = await plan({ stack, sets, deployed, projectDir: env.projectDir, catalog, stackFile });
-    const mandatory = result.violations.filter((v) => v.level === "mandatory" && !(v.policy in OWN_ROWS));
-    const covered = [...new Set(result.violations.filter((v) => v.policy in OWN_ROWS).map((v) => v.policy))];
-    const advisory = result.violations.filter((v) => v.level === "advisory").length;
-    const elsewhere = covered.length ? `; ${covered.map((p) => `${p} is the "${OWN_ROWS[p]}" row`).join(", ")}` : "";
-    return mandatory.length
-      ? { check, status: "✗", reason: mandatory.map((v) => `${v.policy}: ${v.message}`).join(" | ") + elsewhere }
-      : {
-          check,
-          status: "✓",
-          reason: `no other mandatory violations${advisory ? ` (${advisory} advisory)` : ""} in the plan of ${to}${elsewhere}`,
-        };
+    return { row: verdictRow(check, result, to), result };
   } catch (err) {
     if (!(err instanceof LockstepInputError)) throw err;
-    return { check, status: "✗", reason: `the stack's config is not valid at ${to}: ${err.message}` };
+    return { row: { check, status: "✗", reason: `the stack's config is not valid at ${to}: ${err.message}` } };
   }
+}
+
+/** The plan's mandatory verdicts, less those with a row of their own. */
+function verdictRow(check: string, result: PlanResult, to: string): Row {
+  const mandatory = result.violations.filter((v) => v.level === "mandatory" && !(v.policy in OWN_ROWS));
+  const covered = [...new Set(result.violations.filter((v) => v.policy in OWN_ROWS).map((v) => v.policy))];
+  const advisory = result.violations.filter((v) => v.level === "advisory").length;
+  const elsewhere = covered.length ? `; ${covered.map((p) => `${p} is the "${OWN_ROWS[p]}" row`).join(", ")}` : "";
+  return mandatory.length
+    ? { check, status: "✗", reason: mandatory.map((v) => `${v.policy}: ${v.message}`).join(" | ") + elsewhere }
+    : {
+        check,
+        status: "✓",
+        reason: `no other mandatory violations${advisory ? ` (${advisory} advisory)` : ""} in the plan of ${to}${elsewhere}`,
+      };
 }
 
 const offline = (r: CommandOutput) =>

@@ -33,6 +33,21 @@ interface ClusterState {
   helm?: Record<string, string>;
   /** What the API server reports to `kubectl version`. @default 1.31.14 (staging types 1.31) */
   server?: string;
+  /** The nodes' allocatable CPU and memory. @default one Ready node with 16 CPU and 64Gi */
+  nodes?: { cpu: string; memory: string; ready?: boolean; unschedulable?: boolean }[];
+}
+
+/** Nodes as `kubectl get nodes -o json` lists them. */
+function nodeList(nodes: NonNullable<ClusterState["nodes"]>) {
+  return {
+    items: nodes.map((n) => ({
+      spec: { unschedulable: n.unschedulable ?? false },
+      status: {
+        allocatable: { cpu: n.cpu, memory: n.memory, pods: "110" },
+        conditions: [{ type: "Ready", status: n.ready === false ? "False" : "True" }],
+      },
+    })),
+  };
 }
 
 /** Every chart deployed, each with an older superseded revision. */
@@ -52,6 +67,8 @@ function cluster(state: ClusterState) {
         clientVersion: { gitVersion: "v1.31.0" },
         serverVersion: { gitVersion: `v${state.server ?? "1.31.14"}` },
       });
+    if (args[1] === "nodes") return ok(nodeList(state.nodes ?? [{ cpu: "16", memory: "64Gi" }]));
+    if (args[1] === "pods" && args.includes("--all-namespaces")) return ok({ items: [] });
     const ns = args[args.indexOf("-n") + 1];
     if (args[1] === "secrets" && args.includes("owner=helm")) {
       const columns = (state.helm ?? HELM_OK)[ns];

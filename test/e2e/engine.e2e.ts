@@ -324,6 +324,21 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     }
   });
 
+  it("a chart value the pinned chart's values.schema.json refuses stops preview before anything, naming key, value and chart", async () => {
+    await tier.setConfig(stack, { "lockstep:chartValues.cnpgOperator.replicaCount": "one" });
+    try {
+      await assert.rejects(stack.preview(), (err: Error) => {
+        assert.match(
+          err.message,
+          /lockstep:chartValues\.cnpgOperator\.replicaCount = "one": the cloudnative-pg 0\.29\.0 chart \(pinned by release 1\.5\.0\) refuses it: the schema allows integer here \(.*cloudnative-pg-0\.29\.0\/values\.schema\.json\)/,
+        );
+        return true;
+      });
+    } finally {
+      await tier.setConfig(stack, { "lockstep:chartValues.cnpgOperator.replicaCount": "null" });
+    }
+  });
+
   it("a stack secret set with --secret appears nowhere in plaintext in the state file", async () => {
     const plaintext = "e2e-s3cr3t-4f9d1c";
     const set = await tier.cli([
