@@ -76,6 +76,7 @@ function parsed<T>(r: CommandOutput): T | undefined {
   }
 }
 
+const lastLine = (r: CommandOutput) => (r.stderr.trim().split("\n").pop() || `exit ${r.status}`).slice(0, 160);
 const show = (a: Amount) => `${showCpu(a.cpuMillis)} and ${showMemory(a.memoryBytes)}`;
 
 /**
@@ -93,7 +94,7 @@ export function capacityRow(kubectl: Kubectl, namespace: string, result: PlanRes
     return {
       check,
       status: "–",
-      reason: `not checkable offline: no reachable cluster (kubectl: ${(nodesOut.stderr.trim().split("\n").pop() || `exit ${nodesOut.status}`).slice(0, 160)})`,
+      reason: `not checkable offline: no reachable cluster (kubectl: ${lastLine(nodesOut)})`,
     };
   const nodes = parsed<NodeList>(nodesOut)?.items;
   const podsOut = kubectl([
@@ -105,7 +106,13 @@ export function capacityRow(kubectl: Kubectl, namespace: string, result: PlanRes
     "json",
     timeout,
   ]);
-  const pods = podsOut.status === 0 ? parsed<PodList>(podsOut)?.items : undefined;
+  if (podsOut.status !== 0)
+    return {
+      check,
+      status: "–",
+      reason: `kubectl could not list the pods (${lastLine(podsOut)}), so what already runs is unknown`,
+    };
+  const pods = parsed<PodList>(podsOut)?.items;
   if (!nodes || !pods)
     return { check, status: "–", reason: "kubectl answered nodes or pods with something other than JSON" };
   const usable = nodes.filter(

@@ -128,5 +128,17 @@ describe("preflight's cluster capacity row", () => {
         "not checkable offline: no reachable cluster (kubectl: The connection to the server localhost:8080 was refused)",
     });
     assert.equal(capacityRow(cluster([{ cpu: "4", memory: "8Gi" }], []), NS, undefined).status, "–");
+    const nodesOnly = (args: string[]): CommandOutput =>
+      args[1] === "nodes"
+        ? cluster([{ cpu: "4", memory: "8Gi" }], [])(args)
+        : {
+            status: 1,
+            stdout: "",
+            stderr: 'Error from server (Forbidden): pods is forbidden: User "ci" cannot list pods',
+          };
+    assert.deepEqual(
+      capacityRow(nodesOnly, NS, staging).reason,
+      'kubectl could not list the pods (Error from server (Forbidden): pods is forbidden: User "ci" cannot list pods), so what already runs is unknown',
+    );
   });
 });
