@@ -120,12 +120,24 @@ export function capacityRow(kubectl: Kubectl, namespace: string, result: PlanRes
   );
   if (usable.length === 0)
     return { check, status: "–", reason: `the cluster lists ${nodes.length} node(s), none schedulable and Ready` };
-  const allocatable = sum(usable.map((n) => amountOf(n.status?.allocatable)));
   const replaced = (labels: Record<string, string> = {}, ns?: string) =>
     ns === namespace && labels[LABELS.partOf] === PART_OF && labels[LABELS.managedBy] === "pulumi";
-  const running = sum(
-    pods.filter((p) => !replaced(p.metadata?.labels, p.metadata?.namespace)).map((p) => podAmount(p.spec?.containers)),
-  );
+  let allocatable: Amount;
+  let running: Amount;
+  try {
+    allocatable = sum(usable.map((n) => amountOf(n.status?.allocatable)));
+    running = sum(
+      pods
+        .filter((p) => !replaced(p.metadata?.labels, p.metadata?.namespace))
+        .map((p) => podAmount(p.spec?.containers)),
+    );
+  } catch (err) {
+    return {
+      check,
+      status: "–",
+      reason: `the cluster reports a quantity that cannot be added up: ${(err as Error).message}`,
+    };
+  }
   const peak = surgePeak(plannedDeployments(result));
   const margin = capacityMargin(allocatable, running, peak);
   const figures = `the rollout's peak ${show(peak)}; ${usable.length} node(s) allocate ${show(allocatable)}, of which other pods request ${show(running)}`;

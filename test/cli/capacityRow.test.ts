@@ -115,6 +115,14 @@ describe("preflight's cluster capacity row", () => {
     const row = capacityRow(cluster(nodes, []), NS, staging);
     assert.equal(row.status, "✗");
     assert.match(row.reason, /^0\.75 CPU short and 1 GiB short: .* 1 node\(s\) allocate 1 CPU and 2 GiB/);
+    const odd = capacityRow(cluster([{ cpu: "lots", memory: "2Gi" }], []), NS, staging);
+    assert.deepEqual(
+      [odd.status, odd.reason],
+      [
+        "–",
+        'the cluster reports a quantity that cannot be added up: "lots" is not a Kubernetes quantity (like 250m, 2, 512Mi or 1G)',
+      ],
+    );
     const none = capacityRow(cluster([], []), NS, staging);
     assert.deepEqual([none.status, none.reason], ["–", "the cluster lists 0 node(s), none schedulable and Ready"]);
   });
