@@ -69,19 +69,8 @@ export function prepareInputs(
   const promotionSource = options.promotionSource ?? null;
   checkDeployedSetUnchanged(deployed, catalog);
   const databases = databasePlans(config.restore, deployed ? (deployed.databases ?? {}) : null);
-  if (options.deferWindow)
-    return {
-      catalog,
-      config,
-      release,
-      charts,
-      chartValuesChecks,
-      deployed,
-      window: undefined,
-      databases,
-      rollback: undefined,
-      promotionSource,
-    };
+  const decided = { catalog, config, release, charts, chartValuesChecks, deployed, databases, promotionSource };
+  if (options.deferWindow) return { ...decided, window: undefined, rollback: undefined };
   const window = upgradeWindow(config, deployed);
   const rollback = planRollback(catalog, {
     rollback: config.rollback,
@@ -91,18 +80,7 @@ export function prepareInputs(
     platformDatabase: databases.platform,
   });
   checkRestoreInWindow(window, rollback, Object.values(databases));
-  return {
-    catalog,
-    config,
-    release,
-    charts,
-    chartValuesChecks,
-    deployed,
-    window,
-    databases,
-    rollback,
-    promotionSource,
-  };
+  return { ...decided, window, rollback };
 }
 
 /** One line per refused value: where the value was written, what it is, and what the chart's schema allows. */
