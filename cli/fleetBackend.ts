@@ -4,6 +4,7 @@
  */
 import type * as automation from "@pulumi/pulumi/automation";
 import type { LastUpdate } from "../lib/fleet/fleet";
+import type { PlannedStep } from "../lib/state/drift";
 
 export interface FleetStackSummary {
   name: string;
@@ -17,6 +18,15 @@ export interface EngineRunOptions {
   policyPackConfig: string;
   /** Every line the engine prints. */
   onOutput(line: string): void;
+  /** Refresh the state from the cluster first (`--refresh`). @default false */
+  refresh?: boolean;
+}
+
+export interface StepsOptions {
+  /** Refresh the state from the cluster first, so the steps include what changed there. */
+  refresh: boolean;
+  /** Every line the engine prints. */
+  onOutput(line: string): void;
 }
 
 export interface FleetBackend {
@@ -28,16 +38,36 @@ export interface FleetBackend {
   preview(stack: string, options: EngineRunOptions): Promise<void>;
   /** `pulumi up` with the policy pack; rejects when the update fails. */
   up(stack: string, options: EngineRunOptions): Promise<void>;
+  /** The steps `pulumi preview` plans (no policy pack: it changes nothing); rejects on an error. */
+  plannedSteps(stack: string, options: StepsOptions): Promise<PlannedStep[]>;
 }
 
 /** The policy pack, and every line the engine prints on either stream into the install's log. */
 function engineOptions(options: EngineRunOptions) {
-  const lines = (out: string) => out.split("\n").filter(Boolean).forEach(options.onOutput);
   return {
     policyPacks: [options.policyPack],
     policyPackConfigs: [options.policyPackConfig],
-    onOutput: lines,
-    onError: lines,
+    refresh: options.refresh ?? false,
+    ...printing(options.onOutput),
+  };
+}
+
+function printing(onOutput: (line: string) => void) {
+  const lines = (out: string) => out.split("\n").filter(Boolean).forEach(onOutput);
+  return { onOutput: lines, onError: lines };
+}
+
+/** A preview's step, from its engine event: the paths it changes, the state's object and the program's. */
+function plannedStep(event: automation.EngineEvent): PlannedStep | undefined {
+  const step = event.resourcePreEvent?.metadata;
+  if (!step) return undefined;
+  return {
+    urn: step.urn,
+    type: step.type,
+    op: step.op,
+    paths: step.detailedDiff ? Object.keys(step.detailedDiff) : (step.diffs ?? []),
+    old: step.old?.outputs,
+    declared: step.new?.inputs,
   };
 }
 
@@ -107,6 +137,20 @@ export function automationFleetBackend(projectDir: string): FleetBackend {
       await selected.up(engineOptions(options)).catch((err: unknown) => {
         throw engineFailure(`pulumi up of ${stack}`, err);
       });
+    },
+    async plannedSteps(stack, options) {
+      const selected = await select(stack);
+      const steps: PlannedStep[] = [];
+      const onEvent = (event: automation.EngineEvent) => {
+        const step = plannedStep(event);
+        if (step) steps.push(step);
+      };
+      await selected
+        .preview({ refresh: options.refresh, onEvent, ...printing(options.onOutput) })
+        .catch((err: unknown) => {
+          throw engineFailure(`pulumi preview${options.refresh ? " --refresh" : ""} of ${stack}`, err);
+        });
+      return steps;
     },
   };
 }

@@ -9,6 +9,7 @@ import "../plan/lazyRequire"; // next: defers SDK modules the CLI never uses, be
 import { LockstepInputError } from "../lib/core/errors";
 import { closest } from "../lib/core/hints";
 import { catalogAdd, CATALOG_ADD_HELP } from "./commands/catalogAdd";
+import { drift, DRIFT_HELP } from "./commands/drift";
 import { fleetNeedsUpgrade, FLEET_NEEDS_UPGRADE_HELP, fleetStatus, FLEET_STATUS_HELP } from "./commands/fleet";
 import { fleetExport, FLEET_EXPORT_HELP } from "./commands/fleetExport";
 import { fleetUpgrade, FLEET_UPGRADE_HELP } from "./commands/fleetUpgrade";
@@ -47,6 +48,12 @@ const COMMANDS: Command[] = [
     run: promote,
   },
   { path: ["preflight"], summary: "print the pre-upgrade checklist for a stack", help: PREFLIGHT_HELP, run: preflight },
+  {
+    path: ["drift"],
+    summary: "what differs between the cluster and the stack, by resource and field; --reset puts it back",
+    help: DRIFT_HELP,
+    run: drift,
+  },
   {
     path: ["rollback"],
     summary:

@@ -5,7 +5,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { EngineRunOptions, FleetBackend, FleetStackSummary } from "../cli/fleetBackend";
+import type { EngineRunOptions, FleetBackend, FleetStackSummary, StepsOptions } from "../cli/fleetBackend";
+import type { PlannedStep } from "../lib/state/drift";
 import { Catalog, getRelease, setDigest } from "../lib/release/catalog";
 import { FLEET_TAGS } from "../lib/fleet/fleet";
 import { editStackConfig, readStackValues, stackFilePath } from "../lib/config/stackFile";
@@ -46,6 +47,13 @@ export class FakeFleet implements FleetBackend {
   readonly failUp = new Map<string, string>();
   /** Stacks whose up succeeds but whose smoke test then reports failed in the outputs. */
   readonly failSmoke = new Set<string>();
+  /**
+   * What a stack's previews plan: `pending` (the stack file's own change) in both, `drifted` (the
+   * cluster's change) only after a refresh. A refreshing up clears `drifted` unless the stack is in
+   * `driftComesBack` (a controller that edits it again).
+   */
+  readonly planned = new Map<string, { pending: PlannedStep[]; drifted: PlannedStep[] }>();
+  readonly driftComesBack = new Set<string>();
 
   constructor(
     private readonly dir: string,
@@ -111,7 +119,7 @@ export class FakeFleet implements FleetBackend {
   }
 
   async up(stack: string, options: EngineRunOptions) {
-    this.calls.push(`up ${stack}`);
+    this.calls.push(`up${options.refresh ? " --refresh" : ""} ${stack}`);
     const entry = this.get(stack);
     this.checkEngineArgs(stack, options);
     options.onOutput(`Updating (${stack})`);
@@ -120,9 +128,27 @@ export class FakeFleet implements FleetBackend {
       entry.lastUpdate = { result: "failed", at: "2026-11-22T12:00:00.000Z" };
       throw new Error(failure);
     }
+    if (options.refresh && !this.driftComesBack.has(stack)) {
+      const planned = this.planned.get(stack);
+      if (planned) planned.drifted = [];
+    }
     const release = readStackValues(stack, this.dir).release as string;
     entry.outputs = outputsAt(this.catalog, release, stack);
     if (this.failSmoke.has(stack)) (entry.outputs.verification as { status: string }).status = "failed";
     entry.lastUpdate = { result: "succeeded", at: "2026-11-22T12:00:00.000Z" };
+  }
+
+  async plannedSteps(stack: string, options: StepsOptions) {
+    this.calls.push(`preview${options.refresh ? " --refresh" : ""} ${stack}`);
+    this.get(stack);
+    options.onOutput(`Previewing update (${stack})`);
+    const planned = this.planned.get(stack) ?? { pending: [], drifted: [] };
+    // As the engine plans it: one step per resource, with the paths of both changes.
+    const steps = new Map(planned.pending.map((s) => [s.urn, structuredClone(s)]));
+    for (const s of options.refresh ? planned.drifted : []) {
+      const both = steps.get(s.urn);
+      steps.set(s.urn, both ? { ...both, paths: [...new Set([...both.paths, ...s.paths])] } : structuredClone(s));
+    }
+    return [...steps.values()];
   }
 }

@@ -10,7 +10,7 @@ import { decidePromotion } from "../../lib/state/promotion";
 import { editStackConfig, readStackFile, stackFilePath } from "../../lib/config/stackFile";
 import { commitStackFile } from "../../lib/config/stackFileWrite";
 import { verificationInOutputs, verificationRecordSchema, VerificationRecord } from "../../lib/state/verification";
-import { policyConfigPath } from "../../lib/config/packConfig";
+import { enforcedPolicyConfig } from "../../lib/config/packConfig";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 import type { FleetBackend } from "../fleetBackend";
@@ -89,12 +89,6 @@ export function installUpdates(
   if (colors && colors.blue !== colors.green)
     updates.console = { ...colors, live: colors.live === "blue" ? "green" : "blue" };
   return { ok: true, updates };
-}
-
-function policyConfigFor(projectDir: string, stack: string): string {
-  const own = policyConfigPath(stack, projectDir);
-  // An install without its own enforcement runs production's: every policy mandatory.
-  return fs.existsSync(own) ? own : policyConfigPath("prod", projectDir);
 }
 
 export async function fleetUpgrade(argv: string[], env: CliEnv): Promise<CommandResult> {
@@ -184,7 +178,7 @@ export async function fleetUpgrade(argv: string[], env: CliEnv): Promise<Command
   const stepEnv: CliEnv = { ...env, stackOutputs: (stack) => backend.outputs(stack) };
   const engine = (stack: string, log: (line: string) => void) => ({
     policyPack: path.join(env.projectDir, "policy"),
-    policyPackConfig: policyConfigFor(env.projectDir, stack),
+    policyPackConfig: enforcedPolicyConfig(stack, env.projectDir),
     onOutput: log,
   });
   const run = async (step: FleetStep, target: FleetTarget, log: (line: string) => void): Promise<StepOutcome> => {

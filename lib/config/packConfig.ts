@@ -12,6 +12,12 @@ export function policyConfigPath(stack: string, projectDir: string): string {
   return path.join(projectDir, "policy", "config", `${stack}.json`);
 }
 
+/** The pack config an `up` the CLI runs enforces: the stack's own, else production's (every policy mandatory). */
+export function enforcedPolicyConfig(stack: string, projectDir: string): string {
+  const own = policyConfigPath(stack, projectDir);
+  return fs.existsSync(own) ? own : policyConfigPath("prod", projectDir);
+}
+
 const productionSchema = z.object({
   "prod-promoted-only": z.object({ productionStacks: z.array(z.string()).optional() }).optional(),
 });

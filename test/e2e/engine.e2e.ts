@@ -1,10 +1,12 @@
 /**
  * The program as users run it: the real Pulumi CLI (through the Automation API and as a command) and
- * the real Node.js language host, against a real kube-apiserver with the real charts. The provider
- * plugins are TypeScript test doubles (see tier.ts); everything else is real.
+ * the real Node.js language host and Kubernetes provider, against a real kube-apiserver with the real
+ * charts. What cannot run here (the command provider, the CNPG operator's status) is a test double,
+ * each named in tier.ts.
  *
- * One API server, one stack lineage, in order: first deploy, idempotence, an upgrade window, the
- * policy pack, secrets, recovery from a killed `up`, a rollback with the data and a restore drill.
+ * One API server, one stack lineage, in order: first deploy, idempotence, drift found and reset, an
+ * upgrade window, the policy pack, secrets, recovery from a killed `up`, a rollback with the data and a
+ * restore drill.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -133,6 +135,50 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     assert.deepEqual(changes, []);
     const nop = await tier.cli(["preview", "--stack", "staging", "--expect-no-changes"]);
     assert.equal(nop.code, 0, `pulumi preview --expect-no-changes:\n${said(nop)}`);
+  });
+
+  it("lockstep drift finds a Deployment scaled and re-imaged by hand, by field, and --reset puts both back", async () => {
+    const api = () => JSON.parse(tier.kubectl(["get", "deployment", "api", "-n", NS, "-o", "json"]).stdout);
+    const declared = api();
+    const declaredImage = declared.spec.template.spec.containers[0].image as string;
+    const handImage = declaredImage.replace(/@sha256:[0-9a-f]+$/, "@sha256:" + "e".repeat(64));
+    const scale = tier.kubectl(["scale", "deployment", "api", "-n", NS, "--replicas", "5"]);
+    assert.equal(scale.code, 0, scale.stderr);
+    const container = declared.spec.template.spec.containers[0].name as string;
+    const image = tier.kubectl(["set", "image", "deployment/api", "-n", NS, `${container}=${handImage}`]);
+    assert.equal(image.code, 0, image.stderr);
+
+    const found = await tier.lockstep(["drift", "--stack", "staging", "--json"]);
+    assert.equal(found.code, 1, `lockstep drift exits 1 on drift:\n${found.stdout}\n${found.stderr.slice(-2000)}`);
+    const report = JSON.parse(found.stdout) as {
+      drifted: { name: string; kind: string; fields: { path: string; live?: unknown; declared?: unknown }[] }[];
+      pending: unknown[];
+    };
+    const apiDrift = report.drifted.find((r) => r.kind === "Deployment" && r.name === "api");
+    assert.ok(apiDrift, `the api Deployment is reported: ${found.stdout}`);
+    const field = (p: string) => apiDrift.fields.find((f) => f.path === p);
+    assert.deepEqual(field("spec.replicas"), { path: "spec.replicas", live: 5, declared: declared.spec.replicas });
+    const imageField = apiDrift.fields.find((f) => /containers\[0\]\.image$/.test(f.path));
+    assert.deepEqual([imageField?.live, imageField?.declared], [handImage, declaredImage]);
+    assert.deepEqual(
+      report.drifted.map((r) => r.name),
+      ["api"],
+      "nothing else is reported: no refresh noise (status, managed fields) counts as drift",
+    );
+    assert.deepEqual(report.pending, [], "the stack file has no change of its own");
+
+    const human = await tier.lockstep(["drift", "--stack", "staging"]);
+    assert.match(human.stdout, /Deployment api\s+spec\.replicas\s+5\s+/);
+
+    const reset = await tier.lockstep(["drift", "--stack", "staging", "--reset", "--json"], { timeoutMs: 600_000 });
+    assert.equal(reset.code, 0, `lockstep drift --reset:\n${reset.stdout}\n${reset.stderr.slice(-2000)}`);
+    assert.equal(JSON.parse(reset.stdout).reset, "done");
+    const after = api();
+    assert.equal(after.spec.replicas, declared.spec.replicas, "the replicas are the stack's again");
+    assert.equal(after.spec.template.spec.containers[0].image, declaredImage, "the image is the stack's again");
+    const clean = await tier.lockstep(["drift", "--stack", "staging"]);
+    assert.equal(clean.code, 0, clean.stdout);
+    assert.match(clean.stdout, /no drift: the cluster matches stack staging/);
   });
 
   it(`${TO}'s migrations are contract: a rolling window into it is refused by the program itself, with no policy pack, before anything changes`, async () => {

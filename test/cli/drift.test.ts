@@ -1,0 +1,117 @@
+/**
+ * `lockstep drift` over a fake of the Automation API (test/fleetKit.ts): which previews it runs, what it
+ * reports as drift and as pending, when --reset runs an up and when it refuses. The e2e tier runs it for
+ * real (engine.e2e.ts).
+ */
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { loadCatalog } from "../../lib/release/catalog";
+import type { PlannedStep } from "../../lib/state/drift";
+import { env, lockstep, snapshot, tempProject } from "../cliKit";
+import { FakeFleet } from "../fleetKit";
+import { PROJECT } from "../helpers";
+
+const catalog = loadCatalog(path.join(PROJECT, "releases"));
+const urn = (type: string, name: string) => `urn:pulumi:staging::lockstep::${type}::${name}`;
+
+const scaledApi: PlannedStep = {
+  urn: urn("kubernetes:apps/v1:Deployment", "api"),
+  type: "kubernetes:apps/v1:Deployment",
+  op: "update",
+  paths: ["spec.replicas"],
+  old: { spec: { replicas: 5 } },
+  declared: { spec: { replicas: 2 } },
+};
+const newGatewayImage: PlannedStep = {
+  urn: urn("kubernetes:apps/v1:Deployment", "gateway"),
+  type: "kubernetes:apps/v1:Deployment",
+  op: "update",
+  paths: ["spec.template.spec.containers[0].image"],
+};
+
+function setup(planned?: { pending: PlannedStep[]; drifted: PlannedStep[] }) {
+  const dir = tempProject();
+  const fleet = new FakeFleet(dir, catalog).add({ stack: "staging", version: "1.5.1" });
+  if (planned) fleet.planned.set("staging", planned);
+  const progress: string[] = [];
+  return { dir, fleet, progress, e: env(dir, { fleet, progress }) };
+}
+
+describe("lockstep drift", () => {
+  it("no drift: both previews run, exit 0, and it says so", async () => {
+    const { fleet, e } = setup();
+    const r = await lockstep(e, "drift", "--stack", "staging");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /no drift: the cluster matches stack staging/);
+    assert.deepEqual(fleet.calls, ["preview staging", "preview --refresh staging"]);
+  });
+
+  it("a Deployment scaled by hand: exit 1, the resource, the field, the cluster's and the stack's value", async () => {
+    const { fleet, e } = setup({ pending: [], drifted: [scaledApi] });
+    const r = await lockstep(e, "drift", "--stack", "staging");
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /drift in stack staging: 1 resource\(s\), 1 field\(s\) differ/);
+    assert.match(r.stdout, /Deployment api\s+spec\.replicas\s+5\s+2\s+update/);
+    assert.ok(!fleet.calls.some((c) => c.startsWith("up")), "drift without --reset changes nothing");
+    const json = JSON.parse((await lockstep(e, "drift", "--stack", "staging", "--json")).stdout);
+    assert.equal(json.ok, false);
+    assert.deepEqual(json.drifted[0].fields, [{ path: "spec.replicas", live: 5, declared: 2 }]);
+  });
+
+  it("the stack file's own change is pending, not drift: exit 0 with it listed apart", async () => {
+    const { e } = setup({ pending: [newGatewayImage], drifted: [] });
+    const r = await lockstep(e, "drift", "--stack", "staging");
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(r.stdout, /no drift/);
+    assert.match(r.stdout, /pending, not drift: the stack file changes 1 resource\(s\) since the last up \(gateway\)/);
+  });
+
+  it("--reset runs up --refresh with the policy pack, checks again and exits 0 when nothing is left", async () => {
+    const { fleet, e, progress } = setup({ pending: [], drifted: [scaledApi] });
+    const r = await lockstep(e, "drift", "--stack", "staging", "--reset");
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(r.stdout, /reset: pulumi up --refresh succeeded; checked again: no drift left/);
+    assert.deepEqual(fleet.calls, [
+      "preview staging",
+      "preview --refresh staging",
+      "up --refresh staging",
+      "preview staging",
+      "preview --refresh staging",
+    ]);
+    assert.ok(progress.some((l) => /drift: resetting staging with pulumi up --refresh/.test(l)));
+  });
+
+  it("--reset with drift that comes back exits 1 and shows what is left", async () => {
+    const { fleet, e } = setup({ pending: [], drifted: [scaledApi] });
+    fleet.driftComesBack.add("staging");
+    const r = await lockstep(e, "drift", "--stack", "staging", "--reset", "--json");
+    assert.equal(r.code, 1);
+    const json = JSON.parse(r.stdout);
+    assert.equal(json.reset, "drift left");
+    assert.equal(json.drifted[0].name, "api");
+  });
+
+  it("--reset refuses while the stack file has pending changes, and runs no up", async () => {
+    const { dir, fleet, e } = setup({ pending: [newGatewayImage], drifted: [scaledApi] });
+    const before = snapshot(dir);
+    const r = await lockstep(e, "drift", "--stack", "staging", "--reset");
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /--reset refused, nothing touched: an up would also apply the stack file's pending changes/);
+    assert.ok(!fleet.calls.some((c) => c.startsWith("up")));
+    assert.deepEqual(snapshot(dir), before);
+  });
+
+  it("bad input: no --stack, an unknown stack, no Pulumi CLI; each exit 2 with one message", async () => {
+    const { dir, e } = setup();
+    const none = await lockstep(e, "drift");
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /--stack is required/);
+    const unknown = await lockstep(e, "drift", "--stack", "qa");
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /Pulumi\.qa\.yaml/);
+    const noCli = await lockstep(env(dir), "drift", "--stack", "staging");
+    assert.equal(noCli.code, 2);
+    assert.match(noCli.stderr, /lockstep drift previews the stack with the Pulumi CLI, and none is installed/);
+  });
+});
