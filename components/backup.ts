@@ -12,6 +12,7 @@ import {
 } from "../lib/core/names";
 import type { StackConfig } from "../lib/config/config";
 import type { DatabaseKey } from "../lib/recovery/recoveryConfig";
+import { backupTaken, TakenBackup } from "../lib/state/deployed";
 
 export interface PreUpgradeBackupArgs {
   namespace: string;
@@ -28,6 +29,8 @@ export interface PreUpgradeBackupArgs {
    * with the credentials Secret the Barman Cloud plugin uses and the server-side encryption asked for.
    */
   objectStore: Pick<StackConfig["backup"], "destinationPath" | "endpointURL" | "credentialsSecret" | "encryption">;
+  /** How the database backups are taken: a Barman Cloud base backup, or CSI volume snapshots. @default "objectStore" */
+  method?: StackConfig["backup"]["method"];
   /** OpenBao pod to snapshot from. @default "openbao-0" */
   openBaoPod?: string;
   /** KUBECONFIG and KUBE_CONTEXT of the install's cluster for the script's kubectl. @default {} (kubectl's own defaults) */
@@ -56,14 +59,13 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
   /** Where the snapshot is kept beside the database backups, so it survives the machine that took it. */
   readonly snapshotObject: string;
   /** Database -> the cluster backed up, its serverName and the backupId CloudNativePG recorded: the window's restore point. */
-  readonly backups: pulumi.Output<
-    Partial<Record<DatabaseKey, { cluster: string; serverName: string; backupId: string }>>
-  >;
+  readonly backups: pulumi.Output<Partial<Record<DatabaseKey, TakenBackup>>>;
 
   constructor(name: string, args: PreUpgradeBackupArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lockstep:backup:PreUpgradeBackup", name, {}, opts);
     const snapshotDir = args.snapshotDir ?? "./backups";
     const pod = args.openBaoPod ?? "openbao-0";
+    const method = args.method ?? "objectStore";
     const window = `${versionSlug(args.from)}-to-${versionSlug(args.to)}`;
 
     const clusters = args.databases.map((d) => d.cluster);
@@ -81,7 +83,10 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
               // Awaited by the check below, which also fails fast when the Backup fails; a provider await cannot.
               annotations: { [ANNOTATIONS.skipAwait]: "true" },
             },
-            spec: { cluster: { name: cluster }, method: "plugin", pluginConfiguration: { name: BARMAN_PLUGIN } },
+            spec:
+              method === "volumeSnapshot"
+                ? { cluster: { name: cluster }, method: "volumeSnapshot" }
+                : { cluster: { name: cluster }, method: "plugin", pluginConfiguration: { name: BARMAN_PLUGIN } },
           },
           { parent: this, retainOnDelete: true },
         ),
@@ -99,6 +104,8 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
               NAMESPACE: args.namespace,
               BACKUP: `pre-upgrade-${clusters[i]}-${window}`,
               TIMEOUT_SECONDS: "3600",
+              // Only where it differs from the default, so an object-store window's commands stay as they were.
+              ...(method === "volumeSnapshot" ? { METHOD: method } : {}),
             },
             triggers: [args.from, args.to],
           },
@@ -132,7 +139,15 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
       .all(this.backupChecks.map((c) => c.stdout))
       .apply((ids) =>
         Object.fromEntries(
-          args.databases.map((d, i) => [d.key, { cluster: d.cluster, serverName: d.serverName, backupId: ids[i] }]),
+          args.databases.map((d, i) => [
+            d.key,
+            backupTaken(
+              method,
+              { cluster: d.cluster, serverName: d.serverName },
+              `pre-upgrade-${clusters[i]}-${window}`,
+              ids[i],
+            ),
+          ]),
         ),
       );
     this.registerOutputs({

@@ -99,6 +99,7 @@ export function waveBuilders(ctx: PlatformContext): Record<WaveId, WaveBuilder> 
           to: config.release,
           snapshotDir: config.backup.snapshotDir,
           objectStore: config.backup,
+          method: config.backup.method,
           clusterEnv: ctx.clusterEnv,
           databases: Object.values(databases).map((d) => ({ key: d.key, ...runningCluster(deployed, d) })),
         },

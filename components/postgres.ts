@@ -111,6 +111,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
             instances,
             storageSize,
             ...(recovered ? { serverName: plan.serverName, recovery: plan.recovery } : {}),
+            ...(args.backup.method === "volumeSnapshot" ? { volumeSnapshot: args.backup.volumeSnapshot } : {}),
           }),
           // A recovery replays base backup and WAL first: give it longer than an initdb.
         },

@@ -49,7 +49,13 @@ type PackConfig = Record<string, PolicyConfigEntry>;
  * The gates that protect production: only promoted sets, backups before a window and continuously, and a
  * bounded canary. A production stack's pack config may make them advisory, but never switch them off.
  */
-export const PRODUCTION_GATES = ["prod-promoted-only", "pre-upgrade-backup", "database-backup", "canary-bounds"];
+export const PRODUCTION_GATES = [
+  "prod-promoted-only",
+  "pre-upgrade-backup",
+  "database-backup",
+  "backup-snapshot-class",
+  "canary-bounds",
+];
 
 /** A policy's level under a pack config: its own entry, else `all`, else the policy's default. */
 export function enforcementOf(config: PackConfig, policy: string): EnforcementLevel {

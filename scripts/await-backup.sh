@@ -5,16 +5,54 @@
 # instead of waiting out a timeout; fails after TIMEOUT_SECONDS otherwise. It watches the Backup rather
 # than polling it, so the window goes on the moment CloudNativePG reports it; a watch that ends (the API
 # server closes watches after a while) is opened again, INTERVAL_SECONDS later.
+#
+# METHOD=volumeSnapshot: a completed Backup is not yet a restore point. Every VolumeSnapshot it lists
+# must report readyToUse (a CSI driver may still be copying the data off the volume); it then prints
+# {"stoppedAt": ..., "snapshots": [...]} instead of a backupId, and fails at once on a snapshot error.
 set -euo pipefail
 
 : "${NAMESPACE:?NAMESPACE is required}"
 : "${BACKUP:?BACKUP (the name of the Backup) is required}"
 TIMEOUT_SECONDS="${TIMEOUT_SECONDS:-3600}"
+METHOD="${METHOD:-objectStore}"
 INTERVAL_SECONDS="${INTERVAL_SECONDS:-1}"
 # shellcheck source=kube.sh
 source "$(dirname "${BASH_SOURCE[0]}")/kube.sh"
 
 deadline=$((SECONDS + TIMEOUT_SECONDS))
+
+# The snapshots of a completed volumeSnapshot Backup, each until it is ready to use, within the deadline.
+await_snapshots() {
+  local names name ready error list=""
+  names="$(kube -n "$NAMESPACE" get backups.postgresql.cnpg.io "$BACKUP" \
+    -o 'jsonpath={range .status.backupSnapshotStatus.elements[*]}{.name}{"\n"}{end}')"
+  if [[ -z "${names//[[:space:]]/}" ]]; then
+    echo "await-backup: ${BACKUP} completed but lists no VolumeSnapshot; the upgrade stops here" >&2
+    exit 1
+  fi
+  for name in $names; do
+    while :; do
+      ready="$(kube -n "$NAMESPACE" get volumesnapshots.snapshot.storage.k8s.io "$name" -o 'jsonpath={.status.readyToUse}' 2>/dev/null || true)"
+      [[ "$ready" == true ]] && break
+      error="$(kube -n "$NAMESPACE" get volumesnapshots.snapshot.storage.k8s.io "$name" -o 'jsonpath={.status.error.message}' 2>/dev/null || true)"
+      if [[ -n "$error" ]]; then
+        echo "await-backup: VolumeSnapshot ${name} of ${BACKUP} FAILED: ${error}; the upgrade stops here, before any chart, operator or database change" >&2
+        exit 1
+      fi
+      if (( SECONDS >= deadline )); then
+        echo "await-backup: VolumeSnapshot ${name} of ${BACKUP} was not ready to use in ${TIMEOUT_SECONDS} s; the upgrade stops here" >&2
+        exit 1
+      fi
+      sleep "$INTERVAL_SECONDS"
+    done
+    echo "await-backup: VolumeSnapshot ${name} is ready to use" >&2
+    list="${list:+$list,}\"${name}\""
+  done
+  local stopped
+  stopped="$(kube -n "$NAMESPACE" get backups.postgresql.cnpg.io "$BACKUP" -o 'jsonpath={.status.stoppedAt}')"
+  echo "await-backup: ${BACKUP} completed (volume snapshots, stopped at ${stopped:-unknown})" >&2
+  printf '{"stoppedAt":"%s","snapshots":[%s]}\n' "$stopped" "$list"
+}
 echo "await-backup: waiting for Backup ${NAMESPACE}/${BACKUP} (up to ${TIMEOUT_SECONDS} s)" >&2
 watcher=""
 # A watch still open when the script ends would outlive it, up to the timeout.
@@ -34,6 +72,10 @@ while :; do
     last="$phase"
     case "$phase" in
       completed)
+        if [[ "$METHOD" == volumeSnapshot ]]; then
+          await_snapshots
+          exit 0
+        fi
         id="$(kube -n "$NAMESPACE" get backups.postgresql.cnpg.io "$BACKUP" -o 'jsonpath={.status.backupId}')"
         echo "await-backup: ${BACKUP} completed (backupId ${id:-unknown})" >&2
         echo "${id}"

@@ -4,12 +4,34 @@ import { compatibleBeside } from "../../lib/release/compatibility";
 import { parseStackConfig } from "../../lib/config/config";
 import { LockstepInputError } from "../../lib/core/errors";
 import { DATABASE_ORIGINS } from "../../lib/recovery/restore";
-import { DATABASES, ROLLBACK_MODES, RollbackMode } from "../../lib/recovery/recoveryConfig";
+import { DatabaseKey, DATABASES, ROLLBACK_MODES, RollbackMode } from "../../lib/recovery/recoveryConfig";
 import { offeredRollback } from "../../lib/recovery/rollback";
 import { readStackFile } from "../../lib/config/stackFile";
+import type { TakenBackup } from "../../lib/state/deployed";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 import { readDeployed, requireDeployed, writeStackChange } from "../stackChange";
+
+/**
+ * Where the restored databases stop. Object-store backups: at the end of each backup (its backupId).
+ * Volume snapshots: at the moment the last one stopped, replayed from the object store's base backup
+ * and WAL (archived there whatever the backup method), before anything in the window changed.
+ */
+function restoreTarget(
+  stack: string,
+  taken: [DatabaseKey, TakenBackup][],
+): { backupIDs?: Record<string, string>; targetImmediate?: true; targetTime?: string } {
+  const snapshots = taken.map(([, b]) => b).filter((b) => b.method === "volumeSnapshot");
+  if (snapshots.length === 0)
+    return { backupIDs: Object.fromEntries(taken.map(([key, b]) => [key, b.backupId])), targetImmediate: true };
+  const times = snapshots.map((b) => b.stoppedAt);
+  if (snapshots.length !== taken.length || times.some((t) => !t || Number.isNaN(Date.parse(t))))
+    throw new LockstepInputError(
+      `stack ${stack}'s restore point has volume-snapshot backups without a stop time (${JSON.stringify(times)}), so the rollback cannot say which moment to restore to`,
+    );
+  const latest = new Date(Math.max(...times.map((t) => Date.parse(t as string))));
+  return { targetTime: latest.toISOString().replace(/\.000Z$/, "Z") };
+}
 
 export const ROLLBACK_HELP = `Usage: lockstep rollback --stack <name> [--mode restore|expand-only] [--with-openbao] [--deployed <file>] [--dry-run] [--json]
 
@@ -107,16 +129,20 @@ export async function rollback(argv: string[], env: CliEnv): Promise<CommandResu
   const notes: string[] = [];
   if (mode === "restore") {
     const databases = DATABASES.filter((key) => point.backups[key]);
-    const backups = Object.fromEntries(databases.map((key) => [key, point.backups[key]?.backupId]));
     const source = Object.fromEntries(databases.map((key) => [key, point.backups[key]?.serverName]));
+    const { backupIDs, ...stop } = restoreTarget(
+      stack,
+      databases.map((key) => [key, point.backups[key] as TakenBackup]),
+    );
     updates.restore = {
       name: restoreName(from, env.now()),
       databases,
-      backupIDs: backups,
+      ...(backupIDs ? { backupIDs } : {}),
       source,
-      targetImmediate: true,
+      ...stop,
       ...(values["with-openbao"] ? { openbaoSnapshot: point.openBaoSnapshot } : {}),
     };
+
     for (const key of databases) {
       const running = deployed.databases?.[key]?.cluster;
       if (running && running !== DATABASE_ORIGINS[key].cluster) {

@@ -52,6 +52,9 @@ const consoleSchema = z.strictObject({
   live: z.enum(["blue", "green"], { message: 'must be "blue" or "green"' }),
 });
 
+/** How the pre-upgrade database backups are taken: by the Barman Cloud plugin, or as CSI volume snapshots. */
+export const BACKUP_METHODS = ["objectStore", "volumeSnapshot"] as const;
+
 /** What the Barman Cloud plugin's ObjectStore accepts for `configuration.{data,wal}.encryption`. */
 export const BACKUP_ENCRYPTIONS = ["AES256", "aws:kms"] as const;
 
@@ -87,6 +90,27 @@ const backupSchema = z.strictObject({
     .default("AES256"),
   /** Where the pre-upgrade OpenBao raft snapshot is written on the machine running `pulumi up`, before its upload. */
   snapshotDir: z.string().min(1).default("./backups"),
+  /**
+   * How the pre-upgrade database backups are taken: `objectStore` (a base backup by the Barman Cloud
+   * plugin) or `volumeSnapshot` (CSI snapshots of the database volumes, through `volumeSnapshot.className`).
+   * WAL archiving and the scheduled backups stay on the object store either way.
+   */
+  method: z
+    .enum(BACKUP_METHODS, { message: `must be ${BACKUP_METHODS.map((m) => `"${m}"`).join(" or ")}` })
+    .default("objectStore"),
+  /** With `method: volumeSnapshot`: the VolumeSnapshotClass that snapshots the database volumes (the `backup-snapshot-class` policy requires one). */
+  volumeSnapshot: z
+    .strictObject({
+      className: z
+        .string()
+        .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, {
+          message: "must be a VolumeSnapshotClass name (lowercase letters, digits, '-' and '.')",
+        })
+        .optional(),
+      /** Online (hot) snapshots; offline ones fence the instance while it is snapshotted. */
+      online: z.boolean().default(true),
+    })
+    .default({ online: true }),
 });
 
 const smokeSchema = z.strictObject({

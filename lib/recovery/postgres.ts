@@ -21,6 +21,8 @@ export interface ClusterSpecArgs {
   storageSize?: string;
   /** A PodDisruptionBudget for the instances. @default true */
   enablePDB?: boolean;
+  /** Volume snapshots for on-demand Backups (`method: volumeSnapshot`). @default unset: no snapshot backups */
+  volumeSnapshot?: { className?: string; online: boolean };
 }
 
 export function clusterSpec(args: ClusterSpecArgs): Record<string, unknown> {
@@ -40,5 +42,15 @@ export function clusterSpec(args: ClusterSpecArgs): Record<string, unknown> {
     enablePDB: args.enablePDB ?? true,
     affinity: { enablePodAntiAffinity: instances > 1, topologyKey: "kubernetes.io/hostname" },
     plugins: [{ name: BARMAN_PLUGIN, isWALArchiver: true, parameters }],
+    ...(args.volumeSnapshot ? { backup: { volumeSnapshot: snapshotSpec(args.volumeSnapshot) } } : {}),
+  };
+}
+
+/** CloudNativePG's `backup.volumeSnapshot`. An online snapshot is only usable with the WAL it needs archived. */
+function snapshotSpec(snapshot: { className?: string; online: boolean }): Record<string, unknown> {
+  return {
+    ...(snapshot.className ? { className: snapshot.className } : {}),
+    online: snapshot.online,
+    ...(snapshot.online ? { onlineConfiguration: { waitForArchive: true, immediateCheckpoint: true } } : {}),
   };
 }

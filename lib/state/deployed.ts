@@ -20,14 +20,54 @@ import { WORKLOADS } from "../rollout/versions";
 
 const databaseKey = z.enum(DATABASES);
 
+/**
+ * One database's pre-upgrade backup. An object-store backup is named by its backupId. A volume-snapshot
+ * backup by its Backup's name in `backupId`, with its snapshots and the moment it stopped: the WAL
+ * archive on the object store brings a recovery to exactly that moment.
+ */
+const takenBackupSchema = z.object({
+  cluster: z.string(),
+  serverName: z.string(),
+  backupId: z.string(),
+  method: z.enum(["objectStore", "volumeSnapshot"]).optional(),
+  snapshots: z.array(z.string()).optional(),
+  stoppedAt: z.string().optional(),
+});
+export type TakenBackup = z.infer<typeof takenBackupSchema>;
+
+const snapshotAwaitSchema = z.object({ stoppedAt: z.string().min(1), snapshots: z.array(z.string()).min(1) });
+
+/**
+ * The restore point entry from what the backup's await printed: the backupId for an object-store
+ * backup; for volume snapshots, the JSON of its ready snapshots and stop time (scripts/await-backup.sh).
+ * Throws on a snapshot report it cannot read: a restore point without its time is none.
+ */
+export function backupTaken(
+  method: "objectStore" | "volumeSnapshot",
+  cluster: { cluster: string; serverName: string },
+  backupName: string,
+  awaited: string,
+): TakenBackup {
+  if (method === "objectStore") return { ...cluster, backupId: awaited };
+  let report: unknown;
+  try {
+    report = JSON.parse(awaited);
+  } catch {
+    report = undefined;
+  }
+  const parsed = snapshotAwaitSchema.safeParse(report);
+  if (!parsed.success)
+    throw new Error(
+      `the await of Backup ${backupName} printed ${JSON.stringify(awaited.slice(0, 200))}, not its snapshots and stop time ({"stoppedAt": ..., "snapshots": [...]})`,
+    );
+  return { ...cluster, backupId: backupName, method, ...parsed.data };
+}
+
 /** The backups an upgrade window took before it changed anything: what a rollback with data restores. */
 const restorePointSchema = z.object({
   from: exactVersion,
   to: exactVersion,
-  backups: z.partialRecord(
-    databaseKey,
-    z.object({ cluster: z.string(), serverName: z.string(), backupId: z.string() }),
-  ),
+  backups: z.partialRecord(databaseKey, takenBackupSchema),
   openBaoSnapshot: z.string(),
   /** The set that ran before the window: a rollback returns to exactly it. */
   fromSetDigest: setDigestString.nullable(),

@@ -1,4 +1,7 @@
-/** Backup policies: continuous object-store backup for every database, and a verified backup before any upgrade. */
+/**
+ * Backup policies: continuous object-store backup for every database, a verified backup before any
+ * upgrade, and volume-snapshot backups that name their VolumeSnapshotClass and wait for their snapshots.
+ */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { BACKUP_ENCRYPTIONS } from "../../lib/config/config";
 import { AWAIT_BACKUP_SCRIPT, BARMAN_PLUGIN, LABELS, OPENBAO_SNAPSHOT_SCRIPT } from "../../lib/core/names";
@@ -168,6 +171,52 @@ export const databaseBackup: StackValidationPolicy = {
         }
       }
       if (!scheduledFor.has(name)) reportViolation(`Cluster ${name} must have a ScheduledBackup targeting it`, r.urn);
+    }
+  },
+};
+
+export const backupSnapshotClass: StackValidationPolicy = {
+  name: "backup-snapshot-class",
+  description:
+    "Checks whether every CNPG Backup taken as volume snapshots targets a Cluster declared in the stack that names its VolumeSnapshotClass (spec.backup.volumeSnapshot.className), and whether the check awaiting it waits for the snapshots to be ready to use.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    const clusters = new Map(
+      args.resources
+        .filter((r) => r.type === TYPES.cnpgCluster)
+        .flatMap((r) => {
+          const cluster = view(cnpgClusterShape, r.props);
+          return cluster?.metadata?.name ? [[cluster.metadata.name, cluster] as const] : [];
+        }),
+    );
+    const snapshotBackups = args.resources.filter(
+      (r) =>
+        (r.type === TYPES.cnpgBackup || r.type === TYPES.cnpgScheduledBackup) &&
+        view(clusterRefShape, r.props)?.spec?.method === "volumeSnapshot",
+    );
+    for (const backup of snapshotBackups) {
+      const target = view(clusterRefShape, backup.props)?.spec?.cluster?.name;
+      const cluster = target ? clusters.get(target) : undefined;
+      if (!cluster) {
+        reportViolation(
+          `${backup.name} takes volume snapshots of Cluster ${JSON.stringify(target ?? "unset")}, which must be declared in the stack so its VolumeSnapshotClass can be checked`,
+          backup.urn,
+        );
+      } else if (!cluster.spec?.backup?.volumeSnapshot?.className) {
+        reportViolation(
+          `${backup.name} takes volume snapshots, so Cluster ${target} must name a VolumeSnapshotClass (spec.backup.volumeSnapshot.className; set lockstep:backup.volumeSnapshot.className, or use lockstep:backup.method objectStore)`,
+          backup.urn,
+        );
+      }
+      if (backup.type !== TYPES.cnpgBackup) continue;
+      const unready = backupChecks(args.resources, backup).filter(
+        (check) => view(commandShape, check.props)?.environment?.METHOD !== "volumeSnapshot",
+      );
+      for (const check of unready)
+        reportViolation(
+          `${check.name} must await ${backup.name} with METHOD=volumeSnapshot, so the upgrade waits until every snapshot is ready to use, not only until the Backup completes`,
+          check.urn,
+        );
     }
   },
 };

@@ -4,7 +4,7 @@
  */
 import type { Policies } from "@pulumi/policy";
 import { disruptionBudget, rollingSafety } from "./availability";
-import { databaseBackup, preUpgradeBackup } from "./backup";
+import { backupSnapshotClass, databaseBackup, preUpgradeBackup } from "./backup";
 import { kubernetesBaseline, podSecurity } from "./cluster";
 import { networkIsolation } from "./network";
 import { restoreIntegrity, rollbackWithData } from "./recovery";
@@ -16,6 +16,7 @@ export {
   rollingSafety,
   databaseBackup,
   preUpgradeBackup,
+  backupSnapshotClass,
   kubernetesBaseline,
   podSecurity,
   prodPromotedOnly,
@@ -37,6 +38,7 @@ export const ALL_POLICIES: Policies = [
   disruptionBudget,
   rollingSafety,
   databaseBackup,
+  backupSnapshotClass,
   blueGreenIntegrity,
   canaryBounds,
   kubernetesBaseline,

@@ -140,6 +140,7 @@ export const cnpgClusterShape = z.object({
         })
         .optional(),
       externalClusters: z.array(z.object({ name: z.string(), plugin: pluginRef.optional() })).optional(),
+      backup: z.object({ volumeSnapshot: z.object({ className: z.string().optional() }).optional() }).optional(),
     })
     .optional(),
 });
@@ -162,7 +163,7 @@ export const objectStoreShape = z.object({
 
 export const clusterRefShape = z.object({
   metadata,
-  spec: z.object({ cluster: z.object({ name: z.string() }).optional() }).optional(),
+  spec: z.object({ cluster: z.object({ name: z.string() }).optional(), method: z.string().optional() }).optional(),
 });
 
 /** The release record's ConfigMap: only the record key is read, since its evidence keys are unknown at preview. */

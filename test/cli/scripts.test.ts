@@ -297,6 +297,81 @@ esac
     assert.equal(calls.filter((c) => !c.includes("--watch") && c.includes("{.status.phase}")).length, 0, "no poll");
   });
 
+  describe("METHOD=volumeSnapshot", () => {
+    /**
+     * A completed snapshot Backup listing `snapshots`; each VolumeSnapshot reports readyToUse false for
+     * its first `notReadyFor` reads, then true, or `error` when one is given.
+     */
+    function snapshotKubectl(snapshots: string[], options: { notReadyFor?: number; error?: string } = {}) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "await-snapshots-"));
+      const log = path.join(dir, "calls.log");
+      const count = path.join(dir, "count");
+      fs.writeFileSync(path.join(dir, "snapshots"), snapshots.map((n) => `${n}\n`).join(""));
+      fs.writeFileSync(
+        path.join(dir, "kubectl"),
+        `#!/usr/bin/env bash
+echo "$*" >> ${JSON.stringify(log)}
+case "$*" in
+  *"--watch"*) echo completed ;;
+  *"backupSnapshotStatus"*) cat ${JSON.stringify(path.join(dir, "snapshots"))} ;;
+  *"{.status.stoppedAt}"*) printf 2026-12-04T10:00:05Z ;;
+  *"{.status.readyToUse}"*)
+    n=$(( $(cat ${JSON.stringify(count)} 2>/dev/null || echo 0) + 1 )); echo "$n" > ${JSON.stringify(count)}
+    if (( n > ${options.notReadyFor ?? 0} )); then printf true; else printf false; fi ;;
+  *"{.status.error.message}"*) printf '%s' ${JSON.stringify(options.error ?? "")} ;;
+esac
+`,
+        { mode: 0o755 },
+      );
+      return { bin: dir, calls: () => fs.readFileSync(log, "utf8") };
+    }
+    const snapshotEnv = (bin: string) => ({ ...envFor(bin), METHOD: "volumeSnapshot" });
+
+    it("waits until every VolumeSnapshot the Backup lists is ready to use, then prints them and the stop time", async () => {
+      const k = snapshotKubectl(["pre-upgrade-platform-db-1-5-0-to-1-5-1"], { notReadyFor: 2 });
+      const r = await run("await-backup.sh", snapshotEnv(k.bin));
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), {
+        stoppedAt: "2026-12-04T10:00:05Z",
+        snapshots: ["pre-upgrade-platform-db-1-5-0-to-1-5-1"],
+      });
+      const reads = k
+        .calls()
+        .split("\n")
+        .filter((c) => c.includes("{.status.readyToUse}"));
+      assert.equal(reads.length, 3, "it read the snapshot until it was ready");
+      assert.match(
+        reads[0],
+        /-n aigw get volumesnapshots\.snapshot\.storage\.k8s\.io pre-upgrade-platform-db-1-5-0-to-1-5-1/,
+      );
+      assert.match(r.stderr, /VolumeSnapshot pre-upgrade-platform-db-1-5-0-to-1-5-1 is ready to use/);
+    });
+
+    it("fails at once on a snapshot error, naming the snapshot and the driver's message", async () => {
+      const k = snapshotKubectl(["snap-a"], { notReadyFor: 1000, error: "csi: quota exceeded" });
+      const r = await run("await-backup.sh", { ...snapshotEnv(k.bin), TIMEOUT_SECONDS: "3600" });
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stderr,
+        /VolumeSnapshot snap-a of pre-upgrade-platform-db-1-5-0-to-1-5-1 FAILED: csi: quota exceeded; the upgrade stops here/,
+      );
+    });
+
+    it("fails when the Backup lists no snapshot, or one is never ready", async () => {
+      const none = await run("await-backup.sh", snapshotEnv(snapshotKubectl([]).bin));
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, /completed but lists no VolumeSnapshot/);
+      const slow = snapshotKubectl(["snap-a"], { notReadyFor: 1000 });
+      const late = await run("await-backup.sh", {
+        ...snapshotEnv(slow.bin),
+        TIMEOUT_SECONDS: "1",
+        INTERVAL_SECONDS: "1",
+      });
+      assert.equal(late.code, 1);
+      assert.match(late.stderr, /VolumeSnapshot snap-a of \S+ was not ready to use in 1 s/);
+    });
+  });
+
   it("fails after the timeout when the Backup never finishes", async () => {
     const { bin } = fakeKubectl(["running"]);
     const r = await run("await-backup.sh", { ...envFor(bin), TIMEOUT_SECONDS: "1", INTERVAL_SECONDS: "1" });

@@ -119,6 +119,8 @@ describe("components alone, on their defaults", () => {
     schedule: "0 0 3 * * *",
     encryption: "AES256" as const,
     snapshotDir: "./backups",
+    method: "objectStore" as const,
+    volumeSnapshot: { online: true },
   };
   const platformDb: DatabasePlan = {
     key: "platform",

@@ -53,7 +53,7 @@ const BAD: [string[], RegExp][] = [
   [["console.blue=0.9.0"], /^lockstep:console\.blue = "0\.9\.0": not in the release catalog/],
   [
     ["backup=null"],
-    /^lockstep:backup = \(unset\): is required \(an object with destinationPath, endpointURL, credentialsSecret, retentionPolicy, schedule, encryption, snapshotDir\)$/,
+    /^lockstep:backup = \(unset\): is required \(an object with destinationPath, endpointURL, credentialsSecret, retentionPolicy, schedule, encryption, snapshotDir, method, volumeSnapshot\)$/,
   ],
   [
     ["backup.destinationPath=ftp://x"],
@@ -70,6 +70,12 @@ const BAD: [string[], RegExp][] = [
   [["backup.schedule=0 2 * * *"], /^lockstep:backup\.schedule = "0 2 \* \* \*": must be a six-field cron expression/],
   [["backup.encryption=none"], /^lockstep:backup\.encryption = "none": must be "AES256" or "aws:kms"$/],
   [["backup.credentialsSecret=Bad"], /^lockstep:backup\.credentialsSecret = "Bad": must be a DNS-1123 label/],
+  [["backup.method=snapshot"], /^lockstep:backup\.method = "snapshot": must be "objectStore" or "volumeSnapshot"$/],
+  [
+    ["backup.method=volumeSnapshot", "backup.volumeSnapshot.className=CSI_Snap"],
+    /^lockstep:backup\.volumeSnapshot\.className = "CSI_Snap": must be a VolumeSnapshotClass name/,
+  ],
+  [["backup.volumeSnapshot.online=sometimes"], /^lockstep:backup\.volumeSnapshot\.online = "sometimes": /],
   [["awaitRollouts=maybe"], /^lockstep:awaitRollouts = "maybe": must be true or false$/],
   [["smoke.gatewayUrl=not-a-url"], /^lockstep:smoke\.gatewayUrl = "not-a-url": must be an absolute URL$/],
   [["smoke.expectedStatus=42"], /^lockstep:smoke\.expectedStatus = 42: /],

@@ -31,7 +31,7 @@ describe("policies", () => {
 
   describe("policy metadata", () => {
     it("gives every policy a kebab-case name, a 'Checks whether' description and a default level", () => {
-      assert.equal(policies.ALL_POLICIES.length, 15);
+      assert.equal(policies.ALL_POLICIES.length, 16);
       for (const p of policies.ALL_POLICIES) {
         assert.match(p.name, /^[a-z]+(-[a-z0-9]+)*$/);
         assert.match(p.description, /^Checks whether /);
@@ -512,6 +512,71 @@ describe("policies", () => {
       assert.equal(preStopSeconds({ name: "x", lifecycle: { preStop: { sleep: { seconds: 7 } } } }), 7);
       assert.equal(preStopSeconds({ name: "x" }), undefined);
     });
+  });
+
+  describe("backup-snapshot-class", () => {
+    const SNAPSHOTS = ["backup.method=volumeSnapshot", "backup.volumeSnapshot.className=csi-snapclass"];
+    let snapshotWindow: RecordedResource[];
+    before(async () => {
+      snapshotWindow = await record("staging", ...ROLLING_WINDOW, ...SNAPSHOTS);
+    });
+    const backupOf = (base: RecordedResource[], cluster: string) =>
+      base.find(
+        (r) => r.type === "kubernetes:postgresql.cnpg.io/v1:Backup" && r.name.startsWith(`pre-upgrade-${cluster}-`),
+      );
+    const awaitOf = (base: RecordedResource[], cluster: string) =>
+      base.find((r) => r.type === "command:local:Command" && r.name.startsWith(`await-${cluster}-`));
+
+    it("the program takes the window's backups as snapshots of Clusters that name the class, awaited until ready", async () => {
+      assert.equal((backupOf(snapshotWindow, "platform-db")?.props as Loose).spec.method, "volumeSnapshot");
+      const cluster = snapshotWindow.find((r) => r.name === "platform-db-cluster")?.props as Loose;
+      assert.deepEqual(cluster.spec.backup.volumeSnapshot, {
+        className: "csi-snapclass",
+        online: true,
+        onlineConfiguration: { waitForArchive: true, immediateCheckpoint: true },
+      });
+      assert.equal((awaitOf(snapshotWindow, "keycloak-db")?.props as Loose).environment.METHOD, "volumeSnapshot");
+      await passes(policies.backupSnapshotClass, snapshotWindow);
+      for (const p of policies.ALL_POLICIES) await passes(p, snapshotWindow);
+    });
+    it("object-store backups carry no snapshot settings, and the policy has nothing to say", async () => {
+      assert.equal((backupOf(compliantWindow, "platform-db")?.props as Loose).spec.method, "plugin");
+      assert.equal(
+        (compliantWindow.find((r) => r.name === "platform-db-cluster")?.props as Loose).spec.backup,
+        undefined,
+      );
+      assert.equal((awaitOf(compliantWindow, "platform-db")?.props as Loose).environment.METHOD, undefined);
+    });
+    it("refuses snapshots of a Cluster that names no VolumeSnapshotClass, naming the config key", async () =>
+      fails(
+        policies.backupSnapshotClass,
+        edit(snapshotWindow, "platform-db-cluster", (p) => {
+          delete p.spec.backup.volumeSnapshot.className;
+        }),
+        /pre-upgrade-platform-db-\S+ takes volume snapshots, so Cluster platform-db must name a VolumeSnapshotClass \(spec\.backup\.volumeSnapshot\.className; set lockstep:backup\.volumeSnapshot\.className/,
+      ));
+    it("the stack as configured without a class is refused by the same policy", async () => {
+      const noClass = await record("staging", ...ROLLING_WINDOW, "backup.method=volumeSnapshot");
+      await fails(policies.backupSnapshotClass, noClass, /must name a VolumeSnapshotClass/);
+    });
+    it("refuses an await check that stops at the Backup's completion, not the snapshots' readiness", async () => {
+      const name = awaitOf(snapshotWindow, "platform-db")?.name as string;
+      await fails(
+        policies.backupSnapshotClass,
+        edit(snapshotWindow, name, (p) => {
+          delete p.environment.METHOD;
+        }),
+        /await-platform-db-\S+ must await pre-upgrade-platform-db-\S+ with METHOD=volumeSnapshot/,
+      );
+    });
+    it("refuses snapshots of a Cluster the stack does not declare", async () =>
+      fails(
+        policies.backupSnapshotClass,
+        edit(snapshotWindow, backupOf(snapshotWindow, "keycloak-db")?.name as string, (p) => {
+          p.spec.cluster.name = "elsewhere-db";
+        }),
+        /takes volume snapshots of Cluster "elsewhere-db", which must be declared in the stack/,
+      ));
   });
 
   describe("database-backup", () => {

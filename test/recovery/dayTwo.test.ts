@@ -94,6 +94,52 @@ describe("lockstep rollback", () => {
     );
   });
 
+  it("from volume-snapshot backups: the restore goes to the moment the last snapshot stopped, from the object store's WAL", async () => {
+    const dir = tempProject();
+    const snapshotPoint = structuredClone(AFTER_WINDOW.restorePoint as Loose);
+    const stopped = { platform: "2026-11-20T10:15:04Z", identity: "2026-11-20T10:15:09Z" };
+    for (const key of ["platform", "identity"] as const) {
+      const taken = snapshotPoint.backups[key];
+      snapshotPoint.backups[key] = {
+        ...taken,
+        backupId: `pre-upgrade-${taken.cluster}-1-5-0-to-1-5-1`,
+        method: "volumeSnapshot",
+        snapshots: [`pre-upgrade-${taken.cluster}-1-5-0-to-1-5-1`],
+        stoppedAt: stopped[key],
+      };
+    }
+    const outputs = { staging: { ...AFTER_WINDOW, restorePoint: snapshotPoint } };
+    const r = await lockstep(env(dir, { outputs, now: "2026-11-22T09:00:00Z" }), "rollback", "--stack", "staging");
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.deepEqual(stackValues(dir, "staging")["lockstep:restore"], {
+      name: "rb-1-5-1-1122",
+      databases: ["platform", "identity"],
+      source: { platform: "platform-db", identity: "keycloak-db" },
+      targetTime: "2026-11-20T10:15:09Z",
+    });
+    const deployedFile = path.join(dir, "deployed.json");
+    fs.writeFileSync(deployedFile, JSON.stringify(outputs.staging));
+    const replan = await plan({
+      stack: "staging",
+      deployed: deployedFile,
+      projectDir: dir,
+      catalogDir: path.join(dir, "releases"),
+    });
+    assert.deepEqual(replan.violations, [], "restore-integrity and rollback-with-data pass a restore to the time");
+    assert.match(replan.rollback?.reason ?? "", /rows written after that are not in the restored databases/);
+
+    const noTime = structuredClone(snapshotPoint);
+    delete noTime.backups.identity.stoppedAt;
+    const refused = await lockstep(
+      env(tempProject(), { outputs: { staging: { ...AFTER_WINDOW, restorePoint: noTime } } }),
+      "rollback",
+      "--stack",
+      "staging",
+    );
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /restore point has volume-snapshot backups without a stop time/);
+  });
+
   it("on prod, carries the promotion of the set that ran before the window, by its digest", async () => {
     const dir = tempProject();
     const outputs = structuredClone(AFTER_WINDOW);

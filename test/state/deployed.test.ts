@@ -8,6 +8,7 @@ import { prepareInputs } from "../../lib/config/inputs";
 import { readStackFile } from "../../lib/config/stackFile";
 import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog, partDigests, setDigest } from "../../lib/release/catalog";
 import {
+  backupTaken,
   checkDeployedSetUnchanged,
   deployedAt,
   DeployedState,
@@ -190,5 +191,32 @@ describe("a released version is immutable", () => {
       refusal(() => prepareInputs(values, edited, { projectDir: PROJECT, deployed: ran151 })),
       /changed: components\.api/,
     );
+  });
+});
+
+describe("a pre-upgrade backup as the restore point records it", () => {
+  const cluster = { cluster: "platform-db", serverName: "platform-db" };
+  it("an object-store backup is its backupId", () => {
+    assert.deepEqual(backupTaken("objectStore", cluster, "pre-upgrade-platform-db-x", "20261120T101500"), {
+      ...cluster,
+      backupId: "20261120T101500",
+    });
+  });
+  it("a volume-snapshot backup is its Backup's name, its snapshots and when it stopped", () => {
+    const awaited = '{"stoppedAt":"2026-12-04T10:00:05Z","snapshots":["pre-upgrade-platform-db-x"]}';
+    assert.deepEqual(backupTaken("volumeSnapshot", cluster, "pre-upgrade-platform-db-x", awaited), {
+      ...cluster,
+      backupId: "pre-upgrade-platform-db-x",
+      method: "volumeSnapshot",
+      stoppedAt: "2026-12-04T10:00:05Z",
+      snapshots: ["pre-upgrade-platform-db-x"],
+    });
+  });
+  it("refuses an await report it cannot read, naming the Backup", () => {
+    for (const awaited of ["20261120T101500", '{"snapshots":[]}', '{"stoppedAt":"","snapshots":["a"]}'])
+      assert.throws(
+        () => backupTaken("volumeSnapshot", cluster, "pre-upgrade-platform-db-x", awaited),
+        /the await of Backup pre-upgrade-platform-db-x printed .*, not its snapshots and stop time/,
+      );
   });
 });
