@@ -77,22 +77,22 @@ export class Gateway extends pulumi.ComponentResource {
     const backendRefs: { name: pulumi.Input<string>; port: number; weight: number }[] = [
       { name: stableService.metadata.name, port: 80, weight: 100 - (args.canary?.percent ?? 0) },
     ];
-    if (args.canary) {
+    // A canary at weight 0 is idle: scaled to zero, and only after the route no longer sends it traffic.
+    const idle = args.canary?.percent === 0;
+    const canarySpec = args.canary && {
+      ...common,
+      name: "gateway-canary",
+      version: args.canary.version,
+      image: args.canary.image,
       // Two canary replicas in HA so a node drain never takes the canary track to zero.
-      const canaryReplicas = ha ? 2 : 1;
-      this.canary = createWorkload(
-        {
-          ...common,
-          name: "gateway-canary",
-          version: args.canary.version,
-          image: args.canary.image,
-          replicas: canaryReplicas,
-          spread: ha,
-          selectorLabels: { [LABELS.track]: "canary" },
-        },
-        this,
-      );
-      const canaryService = service("gateway-canary", this.canary.selector);
+      replicas: idle ? 0 : ha ? 2 : 1,
+      spread: ha && !idle,
+      idle,
+      selectorLabels: { [LABELS.track]: "canary" },
+    };
+    if (canarySpec && !idle) this.canary = createWorkload(canarySpec, this);
+    if (args.canary) {
+      const canaryService = service("gateway-canary", { [LABELS.name]: "gateway", [LABELS.track]: "canary" });
       backendRefs.push({ name: canaryService.metadata.name, port: 80, weight: args.canary.percent });
     }
     // Weights move only after the tracks they point at have rolled out: a canary's share never reaches a track with no Ready pod.
@@ -110,6 +110,7 @@ export class Gateway extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [this.stable.deployment, ...(this.canary ? [this.canary.deployment] : [])] },
     );
+    if (canarySpec && idle) this.canary = createWorkload(canarySpec, this, [this.route]);
     this.registerOutputs({
       stableVersion: args.stable.version,
       canaryVersion: args.canary?.version,

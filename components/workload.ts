@@ -45,6 +45,11 @@ export interface WorkloadSpec {
   rollout?: "rolling" | "recreate";
   /** The writers stopped before this deployment under this key (see `ANNOTATIONS.writersStopped`). @default none */
   writersStopped?: string;
+  /**
+   * Scaled to zero replicas, with no traffic routed to it (a canary at weight 0). Nothing to wait for,
+   * so no readiness await. @default false
+   */
+  idle?: boolean;
 }
 
 export interface WorkloadResources {
@@ -61,7 +66,12 @@ export function validateWorkloadSpec(spec: WorkloadSpec): void {
       `${spec.name}: terminationGracePeriodSeconds (${spec.terminationGracePeriodSeconds}) must be greater than preStopSleepSeconds (${spec.preStopSleepSeconds}), or in-flight requests are cut off`,
     );
   }
-  if (spec.replicas < 1) throw new LockstepInputError(`${spec.name}: replicas (${spec.replicas}) must be at least 1`);
+  if (spec.idle && (spec.replicas !== 0 || spec.spread))
+    throw new LockstepInputError(
+      `${spec.name}: an idle workload runs 0 replicas and is not spread, got replicas ${spec.replicas}, spread ${spec.spread}`,
+    );
+  if (!spec.idle && spec.replicas < 1)
+    throw new LockstepInputError(`${spec.name}: replicas (${spec.replicas}) must be at least 1`);
   if (spec.spread && spec.replicas < 2) {
     throw new LockstepInputError(`${spec.name}: spread (HA) needs replicas >= 2, got ${spec.replicas}`);
   }
@@ -74,7 +84,11 @@ export function validateWorkloadSpec(spec: WorkloadSpec): void {
   }
 }
 
-export function createWorkload(spec: WorkloadSpec, parent: pulumi.Resource): WorkloadResources {
+export function createWorkload(
+  spec: WorkloadSpec,
+  parent: pulumi.Resource,
+  dependsOn: pulumi.Resource[] = [],
+): WorkloadResources {
   validateWorkloadSpec(spec);
   const selector = { [LABELS.name]: spec.appName, ...spec.selectorLabels };
   // The ServiceAccount and PDB outlive a release, so they carry no version: a label that changed every
@@ -97,7 +111,7 @@ export function createWorkload(spec: WorkloadSpec, parent: pulumi.Resource): Wor
   );
 
   const annotations: Record<string, string> = {
-    ...(spec.awaitRollout
+    ...(spec.awaitRollout && !spec.idle
       ? { [ANNOTATIONS.waitFor]: rolloutCompleteWaitFor(spec.replicas) }
       : { [ANNOTATIONS.skipAwait]: "true" }),
     ...(spec.writersStopped ? { [ANNOTATIONS.writersStopped]: spec.writersStopped } : {}),
@@ -169,7 +183,7 @@ export function createWorkload(spec: WorkloadSpec, parent: pulumi.Resource): Wor
         },
       },
     },
-    { parent },
+    { parent, dependsOn },
   );
 
   const pdb =

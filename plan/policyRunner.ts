@@ -55,6 +55,7 @@ export const PRODUCTION_GATES = [
   "database-backup",
   "backup-snapshot-class",
   "canary-bounds",
+  "canary-analysis",
 ];
 
 /** A policy's level under a pack config: its own entry, else `all`, else the policy's default. */

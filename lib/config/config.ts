@@ -18,6 +18,7 @@ import { closest } from "../core/hints";
 import { valueAt } from "../core/objects";
 import { cronProblem, isHostname } from "./formats";
 import { imageOverrides } from "../release/images";
+import { canarySchema } from "../rollout/analysis";
 import { absoluteUrl, boolish, dnsLabel, exactVersion, setDigestString, wholeNumber } from "../release/schemas";
 import { clusterSchema } from "./cluster";
 import { restoreDrillSchema, restoreSchema, rollbackSchema } from "../recovery/recoveryConfig";
@@ -192,6 +193,7 @@ const KEYS = {
   rollback: { kind: "object", schema: rollbackSchema.optional() },
   restoreDrill: { kind: "object", schema: restoreDrillSchema.optional() },
   cluster: { kind: "object", schema: clusterSchema.optional() },
+  canary: { kind: "object", schema: canarySchema.optional() },
 } as const;
 
 export type ConfigKey = keyof typeof KEYS;
@@ -222,6 +224,8 @@ export interface StackConfig {
   restoreDrill: Parsed<"restoreDrill">;
   /** The install's cluster; unset: kubectl's own KUBECONFIG and current context. */
   cluster: Parsed<"cluster">;
+  /** How `lockstep canary` steps the gateway canary and judges each step; unset: DEFAULT_CANARY (lib/rollout/analysis.ts). */
+  canary: Parsed<"canary">;
   /** Keys whose values are secrets (set with `pulumi config set --secret`). */
   secretKeys: ConfigKey[];
 }

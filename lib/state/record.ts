@@ -1,6 +1,7 @@
 /** The release record the program writes into the cluster and the policy pack reads back. */
 import { z } from "zod";
 import { StackConfig, UPGRADE_MODES } from "../config/config";
+import { DEFAULT_CANARY } from "../rollout/analysis";
 import type { DeployedState } from "./deployed";
 import type { PromotionSource } from "./promotion";
 import { DATABASES, DatabaseKey, ROLLBACK_MODES } from "../recovery/recoveryConfig";
@@ -68,6 +69,24 @@ export const releaseRecordSchema = z.object({
   rollback: z.object({ from: z.string(), to: z.string(), mode: z.enum(ROLLBACK_MODES), reason: z.string() }).nullable(),
   /** The restore drill configured, if any (its result is the record's restore-drill.json). */
   restoreDrill: z.object({ id: z.string(), database: z.enum(DATABASES) }).nullable(),
+  /** How `lockstep canary` judges the canary, while one runs (lockstep:canary); null otherwise. */
+  canaryAnalysis: z
+    .object({
+      steps: z.array(z.number()),
+      metrics: z.record(
+        z.string(),
+        z.object({
+          max: z.number().optional(),
+          min: z.number().optional(),
+          samples: z.number(),
+          failureLimit: z.number(),
+          onNoData: z.string(),
+          interval: z.string(),
+        }),
+      ),
+    })
+    .nullable()
+    .optional(),
 });
 
 export type ReleaseRecordData = z.infer<typeof releaseRecordSchema>;
@@ -127,6 +146,25 @@ export function recordOf({
     windowBackupClusters: window
       ? Object.fromEntries(Object.values(databases).map((d) => [d.key, runningCluster(deployed, d).cluster]))
       : null,
+    canaryAnalysis:
+      window?.gatewayCanaryPercent === undefined
+        ? null
+        : {
+            steps: (config.canary ?? DEFAULT_CANARY).steps,
+            metrics: Object.fromEntries(
+              Object.entries((config.canary ?? DEFAULT_CANARY).metrics).map(([name, m]) => [
+                name,
+                {
+                  ...(m.max !== undefined ? { max: m.max } : {}),
+                  ...(m.min !== undefined ? { min: m.min } : {}),
+                  samples: m.samples,
+                  failureLimit: m.failureLimit,
+                  onNoData: m.onNoData,
+                  interval: m.interval,
+                },
+              ]),
+            ),
+          },
     databases: Object.fromEntries(
       Object.values(databases).map((d) => [
         d.key,

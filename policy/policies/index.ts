@@ -5,6 +5,7 @@
 import type { Policies } from "@pulumi/policy";
 import { disruptionBudget, rollingSafety } from "./availability";
 import { backupSnapshotClass, databaseBackup, preUpgradeBackup } from "./backup";
+import { canaryAnalysis } from "./canary";
 import { kubernetesBaseline, podSecurity } from "./cluster";
 import { networkIsolation } from "./network";
 import { restoreIntegrity, rollbackWithData } from "./recovery";
@@ -23,6 +24,7 @@ export {
   releaseSetPinned,
   blueGreenIntegrity,
   canaryBounds,
+  canaryAnalysis,
   mixedVersionCompatibility,
   upgradePath,
   networkIsolation,
@@ -41,6 +43,7 @@ export const ALL_POLICIES: Policies = [
   backupSnapshotClass,
   blueGreenIntegrity,
   canaryBounds,
+  canaryAnalysis,
   kubernetesBaseline,
   podSecurity,
   prodPromotedOnly,

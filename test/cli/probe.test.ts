@@ -163,7 +163,7 @@ const PROBES: Probe[] = [
         '{"all":"disabled","prod-promoted-only":"mandatory","pre-upgrade-backup":"mandatory","canary-bounds":"mandatory"}',
       ),
     args: ["plan", "--stack", "prod"],
-    says: /prod\.json: all disables database-backup, backup-snapshot-class, the gates/,
+    says: /prod\.json: all disables database-backup, backup-snapshot-class, canary-analysis, the gates/,
   },
   // What a terminal shows.
   {

@@ -96,7 +96,7 @@ const BAD: [string[], RegExp][] = [
   [["route.gatewayName=UPPER"], /^lockstep:route\.gatewayName = "UPPER": must be a DNS-1123 label/],
   [
     ["bogus=1"],
-    /^lockstep:bogus = \(not shown\): unknown key; the keys are release, environment, namespace, ha, upgrade, console, backup, awaitRollouts, smoke, kubernetesVersion, promotion, chartValues, chartSource, route, restore, rollback, restoreDrill, cluster$/,
+    /^lockstep:bogus = \(not shown\): unknown key; the keys are release, environment, namespace, ha, upgrade, console, backup, awaitRollouts, smoke, kubernetesVersion, promotion, chartValues, chartSource, route, restore, rollback, restoreDrill, cluster, canary$/,
   ],
   [
     ["release=2.0.0", "console.blue=2.0.0", "console.green=2.0.0", "smoke=null"],

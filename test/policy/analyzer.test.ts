@@ -110,11 +110,11 @@ describe("the policy pack as an analyzer", () => {
   const record = (stack: string, sets: string[]): Promise<RecordedResource[]> => runStack(stack, ...sets);
 
   describe("the policy pack over the analyzer protocol", () => {
-    it("announces the 16 policies with their levels and config schemas", async () => {
+    it("announces the 17 policies with their levels and config schemas", async () => {
       const info = await analyzerInfo();
       assert.equal(info.getName(), "lockstep");
       const policies = info.getPoliciesList();
-      assert.equal(policies.length, 16);
+      assert.equal(policies.length, 17);
       assert.ok(policies.every((p) => p.getEnforcementlevel() === pb.EnforcementLevel.MANDATORY));
       const canary = policies.find((p) => p.getName() === "canary-bounds");
       assert.equal(canary?.getConfigschema()?.getProperties()?.toJavaScript().maxCanaryPercent?.constructor, Object);

@@ -31,7 +31,7 @@ describe("policies", () => {
 
   describe("policy metadata", () => {
     it("gives every policy a kebab-case name, a 'Checks whether' description and a default level", () => {
-      assert.equal(policies.ALL_POLICIES.length, 16);
+      assert.equal(policies.ALL_POLICIES.length, 17);
       for (const p of policies.ALL_POLICIES) {
         assert.match(p.name, /^[a-z]+(-[a-z0-9]+)*$/);
         assert.match(p.description, /^Checks whether /);

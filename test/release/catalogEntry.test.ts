@@ -98,7 +98,7 @@ describe("composeRelease", () => {
       ["smoke", "backup"],
     );
     const keys =
-      "release, environment, namespace, ha, upgrade, console, backup, awaitRollouts, smoke, kubernetesVersion, promotion, chartValues, chartSource, route, restore, rollback, restoreDrill, cluster";
+      "release, environment, namespace, ha, upgrade, console, backup, awaitRollouts, smoke, kubernetesVersion, promotion, chartValues, chartSource, route, restore, rollback, restoreDrill, cluster, canary";
     assert.equal(
       refusal(() => composeRelease(catalog, { version: "1.5.2", images, requiredConfig: ["smok"] })),
       `--require-config "smok": not a stack config key (did you mean smoke?); a release that required it could never be planned; the keys are ${keys}`,
