@@ -189,19 +189,17 @@ export async function analyseStep(
   deps: AnalysisDeps,
 ): Promise<StepAnalysis> {
   const started = deps.now();
-  const runs = METRICS.map((name) => ({
-    name,
-    metric: config.metrics[name],
-    query: metricQuery(name, config.metrics[name], namespace),
-    next: started + durationMs(config.metrics[name].interval),
-    run: {
+  const runs = METRICS.map((name) => {
+    const metric = config.metrics[name];
+    const run: MetricRun = {
       name,
-      query: metricQuery(name, config.metrics[name], namespace),
-      condition: conditionText(config.metrics[name]),
-      samples: [] as Sample[],
-      verdict: "running" as MetricVerdict,
-    },
-  }));
+      query: metricQuery(name, metric, namespace),
+      condition: conditionText(metric),
+      samples: [],
+      verdict: "running",
+    };
+    return { name, metric, query: run.query, next: started + durationMs(metric.interval), run };
+  });
   for (;;) {
     const pending = runs.filter((r) => r.run.verdict === "running");
     if (pending.length === 0) break;
