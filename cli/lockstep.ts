@@ -8,6 +8,7 @@ import "./compileCache"; // first: reuses compiled code of everything imported a
 import "../plan/lazyRequire"; // next: defers SDK modules the CLI never uses, before @pulumi/pulumi loads
 import { LockstepInputError } from "../lib/core/errors";
 import { closest } from "../lib/core/hints";
+import { canary, CANARY_HELP } from "./commands/canary";
 import { catalogAdd, CATALOG_ADD_HELP } from "./commands/catalogAdd";
 import { drift, DRIFT_HELP } from "./commands/drift";
 import { fleetNeedsUpgrade, FLEET_NEEDS_UPGRADE_HELP, fleetStatus, FLEET_STATUS_HELP } from "./commands/fleet";
@@ -48,6 +49,12 @@ const COMMANDS: Command[] = [
     run: promote,
   },
   { path: ["preflight"], summary: "print the pre-upgrade checklist for a stack", help: PREFLIGHT_HELP, run: preflight },
+  {
+    path: ["canary"],
+    summary: "move the gateway canary step by step, each step a pulumi up judged by Prometheus; abort to 0 on failure",
+    help: CANARY_HELP,
+    run: canary,
+  },
   {
     path: ["drift"],
     summary: "what differs between the cluster and the stack, by resource and field; --reset puts it back",

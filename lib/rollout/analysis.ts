@@ -53,14 +53,14 @@ export type MetricConfig = z.infer<typeof metricSchema>;
 
 /** `lockstep:canary`: the steps, where the metrics come from, and how each is judged. */
 export const canarySchema = z.strictObject({
-  /** Canary weights, in percent, increasing; the last may be 100. @default [10, 25, 50, 100] */
+  /** Canary weights, in percent, increasing, within the canary-bounds maximum (50 by default). @default [10, 25, 50] */
   steps: z
     .array(wholeNumber(1, 100))
     .min(1)
     .refine((steps) => steps.every((w, i) => i === 0 || w > steps[i - 1]), {
-      message: "must increase step by step, like [10, 25, 50, 100]",
+      message: "must increase step by step, like [10, 25, 50]",
     })
-    .default([10, 25, 50, 100]),
+    .default([10, 25, 50]),
   /** The Prometheus HTTP API the analysis queries. */
   prometheusUrl: z.url({ message: "must be an absolute http(s) URL" }).optional(),
   metrics: z
@@ -103,8 +103,8 @@ export function metricQuery(name: MetricName, metric: MetricConfig, namespace: s
   return fill(queries[name]);
 }
 
-/** One reading: a number, or no data (an empty result, or NaN). */
-export type Reading = { value: number } | { noData: "empty" | "NaN" };
+/** One reading: a number, no data (an empty result, or NaN), or a query that failed (always a failed sample). */
+export type Reading = { value: number } | { noData: "empty" | "NaN" } | { error: string };
 
 export interface Sample {
   reading: Reading;
@@ -113,6 +113,7 @@ export interface Sample {
 
 /** Whether one reading passes a metric's condition; no data passes only where `onNoData` is "pass". */
 export function judgeReading(metric: MetricConfig, reading: Reading): boolean {
+  if ("error" in reading) return false;
   if ("noData" in reading) return metric.onNoData === "pass";
   const { value } = reading;
   return (metric.max === undefined || value <= metric.max) && (metric.min === undefined || value >= metric.min);
@@ -176,7 +177,8 @@ export interface AnalysisDeps {
   progress(line: string): void;
 }
 
-export const showReading = (r: Reading) => ("noData" in r ? `no data (${r.noData})` : String(r.value));
+export const showReading = (r: Reading) =>
+  "error" in r ? `error (${r.error})` : "noData" in r ? `no data (${r.noData})` : String(r.value);
 
 /**
  * Samples every metric at its own interval until each has its samples (the step passes) or one fails

@@ -9,6 +9,7 @@ import { analyzerProxy } from "../../plan/policyRunner";
 import type { RecordedResource } from "../../plan/runtime";
 import * as policies from "../../policy/policies";
 import { preStopSeconds, scaled } from "../../policy/policies/availability";
+import { readableRecord } from "../../policy/policies/context";
 import { ROLLING_WINDOW, runStack } from "../helpers";
 import { check, container, edit, editRecord, fails, Loose, passes, withCopy, without } from "../policyKit";
 
@@ -511,6 +512,39 @@ describe("policies", () => {
       );
       assert.equal(preStopSeconds({ name: "x", lifecycle: { preStop: { sleep: { seconds: 7 } } } }), 7);
       assert.equal(preStopSeconds({ name: "x" }), undefined);
+    });
+  });
+
+  describe("canary-analysis", () => {
+    it("reads the analysis from the release record while a canary runs, and only then", () => {
+      const record = (base: RecordedResource[]) => readableRecord(base)?.record;
+      assert.deepEqual(record(compliantWindow)?.canaryAnalysis?.metrics.requests.min, 20);
+      assert.equal(record(prodBase)?.canaryAnalysis, null);
+    });
+    it("refuses an error-rate bound looser than the stack's policy config allows, naming the key", async () => {
+      const loose = await record(
+        "staging",
+        "ha=true",
+        ...ROLLING_WINDOW,
+        "upgrade.gatewayCanaryPercent=10",
+        "canary.metrics.errorRate.max=0.5",
+      );
+      await fails(
+        policies.canaryAnalysis,
+        loose,
+        /^lockstep:canary\.metrics\.errorRate\.max \(0\.5\) must be set and at most 0\.05$/,
+      );
+      await passes(policies.canaryAnalysis, loose, { maxErrorRate: 0.5 });
+    });
+    it("refuses a failure limit no step can reach", async () => {
+      const never = await record(
+        "staging",
+        "ha=true",
+        ...ROLLING_WINDOW,
+        "upgrade.gatewayCanaryPercent=10",
+        "canary.metrics.requests.failureLimit=3",
+      );
+      await fails(policies.canaryAnalysis, never, /requests\.failureLimit \(3\) must be below samples \(3\)/);
     });
   });
 

@@ -1,0 +1,170 @@
+/** `lockstep canary --stack <s>`: the gateway canary moved step by step, each step judged before the next. */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseStackConfig } from "../../lib/config/config";
+import { enforcedPolicyConfig } from "../../lib/config/packConfig";
+import { editStackConfig, readStackFile, stackFilePath } from "../../lib/config/stackFile";
+import { commitStackFile } from "../../lib/config/stackFileWrite";
+import { LockstepInputError, showValue } from "../../lib/core/errors";
+import { loadCatalog } from "../../lib/release/catalog";
+import {
+  analyseStep,
+  canarySchema,
+  DEFAULT_CANARY,
+  MetricRun,
+  showReading,
+  StepAnalysis,
+} from "../../lib/rollout/analysis";
+import { parseCommandArgs } from "../args";
+import type { CliEnv, CommandResult } from "../env";
+import type { FleetBackend } from "../fleetBackend";
+import { queryPrometheus } from "../prometheus";
+import { table } from "../table";
+
+export const CANARY_HELP = `Usage: lockstep canary --stack <name> [--steps 10,25,50] [--prometheus <url>] [--json]
+
+Moves the gateway canary of an open rolling window step by step, as Argo Rollouts and Flagger do. Each
+step writes lockstep:upgrade.gatewayCanaryPercent into Pulumi.<name>.yaml and runs a real \`pulumi up\`
+with the policy pack; then the analysis reads Prometheus until every metric has its samples:
+
+  errorRate      the canary's share of 5xx responses          passes at or under its max
+  latencyRatio   the canary's p99 latency over the stable's   passes at or under its max
+  requests       requests the canary served over the window   passes at or over its min
+
+each at its interval, with its sample count and failure limit (lockstep:canary; docs/upgrading.md).
+No data (an empty result) and NaN (a rate over no requests) count as the metric's onNoData says:
+"fail" (the default) or "pass". A query that fails always fails the sample.
+
+A failed step aborts: the weight goes back to 0 with a real \`pulumi up\` (the route first, then the
+canary scales to zero), the measured values and the broken condition are printed, and it exits 1. A
+step at 100 (where canary-bounds allows it) takes no analysis: the stable track serves nothing to
+compare with. A run that died left its weight in the stack file; the next run first brings it back
+to 0. When every step passed, close the window (remove lockstep:upgrade) and \`pulumi up\`.
+
+  --stack <name>      the stack (required); its window must be open, rolling, with the gateways behind
+  --steps <list>      canary weights, increasing (default lockstep:canary.steps, else 10,25,50)
+  --prometheus <url>  the Prometheus HTTP API (default lockstep:canary.prometheusUrl)
+  --json              print one JSON object
+  -h, --help          show this help
+
+Exit codes: 0 every step passed, 1 a step failed (the canary is back at 0) or an up failed, 2 bad input.`;
+
+function parseSteps(raw: string): number[] {
+  const values = raw.split(",").map((s) => (/^\s*\d+\s*$/.test(s) ? Number(s) : Number.NaN));
+  const parsed = canarySchema.shape.steps.safeParse(values);
+  if (values.some(Number.isNaN) || !parsed.success)
+    throw new LockstepInputError(
+      `--steps ${showValue(raw)}: must be whole percentages from 1 to 100, increasing, like 10,25,50`,
+    );
+  return parsed.data;
+}
+
+function requireBackend(env: CliEnv): FleetBackend {
+  if (!env.fleet)
+    throw new LockstepInputError(
+      "lockstep canary runs pulumi up with the Pulumi CLI, and none is installed; install it and log in to the stack's backend",
+    );
+  return env.fleet;
+}
+
+/** One row per sample of the metric that decided, and the others' last reading. */
+function analysisRows(analysis: StepAnalysis): string[][] {
+  return analysis.metrics.map((m: MetricRun) => [
+    `${analysis.weight} %`,
+    m.name,
+    m.samples.map((s) => `${showReading(s.reading)}${s.passed ? "" : " ✗"}`).join(", ") || "(not sampled)",
+    m.condition,
+    m.verdict,
+  ]);
+}
+
+export async function canary(argv: string[], env: CliEnv): Promise<CommandResult> {
+  const values = parseCommandArgs("canary", argv, {
+    stack: { type: "string" },
+    steps: { type: "string" },
+    prometheus: { type: "string" },
+  });
+  if (!values.stack) throw new LockstepInputError("--stack is required, like --stack prod");
+  const stack = values.stack;
+  const catalog = loadCatalog(env.catalogDir);
+  const file = readStackFile(stack, env.projectDir);
+  const config = parseStackConfig(file.values, catalog, { secretKeys: file.secretKeys });
+  const settings = config.canary ?? DEFAULT_CANARY;
+  const steps = values.steps !== undefined ? parseSteps(values.steps) : settings.steps;
+  const prometheusUrl = values.prometheus ?? settings.prometheusUrl;
+  if (!prometheusUrl)
+    throw new LockstepInputError(
+      `stack ${stack}: lockstep:canary.prometheusUrl is unset and no --prometheus was given; the analysis needs the Prometheus HTTP API that scrapes the gateways`,
+    );
+  if (values.prometheus !== undefined && !/^https?:\/\/\S+$/.test(values.prometheus))
+    throw new LockstepInputError(`--prometheus ${showValue(values.prometheus)}: must be an absolute http(s) URL`);
+  if (config.upgrade?.mode === "coordinated")
+    throw new LockstepInputError(
+      `stack ${stack}: lockstep:upgrade.mode is coordinated, where the whole set moves together and no canary runs; a canary needs a rolling window`,
+    );
+  const backend = requireBackend(env);
+  const outputs = await backend.outputs(stack);
+  const stable = (outputs.workloads as Record<string, string> | undefined)?.gateway;
+  if (!stable || stable === config.release)
+    throw new LockstepInputError(
+      `stack ${stack}: no gateway canary to judge: its gateways ${stable ? `already run ${config.release}` : "were never deployed"}; a canary runs in an upgrade window, after the API wave moved to lockstep:release`,
+    );
+
+  const full = stackFilePath(stack, env.projectDir);
+  const engine = {
+    policyPack: path.join(env.projectDir, "policy"),
+    policyPackConfig: enforcedPolicyConfig(stack, env.projectDir),
+    onOutput: (line: string) => env.progress(`  ${line}`),
+  };
+  const moveTo = async (weight: number, why: string) => {
+    const before = fs.readFileSync(full, "utf8");
+    const current = readStackFile(stack, env.projectDir).values.upgrade as Record<string, unknown> | undefined;
+    const upgrade = { ...current, gatewayCanaryPercent: weight };
+    commitStackFile(full, before, editStackConfig(full, before, { upgrade }));
+    env.progress(`canary: weight ${weight} % (${why}): pulumi up`);
+    await backend.up(stack, engine);
+  };
+
+  const earlier = config.upgrade?.gatewayCanaryPercent;
+  if (earlier !== undefined && earlier !== 0) await moveTo(0, `an earlier run left it at ${earlier} %`);
+  const analyses: StepAnalysis[] = [];
+  const deps = {
+    query: (promql: string) => queryPrometheus(prometheusUrl, promql),
+    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+    now: () => Date.now(),
+    progress: env.progress,
+  };
+  for (const weight of steps) {
+    await moveTo(weight, `step ${steps.indexOf(weight) + 1} of ${steps.length}`);
+    if (weight === 100) break;
+    const analysis = await analyseStep(weight, settings, config.namespace, deps);
+    analyses.push(analysis);
+    if (!analysis.passed) {
+      await moveTo(0, `analysis failed at ${weight} %`);
+      const failed = analysis.failed as MetricRun;
+      const last = failed.samples[failed.samples.length - 1];
+      return {
+        exitCode: 1,
+        human: [
+          `canary ${stack}: FAILED at ${weight} %: ${failed.name} = ${showReading(last.reading)}, condition ${failed.condition} (${failed.samples.filter((s) => !s.passed).length} failed of ${failed.samples.length} samples)`,
+          `aborted: the weight is back at 0 % and the canary scaled to zero (pulumi up succeeded); the stable gateways serve everything`,
+          "",
+          table(["step", "metric", "samples", "condition", "verdict"], analyses.flatMap(analysisRows)),
+        ].join("\n"),
+        json: { ok: false, stack, failedAt: weight, failed, analyses, weight: 0 },
+      };
+    }
+  }
+  const final = steps[steps.length - 1];
+  return {
+    exitCode: 0,
+    human: [
+      `canary ${stack}: passed every step (${steps.join(", ")} %); the canary holds ${final} %`,
+      "next: flip the console if it has not moved, then close the window (remove lockstep:upgrade) and pulumi up: the stable gateways move to the release",
+      ...(analyses.length
+        ? ["", table(["step", "metric", "samples", "condition", "verdict"], analyses.flatMap(analysisRows))]
+        : []),
+    ].join("\n"),
+    json: { ok: true, stack, steps, analyses, weight: final },
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * `lockstep canary` over a fake of the Automation API (test/fleetKit.ts) and a TEST DOUBLE of the
+ * Prometheus HTTP API (a loopback server answering /api/v1/query from a script, by metric and by the
+ * weight the stack file holds). The e2e tier runs it against a real Prometheus (canary.e2e.ts).
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { editStackConfig, readStackValues, stackFilePath } from "../../lib/config/stackFile";
+import { loadCatalog } from "../../lib/release/catalog";
+import { env, lockstep, tempProject } from "../cliKit";
+import { FakeFleet } from "../fleetKit";
+import { PROJECT } from "../helpers";
+
+const catalog = loadCatalog(path.join(PROJECT, "releases"));
+type Metric = "errorRate" | "latencyRatio" | "requests";
+/** What the double answers: a value, "empty" (no series) or "NaN", by metric and current weight. */
+type Script = (metric: Metric, weight: number) => number | "empty" | "NaN";
+
+describe("lockstep canary", () => {
+  let server: http.Server;
+  let url: string;
+  let script: Script = () => 0;
+  let weightNow: () => number = () => 0;
+  const queries: string[] = [];
+  before(async () => {
+    server = http.createServer((req, res) => {
+      const query = new URL(req.url ?? "/", "http://x").searchParams.get("query") ?? "";
+      queries.push(query);
+      const metric: Metric = /code=~/.test(query)
+        ? "errorRate"
+        : /histogram_quantile/.test(query)
+          ? "latencyRatio"
+          : "requests";
+      const answer = script(metric, weightNow());
+      const result = answer === "empty" ? [] : [{ metric: {}, value: [Date.now() / 1000, String(answer)] }];
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ status: "success", data: { resultType: "vector", result } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => server.close());
+
+  const healthy: Script = (m) => ({ errorRate: 0.001, latencyRatio: 1.1, requests: 120 })[m];
+  /** Staging in the 1.3.4 -> 1.4.2 window, the gateways behind, the analysis sampling fast. */
+  function setup(upgrade: Record<string, unknown> = { mode: "rolling" }) {
+    const dir = tempProject();
+    const fleet = new FakeFleet(dir, catalog).add({ stack: "staging", version: "1.3.4" });
+    const file = stackFilePath("staging", dir);
+    const fast = { interval: "20ms", samples: 2, failureLimit: 0 };
+    fs.writeFileSync(
+      file,
+      editStackConfig(file, fs.readFileSync(file, "utf8"), {
+        release: "1.4.2",
+        console: { blue: "1.4.2", green: "1.3.4", live: "green" },
+        upgrade,
+        canary: {
+          prometheusUrl: url,
+          steps: [10, 50],
+          metrics: {
+            errorRate: { max: 0.01, ...fast },
+            latencyRatio: { max: 1.5, ...fast },
+            requests: { min: 20, ...fast },
+          },
+        },
+      }),
+    );
+    weightNow = () =>
+      (readStackValues("staging", dir).upgrade as { gatewayCanaryPercent?: number }).gatewayCanaryPercent ?? 0;
+    const weightsUpped: number[] = [];
+    const up = fleet.up.bind(fleet);
+    fleet.up = async (stack, options) => {
+      weightsUpped.push(weightNow());
+      await up(stack, options);
+      // The fake's up leaves every workload at the release; a window's stable gateways stay behind until it closes.
+      (fleet.stacks.get("staging")?.outputs.workloads as Record<string, string>).gateway = "1.3.4";
+    };
+    const progress: string[] = [];
+    return { dir, fleet, weightsUpped, progress, e: env(dir, { fleet, progress }) };
+  }
+
+  it("a passing run: each step a pulumi up with the policy pack, then the analysis; exit 0 at the last weight", async () => {
+    script = healthy;
+    const { weightsUpped, e, progress } = setup();
+    const r = await lockstep(e, "canary", "--stack", "staging", "--json");
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.deepEqual(weightsUpped, [10, 50]);
+    const json = JSON.parse(r.stdout);
+    assert.deepEqual([json.ok, json.weight], [true, 50]);
+    assert.deepEqual(
+      json.analyses.map((a: { weight: number; passed: boolean }) => [a.weight, a.passed]),
+      [
+        [10, true],
+        [50, true],
+      ],
+    );
+    assert.equal(weightNow(), 50);
+    assert.ok(progress.some((l) => /canary 10 %: errorRate sample 2\/2 = 0\.001 \(<= 0\.01\): ok/.test(l)));
+    assert.ok(
+      queries.some((q) => q.includes('namespace="aigw-staging"')),
+      "the queries are of the stack's namespace",
+    );
+  });
+
+  it("a failure at a step aborts: a real up at weight 0, exit 1, the measured value and the broken condition", async () => {
+    script = (m, weight) => (m === "errorRate" && weight === 50 ? 0.2 : healthy(m, weight));
+    const { weightsUpped, e } = setup();
+    const r = await lockstep(e, "canary", "--stack", "staging");
+    assert.equal(r.code, 1, r.stdout);
+    assert.deepEqual(weightsUpped, [10, 50, 0]);
+    assert.equal(weightNow(), 0);
+    assert.match(
+      r.stdout,
+      /^canary staging: FAILED at 50 %: errorRate = 0\.2, condition <= 0\.01 \(1 failed of 1 samples\)/,
+    );
+    assert.match(r.stdout, /aborted: the weight is back at 0 %/);
+    assert.match(r.stdout, /50 %\s+errorRate\s+0\.2 ✗\s+<= 0\.01\s+failed/);
+  });
+
+  it("no data: a canary that served nothing fails its request count, and the run aborts", async () => {
+    script = (m) => (m === "requests" ? "empty" : m === "errorRate" ? "NaN" : 1);
+    const { weightsUpped, e } = setup();
+    const r = await lockstep(e, "canary", "--stack", "staging", "--json");
+    assert.equal(r.code, 1, r.stdout);
+    assert.deepEqual(weightsUpped, [10, 0]);
+    const json = JSON.parse(r.stdout);
+    assert.equal(json.failedAt, 10);
+    assert.ok(["errorRate", "requests"].includes(json.failed.name));
+    assert.ok("noData" in json.failed.samples[0].reading);
+  });
+
+  it("a run that died mid-analysis left its weight: the next run brings it to 0 first", async () => {
+    script = healthy;
+    const { weightsUpped, e } = setup({ mode: "rolling", gatewayCanaryPercent: 25 });
+    const r = await lockstep(e, "canary", "--stack", "staging", "--steps", "10");
+    assert.equal(r.code, 0, r.stdout);
+    assert.deepEqual(weightsUpped, [0, 10]);
+  });
+
+  it("bad input: steps, no Prometheus, a coordinated window, no canary to judge; exit 2 and the stack file untouched", async () => {
+    script = healthy;
+    const { dir, fleet, e } = setup();
+    const before = fs.readFileSync(stackFilePath("staging", dir), "utf8");
+    const refused = async (args: string[], message: RegExp, envOf = e) => {
+      const r = await lockstep(envOf, "canary", "--stack", "staging", ...args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stdout}`);
+      assert.match(r.stderr, message);
+    };
+    await refused(["--steps", "50,10"], /--steps "50,10": must be whole percentages from 1 to 100, increasing/);
+    await refused(["--steps", "10,abc"], /--steps "10,abc"/);
+    await refused(
+      ["--prometheus", "prometheus:9090"],
+      /--prometheus "prometheus:9090": must be an absolute http\(s\) URL/,
+    );
+    (fleet.stacks.get("staging")?.outputs.workloads as Record<string, string>).gateway = "1.4.2";
+    await refused([], /no gateway canary to judge: its gateways already run 1\.4\.2/);
+    await refused([], /lockstep canary runs pulumi up with the Pulumi CLI, and none is installed/, env(dir));
+    assert.equal(fs.readFileSync(stackFilePath("staging", dir), "utf8"), before);
+    assert.ok(!fleet.calls.some((c) => c.startsWith("up")));
+
+    const coordinated = setup({ mode: "coordinated" });
+    const r = await lockstep(coordinated.e, "canary", "--stack", "staging");
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /lockstep:upgrade\.mode is coordinated/);
+  });
+});
