@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../../lib/release/catalog";
-import { analyzerProxy } from "../../plan/policyRunner";
+import { analyzerProxy, toPolicyResources } from "../../plan/policyRunner";
 import type { RecordedResource } from "../../plan/runtime";
 import * as policies from "../../policy/policies";
 import { preStopSeconds, scaled } from "../../policy/policies/availability";
@@ -517,7 +517,7 @@ describe("policies", () => {
 
   describe("canary-analysis", () => {
     it("reads the analysis from the release record while a canary runs, and only then", () => {
-      const record = (base: RecordedResource[]) => readableRecord(base)?.record;
+      const record = (base: RecordedResource[]) => readableRecord(toPolicyResources(base))?.record;
       assert.deepEqual(record(compliantWindow)?.canaryAnalysis?.metrics.requests.min, 20);
       assert.equal(record(prodBase)?.canaryAnalysis, null);
     });
