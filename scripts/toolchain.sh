@@ -19,6 +19,8 @@
 #   kube-apiserver           k8s.io/kubernetes at KUBE_VERSION (inside every catalog release's range)
 #   kube-controller-manager  k8s.io/kubernetes at KCM_VERSION (Deployments -> ReplicaSets -> Pods, EndpointSlices)
 #   kwok                     sigs.k8s.io/kwok v0.8.0 (fake nodes; moves pods to Running/Ready)
+#   prometheus               github.com/prometheus/prometheus v0.316.0 (Prometheus 3.x), built with
+#                            -tags remove_all_sd (static and file targets only): the canary analysis's source
 #   etcd                     Debian's etcd-server
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +31,8 @@ HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 KUBE_VERSION="${KUBE_VERSION:-v1.31.14}"
 KCM_VERSION="${KCM_VERSION:-v1.30.14}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-v0.316.0}"
+PROMETHEUS_RELEASE="${PROMETHEUS_RELEASE:-3.16.0}" # what v0.316.0 of the module releases
 K8S_PROVIDER_VERSION="${K8S_PROVIDER_VERSION:-v4.0.0-20260115033456-f47bc2d6f199}"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/lockstep/toolchain"
 if [[ "${1:-}" == "--print-dir" ]]; then echo "$CACHE"; exit 0; fi
@@ -50,7 +54,7 @@ json_string() { node -e 'process.stdout.write(JSON.stringify(process.argv[1]))' 
 # directives, so the wrapper requires the module at a version and repeats the replaces it needs,
 # pointed at published versions.
 # Usage: build_go <name> <version> <package> <out-dir> <ldflags> <requires...> -- [replace lines...]
-# (GONOSUMDB, when set by the caller, is passed through to go.)
+# (GONOSUMDB, when set by the caller, is passed through to go; so is GO_TAGS, as -tags.)
 #   a require is "<module> <version>"; the first one is probed through the proxy before building.
 build_go() {
   local name="$1" version="$2" package="$3" out="$4" ldflags="$5"; shift 5
@@ -90,7 +94,7 @@ build_go() {
   mkdir -p "$out"
   # -mod=mod resolves only what this package needs (go mod tidy would also want every test dependency,
   # and the proxy refuses some of those zips).
-  if ! err="$(cd "$work" && GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w $ldflags" -o "$bin.tmp" "$package" 2>&1)"; then
+  if ! err="$(cd "$work" && GOFLAGS=-mod=mod go build -trimpath ${GO_TAGS:+-tags "$GO_TAGS"} -ldflags "-s -w $ldflags" -o "$bin.tmp" "$package" 2>&1)"; then
     log "$name $version: BUILD FAILED: go build $package -> $(tail -3 <<<"$err")"
     record "$name" unavailable "$version" ", \"command\": $(json_string "go build $package"), \"error\": $(json_string "$(tail -3 <<<"$err")")"
     rm -rf "$work"; return 1
@@ -215,6 +219,13 @@ build_kube kube-controller-manager "$KCM_VERSION" || failed+=(kube-controller-ma
 build_go kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok "$CACHE/kwok-$KWOK_VERSION/bin" \
   "-X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" \
   "sigs.k8s.io/kwok $KWOK_VERSION" || failed+=(kwok)
+
+# --- Prometheus: the metrics source of the canary analysis (canary.e2e.ts), scraping a test double of
+# the gateways' /metrics. No service discovery but static and file targets: a third of the build.
+GO_TAGS=remove_all_sd build_go prometheus "$PROMETHEUS_VERSION" github.com/prometheus/prometheus/cmd/prometheus \
+  "$CACHE/prometheus-$PROMETHEUS_VERSION/bin" \
+  "-X github.com/prometheus/common/version.Version=$PROMETHEUS_RELEASE" \
+  "github.com/prometheus/prometheus $PROMETHEUS_VERSION" || failed+=(prometheus)
 
 # --- etcd from Debian.
 if command -v etcd >/dev/null 2>&1; then

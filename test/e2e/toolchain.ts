@@ -22,6 +22,7 @@ export type ComponentName =
   | "kube-apiserver"
   | "kube-controller-manager"
   | "kwok"
+  | "prometheus"
   | "etcd";
 
 export function toolchainDir(): string {
