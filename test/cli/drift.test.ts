@@ -102,6 +102,18 @@ describe("lockstep drift", () => {
     assert.deepEqual(snapshot(dir), before);
   });
 
+  it("lockstep --help lists drift and canary, and each command's help names --json", async () => {
+    const { e } = setup();
+    const help = await lockstep(e, "--help");
+    assert.match(help.stdout, /^  canary +move the gateway canary step by step/m);
+    assert.match(help.stdout, /^  drift +what differs between the cluster and the stack/m);
+    for (const command of ["drift", "canary"]) {
+      const own = await lockstep(e, command, "--help");
+      assert.equal(own.code, 0);
+      assert.match(own.stdout, new RegExp(`^Usage: lockstep ${command} --stack <name> .*\\[--json\\]`, "m"));
+    }
+  });
+
   it("bad input: no --stack, an unknown stack, no Pulumi CLI; each exit 2 with one message", async () => {
     const { dir, e } = setup();
     const none = await lockstep(e, "drift");
