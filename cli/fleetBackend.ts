@@ -4,6 +4,7 @@
  */
 import type * as automation from "@pulumi/pulumi/automation";
 import type { LastUpdate } from "../lib/fleet/fleet";
+import { LockstepInputError } from "../lib/core/errors";
 import type { PlannedStep } from "../lib/state/drift";
 
 export interface FleetStackSummary {
@@ -40,6 +41,18 @@ export interface FleetBackend {
   up(stack: string, options: EngineRunOptions): Promise<void>;
   /** The steps `pulumi preview` plans (no policy pack: it changes nothing); rejects on an error. */
   plannedSteps(stack: string, options: StepsOptions): Promise<PlannedStep[]>;
+}
+
+/**
+ * The engine a command drives, or a refusal naming the command and what it needed the CLI for, when no
+ * Pulumi CLI is installed (exit 2).
+ */
+export function requireEngine(fleet: FleetBackend | null, command: string, needs: string): FleetBackend {
+  if (!fleet)
+    throw new LockstepInputError(
+      `lockstep ${command} ${needs} with the Pulumi CLI, and none is installed; install it and log in to the stack's backend`,
+    );
+  return fleet;
 }
 
 /** The policy pack, and every line the engine prints on either stream into the install's log. */

@@ -17,7 +17,7 @@ import {
 } from "../../lib/rollout/analysis";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
-import type { FleetBackend } from "../fleetBackend";
+import { requireEngine } from "../fleetBackend";
 import { queryPrometheus } from "../prometheus";
 import { table } from "../table";
 
@@ -59,14 +59,6 @@ function parseSteps(raw: string): number[] {
   return parsed.data;
 }
 
-function requireBackend(env: CliEnv): FleetBackend {
-  if (!env.fleet)
-    throw new LockstepInputError(
-      "lockstep canary runs pulumi up with the Pulumi CLI, and none is installed; install it and log in to the stack's backend",
-    );
-  return env.fleet;
-}
-
 /** One row per sample of the metric that decided, and the others' last reading. */
 function analysisRows(analysis: StepAnalysis): string[][] {
   return analysis.metrics.map((m: MetricRun) => [
@@ -102,7 +94,7 @@ export async function canary(argv: string[], env: CliEnv): Promise<CommandResult
     throw new LockstepInputError(
       `stack ${stack}: lockstep:upgrade.mode is coordinated, where the whole set moves together and no canary runs; a canary needs a rolling window`,
     );
-  const backend = requireBackend(env);
+  const backend = requireEngine(env.fleet, "canary", "runs pulumi up");
   const outputs = await backend.outputs(stack);
   const stable = (outputs.workloads as Record<string, string> | undefined)?.gateway;
   if (!stable || stable === config.release)

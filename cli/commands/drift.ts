@@ -6,7 +6,7 @@ import { LockstepInputError } from "../../lib/core/errors";
 import { cell, DriftedResource, DriftReport, driftBetween } from "../../lib/state/drift";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
-import type { FleetBackend } from "../fleetBackend";
+import { FleetBackend, requireEngine } from "../fleetBackend";
 import { table } from "../table";
 
 export const DRIFT_HELP = `Usage: lockstep drift --stack <name> [--reset] [--json]
@@ -30,14 +30,6 @@ an up would apply those too (a release change opens an upgrade window); run \`pu
 
 Exit codes: 0 no drift (or --reset removed it), 1 drift found (or left after --reset, or --reset
 refused), 2 bad input or no Pulumi CLI.`;
-
-function requireBackend(env: CliEnv): FleetBackend {
-  if (!env.fleet)
-    throw new LockstepInputError(
-      "lockstep drift previews the stack with the Pulumi CLI, and none is installed; install it and log in to the stack's backend",
-    );
-  return env.fleet;
-}
 
 /** One row per drifted field; a resource gone from the cluster gets one row of its own. */
 function rows(resources: readonly DriftedResource[]): string[][] {
@@ -95,7 +87,7 @@ export async function drift(argv: string[], env: CliEnv): Promise<CommandResult>
   if (!values.stack) throw new LockstepInputError("--stack is required, like --stack prod");
   const stack = values.stack;
   readStackFile(stack, env.projectDir); // a stack with no file is refused here, naming the file
-  const backend = requireBackend(env);
+  const backend = requireEngine(env.fleet, "drift", "previews the stack");
   const found = await check(backend, stack, env);
   const human = describe(stack, found);
   if (!values.reset || found.drifted.length === 0) {
