@@ -108,18 +108,36 @@ export async function canary(argv: string[], env: CliEnv): Promise<CommandResult
     policyPackConfig: enforcedPolicyConfig(stack, env.projectDir),
     onOutput: (line: string) => env.progress(`  ${line}`),
   };
-  const moveTo = async (weight: number, why: string) => {
+  /** Writes the weight and ups it; the engine's refusal or failure comes back as its one-line message. */
+  const moveTo = async (weight: number, why: string): Promise<string | undefined> => {
     const before = fs.readFileSync(full, "utf8");
     const current = readStackFile(stack, env.projectDir).values.upgrade as Record<string, unknown> | undefined;
     const upgrade = { ...current, gatewayCanaryPercent: weight };
     commitStackFile(full, before, editStackConfig(full, before, { upgrade }));
     env.progress(`canary: weight ${weight} % (${why}): pulumi up`);
-    await backend.up(stack, engine);
+    return backend.up(stack, engine).then(
+      () => undefined,
+      (err: unknown) => (err as Error).message,
+    );
   };
+  /** An up that failed at `weight`, and whether the abort to 0 after it went through. */
+  const upFailed = (weight: number, error: string, analyses: StepAnalysis[], aborted: boolean): CommandResult => ({
+    exitCode: 1,
+    human: [
+      `canary ${stack}: pulumi up at ${weight} % failed: ${error}`,
+      aborted
+        ? "aborted: the weight is back at 0 % and the canary scaled to zero (pulumi up succeeded)"
+        : `the canary may still take traffic: Pulumi.${stack}.yaml holds ${weight} %, the cluster what that up left; fix the cause, set lockstep:upgrade.gatewayCanaryPercent to 0 and pulumi up --stack ${stack}`,
+    ].join("\n"),
+    json: { ok: false, stack, upFailedAt: weight, error, aborted, analyses },
+  });
 
   const earlier = config.upgrade?.gatewayCanaryPercent;
-  if (earlier !== undefined && earlier !== 0) await moveTo(0, `an earlier run left it at ${earlier} %`);
   const analyses: StepAnalysis[] = [];
+  if (earlier !== undefined && earlier !== 0) {
+    const error = await moveTo(0, `an earlier run left it at ${earlier} %`);
+    if (error) return upFailed(0, error, analyses, false);
+  }
   const deps = {
     query: (promql: string) => queryPrometheus(prometheusUrl, promql),
     sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
@@ -127,12 +145,17 @@ export async function canary(argv: string[], env: CliEnv): Promise<CommandResult
     progress: env.progress,
   };
   for (const weight of steps) {
-    await moveTo(weight, `step ${steps.indexOf(weight) + 1} of ${steps.length}`);
+    const error = await moveTo(weight, `step ${steps.indexOf(weight) + 1} of ${steps.length}`);
+    if (error) {
+      const abort = await moveTo(0, `pulumi up at ${weight} % failed`);
+      return abort ? upFailed(0, abort, analyses, false) : upFailed(weight, error, analyses, true);
+    }
     if (weight === 100) break;
     const analysis = await analyseStep(weight, settings, config.namespace, deps);
     analyses.push(analysis);
     if (!analysis.passed) {
-      await moveTo(0, `analysis failed at ${weight} %`);
+      const abort = await moveTo(0, `analysis failed at ${weight} %`);
+      if (abort) return upFailed(0, abort, analyses, false);
       const failed = analysis.failed as MetricRun;
       const last = failed.samples[failed.samples.length - 1];
       return {

@@ -101,12 +101,23 @@ export async function drift(argv: string[], env: CliEnv): Promise<CommandResult>
       json: { ok: false, stack, reset: "refused", ...summary(found) },
     };
   env.progress(`drift: resetting ${stack} with pulumi up --refresh (${found.drifted.length} resource(s))`);
-  await backend.up(stack, {
-    policyPack: path.join(env.projectDir, "policy"),
-    policyPackConfig: enforcedPolicyConfig(stack, env.projectDir),
-    refresh: true,
-    onOutput: (line) => env.progress(`  ${line}`),
-  });
+  const failed = await backend
+    .up(stack, {
+      policyPack: path.join(env.projectDir, "policy"),
+      policyPackConfig: enforcedPolicyConfig(stack, env.projectDir),
+      refresh: true,
+      onOutput: (line) => env.progress(`  ${line}`),
+    })
+    .then(
+      () => undefined,
+      (err: unknown) => (err as Error).message,
+    );
+  if (failed)
+    return {
+      exitCode: 1,
+      human: `${human}\n\nreset failed: ${failed}`,
+      json: { ok: false, stack, reset: "failed", error: failed, ...summary(found) },
+    };
   const after = await check(backend, stack, env);
   const clean = after.drifted.length === 0;
   return {

@@ -51,6 +51,13 @@ const metricSchema = z.strictObject({
 });
 export type MetricConfig = z.infer<typeof metricSchema>;
 
+/**
+ * A metric whose condition keeps its default when the stack sets only other fields (its interval, say):
+ * a metric never loses its bound by being tuned.
+ */
+const withMax = (max: number) => metricSchema.extend({ max: metricSchema.shape.max.default(max) }).prefault({});
+const withMin = (min: number) => metricSchema.extend({ min: metricSchema.shape.min.default(min) }).prefault({});
+
 /** `lockstep:canary`: the steps, where the metrics come from, and how each is judged. */
 export const canarySchema = z.strictObject({
   /** Canary weights, in percent, increasing, within the canary-bounds maximum (50 by default). @default [10, 25, 50] */
@@ -66,11 +73,11 @@ export const canarySchema = z.strictObject({
   metrics: z
     .strictObject({
       /** The canary's share of 5xx responses. @default max 0.01 */
-      errorRate: metricSchema.prefault({ max: 0.01 }),
+      errorRate: withMax(0.01),
       /** The canary's p99 latency divided by the stable track's. @default max 1.5 */
-      latencyRatio: metricSchema.prefault({ max: 1.5 }),
+      latencyRatio: withMax(1.5),
       /** Requests the canary served over the window: too few and nothing was judged. @default min 20 */
-      requests: metricSchema.prefault({ min: 20 }),
+      requests: withMin(20),
     })
     .prefault({}),
 });

@@ -141,6 +141,40 @@ describe("lockstep canary", () => {
     assert.deepEqual(weightsUpped, [0, 10]);
   });
 
+  it("an up that fails at a step (a policy refusal): exit 1 with the engine's message, then back at 0", async () => {
+    script = healthy;
+    const { fleet, weightsUpped, e } = setup();
+    const up = fleet.up.bind(fleet);
+    fleet.up = async (stack, options) => {
+      if (weightNow() === 50) {
+        weightsUpped.push(50);
+        throw new Error("pulumi up of staging failed (exit 1): [mandatory] canary-bounds: must be at most 30");
+      }
+      await up(stack, options);
+    };
+    const r = await lockstep(e, "canary", "--stack", "staging", "--json");
+    assert.equal(r.code, 1, r.stdout);
+    assert.deepEqual(weightsUpped, [10, 50, 0]);
+    const json = JSON.parse(r.stdout);
+    assert.deepEqual([json.upFailedAt, json.aborted], [50, true]);
+    assert.match(json.error, /canary-bounds: must be at most 30/);
+    assert.equal(weightNow(), 0);
+  });
+
+  it("an abort whose up fails too says the canary may still take traffic, and what to run", async () => {
+    script = (m, weight) => (m === "errorRate" && weight === 10 ? 0.5 : healthy(m, weight));
+    const { fleet, e } = setup();
+    const up = fleet.up.bind(fleet);
+    fleet.up = async (stack, options) => {
+      if (weightNow() === 0) throw new Error("pulumi up of staging failed (exit 255): connection refused");
+      await up(stack, options);
+    };
+    const r = await lockstep(e, "canary", "--stack", "staging");
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /^canary staging: pulumi up at 0 % failed: pulumi up of staging failed \(exit 255\)/);
+    assert.match(r.stdout, /the canary may still take traffic/);
+  });
+
   it("bad input: steps, no Prometheus, a coordinated window, no canary to judge; exit 2 and the stack file untouched", async () => {
     script = healthy;
     const { dir, fleet, e } = setup();

@@ -92,6 +92,15 @@ describe("lockstep drift", () => {
     assert.equal(json.drifted[0].name, "api");
   });
 
+  it("--reset whose up fails: exit 1 with the engine's message, no stack trace", async () => {
+    const { fleet, e } = setup({ pending: [], drifted: [scaledApi] });
+    fleet.failUp.set("staging", "pulumi up of staging failed (exit 1): [mandatory] pod-security: must drop ALL");
+    const r = await lockstep(e, "drift", "--stack", "staging", "--reset");
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /reset failed: pulumi up of staging failed \(exit 1\): \[mandatory\] pod-security/);
+    assert.equal(r.stderr, "");
+  });
+
   it("--reset refuses while the stack file has pending changes, and runs no up", async () => {
     const { dir, fleet, e } = setup({ pending: [newGatewayImage], drifted: [scaledApi] });
     const before = snapshot(dir);

@@ -60,7 +60,13 @@ describe("lockstep canary: each step a real up, judged by a real Prometheus", { 
   const canary = async (steps: string) => {
     const r = await tier.lockstep(["canary", "--stack", "staging", "--steps", steps, "--json"], { timeoutMs: 900_000 });
     const said = `lockstep canary --steps ${steps} (exit ${r.code}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`;
-    return { code: r.code, report: JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as CanaryReport, said };
+    let report: CanaryReport;
+    try {
+      report = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "") as CanaryReport;
+    } catch {
+      assert.fail(`no JSON report from ${said}`);
+    }
+    return { code: r.code, report, said };
   };
 
   before(async () => {

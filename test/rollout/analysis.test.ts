@@ -67,6 +67,12 @@ describe("conditions and verdicts", () => {
     assert.match(metricQuery("latencyRatio", DEFAULT_CANARY.metrics.latencyRatio, "aigw"), /track="stable"/);
     assert.equal(metricQuery("requests", metric({ query: 'up{ns="$namespace"}[$window]' }), "x"), 'up{ns="x"}[1m]');
   });
+  it("a metric tuned in one field keeps its default condition", () => {
+    const tuned = canarySchema.parse({ metrics: { requests: { interval: "3s" }, errorRate: { samples: 5 } } }).metrics;
+    assert.equal(tuned.requests.min, 20);
+    assert.equal(tuned.errorRate.max, 0.01);
+    assert.equal(tuned.requests.interval, "3s");
+  });
   it("steps must increase; durations and onNoData are checked", () => {
     assert.equal(canarySchema.safeParse({ steps: [50, 10] }).success, false);
     assert.equal(canarySchema.safeParse({ metrics: { errorRate: { interval: "5h" } } }).success, false);
