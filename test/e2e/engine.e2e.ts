@@ -169,6 +169,7 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
 
     const human = await tier.lockstep(["drift", "--stack", "staging"]);
     assert.match(human.stdout, /Deployment api\s+spec\.replicas\s+5\s+/);
+    console.log(`drift: what lockstep drift printed:\n${human.stdout}`); // the example in docs/day-two.md
 
     const reset = await tier.lockstep(["drift", "--stack", "staging", "--reset", "--json"], { timeoutMs: 600_000 });
     assert.equal(reset.code, 0, `lockstep drift --reset:\n${reset.stdout}\n${reset.stderr.slice(-2000)}`);
