@@ -21,11 +21,18 @@ export interface EngineRunOptions {
   onOutput(line: string): void;
   /** Refresh the state from the cluster first (`--refresh`). @default false */
   refresh?: boolean;
+  /**
+   * Take over fields another field manager (kubectl edit, scale, set image) owns, instead of failing on
+   * the server-side apply conflict: the stack wins. @default false
+   */
+  forceConflicts?: boolean;
 }
 
 export interface StepsOptions {
   /** Refresh the state from the cluster first, so the steps include what changed there. */
   refresh: boolean;
+  /** Preview as an up that takes over fields other managers own would apply (see EngineRunOptions). @default false */
+  forceConflicts?: boolean;
   /** Every line the engine prints. */
   onOutput(line: string): void;
 }
@@ -121,7 +128,10 @@ export function automationFleetBackend(projectDir: string): FleetBackend {
   const api = () => (require("@pulumi/pulumi/automation") as typeof automation).LocalWorkspace;
   let created: Promise<automation.LocalWorkspace> | undefined;
   const workspace = () => (created ??= api().create({ workDir: projectDir }));
-  const select = (stack: string) => api().selectStack({ stackName: stack, workDir: projectDir });
+  // The provider reads this for every object it applies: a hand edit's field manager no longer blocks it.
+  const forcing = (force?: boolean): Record<string, string> => (force ? { PULUMI_K8S_ENABLE_PATCH_FORCE: "true" } : {});
+  const select = (stack: string, envVars: Record<string, string> = {}) =>
+    api().selectStack({ stackName: stack, workDir: projectDir }, { envVars });
   const plain = (outputs: automation.OutputMap) =>
     Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value]));
   return {
@@ -146,13 +156,13 @@ export function automationFleetBackend(projectDir: string): FleetBackend {
       });
     },
     async up(stack, options) {
-      const selected = await select(stack);
+      const selected = await select(stack, forcing(options.forceConflicts));
       await selected.up(engineOptions(options)).catch((err: unknown) => {
         throw engineFailure(`pulumi up of ${stack}`, err);
       });
     },
     async plannedSteps(stack, options) {
-      const selected = await select(stack);
+      const selected = await select(stack, forcing(options.forceConflicts));
       const steps: PlannedStep[] = [];
       const onEvent = (event: automation.EngineEvent) => {
         const step = plannedStep(event);

@@ -119,7 +119,7 @@ export class FakeFleet implements FleetBackend {
   }
 
   async up(stack: string, options: EngineRunOptions) {
-    this.calls.push(`up${options.refresh ? " --refresh" : ""} ${stack}`);
+    this.calls.push(`up${options.refresh ? " --refresh" : ""}${options.forceConflicts ? " (force)" : ""} ${stack}`);
     const entry = this.get(stack);
     this.checkEngineArgs(stack, options);
     options.onOutput(`Updating (${stack})`);
@@ -139,7 +139,9 @@ export class FakeFleet implements FleetBackend {
   }
 
   async plannedSteps(stack: string, options: StepsOptions) {
-    this.calls.push(`preview${options.refresh ? " --refresh" : ""} ${stack}`);
+    this.calls.push(
+      `preview${options.refresh ? " --refresh" : ""}${options.forceConflicts ? " (force)" : ""} ${stack}`,
+    );
     this.get(stack);
     options.onOutput(`Previewing update (${stack})`);
     const planned = this.planned.get(stack) ?? { pending: [], drifted: [] };

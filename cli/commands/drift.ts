@@ -71,9 +71,10 @@ function describe(stack: string, report: DriftReport): string {
 async function check(backend: FleetBackend, stack: string, env: CliEnv): Promise<DriftReport> {
   const log = (line: string) => env.progress(`  ${line}`);
   env.progress(`drift: previewing ${stack} as the last up left it`);
-  const pending = await backend.plannedSteps(stack, { refresh: false, onOutput: log });
+  // As --reset would apply it: taking over the fields a hand edit's field manager now owns.
+  const pending = await backend.plannedSteps(stack, { refresh: false, forceConflicts: true, onOutput: log });
   env.progress(`drift: previewing ${stack} after a refresh from the cluster`);
-  const refreshed = await backend.plannedSteps(stack, { refresh: true, onOutput: log });
+  const refreshed = await backend.plannedSteps(stack, { refresh: true, forceConflicts: true, onOutput: log });
   return driftBetween(pending, refreshed);
 }
 
@@ -106,6 +107,7 @@ export async function drift(argv: string[], env: CliEnv): Promise<CommandResult>
       policyPack: path.join(env.projectDir, "policy"),
       policyPackConfig: enforcedPolicyConfig(stack, env.projectDir),
       refresh: true,
+      forceConflicts: true,
       onOutput: (line) => env.progress(`  ${line}`),
     })
     .then(

@@ -44,7 +44,8 @@ describe("lockstep drift", () => {
     const r = await lockstep(e, "drift", "--stack", "staging");
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /no drift: the cluster matches stack staging/);
-    assert.deepEqual(fleet.calls, ["preview staging", "preview --refresh staging"]);
+    // Both as --reset would apply: taking over fields a hand edit's field manager owns (PULUMI_K8S_ENABLE_PATCH_FORCE).
+    assert.deepEqual(fleet.calls, ["preview (force) staging", "preview --refresh (force) staging"]);
   });
 
   it("a Deployment scaled by hand: exit 1, the resource, the field, the cluster's and the stack's value", async () => {
@@ -73,11 +74,11 @@ describe("lockstep drift", () => {
     assert.equal(r.code, 0, r.stdout);
     assert.match(r.stdout, /reset: pulumi up --refresh succeeded; checked again: no drift left/);
     assert.deepEqual(fleet.calls, [
-      "preview staging",
-      "preview --refresh staging",
-      "up --refresh staging",
-      "preview staging",
-      "preview --refresh staging",
+      "preview (force) staging",
+      "preview --refresh (force) staging",
+      "up --refresh (force) staging",
+      "preview (force) staging",
+      "preview --refresh (force) staging",
     ]);
     assert.ok(progress.some((l) => /drift: resetting staging with pulumi up --refresh/.test(l)));
   });

@@ -149,7 +149,15 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     assert.equal(image.code, 0, image.stderr);
 
     const found = await tier.lockstep(["drift", "--stack", "staging", "--json"]);
-    assert.equal(found.code, 1, `lockstep drift exits 1 on drift:\n${found.stdout}\n${found.stderr.slice(-2000)}`);
+    // The engine's error lines, and the line after each (where "1 error occurred:" puts the error).
+    const errors = (r: { stderr: string }) => {
+      const lines = r.stderr.split("\n").filter((l) => !/warning: (using|resource plugin)/.test(l));
+      return lines
+        .flatMap((l, i) => (/error/i.test(l) ? [l, lines[i + 1] ?? ""] : []))
+        .slice(0, 40)
+        .join("\n");
+    };
+    assert.equal(found.code, 1, `lockstep drift exits 1 on drift:\n${found.stdout}\n${errors(found)}`);
     const report = JSON.parse(found.stdout) as {
       drifted: { name: string; kind: string; fields: { path: string; live?: unknown; declared?: unknown }[] }[];
       pending: unknown[];
@@ -172,7 +180,7 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     console.log(`drift: what lockstep drift printed:\n${human.stdout}`); // the example in docs/day-two.md
 
     const reset = await tier.lockstep(["drift", "--stack", "staging", "--reset", "--json"], { timeoutMs: 600_000 });
-    assert.equal(reset.code, 0, `lockstep drift --reset:\n${reset.stdout}\n${reset.stderr.slice(-2000)}`);
+    assert.equal(reset.code, 0, `lockstep drift --reset:\n${reset.stdout}\n${errors(reset)}`);
     assert.equal(JSON.parse(reset.stdout).reset, "done");
     const after = api();
     assert.equal(after.spec.replicas, declared.spec.replicas, "the replicas are the stack's again");
