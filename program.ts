@@ -132,6 +132,10 @@ export async function definePlatform(options: ProgramOptions = {}): Promise<Plat
     // ConfigMap whose data changes (delete, then create under the same name), so the record would be
     // missing from the cluster for part of each up; updated in place, it never is.
     enableConfigMapMutable: true,
+    // Written out so the provider's inputs never follow the shell: the SDK would take this from
+    // PULUMI_K8S_ENABLE_PATCH_FORCE, which `lockstep drift` sets to take over fields a hand edit owns.
+    // The provider reads that variable from its own environment, so drift still forces.
+    enablePatchForce: false,
     ...(cluster ? { kubeconfig: kubeconfigPath(cluster, PROJECT_ROOT), context: cluster.context } : {}),
   });
   const platform = new Platform("platform", { stack, ...inputs }, { providers: { kubernetes: provider } });
