@@ -59,7 +59,7 @@ function parseSteps(raw: string): number[] {
   return parsed.data;
 }
 
-/** One row per sample of the metric that decided, and the others' last reading. */
+/** One row per metric of a step: every sample it took (✗ where it failed), its condition and verdict. */
 function analysisRows(analysis: StepAnalysis): string[][] {
   return analysis.metrics.map((m: MetricRun) => [
     `${analysis.weight} %`,
