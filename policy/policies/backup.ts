@@ -5,7 +5,7 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { BACKUP_ENCRYPTIONS } from "../../lib/config/config";
 import { AWAIT_BACKUP_SCRIPT, BARMAN_PLUGIN, LABELS, OPENBAO_SNAPSHOT_SCRIPT } from "../../lib/core/names";
-import { dependsOnThroughParents, deployments, readableRecord, TYPES } from "./context";
+import { cnpgClusters, dependsOnThroughParents, deployments, readableRecord, TYPES } from "./context";
 import { clusterRefShape, cnpgClusterShape, commandShape, objectStoreShape, view } from "./shapes";
 
 /** The Commands that await a Backup: they run the await script for it and depend on it. */
@@ -181,14 +181,7 @@ export const backupSnapshotClass: StackValidationPolicy = {
     "Checks whether every CNPG Backup taken as volume snapshots targets a Cluster declared in the stack that names its VolumeSnapshotClass (spec.backup.volumeSnapshot.className), and whether the check awaiting it waits for the snapshots to be ready to use.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
-    const clusters = new Map(
-      args.resources
-        .filter((r) => r.type === TYPES.cnpgCluster)
-        .flatMap((r) => {
-          const cluster = view(cnpgClusterShape, r.props);
-          return cluster?.metadata?.name ? [[cluster.metadata.name, cluster] as const] : [];
-        }),
-    );
+    const clusters = new Map(cnpgClusters(args.resources).map(({ name, cluster }) => [name, cluster]));
     const snapshotBackups = args.resources.filter(
       (r) =>
         (r.type === TYPES.cnpgBackup || r.type === TYPES.cnpgScheduledBackup) &&

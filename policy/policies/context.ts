@@ -6,7 +6,8 @@ import type { PolicyResource } from "@pulumi/policy";
 import { Catalog, DEFAULT_CATALOG_DIR, loadCatalog } from "../../lib/release/catalog";
 import { ReleaseRecordData, releaseRecordSchema } from "../../lib/state/record";
 import { LABELS, RELEASE_RECORD_KEY, RELEASE_RECORD_NAME } from "../../lib/core/names";
-import { configMapShape, Deployment, deploymentShape, labelsOf, view } from "./shapes";
+import type { z } from "zod";
+import { cnpgClusterShape, configMapShape, Deployment, deploymentShape, labelsOf, view } from "./shapes";
 
 export const TYPES = {
   deployment: "kubernetes:apps/v1:Deployment",
@@ -102,6 +103,18 @@ export function deployments(resources: readonly PolicyResource[]): DeployedWorkl
 export function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
   if (!selector || Object.keys(selector).length === 0) return false;
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+/** The stack's CloudNativePG Clusters, each with its view and its Kubernetes name (else its resource name). */
+export function cnpgClusters(
+  resources: readonly PolicyResource[],
+): { resource: PolicyResource; cluster: z.infer<typeof cnpgClusterShape>; name: string }[] {
+  return resources
+    .filter((r) => r.type === TYPES.cnpgCluster)
+    .flatMap((resource) => {
+      const cluster = view(cnpgClusterShape, resource.props);
+      return cluster ? [{ resource, cluster, name: cluster.metadata?.name ?? resource.name }] : [];
+    });
 }
 
 /**

@@ -1,23 +1,12 @@
 /** Recovery policies: every restore reads one archive and writes another, and a rollback is one of the two safe kinds. */
-import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import type { StackValidationPolicy } from "@pulumi/policy";
 import type { z } from "zod";
 import { getRelease } from "../../lib/release/catalog";
 import { BARMAN_PLUGIN, WRITERS_DOWN_SCRIPT } from "../../lib/core/names";
-import { catalog, dependsOnThroughParents, deployments, readableRecord, TYPES } from "./context";
+import { catalog, cnpgClusters, dependsOnThroughParents, deployments, readableRecord, TYPES } from "./context";
 import { cnpgClusterShape, commandShape, objectStoreShape, view } from "./shapes";
 
 type ClusterView = z.infer<typeof cnpgClusterShape>;
-
-function clusters(
-  resources: readonly PolicyResource[],
-): { resource: PolicyResource; cluster: ClusterView; name: string }[] {
-  return resources
-    .filter((r) => r.type === TYPES.cnpgCluster)
-    .flatMap((resource) => {
-      const cluster = view(cnpgClusterShape, resource.props);
-      return cluster ? [{ resource, cluster, name: cluster.metadata?.name ?? resource.name }] : [];
-    });
-}
 
 /** The serverName a cluster archives WAL under: the plugin's `serverName` parameter, else its own name. */
 function archiveServerName(cluster: ClusterView, name: string): string | undefined {
@@ -36,7 +25,7 @@ export const restoreIntegrity: StackValidationPolicy = {
         .filter((r) => r.type === TYPES.objectStore)
         .flatMap((r) => view(objectStoreShape, r.props)?.metadata?.name ?? []),
     );
-    for (const { resource, cluster, name } of clusters(args.resources)) {
+    for (const { resource, cluster, name } of cnpgClusters(args.resources)) {
       const recovery = cluster.spec?.bootstrap?.recovery;
       if (!recovery) continue;
       if (recovery.backup) {
@@ -108,7 +97,7 @@ export const rollbackWithData: StackValidationPolicy = {
       return;
     }
     const platform = record.databases.platform;
-    const target = clusters(args.resources).find((c) => c.name === record.databaseCluster);
+    const target = cnpgClusters(args.resources).find((c) => c.name === record.databaseCluster);
     if (!platform.recovering || !target?.cluster.spec?.bootstrap?.recovery) {
       reportViolation(
         `rollback ${rollback.from} -> ${rollback.to} with data must recover the platform database into a new cluster in this deployment (lockstep:restore)`,
