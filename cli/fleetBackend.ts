@@ -62,6 +62,14 @@ export function requireEngine(fleet: FleetBackend | null, command: string, needs
   return fleet;
 }
 
+/** What a failed engine run said (`engineFailure`'s one line), or undefined when it succeeded. */
+export function failureOf(run: Promise<void>): Promise<string | undefined> {
+  return run.then(
+    () => undefined,
+    (err: unknown) => (err as Error).message,
+  );
+}
+
 /** The policy pack, and every line the engine prints on either stream into the install's log. */
 function engineOptions(options: EngineRunOptions) {
   return {

@@ -1,9 +1,7 @@
 /** `lockstep canary --stack <s>`: the gateway canary moved step by step, each step judged before the next. */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { parseStackConfig } from "../../lib/config/config";
-import { enforcedPolicyConfig } from "../../lib/config/packConfig";
-import { editStackConfig, readStackFile, stackFilePath } from "../../lib/config/stackFile";
+import { enforcedPack } from "../../lib/config/packConfig";
+import { editStackConfig, readStackFile } from "../../lib/config/stackFile";
 import { commitStackFile } from "../../lib/config/stackFileWrite";
 import { LockstepInputError, showValue } from "../../lib/core/errors";
 import { loadCatalog } from "../../lib/release/catalog";
@@ -17,7 +15,7 @@ import {
 } from "../../lib/rollout/analysis";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
-import { requireEngine } from "../fleetBackend";
+import { failureOf, requireEngine } from "../fleetBackend";
 import { queryPrometheus } from "../prometheus";
 import { table } from "../table";
 
@@ -102,23 +100,14 @@ export async function canary(argv: string[], env: CliEnv): Promise<CommandResult
       `stack ${stack}: no gateway canary to judge: its gateways ${stable ? `already run ${config.release}` : "were never deployed"}; a canary runs in an upgrade window, after the API wave moved to lockstep:release`,
     );
 
-  const full = stackFilePath(stack, env.projectDir);
-  const engine = {
-    policyPack: path.join(env.projectDir, "policy"),
-    policyPackConfig: enforcedPolicyConfig(stack, env.projectDir),
-    onOutput: (line: string) => env.progress(`  ${line}`),
-  };
+  const engine = { ...enforcedPack(stack, env.projectDir), onOutput: (line: string) => env.progress(`  ${line}`) };
   /** Writes the weight and ups it; the engine's refusal or failure comes back as its one-line message. */
   const moveTo = async (weight: number, why: string): Promise<string | undefined> => {
-    const before = fs.readFileSync(full, "utf8");
-    const current = readStackFile(stack, env.projectDir).values.upgrade as Record<string, unknown> | undefined;
-    const upgrade = { ...current, gatewayCanaryPercent: weight };
-    commitStackFile(full, before, editStackConfig(full, before, { upgrade }));
+    const now = readStackFile(stack, env.projectDir);
+    const upgrade = { ...(now.values.upgrade as Record<string, unknown> | undefined), gatewayCanaryPercent: weight };
+    commitStackFile(now.file, now.text, editStackConfig(now.file, now.text, { upgrade }));
     env.progress(`canary: weight ${weight} % (${why}): pulumi up`);
-    return backend.up(stack, engine).then(
-      () => undefined,
-      (err: unknown) => (err as Error).message,
-    );
+    return failureOf(backend.up(stack, engine));
   };
   /** An up that failed at `weight`, and whether the abort to 0 after it went through. */
   const upFailed = (weight: number, error: string, analyses: StepAnalysis[], aborted: boolean): CommandResult => ({

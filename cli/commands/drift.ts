@@ -1,12 +1,11 @@
 /** `lockstep drift --stack <s> [--reset]`: what differs between the cluster and the stack, and putting it back. */
-import * as path from "node:path";
-import { enforcedPolicyConfig } from "../../lib/config/packConfig";
+import { enforcedPack } from "../../lib/config/packConfig";
 import { readStackFile } from "../../lib/config/stackFile";
 import { LockstepInputError } from "../../lib/core/errors";
 import { cell, DriftedResource, DriftReport, driftBetween } from "../../lib/state/drift";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
-import { FleetBackend, requireEngine } from "../fleetBackend";
+import { failureOf, FleetBackend, requireEngine } from "../fleetBackend";
 import { table } from "../table";
 
 export const DRIFT_HELP = `Usage: lockstep drift --stack <name> [--reset] [--json]
@@ -102,18 +101,14 @@ export async function drift(argv: string[], env: CliEnv): Promise<CommandResult>
       json: { ok: false, stack, reset: "refused", ...summary(found) },
     };
   env.progress(`drift: resetting ${stack} with pulumi up --refresh (${found.drifted.length} resource(s))`);
-  const failed = await backend
-    .up(stack, {
-      policyPack: path.join(env.projectDir, "policy"),
-      policyPackConfig: enforcedPolicyConfig(stack, env.projectDir),
+  const failed = await failureOf(
+    backend.up(stack, {
+      ...enforcedPack(stack, env.projectDir),
       refresh: true,
       forceConflicts: true,
       onOutput: (line) => env.progress(`  ${line}`),
-    })
-    .then(
-      () => undefined,
-      (err: unknown) => (err as Error).message,
-    );
+    }),
+  );
   if (failed)
     return {
       exitCode: 1,

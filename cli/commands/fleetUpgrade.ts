@@ -10,7 +10,7 @@ import { decidePromotion } from "../../lib/state/promotion";
 import { editStackConfig, readStackFile, stackFilePath } from "../../lib/config/stackFile";
 import { commitStackFile } from "../../lib/config/stackFileWrite";
 import { verificationInOutputs, verificationRecordSchema, VerificationRecord } from "../../lib/state/verification";
-import { enforcedPolicyConfig } from "../../lib/config/packConfig";
+import { enforcedPack } from "../../lib/config/packConfig";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 import type { FleetBackend } from "../fleetBackend";
@@ -177,8 +177,7 @@ export async function fleetUpgrade(argv: string[], env: CliEnv): Promise<Command
   const logFile = (stack: string) => path.join(runDir, `${stack}.log`);
   const stepEnv: CliEnv = { ...env, stackOutputs: (stack) => backend.outputs(stack) };
   const engine = (stack: string, log: (line: string) => void) => ({
-    policyPack: path.join(env.projectDir, "policy"),
-    policyPackConfig: enforcedPolicyConfig(stack, env.projectDir),
+    ...enforcedPack(stack, env.projectDir),
     onOutput: log,
   });
   const run = async (step: FleetStep, target: FleetTarget, log: (line: string) => void): Promise<StepOutcome> => {

@@ -12,6 +12,11 @@ export function policyConfigPath(stack: string, projectDir: string): string {
   return path.join(projectDir, "policy", "config", `${stack}.json`);
 }
 
+/** The policy pack and the config an `up` the CLI runs enforces, as the engine takes them. */
+export function enforcedPack(stack: string, projectDir: string): { policyPack: string; policyPackConfig: string } {
+  return { policyPack: path.join(projectDir, "policy"), policyPackConfig: enforcedPolicyConfig(stack, projectDir) };
+}
+
 /** The pack config an `up` the CLI runs enforces: the stack's own, else production's (every policy mandatory). */
 export function enforcedPolicyConfig(stack: string, projectDir: string): string {
   const own = policyConfigPath(stack, projectDir);
