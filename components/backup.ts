@@ -69,15 +69,16 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
     const window = `${versionSlug(args.from)}-to-${versionSlug(args.to)}`;
 
     const clusters = args.databases.map((d) => d.cluster);
+    const backupName = (cluster: string) => `pre-upgrade-${cluster}-${window}`;
     this.backupObjects = clusters.map(
       (cluster) =>
         new k8s.apiextensions.CustomResource(
-          `pre-upgrade-${cluster}-${window}`,
+          backupName(cluster),
           {
             apiVersion: "postgresql.cnpg.io/v1",
             kind: "Backup",
             metadata: {
-              name: `pre-upgrade-${cluster}-${window}`,
+              name: backupName(cluster),
               namespace: args.namespace,
               labels: { [LABELS.partOf]: PART_OF, [LABELS.upgradeFrom]: args.from, [LABELS.upgradeTo]: args.to },
               // Awaited by the check below, which also fails fast when the Backup fails; a provider await cannot.
@@ -102,7 +103,7 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
             environment: {
               ...args.clusterEnv,
               NAMESPACE: args.namespace,
-              BACKUP: `pre-upgrade-${clusters[i]}-${window}`,
+              BACKUP: backupName(clusters[i]),
               TIMEOUT_SECONDS: "3600",
               // Only where it differs from the default, so an object-store window's commands stay as they were.
               ...(method === "volumeSnapshot" ? { METHOD: method } : {}),
@@ -141,12 +142,7 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
         Object.fromEntries(
           args.databases.map((d, i) => [
             d.key,
-            backupTaken(
-              method,
-              { cluster: d.cluster, serverName: d.serverName },
-              `pre-upgrade-${clusters[i]}-${window}`,
-              ids[i],
-            ),
+            backupTaken(method, { cluster: d.cluster, serverName: d.serverName }, backupName(clusters[i]), ids[i]),
           ]),
         ),
       );

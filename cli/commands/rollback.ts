@@ -142,7 +142,6 @@ export async function rollback(argv: string[], env: CliEnv): Promise<CommandResu
       ...stop,
       ...(values["with-openbao"] ? { openbaoSnapshot: point.openBaoSnapshot } : {}),
     };
-
     for (const key of databases) {
       const running = deployed.databases?.[key]?.cluster;
       if (running && running !== DATABASE_ORIGINS[key].cluster) {

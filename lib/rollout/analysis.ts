@@ -15,18 +15,16 @@ import { wholeNumber } from "../release/schemas";
 export const METRICS = ["errorRate", "latencyRatio", "requests"] as const;
 export type MetricName = (typeof METRICS)[number];
 
+const DURATION = /^([1-9][0-9]*)(ms|s|m)$/;
 const duration = z
   .string()
-  .regex(/^[1-9][0-9]*(ms|s|m)$/, { message: "must be a duration like 500ms, 30s or 5m" })
-  .transform((s, ctx) => {
-    const ms = durationMs(s);
-    if (ms > 3_600_000) ctx.addIssue({ code: "custom", message: "must be at most 60m" });
-    return s;
-  });
+  .regex(DURATION, { message: "must be a duration like 500ms, 30s or 5m" })
+  // Checks run on after a failed one: only a duration is measured.
+  .refine((s) => !DURATION.test(s) || durationMs(s) <= 3_600_000, { message: "must be at most 60m" });
 
 /** `30s` -> 30000. */
 export function durationMs(text: string): number {
-  const m = /^([1-9][0-9]*)(ms|s|m)$/.exec(text);
+  const m = DURATION.exec(text);
   if (!m) throw new Error(`not a duration: ${text}`);
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as "ms" | "s" | "m"];
 }
@@ -86,7 +84,7 @@ export type CanaryConfig = z.infer<typeof canarySchema>;
 /** The analysis of a stack that sets no `lockstep:canary`. */
 export const DEFAULT_CANARY: CanaryConfig = canarySchema.parse({});
 
-/** Where each metric's condition is, and what makes a canary's metric unfit: for messages and the policy. */
+/** A metric's condition as a reader writes it: `<= 0.01`, `>= 20`. */
 export function conditionText(metric: MetricConfig): string {
   const parts = [
     ...(metric.max !== undefined ? [`<= ${metric.max}`] : []),
@@ -207,7 +205,8 @@ export async function analyseStep(
       samples: [],
       verdict: "running",
     };
-    return { name, metric, query: run.query, next: started + durationMs(metric.interval), run };
+    const every = durationMs(metric.interval);
+    return { metric, every, next: started + every, run };
   });
   for (;;) {
     const pending = runs.filter((r) => r.run.verdict === "running");
@@ -216,13 +215,13 @@ export async function analyseStep(
     const wait = due - deps.now();
     if (wait > 0) await deps.sleep(wait);
     for (const r of pending.filter((p) => p.next <= deps.now())) {
-      const reading = await deps.query(r.query);
+      const reading = await deps.query(r.run.query);
       const sample = { reading, passed: judgeReading(r.metric, reading) };
       r.run.samples.push(sample);
       r.run.verdict = metricVerdict(r.metric, r.run.samples);
-      r.next += durationMs(r.metric.interval);
+      r.next += r.every;
       deps.progress(
-        `canary ${weight} %: ${r.name} sample ${r.run.samples.length}/${r.metric.samples} = ${showReading(reading)} (${r.run.condition}): ${sample.passed ? "ok" : "FAILED"}`,
+        `canary ${weight} %: ${r.run.name} sample ${r.run.samples.length}/${r.metric.samples} = ${showReading(reading)} (${r.run.condition}): ${sample.passed ? "ok" : "FAILED"}`,
       );
       if (r.run.verdict === "failed") {
         const metrics = runs.map((x) => x.run);
