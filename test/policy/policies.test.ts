@@ -516,19 +516,16 @@ describe("policies", () => {
   });
 
   describe("canary-analysis", () => {
+    /** The compliant window with a canary, one analysis setting changed. */
+    const canaryWindow = (...sets: string[]) =>
+      record("staging", "ha=true", ...ROLLING_WINDOW, "upgrade.gatewayCanaryPercent=10", ...sets);
     it("reads the analysis from the release record while a canary runs, and only then", () => {
       const record = (base: RecordedResource[]) => readableRecord(toPolicyResources(base))?.record;
       assert.deepEqual(record(compliantWindow)?.canaryAnalysis?.metrics.requests.min, 20);
       assert.equal(record(prodBase)?.canaryAnalysis, null);
     });
     it("refuses an error-rate bound looser than the stack's policy config allows, naming the key", async () => {
-      const loose = await record(
-        "staging",
-        "ha=true",
-        ...ROLLING_WINDOW,
-        "upgrade.gatewayCanaryPercent=10",
-        "canary.metrics.errorRate.max=0.5",
-      );
+      const loose = await canaryWindow("canary.metrics.errorRate.max=0.5");
       await fails(
         policies.canaryAnalysis,
         loose,
@@ -537,13 +534,7 @@ describe("policies", () => {
       await passes(policies.canaryAnalysis, loose, { maxErrorRate: 0.5 });
     });
     it("refuses a failure limit no step can reach", async () => {
-      const never = await record(
-        "staging",
-        "ha=true",
-        ...ROLLING_WINDOW,
-        "upgrade.gatewayCanaryPercent=10",
-        "canary.metrics.requests.failureLimit=3",
-      );
+      const never = await canaryWindow("canary.metrics.requests.failureLimit=3");
       await fails(policies.canaryAnalysis, never, /requests\.failureLimit \(3\) must be below samples \(3\)/);
     });
   });
