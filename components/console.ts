@@ -1,6 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LABELS } from "../lib/core/names";
+import type { SmokePlan } from "../lib/smoke/plan";
+import { smokeCommand } from "./verification";
 import { clusterService, createWorkload, replicasFor, WorkloadResources } from "./workload";
 
 export const CONSOLE_PORT = 3000;
@@ -18,6 +20,11 @@ export interface ConsoleArgs {
   ha?: boolean;
   /** @default true */
   awaitRollout?: boolean;
+  /**
+   * The smoke checks of the live color at its own address (ready, built with the stack's settings, its
+   * pages), run before the live Service selects it; unchecked when unset. @default undefined
+   */
+  flipCheck?: SmokePlan;
 }
 
 /** The web console, blue/green: two Deployments, a preview Service per color, and a live Service. */
@@ -65,15 +72,24 @@ export class Console extends pulumi.ComponentResource {
       return workload;
     };
     this.deployments = { blue: make("blue"), green: make("green") };
-    // The flip waits for the new color's rollout: the live Service must never select pods that are not all Ready.
+    // The flip waits for the new color's rollout, and its checks: the live Service must never select pods
+    // that are not all Ready, or a build made with another stack's settings.
     const live = this.deployments[args.live];
+    const flipCheck =
+      args.flipCheck &&
+      smokeCommand(
+        "console-flip-check",
+        args.flipCheck,
+        [args.live, args.colors[args.live].image, args.flipCheck.smoke.apiUrl ?? "", args.flipCheck.smoke.gatewayUrl],
+        { parent: this, dependsOn: [live.deployment] },
+      );
     this.liveService = clusterService(
       {
         name: "console",
         namespace: args.namespace,
         selector: live.selector,
         port,
-        dependsOn: [live.deployment],
+        dependsOn: flipCheck ? [live.deployment, flipCheck] : [live.deployment],
       },
       this,
     );

@@ -4,7 +4,7 @@
  * window's backups, the drill, the verification. Nothing is assigned from inside a builder.
  */
 import * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { OPERATOR_NAMESPACE } from "../lib/core/names";
 import type { ProgramInputs } from "../lib/config/inputs";
 import { FirstPartyComponent, getRelease, Release } from "../lib/release/catalog";
@@ -27,7 +27,8 @@ import { OpenBaoRestore, RestoreDrill, WritersDown } from "./recovery";
 import { ReleaseRecord } from "./releaseRecord";
 import { OpenBao } from "./secrets";
 import { RESTRICTED_NAMESPACE_LABELS } from "./security";
-import { Verification } from "./verification";
+import { smokeCommand, Verification } from "./verification";
+import { smokePlan, SmokePlanArgs } from "../lib/smoke/plan";
 import type { Wave } from "./wave";
 import { Workers } from "./workers";
 
@@ -87,6 +88,12 @@ export function waveBuilders(ctx: PlatformContext): Record<WaveId, WaveBuilder> 
   const apiUrl = apiServiceUrl(ns);
   const databaseSecret = appSecretName(databases.platform);
   const restore = config.restore;
+  const smoke: SmokePlanArgs | undefined = config.smoke && {
+    stack: ctx.stack,
+    release: config.release,
+    setDigest: ctx.setDigest,
+    smoke: config.smoke,
+  };
 
   return {
     "pre-upgrade-backup": (wave) => {
@@ -227,7 +234,7 @@ export function waveBuilders(ctx: PlatformContext): Record<WaveId, WaveBuilder> 
       return {};
     },
     gateways: (wave) => {
-      new Gateway(
+      const gateway = new Gateway(
         "gateways",
         {
           namespace: ns,
@@ -243,9 +250,28 @@ export function waveBuilders(ctx: PlatformContext): Record<WaveId, WaveBuilder> 
         },
         { parent: wave },
       );
+      // Policy enforcement is checked here, not only at the end: no later wave starts on gateways that let
+      // a blocked prompt through.
+      if (smoke) {
+        smokeCommand(
+          "gateway-policy-check",
+          smokePlan("gateways", smoke),
+          [ctx.setDigest, gateways.canary?.percent ?? 0],
+          {
+            parent: wave,
+            dependsOn: [gateway],
+          },
+        );
+      }
       return {};
     },
     console: (wave) => {
+      if (smoke && !smoke.smoke.consolePreviewUrl) {
+        void pulumi.log.warn(
+          "console flip not checked: lockstep:smoke.consolePreviewUrl is not set, so the live Service selects a color whose build settings nobody checked",
+          wave,
+        );
+      }
       new Console(
         "console",
         {
@@ -255,6 +281,7 @@ export function waveBuilders(ctx: PlatformContext): Record<WaveId, WaveBuilder> 
           apiUrl,
           ha: config.ha,
           awaitRollout,
+          flipCheck: smoke?.smoke.consolePreviewUrl ? smokePlan("console-flip", smoke, config.console.live) : undefined,
         },
         { parent: wave },
       );

@@ -1,19 +1,40 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../lib/config/config";
+import { smokePlan, SmokePlan } from "../lib/smoke/plan";
+
+/** What runs a smoke plan: its own small entry, so a stage check costs the window little. */
+export const SMOKE_COMMAND = "node bin/cli/smoke.js";
+
+/** A Command that runs one smoke plan; `triggers` say when it runs again. */
+export function smokeCommand(
+  name: string,
+  plan: SmokePlan,
+  triggers: unknown[],
+  opts: pulumi.CustomResourceOptions,
+): command.local.Command {
+  return new command.local.Command(
+    name,
+    { create: SMOKE_COMMAND, environment: { LOCKSTEP_SMOKE_PLAN: JSON.stringify(plan) }, triggers },
+    opts,
+  );
+}
 
 export interface VerificationResult {
   status: "passed" | "failed" | "skipped";
   version: string;
   setDigest: string;
   verifiedAt: string | null;
+  /** The checks that passed, by name, as the smoke test printed them. */
+  checks: string[];
 }
 
-/** Reads the smoke script's closing lines (`verified-at: <iso>`, `verification: passed`). */
+/** Reads the smoke test's lines: each passed check (`smoke: ok    <name>: …`) and the closing two. */
 export function parseSmokeOutput(stdout: string, version: string, setDigest: string): VerificationResult {
   const passed = /^verification: passed$/m.test(stdout);
   const verifiedAt = /^verified-at: (\S+)$/m.exec(stdout)?.[1] ?? null;
-  return { status: passed ? "passed" : "failed", version, setDigest, verifiedAt: passed ? verifiedAt : null };
+  const checks = [...stdout.matchAll(/^smoke: ok +(.+?): /gm)].map((m) => m[1]);
+  return { status: passed ? "passed" : "failed", version, setDigest, verifiedAt: passed ? verifiedAt : null, checks };
 }
 
 export interface VerificationArgs {
@@ -28,8 +49,9 @@ export interface VerificationArgs {
 }
 
 /**
- * Post-rollout smoke verification: health endpoints answer 200 and a prompt the platform's policy must
- * block answers the expected status (409). It re-runs whenever the set, the live color or the canary share
+ * Post-rollout smoke verification (lib/smoke): health, the guardrail blocking a prompt (409), console
+ * sign-in through the identity provider and its pages, the workers' status, an export job, and event
+ * ingestion, each check named in the output. It re-runs whenever the set, the live color or the canary share
  * changes. A pass writes the verification record that promotion reads.
  */
 export class Verification extends pulumi.ComponentResource {
@@ -49,29 +71,18 @@ export class Verification extends pulumi.ComponentResource {
         version: args.version,
         setDigest: args.setDigest,
         verifiedAt: null,
+        checks: [],
       });
     } else {
-      const smoke = args.smoke;
-      this.smokeTest = new command.local.Command(
-        "smoke-test",
-        {
-          create: "bash scripts/smoke.sh",
-          environment: {
-            STACK: args.stack,
-            RELEASE: args.version,
-            SET_DIGEST: args.setDigest,
-            GATEWAY_URL: smoke.gatewayUrl,
-            API_URL: smoke.apiUrl ?? "",
-            CONSOLE_URL: smoke.consoleUrl ?? "",
-            BLOCKED_PROMPT: smoke.blockedPrompt,
-            EXPECTED_STATUS: String(smoke.expectedStatus),
-            TOKEN_ENV: smoke.tokenEnv,
-            RECORD_FILE: smoke.recordFile ?? "",
-          },
-          triggers: [args.setDigest, args.consoleLive, args.canaryPercent ?? 0],
-        },
-        { parent: this },
-      );
+      const plan = smokePlan("final", {
+        stack: args.stack,
+        release: args.version,
+        setDigest: args.setDigest,
+        smoke: args.smoke,
+      });
+      this.smokeTest = smokeCommand("smoke-test", plan, [args.setDigest, args.consoleLive, args.canaryPercent ?? 0], {
+        parent: this,
+      });
       this.result = this.smokeTest.stdout.apply((out) => parseSmokeOutput(out ?? "", args.version, args.setDigest));
     }
     this.registerOutputs({ result: this.result });

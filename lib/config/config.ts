@@ -19,6 +19,7 @@ import { valueAt } from "../core/objects";
 import { cronProblem, isHostname } from "./formats";
 import { imageOverrides } from "../release/images";
 import { canarySchema } from "../rollout/analysis";
+import { smokeSchema } from "../smoke/plan";
 import { absoluteUrl, boolish, dnsLabel, exactVersion, setDigestString, wholeNumber } from "../release/schemas";
 import { clusterSchema } from "./cluster";
 import { restoreDrillSchema, restoreSchema, rollbackSchema } from "../recovery/recoveryConfig";
@@ -112,22 +113,6 @@ const backupSchema = z.strictObject({
       online: z.boolean().default(true),
     })
     .default({ online: true }),
-});
-
-const smokeSchema = z.strictObject({
-  gatewayUrl: absoluteUrl,
-  /** A prompt the platform's guardrail policy must block. */
-  blockedPrompt: z.string().min(1, { message: "must be a non-empty prompt" }),
-  expectedStatus: wholeNumber(100, 599, "must be an HTTP status from 100 to 599").default(409),
-  apiUrl: absoluteUrl.optional(),
-  consoleUrl: absoluteUrl.optional(),
-  /** Name of the environment variable holding the smoke-test bearer token. */
-  tokenEnv: z
-    .string()
-    .regex(/^[A-Z_][A-Z0-9_]*$/, { message: "must be an environment variable name like LOCKSTEP_SMOKE_TOKEN" })
-    .default("LOCKSTEP_SMOKE_TOKEN"),
-  /** Where a passed smoke test writes its verification record (read by `lockstep promote --record`). */
-  recordFile: z.string().min(1).optional(),
 });
 
 const promotionSchema = z.strictObject({

@@ -420,28 +420,53 @@ describe("component shapes", () => {
   });
 
   describe("the smoke verification", () => {
-    it("runs scripts/smoke.sh with the stack's endpoints, the set and the blocked prompt, again when the set, the live color or the canary moves", async () => {
+    const planOf = (r: { props: Record<string, unknown> }) =>
+      JSON.parse((r.props.environment as Record<string, string>).LOCKSTEP_SMOKE_PLAN);
+
+    it("runs the final smoke plan with the stack's endpoints, the set and the blocked prompt, again when the set, the live color or the canary moves", async () => {
       const smoke = resource(staging, "smoke-test");
-      assert.equal(smoke.props.create, "bash scripts/smoke.sh");
+      assert.equal(smoke.props.create, "node bin/cli/smoke.js");
       const digest = "sha256:bdf0008f0adb58708773861564dbee0d8249224c411ad4e1cbea6d7849d46f5e"; // release 1.5.1's set, as Pulumi.prod.yaml's promotion records it
-      assert.deepEqual(smoke.props.environment, {
-        STACK: "staging",
-        RELEASE: "1.5.1",
-        SET_DIGEST: digest,
-        GATEWAY_URL: "https://gateway.staging.example.internal",
-        API_URL: "https://api.staging.example.internal",
-        CONSOLE_URL: "https://console.staging.example.internal",
-        BLOCKED_PROMPT: "test blocked content",
-        EXPECTED_STATUS: "409",
-        TOKEN_ENV: "LOCKSTEP_SMOKE_TOKEN",
-        RECORD_FILE: ".lockstep/verified-staging.json",
-      });
+      const plan = planOf(smoke);
+      assert.deepEqual([plan.stage, plan.stack, plan.release, plan.setDigest], ["final", "staging", "1.5.1", digest]);
+      assert.equal(plan.smoke.gatewayUrl, "https://gateway.staging.example.internal");
+      assert.equal(plan.smoke.blockedPrompt, "test blocked content");
+      assert.equal(plan.smoke.signIn.issuerUrl, "https://id.staging.example.internal/realms/platform");
+      assert.equal(plan.smoke.recordFile, ".lockstep/verified-staging.json");
       assert.deepEqual(smoke.props.triggers, [digest, "blue", 0]);
       const canary = await planStack("staging", "deployed=1.5.0", "upgrade.gatewayCanaryPercent=10");
       assert.deepEqual(resource(canary, "smoke-test").props.triggers, [digest, "blue", 10]);
+      assert.deepEqual(resource(canary, "gateway-policy-check").props.triggers, [digest, 10]);
       const bare = await planStack("staging", 'smoke={"gatewayUrl":"https://g.example","blockedPrompt":"blocked"}');
-      const env = resource(bare, "smoke-test").props.environment as Record<string, string>;
-      assert.deepEqual([env.API_URL, env.CONSOLE_URL, env.RECORD_FILE, env.EXPECTED_STATUS], ["", "", "", "409"]);
+      const defaults = planOf(resource(bare, "smoke-test")).smoke;
+      assert.deepEqual(
+        [defaults.apiUrl, defaults.consoleUrl, defaults.recordFile, defaults.expectedStatus, defaults.consolePages],
+        [undefined, undefined, undefined, 409, ["/dashboard"]],
+      );
+      assert.throws(() => resource(bare, "console-flip-check"), "no preview address, no flip check");
+    });
+
+    it("checks policy enforcement right after the gateway wave, before any later wave starts", () => {
+      const check = resource(staging, "gateway-policy-check");
+      assert.equal(check.parent, "wave-gateways");
+      for (const gateway of ["gateway", "gateway-route"])
+        assert.ok(check.dependsOn.includes(gateway), check.dependsOn.join(", "));
+      assert.equal(planOf(check).stage, "gateways");
+      for (const later of ["console-blue", "console-svc", "worker-export", "smoke-test"]) {
+        assert.ok(resource(staging, later).dependsOn.includes("gateway-policy-check"), `${later} waits for the check`);
+      }
+    });
+
+    it("checks the live color at its own address before the live Service selects it", async () => {
+      const check = resource(staging, "console-flip-check");
+      assert.equal(check.parent, "console");
+      assert.ok(check.dependsOn.includes("console-blue"), check.dependsOn.join(", "));
+      assert.ok(resource(staging, "console-svc").dependsOn.includes("console-flip-check"));
+      assert.deepEqual(planOf(check).flip, { color: "blue", url: "https://console-blue.staging.example.internal" });
+      const flipped = await planStack("staging", "console.live=green");
+      const toGreen = resource(flipped, "console-flip-check");
+      assert.deepEqual(planOf(toGreen).flip, { color: "green", url: "https://console-green.staging.example.internal" });
+      assert.ok(toGreen.dependsOn.includes("console-green"), toGreen.dependsOn.join(", "));
     });
 
     it("registers its result, known once the smoke test ran", () => {
@@ -557,7 +582,7 @@ describe("component shapes", () => {
         "platform-db": ["platform-db-objectstore", "platform-db-cluster", "platform-db-scheduled-backup"],
         "wave-api": ["control-plane-api"],
         "control-plane-api": ["api-sa", "api", "api-svc"],
-        "wave-gateways": ["gateways"],
+        "wave-gateways": ["gateways", "gateway-policy-check"],
         gateways: [
           "gateway-sa",
           "gateway",
@@ -568,7 +593,14 @@ describe("component shapes", () => {
           "gateway-route",
         ],
         "wave-console": ["console"],
-        console: ["console-blue-sa", "console-blue", "console-blue-svc", "console-green", "console-svc"],
+        console: [
+          "console-blue-sa",
+          "console-blue",
+          "console-blue-svc",
+          "console-green",
+          "console-flip-check",
+          "console-svc",
+        ],
         "wave-workers": ["workers"],
         workers: ["worker-export-sa", "worker-export", "worker-config"],
         "wave-verification": ["verification", "release-record"],

@@ -193,7 +193,8 @@ describe("components", () => {
         ofType(staging, "command:local:Command")
           .map((c) => c.name)
           .join(),
-        "smoke-test",
+        "gateway-policy-check,console-flip-check,smoke-test",
+        "only the smoke checks run outside a window",
       );
     });
 
@@ -373,22 +374,33 @@ describe("components", () => {
   describe("verification and outputs", () => {
     it("smoke-tests after rollout, re-running when the set, live color or canary changes", () => {
       const smoke = resource(staging, "smoke-test");
-      assert.equal(smoke.props.create, "bash scripts/smoke.sh");
-      const env = smoke.props.environment as Record<string, string>;
-      assert.equal(env.EXPECTED_STATUS, "409");
-      assert.equal(env.SET_DIGEST, staging.release.setDigest);
+      assert.equal(smoke.props.create, "node bin/cli/smoke.js");
+      const plan = JSON.parse((smoke.props.environment as Record<string, string>).LOCKSTEP_SMOKE_PLAN);
+      assert.equal(plan.stage, "final");
+      assert.equal(plan.smoke.expectedStatus, 409);
+      assert.equal(plan.setDigest, staging.release.setDigest);
       assert.deepEqual(smoke.props.triggers, [staging.release.setDigest, "blue", 0]);
     });
 
     it("reads the smoke script's verdict and time, which promotion takes from the stack outputs", () => {
       const d = `sha256:${"a".repeat(64)}`;
       assert.deepEqual(
-        parseSmokeOutput("smoke: ok    gateway\nverified-at: 2026-11-21T10:00:00Z\nverification: passed\n", "1.5.1", d),
-        { status: "passed", version: "1.5.1", setDigest: d, verifiedAt: "2026-11-21T10:00:00Z" },
+        parseSmokeOutput(
+          "smoke: ok    gateway ready: GET /readyz: 200\nsmoke: skip  console sign-in: needs lockstep:smoke.signIn\nsmoke: ok    console page /dashboard: GET /dashboard: 200\nverified-at: 2026-11-21T10:00:00Z\nverification: passed\n",
+          "1.5.1",
+          d,
+        ),
+        {
+          status: "passed",
+          version: "1.5.1",
+          setDigest: d,
+          verifiedAt: "2026-11-21T10:00:00Z",
+          checks: ["gateway ready", "console page /dashboard"],
+        },
       );
       assert.deepEqual(
         parseSmokeOutput("verified-at: 2026-11-21T10:00:00Z\nverification: failed (1 check(s))\n", "1.5.1", d),
-        { status: "failed", version: "1.5.1", setDigest: d, verifiedAt: null },
+        { status: "failed", version: "1.5.1", setDigest: d, verifiedAt: null, checks: [] },
       );
     });
 

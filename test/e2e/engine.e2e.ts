@@ -126,6 +126,31 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
       "the smoke test ran against the endpoint double and passed",
     );
     assert.ok(tier.endpoints.served.includes("POST /v1/chat/completions 409"));
+    // Each check named, as the smoke test printed it: sign-in through the identity provider's OIDC token
+    // endpoint, the pages signed in, the admin API's workers, an export job, and ingestion.
+    assert.deepEqual(up.outputs.verification.value.checks, [
+      "api ready",
+      "gateway ready",
+      "console ready",
+      "console sign-in",
+      "guardrail blocks the test prompt",
+      "console page /dashboard",
+      "workers status",
+      "export job completes",
+      "event ingestion flowing",
+    ]);
+    const served = tier.endpoints.served;
+    for (const request of [
+      "POST /realms/platform/protocol/openid-connect/token 200",
+      "GET /v1/admin/workers/status 200",
+      "GET /preview/blue/api/config 200", // blue checked at its own address before the live Service
+    ]) {
+      assert.ok(served.includes(request), `${request} in:\n${served.join("\n")}`);
+    }
+    const record = JSON.parse(
+      fs.readFileSync(path.join(tier.projectDir, ".lockstep", "verified-staging.json"), "utf8"),
+    );
+    assert.deepEqual(record.checks, up.outputs.verification.value.checks, "the record lists the same checks");
   });
 
   it("a second up makes 0 changes", async () => {
@@ -348,11 +373,24 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
       return true;
     });
     await tier.setConfig(stack, { "lockstep:console.blue": FROM });
-    assert.equal((await stack.up()).summary.result, "succeeded");
     const live = () =>
       JSON.parse(tier.kubectl(["get", "service", "console", "-n", NS, "-o", "json"]).stdout).spec.selector[
         "lockstep.dev/color"
       ];
+    // Green built with another environment's gateway: its check at its own address stops the flip.
+    const elsewhere = "https://gateway.prod.example.com";
+    tier.endpoints.setConsoleSettings("green", { apiUrl: tier.endpoints.url, gatewayUrl: elsewhere });
+    await assert.rejects(stack.up(), (err: Error) => {
+      assert.match(err.message, /console-flip-check/);
+      assert.match(
+        err.message,
+        /console-green settings: gatewayUrl is "https:\/\/gateway\.prod\.example\.com", the stack says http:\/\/127\.0\.0\.1:\d+/,
+      );
+      return true;
+    });
+    assert.equal(live(), "blue", "the live Service still selects blue");
+    tier.endpoints.setConsoleSettings("green", { apiUrl: tier.endpoints.url, gatewayUrl: tier.endpoints.url });
+    assert.equal((await stack.up()).summary.result, "succeeded");
     assert.equal(live(), "green");
     // Blue is idle now: it moves in the next up.
     await tier.setConfig(stack, { "lockstep:console.blue": TO });

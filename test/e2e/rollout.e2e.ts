@@ -52,7 +52,8 @@ const SPEC: ZeroDowntimeSpec = {
 };
 const PLOT = {
   services: ["api", "gateway-stable", "gateway-canary", "console", "console-blue", "console-green"],
-  marks: /^(backups done|api|gateway-canary|gateway-route|console-green|console flip|worker-export|smoke-test)$/,
+  marks:
+    /^(backups done|api|gateway-canary|gateway-route|gateway-policy-check|console-green|console-flip-check|console flip|worker-export|smoke-test)$/,
 };
 
 /**
@@ -198,6 +199,14 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
         (done.get("console-svc") as number) >= (done.get("console-green") as number),
       "the flip finished after green's rollout",
     );
+    // The stage checks ran where the waves need them: policy enforcement after the gateways moved and
+    // before any console pod; green's own address checked before the live Service selected it.
+    const at = (label: string) => timeline.marks.find((m) => m.label === label)?.t ?? Number.NaN;
+    assert.ok(at("gateway-policy-check") >= at("gateway-route"), "the policy check ran after the route moved");
+    const firstGreen = Math.min(...timeline.pods.filter(isNew("console")).map((p) => p.created));
+    assert.ok(at("gateway-policy-check") <= firstGreen, "no console pod started before the policy check passed");
+    assert.ok(at("console-flip-check") <= at("console flip"), "green was checked before the flip");
+    assert.ok(tier.endpoints.served.includes("GET /preview/green/api/config 200"), "at green's own address");
   });
 
   it("the API's new pods take traffic only after their readiness (migration) delay", () => {

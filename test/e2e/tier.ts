@@ -25,7 +25,13 @@ import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation"
 import { ApiServer, applyCrds, PREREQUISITE_CRDS, startApiServer } from "./apiserver";
 import { CnpgStatusDouble, CnpgStatusOptions } from "./doubles/cnpgStatus";
 import { run } from "./doubles/kube";
-import { PlatformEndpoints, startPlatformEndpoints } from "./doubles/platformEndpoints";
+import {
+  ADMIN_TOKEN,
+  PlatformEndpoints,
+  REALM_PATH,
+  SMOKE_CLIENT,
+  startPlatformEndpoints,
+} from "./doubles/platformEndpoints";
 import { ObjectStoreDouble, startObjectStore } from "./doubles/objectStore";
 import { SimulatedCluster, startSimulatedCluster } from "./simulated/cluster";
 import type { ReadinessDelays } from "./simulated/kwokStages";
@@ -180,6 +186,9 @@ export class EngineTier {
         PULUMI_HOME: path.join(root, "pulumi-home"),
         PULUMI_BACKEND_URL: `file://${backend}`,
         PULUMI_CONFIG_PASSPHRASE: "lockstep-e2e",
+        // What an operator exports before an up: the smoke test's client secret and the admin API's token.
+        LOCKSTEP_SMOKE_CLIENT_SECRET: SMOKE_CLIENT.secret,
+        LOCKSTEP_ADMIN_TOKEN: ADMIN_TOKEN,
       };
       const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(tools.pulumi)) });
       const cnpg = new CnpgStatusDouble({ kubeconfig: server.kubeconfig, ...options.cnpg });
@@ -225,7 +234,7 @@ export class EngineTier {
   /**
    * Config every e2e stack needs on this API server: charts from ../shared, readiness waits only on a
    * simulated cluster (without one no controller runs pods), CNPG's webhooks not required (no operator pod
-   * answers them), and the smoke test pointed at the endpoint double.
+   * answers them), and the smoke test pointed at the endpoint double (the platform and Keycloak's OIDC).
    */
   localConfig(stack: string): Record<string, string> {
     return {
@@ -237,6 +246,9 @@ export class EngineTier {
       "lockstep:smoke.apiUrl": this.endpoints.url,
       "lockstep:smoke.consoleUrl": this.endpoints.url,
       "lockstep:smoke.blockedPrompt": BLOCKED_PROMPT,
+      "lockstep:smoke.consolePreviewUrl": `${this.endpoints.url}/preview/{color}`,
+      "lockstep:smoke.signIn.issuerUrl": `${this.endpoints.url}${REALM_PATH}`,
+      "lockstep:smoke.signIn.clientId": SMOKE_CLIENT.id,
       "lockstep:smoke.recordFile": `.lockstep/verified-${stack}.json`,
       "lockstep:backup.endpointURL": this.objectStore.url,
     };
