@@ -6,6 +6,7 @@ import type * as automation from "@pulumi/pulumi/automation";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../lib/core/paths";
+import type { SmokeIo } from "../lib/smoke/run";
 import { automationFleetBackend, FleetBackend } from "./fleetBackend";
 
 export interface CommandOutput {
@@ -25,6 +26,8 @@ export interface CliEnv {
   fleet: FleetBackend | null;
   /** Progress of long commands (fleet upgrade), one line at a time, to stderr. */
   progress(line: string): void;
+  /** HTTP, the environment and the clock, as the smoke checks use them. */
+  smokeIo: SmokeIo;
 }
 
 function pulumiInstalled(): boolean {
@@ -53,6 +56,12 @@ export function defaultEnv(projectDir = PROJECT_ROOT): CliEnv {
     },
     fleet: installed ? automationFleetBackend(projectDir) : null,
     progress: (line) => process.stderr.write(`${line}\n`),
+    smokeIo: {
+      fetch,
+      env: process.env,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      now: () => Date.now(),
+    },
   };
 }
 

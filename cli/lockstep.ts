@@ -19,6 +19,7 @@ import { preflight, PREFLIGHT_HELP } from "./commands/preflight";
 import { promote, PROMOTE_HELP } from "./commands/promote";
 import { restore, RESTORE_HELP } from "./commands/restore";
 import { rollback, ROLLBACK_HELP } from "./commands/rollback";
+import { smokeCommand, SMOKE_HELP } from "./commands/smoke";
 import { CliEnv, CommandResult, defaultEnv } from "./env";
 
 interface Command {
@@ -60,6 +61,12 @@ const COMMANDS: Command[] = [
     summary: "what differs between the cluster and the stack, by resource and field; --reset puts it back",
     help: DRIFT_HELP,
     run: drift,
+  },
+  {
+    path: ["smoke"],
+    summary: "run a stack's smoke checks now, as its pulumi up runs them (changes nothing, writes no record)",
+    help: SMOKE_HELP,
+    run: smokeCommand,
   },
   {
     path: ["rollback"],

@@ -30,6 +30,14 @@ export function snapshot(dir: string): Record<string, string> {
   return out;
 }
 
+/** Smoke I/O for tests that must reach nothing: every request fails at once. */
+export const OFFLINE_SMOKE_IO: CliEnv["smokeIo"] = {
+  fetch: () => Promise.reject(new Error("no network in this test")),
+  env: {},
+  sleep: async () => {},
+  now: () => 0,
+};
+
 export interface Fakes {
   outputs?: Record<string, Record<string, unknown>> | null;
   /** What kubectl answers: one answer for every call, or an answer per argument list. @default "connection refused" */
@@ -39,6 +47,8 @@ export interface Fakes {
   now?: string;
   fleet?: FleetBackend;
   progress?: string[];
+  /** The environment the smoke checks read their secrets from. @default {} */
+  smokeEnv?: Record<string, string>;
 }
 const REFUSED: CommandOutput = {
   status: 1,
@@ -64,6 +74,8 @@ export function env(dir: string, fakes: Fakes = {}): CliEnv {
     },
     fleet: fakes.fleet ?? null,
     progress: (line) => fakes.progress?.push(line),
+    // Real HTTP (the tests serve loopback doubles); no waiting between attempts.
+    smokeIo: { fetch, env: fakes.smokeEnv ?? {}, sleep: async () => {}, now: () => Date.now() },
   };
 }
 

@@ -12,6 +12,7 @@ import { describe, it } from "node:test";
 import type { CliEnv } from "../../cli/env";
 import { main } from "../../cli/lockstep";
 import { PROJECT } from "../helpers";
+import { OFFLINE_SMOKE_IO } from "../cliKit";
 
 function project(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-bad-"));
@@ -48,6 +49,7 @@ const env = (dir: string): CliEnv => ({
   stackOutputs: null,
   kubectl: () => ({ status: 1, stdout: "", stderr: "fake kubectl: no cluster" }),
   fleet: null,
+  smokeIo: OFFLINE_SMOKE_IO,
   progress: () => undefined,
 });
 

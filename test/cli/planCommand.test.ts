@@ -10,7 +10,7 @@ import { describe, it } from "node:test";
 import { main } from "../../cli/lockstep";
 import { plan } from "../../plan/plan";
 import { readStackFile } from "../../lib/config/stackFile";
-import { env, lockstep } from "../cliKit";
+import { env, lockstep, OFFLINE_SMOKE_IO } from "../cliKit";
 import { PROJECT, ROLLING_WINDOW_ARGS, ROLLING_WINDOW_SETS } from "../helpers";
 
 /**
@@ -475,6 +475,7 @@ describe("lockstep plan", () => {
         kubectl: () => ({ status: 1, stdout: "", stderr: "" }),
         fleet: null,
         progress: () => undefined,
+        smokeIo: OFFLINE_SMOKE_IO,
       };
       for (const json of [true, false]) {
         let stdout = "";

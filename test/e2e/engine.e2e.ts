@@ -15,6 +15,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../../lib/release/catalog";
+import { FINAL_CHECKS } from "./doubles/platformEndpoints";
 import { EngineTier, PROJECT } from "./tier";
 
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
@@ -128,17 +129,7 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     assert.ok(tier.endpoints.served.includes("POST /v1/chat/completions 409"));
     // Each check named, as the smoke test printed it: sign-in through the identity provider's OIDC token
     // endpoint, the pages signed in, the admin API's workers, an export job, and ingestion.
-    assert.deepEqual(up.outputs.verification.value.checks, [
-      "api ready",
-      "gateway ready",
-      "console ready",
-      "console sign-in",
-      "guardrail blocks the test prompt",
-      "console page /dashboard",
-      "workers status",
-      "export job completes",
-      "event ingestion flowing",
-    ]);
+    assert.deepEqual(up.outputs.verification.value.checks, FINAL_CHECKS);
     const served = tier.endpoints.served;
     for (const request of [
       "POST /realms/platform/protocol/openid-connect/token 200",

@@ -9,6 +9,7 @@ import { smokePlan, smokeSchema, SmokeConfig, SmokePlan } from "../../lib/smoke/
 import type { SmokeIo } from "../../lib/smoke/run";
 import {
   ADMIN_TOKEN,
+  FINAL_CHECKS,
   PlatformEndpoints,
   REALM_PATH,
   SMOKE_CLIENT,
@@ -80,17 +81,7 @@ describe("the smoke test (lib/smoke, cli/smoke.ts)", () => {
     const recordFile = path.join(dir, "nested", "verified.json");
     const r = await run(planOf("final", { recordFile }));
     assert.equal(r.code, 0, r.all);
-    const checks = [
-      "api ready",
-      "gateway ready",
-      "console ready",
-      "console sign-in",
-      "guardrail blocks the test prompt",
-      "console page /dashboard",
-      "workers status",
-      "export job completes",
-      "event ingestion flowing",
-    ];
+    const checks = FINAL_CHECKS;
     assert.deepEqual(named(r.out, "ok"), checks);
     assert.deepEqual(r.out.slice(-2), ["verified-at: 2026-12-04T10:00:00Z", "verification: passed"]);
     const record = JSON.parse(fs.readFileSync(recordFile, "utf8"));

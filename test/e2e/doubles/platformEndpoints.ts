@@ -18,6 +18,19 @@ export const REALM_PATH = "/realms/platform";
 export const SMOKE_CLIENT = { id: "lockstep-smoke", secret: "e2e-client-secret" };
 export const ADMIN_TOKEN = "e2e-admin-token";
 
+/** The final smoke stage's checks, in the order they run, when every address is configured: all answered here. */
+export const FINAL_CHECKS = [
+  "api ready",
+  "gateway ready",
+  "console ready",
+  "console sign-in",
+  "guardrail blocks the test prompt",
+  "console page /dashboard",
+  "workers status",
+  "export job completes",
+  "event ingestion flowing",
+];
+
 type Color = "blue" | "green";
 
 export interface PlatformEndpoints {
