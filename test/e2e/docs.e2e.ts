@@ -12,6 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { editStackConfig } from "../../lib/config/stackFile";
 import { run } from "./doubles/kube";
+import { REALM_PATH } from "./doubles/platformEndpoints";
 import { BLOCKED_PROMPT, EngineTier, PROJECT } from "./tier";
 import { requireToolchainVersion } from "./toolchain";
 
@@ -132,6 +133,8 @@ describe("the docs' commands with the real Pulumi CLI", { timeout: 900_000 }, ()
       gatewayUrl: tier.endpoints.url,
       apiUrl: tier.endpoints.url,
       consoleUrl: tier.endpoints.url,
+      consolePreviewUrl: `${tier.endpoints.url}/preview/{color}`,
+      "signIn.issuerUrl": `${tier.endpoints.url}${REALM_PATH}`,
       blockedPrompt: BLOCKED_PROMPT,
     })
       .map(([key, value]) => `pulumi config set --stack staging --path lockstep:smoke.${key} ${JSON.stringify(value)}`)
