@@ -207,6 +207,21 @@ describe("the smoke test (lib/smoke, cli/smoke.ts)", () => {
     );
   });
 
+  it("without signIn, the sign-in and the pages are skipped (a page behind a sign-in proves nothing unsigned)", async () => {
+    const r = await run(planOf("final", { signIn: undefined }));
+    assert.equal(r.code, 0, r.all);
+    assert.deepEqual(
+      r.out.filter((l) => l.startsWith("smoke: skip")),
+      [
+        "smoke: skip  console sign-in: needs lockstep:smoke.signIn",
+        "smoke: skip  console pages: needs lockstep:smoke.signIn",
+      ],
+    );
+    assert.ok(!double.served.some((l) => l.startsWith("GET /dashboard")), "no page asked for unsigned");
+    const flip = await run(planOf("console-flip", { signIn: undefined }, "blue"));
+    assert.deepEqual(named(flip.out, "skip"), ["console-blue sign-in", "console-blue pages"]);
+  });
+
   it("after the gateway wave: the gateway answers and enforces policy, nothing else, no record", async () => {
     const r = await run(planOf("gateways", { recordFile: path.join(os.tmpdir(), "never-written.json") }));
     assert.equal(r.code, 0, r.all);
