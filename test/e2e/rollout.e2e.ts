@@ -71,6 +71,10 @@ function marker(watch: RolloutWatch): {
     done,
     steps,
     onEvent: (e) => {
+      // A replaced resource's old copy is deleted after everything else: cleanup no wave waits for, so it
+      // is neither a mark nor a step of its wave (it would stretch the wave to the end of the up).
+      const op = e.resourcePreEvent?.metadata.op ?? e.resOutputsEvent?.metadata.op;
+      if (op === "delete-replaced" || op === "discard-replaced") return;
       const started = e.resourcePreEvent?.metadata;
       if (started) {
         const state = started.new ?? started.old;
@@ -201,11 +205,18 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
     );
     // The stage checks ran where the waves need them: policy enforcement after the gateways moved and
     // before any console pod; green's own address checked before the live Service selected it.
-    const at = (label: string) => timeline.marks.find((m) => m.label === label)?.t ?? Number.NaN;
-    assert.ok(at("gateway-policy-check") >= at("gateway-route"), "the policy check ran after the route moved");
-    const firstGreen = Math.min(...timeline.pods.filter(isNew("console")).map((p) => p.created));
-    assert.ok(at("gateway-policy-check") <= firstGreen, "no console pod started before the policy check passed");
-    assert.ok(at("console-flip-check") <= at("console flip"), "green was checked before the flip");
+    // The engine's own clock (step start and end), not pod timestamps, which have whole seconds only.
+    const startOf = (name: string) => [...steps.values()].find((st) => st.urn.endsWith(`::${name}`))?.started;
+    const doneAt = (name: string) => done.get(name) ?? Number.NaN;
+    assert.ok(doneAt("gateway-policy-check") >= doneAt("gateway-route"), "the policy check ran after the route moved");
+    assert.ok(
+      doneAt("gateway-policy-check") <= (startOf("console-green") ?? Number.NaN),
+      "the console wave started after the policy check passed",
+    );
+    assert.ok(
+      doneAt("console-flip-check") <= (startOf("console-svc") ?? Number.NaN),
+      "green was checked before the flip started",
+    );
     assert.ok(tier.endpoints.served.includes("GET /preview/green/api/config 200"), "at green's own address");
   });
 
