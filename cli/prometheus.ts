@@ -1,5 +1,7 @@
 /** The Prometheus HTTP API as the canary analysis reads it: one instant query, as a reading. */
 import { readingOf, Reading } from "../lib/rollout/analysis";
+import { prometheusProxyPath } from "../lib/rollout/metricsSource";
+import type { CliEnv } from "./env";
 
 /**
  * Runs `promql` at `baseUrl`'s `/api/v1/query`. A Prometheus that cannot be reached, answers with an
@@ -16,4 +18,29 @@ export async function queryPrometheus(baseUrl: string, promql: string, timeoutMs
   } catch (err) {
     return { error: (err as Error).message.split("\n")[0] };
   }
+}
+
+/**
+ * Runs `promql` against the release set's own Prometheus in `namespace`, through the API server's service
+ * proxy (`kubectl get --raw`, with the stack's kubeconfig flags). kubectl's failure is the reading's error.
+ */
+export function queryClusterPrometheus(
+  kubectl: CliEnv["kubectl"],
+  target: readonly string[],
+  namespace: string,
+  promql: string,
+): Reading {
+  const raw = `${prometheusProxyPath(namespace)}api/v1/query?query=${encodeURIComponent(promql)}`;
+  const out = kubectl([...target, "get", "--raw", raw, "--request-timeout=10s"]);
+  if (out.status !== 0) {
+    const why = (out.stderr.trim() || out.stdout.trim() || `exit ${String(out.status)}`).split("\n").at(-1);
+    return { error: `kubectl get --raw ${prometheusProxyPath(namespace)}…: ${why}` };
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(out.stdout);
+  } catch {
+    return { error: `the Prometheus behind ${prometheusProxyPath(namespace)} answered with something other than JSON` };
+  }
+  return readingOf(body, promql);
 }

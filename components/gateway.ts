@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LABELS } from "../lib/core/names";
+import { pluginList } from "../lib/release/catalog";
 import { clusterService, createWorkload, replicasFor, WorkloadResources } from "./workload";
 
 export const GATEWAY_PORT = 41002;
@@ -9,6 +10,8 @@ export interface GatewayImage {
   version: string;
   /** Image pinned by digest. */
   image: string;
+  /** The plugins built into that image, name -> version, as its release pins them. @default {} */
+  plugins?: Readonly<Record<string, string>>;
 }
 
 export interface GatewayArgs {
@@ -58,12 +61,18 @@ export class Gateway extends pulumi.ComponentResource {
       resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "2", memory: "1Gi" } },
       awaitRollout: args.awaitRollout ?? true,
     };
+    // Each track is told the plugins its release was tested with, so a build that differs refuses to start.
+    const envOf = (track: GatewayImage) => [
+      ...common.env,
+      { name: "GATEWAY_BUILTIN_PLUGINS", value: pluginList(track.plugins ?? {}) },
+    ];
     this.stable = createWorkload(
       {
         ...common,
         name: "gateway",
         version: args.stable.version,
         image: args.stable.image,
+        env: envOf(args.stable),
         replicas: replicasFor(ha),
         spread: ha,
         selectorLabels: { [LABELS.track]: "stable" },
@@ -84,6 +93,7 @@ export class Gateway extends pulumi.ComponentResource {
       name: "gateway-canary",
       version: args.canary.version,
       image: args.canary.image,
+      env: envOf(args.canary),
       // Two canary replicas in HA so a node drain never takes the canary track to zero.
       replicas: idle ? 0 : ha ? 2 : 1,
       spread: ha && !idle,

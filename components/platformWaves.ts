@@ -21,6 +21,7 @@ import { Console } from "./console";
 import { Gateway } from "./gateway";
 import { Identity } from "./identity";
 import { NetworkIsolation } from "./network";
+import { Observability } from "./observability";
 import { Operators } from "./operators";
 import { PostgresCluster } from "./postgres";
 import { OpenBaoRestore, RestoreDrill, WritersDown } from "./recovery";
@@ -76,6 +77,10 @@ export function waveBuilders(ctx: PlatformContext): Record<WaveId, WaveBuilder> 
     const pin = (version === release.version ? release : getRelease(catalog, version)).components[component];
     return { version: pin.version, image: mirrored(pin.image, catalog.mirror) };
   };
+  const gatewayOf = (version: string) => ({
+    ...imageOf("gateway", version),
+    plugins: (version === release.version ? release : getRelease(catalog, version)).components.gateway.plugins,
+  });
 
   const gateways = gatewayTracks(config.release, window);
   const postgresImage = mirrored(release.postgres.image, catalog.mirror);
@@ -170,6 +175,19 @@ export function waveBuilders(ctx: PlatformContext): Record<WaveId, WaveBuilder> 
         },
         { parent: wave, dependsOn: [namespace] },
       );
+      new Observability(
+        "observability",
+        {
+          release,
+          chart: charts.observability,
+          mirror: catalog.mirror,
+          namespace: ns,
+          stackValues: config.chartValues.observability,
+          secretValues,
+          awaitRollout,
+        },
+        { parent: wave, dependsOn: [namespace] },
+      );
       if (restore?.openbaoSnapshot) {
         new OpenBaoRestore(
           "openbao-restore",
@@ -238,9 +256,9 @@ export function waveBuilders(ctx: PlatformContext): Record<WaveId, WaveBuilder> 
         "gateways",
         {
           namespace: ns,
-          stable: imageOf("gateway", gateways.stable),
+          stable: gatewayOf(gateways.stable),
           canary: gateways.canary
-            ? { ...imageOf("gateway", gateways.canary.version), percent: gateways.canary.percent }
+            ? { ...gatewayOf(gateways.canary.version), percent: gateways.canary.percent }
             : undefined,
           apiUrl,
           parentGateway: { name: config.route.gatewayName, namespace: config.route.gatewayNamespace ?? ns },

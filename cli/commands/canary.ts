@@ -1,4 +1,5 @@
 /** `lockstep canary --stack <s>`: the gateway canary moved step by step, each step judged before the next. */
+import { kubectlTarget } from "../../lib/config/cluster";
 import { parseStackConfig } from "../../lib/config/config";
 import { enforcedPack } from "../../lib/config/packConfig";
 import { editStackConfig, readStackFile } from "../../lib/config/stackFile";
@@ -13,10 +14,11 @@ import {
   showReading,
   StepAnalysis,
 } from "../../lib/rollout/analysis";
+import { PROMETHEUS_SERVICE } from "../../lib/rollout/metricsSource";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 import { failureOf, requireEngine } from "../fleetBackend";
-import { queryPrometheus } from "../prometheus";
+import { queryClusterPrometheus, queryPrometheus } from "../prometheus";
 import { table } from "../table";
 
 export const CANARY_HELP = `Usage: lockstep canary --stack <name> [--steps 10,25,50] [--prometheus <url>] [--json]
@@ -41,7 +43,8 @@ to 0. When every step passed, close the window (remove lockstep:upgrade) and \`p
 
   --stack <name>      the stack (required); its window must be open, rolling, with the gateways behind
   --steps <list>      canary weights, increasing (default lockstep:canary.steps, else 10,25,50)
-  --prometheus <url>  the Prometheus HTTP API (default lockstep:canary.prometheusUrl)
+  --prometheus <url>  the Prometheus HTTP API (default lockstep:canary.prometheusUrl; unset: the
+                      release's own Prometheus, reached through the Kubernetes API's service proxy)
   --json              print one JSON object
   -h, --help          show this help
 
@@ -82,10 +85,6 @@ export async function canary(argv: string[], env: CliEnv): Promise<CommandResult
   const settings = config.canary ?? DEFAULT_CANARY;
   const steps = values.steps !== undefined ? parseSteps(values.steps) : settings.steps;
   const prometheusUrl = values.prometheus ?? settings.prometheusUrl;
-  if (!prometheusUrl)
-    throw new LockstepInputError(
-      `stack ${stack}: lockstep:canary.prometheusUrl is unset and no --prometheus was given; the analysis needs the Prometheus HTTP API that scrapes the gateways`,
-    );
   if (values.prometheus !== undefined && !/^https?:\/\/\S+$/.test(values.prometheus))
     throw new LockstepInputError(`--prometheus ${showValue(values.prometheus)}: must be an absolute http(s) URL`);
   if (config.upgrade?.mode === "coordinated")
@@ -121,6 +120,12 @@ export async function canary(argv: string[], env: CliEnv): Promise<CommandResult
     json: { ok: false, stack, upFailedAt: weight, error, aborted, analyses },
   });
 
+  const clusterFlags = kubectlTarget(config.cluster, env.projectDir);
+  env.progress(
+    prometheusUrl
+      ? `canary: metrics from the Prometheus at ${prometheusUrl}`
+      : `canary: metrics from the release's Prometheus (service ${PROMETHEUS_SERVICE.name} in ${config.namespace}, through the Kubernetes API)`,
+  );
   const earlier = config.upgrade?.gatewayCanaryPercent;
   const analyses: StepAnalysis[] = [];
   if (earlier !== undefined && earlier !== 0) {
@@ -128,7 +133,9 @@ export async function canary(argv: string[], env: CliEnv): Promise<CommandResult
     if (error) return upFailed(0, error, analyses, false);
   }
   const deps = {
-    query: (promql: string) => queryPrometheus(prometheusUrl, promql),
+    query: prometheusUrl
+      ? (promql: string) => queryPrometheus(prometheusUrl, promql)
+      : async (promql: string) => queryClusterPrometheus(env.kubectl, clusterFlags, config.namespace, promql),
     sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
     now: () => Date.now(),
     progress: env.progress,

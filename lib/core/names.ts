@@ -57,4 +57,5 @@ export const HELM_RELEASES = {
   barmanCloudPlugin: "barman-cloud",
   identity: "keycloak",
   openbao: "openbao",
+  observability: "prometheus",
 } as const;

@@ -21,7 +21,7 @@ import { digestImage, EXACT_VERSION, exactVersion, kubernetesMinor, semverRange 
 export const FIRST_PARTY = ["api", "gateway", "console", "workers"] as const;
 export type FirstPartyComponent = (typeof FIRST_PARTY)[number];
 
-export const CHARTS = ["cnpgOperator", "barmanCloudPlugin", "identity", "openbao"] as const;
+export const CHARTS = ["cnpgOperator", "barmanCloudPlugin", "identity", "openbao", "observability"] as const;
 export type ChartKey = (typeof CHARTS)[number];
 
 /** The images each chart of a release must pin, by name (`lib/release/images.ts` knows where each lands in the values). */
@@ -30,12 +30,25 @@ export const CHART_IMAGES = {
   barmanCloudPlugin: ["plugin", "sidecar"],
   identity: ["keycloak"],
   openbao: ["server"],
+  observability: ["server", "configReloader"],
 } as const satisfies Record<ChartKey, readonly string[]>;
 
 /** Registry -> mirror prefix (`ghcr.io` -> `mirror.internal/ghcr`), from the catalog's `catalog.yaml`. */
 export type Mirror = Readonly<Record<string, string>>;
 
 const componentPin = z.strictObject({ version: exactVersion, image: digestImage });
+/** A built-in plugin's name: lower-case words joined by dashes, like `pii-redaction`. */
+const PLUGIN_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+/** Built-in plugin name -> exact version; a bad name is reported at its own path (zod's record says only "Invalid key"). */
+const pluginPins = z.record(z.string(), exactVersion).superRefine((plugins, ctx) => {
+  for (const name of Object.keys(plugins))
+    if (!PLUGIN_NAME.test(name))
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: "is not a plugin name: a plugin is named in lower-case words joined by dashes, like pii-redaction",
+      });
+});
 const chartPin = z.strictObject({
   repo: z.string().url({ message: "must be a Helm repository URL" }),
   chart: z.string().min(1),
@@ -62,7 +75,13 @@ export const releaseSchema = z.strictObject({
   version: exactVersion,
   components: z.strictObject({
     api: componentPin,
-    gateway: componentPin,
+    gateway: componentPin.extend({
+      /**
+       * The plugins built into the gateway image, name -> exact version: what was tested with this set.
+       * The gateway is told them (`GATEWAY_BUILTIN_PLUGINS`), so a build whose plugins differ refuses to start. @default {}
+       */
+      plugins: pluginPins.default({}),
+    }),
     console: componentPin,
     workers: componentPin.extend({
       /** Workers that must not overlap across versions say `recreate`. @default rolling */
@@ -74,6 +93,8 @@ export const releaseSchema = z.strictObject({
     barmanCloudPlugin: chartPin,
     identity: chartPin,
     openbao: chartPin,
+    /** The Prometheus the canary analysis reads: it scrapes the gateways. */
+    observability: chartPin,
   }),
   postgres: z.strictObject({ major: z.number().int().min(13).max(20), image: digestImage }).superRefine((pg, ctx) => {
     const tagged = imageMajor(pg.image);
@@ -324,6 +345,14 @@ export function partDigests(release: Release): Record<string, string> {
   ]);
 }
 
+/** `a=1.2.0,b=0.4.1`, by name: the built-in plugins as the gateway is told them. */
+export function pluginList(plugins: Readonly<Record<string, string>>): string {
+  return Object.entries(plugins)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, version]) => `${name}=${version}`)
+    .join(",");
+}
+
 /** Upgrade sources per version, the shape `findUpgradePath` wants. */
 export function upgradeSources(catalog: Catalog): Map<string, readonly string[]> {
   return new Map([...catalog.releases].map(([v, r]) => [v, r.notes.upgradeFrom]));
@@ -346,6 +375,10 @@ export function diffSets(from: Release, to: Release): SetDifference[] {
     const b = to.components[name];
     if (a.version !== b.version || a.image !== b.image)
       diffs.push({ key: `components.${name}`, from: `${a.version} (${a.image})`, to: `${b.version} (${b.image})` });
+    if (name === "gateway") {
+      const [was, now] = [from, to].map((r) => pluginList(r.components.gateway.plugins) || "(none)");
+      if (was !== now) diffs.push({ key: "components.gateway.plugins", from: was, to: now });
+    }
   }
   for (const name of CHARTS) {
     const a = from.charts[name];

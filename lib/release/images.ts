@@ -75,6 +75,14 @@ export function chartImageValues(chart: ChartKey, images: Record<string, string>
       const server = ref("server");
       return { server: { image: { registry: server.registry, repository: server.repository, tag: tagged(server) } } };
     }
+    case "observability": {
+      // This chart pulls by digest when one is set, so the tag stays only for people reading the values.
+      const image = (r: ImageRef) => ({ repository: `${r.registry}/${r.repository}`, tag: r.tag, digest: r.digest });
+      return {
+        server: { image: image(ref("server")) },
+        configmapReload: { prometheus: { image: image(ref("configReloader")) } },
+      };
+    }
   }
 }
 

@@ -66,7 +66,7 @@ export const canarySchema = z.strictObject({
       message: "must increase step by step, like [10, 25, 50]",
     })
     .default([10, 25, 50]),
-  /** The Prometheus HTTP API the analysis queries. */
+  /** The Prometheus HTTP API the analysis queries. @default the release set's own Prometheus, through the Kubernetes API's service proxy */
   prometheusUrl: z.url({ message: "must be an absolute http(s) URL" }).optional(),
   metrics: z
     .strictObject({

@@ -4,7 +4,7 @@
  *
  * Ports, from each component's docs: gateway 41002, API 8080, console 3000; PostgreSQL 5432 and the CNPG
  * instance manager 8000 (the operator and the instances call it); Keycloak 8080 (HTTP) and 7800/57800
- * (JGroups between its pods); OpenBao 8200 (API) and 8201 (raft between its pods); DNS 53.
+ * (JGroups between its pods); OpenBao 8200 (API) and 8201 (raft between its pods); Prometheus 9090; DNS 53.
  */
 import { IDENTITY_DB, LABELS, PLATFORM_DB } from "../core/names";
 
@@ -47,6 +47,7 @@ const component = (name: string): Labels => ({ [LABELS.component]: name });
 const cnpg = (cluster: string): Labels => ({ "cnpg.io/cluster": cluster });
 const KEYCLOAK: Labels = { "app.kubernetes.io/name": "keycloakx", "app.kubernetes.io/instance": "keycloak" };
 const OPENBAO: Labels = { "app.kubernetes.io/name": "openbao", "app.kubernetes.io/instance": "openbao" };
+const PROMETHEUS: Labels = { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": "prometheus" };
 const ANYWHERE: Peer = { cidr: "0.0.0.0/0" };
 const tcp = (...ports: number[]) => ports.map((port) => ({ port, protocol: "TCP" as const }));
 
@@ -93,9 +94,9 @@ export function networkPolicies(ctx: NetworkContext): NetworkPolicySpec[] {
     {
       name: "gateway",
       description:
-        "users reach the gateways through the Gateway; gateways call the API, Keycloak, OpenBao and the AI providers",
+        "users reach the gateways through the Gateway, and Prometheus scrapes them; gateways call the API, Keycloak, OpenBao and the AI providers",
       pods: app("gateway"),
-      ingress: [{ peers: [gatewayNs], ports: tcp(41002) }],
+      ingress: [{ peers: [gatewayNs, { pods: PROMETHEUS }], ports: tcp(41002) }],
       egress: [
         { peers: [{ pods: app("api") }, { pods: KEYCLOAK }], ports: tcp(8080) },
         { peers: [{ pods: OPENBAO }], ports: tcp(8200) },
@@ -154,6 +155,18 @@ export function networkPolicies(ctx: NetworkContext): NetworkPolicySpec[] {
       egress: [
         { peers: [{ pods: cnpg(IDENTITY_DB) }], ports: tcp(5432) },
         { peers: [{ pods: KEYCLOAK }], ports: tcp(7800, 57800) },
+      ],
+    },
+    {
+      name: "prometheus",
+      description:
+        "the canary analysis reads Prometheus through the API server's service proxy; it scrapes the gateways and discovers them from the API server",
+      pods: PROMETHEUS,
+      // The API server's proxy connects from outside the pod network: an address block, as for its other calls.
+      ingress: [{ peers: [ANYWHERE], ports: tcp(9090) }],
+      egress: [
+        { peers: [{ pods: app("gateway") }], ports: tcp(41002) },
+        { peers: [ANYWHERE], ports: tcp(443, 6443) },
       ],
     },
     {

@@ -59,6 +59,15 @@ export const CHART_SECURITY: Record<ChartKey, ChartSecurity> = {
     uid: 100,
     gid: 1000,
   },
+  observability: {
+    pod: [["server", "securityContext"]],
+    container: [
+      ["server", "containerSecurityContext"],
+      ["configmapReload", "prometheus", "containerSecurityContext"],
+    ],
+    uid: 65534,
+    gid: 65534,
+  },
 };
 
 function setAt(target: Values, path: readonly string[], value: unknown): void {

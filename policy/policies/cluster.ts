@@ -1,12 +1,10 @@
 /** Cluster policies: the Kubernetes baseline of the release, and restricted Pod Security for every Pod template. */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { CHARTS } from "../../lib/release/catalog";
-import { HELM_RELEASES } from "../../lib/core/names";
 import { valueAt } from "../../lib/core/objects";
 import { CHART_SECURITY } from "../../lib/security/podSecurity";
 import { looksLikePlaintextSecret } from "../../lib/security/secrets";
 import { kubernetesVerdict } from "../../lib/release/semverRules";
-import { catalog, releaseRecord, TYPES } from "./context";
+import { catalog, CHART_OF_RELEASE, releaseRecord, TYPES } from "./context";
 import { helmReleaseShape, podSpecOf, securityContextShape, view } from "./shapes";
 
 export const kubernetesBaseline: StackValidationPolicy = {
@@ -28,9 +26,6 @@ export const kubernetesBaseline: StackValidationPolicy = {
     if (!verdict.ok) reportViolation(verdict.reason, resource.urn);
   },
 };
-
-/** The chart each Helm release name installs. */
-const CHART_OF_RELEASE = new Map(CHARTS.map((key) => [HELM_RELEASES[key] as string, key]));
 
 /** What a chart's values set at one security-context path, checked against the restricted profile. */
 function chartContextProblems(values: unknown, path: readonly string[], kind: "pod" | "container"): string[] {

@@ -3,9 +3,9 @@
  * stack's resources. Plain functions, no registration side effects.
  */
 import type { PolicyResource } from "@pulumi/policy";
-import { Catalog, DEFAULT_CATALOG_DIR, loadCatalog } from "../../lib/release/catalog";
+import { Catalog, CHARTS, DEFAULT_CATALOG_DIR, loadCatalog } from "../../lib/release/catalog";
 import { ReleaseRecordData, releaseRecordSchema } from "../../lib/state/record";
-import { LABELS, RELEASE_RECORD_KEY, RELEASE_RECORD_NAME } from "../../lib/core/names";
+import { HELM_RELEASES, LABELS, RELEASE_RECORD_KEY, RELEASE_RECORD_NAME } from "../../lib/core/names";
 import type { z } from "zod";
 import { cnpgClusterShape, configMapShape, Deployment, deploymentShape, labelsOf, view } from "./shapes";
 
@@ -23,6 +23,9 @@ export const TYPES = {
   networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
   command: "command:local:Command",
 } as const;
+
+/** The chart each Helm release name installs. */
+export const CHART_OF_RELEASE = new Map(CHARTS.map((key) => [HELM_RELEASES[key] as string, key]));
 
 let cachedCatalog: Catalog | undefined;
 /** The catalog the policies judge against: the one the plan loaded, or `releases/` beside the pack. */

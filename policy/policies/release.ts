@@ -1,19 +1,58 @@
 /** Release-set policies: what runs is exactly the catalog's set, and prod runs only what staging verified. */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { FIRST_PARTY, FirstPartyComponent } from "../../lib/release/catalog";
-import { mirrored } from "../../lib/release/images";
+import { chartImageValues, mirrored } from "../../lib/release/images";
+import { valueAt } from "../../lib/core/objects";
 import { DEFAULT_PRODUCTION_STACKS, promotionRefusal } from "../../lib/state/gates";
 import { DIGEST_IMAGE } from "../../lib/release/schemas";
 import { LABELS } from "../../lib/core/names";
-import { catalog, readableRecord } from "./context";
-import { labelsOf, podSpecOf } from "./shapes";
+import { catalog, CHART_OF_RELEASE, readableRecord, TYPES } from "./context";
+import { helmReleaseShape, labelsOf, podSpecOf, view } from "./shapes";
+
+/** Every leaf of a values tree with its path: `[["server", "image", "digest"], "sha256:…"]`. */
+function leaves(values: unknown, at: string[] = []): [string[], unknown][] {
+  if (!values || typeof values !== "object" || Array.isArray(values)) return [[at, values]];
+  return Object.entries(values).flatMap(([k, v]) => leaves(v, [...at, k]));
+}
+
+/**
+ * A chart release's images: the values at the chart's image paths must be what the catalog pins for that
+ * chart at that version (some release of the catalog pins it so), digests and all.
+ */
+function chartImageProblems(props: unknown): string[] {
+  const release = view(helmReleaseShape, props);
+  const chart = release?.name ? CHART_OF_RELEASE.get(release.name) : undefined;
+  if (!release || !chart) return [];
+  const pins = catalog()
+    .versions.map((v) => catalog().releases.get(v)?.charts[chart])
+    .filter((pin) => pin !== undefined && pin.version === release.version);
+  if (pins.length === 0) {
+    const known = [...new Set(catalog().versions.map((v) => catalog().releases.get(v)?.charts[chart].version))];
+    return [
+      `chart release ${release.name}: chart version ${JSON.stringify(release.version)} must be one the release catalog pins for ${chart} (${known.join(", ")})`,
+    ];
+  }
+  const differing = (images: Record<string, string>) =>
+    leaves(chartImageValues(chart, images, catalog().mirror)).filter(
+      ([path, want]) => valueAt(release.values, path) !== want,
+    );
+  if (pins.some((pin) => pin && differing(pin.images).length === 0)) return [];
+  const [path, want] = differing(pins[pins.length - 1]?.images ?? {})[0];
+  return [
+    `chart release ${release.name}: values.${path.join(".")} must be ${JSON.stringify(want)}, the catalog's image for ${chart} ${String(release.version)}, not ${JSON.stringify(valueAt(release.values, path))}: a chart runs only the images its set pins`,
+  ];
+}
 
 export const releaseSetPinned: ResourceValidationPolicy = {
   name: "release-set-pinned",
   description:
-    "Checks whether every container image is pinned by digest and, for lockstep components, equals the catalog's digest for the version the workload declares.",
+    "Checks whether every container image is pinned by digest and, for lockstep components, equals the catalog's digest for the version the workload declares, and whether every chart release runs the images the catalog pins for its chart version.",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
+    if (args.type === TYPES.helmRelease) {
+      for (const problem of chartImageProblems(args.props)) reportViolation(problem);
+      return;
+    }
     const pod = podSpecOf(args.type, args.props);
     if (!pod) return;
     const labels = labelsOf(args.props);

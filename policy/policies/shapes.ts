@@ -180,6 +180,7 @@ export const commandShape = z.object({
 export const helmReleaseShape = z.object({
   name: z.string().optional(),
   chart: z.string().optional(),
+  version: z.string().optional(),
   values: z.record(z.string(), z.unknown()).optional(),
 });
 

@@ -472,7 +472,7 @@ const CASES: Case[] = [
     what: "catalog add with a chart image not of the form chart.image",
     args: ["catalog", "add", "--version", "1.6.0", ...IMAGES, "--chart-image", `openbao=r@${digest("c")}`],
     says: [
-      /--chart-image openbao=\.\.\.: expected <chart>\.<image>, one of cnpgOperator\.operator, barmanCloudPlugin\.plugin, barmanCloudPlugin\.sidecar, identity\.keycloak, openbao\.server$/m,
+      /--chart-image openbao=\.\.\.: expected <chart>\.<image>, one of cnpgOperator\.operator, barmanCloudPlugin\.plugin, barmanCloudPlugin\.sidecar, identity\.keycloak, openbao\.server, observability\.server, observability\.configReloader$/m,
     ],
   },
   {

@@ -47,7 +47,7 @@ describe("lockstep canary", () => {
 
   const healthy: Script = (m) => ({ errorRate: 0.001, latencyRatio: 1.1, requests: 120 })[m];
   /** Staging in the 1.3.4 -> 1.4.2 window, the gateways behind, the analysis sampling fast. */
-  function setup(upgrade: Record<string, unknown> = { mode: "rolling" }) {
+  function setup(upgrade: Record<string, unknown> = { mode: "rolling" }, extra: Record<string, unknown> = {}) {
     const dir = tempProject();
     const fleet = new FakeFleet(dir, catalog).add({ stack: "staging", version: "1.3.4" });
     const file = stackFilePath("staging", dir);
@@ -59,7 +59,7 @@ describe("lockstep canary", () => {
         console: { blue: "1.4.2", green: "1.3.4", live: "green" },
         upgrade,
         canary: {
-          prometheusUrl: url,
+          ...(extra.prometheusUrl === null ? {} : { prometheusUrl: url }),
           steps: [10, 50],
           metrics: {
             errorRate: { max: 0.01, ...fast },
@@ -67,6 +67,7 @@ describe("lockstep canary", () => {
             requests: { min: 20, ...fast },
           },
         },
+        ...(extra.cluster ? { cluster: extra.cluster } : {}),
       }),
     );
     weightNow = () =>
@@ -80,7 +81,17 @@ describe("lockstep canary", () => {
       (fleet.stacks.get("staging")?.outputs.workloads as Record<string, string>).gateway = "1.3.4";
     };
     const progress: string[] = [];
-    return { dir, fleet, weightsUpped, progress, e: env(dir, { fleet, progress }) };
+    const kubectlCalls: string[][] = [];
+    const kubectl = extra.kubectl as
+      ((args: string[]) => { status: number; stdout: string; stderr: string }) | undefined;
+    return {
+      dir,
+      fleet,
+      weightsUpped,
+      progress,
+      kubectlCalls,
+      e: env(dir, { fleet, progress, kubectl, kubectlCalls }),
+    };
   }
 
   it("a passing run: each step a pulumi up with the policy pack, then the analysis; exit 0 at the last weight", async () => {
@@ -104,6 +115,75 @@ describe("lockstep canary", () => {
       queries.some((q) => q.includes('namespace="aigw-staging"')),
       "the queries are of the stack's namespace",
     );
+  });
+
+  it("without a prometheusUrl, reads the release's own Prometheus through the API server's service proxy, with the stack's kubeconfig", async () => {
+    script = healthy;
+    /** A kubectl double: `get --raw` on the proxy path answers as the Prometheus double would. */
+    const kubectl = (args: string[]) => {
+      const raw = args[args.indexOf("--raw") + 1] ?? "";
+      const query = new URL(raw, "http://x").searchParams.get("query") ?? "";
+      const metric: Metric = /code=~/.test(query)
+        ? "errorRate"
+        : /histogram_quantile/.test(query)
+          ? "latencyRatio"
+          : "requests";
+      const value = String(script(metric, weightNow()));
+      const result = [{ metric: {}, value: [Date.now() / 1000, value] }];
+      return {
+        status: 0,
+        stdout: JSON.stringify({ status: "success", data: { resultType: "vector", result } }),
+        stderr: "",
+      };
+    };
+    const { dir, e, kubectlCalls, progress } = setup(
+      { mode: "rolling" },
+      { prometheusUrl: null, cluster: { kubeconfig: "kube/staging.yaml", context: "staging" }, kubectl },
+    );
+    const r = await lockstep(e, "canary", "--stack", "staging", "--json");
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.ok(
+      progress.includes(
+        "canary: metrics from the release's Prometheus (service prometheus-server in aigw-staging, through the Kubernetes API)",
+      ),
+      progress.join("\n"),
+    );
+    assert.equal(kubectlCalls.length, 12, "3 metrics, 2 samples, 2 steps");
+    const [call] = kubectlCalls;
+    assert.deepEqual(call.slice(0, 6), [
+      "--kubeconfig",
+      path.join(dir, "kube/staging.yaml"),
+      "--context",
+      "staging",
+      "get",
+      "--raw",
+    ]);
+    assert.match(
+      call[6],
+      /^\/api\/v1\/namespaces\/aigw-staging\/services\/http:prometheus-server:80\/proxy\/api\/v1\/query\?query=/,
+    );
+    assert.match(decodeURIComponent(call[6]), /namespace="aigw-staging",track="canary"/);
+
+    // kubectl's refusal is the sample's error, never no data: the step fails and the run aborts.
+    const down = setup(
+      { mode: "rolling" },
+      {
+        prometheusUrl: null,
+        kubectl: () => ({
+          status: 1,
+          stdout: "",
+          stderr:
+            'Error from server (ServiceUnavailable): no endpoints available for service "http:prometheus-server:80"',
+        }),
+      },
+    );
+    const failed = await lockstep(down.e, "canary", "--stack", "staging");
+    assert.equal(failed.code, 1, failed.stdout);
+    assert.match(
+      failed.stdout,
+      /FAILED at 10 %: errorRate = error \(kubectl get --raw \/api\/v1\/namespaces\/aigw-staging\/services\/http:prometheus-server:80\/proxy\/…: Error from server \(ServiceUnavailable\): no endpoints available/,
+    );
+    assert.deepEqual(down.weightsUpped, [10, 0]);
   });
 
   it("a failure at a step aborts: a real up at weight 0, exit 1, the measured value and the broken condition", async () => {

@@ -293,7 +293,7 @@ describe("lockstep plan", () => {
           // The set 1.5.1 really is: a digest the catalog does not give 1.5.1 is refused (an edited release).
           release: {
             version: "1.5.1",
-            setDigest: "sha256:bdf0008f0adb58708773861564dbee0d8249224c411ad4e1cbea6d7849d46f5e",
+            setDigest: "sha256:577ffbc3d26513311171d2be46102fb2e9081d4e00f5dbde25ff622009663878",
           },
           workloads,
           consoleLive: "blue",

@@ -473,7 +473,7 @@ describe("what preflight prints, line for line", () => {
             verification: {
               status: "passed",
               version: "1.5.1",
-              setDigest: "sha256:bdf0008f0adb58708773861564dbee0d8249224c411ad4e1cbea6d7849d46f5e",
+              setDigest: "sha256:577ffbc3d26513311171d2be46102fb2e9081d4e00f5dbde25ff622009663878",
               verifiedAt: "2026-11-21T10:00:00Z",
             },
           },

@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { PlanResult, runStack as planRun } from "../../plan/plan";
 import type { RecordedResource } from "../../plan/runtime";
 import { ofType, planStack, PROJECT, prop, resource, runStack } from "../helpers";
+import { getRelease, loadCatalog } from "../../lib/release/catalog";
 
 type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const container = (result: PlanResult, name: string): Loose =>
@@ -66,9 +67,12 @@ describe("component shapes", () => {
         assert.deepEqual(c.ports, [{ name: "http", containerPort: 41002, protocol: "TCP" }], name);
         assert.equal(c.readinessProbe.httpGet.path, "/readyz");
         assert.equal(c.livenessProbe.httpGet.path, "/healthz");
+        // Each track is told the plugins of its own release: the stable 1.5.0's, the canary 1.5.1's.
+        const rateLimit = name === "gateway" ? "2.1.0" : "2.1.1";
         assert.deepEqual(c.env, [
           { name: "API_URL", value: "http://api.aigw-staging.svc" },
           { name: "GATEWAY_PORT", value: "41002" },
+          { name: "GATEWAY_BUILTIN_PLUGINS", value: `pii-redaction=1.4.0,prompt-guard=1.1.0,rate-limit=${rateLimit}` },
         ]);
         assert.deepEqual(prop(resource(canary, `${name === "gateway" ? "gateway-stable" : name}-svc`), "spec.ports"), [
           { name: "http", port: 80, targetPort: 41002, protocol: "TCP" },
@@ -351,6 +355,66 @@ describe("component shapes", () => {
     });
   });
 
+  describe("observability", () => {
+    it("runs the release's Prometheus by digest, restricted, scraping only the gateways of its namespace with the labels the analysis selects", () => {
+      const values = resource(staging, "prometheus").props.values as Loose;
+      const pins = getRelease(loadCatalog(path.join(PROJECT, "releases")), "1.5.1").charts.observability.images;
+      assert.deepEqual(values.server.image, {
+        repository: "quay.io/prometheus/prometheus",
+        tag: "v3.14.0",
+        digest: pins.server.split("@")[1],
+      });
+      assert.equal(values.configmapReload.prometheus.image.digest, pins.configReloader.split("@")[1]);
+      assert.deepEqual(values.server.securityContext, {
+        runAsNonRoot: true,
+        runAsUser: 65534,
+        runAsGroup: 65534,
+        fsGroup: 65534,
+        seccompProfile: { type: "RuntimeDefault" },
+      });
+      for (const ctx of [
+        values.server.containerSecurityContext,
+        values.configmapReload.prometheus.containerSecurityContext,
+      ]) {
+        assert.equal(ctx.readOnlyRootFilesystem, true);
+        assert.deepEqual(ctx.capabilities, { drop: ["ALL"] });
+      }
+      assert.equal(values.server.releaseNamespace, true, "discovery bound in its namespace alone");
+      assert.equal(values.server.useExistingClusterRoleName, "aigw-staging-prometheus-discovery");
+      assert.deepEqual(prop(resource(staging, "prometheus-discovery"), "rules"), [
+        { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
+      ]);
+      for (const sub of ["alertmanager", "kube-state-metrics", "prometheus-node-exporter", "prometheus-pushgateway"])
+        assert.equal(values[sub].enabled, false, sub);
+      assert.equal(values.scrapeConfigs["kubernetes-pods"].enabled, false);
+      assert.equal(values.scrapeConfigs.prometheus, undefined, "its own job stays the chart's");
+      const job = values.scrapeConfigs["lockstep-gateways"];
+      assert.deepEqual(job.kubernetes_sd_configs, [{ role: "pod", namespaces: { own_namespace: true } }]);
+      assert.deepEqual(job.relabel_configs[0], {
+        source_labels: [
+          "__meta_kubernetes_pod_label_app_kubernetes_io_name",
+          "__meta_kubernetes_pod_container_port_number",
+        ],
+        regex: "gateway;41002",
+        action: "keep",
+      });
+      assert.deepEqual(
+        job.relabel_configs.slice(1).map((r: Loose) => [r.source_labels[0], r.target_label]),
+        [
+          ["__meta_kubernetes_namespace", "namespace"],
+          ["__meta_kubernetes_pod_label_lockstep_dev_track", "track"],
+          ["__meta_kubernetes_pod_label_app_kubernetes_io_version", "version"],
+          ["__meta_kubernetes_pod_name", "pod"],
+        ],
+      );
+      assert.equal(resource(staging, "prometheus").props.namespace, "aigw-staging");
+      assert.deepEqual(outputsOf(recorded, "observability"), {
+        revision: { __pulumiUnknown: true },
+        service: "prometheus-server.aigw-staging:80",
+      });
+    });
+  });
+
   describe("OpenBao", () => {
     it("runs raft in HA mode (1 node on staging, 3 on prod), a /tmp scratch volume, and no injector", () => {
       for (const [result, replicas] of [
@@ -379,7 +443,7 @@ describe("component shapes", () => {
         secret.map((r) => [r.name, r.secretProps.includes("values")]),
         secret.map((r) => [r.name, true]),
       );
-      assert.equal(secret.length, 4);
+      assert.equal(secret.length, 5);
       const clear = recorded.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
       assert.deepEqual(
         clear.map((r) => [r.name, r.secretProps.includes("values")]),
@@ -426,7 +490,7 @@ describe("component shapes", () => {
     it("runs the final smoke plan with the stack's endpoints, the set and the blocked prompt, again when the set, the live color or the canary moves", async () => {
       const smoke = resource(staging, "smoke-test");
       assert.equal(smoke.props.create, "node bin/cli/smoke.js");
-      const digest = "sha256:bdf0008f0adb58708773861564dbee0d8249224c411ad4e1cbea6d7849d46f5e"; // release 1.5.1's set, as Pulumi.prod.yaml's promotion records it
+      const digest = "sha256:577ffbc3d26513311171d2be46102fb2e9081d4e00f5dbde25ff622009663878"; // release 1.5.1's set, as Pulumi.prod.yaml's promotion records it
       const plan = planOf(smoke);
       assert.deepEqual([plan.stage, plan.stack, plan.release, plan.setDigest], ["final", "staging", "1.5.1", digest]);
       assert.equal(plan.smoke.gatewayUrl, "https://gateway.staging.example.internal");
@@ -483,12 +547,13 @@ describe("component shapes", () => {
       const { parts, ...release } = open.release as { parts: Record<string, string> };
       assert.deepEqual(release, {
         version: "1.5.1",
-        setDigest: "sha256:bdf0008f0adb58708773861564dbee0d8249224c411ad4e1cbea6d7849d46f5e",
+        setDigest: "sha256:577ffbc3d26513311171d2be46102fb2e9081d4e00f5dbde25ff622009663878",
       });
       assert.deepEqual(Object.keys(parts).sort(), [
         "charts.barmanCloudPlugin",
         "charts.cnpgOperator",
         "charts.identity",
+        "charts.observability",
         "charts.openbao",
         "components.api",
         "components.console",
@@ -649,6 +714,7 @@ describe("component shapes", () => {
         "platform-db-instances",
         "keycloak-db-instances",
         "keycloak",
+        "prometheus",
         "openbao",
       ];
       assert.deepEqual(policies.map((p) => prop(p, "metadata.name")).sort(), [...names].sort());

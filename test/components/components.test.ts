@@ -34,6 +34,7 @@ describe("components", () => {
         "barman-cloud-plugin": ["plugin-barman-cloud", pins.barmanCloudPlugin.version],
         keycloak: ["keycloakx", pins.identity.version],
         openbao: ["openbao", pins.openbao.version],
+        prometheus: ["prometheus", pins.observability.version],
       };
       const releases = ofType(staging, "kubernetes:helm.sh/v3:Release");
       assert.deepEqual(releases.map((r) => r.name).sort(), Object.keys(expected).sort());

@@ -91,7 +91,7 @@ const BAD: [string[], RegExp][] = [
   ],
   [
     ["chartValues.mystery={}"],
-    /^lockstep:chartValues\.mystery = \(not shown\): unknown field; allowed fields are cnpgOperator, barmanCloudPlugin, identity, openbao$/,
+    /^lockstep:chartValues\.mystery = \(not shown\): unknown field; allowed fields are cnpgOperator, barmanCloudPlugin, identity, openbao, observability$/,
   ],
   [["route.gatewayName=UPPER"], /^lockstep:route\.gatewayName = "UPPER": must be a DNS-1123 label/],
   [

@@ -96,6 +96,7 @@ describe("the docs' commands with the real Pulumi CLI", { timeout: 900_000 }, ()
     }
     for (const resource of [
       "kubernetes:helm.sh/v3:Release +cnpg-operator",
+      "kubernetes:helm.sh/v3:Release +prometheus",
       "kubernetes:postgresql.cnpg.io/v1:Cluster +platform-db-cluster",
       "kubernetes:apps/v1:Deployment +api",
       "kubernetes:apps/v1:Deployment +gateway",

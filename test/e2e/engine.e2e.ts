@@ -117,9 +117,22 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
       .sort();
     assert.deepEqual(
       [...new Set(releases)],
-      ["barman-cloud", "cnpg", "keycloak", "openbao"],
-      "the four charts are installed by the real helm",
+      ["barman-cloud", "cnpg", "keycloak", "openbao", "prometheus"],
+      "the five charts are installed by the real helm",
     );
+    // The set's Prometheus runs its pinned images by digest and scrapes the gateways of this namespace alone.
+    const prometheus = JSON.parse(
+      tier.kubectl(["get", "deployment", "prometheus-server", "-n", NS, "-o", "json"]).stdout,
+    ).spec.template.spec.containers as { name: string; image: string }[];
+    const pinned = getRelease(catalog, FROM).charts.observability.images;
+    assert.deepEqual(
+      prometheus.map((c) => c.image.split("@")[1]).sort(),
+      [pinned.server, pinned.configReloader].map((i) => i.split("@")[1]).sort(),
+    );
+    const scrape = JSON.parse(tier.kubectl(["get", "configmap", "prometheus-server", "-n", NS, "-o", "json"]).stdout)
+      .data["prometheus.yml"] as string;
+    assert.match(scrape, /job_name: lockstep-gateways[\s\S]*own_namespace: true[\s\S]*regex: gateway;41002/);
+    assert.doesNotMatch(scrape, /job_name: kubernetes-pods/, "the chart's cluster-wide jobs are off");
     assert.equal(up.outputs.release.value.version, FROM);
     assert.equal(
       up.outputs.verification.value.status,
@@ -323,7 +336,7 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
     const state = (await stack.exportStack()).deployment as { resources: { urn: string; dependencies?: string[] }[] };
     const deps = (name: string) =>
       (state.resources.find((r) => r.urn.endsWith(`::${name}`))?.dependencies ?? []).map((u) => u.split("::").pop());
-    for (const release of ["cnpg-operator", "openbao", "keycloak"]) {
+    for (const release of ["cnpg-operator", "openbao", "keycloak", "prometheus"]) {
       assert.ok(
         deps(release).includes("await-platform-db-1-4-2-to-1-5-0") &&
           deps(release).includes("openbao-snapshot-1-4-2-to-1-5-0"),

@@ -242,6 +242,8 @@ export class EngineTier {
       "lockstep:awaitRollouts": this.simulated ? "true" : "false",
       "lockstep:chartValues.cnpgOperator.webhook.mutating.failurePolicy": "Ignore",
       "lockstep:chartValues.cnpgOperator.webhook.validating.failurePolicy": "Ignore",
+      // No storage provisioner runs here: a claim would stay Pending and Helm's wait with it.
+      "lockstep:chartValues.observability.server.persistentVolume.enabled": "false",
       "lockstep:smoke.gatewayUrl": this.endpoints.url,
       "lockstep:smoke.apiUrl": this.endpoints.url,
       "lockstep:smoke.consoleUrl": this.endpoints.url,

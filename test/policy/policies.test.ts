@@ -131,6 +131,33 @@ describe("policies", () => {
         }),
         /1\.9\.9.*must be a version in the release catalog/,
       ));
+    it("refuses a chart release whose image is not the catalog's for that chart version, naming the value", async () => {
+      const digest = getRelease(catalog, "1.5.1").charts.observability.images.server.split("@")[1];
+      await fails(
+        policies.releaseSetPinned,
+        edit(windowBase, "prometheus", (p) => {
+          p.values.server.image.digest = `sha256:${"0".repeat(64)}`;
+        }),
+        new RegExp(
+          `chart release prometheus: values\\.server\\.image\\.digest must be "${digest}", the catalog's image for observability 29\\.27\\.0, not "sha256:0{64}"`,
+        ),
+      );
+      await fails(
+        policies.releaseSetPinned,
+        edit(windowBase, "openbao", (p) => {
+          p.values.server.image.tag = "2.4.3";
+        }),
+        /chart release openbao: values\.server\.image\.tag must be "2\.4\.3@sha256:[0-9a-f]{64}", the catalog's image/,
+      );
+    });
+    it("refuses a chart version the catalog never pins, naming the versions it does", async () =>
+      fails(
+        policies.releaseSetPinned,
+        edit(windowBase, "prometheus", (p) => {
+          p.version = "29.30.0";
+        }),
+        /chart release prometheus: chart version "29\.30\.0" must be one the release catalog pins for observability \(29\.25\.0, 29\.27\.0\)/,
+      ));
   });
 
   describe("mixed-version-compatibility", () => {

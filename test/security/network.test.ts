@@ -85,6 +85,7 @@ const pod = {
   worker: { labels: { "app.kubernetes.io/name": "worker-export", "app.kubernetes.io/component": "workers" } },
   keycloak: { labels: { "app.kubernetes.io/name": "keycloakx", "app.kubernetes.io/instance": "keycloak" } },
   openbao: { labels: { "app.kubernetes.io/name": "openbao", "app.kubernetes.io/instance": "openbao" } },
+  prometheus: { labels: { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": "prometheus" } },
   platformDb: { labels: { "cnpg.io/cluster": "platform-db" } },
   identityDb: { labels: { "cnpg.io/cluster": "keycloak-db" } },
   intruder: { labels: name("intruder") },
@@ -141,6 +142,11 @@ describe("networkPolicies, judged as Kubernetes would", () => {
       ["openbao", "openbao", 8200],
       ["openbao", "internet", 6443],
       ["openbao", "internet", 443],
+      ["prometheus", "gateway", 41002],
+      ["prometheus", "internet", 6443],
+      ["prometheus", "internet", 443],
+      ["internet", "prometheus", 9090],
+      ["prometheus", "dns", 53, "UDP"],
       ["api", "dns", 53, "UDP"],
       ["gateway", "dns", 53, "TCP"],
       ["platformDb", "dns", 53, "UDP"],
@@ -177,6 +183,11 @@ describe("networkPolicies, judged as Kubernetes would", () => {
       ["platformDb", "internet", 9000],
       ["platformDb", "identityDb", 5432],
       ["openbao", "api", 8080],
+      ["prometheus", "api", 8080],
+      ["prometheus", "gateway", 8080],
+      ["prometheus", "internet", 9000],
+      ["intruder", "prometheus", 9090],
+      ["gateway", "prometheus", 9090],
       ["gateway", "dns", 80],
       ["gateway", "notDns", 53, "UDP"],
       ["api", "dns", 53, "SCTP"],
@@ -234,6 +245,7 @@ describe("networkPolicyObject", () => {
         "platform-db-instances",
         "keycloak-db-instances",
         "keycloak",
+        "prometheus",
         "openbao",
       ],
     );
@@ -270,6 +282,11 @@ describe("networkPolicyObject", () => {
     ]);
     assert.deepEqual(named("gateway").spec.ingress?.[0].from, [
       { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "gateway-system" } } },
+      {
+        podSelector: {
+          matchLabels: { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": "prometheus" },
+        },
+      },
     ]);
     assert.deepEqual(named("gateway").spec.egress?.[2].to, [{ ipBlock: { cidr: "0.0.0.0/0" } }]);
     const here = networkPolicyObject(
