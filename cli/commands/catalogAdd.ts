@@ -28,6 +28,8 @@ than the latest of its major.minor line is refused, and nothing is written.
                                 here or in --from-file)
   --from-file <file>            JSON or YAML from the build pipeline, shaped like a release file
                                 (components, charts, postgres, kubernetes, notes); flags win over it
+  --plugin <name>=<version>     a plugin built into the gateway image (repeatable; replaces the file's;
+                                none carried from the base: a new build pins its own)
   --chart <key>=<ver>[@<app>]   chart version (and app version) for ${CHARTS.join(", ")}; a chart that moves
                                 needs its images pinned again with --chart-image
   --chart-image <key>.<name>=<ref>  an image of a moved chart, by digest (${CHARTS.map((k) => `${k}: ${CHART_IMAGES[k].join(", ")}`).join("; ")})
@@ -56,6 +58,7 @@ export async function catalogAdd(argv: string[], env: CliEnv): Promise<CommandRe
   const values = parseCommandArgs("catalog add", argv, {
     version: { type: "string" },
     image: { type: "string", multiple: true },
+    plugin: { type: "string", multiple: true },
     "from-file": { type: "string" },
     chart: { type: "string", multiple: true },
     "postgres-image": { type: "string" },
@@ -80,6 +83,7 @@ export async function catalogAdd(argv: string[], env: CliEnv): Promise<CommandRe
       );
     images[component as FirstPartyComponent] = ref;
   }
+  const plugins = values.plugin ? Object.fromEntries(pairs("--plugin", values.plugin)) : undefined;
   const charts: BuildInput["charts"] = {};
   for (const [key, spec] of pairs("--chart", values.chart)) {
     if (!(CHARTS as readonly string[]).includes(key))
@@ -140,6 +144,7 @@ export async function catalogAdd(argv: string[], env: CliEnv): Promise<CommandRe
   const entry = composeRelease(catalog, {
     version: values.version,
     images,
+    plugins,
     file,
     charts,
     kubernetes,

@@ -35,6 +35,8 @@ export interface BuildInput {
   /** Images by digest for charts whose version moves: `{ identity: { keycloak: "quay.io/...@sha256:..." } }`. */
   chartImages?: Partial<Record<ChartKey, Record<string, string>>>;
   upgradeFrom?: string[];
+  /** The gateway build's built-in plugins, name -> version; replace the file's. @default the file's, else none */
+  plugins?: Record<string, string>;
   kubernetes?: { min: string; max: string };
   postgres?: { major?: number; image?: string };
   charts?: Partial<Record<ChartKey, { version: string; appVersion?: string }>>;
@@ -74,7 +76,9 @@ export function composeRelease(catalog: Catalog, input: BuildInput): CatalogEntr
     throw new LockstepInputError(`--base ${input.base}: not in the release catalog (${catalog.versions.join(", ")})`);
   const base = baseVersion ? catalog.releases.get(baseVersion) : undefined;
 
-  const fromFile = input.file ?? {};
+  const fromFile = structuredClone(input.file ?? {});
+  // Flags replace the build file's plugin list whole: a plugin the build dropped must not linger.
+  if (input.plugins) delete (fromFile.components as { gateway?: Values } | undefined)?.gateway?.plugins;
   const fileComponents = (fromFile.components ?? {}) as Record<
     string,
     { version?: string; image?: string } | undefined
@@ -86,7 +90,11 @@ export function composeRelease(catalog: Catalog, input: BuildInput): CatalogEntr
       throw new LockstepInputError(
         `components.${name}.image is missing: a release pins every first-party image by digest (pass --image ${name}=<repo>@sha256:<digest>)`,
       );
-    components[name] = { version: fileComponents[name]?.version ?? version, image };
+    components[name] = {
+      version: fileComponents[name]?.version ?? version,
+      image,
+      ...(name === "gateway" && input.plugins ? { plugins: input.plugins } : {}),
+    };
   }
   const chartPins: Values = {};
   for (const [key, pin] of Object.entries(input.charts ?? {}) as [

@@ -454,6 +454,16 @@ const CASES: Case[] = [
     says: [/--chart grafana=\.\.\.: unknown chart; the charts are cnpgOperator, barmanCloudPlugin, identity, openbao/],
   },
   {
+    what: "catalog add with a plugin that has no version",
+    args: ["catalog", "add", "--version", "1.6.0", ...IMAGES, "--plugin", "rate-limit"],
+    says: [/--plugin "rate-limit": expected key=value/],
+  },
+  {
+    what: "catalog add with a plugin version that is not exact",
+    args: ["catalog", "add", "--version", "1.6.0", ...IMAGES, "--plugin", "rate-limit=2.x"],
+    says: [/field components\.gateway\.plugins\.rate-limit = "2\.x": must be an exact version/],
+  },
+  {
     what: "catalog add with an unknown migrations kind",
     args: ["catalog", "add", "--version", "1.6.0", ...IMAGES, "--migrations", "reversible"],
     says: [/--migrations "reversible": must be one of expand-only, contract/],

@@ -52,6 +52,22 @@ describe("composeRelease", () => {
     );
   });
 
+  it("pins the gateway build's plugins from flags or the build file, never from the base release", () => {
+    assert.deepEqual(composeRelease(catalog, { version: "1.5.2", images }).release.components.gateway.plugins, {});
+    const file = { components: { gateway: { plugins: { "rate-limit": "2.1.2", "old-plugin": "0.1.0" } } } };
+    assert.deepEqual(composeRelease(catalog, { version: "1.5.2", images, file }).release.components.gateway.plugins, {
+      "rate-limit": "2.1.2",
+      "old-plugin": "0.1.0",
+    });
+    const flagged = composeRelease(catalog, { version: "1.5.2", images, file, plugins: { "rate-limit": "2.1.3" } });
+    assert.deepEqual(flagged.release.components.gateway.plugins, { "rate-limit": "2.1.3" }, "flags replace the list");
+    assert.deepEqual(file.components.gateway.plugins, { "rate-limit": "2.1.2", "old-plugin": "0.1.0" }, "untouched");
+    assert.match(
+      refusal(() => composeRelease(catalog, { version: "1.5.2", images, plugins: { "rate-limit": "latest" } })),
+      /field components\.gateway\.plugins\.rate-limit = "latest": must be an exact version/,
+    );
+  });
+
   it("carries notes from the build file: breaking changes, required config and compatibility", () => {
     const compatibility = { gateway: ">=1.5.0 <1.6.0" };
     const entry = composeRelease(catalog, {
