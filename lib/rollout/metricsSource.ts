@@ -52,7 +52,15 @@ export function observabilityValues(gatewayPort: number, namespace: string): Val
   const copy = (source: string, target: string) => ({ source_labels: [source], target_label: target });
   const disabled = Object.fromEntries(CHART_SCRAPE_JOBS.map((job) => [job, { enabled: false }]));
   return {
-    server: { releaseNamespace: true, useExistingClusterRoleName: discoveryRoleName(namespace) },
+    server: {
+      releaseNamespace: true,
+      useExistingClusterRoleName: discoveryRoleName(namespace),
+      // The chart sets none; scraping a few gateways for a week fits these (a stack's chartValues resize them).
+      resources: { requests: { cpu: "200m", memory: "512Mi" }, limits: { cpu: "1", memory: "2Gi" } },
+    },
+    configmapReload: {
+      prometheus: { resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } } },
+    },
     scrapeConfigs: {
       ...disabled,
       [GATEWAY_SCRAPE_JOB]: {

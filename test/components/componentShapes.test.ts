@@ -380,6 +380,11 @@ describe("component shapes", () => {
         assert.deepEqual(ctx.capabilities, { drop: ["ALL"] });
       }
       assert.equal(values.server.releaseNamespace, true, "discovery bound in its namespace alone");
+      assert.deepEqual(values.server.resources, {
+        requests: { cpu: "200m", memory: "512Mi" },
+        limits: { cpu: "1", memory: "2Gi" },
+      });
+      assert.deepEqual(values.configmapReload.prometheus.resources.limits, { cpu: "100m", memory: "64Mi" });
       assert.equal(values.server.useExistingClusterRoleName, "aigw-staging-prometheus-discovery");
       assert.deepEqual(prop(resource(staging, "prometheus-discovery"), "rules"), [
         { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
