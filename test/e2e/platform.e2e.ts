@@ -133,7 +133,7 @@ describe("real API server: the declared objects against kube-apiserver and the r
     const helm = requireToolchain("helm").helm;
     const charts = path.join(requireShared(PROJECT), "charts");
     const releases = first.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
-    assert.equal(releases.length, 4);
+    assert.equal(releases.length, 5);
     let pods = 0;
     // No controller manager runs here to create the namespace's default ServiceAccount that pods fall back to.
     assert.equal(server.kubectl(["create", "serviceaccount", "default", "-n", ns]).status, 0);
@@ -196,7 +196,7 @@ describe("real API server: the declared objects against kube-apiserver and the r
         pods++;
       }
     }
-    assert.ok(pods >= 4, `checked ${pods} chart pods (operator, plugin, Keycloak, OpenBao)`);
+    assert.ok(pods >= 5, `checked ${pods} chart pods (operator, plugin, Keycloak, OpenBao, Prometheus)`);
   });
 
   it("Pod Security admission is really on: a pod template that escalates privileges is warned about", () => {
