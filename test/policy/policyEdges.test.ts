@@ -556,6 +556,16 @@ describe("policy edges", () => {
       reordered.unshift(moved);
       await passes(policies.blueGreenIntegrity, reordered);
     });
+    it("points a live color rolled in place at that color's Deployment", async () => {
+      const rolled = editRecord(windowBase, (r) => {
+        r.console.green = "1.5.1";
+      });
+      const v = await check(policies.blueGreenIntegrity, rolled);
+      assert.deepEqual(
+        v.map((x) => [x.resource, /console-green is the live color and must not roll in place/.test(x.message)]),
+        [["console-green", true]],
+      );
+    });
     it("names a live Service that selects any color", async () => {
       assert.deepEqual(
         await messages(
