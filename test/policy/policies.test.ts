@@ -11,7 +11,7 @@ import * as policies from "../../policy/policies";
 import { preStopSeconds, scaled } from "../../policy/policies/availability";
 import { readableRecord } from "../../policy/policies/context";
 import { ROLLING_WINDOW, runStack } from "../helpers";
-import { check, container, edit, editRecord, fails, Loose, passes, withCopy, without } from "../policyKit";
+import { check, container, edit, editRecord, fails, Loose, messages, passes, withCopy, without } from "../policyKit";
 
 const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
 
@@ -381,6 +381,18 @@ describe("policies", () => {
         );
       }
     });
+    it("names every gate a chart release misses, one after another", async () => {
+      const gates = ["await-keycloak-db-1-5-0-to-1-5-1", "openbao-snapshot-1-5-0-to-1-5-1"];
+      const cut = structuredClone(windowBase).map((r) => ({
+        ...r,
+        dependencyUrns: r.dependencyUrns.filter((u) => !gates.some((g) => u.endsWith(`::${g}`))),
+      }));
+      assert.ok(
+        (await messages(policies.preUpgradeBackup, cut)).includes(
+          `chart release keycloak must depend on the pre-upgrade backup checks and the OpenBao snapshot, and does not on ${gates.join(", ")}, so no chart or operator changes before the backups complete`,
+        ),
+      );
+    });
   });
 
   describe("disruption-budget", () => {
@@ -619,6 +631,21 @@ describe("policies", () => {
           delete p.environment.METHOD;
         }),
         /await-platform-db-\S+ must await pre-upgrade-platform-db-\S+ with METHOD=volumeSnapshot/,
+      );
+    });
+    it("judges a ScheduledBackup taken as snapshots like a Backup (the daily ones are the plugin's)", async () => {
+      const scheduled = snapshotWindow.find((r) => r.name === "platform-db-scheduled-backup");
+      assert.equal((scheduled?.props as Loose).spec.method, "plugin");
+      const asSnapshots = edit(snapshotWindow, "platform-db-scheduled-backup", (p) => {
+        p.spec.method = "volumeSnapshot";
+      });
+      await passes(policies.backupSnapshotClass, asSnapshots);
+      await fails(
+        policies.backupSnapshotClass,
+        edit(asSnapshots, "platform-db-cluster", (p) => {
+          delete p.spec.backup.volumeSnapshot.className;
+        }),
+        /platform-db-scheduled-backup takes volume snapshots, so Cluster platform-db must name a VolumeSnapshotClass/,
       );
     });
     it("refuses snapshots of a Cluster the stack does not declare", async () =>
