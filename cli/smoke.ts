@@ -10,14 +10,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { deepestIssue, showValue } from "../lib/core/errors";
 import { smokePlanSchema, SmokePlan } from "../lib/smoke/plan";
-import { CheckResult, runSmoke, SmokeIo } from "../lib/smoke/run";
+import { checkLine as line, runSmoke, SmokeIo } from "../lib/smoke/run";
 
 export const SMOKE_PLAN_ENV = "LOCKSTEP_SMOKE_PLAN";
 
-function line(r: CheckResult): string {
-  const word = { ok: "ok   ", fail: "FAIL ", skip: "skip " }[r.outcome];
-  return `smoke: ${word} ${r.name}: ${r.detail}`;
-}
 
 /** The plan from its environment variable, or one message naming the field, the value and what is allowed. */
 export function readPlan(text: string | undefined): SmokePlan | string {

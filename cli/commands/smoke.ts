@@ -4,7 +4,7 @@ import { readStackFile } from "../../lib/config/stackFile";
 import { LockstepInputError, showValue } from "../../lib/core/errors";
 import { getRelease, loadCatalog, setDigest } from "../../lib/release/catalog";
 import { SMOKE_STAGES, smokePlan, SmokeStage } from "../../lib/smoke/plan";
-import { CheckResult, runSmoke } from "../../lib/smoke/run";
+import { checkLine as line, runSmoke } from "../../lib/smoke/run";
 import { parseCommandArgs } from "../args";
 import type { CliEnv, CommandResult } from "../env";
 
@@ -25,7 +25,6 @@ check. It changes nothing and writes no verification record: only an \`up\` veri
 The release and set digest named are the stack's outputs (what runs) when a Pulumi CLI is installed,
 else the stack file's release. Exit codes: 0 every check passed, 1 a check failed, 2 bad input.`;
 
-const word = { ok: "ok   ", fail: "FAIL ", skip: "skip " };
 
 export async function smokeCommand(argv: string[], env: CliEnv): Promise<CommandResult> {
   const values = parseCommandArgs("smoke", argv, {
@@ -65,7 +64,6 @@ export async function smokeCommand(argv: string[], env: CliEnv): Promise<Command
     stage === "console-flip" ? color : undefined,
   );
   env.progress(`smoke ${stack}: ${stage} checks for ${release} ${digest}${running ? "" : " (the stack file's)"}`);
-  const line = (r: CheckResult) => `smoke: ${word[r.outcome]} ${r.name}: ${r.detail}`;
   const results = await runSmoke(plan, env.smokeIo, (r) => env.progress(line(r)));
   const failed = results.filter((r) => r.outcome === "fail");
   const passed = results.filter((r) => r.outcome === "ok").length;

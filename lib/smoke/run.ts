@@ -19,6 +19,12 @@ export interface CheckResult {
   detail: string;
 }
 
+/** One check as both smoke entries print it, outcomes aligned: `smoke: ok    api ready: 200`. */
+export function checkLine(r: CheckResult): string {
+  const word = { ok: "ok   ", fail: "FAIL ", skip: "skip " }[r.outcome];
+  return `smoke: ${word} ${r.name}: ${r.detail}`;
+}
+
 interface Answer {
   status: number;
   body: unknown;
