@@ -255,7 +255,7 @@ describe("lockstep canary", () => {
     assert.match(r.stdout, /the canary may still take traffic/);
   });
 
-  it("bad input: steps, no Prometheus, a coordinated window, no canary to judge; exit 2 and the stack file untouched", async () => {
+  it("bad input: steps, a Prometheus URL that is not one, a coordinated window, no canary to judge; exit 2 and the stack file untouched", async () => {
     script = healthy;
     const { dir, fleet, e } = setup();
     const before = fs.readFileSync(stackFilePath("staging", dir), "utf8");
