@@ -14,7 +14,6 @@ import { checkLine as line, runSmoke, SmokeIo } from "../lib/smoke/run";
 
 export const SMOKE_PLAN_ENV = "LOCKSTEP_SMOKE_PLAN";
 
-
 /** The plan from its environment variable, or one message naming the field, the value and what is allowed. */
 export function readPlan(text: string | undefined): SmokePlan | string {
   if (!text) return `${SMOKE_PLAN_ENV} is empty: the program writes the smoke plan there`;

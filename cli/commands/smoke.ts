@@ -25,7 +25,6 @@ check. It changes nothing and writes no verification record: only an \`up\` veri
 The release and set digest named are the stack's outputs (what runs) when a Pulumi CLI is installed,
 else the stack file's release. Exit codes: 0 every check passed, 1 a check failed, 2 bad input.`;
 
-
 export async function smokeCommand(argv: string[], env: CliEnv): Promise<CommandResult> {
   const values = parseCommandArgs("smoke", argv, {
     stack: { type: "string" },

@@ -11,6 +11,7 @@ import { ControlPlaneApi } from "../../components/api";
 import { Console } from "../../components/console";
 import { Gateway } from "../../components/gateway";
 import { Identity } from "../../components/identity";
+import { Observability } from "../../components/observability";
 import { Operators } from "../../components/operators";
 import { OpenBaoRestore, parseDrillOutput, RestoreDrill, WritersDown } from "../../components/recovery";
 import { PostgresCluster } from "../../components/postgres";
@@ -110,6 +111,18 @@ describe("components alone, on their defaults", () => {
     assert.equal((chart.props as { values: { server: { ha: { replicas: number } } } }).values.server.ha.replicas, 1);
     assert.deepEqual(chart.secretProps, []);
     assert.equal(chart.props.skipAwait, false);
+  });
+
+  it("observability: values in the clear, awaited, after a discovery role named for its namespace", async () => {
+    const resources = await declare(
+      () => new Observability("observability", { release, chart: charts.observability, namespace: "ns" }),
+    );
+    const chart = named(resources, "prometheus");
+    assert.deepEqual(chart.secretProps, []);
+    assert.equal(chart.props.skipAwait, false);
+    const role = named(resources, "prometheus-discovery");
+    assert.equal((role.props as { metadata: { name: string } }).metadata.name, "ns-prometheus-discovery");
+    assert.ok(chart.dependencyUrns.includes(role.urn), "the chart binds a role that exists first");
   });
 
   const backup = {
