@@ -30,17 +30,23 @@ export function queryClusterPrometheus(
   namespace: string,
   promql: string,
 ): Reading {
-  const raw = `${prometheusProxyPath(namespace)}api/v1/query?query=${encodeURIComponent(promql)}`;
-  const out = kubectl([...target, "get", "--raw", raw, "--request-timeout=10s"]);
+  const proxy = prometheusProxyPath(namespace);
+  const out = kubectl([
+    ...target,
+    "get",
+    "--raw",
+    `${proxy}api/v1/query?query=${encodeURIComponent(promql)}`,
+    "--request-timeout=10s",
+  ]);
   if (out.status !== 0) {
     const why = (out.stderr.trim() || out.stdout.trim() || `exit ${String(out.status)}`).split("\n").at(-1);
-    return { error: `kubectl get --raw ${prometheusProxyPath(namespace)}…: ${why}` };
+    return { error: `kubectl get --raw ${proxy}…: ${why}` };
   }
   let body: unknown;
   try {
     body = JSON.parse(out.stdout);
   } catch {
-    return { error: `the Prometheus behind ${prometheusProxyPath(namespace)} answered with something other than JSON` };
+    return { error: `the Prometheus behind ${proxy} answered with something other than JSON` };
   }
   return readingOf(body, promql);
 }

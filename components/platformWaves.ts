@@ -73,13 +73,14 @@ export function waveBuilders(ctx: PlatformContext): Record<WaveId, WaveBuilder> 
   const secretValues = config.secretKeys.includes("chartValues");
   // Every image by the catalog's digest, pulled from the catalog's mirror when it names one. A track or a
   // color may run another version than the target (a canary's stable track, the idle console color).
+  const releaseAt = (version: string) => (version === release.version ? release : getRelease(catalog, version));
   const imageOf = (component: FirstPartyComponent, version: string) => {
-    const pin = (version === release.version ? release : getRelease(catalog, version)).components[component];
+    const pin = releaseAt(version).components[component];
     return { version: pin.version, image: mirrored(pin.image, catalog.mirror) };
   };
   const gatewayOf = (version: string) => ({
     ...imageOf("gateway", version),
-    plugins: (version === release.version ? release : getRelease(catalog, version)).components.gateway.plugins,
+    plugins: releaseAt(version).components.gateway.plugins,
   });
 
   const gateways = gatewayTracks(config.release, window);

@@ -1,6 +1,6 @@
 /** Release-set policies: what runs is exactly the catalog's set, and prod runs only what staging verified. */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { FIRST_PARTY, FirstPartyComponent } from "../../lib/release/catalog";
+import { FIRST_PARTY, FirstPartyComponent, type Release } from "../../lib/release/catalog";
 import { chartImageValues, mirrored } from "../../lib/release/images";
 import { valueAt } from "../../lib/core/objects";
 import { DEFAULT_PRODUCTION_STACKS, promotionRefusal } from "../../lib/state/gates";
@@ -23,21 +23,20 @@ function chartImageProblems(props: unknown): string[] {
   const release = view(helmReleaseShape, props);
   const chart = release?.name ? CHART_OF_RELEASE.get(release.name) : undefined;
   if (!release || !chart) return [];
-  const pins = catalog()
-    .versions.map((v) => catalog().releases.get(v)?.charts[chart])
-    .filter((pin) => pin !== undefined && pin.version === release.version);
+  const { releases, versions, mirror } = catalog();
+  // Oldest first, so the refusal lists the versions in order and judges against the newest pin.
+  const everyPin = versions.map((v) => (releases.get(v) as Release).charts[chart]);
+  const pins = everyPin.filter((pin) => pin.version === release.version);
   if (pins.length === 0) {
-    const known = [...new Set(catalog().versions.map((v) => catalog().releases.get(v)?.charts[chart].version))];
+    const known = [...new Set(everyPin.map((pin) => pin.version))];
     return [
       `chart release ${release.name}: chart version ${JSON.stringify(release.version)} must be one the release catalog pins for ${chart} (${known.join(", ")})`,
     ];
   }
   const differing = (images: Record<string, string>) =>
-    leaves(chartImageValues(chart, images, catalog().mirror)).filter(
-      ([path, want]) => valueAt(release.values, path) !== want,
-    );
-  if (pins.some((pin) => pin && differing(pin.images).length === 0)) return [];
-  const [path, want] = differing(pins[pins.length - 1]?.images ?? {})[0];
+    leaves(chartImageValues(chart, images, mirror)).filter(([path, want]) => valueAt(release.values, path) !== want);
+  if (pins.some((pin) => differing(pin.images).length === 0)) return [];
+  const [path, want] = differing(pins[pins.length - 1].images)[0];
   return [
     `chart release ${release.name}: values.${path.join(".")} must be ${JSON.stringify(want)}, the catalog's image for ${chart} ${String(release.version)}, not ${JSON.stringify(valueAt(release.values, path))}: a chart runs only the images its set pins`,
   ];
