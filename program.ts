@@ -5,7 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
-import { DEFAULT_CATALOG_DIR, loadCatalog } from "./lib/release/catalog";
+import { Catalog, DEFAULT_CATALOG_DIR, loadCatalog } from "./lib/release/catalog";
 import { ClusterTarget, kubeconfigPath } from "./lib/config/cluster";
 import { kubectlServerVersion, ServerVersionRead, serverVersionRefusal } from "./lib/config/serverVersion";
 import { CONFIG_KEYS, CONFIG_PREFIX, lockstepKeys } from "./lib/config/config";
@@ -82,28 +82,45 @@ function checkServerVersion(config: ProgramInputs["config"], read = defaultServe
 
 const defaultServerVersion = (cluster: ClusterTarget | undefined) => kubectlServerVersion(cluster, PROJECT_ROOT);
 
-/** Reads and validates everything the program needs; throws `LockstepInputError` on bad input. */
-export async function loadInputs(options: ProgramOptions = {}): Promise<ProgramInputs> {
+/** Config checked against the catalog, before anything is read from the engine. */
+interface CheckedConfig {
+  catalog: Catalog;
+  values: Record<string, unknown>;
+  secretKeys: string[];
+  config: ProgramInputs["config"];
+}
+
+/** Parses and checks the stack's config; throws `LockstepInputError` on bad input, having registered nothing. */
+function checkConfig(options: ProgramOptions): CheckedConfig {
   const catalog = loadCatalog(options.catalogDir ?? DEFAULT_CATALOG_DIR);
   const secretKeys = CONFIG_KEYS.filter((key) => isConfigSecret(`${CONFIG_PREFIX}:${key}`));
   const values = lockstepKeys(pulumi.runtime.allConfig());
-  // Config is checked before anything is read from the engine, so bad input registers nothing.
-  const checked = prepareInputs(values, catalog, {
+  const { config } = prepareInputs(values, catalog, {
     secretKeys,
     projectDir: PROJECT_ROOT,
     deployed: null,
     deferWindow: true,
   });
-  checkServerVersion(checked.config, options.serverVersion);
+  checkServerVersion(config, options.serverVersion);
+  return { catalog, values, secretKeys, config };
+}
+
+/** The checked config with what the engine knows: this stack's last outputs and the promotion source's. */
+async function readDeployed({ catalog, values, secretKeys, config }: CheckedConfig): Promise<ProgramInputs> {
   const stack = pulumi.getStack();
   const deployed = await deployedOfThisStack();
-  const source = promotionSourceStack(stack, checked.config, deployed, productionStacks(stack, PROJECT_ROOT));
+  const source = promotionSourceStack(stack, config, deployed, productionStacks(stack, PROJECT_ROOT));
   return prepareInputs(values, catalog, {
     secretKeys,
     projectDir: PROJECT_ROOT,
     deployed,
     promotionSource: source ? await promotionSourceOf(source) : null,
   });
+}
+
+/** Reads and validates everything the program needs; throws `LockstepInputError` on bad input. */
+export async function loadInputs(options: ProgramOptions = {}): Promise<ProgramInputs> {
+  return readDeployed(checkConfig(options));
 }
 
 /**
@@ -119,14 +136,12 @@ function enforceGates(inputs: ProgramInputs, stack: string): void {
   for (const r of refusals) void pulumi.log.warn(`${r.gate}: ${r.message} (\`pulumi up\` refuses this)`);
 }
 
-export async function definePlatform(options: ProgramOptions = {}): Promise<PlatformOutputs> {
-  const inputs = options.inputs ?? (await loadInputs(options));
-  const stack = pulumi.getStack();
-  enforceGates(inputs, stack);
-  // One explicit provider for the whole platform; children inherit it through their parents. It targets
-  // the stack's own cluster when one is named, so a fleet run never follows the shell's kube context.
-  const cluster = inputs.config.cluster;
-  const provider = new k8s.Provider("k8s", {
+/**
+ * One explicit provider for the whole platform; children inherit it through their parents. It targets
+ * the stack's own cluster when one is named, so a fleet run never follows the shell's kube context.
+ */
+function clusterProvider(cluster: ClusterTarget | undefined): k8s.Provider {
+  return new k8s.Provider("k8s", {
     enableServerSideApply: true,
     // The release record is one ConfigMap rewritten by every up. By default the provider replaces a
     // ConfigMap whose data changes (delete, then create under the same name), so the record would be
@@ -138,6 +153,24 @@ export async function definePlatform(options: ProgramOptions = {}): Promise<Plat
     enablePatchForce: false,
     ...(cluster ? { kubeconfig: kubeconfigPath(cluster, PROJECT_ROOT), context: cluster.context } : {}),
   });
+}
+
+/**
+ * The inputs, and the provider declared before the stack's own outputs are read: the engine starts and
+ * configures the Kubernetes provider (about a second) while the program reads them. Its inputs are the
+ * checked config's alone, and bad config still throws before it is declared.
+ */
+async function inputsAndProvider(options: ProgramOptions): Promise<{ inputs: ProgramInputs; provider: k8s.Provider }> {
+  if (options.inputs) return { inputs: options.inputs, provider: clusterProvider(options.inputs.config.cluster) };
+  const checked = checkConfig(options);
+  const provider = clusterProvider(checked.config.cluster);
+  return { inputs: await readDeployed(checked), provider };
+}
+
+export async function definePlatform(options: ProgramOptions = {}): Promise<PlatformOutputs> {
+  const { inputs, provider } = await inputsAndProvider(options);
+  const stack = pulumi.getStack();
+  enforceGates(inputs, stack);
   const platform = new Platform("platform", { stack, ...inputs }, { providers: { kubernetes: provider } });
   return platform.outputs;
 }

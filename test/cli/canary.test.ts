@@ -13,6 +13,7 @@ import { editStackConfig, readStackValues, stackFilePath } from "../../lib/confi
 import { loadCatalog } from "../../lib/release/catalog";
 import { env, lockstep, tempProject } from "../cliKit";
 import { FakeFleet } from "../fleetKit";
+import { golden } from "../goldenKit";
 import { PROJECT } from "../helpers";
 
 const catalog = loadCatalog(path.join(PROJECT, "releases"));
@@ -280,5 +281,52 @@ describe("lockstep canary", () => {
     const r = await lockstep(coordinated.e, "canary", "--stack", "staging");
     assert.equal(r.code, 2);
     assert.match(r.stderr, /lockstep:upgrade\.mode is coordinated/);
+  });
+  /** Stdout, then the progress lines, with the double's port and the project folder made stable. */
+  const printed = (stdout: string, progress: string[]) =>
+    `${stdout}\n--- progress\n${progress.join("\n")}`.split(url).join("<prometheus>");
+
+  it("what a passing run prints: each step's up and samples, the verdict table and what to do next", async () => {
+    script = healthy;
+    const { dir, e, progress } = setup();
+    const r = await lockstep(e, "canary", "--stack", "staging");
+    assert.equal(r.code, 0, r.stderr);
+    golden("canary-passed", printed(r.stdout, progress), dir);
+  });
+
+  it("what a failed step prints: the broken condition, the abort and every sample so far", async () => {
+    script = (m, weight) => (m === "errorRate" && weight === 50 ? 0.2 : healthy(m, weight));
+    const { dir, e, progress } = setup();
+    const r = await lockstep(e, "canary", "--stack", "staging");
+    assert.equal(r.code, 1);
+    golden("canary-failed", printed(r.stdout, progress), dir);
+    const json = JSON.parse((await lockstep(setup().e, "canary", "--stack", "staging", "--json")).stdout);
+    assert.deepEqual([json.ok, json.failedAt, json.weight, json.failed.name], [false, 50, 0, "errorRate"]);
+  });
+
+  it("what a run prints that first brings back an earlier run's weight, then an up that fails and its abort", async () => {
+    script = healthy;
+    const { dir, fleet, e, progress, weightsUpped } = setup({ mode: "rolling", gatewayCanaryPercent: 25 });
+    const up = fleet.up.bind(fleet);
+    fleet.up = async (stack, options) => {
+      if (weightNow() === 50) throw new Error("pulumi up of staging failed (exit 1): [mandatory] canary-bounds");
+      await up(stack, options);
+    };
+    const r = await lockstep(e, "canary", "--stack", "staging");
+    assert.equal(r.code, 1);
+    assert.deepEqual(weightsUpped, [0, 10, 0]);
+    golden("canary-up-failed", printed(r.stdout, progress), dir);
+  });
+
+  it("--prometheus takes an http or https URL and nothing around it", async () => {
+    script = healthy;
+    const { e } = setup({ mode: "rolling" }, { prometheusUrl: null });
+    const r = await lockstep(e, "canary", "--stack", "staging", "--steps", "10", "--prometheus", url);
+    assert.equal(r.code, 0, r.stderr);
+    for (const bad of [`${url} extra`, `x${url}`, "http://", "ftp://prometheus:9090"]) {
+      const refused = await lockstep(e, "canary", "--stack", "staging", "--prometheus", bad);
+      assert.equal(refused.code, 2, bad);
+      assert.match(refused.stderr, /must be an absolute http\(s\) URL/, bad);
+    }
   });
 });

@@ -10,6 +10,7 @@ import { loadCatalog } from "../../lib/release/catalog";
 import type { PlannedStep } from "../../lib/state/drift";
 import { env, lockstep, snapshot, tempProject } from "../cliKit";
 import { FakeFleet } from "../fleetKit";
+import { golden } from "../goldenKit";
 import { PROJECT } from "../helpers";
 
 const catalog = loadCatalog(path.join(PROJECT, "releases"));
@@ -135,5 +136,79 @@ describe("lockstep drift", () => {
     const noCli = await lockstep(env(dir), "drift", "--stack", "staging");
     assert.equal(noCli.code, 2);
     assert.match(noCli.stderr, /lockstep drift previews the stack with the Pulumi CLI, and none is installed/);
+  });
+});
+
+describe("lockstep drift, what it prints and returns", () => {
+  const deletedSvc: PlannedStep = {
+    urn: urn("kubernetes:core/v1:Service", "api-svc"),
+    type: "kubernetes:core/v1:Service",
+    op: "create",
+    paths: [],
+  };
+  const relabelledSa: PlannedStep = {
+    urn: urn("kubernetes:core/v1:ServiceAccount", "api-sa"),
+    type: "kubernetes:core/v1:ServiceAccount",
+    op: "update",
+    paths: [],
+  };
+  const withProgress = (stdout: string, progress: string[]) => `${stdout}\n--- progress\n${progress.join("\n")}`;
+
+  it("a field, a deleted object and a change with no field: a row each, the field count, and the pending ones apart", async () => {
+    const { dir, e, progress } = setup({ pending: [newGatewayImage], drifted: [scaledApi, deletedSvc, relabelledSa] });
+    const r = await lockstep(e, "drift", "--stack", "staging");
+    assert.equal(r.code, 1, r.stderr);
+    golden("drift-found", withProgress(r.stdout, progress), dir);
+  });
+
+  it("--json: the drifted fields with both values, the pending resources by field path", async () => {
+    const { e } = setup({ pending: [newGatewayImage], drifted: [scaledApi] });
+    const json = JSON.parse((await lockstep(e, "drift", "--stack", "staging", "--json")).stdout);
+    assert.deepEqual([json.ok, json.stack, json.reset], [false, "staging", undefined]);
+    assert.deepEqual(json.pending, [
+      { name: "gateway", kind: "Deployment", op: "update", fields: ["spec.template.spec.containers[0].image"] },
+    ]);
+  });
+
+  it("--reset refused and --reset failed say so in --json, with what was found", async () => {
+    const refused = setup({ pending: [newGatewayImage], drifted: [scaledApi] });
+    const r = JSON.parse((await lockstep(refused.e, "drift", "--stack", "staging", "--reset", "--json")).stdout);
+    assert.deepEqual([r.ok, r.reset, r.drifted[0].name, r.pending[0].name], [false, "refused", "api", "gateway"]);
+
+    const failing = setup({ pending: [], drifted: [scaledApi] });
+    failing.fleet.failUp.set("staging", "pulumi up of staging failed (exit 1): connection refused");
+    const f = JSON.parse((await lockstep(failing.e, "drift", "--stack", "staging", "--reset", "--json")).stdout);
+    assert.deepEqual(
+      [f.ok, f.reset, f.error, f.drifted[0].name],
+      [false, "failed", "pulumi up of staging failed (exit 1): connection refused", "api"],
+    );
+  });
+
+  it("--reset that removes the drift: what was found before, nothing after, and every step on the way", async () => {
+    const { dir, e, progress } = setup({ pending: [], drifted: [scaledApi] });
+    const r = await lockstep(e, "drift", "--stack", "staging", "--reset");
+    assert.equal(r.code, 0, r.stderr);
+    golden("drift-reset", withProgress(r.stdout, progress), dir);
+    const json = JSON.parse(
+      (
+        await lockstep(
+          setup({ pending: [], drifted: [scaledApi] }).e,
+          "drift",
+          "--stack",
+          "staging",
+          "--reset",
+          "--json",
+        )
+      ).stdout,
+    );
+    assert.deepEqual([json.ok, json.reset, json.before.drifted[0].name, json.drifted], [true, "done", "api", []]);
+  });
+
+  it("--reset with drift that comes back prints both reports", async () => {
+    const { dir, fleet, e } = setup({ pending: [], drifted: [scaledApi] });
+    fleet.driftComesBack.add("staging");
+    const r = await lockstep(e, "drift", "--stack", "staging", "--reset");
+    assert.equal(r.code, 1);
+    golden("drift-left", r.stdout, dir);
   });
 });

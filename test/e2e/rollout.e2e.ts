@@ -63,14 +63,18 @@ const PLOT = {
 function marker(watch: RolloutWatch): {
   onEvent: (e: EngineEvent) => void;
   done: Map<string, number>;
-  steps: Map<string, StepTimes>;
+  steps: Map<string, StepTimes & { op: string }>;
+  firstEventAt: () => number | undefined;
 } {
   const done = new Map<string, number>();
-  const steps = new Map<string, StepTimes>();
+  const steps = new Map<string, StepTimes & { op: string }>();
+  let firstEvent: number | undefined;
   return {
     done,
     steps,
+    firstEventAt: () => firstEvent,
     onEvent: (e) => {
+      firstEvent ??= Date.now();
       // A replaced resource's old copy is deleted after everything else: cleanup no wave waits for, so it
       // is neither a mark nor a step of its wave (it would stretch the wave to the end of the up).
       const op = e.resourcePreEvent?.metadata.op ?? e.resOutputsEvent?.metadata.op;
@@ -83,6 +87,7 @@ function marker(watch: RolloutWatch): {
           parent: state?.parent || undefined,
           custom: state?.custom === true,
           changed: started.op !== "same" && started.op !== "read",
+          op: started.op,
           started: Date.now(),
         });
       }
@@ -161,7 +166,7 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
   it(`upgrade window ${FROM} -> ${TO} (canary 10 %, console to green): no Service the platform serves from ever has 0 ready endpoints`, async () => {
     const watch = new RolloutWatch(tier.server.kubeconfig, NS);
     await watch.start();
-    const { onEvent, done, steps } = marker(watch);
+    const { onEvent, done, steps, firstEventAt } = marker(watch);
     await tier.setConfig(stack, {
       "lockstep:release": TO,
       "lockstep:upgrade.gatewayCanaryPercent": "10",
@@ -176,8 +181,21 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
       const ended = Date.now();
       upMs = ended - started;
       split = windowSplit([...steps.values()], started, ended);
-      timeline = watch.stop();
+      // Every step, unchanged ones too, on the up's clock: where the start and the gaps go.
+      const at = (t: number | undefined) => (t === undefined ? undefined : t - started);
+      const stepLog = [...steps.values()].map((s) => ({
+        name: s.urn.split("::").pop(),
+        op: s.op,
+        custom: s.custom,
+        startedMs: at(s.started),
+        doneMs: at(s.done),
+      }));
       fs.mkdirSync(REPORTS, { recursive: true });
+      fs.writeFileSync(
+        path.join(REPORTS, "rollout-steps.json"),
+        `${JSON.stringify({ upStartedAt: started, firstEventMs: at(firstEventAt()), upMs, steps: stepLog }, null, 1)}\n`,
+      );
+      timeline = watch.stop();
       fs.writeFileSync(path.join(REPORTS, "rollout-timeline.json"), `${JSON.stringify(timeline, null, 1)}\n`);
       fs.writeFileSync(
         path.join(REPORTS, "rollout-timeline.svg"),

@@ -64,4 +64,28 @@ describe("the program entry the Pulumi CLI runs", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(fs.readFileSync(path.join(dir, "bin", "program.js"), "utf8"), /editedAfterTheBuild/);
   });
+
+  it("builds nothing when bin/ is current", () => {
+    const earlier = new Date(Date.now() - 60_000);
+    fs.utimesSync(path.join(dir, "program.ts"), earlier, earlier); // the edit above was dated ahead
+    requireEntry(dir);
+    const stamp = path.join(dir, "bin", ".build-stamp");
+    const builtAt = fs.statSync(stamp).mtimeMs;
+    const r = requireEntry(dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(fs.statSync(stamp).mtimeMs, builtAt, "no rebuild of a current bin/");
+  });
+
+  it("leaves stack traces to V8's own formatting, not a source-mapping hook", () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        "-e",
+        `Error.prepareStackTrace = () => "mapped"; require(${JSON.stringify(path.join(dir, "scripts", "program.cjs"))}); process.stdout.write(String(Error.prepareStackTrace))`,
+      ],
+      { cwd: dir, encoding: "utf8" },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "undefined");
+  });
 });
