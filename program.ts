@@ -125,8 +125,8 @@ export async function loadInputs(options: ProgramOptions = {}): Promise<ProgramI
 
 /**
  * The gates that protect the data and production, from the functions the policy pack runs: an `up`
- * that breaks one is refused before anything is declared, with or without `--policy-pack` (a fleet on
- * the Pulumi Kubernetes Operator runs none). A preview warns; the pack reports it with its level.
+ * that breaks one is refused before any platform resource is declared (only the provider is), with or
+ * without `--policy-pack` (a fleet on the Pulumi Kubernetes Operator runs none). A preview warns; the pack reports it with its level.
  */
 function enforceGates(inputs: ProgramInputs, stack: string): void {
   const record = recordOf({ stack, ...inputs, setDigest: setDigest(inputs.release) });
@@ -158,7 +158,8 @@ function clusterProvider(cluster: ClusterTarget | undefined): k8s.Provider {
 /**
  * The inputs, and the provider declared before the stack's own outputs are read: the engine starts and
  * configures the Kubernetes provider (about a second) while the program reads them. Its inputs are the
- * checked config's alone, and bad config still throws before it is declared.
+ * checked config's alone, and bad config still throws before it is declared. What needs the deployed state
+ * (the window, a rollback, the gates) is refused after it, still before any platform resource.
  */
 async function inputsAndProvider(options: ProgramOptions): Promise<{ inputs: ProgramInputs; provider: k8s.Provider }> {
   if (options.inputs) return { inputs: options.inputs, provider: clusterProvider(options.inputs.config.cluster) };

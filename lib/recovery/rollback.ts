@@ -8,7 +8,7 @@
  *   previous set runs on the current schema and every row written since is kept.
  *
  * Everything here is decided from config, the catalog and what the stack last deployed; a mismatch is an
- * input error naming the key, before anything is declared.
+ * input error naming the key, before any platform resource is declared.
  */
 import * as semver from "semver";
 import { Catalog, getRelease, upgradeSources } from "../release/catalog";
