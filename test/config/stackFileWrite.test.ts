@@ -51,10 +51,27 @@ describe("commitStackFile", () => {
 
   it("takes over a lock whose process is gone", () => {
     const { file } = scratch("config: {}\n");
-    fs.writeFileSync(`${file}.lock`, "999999999 2026-11-21T12:00:00Z\n");
+    // Read whole: its first digit alone, 1, is a process that runs.
+    fs.writeFileSync(`${file}.lock`, "1999999999 2026-11-21T12:00:00Z\n");
     commitStackFile(file, "config: {}\n", "config: {ok: 1}\n", { waitMs: 0 });
     assert.equal(fs.readFileSync(file, "utf8"), "config: {ok: 1}\n");
     assert.equal(fs.existsSync(`${file}.lock`), false);
+  });
+});
+
+describe("commitStackFile, locks it cannot use", () => {
+  it("takes over a lock that names no process: 0 (which would signal its own group), negative, or not a number", () => {
+    for (const holder of ["0", "-5", "abc"]) {
+      const { file } = scratch("config: {}\n");
+      fs.writeFileSync(`${file}.lock`, `${holder} 2026-11-21T12:00:00Z\n`);
+      commitStackFile(file, "config: {}\n", "config: {ok: 1}\n", { waitMs: 0 });
+      assert.equal(fs.readFileSync(file, "utf8"), "config: {ok: 1}\n", holder);
+    }
+  });
+
+  it("fails at once, not waiting, when the lock cannot be created at all", () => {
+    const missing = path.join(os.tmpdir(), "lockstep-no-such-dir", "Pulumi.qa.yaml");
+    assert.throws(() => commitStackFile(missing, "a", "b", { waitMs: 60_000 }), /ENOENT/);
   });
 });
 

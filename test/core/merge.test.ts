@@ -4,11 +4,15 @@
  * project root (lib/core/paths.ts).
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import { clusterSchema, kubectlTarget } from "../../lib/config/cluster";
 import { deepMerge } from "../../lib/core/merge";
 import { findProjectRoot } from "../../lib/core/paths";
 import { verificationInOutputs } from "../../lib/state/verification";
+import { PROJECT } from "../helpers";
 
 describe("deepMerge", () => {
   it("merges objects key by key, replaces arrays and scalars, later layers winning, and skips missing layers", () => {
@@ -85,6 +89,15 @@ describe("verificationInOutputs", () => {
 });
 
 describe("findProjectRoot", () => {
+  it("finds the nearest folder with a Pulumi.yaml, from itself or from any folder below it", () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-root-"));
+    const deep = path.join(root, "bin", "lib", "core");
+    fs.mkdirSync(deep, { recursive: true });
+    fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: lockstep\n");
+    assert.equal(findProjectRoot(deep), root);
+    assert.equal(findProjectRoot(root), root);
+    assert.equal(findProjectRoot(path.join(PROJECT, "lib", "core")), PROJECT);
+  });
   it("refuses a place with no Pulumi.yaml above it, naming where it looked from", () => {
     assert.throws(() => findProjectRoot("/proc/self"), {
       message: "no Pulumi.yaml above /proc/self: run lockstep from its project checkout",
