@@ -1,7 +1,7 @@
 /** Input errors and how values show in them (lib/core/errors.ts), and reading and freezing untyped values (lib/core/objects.ts). */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { LockstepInputError, showValue } from "../../lib/core/errors";
+import { deepestIssue, LockstepInputError, SchemaIssue, showValue } from "../../lib/core/errors";
 import { deepFreeze, valueAt } from "../../lib/core/objects";
 
 describe("LockstepInputError", () => {
@@ -61,5 +61,40 @@ describe("deepFreeze", () => {
     assert.equal(deepFreeze(null), null);
     const withFunction = deepFreeze({ render: () => "x" });
     assert.equal(Object.isFrozen(withFunction.render), false);
+  });
+});
+
+describe("deepestIssue", () => {
+  const issue = (path: string[], message: string): SchemaIssue => ({ code: "invalid_type", path, message });
+  const union = (path: string[], ...branches: SchemaIssue[][]): SchemaIssue => ({
+    code: "invalid_union",
+    path,
+    message: "Invalid input",
+    errors: branches,
+  });
+
+  it("an issue that is not a union is its own path and message", () => {
+    assert.deepEqual(deepestIssue(issue(["backup", "schedule"], "Expected string")), {
+      path: ["backup", "schedule"],
+      message: "Expected string",
+    });
+  });
+
+  it("a union names the branch issue that got deepest, under the union's own path, whichever branch it is", () => {
+    const deepFirst = union(
+      ["cluster"],
+      [issue(["kubeconfig", "path"], "Expected string")],
+      [issue(["context"], "Required")],
+    );
+    assert.deepEqual(deepestIssue(deepFirst), { path: ["cluster", "kubeconfig", "path"], message: "Expected string" });
+    const deepLast = union(["cluster"], [issue(["context"], "Required")], [issue(["a", "b"], "Too deep")]);
+    assert.deepEqual(deepestIssue(deepLast).path, ["cluster", "a", "b"]);
+  });
+
+  it("of branch issues equally deep, the first; of none deeper than the union, the union itself", () => {
+    const tie = union([], [issue(["x"], "first")], [issue(["y"], "second")]);
+    assert.deepEqual(deepestIssue(tie), { path: ["x"], message: "first" });
+    const flat = union(["route"], [issue([], "Expected object")]);
+    assert.deepEqual(deepestIssue(flat), { path: ["route"], message: "Invalid input" });
   });
 });
