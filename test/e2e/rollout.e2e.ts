@@ -181,6 +181,7 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
       const ended = Date.now();
       upMs = ended - started;
       split = windowSplit([...steps.values()], started, ended);
+      timeline = watch.stop();
       // Every step, unchanged ones too, on the up's clock: where the start and the gaps go.
       const at = (t: number | undefined) => (t === undefined ? undefined : t - started);
       const stepLog = [...steps.values()].map((s) => ({
@@ -195,7 +196,6 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
         path.join(REPORTS, "rollout-steps.json"),
         `${JSON.stringify({ upStartedAt: started, firstEventMs: at(firstEventAt()), upMs, steps: stepLog }, null, 1)}\n`,
       );
-      timeline = watch.stop();
       fs.writeFileSync(path.join(REPORTS, "rollout-timeline.json"), `${JSON.stringify(timeline, null, 1)}\n`);
       fs.writeFileSync(
         path.join(REPORTS, "rollout-timeline.svg"),
