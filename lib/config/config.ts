@@ -265,7 +265,7 @@ interface Problem {
 
 /** A value whose shape is wrong is checked before anything else; it is still never printed in the clear. */
 const line = (p: Problem) =>
-  `${CONFIG_PREFIX}:${p.path.join(".")} = ${p.unknown && p.value !== undefined ? "(not shown)" : showValue(p.value, p.path)}: ${p.allowed}`;
+  `${CONFIG_PREFIX}:${p.path.join(".")} = ${p.unknown ? "(not shown)" : showValue(p.value, p.path)}: ${p.allowed}`;
 
 /** One error for every problem found: a single line for one, a list for several. */
 function refuse(problems: Problem[], source?: string): never {

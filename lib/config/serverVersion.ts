@@ -25,7 +25,7 @@ export function serverVersionOf(kubectlJson: string): string | undefined {
   try {
     parsed = JSON.parse(kubectlJson);
   } catch {
-    return undefined;
+    // Not JSON (a proxy's page, a plugin's banner): no server answered, as below.
   }
   const git = (parsed as { serverVersion?: { gitVersion?: unknown } } | null)?.serverVersion?.gitVersion;
   const found = typeof git === "string" ? /^v?(\d+\.\d+\.\d+)/.exec(git) : null;

@@ -11,7 +11,8 @@ export function lineDiff(before: string, after: string): string {
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
-    if (i < a.length && j < b.length && a[i] === b[j]) {
+    // Past either end an index reads undefined, which no line equals: no bounds check is needed.
+    if (a[i] === b[j]) {
       i++;
       j++;
       continue;

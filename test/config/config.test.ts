@@ -256,6 +256,20 @@ describe("parseStackConfig, directly", () => {
     );
   });
 
+  it("names the charts chartValues may set, and never shows what sits under an unknown one", () => {
+    assert.equal(
+      refusal({ ...base, chartValues: { bogus: { rootToken: "s.abc" } } }),
+      "lockstep:chartValues.bogus = (not shown): unknown field; allowed fields are cnpgOperator, barmanCloudPlugin, identity, openbao, observability",
+    );
+  });
+
+  it("refuses a key stored as a secret that lockstep must read itself, and names the keys that may be", () => {
+    assert.equal(
+      refusal(base, { secretKeys: ["release"] }),
+      "lockstep:release = [secret]: is stored as a secret, but lockstep reads this value itself; only chartValues may hold secrets (set it without --secret)",
+    );
+  });
+
   it("says what a missing required key must be: a string, or an object with its fields", () => {
     const { release: _r, ...noRelease } = base;
     assert.equal(refusal(noRelease), "lockstep:release = (unset): is required (a string)");

@@ -44,6 +44,7 @@ describe("the cluster's Kubernetes version", () => {
     );
     assert.match(serverVersionRefusal("1.32", "1.31.14") ?? "", /set it to "1\.31"$/);
     assert.equal(serverVersionRefusal(undefined, "1.31.14"), undefined, "unset is kubernetes-baseline's to refuse");
+    assert.match(serverVersionRefusal("1.3v1", "1.31.0") ?? "", /set it to "1\.31"$/, "only a leading v is dropped");
   });
 
   it("asks the stack's own cluster with kubectl, and says why when it does not answer", () => {
@@ -63,5 +64,30 @@ describe("the cluster's Kubernetes version", () => {
     withKubectl("exit 3", () => {
       assert.deepEqual(kubectlServerVersion(undefined, "/project"), { problem: "kubectl version: exit 3" });
     });
+    withKubectl(
+      `echo '{"serverVersion":{"gitVersion":"v1.32.3"}}'; echo 'exec plugin: token expired' >&2; exit 1`,
+      () => {
+        assert.deepEqual(
+          kubectlServerVersion(undefined, "/project"),
+          { problem: "kubectl version: exec plugin: token expired" },
+          "a version printed by a kubectl that then failed is not trusted",
+        );
+      },
+    );
+    withKubectl(`printf 'x%.0s' $(seq 300) >&2; exit 1`, () => {
+      const read = kubectlServerVersion(undefined, "/project");
+      assert.deepEqual(read, { problem: `kubectl version: ${"x".repeat(200)}` }, "a long reason is cut at 200");
+    });
+  });
+
+  it("says so when there is no kubectl to ask", () => {
+    const saved = process.env.PATH;
+    process.env.PATH = fs.mkdtempSync(path.join(os.tmpdir(), "no-kubectl-"));
+    try {
+      const read = kubectlServerVersion(undefined, "/project");
+      assert.ok("problem" in read && /^kubectl version: .*ENOENT/.test(read.problem), JSON.stringify(read));
+    } finally {
+      process.env.PATH = saved;
+    }
   });
 });

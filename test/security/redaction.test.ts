@@ -103,6 +103,16 @@ describe("redact and showValue", () => {
     assert.equal(showValue(TOKEN, ["chartValues", "openbao", "rootToken"]), "[secret]");
   });
 
+  it("redact a secret's name at any depth, and leave an unset one unset", () => {
+    assert.deepEqual(redact({ auth: { adminPassword: "hunter2" }, mode: "on" }), {
+      auth: { adminPassword: "[secret]" },
+      mode: "on",
+    });
+    assert.deepEqual(redact([{ apiKey: "plain" }]), [{ apiKey: "[secret]" }], "inside a list too");
+    assert.equal(redact(undefined, ["password"]), undefined, "nothing was set, so nothing is hidden");
+    assert.equal(redact(null, ["password"]), null);
+  });
+
   it("keep what names where a credential is kept, so its message stays useful", () => {
     assert.equal(showValue("backup-s3", ["backup", "credentialsSecret"]), '"backup-s3"');
     assert.equal(showValue("LOCKSTEP_SMOKE_TOKEN", ["smoke", "tokenEnv"]), '"LOCKSTEP_SMOKE_TOKEN"');
