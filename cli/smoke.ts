@@ -6,6 +6,7 @@
  * (`verified-at: <iso>`, `verification: passed`). Its own entry, apart from `lockstep`: it starts in a
  * fraction of the CLI's time, inside the upgrade window. Exit 0 passed, 1 a check failed, 2 a bad plan.
  */
+import "./compileCache"; // first: the window waits on this process's start
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { deepestIssue, showValue } from "../lib/core/errors";

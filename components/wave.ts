@@ -21,16 +21,24 @@ export class Wave extends pulumi.ComponentResource {
   }
 }
 
+/** The wave every later one names directly: no migration, chart or operator change without the backups. */
+const ALWAYS_NAMED: WaveId = "pre-upgrade-backup";
+
 export function waveResourceName(id: WaveId): string {
   return `wave-${id}`;
 }
 
 /**
- * Declares the waves of a wave order one after another; each wave depends on every earlier one, and a
+ * Declares the waves of a wave order one after another; each wave waits for every earlier one, and a
  * wave declared out of its order's sequence is an error.
+ *
+ * What a wave holds names the latest earlier wave that holds a resource (and any empty waves after it),
+ * and the pre-upgrade backups: the named wave's resources already wait for everything before them, so
+ * the engine's graph orders this wave after all earlier waves through them. Naming every earlier wave's resources on every resource made
+ * the dependency lists half of the checkpoint (the engine writes it whole before and after each change).
  */
 export class WaveSequence {
-  private readonly declared: Wave[] = [];
+  private readonly declared: { wave: Wave; holdsResources: boolean }[] = [];
 
   constructor(
     private readonly parent: pulumi.Resource,
@@ -42,24 +50,38 @@ export class WaveSequence {
     const index = this.order.findIndex((w) => w.id === id);
     if (index < 0) throw new Error(`wave ${id} is not in this wave order (${this.order.map((w) => w.id).join(", ")})`);
     const previous = this.declared.at(-1);
-    if (previous && this.order.findIndex((w) => w.id === previous.id) >= index) {
-      throw new Error(`wave ${id} must be declared before wave ${previous.id}`);
+    if (previous && this.order.findIndex((w) => w.id === previous.wave.id) >= index) {
+      throw new Error(`wave ${id} must be declared before wave ${previous.wave.id}`);
     }
-    const earlier = [...this.declared];
+    const earlier = this.wavesToName();
+    let holdsResources = false;
     // The order must be in the engine's graph, not only on the Wave components: every resource declared
     // inside this wave depends on the earlier waves (a component dependency covers all its children), so
     // `destroy`, `--target` and replacements see it too.
-    const dependOnEarlierWaves: pulumi.ResourceTransformation = (args) => ({
-      props: args.props,
-      opts: pulumi.mergeOptions(args.opts, { dependsOn: earlier }),
-    });
+    const dependOnEarlierWaves: pulumi.ResourceTransformation = (args) => {
+      // instanceof, not isInstance: the flag isInstance reads is set after the constructor that runs this.
+      if (args.resource instanceof pulumi.CustomResource) holdsResources = true;
+      return earlier.length
+        ? { props: args.props, opts: pulumi.mergeOptions(args.opts, { dependsOn: earlier }) }
+        : undefined;
+    };
     const wave = new Wave(
       id,
       { title: this.order[index].title },
-      { parent: this.parent, dependsOn: earlier, transformations: earlier.length ? [dependOnEarlierWaves] : [] },
+      { parent: this.parent, dependsOn: earlier, transformations: [dependOnEarlierWaves] },
     );
     const result = build(wave);
-    this.declared.push(wave);
+    this.declared.push({ wave, holdsResources });
     return result;
+  }
+
+  /**
+   * The earlier waves a new wave names: from the latest that holds a resource on (all of them if none
+   * does), and the pre-upgrade backups always, so every later registration carries them itself.
+   */
+  private wavesToName(): Wave[] {
+    let from = this.declared.length - 1;
+    while (from > 0 && !this.declared[from].holdsResources) from--;
+    return this.declared.filter((d, i) => i >= from || d.wave.id === ALWAYS_NAMED).map((d) => d.wave);
   }
 }

@@ -61,7 +61,8 @@ const WORKLOAD_WAVES: readonly WaveId[] = ["api", "gateways", "console", "worker
 
 /**
  * Waits on all earlier waves rather than only the previous one, so removing or skipping a wave
- * can never silently let a later wave start before the backups.
+ * can never silently let a later wave start before the backups. (The program names the wave before and
+ * the backups on each resource; the engine's graph carries the rest: components/wave.ts.)
  */
 export function waveOrder(optional: OptionalWaves): WaveSpec[] {
   const runs: Partial<Record<WaveId, boolean>> = {

@@ -5,7 +5,7 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { BACKUP_ENCRYPTIONS } from "../../lib/config/config";
 import { AWAIT_BACKUP_SCRIPT, BARMAN_PLUGIN, LABELS, OPENBAO_SNAPSHOT_SCRIPT } from "../../lib/core/names";
-import { cnpgClusters, dependsOnThroughParents, deployments, readableRecord, TYPES } from "./context";
+import { cnpgClusters, waitsFor, deployments, readableRecord, TYPES } from "./context";
 import { clusterRefShape, cnpgClusterShape, commandShape, objectStoreShape, view } from "./shapes";
 
 /** The Commands that await a Backup: they run the await script for it and depend on it. */
@@ -97,7 +97,7 @@ export const preUpgradeBackup: StackValidationPolicy = {
         })),
     ];
     for (const { resource: dependent, what, why } of mustWait) {
-      const missing = gates.filter((any) => !any.some((g) => dependsOnThroughParents(dependent, g)));
+      const missing = gates.filter((any) => !any.some((g) => waitsFor(dependent, g)));
       if (missing.length > 0)
         reportViolation(
           `${what} must depend on the pre-upgrade backup checks and the OpenBao snapshot, and does not on ${missing.map((any) => any.map((g) => g.name).join(" or ")).join(", ")}, so ${why}`,

@@ -121,12 +121,19 @@ export function cnpgClusters(
 }
 
 /**
- * Whether `resource` depends on `target`: directly, or through any ancestor's dependencies (a component's
- * `dependsOn` holds back everything inside it).
+ * Whether the engine holds `resource` back until `target` is done: `target` is among its dependencies, or
+ * among theirs, or among any ancestor's (a component's `dependsOn` holds back everything inside it). The
+ * graph, not only direct edges: each wave names only the wave before it.
  */
-export function dependsOnThroughParents(resource: PolicyResource, target: PolicyResource): boolean {
-  for (let r: PolicyResource | undefined = resource; r; r = r.parent) {
+export function waitsFor(resource: PolicyResource, target: PolicyResource): boolean {
+  const seen = new Set<string>();
+  const queue: PolicyResource[] = [resource];
+  for (let r = queue.shift(); r; r = queue.shift()) {
+    if (seen.has(r.urn)) continue;
+    seen.add(r.urn);
     if (r.dependencies.some((d) => d.urn === target.urn)) return true;
+    queue.push(...r.dependencies);
+    if (r.parent) queue.push(r.parent);
   }
   return false;
 }

@@ -3,7 +3,7 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import type { z } from "zod";
 import { getRelease } from "../../lib/release/catalog";
 import { BARMAN_PLUGIN, WRITERS_DOWN_SCRIPT } from "../../lib/core/names";
-import { catalog, cnpgClusters, dependsOnThroughParents, deployments, readableRecord, TYPES } from "./context";
+import { catalog, cnpgClusters, waitsFor, deployments, readableRecord, TYPES } from "./context";
 import { cnpgClusterShape, commandShape, objectStoreShape, view } from "./shapes";
 
 type ClusterView = z.infer<typeof cnpgClusterShape>;
@@ -120,14 +120,14 @@ export const rollbackWithData: StackValidationPolicy = {
         `rollback ${rollback.from} -> ${rollback.to} with data must stop the writers first: a Command running ${WRITERS_DOWN_SCRIPT}`,
         resource.urn,
       );
-    } else if (!writersDown.some((w) => dependsOnThroughParents(target.resource, w))) {
+    } else if (!writersDown.some((w) => waitsFor(target.resource, w))) {
       reportViolation(
         `Cluster ${target.name} must be restored only after the writers stopped (depend on ${writersDown.map((w) => w.name).join(", ")})`,
         target.resource.urn,
       );
     }
     for (const api of deployments(args.resources).filter((w) => w.component === "api")) {
-      if (!dependsOnThroughParents(api.resource, target.resource)) {
+      if (!waitsFor(api.resource, target.resource)) {
         reportViolation(
           `API Deployment ${api.name} must start only once the restored Cluster ${target.name} is ready (depend on it)`,
           api.resource.urn,

@@ -386,6 +386,37 @@ describe("components alone, on their defaults", () => {
       });
     });
 
+    it("names the wave before, through empty waves, and the backups always", async () => {
+      const fourWaves: WaveSpec[] = [
+        { id: "pre-upgrade-backup", title: "zero", after: [] },
+        ...order.map((w) => ({ ...w, after: ["pre-upgrade-backup" as const, ...w.after] })),
+      ];
+      const declared = (holding: WaveSpec["id"][]) =>
+        declare(() => {
+          const sequence = new WaveSequence(new pulumi.ComponentResource("lockstep:test:Parent", "parent"), fourWaves);
+          for (const { id } of fourWaves) {
+            sequence.run(id, (wave) => {
+              // A component alone does not make a wave hold a resource; what is inside it does.
+              const inner = new pulumi.ComponentResource("lockstep:test:Inner", `inner-${id}`, {}, { parent: wave });
+              if (holding.includes(id)) new k8s.core.v1.ConfigMap(`in-${id}`, {}, { parent: inner });
+            });
+          }
+        });
+      const namedBy = (resources: Awaited<ReturnType<typeof declared>>, name: string) =>
+        named(resources, name).dependencyUrns.map((u) => u.split("::").pop());
+      const all = await declared(["pre-upgrade-backup", "platform-services", "database", "api"]);
+      assert.deepEqual(namedBy(all, "in-api"), ["in-pre-upgrade-backup", "in-database"]);
+      assert.deepEqual(namedBy(all, "in-database"), ["in-pre-upgrade-backup", "in-platform-services"]);
+      const emptyDatabase = await declared(["pre-upgrade-backup", "platform-services", "api"]);
+      assert.deepEqual(
+        namedBy(emptyDatabase, "in-api"),
+        ["in-pre-upgrade-backup", "in-platform-services"],
+        "an empty wave is looked through",
+      );
+      const noneBefore = await declared(["api"]);
+      assert.deepEqual(namedBy(noneBefore, "in-api"), [], "nothing earlier to wait for");
+    });
+
     it("refuses a wave declared after a later one, or twice", async () => {
       await assert.rejects(inOrder(["api", "database"]), { message: "wave database must be declared before wave api" });
       await assert.rejects(inOrder(["database", "database"]), {

@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { PlanResult, runStack as planRun } from "../../plan/plan";
 import type { RecordedResource } from "../../plan/runtime";
-import { ofType, planStack, PROJECT, prop, resource, runStack } from "../helpers";
+import { ofType, orderedAfter, planStack, PROJECT, prop, resource, runStack } from "../helpers";
 import { getRelease, loadCatalog } from "../../lib/release/catalog";
 
 type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -521,8 +521,11 @@ describe("component shapes", () => {
       for (const gateway of ["gateway", "gateway-route"])
         assert.ok(check.dependsOn.includes(gateway), check.dependsOn.join(", "));
       assert.equal(planOf(check).stage, "gateways");
-      for (const later of ["console-blue", "console-svc", "worker-export", "smoke-test"]) {
-        assert.ok(resource(staging, later).dependsOn.includes("gateway-policy-check"), `${later} waits for the check`);
+      for (const next of ["console-blue", "console-svc"]) {
+        assert.ok(resource(staging, next).dependsOn.includes("gateway-policy-check"), `${next} names the check`);
+      }
+      for (const later of ["worker-export", "smoke-test"]) {
+        assert.ok(orderedAfter(staging, later, "gateway-policy-check"), `${later} waits for the check`);
       }
     });
 

@@ -344,8 +344,12 @@ describe("the real Pulumi CLI and engine against a real API server", { timeout: 
       );
     }
     assert.ok(
-      deps("gateway").includes("api") && deps("worker-export").includes("gateway"),
-      "later waves depend on earlier waves' resources",
+      deps("gateway").includes("api") && deps("worker-export").includes("console-svc"),
+      "each wave depends on the wave before's resources",
+    );
+    assert.ok(
+      !deps("worker-export").includes("gateway") && deps("worker-export").includes("await-platform-db-1-4-2-to-1-5-0"),
+      "and through it on the earlier ones, but directly on the backups",
     );
   });
 

@@ -354,6 +354,27 @@ describe("policies", () => {
       await fails(policies.preUpgradeBackup, cut, /API Deployment api must depend on the pre-upgrade backup checks/);
       await fails(policies.preUpgradeBackup, cut, /chart release openbao must depend on the pre-upgrade backup checks/);
     });
+    it("takes a wait through the graph: an API that names only the database, which names the check", async () => {
+      const urnOf = (name: string) => windowBase.find((r) => r.name === name)?.urn ?? assert.fail(`no ${name}`);
+      const stripped = structuredClone(windowBase).map((r) => ({
+        ...r,
+        dependencyUrns: r.dependencyUrns.filter((u) => !u.endsWith(`::${check}`)),
+      }));
+      const throughDatabase = stripped.map((r) =>
+        r.name === "platform-db-cluster"
+          ? { ...r, dependencyUrns: [...r.dependencyUrns, urnOf(check)] }
+          : r.name === "api"
+            ? { ...r, dependencyUrns: [...r.dependencyUrns, urnOf("platform-db-cluster")] }
+            : r,
+      );
+      const found = await messages(policies.preUpgradeBackup, throughDatabase);
+      assert.ok(!found.some((m) => /API Deployment api/.test(m)), found.join("\n"));
+      assert.ok(
+        found.some((m) => /chart release openbao must depend/.test(m)),
+        "a release with no path to the check is still refused",
+      );
+    });
+
     it("refuses a window without Keycloak's Backup, or without the OpenBao snapshot", async () => {
       await fails(
         policies.preUpgradeBackup,
