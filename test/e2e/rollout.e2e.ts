@@ -111,6 +111,8 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
   let stack: Stack;
   let timeline: Timeline;
   let upMs = 0;
+  /** The `pulumi up` process alone, and what the Automation API adds around it. */
+  let cli: { upProcessMs: number; beforeMs: number; afterMs: number } | undefined;
   let split: WindowSplit;
   let clusterFloor: { deployment: string; gatesMs: number; kubectlMs: number } | undefined;
 
@@ -180,6 +182,13 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
     } finally {
       const ended = Date.now();
       upMs = ended - started;
+      const upProcess = tier.cliProcesses.filter((p) => p.subcommand === "up" && p.startedAt >= started).at(-1);
+      if (upProcess)
+        cli = {
+          upProcessMs: upProcess.endedAt - upProcess.startedAt,
+          beforeMs: upProcess.startedAt - started,
+          afterMs: ended - upProcess.endedAt,
+        };
       split = windowSplit([...steps.values()], started, ended);
       timeline = watch.stop();
       // Every step, unchanged ones too, on the up's clock: where the start and the gaps go.
@@ -322,6 +331,10 @@ describe("zero downtime, measured on a simulated cluster where Deployments reall
       upWallMs: upMs,
       rolloutWallMs: changing,
       ratioUp: Number((upMs / critical).toFixed(2)),
+      // What a user's `pulumi up` takes: the CLI process alone, without the Automation API's reads after it.
+      upProcessMs: cli?.upProcessMs,
+      ratioUpProcess: cli ? Number((cli.upProcessMs / critical).toFixed(2)) : undefined,
+      automationApi: cli ? { beforeMs: cli.beforeMs, afterMs: cli.afterMs } : undefined,
       ratioRollout: Number((changing / critical).toFixed(2)),
       split,
       clusterFloor,

@@ -138,6 +138,11 @@ export interface TierCluster {
 export class EngineTier {
   private readonly clusters: TierCluster[] = [];
 
+  /** Every CLI process the Automation API ran, in order: its subcommand and wall time (see timedCommand). */
+  get cliProcesses(): readonly CliProcess[] {
+    return (this.pulumiCommand as TimedCommand).processes;
+  }
+
   private constructor(
     readonly server: ApiServer,
     /** Scratch directory of this tier: doubles' launchers, PULUMI_HOME, the file backend, the project copy. */
@@ -190,7 +195,7 @@ export class EngineTier {
         LOCKSTEP_SMOKE_CLIENT_SECRET: SMOKE_CLIENT.secret,
         LOCKSTEP_ADMIN_TOKEN: ADMIN_TOKEN,
       };
-      const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(tools.pulumi)) });
+      const pulumiCommand = timedCommand(await PulumiCommand.get({ root: path.dirname(path.dirname(tools.pulumi)) }));
       const cnpg = new CnpgStatusDouble({ kubeconfig: server.kubeconfig, ...options.cnpg });
       cnpg.start();
       const endpoints = await startPlatformEndpoints(BLOCKED_PROMPT);
@@ -367,4 +372,41 @@ export class EngineTier {
     spawnSync("pkill", ["-f", this.root]); // provider doubles the CLI left behind
     fs.rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** One `pulumi` process the Automation API started. */
+export interface CliProcess {
+  subcommand: string;
+  startedAt: number;
+  endedAt: number;
+}
+
+/** `PulumiCommand.run`, the SDK's internal (not in its typings) that starts every CLI process. */
+type RunsProcesses = { run: (args: string[], ...rest: unknown[]) => Promise<unknown> };
+type TimedCommand = PulumiCommand & { processes: CliProcess[] };
+
+/**
+ * The CLI with each process timed. A stack's `up()` runs `pulumi up`, then `pulumi stack output` and
+ * `pulumi stack history` to build its result: what a user's `pulumi up` takes is the first process alone.
+ */
+function timedCommand(command: PulumiCommand): TimedCommand {
+  const inner = command as unknown as RunsProcesses;
+  if (typeof inner.run !== "function") {
+    throw new Error("the Automation API's PulumiCommand has no run method: the tier cannot time the CLI's processes");
+  }
+  const timed = Object.assign(command, { processes: [] as CliProcess[] });
+  const run = inner.run.bind(command);
+  inner.run = async (args, ...rest) => {
+    const startedAt = Date.now();
+    try {
+      return await run(args, ...rest);
+    } finally {
+      const subcommand = args
+        .slice(0, 2)
+        .filter((a) => !a.startsWith("-"))
+        .join(" ");
+      timed.processes.push({ subcommand, startedAt, endedAt: Date.now() });
+    }
+  };
+  return timed;
 }
