@@ -2,7 +2,6 @@
  * The lockstep program as a function, so `index.ts`, the offline plan and the tests all run the same code.
  * Config is parsed and validated before the first resource is declared: bad input registers nothing.
  */
-import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
@@ -156,38 +155,23 @@ function clusterProvider(cluster: ClusterTarget | undefined): k8s.Provider {
   });
 }
 
-/** The platform's two providers; children inherit them through their parents. */
-interface Providers {
-  kubernetes: k8s.Provider;
-  command: command.Provider;
-}
-
 /**
- * Both providers at once. Explicit, so the engine starts each plugin when it is declared, not when its
- * first resource registers: the command provider's first resources are the backups' checks, the first
- * steps of a window, which would otherwise wait for its start.
+ * The inputs, and the provider declared before the stack's own outputs are read: the engine starts and
+ * configures the Kubernetes provider (about a second) while the program reads them. Its inputs are the
+ * checked config's alone, and bad config still throws before it is declared. What needs the deployed state
+ * (the window, a rollback, the gates) is refused after it, still before any platform resource.
  */
-function platformProviders(cluster: ClusterTarget | undefined): Providers {
-  return { kubernetes: clusterProvider(cluster), command: new command.Provider("command", {}) };
-}
-
-/**
- * The inputs, and the providers declared before the stack's own outputs are read: the engine starts and
- * configures them (about a second for Kubernetes) while the program reads them. Their inputs are the
- * checked config's alone, and bad config still throws before they are declared. What needs the deployed
- * state (the window, a rollback, the gates) is refused after them, still before any platform resource.
- */
-async function inputsAndProviders(options: ProgramOptions): Promise<{ inputs: ProgramInputs; providers: Providers }> {
-  if (options.inputs) return { inputs: options.inputs, providers: platformProviders(options.inputs.config.cluster) };
+async function inputsAndProvider(options: ProgramOptions): Promise<{ inputs: ProgramInputs; provider: k8s.Provider }> {
+  if (options.inputs) return { inputs: options.inputs, provider: clusterProvider(options.inputs.config.cluster) };
   const checked = checkConfig(options);
-  const providers = platformProviders(checked.config.cluster);
-  return { inputs: await readDeployed(checked), providers };
+  const provider = clusterProvider(checked.config.cluster);
+  return { inputs: await readDeployed(checked), provider };
 }
 
 export async function definePlatform(options: ProgramOptions = {}): Promise<PlatformOutputs> {
-  const { inputs, providers } = await inputsAndProviders(options);
+  const { inputs, provider } = await inputsAndProvider(options);
   const stack = pulumi.getStack();
   enforceGates(inputs, stack);
-  const platform = new Platform("platform", { stack, ...inputs }, { providers: { ...providers } });
+  const platform = new Platform("platform", { stack, ...inputs }, { providers: { kubernetes: provider } });
   return platform.outputs;
 }

@@ -192,7 +192,7 @@ export function renderHuman(result: PlanResult): string {
   );
   lines.push(
     "",
-    `${real.length} resources${result.changes ? ` (${counts.join(", ")})` : ""}; ${result.resources.length - real.length} more registrations are the stack, its two providers and reference, and the components (waves and groupings) that hold the resources`,
+    `${real.length} resources${result.changes ? ` (${counts.join(", ")})` : ""}; ${result.resources.length - real.length} more registrations are the stack, its provider and reference, and the components (waves and groupings) that hold the resources`,
   );
   const source = result.promotionSource;
   if (source)

@@ -41,6 +41,7 @@ export function boolish(message = "must be true or false") {
 export function wholeNumber(min: number, max: number, message = `must be a whole number from ${min} to ${max}`) {
   return z.preprocess(
     (v) => (typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : v),
-    z.number({ message }).int({ message }).min(min, { message }).max(max, { message }),
+    // zod gives its checks the schema's own message: one message for every way a value fails.
+    z.number({ message }).int().min(min).max(max),
   );
 }

@@ -534,7 +534,7 @@ describe("lockstep plan", () => {
       assert.doesNotMatch(text, /sha256:[a-f0-9]{13}/, "no whole digest in the text");
       assert.match(
         text,
-        /\d+ resources \(\d+ new, \d+ changed, \d+ unchanged, 0 removed\); \d+ more registrations are the stack, its two providers and reference, and the components/,
+        /\d+ resources \(\d+ new, \d+ changed, \d+ unchanged, 0 removed\); \d+ more registrations are the stack, its provider and reference, and the components/,
       );
       const json = JSON.parse((await inProcess("--stack", "staging", "--json")).stdout);
       assert.match(json.release.setDigest, /^sha256:[a-f0-9]{64}$/, "the JSON keeps digests whole");

@@ -49,6 +49,58 @@ describe("chartValueProblems", () => {
   });
 });
 
+describe("chartValueProblems, each keyword and path", () => {
+  const schema = {
+    type: "object",
+    properties: {
+      port: { type: ["integer", "string"] },
+      mode: { const: "strict" },
+      auth: { type: "object", required: ["issuer"], properties: { issuer: { type: "string" } } },
+      size: { type: "integer", minimum: 1 },
+      list: { type: "array", items: { type: "integer" } },
+      twice: { allOf: [{ type: "integer" }, { type: "integer" }] },
+      pick: { oneOf: [{ type: "string" }, { type: "integer" }] },
+    },
+    additionalProperties: { type: "integer" },
+  };
+  const only = (values: Record<string, unknown>) => {
+    const problems = chartValueProblems(values, schema);
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    return problems[0];
+  };
+
+  it("says what each keyword allows", () => {
+    assert.equal(only({ port: true }).allowed, "the schema allows integer or string here");
+    assert.deepEqual(only({ mode: "loose" }), {
+      path: ["mode"],
+      value: "loose",
+      allowed: 'the schema allows only "strict"',
+    });
+    assert.deepEqual(only({ size: 0 }), { path: ["size"], value: 0, allowed: "the schema says it must be >= 1" });
+  });
+
+  it("names a missing field by its own path, with no value", () => {
+    assert.deepEqual(only({ auth: {} }), {
+      path: ["auth", "issuer"],
+      value: undefined,
+      allowed: "the schema requires this field",
+    });
+  });
+
+  it("reads the path as Helm's keys: escaped / and ~ restored, list indexes as numbers, digits in keys kept", () => {
+    assert.deepEqual(only({ "a/b": "x" }).path, ["a/b"]);
+    assert.deepEqual(only({ "c~d": "x" }).path, ["c~d"]);
+    assert.deepEqual(only({ list: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, "eleven"] }).path, ["list", 10]);
+    assert.deepEqual(only({ "1x": "x" }).path, ["1x"]);
+    assert.deepEqual(only({ x1: "x" }).path, ["x1"]);
+  });
+
+  it("reports a path and keyword once, however many schema branches refuse it, and a oneOf by the union", () => {
+    assert.deepEqual(only({ twice: "x" }), { path: ["twice"], value: "x", allowed: "the schema allows integer here" });
+    assert.match(only({ pick: true }).allowed, /must match exactly one schema in oneOf/);
+  });
+});
+
 describe("checkChartValues against the real charts (../shared/charts)", () => {
   const catalog = loadCatalog(DEFAULT_CATALOG_DIR);
   const at = (version: string, stackValues = {}) => {
@@ -119,6 +171,41 @@ describe("checkChartValues against the real charts (../shared/charts)", () => {
       });
     } finally {
       fs.rmSync(bare, { recursive: true, force: true });
+    }
+  });
+
+  it("marks a refusal the stack did not write as the catalog's, even beside the stack's own values", () => {
+    const release = structuredClone(getRelease(catalog, "1.4.2"));
+    release.charts.cnpgOperator.values = { ...release.charts.cnpgOperator.values, replicaCount: "two" };
+    const charts = chartLocations(release, requireShared("charts"), PROJECT);
+    for (const stackValues of [{}, { cnpgOperator: { fullnameOverride: "cnpg" } }]) {
+      const { refusals } = checkChartValues({ release, charts, mirror: catalog.mirror, stackValues });
+      assert.deepEqual(
+        refusals.map((r) => [r.path.join("."), r.value, r.fromStack]),
+        [["replicaCount", "two", false]],
+        JSON.stringify(stackValues),
+      );
+    }
+  });
+
+  it("refuses a chart folder whose schema is not JSON, naming the file", () => {
+    const release = getRelease(catalog, "1.4.2");
+    const broken = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-chart-"));
+    try {
+      fs.writeFileSync(path.join(broken, "values.schema.json"), "{ not json");
+      const charts = {
+        ...chartLocations(release, undefined, PROJECT),
+        cnpgOperator: { chart: broken, version: "0.29.0" },
+      };
+      assert.throws(
+        () => checkChartValues({ release, charts, stackValues: {} }),
+        (err: Error) =>
+          err instanceof LockstepInputError &&
+          err.message.startsWith(`${path.join(broken, "values.schema.json")}: not valid JSON (`) &&
+          err.message.endsWith("); the chart folder must hold the chart as released"),
+      );
+    } finally {
+      fs.rmSync(broken, { recursive: true, force: true });
     }
   });
 

@@ -130,6 +130,9 @@ describe("kubernetesInRange", () => {
     assert.ok(kubernetesInRange("v1.33.7", { min: "1.30", max: "1.33" }));
     assert.ok(!kubernetesInRange("1.29.9", { min: "1.30", max: "1.33" }));
     assert.ok(!kubernetesInRange("1.34.0", { min: "1.30", max: "1.33" }));
+    assert.ok(kubernetesInRange("2.1", { min: "1.30", max: "2.5" }), "a major counts before any minor");
+    assert.ok(kubernetesInRange("1.40", { min: "1.30", max: "2.0" }), "1.40 is inside 1.30 to 2.0");
+    assert.ok(!kubernetesInRange("2.6", { min: "1.30", max: "2.5" }));
   });
 });
 
