@@ -1,4 +1,4 @@
-// `npm run test:mutation`: StrykerJS over lib/, policy/, components/ and cli/commands/, one folder at a
+// `npm run test:mutation`: StrykerJS over lib/, policy/, components/ and cli/, one folder at a
 // time, each with its own incremental file under test/mutation/incremental/ (committed), so a re-run only
 // tests mutants whose code or covering tests changed. Prints the score per folder from those files.
 //
@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 /** Each folder's name on the command line, and the directory whose .ts files it mutates. */
-const FOLDERS = { lib: "lib", policy: "policy/policies", components: "components", "cli/commands": "cli/commands" };
+const FOLDERS = { lib: "lib", policy: "policy/policies", components: "components", cli: "cli" };
 const glob = (folder) => `${FOLDERS[folder]}/**/*.ts`;
 const INCREMENTAL = join(root, "test", "mutation", "incremental");
 const incrementalFile = (folder) => join(INCREMENTAL, `${folder.replace("/", "-")}.json`);

@@ -25,7 +25,7 @@ describe("npm run test:mutation", () => {
     assert.equal(r.code, 2);
     assert.equal(
       r.stderr.trim(),
-      'test:mutation: unknown folder "libs"; allowed: lib, policy, components, cli/commands',
+      'test:mutation: unknown folder "libs"; allowed: lib, policy, components, cli',
     );
     assert.equal(r.stdout, "");
     assert.equal(
@@ -53,7 +53,7 @@ describe("npm run test:mutation", () => {
     assert.equal(none.code, 0, none.stderr);
     assert.match(
       none.stdout,
-      /no file under lib, policy, components, cli\/commands changed since HEAD; nothing to mutate/,
+      /no file under lib, policy, components, cli changed since HEAD; nothing to mutate/,
     );
   });
 
