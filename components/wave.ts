@@ -34,8 +34,9 @@ export function waveResourceName(id: WaveId): string {
  *
  * What a wave holds names the latest earlier wave that holds a resource (and any empty waves after it),
  * and the pre-upgrade backups: the named wave's resources already wait for everything before them, so
- * the engine's graph orders this wave after all earlier waves through them. Naming every earlier wave's resources on every resource made
- * the dependency lists half of the checkpoint (the engine writes it whole before and after each change).
+ * the engine's graph orders this wave after all earlier waves through them. Naming every earlier wave's
+ * resources on every resource made the dependency lists half of the checkpoint, which the engine writes
+ * whole before and after each change (817 KB then, 567 KB now, for the e2e platform).
  */
 export class WaveSequence {
   private readonly declared: { wave: Wave; holdsResources: boolean }[] = [];
@@ -56,8 +57,8 @@ export class WaveSequence {
     const earlier = this.wavesToName();
     let holdsResources = false;
     // The order must be in the engine's graph, not only on the Wave components: every resource declared
-    // inside this wave depends on the earlier waves (a component dependency covers all its children), so
-    // `destroy`, `--target` and replacements see it too.
+    // inside this wave depends on the waves named above (a component dependency covers all its children),
+    // so `destroy`, `--target` and replacements see it too.
     const dependOnEarlierWaves: pulumi.ResourceTransformation = (args) => {
       // instanceof, not isInstance: the flag isInstance reads is set after the constructor that runs this.
       if (args.resource instanceof pulumi.CustomResource) holdsResources = true;

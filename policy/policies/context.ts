@@ -123,7 +123,7 @@ export function cnpgClusters(
 /**
  * Whether the engine holds `resource` back until `target` is done: `target` is among its dependencies, or
  * among theirs, or among any ancestor's (a component's `dependsOn` holds back everything inside it). The
- * graph, not only direct edges: each wave names only the wave before it.
+ * graph, not only direct edges: each wave names only the wave before it and the backups.
  */
 export function waitsFor(resource: PolicyResource, target: PolicyResource): boolean {
   const seen = new Set<string>();
