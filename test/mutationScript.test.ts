@@ -23,10 +23,7 @@ describe("npm run test:mutation", () => {
   it("refuses an unknown folder, naming it and the allowed ones, before running anything", () => {
     const r = mutation(["libs"]);
     assert.equal(r.code, 2);
-    assert.equal(
-      r.stderr.trim(),
-      'test:mutation: unknown folder "libs"; allowed: lib, policy, components, cli',
-    );
+    assert.equal(r.stderr.trim(), 'test:mutation: unknown folder "libs"; allowed: lib, policy, components, cli');
     assert.equal(r.stdout, "");
     assert.equal(
       mutation(["--since", "main"]).stderr.trim(),
@@ -51,10 +48,7 @@ describe("npm run test:mutation", () => {
     assert.match(bare.stderr, /--changed needs a git ref to compare with/);
     const none = mutation(["--changed", "HEAD"]);
     assert.equal(none.code, 0, none.stderr);
-    assert.match(
-      none.stdout,
-      /no file under lib, policy, components, cli changed since HEAD; nothing to mutate/,
-    );
+    assert.match(none.stdout, /no file under lib, policy, components, cli changed since HEAD; nothing to mutate/);
   });
 
   it("mutates against every in-process suite: a test file is in test/mutation/mocharc.json or named here as one that spawns processes", () => {
