@@ -7,23 +7,13 @@ import { describe, it } from "node:test";
 import type { CliEnv } from "../../cli/env";
 import type { FleetBackend, FleetStackSummary } from "../../cli/fleetBackend";
 import { readFleet, readFleetFile, requireFleetBackend } from "../../cli/fleetInventory";
-import { LockstepInputError } from "../../lib/core/errors";
+import { refusal } from "../helpers";
 
 function project(files: Record<string, string> = {}): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-fleet-"));
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
   return dir;
 }
-
-const refusal = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof LockstepInputError, String(err));
-    return err.message;
-  }
-  assert.fail("expected a LockstepInputError");
-};
 
 describe("readFleetFile", () => {
   it("takes the default rings and staging when there is no fleet.yaml, or an empty one", () => {

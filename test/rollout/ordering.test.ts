@@ -43,6 +43,8 @@ describe("wave plan", () => {
 
 describe("upgrade ordering through dependsOn (deployed = the previous minor)", () => {
   let plan: PlanResult;
+  /** The real resources a wave of the plan holds. */
+  const customs = (wave: string) => plan.waves.find((w) => w.id === wave)?.resources ?? [];
   before(async () => {
     plan = await planStack(
       "staging",
@@ -109,7 +111,6 @@ describe("upgrade ordering through dependsOn (deployed = the previous minor)", (
   });
 
   it("puts the order in the engine's graph: every real resource waits for every real resource of the earlier waves", () => {
-    const customs = (wave: string) => plan.waves.find((w) => w.id === wave)?.resources ?? [];
     const ids = plan.waves.map((w) => w.id);
     let checked = 0;
     ids.forEach((wave, k) => {
@@ -124,7 +125,6 @@ describe("upgrade ordering through dependsOn (deployed = the previous minor)", (
   });
 
   it("names only the previous wave's resources and the backups, so the checkpoint's dependency lists stay short", () => {
-    const customs = (wave: string) => plan.waves.find((w) => w.id === wave)?.resources ?? [];
     const ids = plan.waves.filter((w) => w.resources.length > 0).map((w) => w.id);
     for (let k = 2; k < ids.length; k++) {
       // The backups are named on purpose by every chart release and database, whatever their wave.
