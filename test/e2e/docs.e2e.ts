@@ -13,7 +13,7 @@ import { parse as parseYaml } from "yaml";
 import { editStackConfig } from "../../lib/config/stackFile";
 import { run } from "./doubles/kube";
 import { REALM_PATH } from "./doubles/platformEndpoints";
-import { BLOCKED_PROMPT, EngineTier, PROJECT } from "./tier";
+import { BLOCKED_PROMPT, EngineTier, FILE_BACKEND_QUERY, PROJECT } from "./tier";
 import { requireToolchainVersion } from "./toolchain";
 
 /** The README and every page of docs/, by path. */
@@ -43,13 +43,17 @@ describe("the docs' commands with the real Pulumi CLI", { timeout: 900_000 }, ()
   let backend: string;
   /** The docs' block with its local login pointed at this test's own backend directory. */
   const ownBackend = (block: string, into: string) => {
-    assert.match(block, /^pulumi login --local\b/m, "the block logs in with `pulumi login --local`");
-    return block.replace(/^pulumi login --local\b/m, `pulumi login file://${into}`);
+    const local = `pulumi login 'file://~?${FILE_BACKEND_QUERY}'`;
+    assert.ok(
+      block.split("\n").some((l) => l.startsWith(local)),
+      `the block logs in with ${local}`,
+    );
+    return block.replace(local, `pulumi login 'file://${into}?${FILE_BACKEND_QUERY}'`);
   };
 
   before(async () => {
     tier = await EngineTier.start();
-    // A checkout beside ../shared, as the docs assume, with its own HOME for `pulumi login --local`.
+    // A checkout beside ../shared, as the docs assume, with its own HOME for its file backend at `~`.
     const work = path.join(tier.root, "readme");
     checkout = path.join(work, "lockstep");
     fs.mkdirSync(work);
@@ -59,7 +63,7 @@ describe("the docs' commands with the real Pulumi CLI", { timeout: 900_000 }, ()
       filter: (src) => !src.endsWith(`${path.sep}.lockstep`),
     });
     fs.symlinkSync(tier.shared, path.join(work, "shared"));
-    // The CLI finds "~" through the user database, not $HOME: `pulumi login --local` would write into the
+    // The CLI finds "~" through the user database, not $HOME: a login to `file://~` would write into the
     // real ~/.pulumi and preview whatever an earlier run left there. The test logs into its own directory
     // instead (the block's "or your own backend") and keeps its credentials out of the user's home.
     const {
@@ -140,7 +144,7 @@ describe("the docs' commands with the real Pulumi CLI", { timeout: 900_000 }, ()
     })
       .map(([key, value]) => `pulumi config set --stack staging --path lockstep:smoke.${key} ${JSON.stringify(value)}`)
       .concat(`pulumi config set --stack staging --path lockstep:cluster.kubeconfig ${JSON.stringify(cluster)}`);
-    const login = `pulumi login file://${own} >/dev/null && export PULUMI_CONFIG_PASSPHRASE=change-me`;
+    const login = `pulumi login 'file://${own}?${FILE_BACKEND_QUERY}' >/dev/null && export PULUMI_CONFIG_PASSPHRASE=change-me`;
     try {
       // Staging runs and verifies 1.5.1 (its smoke test calls the endpoint double: no gateway runs here).
       const staged = await runForReal("staging", own);
@@ -196,7 +200,7 @@ describe("the docs' commands with the real Pulumi CLI", { timeout: 900_000 }, ()
     const base = fs.readFileSync(file, "utf8");
     const setKeys = (updates: Record<string, unknown>) =>
       fs.writeFileSync(file, editStackConfig(file, fs.readFileSync(file, "utf8"), updates));
-    const login = `pulumi login file://${backend} >/dev/null && export PULUMI_CONFIG_PASSPHRASE=change-me && pulumi stack select staging --create`;
+    const login = `pulumi login 'file://${backend}?${FILE_BACKEND_QUERY}' >/dev/null && export PULUMI_CONFIG_PASSPHRASE=change-me && pulumi stack select staging --create`;
     try {
       // "Say production runs 1.3.4": deploy it.
       // The smoke test calls the endpoint double here: no gateway runs in this tier.

@@ -53,6 +53,9 @@ export const LOOPBACK_ENV = {
   PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
 };
 
+/** What docs/getting-started.md appends to a file backend's URL: no metadata sidecars. */
+export const FILE_BACKEND_QUERY = "metadata=skip";
+
 /** Files of the working tree the program needs (what a user's checkout has, minus tests and build output). */
 function copyProject(to: string): void {
   const skip = new Set(["node_modules", "bin", ".git", ".lockstep", "backups", "test", ".github"]);
@@ -189,7 +192,9 @@ export class EngineTier {
         ...(process.env as Record<string, string>),
         ...engineEnv(root, server.kubeconfig),
         PULUMI_HOME: path.join(root, "pulumi-home"),
-        PULUMI_BACKEND_URL: `file://${backend}`,
+        // As docs/getting-started.md logs in: without metadata sidecars, which the file backend rewrites in
+        // place on every checkpoint write, so the program's read of its own stack can catch one empty.
+        PULUMI_BACKEND_URL: `file://${backend}?${FILE_BACKEND_QUERY}`,
         PULUMI_CONFIG_PASSPHRASE: "lockstep-e2e",
         // What an operator exports before an up: the smoke test's client secret and the admin API's token.
         LOCKSTEP_SMOKE_CLIENT_SECRET: SMOKE_CLIENT.secret,
@@ -346,7 +351,7 @@ export class EngineTier {
 
   /** The file backend's directory (what its `file://` URL names). */
   get backendDir(): string {
-    return this.env.PULUMI_BACKEND_URL.slice("file://".length);
+    return decodeURIComponent(new URL(this.env.PULUMI_BACKEND_URL).pathname);
   }
 
   /** Where the file backend keeps a stack's checkpoint. */
