@@ -62,7 +62,7 @@ export type ExportState = "done" | "failed" | "pending";
 
 /** An export job's state from `{"status"}`: completed or succeeded is done, failed or error is failed. */
 export function exportState(body: unknown): ExportState {
-  const status = String((body as { status?: unknown } | null)?.status ?? "").toLowerCase();
+  const status = String((body as { status?: unknown } | null)?.status).toLowerCase();
   if (status === "completed" || status === "succeeded") return "done";
   if (status === "failed" || status === "error") return "failed";
   return "pending";

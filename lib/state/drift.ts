@@ -61,7 +61,8 @@ export function pathKeys(propertyPath: string): (string | number)[] {
   const token = /([^.[\]"]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]|(\.)/gy;
   let match: RegExpExecArray | null;
   let consumed = 0;
-  while ((match = token.exec(propertyPath)) !== null && match[0] !== "") {
+  // Every alternative matches at least one character, so the sticky scan always moves on or stops.
+  while ((match = token.exec(propertyPath)) !== null) {
     consumed = token.lastIndex;
     if (match[1] !== undefined) keys.push(match[1]);
     else if (match[2] !== undefined) keys.push(Number(match[2]));

@@ -28,6 +28,19 @@ describe("the smoke test's judgments", () => {
     assert.equal(workersVerdict(null, SMOKE_WORKERS).ok, false);
   });
 
+  it("workers: a body without workers, a null entry or one without a status reads as missing or unknown", () => {
+    const missing = "export missing, lifecycle missing, config missing (each must be running, idle, ok or healthy)";
+    assert.deepEqual(workersVerdict({}, SMOKE_WORKERS), { ok: false, detail: missing });
+    assert.deepEqual(workersVerdict({ workers: "running" }, SMOKE_WORKERS), { ok: false, detail: missing });
+    const listed = { workers: [null, { name: "export" }, ...healthy.workers.slice(1)] };
+    assert.match(workersVerdict(listed, SMOKE_WORKERS).detail, /^export unknown, lifecycle running/);
+    const keyed = { workers: { export: null, lifecycle: { status: "RUNNING" }, config: {} } };
+    assert.deepEqual(workersVerdict(keyed, SMOKE_WORKERS), {
+      ok: false,
+      detail: "export unknown, lifecycle RUNNING, config unknown (each must be running, idle, ok or healthy)",
+    });
+  });
+
   it("settings: each field the stack names must match, a trailing slash aside", () => {
     const expected = { apiUrl: "https://api.example.com", gatewayUrl: "https://gateway.example.com" };
     assert.deepEqual(
@@ -47,6 +60,11 @@ describe("the smoke test's judgments", () => {
         detail: 'apiUrl is "https://api.staging.example.com", the stack says https://api.example.com',
       },
     );
+    assert.equal(settingsVerdict({ apiUrl: "https://api.example.com//" }, { apiUrl: expected.apiUrl }).ok, true);
+    assert.deepEqual(settingsVerdict({ apiUrl: "https://a" }, { apiUrl: "https://a", gatewayUrl: undefined }), {
+      ok: true,
+      detail: "apiUrl https://a",
+    });
     assert.match(settingsVerdict({}, expected).detail, /apiUrl is missing.*; gatewayUrl is missing/);
     assert.equal(
       settingsVerdict({}, { apiUrl: undefined, gatewayUrl: "https://g" }).detail,
@@ -69,5 +87,7 @@ describe("the smoke test's judgments", () => {
     assert.equal(exportState({ status: "error" }), "failed");
     assert.equal(exportState({ status: "running" }), "pending");
     assert.equal(exportState("not json"), "pending");
+    assert.equal(exportState({}), "pending");
+    assert.equal(exportState(null), "pending");
   });
 });

@@ -52,6 +52,20 @@ describe("drift: what only the refreshed preview changes", () => {
     );
   });
 
+  it("a resource the refreshed preview would replace where the stack file only updates it drifted, in no new field", () => {
+    const pending = deployment("api", "update", ["spec.selector"]);
+    const report = driftBetween([pending], [{ ...pending, op: "replace" }]);
+    assert.deepEqual(
+      report.drifted.map((r) => [r.name, r.op, r.fields]),
+      [["api", "replace", []]],
+    );
+  });
+
+  it("the refreshed preview updating what the stack file replaces is the same change, not drift", () => {
+    const pending = deployment("api", "replace", ["spec.selector"]);
+    assert.deepEqual(driftBetween([pending], [{ ...pending, op: "update" }]).drifted, []);
+  });
+
   it("steps that change nothing (same, read, refresh) are neither drift nor pending", () => {
     const steps = ["same", "read", "refresh", "discard"].map((op) => deployment(`r-${op}`, op, ["spec"]));
     assert.deepEqual(driftBetween(steps, steps), { drifted: [], pending: [] });
@@ -75,17 +89,28 @@ describe("property paths as the engine writes them", () => {
     ]);
   });
 
+  it("reads indexes of more than one digit and escaped quotes; a path it cannot read is one key", () => {
+    assert.deepEqual(pathKeys("spec.containers[12].env"), ["spec", "containers", 12, "env"]);
+    assert.deepEqual(pathKeys('data["say \\"hi\\""]'), ["data", 'say "hi"']);
+    assert.deepEqual(pathKeys("spec]replicas"), ["spec]replicas"]);
+    assert.deepEqual(pathKeys('spec["open'), ['spec["open']);
+    assert.deepEqual(pathKeys(""), []);
+  });
+
   it("finds the value, or undefined where the object has none", () => {
     const object = { spec: { containers: [{ image: "api@sha256:1" }] }, metadata: { labels: { "a.b": "x" } } };
     assert.equal(valueAt(object, "spec.containers[0].image"), "api@sha256:1");
     assert.equal(valueAt(object, 'metadata.labels["a.b"]'), "x");
     assert.equal(valueAt(object, "spec.containers[1].image"), undefined);
     assert.equal(valueAt(undefined, "spec"), undefined);
+    assert.equal(valueAt({ spec: null }, "spec.replicas"), undefined);
+    assert.equal(valueAt(object, "spec.containers[0].image.length"), undefined, "a string is not an object");
   });
 
   it("a cell is JSON cut to its width, and an unset field says so", () => {
     assert.equal(cell(undefined), "(not set)");
     assert.equal(cell(3), "3");
     assert.equal(cell("x".repeat(80), 10), `${"x".repeat(9)}…`);
+    assert.equal(cell("x".repeat(10), 10), "x".repeat(10), "a value of exactly the width is whole");
   });
 });
