@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { DEFAULT_CATALOG_DIR, getRelease, loadCatalog } from "../../lib/release/catalog";
@@ -455,6 +457,39 @@ describe("components", () => {
       assert.equal(second.consoleBefore, null);
       const moving = recordOf(await planStack("staging", `deployed=${atRest}`, "console.green=1.5.1"));
       assert.deepEqual(moving.consoleBefore, { blue: "1.5.1", green: "1.5.0", live: "blue" });
+    });
+
+    /** The fixture of a stack at rest on 1.5.1, changed, as a file the offline plan reads. */
+    const deployedVariant = (
+      change: (outputs: { workloads: Record<string, string>; consoleLive?: string }) => void,
+    ) => {
+      const fixture = path.join(PROJECT, "test", "fixtures", "deployed-1.5.1-after-window.json");
+      const outputs = JSON.parse(fs.readFileSync(fixture, "utf8"));
+      change(outputs);
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-deployed-")), "deployed.json");
+      fs.writeFileSync(file, JSON.stringify(outputs));
+      return `deployed=${file}`;
+    };
+    const consoleBefore = async (...sets: string[]) =>
+      JSON.parse(
+        (resource(await planStack("staging", ...sets), "lockstep-release").props.data as Record<string, string>)[
+          "release.json"
+        ],
+      ).consoleBefore as unknown;
+
+    it("writes the colors before when only the live color moves, as the deployed outputs name it", async () => {
+      const liveBlue = deployedVariant((o) => (o.consoleLive = "blue"));
+      assert.deepEqual(await consoleBefore(liveBlue, "console.live=green"), {
+        blue: "1.5.1",
+        green: "1.5.0",
+        live: "blue",
+      });
+      assert.equal(await consoleBefore(liveBlue), null, "at rest: nothing moves");
+    });
+
+    it("writes no colors before when the deployed outputs name only one console color", async () => {
+      const oneColor = deployedVariant((o) => delete o.workloads["console-green"]);
+      assert.equal(await consoleBefore(oneColor, "console.green=1.5.1"), null);
     });
 
     it("records the release set in the cluster and in the stack outputs", () => {

@@ -250,5 +250,31 @@ describe("engineFailure: a failed preview or up in one line", () => {
       engineFailure("pulumi up of x", new Error("code: 1\nsomething odd happened")).message,
       "pulumi up of x failed (exit 1): something odd happened",
     );
+    assert.equal(
+      engineFailure("pulumi up of x", new Error("code: 12\n  stdout:   first\nthen\n stderr: last")).message,
+      "pulumi up of x failed (exit 12): last",
+      "the last line alone, its stream's label dropped; a code of two digits",
+    );
+  });
+
+  it("keeps the last three telling lines, once each, and at most 600 characters", () => {
+    const lines = ["error: a", "error: b", "error: a", "error: c", "error: d"];
+    assert.equal(
+      engineFailure("pulumi up of x", new Error(lines.join("\n"))).message,
+      "pulumi up of x failed: error: b | error: c | error: d",
+    );
+    const long = engineFailure("pulumi up of x", new Error(`error: ${"x".repeat(700)}`)).message;
+    assert.equal(long.length, "pulumi up of x failed: ".length + 600);
+  });
+
+  it("a label is dropped only at the start of a line, with all the space after it", () => {
+    assert.equal(
+      engineFailure("pulumi up of x", new Error("code: 1\nsaid stdout: error:  here")).message,
+      "pulumi up of x failed (exit 1): said stdout: error:  here",
+    );
+    assert.equal(
+      engineFailure("pulumi up of x", new Error("code: 1\nerr?:   error: here")).message,
+      "pulumi up of x failed (exit 1): error: here",
+    );
   });
 });
