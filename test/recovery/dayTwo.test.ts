@@ -271,6 +271,65 @@ describe("lockstep restore", () => {
     );
   });
 
+  it("writes nothing when the changed stack's plan breaks a mandatory policy, and writes past an advisory one", async () => {
+    const dir = tempProject();
+    // Prod's file names a set staging never verified: prod-promoted-only refuses every plan of it.
+    setRelease(dir, "prod", { release: "2.0.0", console: { blue: "2.0.0", green: "2.0.0", live: "blue" } });
+    const before = snapshot(dir);
+    const restore = (...flags: string[]) =>
+      lockstep(env(dir, { outputs: null }), "restore", "--stack", "prod", "--name", "dr1", ...flags);
+    const refused = await restore("--json");
+    assert.equal(refused.code, 1, refused.stderr);
+    const out = JSON.parse(refused.stdout);
+    assert.deepEqual([out.ok, out.written, out.file], [false, false, "Pulumi.prod.yaml"]);
+    assert.ok(out.plan.violations.some((v: Loose) => v.policy === "prod-promoted-only" && v.level === "mandatory"));
+    const human = await restore();
+    assert.match(
+      human.stdout,
+      /^refused: the plan of the changed stack violates \d+ mandatory policy\(ies\), so Pulumi\.prod\.yaml was not written$/m,
+    );
+    assert.deepEqual(snapshot(dir), before, "nothing written");
+
+    fs.writeFileSync(
+      path.join(dir, "policy", "config", "prod.json"),
+      JSON.stringify({ all: "mandatory", "prod-promoted-only": "advisory" }),
+    );
+    const advised = await restore("--json");
+    assert.equal(advised.code, 0, advised.stderr + advised.stdout);
+    const written = JSON.parse(advised.stdout);
+    assert.deepEqual([written.ok, written.written], [true, true]);
+    assert.ok(written.plan.violations.some((v: Loose) => v.policy === "prod-promoted-only" && v.level === "advisory"));
+    assert.equal(stackValues(dir, "prod")["lockstep:restore"].name, "dr1");
+  });
+
+  it("a dry run plans the change and writes nothing, saying so", async () => {
+    const dir = tempProject();
+    const before = snapshot(dir);
+    const r = await lockstep(
+      env(dir, { outputs: null }),
+      "restore",
+      "--stack",
+      "staging",
+      "--name",
+      "dr1",
+      "--dry-run",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^dry run: Pulumi\.staging\.yaml was not written$/m);
+    const json = await lockstep(
+      env(dir, { outputs: null }),
+      "restore",
+      "--stack",
+      "staging",
+      "--name",
+      "dr1",
+      "--dry-run",
+      "--json",
+    );
+    assert.deepEqual([JSON.parse(json.stdout).ok, JSON.parse(json.stdout).written], [true, false]);
+    assert.deepEqual(snapshot(dir), before);
+  });
+
   it("refuses, writing nothing, bad input naming the flag or the key", async () => {
     const cases: [string[], RegExp][] = [
       [
