@@ -3,6 +3,9 @@ import { readingOf, Reading } from "../lib/rollout/analysis";
 import { prometheusProxyPath } from "../lib/rollout/metricsSource";
 import type { CliEnv } from "./env";
 
+/** A failed query as a reading: its first line, so a sample's row stays one line. */
+const errorReading = (err: unknown): Reading => ({ error: (err as Error).message.split("\n")[0] });
+
 /**
  * Runs `promql` at `baseUrl`'s `/api/v1/query`. A Prometheus that cannot be reached, answers with an
  * error or with more than one series is a reading of its own (`error`): the sample fails, it is not
@@ -16,7 +19,7 @@ export async function queryPrometheus(baseUrl: string, promql: string, timeoutMs
     const body: unknown = await response.json().catch(() => ({ status: `HTTP ${response.status}` }));
     return readingOf(body, promql);
   } catch (err) {
-    return { error: (err as Error).message.split("\n")[0] };
+    return errorReading(err);
   }
 }
 
@@ -48,5 +51,10 @@ export function queryClusterPrometheus(
   } catch {
     return { error: `the Prometheus behind ${proxy} answered with something other than JSON` };
   }
-  return readingOf(body, promql);
+  // A refused query or more than one series fails the sample, as over HTTP: the step aborts, not the run.
+  try {
+    return readingOf(body, promql);
+  } catch (err) {
+    return errorReading(err);
+  }
 }

@@ -185,6 +185,23 @@ describe("lockstep canary", () => {
       /FAILED at 10 %: errorRate = error \(kubectl get --raw \/api\/v1\/namespaces\/aigw-staging\/services\/http:prometheus-server:80\/proxy\/…: Error from server \(ServiceUnavailable\): no endpoints available/,
     );
     assert.deepEqual(down.weightsUpped, [10, 0]);
+
+    // A query the release's Prometheus answers with two series fails the sample the same way: the run aborts.
+    const twoSeries = {
+      status: "success",
+      data: { resultType: "vector", result: [0, 1].map((i) => ({ metric: { pod: `p${i}` }, value: [0, "0"] })) },
+    };
+    const split = setup(
+      { mode: "rolling" },
+      { prometheusUrl: null, kubectl: () => ({ status: 0, stdout: JSON.stringify(twoSeries), stderr: "" }) },
+    );
+    const aborted = await lockstep(split.e, "canary", "--stack", "staging");
+    assert.equal(aborted.code, 1, aborted.stdout + aborted.stderr);
+    assert.match(
+      aborted.stdout,
+      /FAILED at 10 %: errorRate = error \(.* returned 2 series; a canary metric must return one/,
+    );
+    assert.deepEqual(split.weightsUpped, [10, 0]);
   });
 
   it("a failure at a step aborts: a real up at weight 0, exit 1, the measured value and the broken condition", async () => {
