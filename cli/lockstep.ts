@@ -175,7 +175,7 @@ export async function main(
   }
   if ("group" in found) {
     const groupHelp = overview(found.group, `Usage: lockstep ${found.word} <command> [options]`);
-    const asked = argv.length === 1 ? undefined : argv[1];
+    const asked = argv[1];
     if (isHelp(asked)) {
       io.out(`${groupHelp}\n`);
       return 0;
