@@ -78,9 +78,10 @@ describe("the smoke test (lib/smoke, cli/smoke.ts)", () => {
 
   it("final: every check named and passed, in order, and the record lists them", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smoke-"));
-    const recordFile = path.join(dir, "nested", "verified.json");
+    const recordFile = path.join(dir, "nested", "twice", "verified.json");
     const r = await run(planOf("final", { recordFile }));
     assert.equal(r.code, 0, r.all);
+    assert.ok(r.out.includes(`smoke: wrote verification record ${recordFile}`), r.all);
     const checks = FINAL_CHECKS;
     assert.deepEqual(named(r.out, "ok"), checks);
     assert.deepEqual(r.out.slice(-2), ["verified-at: 2026-12-04T10:00:00Z", "verification: passed"]);
@@ -127,6 +128,10 @@ describe("the smoke test (lib/smoke, cli/smoke.ts)", () => {
     assert.deepEqual(named(r.err, "FAIL"), ["console sign-in", "console page /dashboard"]);
     assert.match(r.err[0], /POST .*\/protocol\/openid-connect\/token: 401, no access_token$/);
     assert.match(r.err[1], /GET .*\/dashboard: got 401, want 200$/);
+    assert.match(
+      r.err.at(-1) ?? "",
+      /final checks for 1\.5\.1 sha256:a+: console sign-in, console page \/dashboard\)$/,
+    );
   });
 
   it("an empty client secret fails the sign-in naming the variable, and sends nothing to the token endpoint", async () => {
@@ -186,13 +191,19 @@ describe("the smoke test (lib/smoke, cli/smoke.ts)", () => {
   });
 
   it("without the API, console or sign-in settings, says which checks it skipped and what each needs", async () => {
+    const recordFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "smoke-")), "verified.json");
     const smokeOnly = {
       ...planOf("final"),
-      smoke: smokeSchema.parse({ gatewayUrl: double.url, blockedPrompt: PROMPT }),
+      smoke: smokeSchema.parse({ gatewayUrl: double.url, blockedPrompt: PROMPT, recordFile }),
     };
     const r = await run(smokeOnly);
     assert.equal(r.code, 0, r.all);
     assert.deepEqual(named(r.out, "ok"), ["gateway ready", "guardrail blocks the test prompt"]);
+    assert.deepEqual(
+      JSON.parse(fs.readFileSync(recordFile, "utf8")).checks,
+      ["gateway ready", "guardrail blocks the test prompt"],
+      "the record lists the checks that ran and passed, not the skipped ones",
+    );
     assert.deepEqual(
       r.out.filter((l) => l.startsWith("smoke: skip")),
       [
