@@ -130,10 +130,17 @@ export function engineFailure(what: string, err: unknown): Error {
   return new Error(`${what} failed${exit ? ` (exit ${exit})` : ""}: ${summary}`);
 }
 
-/** The real backend: the Pulumi CLI the machine has, in the project directory, with its login. */
-export function automationFleetBackend(projectDir: string): FleetBackend {
-  // Loaded on first use, not when the CLI starts: the Automation API drives the installed CLI.
-  const api = () => (require("@pulumi/pulumi/automation") as typeof automation).LocalWorkspace;
+/** The two entries of the Automation API the backend uses. */
+export type WorkspaceApi = Pick<typeof automation.LocalWorkspace, "create" | "selectStack">;
+
+// Loaded on first use, not when the CLI starts: the Automation API drives the installed CLI.
+const localWorkspace = (): WorkspaceApi => (require("@pulumi/pulumi/automation") as typeof automation).LocalWorkspace;
+
+/**
+ * The real backend: the Pulumi CLI the machine has, in the project directory, with its login.
+ * @param api the Automation API's LocalWorkspace; @default the installed `@pulumi/pulumi/automation`
+ */
+export function automationFleetBackend(projectDir: string, api: () => WorkspaceApi = localWorkspace): FleetBackend {
   let created: Promise<automation.LocalWorkspace> | undefined;
   const workspace = () => (created ??= api().create({ workDir: projectDir }));
   // The provider reads this for every object it applies: a hand edit's field manager no longer blocks it.
