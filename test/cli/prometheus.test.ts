@@ -56,7 +56,7 @@ describe("queryPrometheus: one instant query over HTTP", () => {
     assert.deepEqual(reading, { error: "up returned 2 series; a canary metric must return one (aggregate it)" });
   });
 
-  it("a Prometheus that does not answer in time is an error reading", { timeout: 5000 }, async () => {
+  it("a Prometheus that does not answer in time is an error reading", async () => {
     answers.delete("/slow/api/v1/query");
     const reading = await queryPrometheus(`${base}/slow`, "up", 100);
     assert.ok("error" in reading, JSON.stringify(reading));
