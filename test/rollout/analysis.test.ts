@@ -5,13 +5,16 @@ import {
   analyseStep,
   analysisProblems,
   canarySchema,
+  conditionText,
   DEFAULT_ANALYSIS_BOUNDS,
   DEFAULT_CANARY,
+  durationMs,
   judgeReading,
   metricQuery,
   metricVerdict,
   readingOf,
   Reading,
+  showReading,
 } from "../../lib/rollout/analysis";
 
 const metric = (over: Record<string, unknown> = {}) =>
@@ -36,6 +39,13 @@ describe("readings from the Prometheus HTTP API", () => {
     assert.throws(() => readingOf({ status: "error", error: "parse error" }, "rate(x"), /refused rate\(x: parse error/);
     assert.throws(() => readingOf(vector("1", "2"), "q"), /q returned 2 series; a canary metric must return one/);
     assert.throws(() => readingOf({ hello: 1 }, "q"), /Prometheus answered \{"hello":1\} to q/);
+    assert.throws(() => readingOf({ status: "success" }, "q"), { message: "Prometheus refused q: success" });
+    const long = { hello: "x".repeat(500) };
+    assert.throws(
+      () => readingOf(long, "q"),
+      { message: `Prometheus answered ${JSON.stringify(long).slice(0, 200)} to q` },
+      "what it answered, cut at 200 characters",
+    );
   });
 });
 
@@ -67,6 +77,34 @@ describe("conditions and verdicts", () => {
     assert.match(metricQuery("latencyRatio", DEFAULT_CANARY.metrics.latencyRatio, "aigw"), /track="stable"/);
     assert.equal(metricQuery("requests", metric({ query: 'up{ns="$namespace"}[$window]' }), "x"), 'up{ns="x"}[1m]');
   });
+  it("the built-in queries, whole", () => {
+    const on = (track: string, extra = "") => `{namespace="aigw",track="${track}"${extra}}`;
+    const p99 = (track: string) =>
+      `histogram_quantile(0.99, sum by (le) (rate(gateway_request_duration_seconds_bucket${on(track)}[1m])))`;
+    assert.equal(
+      metricQuery("errorRate", DEFAULT_CANARY.metrics.errorRate, "aigw"),
+      `sum(rate(gateway_requests_total${on("canary", ',code=~"5.."')}[1m])) / sum(rate(gateway_requests_total${on("canary")}[1m]))`,
+    );
+    assert.equal(
+      metricQuery("latencyRatio", DEFAULT_CANARY.metrics.latencyRatio, "aigw"),
+      `${p99("canary")} / ${p99("stable")}`,
+    );
+    assert.equal(
+      metricQuery("requests", DEFAULT_CANARY.metrics.requests, "aigw"),
+      `sum(increase(gateway_requests_total${on("canary")}[1m]))`,
+    );
+  });
+  it("a condition as a reader writes it, and a metric without one says so", () => {
+    assert.equal(conditionText(metric()), "<= 0.01");
+    assert.equal(conditionText(canarySchema.parse({}).metrics.requests), ">= 20");
+    assert.equal(conditionText({ ...metric(), max: 2, min: 1 }), "<= 2 and >= 1");
+    assert.equal(conditionText({ ...metric(), max: undefined }), "(no condition)");
+  });
+  it("a reading as a sample's row shows it", () => {
+    assert.equal(showReading({ value: 0.5 }), "0.5");
+    assert.equal(showReading({ noData: "empty" }), "no data (empty)");
+    assert.equal(showReading({ error: "ECONNREFUSED" }), "error (ECONNREFUSED)");
+  });
   it("a metric tuned in one field keeps its default condition", () => {
     const tuned = canarySchema.parse({ metrics: { requests: { interval: "3s" }, errorRate: { samples: 5 } } }).metrics;
     assert.equal(tuned.requests.min, 20);
@@ -77,6 +115,19 @@ describe("conditions and verdicts", () => {
     assert.equal(canarySchema.safeParse({ steps: [50, 10] }).success, false);
     assert.equal(canarySchema.safeParse({ metrics: { errorRate: { interval: "5h" } } }).success, false);
     assert.equal(canarySchema.safeParse({ metrics: { errorRate: { onNoData: "skip" } } }).success, false);
+    assert.equal(canarySchema.safeParse({ steps: [10, 10] }).success, false, "a step repeated does not increase");
+    assert.equal(
+      canarySchema.safeParse({ metrics: { errorRate: { interval: "60m" } } }).success,
+      true,
+      "60m is the most",
+    );
+    assert.equal(canarySchema.safeParse({ metrics: { errorRate: { interval: "3600001ms" } } }).success, false);
+    assert.deepEqual(
+      canarySchema.safeParse({ metrics: { errorRate: { window: "1h" } } }).error?.issues.map((i) => i.message),
+      ["must be a duration like 500ms, 30s or 5m"],
+      "a malformed duration is told its form only",
+    );
+    assert.throws(() => durationMs("5h"), { message: "not a duration: 5h" });
   });
 });
 
@@ -189,5 +240,18 @@ describe("what the canary-analysis policy refuses", () => {
       changed("errorRate", { failureLimit: 3 })[0],
       /failureLimit \(3\) must be below samples \(3\), or errorRate can never fail a step/,
     );
+  });
+  it("at the bounds themselves: the fewest requests and samples pass; a metric left out is named", () => {
+    assert.deepEqual(changed("requests", { min: 10 }), []);
+    assert.deepEqual(
+      changed("requests", { min: undefined })[0],
+      "lockstep:canary.metrics.requests.min (unset) must be at least 10: a step judged on fewer requests is not judged",
+    );
+    assert.deepEqual(changed("errorRate", { samples: 2, failureLimit: 1 }), []);
+    assert.deepEqual(changed("errorRate", { max: 0.05 }), []);
+    const { latencyRatio: _left, ...without } = recorded;
+    assert.deepEqual(analysisProblems(without, DEFAULT_ANALYSIS_BOUNDS), [
+      "the canary must be judged by latencyRatio (lockstep:canary.metrics.latencyRatio)",
+    ]);
   });
 });

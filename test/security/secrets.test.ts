@@ -40,4 +40,27 @@ describe("plaintextSecrets", () => {
     assert.deepEqual(plaintextSecrets({ adminPassword: SECRET_PLACEHOLDER }, true), []);
     assert.deepEqual(plaintextSecrets({ existingSecretPassword: "vault-creds", passwordFile: "/run/pw" }, true), []);
   });
+
+  it("an env-var pair whose name says secret holds one in its value, string or number, once", () => {
+    const env = (name: string, value: unknown) => plaintextSecrets({ extraEnv: [{ name, value }] }, true);
+    assert.deepEqual(env("KC_DB_PASSWORD", "hunter2"), [["extraEnv", "0", "value"]]);
+    assert.deepEqual(env("ADMIN_TOKEN", 48213377), [["extraEnv", "0", "value"]]);
+    assert.deepEqual(env("OPENAI_API_KEY", key), [["extraEnv", "0", "value"]], "found by name and by value: once");
+  });
+
+  it("not for a pair whose name says nothing, whose value is empty, the placeholder or not a scalar, nor by name unasked", () => {
+    const env = (name: string, value: unknown, byName = true) =>
+      plaintextSecrets({ extraEnv: [{ name, value }] }, byName);
+    assert.deepEqual(env("KC_DB_HOST", "db.internal"), []);
+    assert.deepEqual(env("KC_DB_PASSWORD", ""), []);
+    assert.deepEqual(env("KC_DB_PASSWORD", SECRET_PLACEHOLDER), []);
+    assert.deepEqual(env("KC_DB_PASSWORD", true), []);
+    assert.deepEqual(env("KC_DB_PASSWORD", { valueFrom: "secret" }), []);
+    assert.deepEqual(env("KC_DB_PASSWORD", "hunter2", false), [], "only free-form values are read by name");
+    assert.deepEqual(
+      env("KC_DB_PASSWORD", key, false),
+      [["extraEnv", "0", "value"]],
+      "a value that looks like one still is",
+    );
+  });
 });
