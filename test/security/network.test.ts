@@ -272,6 +272,32 @@ describe("networkPolicyObject", () => {
     assert.deepEqual(named("api").spec.policyTypes, ["Ingress", "Egress"]);
   });
 
+  it("no allow-list admits every pod of the namespace: each peer names pods, another namespace or an address block", () => {
+    for (const spec of networkPolicies(ctx())) {
+      for (const rule of [...(spec.ingress ?? []), ...(spec.egress ?? [])]) {
+        for (const peer of rule.peers) {
+          const selective =
+            Boolean(peer.cidr) || (peer.namespace ?? NS) !== NS || Object.keys(peer.pods ?? {}).length > 0;
+          assert.ok(selective, `${spec.name}: a peer that is every pod here: ${JSON.stringify(peer)}`);
+        }
+      }
+    }
+  });
+
+  it("a spec with ingress rules alone isolates ingress alone", () => {
+    const only = networkPolicyObject(
+      {
+        name: "x",
+        description: "d",
+        pods: { a: "b" },
+        ingress: [{ peers: [{ pods: { c: "d" } }], ports: [{ port: 1 }] }],
+      },
+      ctx(),
+      {},
+    );
+    assert.deepEqual(only.spec.policyTypes, ["Ingress"]);
+  });
+
   it("selects a peer in another namespace by its name label, with or without pods, and one here by pods alone", () => {
     const rule = named("platform-db-instances").spec.ingress?.[1];
     assert.deepEqual(rule?.from, [
