@@ -22,6 +22,7 @@ describe("parseQuantity", () => {
     assert.equal(parseQuantity("128974848"), 128974848);
     assert.equal(parseQuantity("1e3"), 1000);
     assert.equal(parseQuantity(4), 4);
+    assert.equal(parseQuantity(" 250m\n"), 0.25, "YAML's surrounding space is not part of it");
   });
 
   it("refuses what is not a quantity, naming it", () => {
@@ -45,6 +46,8 @@ describe("surgePods", () => {
     assert.equal(surgePods({ replicas: 3 }), 1);
     assert.equal(surgePods({ replicas: 8 }), 2);
     assert.equal(surgePods({ replicas: 3, maxSurge: 1, recreate: true }), 0);
+    assert.equal(surgePods({ replicas: 3, maxSurge: "2" }), 2, "a count written as a string");
+    assert.equal(surgePods({ replicas: 10, maxSurge: "100%" }), 10);
   });
 });
 
