@@ -445,37 +445,36 @@ describe("components", () => {
       );
     });
 
+    /** The release record a plan writes into the `lockstep-release` ConfigMap. */
+    const releaseRecordOf = (r: PlanResult) =>
+      JSON.parse((resource(r, "lockstep-release").props.data as Record<string, string>)["release.json"]) as Record<
+        string,
+        unknown
+      >;
+    /** A stack at rest on 1.5.1, after its window. */
+    const AT_REST = path.join(PROJECT, "test", "fixtures", "deployed-1.5.1-after-window.json");
+
     it("writes the same release record from one up to the next at rest: the colors before appear only while they differ", async () => {
-      const recordOf = (r: PlanResult) =>
-        JSON.parse((resource(r, "lockstep-release").props.data as Record<string, string>)["release.json"]) as {
-          consoleBefore: unknown;
-        };
-      const atRest = path.join(PROJECT, "test", "fixtures", "deployed-1.5.1-after-window.json");
-      const first = recordOf(await planStack("staging"));
-      const second = recordOf(await planStack("staging", `deployed=${atRest}`));
+      const first = releaseRecordOf(await planStack("staging"));
+      const second = releaseRecordOf(await planStack("staging", `deployed=${AT_REST}`));
       assert.deepEqual(second, first, "a first install and the up after it write the same record");
       assert.equal(second.consoleBefore, null);
-      const moving = recordOf(await planStack("staging", `deployed=${atRest}`, "console.green=1.5.1"));
+      const moving = releaseRecordOf(await planStack("staging", `deployed=${AT_REST}`, "console.green=1.5.1"));
       assert.deepEqual(moving.consoleBefore, { blue: "1.5.1", green: "1.5.0", live: "blue" });
     });
 
-    /** The fixture of a stack at rest on 1.5.1, changed, as a file the offline plan reads. */
+    /** The stack at rest, changed, as a file the offline plan reads. */
     const deployedVariant = (
       change: (outputs: { workloads: Record<string, string>; consoleLive?: string }) => void,
     ) => {
-      const fixture = path.join(PROJECT, "test", "fixtures", "deployed-1.5.1-after-window.json");
-      const outputs = JSON.parse(fs.readFileSync(fixture, "utf8"));
+      const outputs = JSON.parse(fs.readFileSync(AT_REST, "utf8"));
       change(outputs);
       const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-deployed-")), "deployed.json");
       fs.writeFileSync(file, JSON.stringify(outputs));
       return `deployed=${file}`;
     };
     const consoleBefore = async (...sets: string[]) =>
-      JSON.parse(
-        (resource(await planStack("staging", ...sets), "lockstep-release").props.data as Record<string, string>)[
-          "release.json"
-        ],
-      ).consoleBefore as unknown;
+      releaseRecordOf(await planStack("staging", ...sets)).consoleBefore;
 
     it("writes the colors before when only the live color moves, as the deployed outputs name it", async () => {
       const liveBlue = deployedVariant((o) => (o.consoleLive = "blue"));
@@ -493,9 +492,7 @@ describe("components", () => {
     });
 
     it("records the release set in the cluster and in the stack outputs", () => {
-      const record = JSON.parse(
-        (resource(canary, "lockstep-release").props.data as Record<string, string>)["release.json"],
-      );
+      const record = releaseRecordOf(canary);
       assert.equal(record.release, "1.5.1");
       assert.equal(record.setDigest, canary.release.setDigest);
       assert.equal(record.upgradeFrom, "1.5.0");

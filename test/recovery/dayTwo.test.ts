@@ -305,28 +305,13 @@ describe("lockstep restore", () => {
   it("a dry run plans the change and writes nothing, saying so", async () => {
     const dir = tempProject();
     const before = snapshot(dir);
-    const r = await lockstep(
-      env(dir, { outputs: null }),
-      "restore",
-      "--stack",
-      "staging",
-      "--name",
-      "dr1",
-      "--dry-run",
-    );
+    const dryRun = (...flags: string[]) =>
+      lockstep(env(dir, { outputs: null }), "restore", "--stack", "staging", "--name", "dr1", "--dry-run", ...flags);
+    const r = await dryRun();
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^dry run: Pulumi\.staging\.yaml was not written$/m);
-    const json = await lockstep(
-      env(dir, { outputs: null }),
-      "restore",
-      "--stack",
-      "staging",
-      "--name",
-      "dr1",
-      "--dry-run",
-      "--json",
-    );
-    assert.deepEqual([JSON.parse(json.stdout).ok, JSON.parse(json.stdout).written], [true, false]);
+    const json = JSON.parse((await dryRun("--json")).stdout);
+    assert.deepEqual([json.ok, json.written], [true, false]);
     assert.deepEqual(snapshot(dir), before);
   });
 

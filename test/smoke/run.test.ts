@@ -16,6 +16,7 @@ const DIGEST = `sha256:${"a".repeat(64)}`;
 interface Sent {
   method: string;
   url: string;
+  path: string;
   headers: Record<string, string>;
   body?: string;
 }
@@ -57,15 +58,13 @@ function platform(overrides: Record<string, Reply | Reply[]> = {}, env: Record<s
     const request: Sent = {
       method: init.method ?? "GET",
       url: String(url),
+      path: new URL(String(url)).pathname,
       headers: { ...(init.headers as Record<string, string>) },
       body: init.body as string | undefined,
     };
-    const key = `${request.method} ${new URL(request.url).pathname}`;
+    const key = `${request.method} ${request.path}`;
     const replies = [table[key] ?? { status: 404 }].flat();
-    const reply =
-      replies[
-        Math.min(sent.filter((s) => `${s.method} ${new URL(s.url).pathname}` === key).length, replies.length - 1)
-      ];
+    const reply = replies[Math.min(sent.filter((s) => `${s.method} ${s.path}` === key).length, replies.length - 1)];
     sent.push(request);
     if (reply instanceof Error) throw reply;
     return new Response(JSON.stringify(reply.body ?? {}), { status: reply.status });
@@ -79,8 +78,7 @@ function platform(overrides: Record<string, Reply | Reply[]> = {}, env: Record<s
     },
     now: () => clock,
   };
-  const to = (method: string, path: string) =>
-    sent.filter((s) => s.method === method && new URL(s.url).pathname === path);
+  const to = (method: string, path: string) => sent.filter((s) => s.method === method && s.path === path);
   return { io, sent, sleeps, to };
 }
 
